@@ -1,0 +1,94 @@
+/**
+ * Problems found in input: one shape for every bad line, bad request and bad record,
+ * with a constant `reason` (for grouping a batch report) and a message carrying the
+ * values (STYLE.md item 2).
+ */
+import type { z } from 'zod';
+
+/** One thing wrong with one input, named precisely enough to fix it. */
+export interface Problem {
+  /** Dotted path of the field, `""` for the whole line. */
+  readonly field: string;
+  /** Constant code: `WRONG_TYPE`, `MISSING_FIELD`, `INSTANT_WITHOUT_OFFSET`, … */
+  readonly reason: string;
+  /** Human sentence with the values. */
+  readonly message: string;
+  /** The offending value, shortened when long; absent when the field was missing. */
+  readonly value?: unknown;
+}
+
+/** A fault of the program or its infrastructure, with a stable code (not a bad input). */
+export class IparError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'IparError';
+  }
+}
+
+const MAX_VALUE_CHARS = 200;
+
+/** Shorten a value for a report: errors must not echo whole records. */
+export function shortValue(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) + '…' : value;
+  if (value === null || typeof value !== 'object') return value;
+  const text = JSON.stringify(value);
+  return text.length > MAX_VALUE_CHARS ? text.slice(0, MAX_VALUE_CHARS) + '…' : value;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): { found: boolean; value: unknown } {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !(key in (current as object))) return { found: false, value: undefined };
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return { found: true, value: current };
+}
+
+function reasonOf(issue: z.core.$ZodIssue, found: boolean): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return found ? 'WRONG_TYPE' : 'MISSING_FIELD';
+    case 'too_big':
+    case 'too_small':
+      return 'OUT_OF_RANGE';
+    case 'invalid_value':
+      return 'UNKNOWN_VALUE';
+    case 'invalid_union':
+      return 'UNKNOWN_VALUE';
+    case 'unrecognized_keys':
+      return 'UNKNOWN_FIELD';
+    case 'invalid_format':
+      return 'INVALID_FORMAT';
+    case 'custom': {
+      const reason = issue.params?.['reason'];
+      return typeof reason === 'string' ? reason : 'INVALID';
+    }
+    default:
+      return 'INVALID';
+  }
+}
+
+/** Turn zod issues into {@link Problem}s, with the offending value taken from the input. */
+export function problemsFromZod(error: z.core.$ZodError, input: unknown, prefix = ''): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path;
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const field = [prefix, ...path.map(String), key].filter((p) => p !== '').join('.');
+        out.push({ field, reason: 'UNKNOWN_FIELD', message: `unknown field ${JSON.stringify(key)}` });
+      }
+      continue;
+    }
+    const { found, value } = valueAt(input, path);
+    const field = [prefix, ...path.map(String)].filter((p) => p !== '').join('.');
+    const reason = reasonOf(issue, found);
+    const message = reason === 'MISSING_FIELD' ? `${field} is required` : `${field || 'value'}: ${issue.message}`;
+    out.push(found ? { field, reason, message, value: shortValue(value) } : { field, reason, message });
+  }
+  return out;
+}

@@ -1,0 +1,203 @@
+/**
+ * Canonical records (DESIGN.md, "Canonical records"): the NDJSON operators export into
+ * and the store holds. Each zod schema is the only source of its type; parsing turns
+ * addresses into {@link Address} keys and instants into UTC epoch milliseconds.
+ */
+import { z } from 'zod';
+import { parseAddress, type Address } from './address.js';
+import { parseInstant } from './time.js';
+
+function custom(ctx: z.core.$RefinementCtx<unknown>, input: unknown, reason: string, message: string, path?: PropertyKey[]): void {
+  ctx.issues.push({ code: 'custom', message, input, params: { reason }, ...(path === undefined ? {} : { path }) });
+}
+
+/** An ISO 8601 instant with `Z` or an offset, parsed to epoch ms. */
+export const instantMs = z.string().transform((text, ctx) => {
+  const r = parseInstant(text);
+  if (!r.ok) {
+    custom(ctx, text, r.reason, r.message);
+    return z.NEVER;
+  }
+  return r.value.ms;
+});
+
+function addressSchema(allowPrefix: boolean) {
+  return z.string().transform((text, ctx): Address => {
+    const r = parseAddress(text, allowPrefix);
+    if (!r.ok) {
+      custom(ctx, text, r.reason, r.message);
+      return z.NEVER;
+    }
+    return r.value;
+  });
+}
+
+/** A single IPv4 or IPv6 address. */
+export const ipAddress = addressSchema(false);
+/** An address or a prefix (`2001:db8:12::/48`). */
+export const ipPrefix = addressSchema(true);
+
+export const port = z.int().min(0).max(65535);
+export const realmName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a realm is 1–64 letters, digits, . _ : -');
+const name = z.string().min(1).max(128);
+
+export const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'gre', 'esp'] as const;
+export const protocol = z.enum(PROTOCOLS);
+export type Protocol = z.infer<typeof protocol>;
+
+export const ADDRESS_ROLES = ['dynamic', 'static', 'cgnat-outside', 'server', 'infrastructure'] as const;
+export type AddressRole = (typeof ADDRESS_ROLES)[number];
+export const SUBSCRIBER_TYPES = ['residential', 'business', 'mobile', 'public-wifi', 'enterprise'] as const;
+export type SubscriberType = (typeof SUBSCRIBER_TYPES)[number];
+
+/** Device identifiers, normalised: digits only for IMSI/MSISDN/IMEI, `aa:bb:cc:dd:ee:ff` for MAC. */
+export const imsi = z.string().regex(/^\d{6,15}$/, 'an IMSI is 6–15 digits');
+export const msisdn = z
+  .string()
+  .regex(/^\+?\d{5,15}$/, 'an MSISDN is 5–15 digits, optionally after +')
+  .transform((v) => v.replace(/^\+/, ''));
+export const imei = z.string().regex(/^\d{14,16}$/, 'an IMEI or IMEISV is 14–16 digits');
+export const mac = z
+  .string()
+  .regex(/^(?:[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})$/, 'a MAC is six hex octets')
+  .transform((v) => v.replace(/[^0-9A-Fa-f]/g, '').toLowerCase().replace(/(..)(?!$)/g, '$1:'));
+
+const interval = { start: instantMs, end: instantMs.nullable() };
+
+function checkInterval(v: { start: number; end: number | null }, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (v.end !== null && v.end < v.start) {
+    custom(ctx, v.end, 'END_BEFORE_START', `end ${new Date(v.end).toISOString()} is before start ${new Date(v.start).toISOString()}`, ['end']);
+  }
+}
+
+function checkPorts(v: { portFirst: number; portLast: number }, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (v.portFirst > v.portLast) {
+    custom(ctx, v.portFirst, 'PORT_RANGE_REVERSED', `portFirst ${v.portFirst} is greater than portLast ${v.portLast}`, ['portFirst']);
+  }
+}
+
+export const AddressSpaceRecord = z
+  .strictObject({ kind: z.literal('address-space'), prefix: ipPrefix, role: z.enum(ADDRESS_ROLES), realm: realmName.optional() })
+  .superRefine((v, ctx) => {
+    if (v.role === 'cgnat-outside' && v.realm === undefined) custom(ctx, undefined, 'MISSING_FIELD', 'realm is required for role cgnat-outside', ['realm']);
+  });
+
+export const SubscriberRecord = z.strictObject({ kind: z.literal('subscriber'), account: name, type: z.enum(SUBSCRIBER_TYPES) });
+
+export const AllocationRecord = z
+  .strictObject({
+    kind: z.literal('allocation'),
+    account: name,
+    ip: ipPrefix,
+    ...interval,
+    source: name,
+    realm: realmName.optional(),
+    imsi: imsi.optional(),
+    msisdn: msisdn.optional(),
+    imei: imei.optional(),
+    mac: mac.optional(),
+    sessionId: name.optional(),
+    /** The end was not logged but inferred (missing stop closed by timeout or the next allocation). */
+    endInferred: z.boolean().optional(),
+  })
+  .superRefine(checkInterval);
+
+export const NatBlockRecord = z
+  .strictObject({
+    kind: z.literal('nat-block'),
+    realm: realmName,
+    insideIp: ipAddress,
+    outsideIp: ipAddress,
+    portFirst: port,
+    portLast: port,
+    protocol: protocol.optional(),
+    ...interval,
+    endInferred: z.boolean().optional(),
+  })
+  .superRefine((v, ctx) => {
+    checkInterval(v, ctx);
+    checkPorts(v, ctx);
+  });
+
+export const NatSessionRecord = z
+  .strictObject({
+    kind: z.literal('nat-session'),
+    realm: realmName,
+    insideIp: ipAddress,
+    insidePort: port,
+    outsideIp: ipAddress,
+    outsidePort: port,
+    destinationIp: ipAddress.optional(),
+    destinationPort: port.optional(),
+    protocol,
+    ...interval,
+    endInferred: z.boolean().optional(),
+  })
+  .superRefine(checkInterval);
+
+const deterministicCommon = {
+  kind: z.literal('nat-deterministic'),
+  realm: realmName,
+  insidePrefix: ipPrefix,
+  outsidePrefix: ipPrefix,
+  portFirst: port,
+  portLast: port,
+  ...interval,
+};
+
+/** Deterministic NAT algorithms and their parameters (nat/deterministic.ts implements them). */
+export const NatDeterministicRecord = z
+  .discriminatedUnion('algorithm', [
+    z.strictObject({
+      ...deterministicCommon,
+      algorithm: z.literal('rfc7422'),
+      /** Shares per outside address (RFC 7422 §2: the sharing ratio). */
+      ratio: z.int().min(1).max(65536),
+      /** Shares at the top of the range held back for dynamic allocation (logged, not computed). */
+      dynamicShares: z.int().min(0).max(65535).default(0),
+    }),
+    z.strictObject({ ...deterministicCommon, algorithm: z.literal('vpp-det44') }),
+    z.strictObject({
+      ...deterministicCommon,
+      algorithm: z.literal('juniper-deterministic'),
+      blockSize: z.int().min(1).max(65536).optional(),
+      includeBoundaryAddresses: z.boolean().default(false),
+    }),
+  ])
+  .superRefine((v, ctx) => {
+    checkInterval(v, ctx);
+    checkPorts(v, ctx);
+    if (v.algorithm === 'rfc7422' && v.dynamicShares >= v.ratio) {
+      custom(ctx, v.dynamicShares, 'OUT_OF_RANGE', `dynamicShares ${v.dynamicShares} leaves no share of ${v.ratio} for subscribers`, ['dynamicShares']);
+    }
+  });
+
+export const COVERAGE_STATUSES = ['gap'] as const;
+export const CoverageRecord = z
+  .strictObject({ kind: z.literal('coverage'), source: name, ...interval, status: z.enum(COVERAGE_STATUSES) })
+  .superRefine(checkInterval);
+
+export const RECORD_KINDS = ['address-space', 'subscriber', 'allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/** Any canonical record; `kind` selects the schema. */
+export const CanonicalRecord = z.discriminatedUnion('kind', [
+  AddressSpaceRecord,
+  SubscriberRecord,
+  AllocationRecord,
+  NatBlockRecord,
+  NatSessionRecord,
+  NatDeterministicRecord,
+  CoverageRecord,
+]);
+
+export type CanonicalRecord = z.infer<typeof CanonicalRecord>;
+/** A record as written in NDJSON (strings for times and addresses). */
+export type CanonicalRecordInput = z.input<typeof CanonicalRecord>;
+export type AddressSpaceRecord = z.infer<typeof AddressSpaceRecord>;
+export type SubscriberRecord = z.infer<typeof SubscriberRecord>;
+export type AllocationRecord = z.infer<typeof AllocationRecord>;
+export type NatBlockRecord = z.infer<typeof NatBlockRecord>;
+export type NatSessionRecord = z.infer<typeof NatSessionRecord>;
+export type NatDeterministicRecord = z.infer<typeof NatDeterministicRecord>;
+export type CoverageRecord = z.infer<typeof CoverageRecord>;
