@@ -71,7 +71,8 @@ export function keyToText(key: Uint8Array, length = 128): string {
     if (length < 128) text += '/' + (length - 96);
   } else {
     const value = (buf.readBigUInt64BE(0) << 64n) | buf.readBigUInt64BE(8);
-    text = IPv6.fromBigInt(value).toString();
+    // ip-num writes every group; the WHATWG URL serialiser gives RFC 5952's compressed form.
+    text = new URL(`http://[${IPv6.fromBigInt(value).toString()}]/`).hostname.slice(1, -1);
     if (length < 128) text += '/' + length;
   }
   remember(textCache, cacheKey, text);

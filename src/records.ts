@@ -201,3 +201,26 @@ export type NatBlockRecord = z.infer<typeof NatBlockRecord>;
 export type NatSessionRecord = z.infer<typeof NatSessionRecord>;
 export type NatDeterministicRecord = z.infer<typeof NatDeterministicRecord>;
 export type CoverageRecord = z.infer<typeof CoverageRecord>;
+
+function isAddress(value: unknown): value is Address {
+  return typeof value === 'object' && value !== null && Buffer.isBuffer((value as Address).key) && typeof (value as Address).text === 'string';
+}
+
+/**
+ * A parsed record back in its written form (ISO instants in UTC, canonical address text):
+ * what `ipar` writes when it exports records, and the inverse of `CanonicalRecord.parse`
+ * up to normalisation.
+ *
+ * @example
+ * toWritten(CanonicalRecord.parse(line)); // {"kind":"allocation","ip":"198.51.100.7","start":"2026-03-28T09:00:00.000Z",…}
+ */
+export function toWritten(record: CanonicalRecord): CanonicalRecordInput {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    if (key === 'start' || key === 'end') out[key] = value === null ? null : new Date(value as number).toISOString();
+    else if (isAddress(value)) out[key] = value.text;
+    else out[key] = value;
+  }
+  return out as CanonicalRecordInput;
+}

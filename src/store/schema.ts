@@ -1,0 +1,66 @@
+/**
+ * The SQLite schema, as forward migrations indexed by `PRAGMA user_version`.
+ * Layout chosen from ../shared/PERFORMANCE.md: WITHOUT ROWID tables clustered on
+ * (address, start) so "records on A overlapping W" is one B-tree range; open records
+ * (end NULL) get a small partial index so the range can be bounded by the longest
+ * closed record. Addresses are stored as the 16-byte key with the IPv4-mapped prefix
+ * dropped (4 bytes for IPv4): same order within a family, 12 bytes less a row.
+ * Names (realm, account, source) and device identifiers are interned into small tables.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the canonical record kinds.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE realm (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  INSERT INTO realm (id, name) VALUES (0, '');
+  CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT);
+  CREATE TABLE source (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  CREATE TABLE device (
+    id INTEGER PRIMARY KEY,
+    imsi TEXT NOT NULL, msisdn TEXT NOT NULL, imei TEXT NOT NULL, mac TEXT NOT NULL,
+    UNIQUE (imsi, msisdn, imei, mac)
+  );
+  INSERT INTO device (id, imsi, msisdn, imei, mac) VALUES (0, '', '', '', '');
+
+  CREATE TABLE address_space (
+    addr BLOB NOT NULL, plen INTEGER NOT NULL, role TEXT NOT NULL, realm INTEGER NOT NULL,
+    PRIMARY KEY (addr, plen)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE allocation (
+    realm INTEGER NOT NULL, addr BLOB NOT NULL, plen INTEGER NOT NULL, start INTEGER NOT NULL, account INTEGER NOT NULL,
+    "end" INTEGER, source INTEGER NOT NULL, end_inferred INTEGER NOT NULL, device INTEGER NOT NULL, session_id TEXT,
+    PRIMARY KEY (realm, addr, plen, start, account)
+  ) WITHOUT ROWID;
+  CREATE INDEX allocation_open ON allocation (realm, addr, plen, start) WHERE "end" IS NULL;
+
+  CREATE TABLE nat_block (
+    out_addr BLOB NOT NULL, port_first INTEGER NOT NULL, start INTEGER NOT NULL, realm INTEGER NOT NULL,
+    in_addr BLOB NOT NULL, protocol TEXT NOT NULL, port_last INTEGER NOT NULL, "end" INTEGER, end_inferred INTEGER NOT NULL,
+    PRIMARY KEY (out_addr, port_first, start, realm, in_addr, protocol)
+  ) WITHOUT ROWID;
+  CREATE INDEX nat_block_open ON nat_block (out_addr, port_first, start) WHERE "end" IS NULL;
+
+  CREATE TABLE nat_session (
+    out_addr BLOB NOT NULL, out_port INTEGER NOT NULL, start INTEGER NOT NULL, protocol TEXT NOT NULL, realm INTEGER NOT NULL,
+    in_addr BLOB NOT NULL, in_port INTEGER NOT NULL, dst_addr BLOB NOT NULL, dst_port INTEGER NOT NULL,
+    "end" INTEGER, end_inferred INTEGER NOT NULL,
+    PRIMARY KEY (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port)
+  ) WITHOUT ROWID;
+  CREATE INDEX nat_session_open ON nat_session (out_addr, out_port, start) WHERE "end" IS NULL;
+
+  CREATE TABLE nat_deterministic (
+    out_addr BLOB NOT NULL, plen INTEGER NOT NULL, start INTEGER NOT NULL, realm INTEGER NOT NULL,
+    "end" INTEGER, record TEXT NOT NULL,
+    PRIMARY KEY (out_addr, plen, start, realm)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE coverage (
+    source INTEGER NOT NULL, start INTEGER NOT NULL, status TEXT NOT NULL, "end" INTEGER,
+    PRIMARY KEY (source, start, status)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,94 @@
+/**
+ * The narrow store interface the matcher depends on (STYLE.md item 4, DESIGN.md "Scale
+ * path"). Every question is batch-shaped — "these addresses, ports and windows: which
+ * records cover them?" — and answered in one round trip per batch, so a distributed
+ * backend can serve the same matcher unchanged. Nothing here knows about SQLite.
+ */
+import type { Address } from '../address.js';
+import type {
+  AddressSpaceRecord,
+  AllocationRecord,
+  CanonicalRecord,
+  CoverageRecord,
+  NatBlockRecord,
+  NatDeterministicRecord,
+  NatSessionRecord,
+  RecordKind,
+  SubscriberType,
+} from '../records.js';
+import type { Window } from '../time.js';
+
+/** A stored record carries a stable id built from its natural key (for evidence and audit). */
+export type Stored<R> = R & { readonly id: string };
+
+export type StoredAllocation = Stored<AllocationRecord>;
+export type StoredNatBlock = Stored<NatBlockRecord>;
+export type StoredNatSession = Stored<NatSessionRecord>;
+export type StoredNatDeterministic = Stored<NatDeterministicRecord>;
+export type StoredCoverage = Stored<CoverageRecord>;
+
+/** Allocations on an address (or on prefixes containing it) in a realm, overlapping a window. */
+export interface AllocationQuery {
+  readonly address: Address;
+  /** Inside realm for addresses behind a CGNAT; `null` for public space. */
+  readonly realm: string | null;
+  readonly window: Window;
+}
+
+/** NAT records on an outside address (and port, when known) overlapping a window. */
+export interface NatQuery {
+  readonly outside: Address;
+  /** `null`: every block or session on the address in the window. */
+  readonly port: number | null;
+  readonly window: Window;
+}
+
+/** Deterministic NAT configurations whose outside prefix holds an address in a window. */
+export interface DeterministicQuery {
+  readonly outside: Address;
+  readonly window: Window;
+}
+
+/** Coverage gaps of one source overlapping a window. */
+export interface CoverageQuery {
+  readonly source: string;
+  readonly window: Window;
+}
+
+/** Store-wide settings that risk analysis needs (issue 4 fills more of them). */
+export interface StoreSettings {
+  /** Records before this instant (epoch ms) have been purged; `null` when nothing was. */
+  readonly retentionHorizon: number | null;
+  /** Declared clock error per source or realm, in milliseconds. */
+  readonly clockErrorMs: Readonly<Record<string, number>>;
+}
+
+export type RecordCounts = Readonly<Record<RecordKind, number>>;
+
+/** What the matcher may ask. Each method answers a batch: one result per query, same order. */
+export interface StoreReader {
+  /** The most specific address-space record whose prefix holds each address, or `null`. */
+  classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]>;
+  allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]>;
+  natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]>;
+  natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]>;
+  natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]>;
+  coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]>;
+  /** Subscriber types of the accounts that have a subscriber record. */
+  subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>>;
+  settings(): Promise<StoreSettings>;
+  counts(): Promise<RecordCounts>;
+  close(): void;
+}
+
+/** Per-kind tallies of one write: records newly stored or updated, and exact repeats. */
+export interface WriteSummary {
+  readonly stored: Readonly<Partial<Record<RecordKind, number>>>;
+  readonly unchanged: Readonly<Partial<Record<RecordKind, number>>>;
+}
+
+/** Bulk loading. `write` is one transaction: all of the batch is stored, or none. */
+export interface StoreWriter {
+  write(records: readonly CanonicalRecord[]): WriteSummary;
+  close(): void;
+}

@@ -1,0 +1,29 @@
+/** Shared test helpers: fresh stores and parsed records. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAddress, type Address } from '../src/address.js';
+import { CanonicalRecord } from '../src/records.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'ipar-test-'));
+}
+
+/** A fresh store in a new temporary file (real SQLite, no mocks). */
+export function freshStore(): { store: SqliteStore; file: string } {
+  const file = join(tempDir(), 'store.db');
+  return { store: openSqliteStore(file), file };
+}
+
+export function addr(text: string): Address {
+  const r = parseAddress(text, true);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+export function records(...inputs: object[]): CanonicalRecord[] {
+  return inputs.map((i) => CanonicalRecord.parse(i));
+}
+
+export const at = (iso: string): number => Date.parse(iso);
