@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * The `ipar` command line: a thin shell over functions that return or throw (STYLE.md
+ * item 10). Exit codes: 0 success, 1 some input rejected or invalid, 2 usage or I/O error
+ * (one line on stderr, no stack trace).
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runDemo } from './cli/demo.js';
+import { runIngest } from './cli/ingest.js';
+import { processIo, type Io } from './cli/io.js';
+import { IparError } from './problems.js';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function build(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command('ipar')
+    .description('IP address resolution engine: who was using this IP address (and port) at this time?')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run ipar --help for usage)');
+
+  program
+    .command('ingest')
+    .description('store canonical NDJSON records (or vendor logs with --format) in a store')
+    .requiredOption('--db <file>', 'the SQLite store (created if missing)')
+    .option('--rejects <file>', 'write each rejected line, with its problems, as NDJSON')
+    .addOption(new Option('--format <name>', 'input format').default('canonical'))
+    .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
+    .option('--year <year>', 'year for vendor headers without one', integer('--year', 1970, 9999))
+    .option('--realm <realm>', 'CGNAT realm for vendor NAT logs')
+    .option('--json', 'also print the summary as JSON on stdout', false)
+    .argument('<files...>', 'input files; - for stdin')
+    .action(async (files: string[], opts: { db: string; rejects?: string; format: string; tz?: string; year?: number; realm?: string; json: boolean }) => {
+      const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
+      let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
+      if (opts.format === 'auto') format = 'auto';
+      else if (opts.format !== 'canonical') {
+        const parser = VENDOR_PARSERS.find((p) => p.name === opts.format);
+        if (parser === undefined) {
+          throw new IparError('USAGE', `--format ${JSON.stringify(opts.format)} is not known; use canonical, auto, or one of: ${VENDOR_PARSERS.map((p) => p.name).join(', ')}`);
+        }
+        format = parser;
+      }
+      const vendorOptions = {
+        ...(opts.tz === undefined ? {} : { timeZone: opts.tz }),
+        ...(opts.year === undefined ? {} : { year: opts.year }),
+        ...(opts.realm === undefined ? {} : { realm: opts.realm }),
+      };
+      setCode(
+        await runIngest(
+          { db: opts.db, files, format, parsers: VENDOR_PARSERS, vendorOptions, json: opts.json, ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }) },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('demo')
+    .description('the main job on the embedded demo operator (what npm start runs)')
+    .option('--db <file>', 'where to build the demo store', '.ipar/demo.db')
+    .action(async (opts: { db: string }) => setCode(await runDemo(opts, io)));
+
+  return program;
+}
+
+/**
+ * Run the CLI with `argv` (without node and script) and return the exit code.
+ *
+ * @example
+ * process.exitCode = await main(['ingest', '--db', 'op.db', 'records.ndjson']);
+ */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const program = build(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof IparError) {
+      io.stderr.write(`ipar: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`ipar: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 3;
+  }
+}
+
+const invoked = process.argv[1] === undefined ? '' : realpathSync(process.argv[1]);
+if (invoked === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,71 @@
+/** `ipar ingest`: a thin shell over {@link ingest}; exit 0 all stored, 1 some lines rejected. */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { ingest, type IngestOptions, type IngestSummary, type LineReport } from '../ingest/ingest.js';
+import { openInputs } from '../ingest/lines.js';
+import type { VendorOptions, VendorParser } from '../ingest/vendors/types.js';
+import { IparError } from '../problems.js';
+import { Progress } from '../progress.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import type { Io } from './io.js';
+
+export interface IngestCommand {
+  readonly db: string;
+  readonly files: readonly string[];
+  readonly rejects?: string;
+  readonly format: 'canonical' | 'auto' | VendorParser;
+  readonly parsers: readonly VendorParser[];
+  readonly vendorOptions: VendorOptions;
+  readonly json: boolean;
+}
+
+/** One line per problem: `file:line: field: REASON: message (value …)`. */
+export function formatReport(report: LineReport): string[] {
+  return report.problems.map(
+    (p) =>
+      `${report.file}:${report.line}: ${p.field === '' ? '(line)' : p.field}: ${p.reason}: ${p.message}` +
+      ('value' in p ? ` (value ${JSON.stringify(p.value)})` : ''),
+  );
+}
+
+export function formatSummary(s: IngestSummary): string {
+  const parts = (counts: Readonly<Record<string, number>>): string =>
+    Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
+  return `ingest: ${s.lines} lines; stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`;
+}
+
+export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
+  const inputs = await openInputs(cmd.files, io.stdin);
+  const store = openSqliteStore(cmd.db);
+  let rejects: WriteStream | null = null;
+  try {
+    if (cmd.rejects !== undefined) {
+      rejects = createWriteStream(cmd.rejects, { mode: 0o600 });
+      await new Promise<void>((resolve, reject) => {
+        rejects!.once('open', () => resolve());
+        rejects!.once('error', (e) => reject(new IparError('REJECTS_NOT_WRITABLE', `cannot write ${cmd.rejects}: ${e.message}`)));
+      });
+    }
+    const progress = new Progress('ingest lines', io.stderr);
+    const options: IngestOptions = {
+      format: cmd.format,
+      parsers: cmd.parsers,
+      vendorOptions: cmd.vendorOptions,
+      onReject: (report) => {
+        for (const line of formatReport(report)) io.stderr.write(line + '\n');
+        rejects?.write(JSON.stringify(report) + '\n');
+      },
+      onProgress: (lines) => progress.tick(lines),
+    };
+    const summary = await ingest(store, inputs, options);
+    progress.done();
+    io.stderr.write(formatSummary(summary) + '\n');
+    if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
+    return summary.rejectedLines > 0 ? 1 : 0;
+  } finally {
+    store.close();
+    if (rejects !== null) await new Promise((resolve) => rejects!.end(resolve));
+  }
+}
