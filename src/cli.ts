@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
+import { runResolve } from './cli/resolve.js';
+import { analyseRisks } from '../matcher/risk.js';
 import { processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
 
@@ -60,6 +62,16 @@ function build(io: Io, setCode: (code: number) => void): Command {
           io,
         ),
       );
+    });
+
+  program
+    .command('resolve')
+    .description('resolve NDJSON requests to NDJSON results (one per request, in order)')
+    .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--pretty', 'print a table for people instead of NDJSON', false)
+    .argument('[file]', 'requests file; - or nothing for stdin', '-')
+    .action(async (file: string, opts: { db: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, analyse: analyseRisks }, io));
     });
 
   program

@@ -27,3 +27,13 @@ export function records(...inputs: object[]): CanonicalRecord[] {
 }
 
 export const at = (iso: string): number => Date.parse(iso);
+
+/**
+ * fast-check settings for a property: a fixed seed in CI (override with FC_SEED) that is
+ * printed, so a failure can be replayed; fast-check prints the shrunk counterexample.
+ */
+export function propertyRun(law: string, numRuns = 150): { seed: number; numRuns: number } {
+  const seed = Number(process.env['FC_SEED'] ?? 20_261_124);
+  process.stdout.write(`property "${law}": seed ${seed}, ${numRuns} runs\n`);
+  return { seed, numRuns };
+}

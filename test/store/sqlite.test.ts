@@ -54,6 +54,13 @@ describe('store: allocations overlapping a window', () => {
     expect(hits!.map((h) => h.account)).toEqual(['A']);
   });
 
+  test('the longest record, ending 1 ms into the window, is still found (look-back bound is inclusive)', async () => {
+    const s = store();
+    s.write(records(alloc('198.51.100.7', 'LONGEST', '2026-03-28T09:00:00Z', '2026-03-28T10:00:00Z'), alloc('198.51.100.9', 'SHORT', '2026-03-28T09:00:00Z', '2026-03-28T09:00:01Z')));
+    const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: { start: at('2026-03-28T09:59:59.999Z'), end: at('2026-03-28T10:00:01Z') } }]);
+    expect(hits!.map((h) => h.account)).toEqual(['LONGEST']);
+  });
+
   test('an address inside a delegated IPv6 prefix finds the prefix', async () => {
     const s = store();
     s.write(records(alloc('2001:db8:1234:5600::/56', 'PD', s0, s1), alloc('2001:db8:1234:5700::/56', 'OTHER', s0, s1), alloc('2001:db8:1234:5600::1', 'HOST', s0, s1)));

@@ -1,0 +1,97 @@
+/**
+ * Stage 1: validate a request once at the boundary and turn each observation into the
+ * plain data the later stages work on — address key, port, window in epoch ms, and how
+ * the time was written.
+ */
+import type { Address } from '../src/address.js';
+import { problemsFromZod, shortValue, type Problem } from '../src/problems.js';
+import type { Protocol } from '../src/records.js';
+import { Request, type Identifiers, type ReturnPolicy } from '../src/request.js';
+import type { Window } from '../src/time.js';
+import { readTime, windowOf, type TimeReading } from './time.js';
+
+export interface PlannedObservation {
+  readonly index: number;
+  readonly sourceIp: Address;
+  readonly sourcePort: number | null;
+  readonly destinationIp: Address | null;
+  readonly destinationPort: number | null;
+  readonly protocol: Protocol | null;
+  readonly clock: '24h' | '12h-ambiguous';
+  readonly reading: TimeReading;
+  /** `[t − τ, t + p + τ)` (or `[from − τ, to + τ)`). */
+  readonly window: Window;
+}
+
+export interface PlannedRequest {
+  readonly ref: string;
+  readonly observations: readonly PlannedObservation[];
+  readonly toleranceMs: number;
+  readonly identifiers: Identifiers;
+  readonly returnPolicy: ReturnPolicy;
+  readonly maxCandidates: number;
+}
+
+export type Plan = { readonly ok: true; readonly value: PlannedRequest } | { readonly ok: false; readonly ref: string | null; readonly errors: readonly Problem[] };
+
+/** A request line that could not even be read as JSON; it resolves to `status: "invalid"`. */
+export class UnreadableRequest {
+  constructor(readonly problems: readonly Problem[]) {}
+}
+
+function refOf(input: unknown): string | null {
+  if (typeof input === 'object' && input !== null && 'ref' in input) {
+    const ref = (input as { ref: unknown }).ref;
+    if (typeof ref === 'string') return ref.slice(0, 128);
+  }
+  return null;
+}
+
+/**
+ * Validate a request (any JSON value) and plan its observations.
+ *
+ * @example
+ * const plan = planRequest({ ref: 'R1', observations: [{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00:00Z' }] });
+ * plan.ok && plan.value.observations[0].window; // { start: …T10:00:00.000Z, end: …T10:00:01.000Z }
+ */
+export function planRequest(input: unknown): Plan {
+  if (input instanceof UnreadableRequest) return { ok: false, ref: null, errors: input.problems };
+  const parsed = Request.safeParse(input);
+  if (!parsed.success) return { ok: false, ref: refOf(input), errors: problemsFromZod(parsed.error, input) };
+  const request = parsed.data;
+  const toleranceMs = Math.round(request.toleranceSeconds * 1000);
+  const errors: Problem[] = [];
+  const observations: PlannedObservation[] = [];
+  request.observations.forEach((o, index) => {
+    const reading = readTime(o.time, `observations.${index}.time`);
+    if (!reading.ok) {
+      errors.push(...reading.problems.map((p) => ({ ...p, value: shortValue(p.value) })));
+      return;
+    }
+    observations.push(
+      Object.freeze({
+        index,
+        sourceIp: o.sourceIp,
+        sourcePort: o.sourcePort ?? null,
+        destinationIp: o.destinationIp ?? null,
+        destinationPort: o.destinationPort ?? null,
+        protocol: o.protocol ?? null,
+        clock: o.clock ?? '24h',
+        reading: reading.value,
+        window: windowOf(reading.value, toleranceMs),
+      }),
+    );
+  });
+  if (errors.length > 0) return { ok: false, ref: request.ref, errors };
+  return {
+    ok: true,
+    value: Object.freeze({
+      ref: request.ref,
+      observations,
+      toleranceMs,
+      identifiers: request.identifiers ?? {},
+      returnPolicy: request.returnPolicy,
+      maxCandidates: request.maxCandidates,
+    }),
+  };
+}

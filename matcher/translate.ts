@@ -1,0 +1,117 @@
+/**
+ * Stage 3: public address (and port) to inside addresses, through the NAT records that
+ * cover the observation window — port blocks, per-session logs, deterministic reverse
+ * mapping — each with the sub-window in which the translation held. Pure over the rows
+ * the store returned.
+ */
+import { reverse, deterministicLayout, type ReverseReason } from '../nat/deterministic.js';
+import type { Address } from '../src/address.js';
+import type { StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
+import { intersect, type Window } from '../src/time.js';
+import type { PlannedObservation } from './plan.js';
+
+/** The NAT record behind a translation (for evidence). */
+export interface NatEvidence {
+  readonly kind: 'nat-block' | 'nat-session' | 'nat-deterministic';
+  readonly id: string;
+  readonly start: number;
+  readonly end: number | null;
+  readonly endInferred: boolean;
+}
+
+/** One inside address the public address and port stood for, and when. */
+export interface Translation {
+  readonly realm: string;
+  readonly inside: Address;
+  /** The part of the observation window in which this translation held. */
+  readonly window: Window;
+  readonly record: NatEvidence;
+  /** Port range on the outside address this translation covers (a block, a share, one port). */
+  readonly portFirst: number;
+  readonly portLast: number;
+}
+
+/** A deterministic record that could not resolve the port (only logs could). */
+export interface UnresolvedPort {
+  readonly id: string;
+  readonly reason: ReverseReason;
+  readonly message: string;
+}
+
+export interface TranslationOutcome {
+  readonly translations: readonly Translation[];
+  readonly unresolved: readonly UnresolvedPort[];
+  /** Session records dropped because destination or protocol disagreed with the observation. */
+  readonly sessionsExcluded: number;
+}
+
+function evidence(kind: NatEvidence['kind'], r: { id: string; start: number; end: number | null; endInferred?: boolean | undefined }): NatEvidence {
+  return { kind, id: r.id, start: r.start, end: r.end, endInferred: r.endInferred === true };
+}
+
+/** Port blocks: the block holding the port (the store already chose), protocol permitting. */
+export function throughBlocks(o: PlannedObservation, blocks: readonly StoredNatBlock[]): Translation[] {
+  const out: Translation[] = [];
+  for (const b of blocks) {
+    if (o.protocol !== null && b.protocol !== undefined && b.protocol !== o.protocol) continue;
+    const window = intersect(b, o.window);
+    if (window === null) continue;
+    out.push({ realm: b.realm, inside: b.insideIp, window, record: evidence('nat-block', b), portFirst: b.portFirst, portLast: b.portLast });
+  }
+  return out;
+}
+
+/** Per-session records: destination, destination port and protocol narrow when both sides have them. */
+export function throughSessions(o: PlannedObservation, sessions: readonly StoredNatSession[]): { translations: Translation[]; excluded: number } {
+  const translations: Translation[] = [];
+  let excluded = 0;
+  for (const s of sessions) {
+    const disagrees =
+      (o.destinationIp !== null && s.destinationIp !== undefined && !s.destinationIp.key.equals(o.destinationIp.key)) ||
+      (o.destinationPort !== null && s.destinationPort !== undefined && s.destinationPort !== o.destinationPort) ||
+      (o.protocol !== null && s.protocol !== o.protocol);
+    const window = intersect(s, o.window);
+    if (window === null) continue;
+    if (disagrees) {
+      excluded++;
+      continue;
+    }
+    translations.push({ realm: s.realm, inside: s.insideIp, window, record: evidence('nat-session', s), portFirst: s.outsidePort, portLast: s.outsidePort });
+  }
+  return { translations, excluded };
+}
+
+/** Most inside addresses enumerated for one outside address without a port. */
+export const MAX_DETERMINISTIC_HOSTS = 65_536;
+
+/** Deterministic NAT: reverse-map the port, or every share of the address when no port is known. */
+export function throughDeterministic(o: PlannedObservation, records: readonly StoredNatDeterministic[]): { translations: Translation[]; unresolved: UnresolvedPort[] } {
+  const translations: Translation[] = [];
+  const unresolved: UnresolvedPort[] = [];
+  for (const d of records) {
+    const window = intersect(d, o.window);
+    if (window === null) continue;
+    const ev = evidence('nat-deterministic', d);
+    const ports: number[] = [];
+    if (o.sourcePort !== null) {
+      ports.push(o.sourcePort);
+    } else {
+      const layout = deterministicLayout(d);
+      if (!layout.ok) {
+        unresolved.push({ id: d.id, reason: layout.reason, message: layout.message });
+        continue;
+      }
+      const { portFirst, shareSize, sharesPerAddress } = layout.value;
+      for (let s = 0; s < Math.min(sharesPerAddress, MAX_DETERMINISTIC_HOSTS); s++) ports.push(portFirst + s * shareSize);
+    }
+    for (const port of ports) {
+      const r = reverse(d, o.sourceIp, port);
+      if (r.ok) {
+        translations.push({ realm: d.realm, inside: r.value.insideAddress, window, record: ev, portFirst: r.value.portFirst, portLast: r.value.portLast });
+      } else if (o.sourcePort !== null) {
+        unresolved.push({ id: d.id, reason: r.reason, message: r.message });
+      }
+    }
+  }
+  return { translations, unresolved };
+}

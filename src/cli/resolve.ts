@@ -1,0 +1,64 @@
+/** `ipar resolve`: NDJSON requests in, NDJSON results out, in order, streaming. */
+import { resolveBatch } from '../index.js';
+import { readLines, openInputs, MAX_LINE_CHARS } from '../ingest/lines.js';
+import { UnreadableRequest } from '../../matcher/plan.js';
+import type { RiskAnalysis } from '../../matcher/resolve.js';
+import { Progress } from '../progress.js';
+import type { Result } from '../request.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import { writeOut, type Io } from './io.js';
+import { prettyHeader, prettyRow } from './pretty.js';
+
+export interface ResolveCommand {
+  readonly db: string;
+  readonly file: string;
+  readonly pretty: boolean;
+  readonly analyse?: RiskAnalysis;
+  readonly now?: () => number;
+}
+
+/** Request values from NDJSON lines; unreadable lines become {@link UnreadableRequest}. */
+async function* requestsFrom(lines: AsyncIterable<{ text: string; line: number }>, lineNumbers: number[]): AsyncGenerator<unknown> {
+  for await (const { text, line } of lines) {
+    if (text.trim() === '') continue;
+    lineNumbers.push(line);
+    if (text.length > MAX_LINE_CHARS) {
+      yield new UnreadableRequest([{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${text.length} characters exceeds the limit of ${MAX_LINE_CHARS}` }]);
+      continue;
+    }
+    try {
+      yield JSON.parse(text) as unknown;
+    } catch (error) {
+      yield new UnreadableRequest([{ field: '', reason: 'INVALID_JSON', message: `not JSON: ${(error as Error).message}` }]);
+    }
+  }
+}
+
+export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
+  const [input] = await openInputs([cmd.file], io.stdin);
+  const store = openSqliteStore(cmd.db, { readonly: true });
+  const progress = new Progress('resolve requests', io.stderr);
+  const lineNumbers: number[] = [];
+  let done = 0;
+  let invalid = 0;
+  try {
+    if (cmd.pretty) await writeOut(io, prettyHeader());
+    const options = { ...(cmd.analyse === undefined ? {} : { analyse: cmd.analyse }), ...(cmd.now === undefined ? {} : { now: cmd.now }) };
+    for await (const result of resolveBatch(store, requestsFrom(readLines(input!), lineNumbers), options)) {
+      const line = lineNumbers[done]!;
+      done++;
+      if (result.status === 'invalid') {
+        invalid++;
+        for (const e of result.errors ?? []) io.stderr.write(`${input!.name}:${line}: ${e.field || '(line)'}: ${e.reason}: ${e.message}\n`);
+      }
+      await writeOut(io, cmd.pretty ? prettyRow(result) : JSON.stringify(result satisfies Result) + '\n');
+      progress.tick(done);
+    }
+    lineNumbers.length = 0;
+  } finally {
+    progress.done();
+    store.close();
+  }
+  io.stderr.write(`resolve: ${done} requests, ${invalid} invalid\n`);
+  return invalid > 0 ? 1 : 0;
+}

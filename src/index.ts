@@ -1,0 +1,63 @@
+/**
+ * The `ipar` library: what an operator's disclosure system calls.
+ *
+ * @example
+ * import { openStore, resolve } from 'ipar';
+ * const store = openStore('operator.db', { readonly: true });
+ * const result = await resolve(store, {
+ *   ref: 'REQ-1',
+ *   observations: [{ sourceIp: '203.0.113.7', sourcePort: 1300, time: '2026-03-28T10:00:00Z' }],
+ *   toleranceSeconds: 2,
+ * });
+ * result.status; // 'unique' | 'multiple' | 'none' | 'invalid'
+ * store.close();
+ */
+import { resolveRequests, type ResolveOptions } from '../matcher/resolve.js';
+import type { Result } from './request.js';
+import type { StoreReader } from './store/types.js';
+
+export { openSqliteStore as openStore, SqliteStore, type SqliteOpenOptions } from './store/sqlite.js';
+export type { StoreReader, StoreWriter, StoreSettings } from './store/types.js';
+export { CanonicalRecord, toWritten, type CanonicalRecordInput } from './records.js';
+export { Request, Result, type RequestInput } from './request.js';
+export { ingest, type IngestOptions, type IngestSummary } from './ingest/ingest.js';
+export { openInputs } from './ingest/lines.js';
+export { IparError, type Problem } from './problems.js';
+export { UnreadableRequest } from '../matcher/plan.js';
+export type { ResolveOptions } from '../matcher/resolve.js';
+
+/**
+ * Resolve one request (any JSON value; an invalid one gets `status: "invalid"`).
+ *
+ * @example
+ * const r = await resolve(store, { ref: 'R', observations: [{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00:00Z' }] });
+ */
+export async function resolve(store: StoreReader, request: unknown, options: ResolveOptions = {}): Promise<Result> {
+  const [result] = await resolveRequests(store, [request], options);
+  return result!;
+}
+
+export interface BatchOptions extends ResolveOptions {
+  /** Requests resolved together (one store round trip per step per batch). */
+  readonly batchSize?: number;
+}
+
+/**
+ * Resolve a stream of requests, yielding results in input order. Memory is bounded by
+ * the batch size, not the stream's length.
+ *
+ * @example
+ * for await (const result of resolveBatch(store, requests)) console.log(JSON.stringify(result));
+ */
+export async function* resolveBatch(store: StoreReader, requests: AsyncIterable<unknown> | Iterable<unknown>, options: BatchOptions = {}): AsyncGenerator<Result> {
+  const size = options.batchSize ?? 512;
+  let batch: unknown[] = [];
+  for await (const request of requests) {
+    batch.push(request);
+    if (batch.length >= size) {
+      yield* await resolveRequests(store, batch, options);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield* await resolveRequests(store, batch, options);
+}

@@ -1,0 +1,128 @@
+/**
+ * Requests and results (DESIGN.md, "Requests" and "Results"): the contract operators'
+ * systems write and read. The zod schemas are the only source of these types.
+ */
+import { z } from 'zod';
+import { imei, imsi, ipAddress, mac, msisdn, port, protocol } from './records.js';
+
+/** An ISO instant with offset, kept as text here; matcher/time.ts reads it. */
+const text = z.string().min(1).max(64);
+
+/** A local wall-clock time in an IANA zone, e.g. what a device or a witness reports. */
+export const LocalTime = z.strictObject({ local: text, timeZone: text });
+/** A range; `from`/`to` are ISO instants, or wall-clock times when `timeZone` is given. */
+export const TimeRange = z.strictObject({ from: text, to: text, timeZone: text.optional() });
+export const ObservationTime = z.union([text, LocalTime, TimeRange]);
+export type ObservationTime = z.infer<typeof ObservationTime>;
+
+/** How the authority's source writes times: `12h-ambiguous` is 12-hour without AM/PM. */
+export const CLOCK_STYLES = ['24h', '12h-ambiguous'] as const;
+
+export const Observation = z.strictObject({
+  sourceIp: ipAddress,
+  sourcePort: port.optional(),
+  time: ObservationTime,
+  destinationIp: ipAddress.optional(),
+  destinationPort: port.optional(),
+  protocol: protocol.optional(),
+  fqdn: z.string().min(1).max(253).optional(),
+  clock: z.enum(CLOCK_STYLES).optional(),
+});
+export type Observation = z.infer<typeof Observation>;
+
+export const Identifiers = z.strictObject({ imsi: imsi.optional(), msisdn: msisdn.optional(), imei: imei.optional(), mac: mac.optional() });
+export type Identifiers = z.infer<typeof Identifiers>;
+export const IDENTIFIER_KINDS = ['imsi', 'msisdn', 'imei', 'mac'] as const;
+export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
+
+export const RETURN_POLICIES = ['single-only', 'allow-multiple'] as const;
+export type ReturnPolicy = (typeof RETURN_POLICIES)[number];
+
+/** Most observations one request may carry (each is a store query or several). */
+export const MAX_OBSERVATIONS = 64;
+/** Longest tolerance accepted: a day either side. */
+export const MAX_TOLERANCE_SECONDS = 86_400;
+
+export const Request = z.strictObject({
+  ref: z.string().min(1).max(128),
+  observations: z.array(Observation).min(1).max(MAX_OBSERVATIONS),
+  toleranceSeconds: z.number().min(0).max(MAX_TOLERANCE_SECONDS).default(0),
+  identifiers: Identifiers.optional(),
+  returnPolicy: z.enum(RETURN_POLICIES).default('single-only'),
+  maxCandidates: z.int().min(1).max(10_000).default(50),
+});
+export type Request = z.infer<typeof Request>;
+export type RequestInput = z.input<typeof Request>;
+
+// ---- results ------------------------------------------------------------------------
+
+export const STATUSES = ['unique', 'multiple', 'none', 'invalid'] as const;
+export type Status = (typeof STATUSES)[number];
+
+const IsoWindow = z.strictObject({ start: z.string(), end: z.string() });
+
+/** One record that supports a candidate: what it is, its id, its interval, which observation. */
+export const Evidence = z.strictObject({
+  kind: z.enum(['allocation', 'nat-block', 'nat-session', 'nat-deterministic']),
+  id: z.string(),
+  start: z.string(),
+  end: z.string().nullable(),
+  observation: z.int().min(0),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+export const Candidate = z.strictObject({
+  account: z.string(),
+  /** How many observations this account fits, `of` how many were made. */
+  support: z.int().min(0),
+  of: z.int().min(1),
+  evidence: z.array(Evidence),
+});
+export type Candidate = z.infer<typeof Candidate>;
+
+/** How an observation's source address is held by the operator. */
+export const ADDRESS_CLASSES = ['dynamic', 'static', 'cgnat-outside', 'server', 'infrastructure', 'not-operator'] as const;
+export type AddressClass = (typeof ADDRESS_CLASSES)[number];
+
+export const OBSERVATION_OUTCOMES = ['matched', 'no-record', 'server-address', 'not-operator-address', 'unresolvable-port'] as const;
+export type ObservationOutcome = (typeof OBSERVATION_OUTCOMES)[number];
+
+/** Each observation's own outcome and path — counts only, never identities. */
+export const ObservationResult = z.strictObject({
+  index: z.int().min(0),
+  sourceIp: z.string(),
+  sourcePort: port.nullable(),
+  /** The window searched, `[t − τ, t + p + τ)`, in UTC. */
+  window: IsoWindow,
+  addressClass: z.enum(ADDRESS_CLASSES),
+  realm: z.string().nullable(),
+  /** Record kinds the resolution went through, in order (e.g. nat-block, allocation). */
+  path: z.array(z.string()),
+  outcome: z.enum(OBSERVATION_OUTCOMES),
+  candidateCount: z.int().min(0),
+});
+export type ObservationResult = z.infer<typeof ObservationResult>;
+
+export const RISK_KINDS = ['false-positive', 'false-negative', 'note'] as const;
+export const Risk = z.strictObject({
+  code: z.string(),
+  kind: z.enum(RISK_KINDS),
+  paragraph: z.string(),
+  message: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type Risk = z.infer<typeof Risk>;
+
+export const ResultError = z.strictObject({ field: z.string(), reason: z.string(), message: z.string(), value: z.unknown().optional() });
+
+export const Result = z.strictObject({
+  ref: z.string().nullable(),
+  status: z.enum(STATUSES),
+  candidateCount: z.int().min(0),
+  withheld: z.boolean(),
+  candidates: z.array(Candidate),
+  observations: z.array(ObservationResult),
+  risks: z.array(Risk),
+  errors: z.array(ResultError).optional(),
+});
+export type Result = z.infer<typeof Result>;

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { main } from '../../src/cli.js';
+import type { Io } from '../../src/cli/io.js';
+import { packagePath } from '../../src/paths.js';
+import { Result } from '../../src/request.js';
+import { tempDir } from '../helpers.js';
+
+function captureIo(stdinText = ''): Io & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return { stdin: Readable.from([stdinText]), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, out: () => out, err: () => err };
+}
+
+let db = '';
+beforeAll(async () => {
+  db = join(tempDir(), 'demo.db');
+  expect(await main(['ingest', '--db', db, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
+});
+
+describe('ipar resolve', () => {
+  test('one NDJSON result per request, in input order, each valid against the result schema; exit 1 for the invalid one', async () => {
+    const io = captureIo();
+    const code = await main(['resolve', '--db', db, packagePath('fixtures', 'demo', 'requests.ndjson')], io);
+    const refs = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { ref: string }).ref);
+    const results = io.out().trim().split('\n').map((l) => Result.parse(JSON.parse(l)));
+    expect(results.map((r) => r.ref)).toEqual(refs);
+    expect(code).toBe(1);
+    expect(results.filter((r) => r.status === 'invalid').map((r) => r.ref)).toEqual(['BAD-TIME']);
+    expect(io.err()).toMatch(/requests\.ndjson:15: observations\.0\.time: INSTANT_WITHOUT_OFFSET/);
+  });
+
+  test('stdin, blank lines skipped, unreadable JSON is an invalid result and the batch goes on', async () => {
+    const input = ['{"ref":"A","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}', '', '{broken', '{"ref":"B","observations":[{"sourceIp":"203.0.113.7","sourcePort":1300,"time":"2026-03-28T10:00:00Z"}]}'].join('\n');
+    const io = captureIo(input);
+    expect(await main(['resolve', '--db', db], io)).toBe(1);
+    const results = io.out().trim().split('\n').map((l) => JSON.parse(l) as Result);
+    expect(results.map((r) => [r.ref, r.status])).toEqual([['A', 'unique'], [null, 'invalid'], ['B', 'unique']]);
+    expect(results[1]!.errors![0]!.reason).toBe('INVALID_JSON');
+    expect(io.err()).toMatch(/stdin:3: \(line\): INVALID_JSON/);
+  });
+
+  test('--pretty prints a table with one row per request', async () => {
+    const io = captureIo('{"ref":"A","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n');
+    expect(await main(['resolve', '--db', db, '--pretty', '-'], io)).toBe(0);
+    const lines = io.out().trim().split('\n');
+    expect(lines[0]).toMatch(/^ref\s+status\s+count/);
+    expect(lines[2]).toMatch(/^A\s+unique\s+1\s+ACC-000001/);
+  });
+
+  test('a missing store is an I/O error: exit 2', async () => {
+    const io = captureIo('');
+    expect(await main(['resolve', '--db', join(tempDir(), 'none.db'), '-'], io)).toBe(2);
+    expect(io.err()).toMatch(/no store at/);
+  });
+});
