@@ -6,7 +6,7 @@
 import type { Address } from '../src/address.js';
 import { problemsFromZod, shortValue, type Problem } from '../src/problems.js';
 import type { Protocol } from '../src/records.js';
-import { Request, type Identifiers, type ReturnPolicy } from '../src/request.js';
+import { Request, type Authorisation, type Identifiers, type ReturnPolicy } from '../src/request.js';
 import type { Window } from '../src/time.js';
 import { readTime, windowOf, type TimeReading } from './time.js';
 
@@ -17,6 +17,7 @@ export interface PlannedObservation {
   readonly destinationIp: Address | null;
   readonly destinationPort: number | null;
   readonly protocol: Protocol | null;
+  readonly fqdn: string | null;
   readonly clock: '24h' | '12h-ambiguous';
   readonly reading: TimeReading;
   /** `[t − τ, t + p + τ)` (or `[from − τ, to + τ)`). */
@@ -30,6 +31,7 @@ export interface PlannedRequest {
   readonly identifiers: Identifiers;
   readonly returnPolicy: ReturnPolicy;
   readonly maxCandidates: number;
+  readonly authorisation: Authorisation | null;
 }
 
 export type Plan = { readonly ok: true; readonly value: PlannedRequest } | { readonly ok: false; readonly ref: string | null; readonly errors: readonly Problem[] };
@@ -76,6 +78,7 @@ export function planRequest(input: unknown): Plan {
         destinationIp: o.destinationIp ?? null,
         destinationPort: o.destinationPort ?? null,
         protocol: o.protocol ?? null,
+        fqdn: o.fqdn ?? null,
         clock: o.clock ?? '24h',
         reading: reading.value,
         window: windowOf(reading.value, toleranceMs),
@@ -92,6 +95,7 @@ export function planRequest(input: unknown): Plan {
       identifiers: request.identifiers ?? {},
       returnPolicy: request.returnPolicy,
       maxCandidates: request.maxCandidates,
+      authorisation: request.authorisation ?? null,
     }),
   };
 }

@@ -6,13 +6,12 @@
  */
 import type { Problem } from '../src/problems.js';
 import type { AddressSpaceRecord } from '../src/records.js';
-import type { AddressClass, ObservationOutcome, Result, Risk } from '../src/request.js';
-import type { SubscriberType } from '../src/records.js';
-import type { AllocationQuery, NatQuery, StoreReader, StoreSettings } from '../src/store/types.js';
+import type { AddressClass, ObservationOutcome, Refusal, Result, Risk } from '../src/request.js';
+import type { AllocationQuery, NatQuery, StoreReader } from '../src/store/types.js';
 import { formatInstant } from '../src/time.js';
 import { correlate, disclose, type Correlation } from './correlate.js';
 import { emptyMatches, identify, type AccountMatches } from './identify.js';
-import { planRequest, type PlannedObservation, type PlannedRequest } from './plan.js';
+import type { PlannedObservation, PlannedRequest } from './plan.js';
 import { throughBlocks, throughDeterministic, throughSessions, type Translation, type UnresolvedPort } from './translate.js';
 
 /** Everything the matcher learned about one observation (risk analysis reads it). */
@@ -135,16 +134,6 @@ export async function matchPlans(store: StoreReader, plans: readonly PlannedRequ
   });
 }
 
-/** What risk analysis may consult beyond the trace (store settings, subscriber types, the clock). */
-export interface RiskContext {
-  readonly settings: StoreSettings;
-  readonly subscriberTypes: ReadonlyMap<string, SubscriberType>;
-  readonly now: number;
-}
-
-/** A risk analysis: trace in, flags out (matcher/risk.ts provides the real one). */
-export type RiskAnalysis = (trace: MatchTrace, context: RiskContext) => Risk[];
-
 /** Render a trace as the pinned result format, applying the disclosure policy. */
 export function renderResult(trace: MatchTrace, risks: readonly Risk[]): Result {
   const { request, correlation } = trace;
@@ -175,34 +164,7 @@ export function invalidResult(ref: string | null, errors: readonly Problem[]): R
   return { ref, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], errors: [...errors] };
 }
 
-export interface ResolveOptions {
-  /** Risk analysis to run on each match (none: no flags). */
-  readonly analyse?: RiskAnalysis;
-  /** The clock, for retention and audit (core code never reads it itself). */
-  readonly now?: () => number;
-}
-
-/**
- * Resolve a batch of requests (any JSON values; invalid ones get `status: "invalid"`),
- * results in input order.
- *
- * @example
- * const [result] = await resolveRequests(store, [{ ref: 'R1', observations: [{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00:00Z' }] }]);
- * result.status; // 'unique'
- */
-export async function resolveRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Result[]> {
-  const plans = inputs.map(planRequest);
-  const valid = plans.flatMap((p) => (p.ok ? [p.value] : []));
-  const traces = await matchPlans(store, valid);
-  let context: RiskContext | null = null;
-  if (options.analyse !== undefined && traces.length > 0) {
-    const accounts = traces.flatMap((t) => t.observations.flatMap((o) => [...o.matches.accounts.keys(), ...o.matches.exclusions.map((e) => e.account)]));
-    context = { settings: await store.settings(), subscriberTypes: await store.subscriberTypes(accounts), now: (options.now ?? Date.now)() };
-  }
-  let k = 0;
-  return plans.map((p) => {
-    if (!p.ok) return invalidResult(p.ref, p.errors);
-    const trace = traces[k++]!;
-    return renderResult(trace, context === null || options.analyse === undefined ? [] : options.analyse(trace, context));
-  });
+/** The result for a request the guardrails refused: nothing was looked up. */
+export function refusedResult(ref: string, refusal: Refusal): Result {
+  return { ref, status: 'refused', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], refusal };
 }

@@ -1,11 +1,193 @@
 /**
- * Risk analysis (DESIGN.md, "Risk catalogue"; code of practice 9.19–9.24): how each
- * result could be a false positive or a false negative, with the values that show it.
+ * Risk analysis (DESIGN.md "Risk catalogue"; code of practice 9.19–9.24): for every
+ * result, how it could be a false positive or a false negative, each flag with a stable
+ * code, its kind, the paragraph it serves and the values that raised it. Pure: the
+ * store-dependent inputs (settings, coverage gaps, subscriber types, alternative time
+ * readings) are fetched by the caller. Details carry counts and intervals, never the
+ * identities of other customers.
  */
 import type { Risk } from '../src/request.js';
-import type { MatchTrace, RiskContext } from './resolve.js';
+import type { StoreSettings, StoredCoverage } from '../src/store/types.js';
+import type { SubscriberType } from '../src/records.js';
+import { formatInstant } from '../src/time.js';
+import { processesConnectionRecords } from './guard.js';
+import type { MatchTrace, ObservationTrace } from './resolve.js';
+import type { ReadingOutcome } from './sensitivity.js';
 
-/** Every flag for one match. */
-export function analyseRisks(_trace: MatchTrace, _context: RiskContext): Risk[] {
-  return [];
+/** What risk analysis consults besides the trace. */
+export interface RiskInputs {
+  readonly settings: StoreSettings;
+  readonly subscriberTypes: ReadonlyMap<string, SubscriberType>;
+  /** Coverage gaps of any source overlapping each observation's window. */
+  readonly gaps: readonly (readonly StoredCoverage[])[];
+  /** Alternative time readings for each observation. */
+  readonly readings: readonly (readonly ReadingOutcome[])[];
+}
+
+/** Every code, its kind and paragraph: the contract users group and count by. */
+export const RISK_CODES = {
+  SHARED_ADDRESS_NO_PORT: { kind: 'false-positive', paragraph: '9.20', meaning: 'the address is shared through CGNAT and no usable source port was given' },
+  ALLOCATION_BOUNDARY: { kind: 'false-positive', paragraph: '9.24', meaning: 'the address or port block changed hands inside the window' },
+  TIME_READING_CHANGES_RESULT: { kind: 'false-positive', paragraph: '9.24', meaning: 'another plausible reading of a time (tolerance, DST, GMT/BST, 12-hour) gives other candidates' },
+  SINGLE_OBSERVATION: { kind: 'false-positive', paragraph: '9.24', meaning: 'a unique answer rests on one observation, uncorroborated' },
+  SHARED_ACCOUNT: { kind: 'false-positive', paragraph: '9.24', meaning: 'a candidate account is public Wi-Fi, business or enterprise: not one individual' },
+  INFERRED_END: { kind: 'false-positive', paragraph: '9.24', meaning: 'a matched record’s end was inferred, not logged' },
+  PORT_REUSE: { kind: 'false-positive', paragraph: '9.24', meaning: 'the same public address and port was mapped for more than one inside host in the window' },
+  LOW_TIME_PRECISION: { kind: 'false-positive', paragraph: '9.24', meaning: 'a time was given to the minute or coarser' },
+  COVERAGE_GAP: { kind: 'false-negative', paragraph: '9.24', meaning: 'a declared coverage gap of a source the path needs overlaps the window' },
+  BEYOND_RETENTION: { kind: 'false-negative', paragraph: '9.24', meaning: 'the window is older than the store’s retention horizon' },
+  NOT_OPERATOR_ADDRESS: { kind: 'false-negative', paragraph: '9.19', meaning: 'the operator does not hold the address' },
+  SERVER_ADDRESS: { kind: 'false-negative', paragraph: '9.19', meaning: 'the address is a server or infrastructure address, not a device’s source address' },
+  CONTRADICTORY_OBSERVATIONS: { kind: 'false-negative', paragraph: '9.24', meaning: 'each observation matched someone but no account fits them all' },
+  EXCLUDED_BY_IDENTIFIER: { kind: 'false-negative', paragraph: '9.20', meaning: 'an account was dropped only because one supplied identifier differed' },
+  TOLERANCE_BELOW_CLOCK_ERROR: { kind: 'false-negative', paragraph: '9.24', meaning: 'the tolerance is below a source’s declared clock error' },
+  CONNECTION_RECORDS_PROCESSED: { kind: 'note', paragraph: '9.22', meaning: 'the request gives a destination, so resolving it processes internet connection records' },
+} as const satisfies Record<string, { kind: Risk['kind']; paragraph: string; meaning: string }>;
+
+export type RiskCode = keyof typeof RISK_CODES;
+
+function flag(code: RiskCode, message: string, detail: Record<string, unknown>): Risk {
+  const { kind, paragraph } = RISK_CODES[code];
+  return { code, kind, paragraph, message, detail };
+}
+
+const SHARED_TYPES = new Set<SubscriberType>(['public-wifi', 'business', 'enterprise']);
+const LIST_LIMIT = 10;
+
+function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskInputs, i: number, candidates: ReadonlySet<string>): Risk[] {
+  const o = ot.observation;
+  const out: Risk[] = [];
+  const w = o.window;
+  const where = `observation ${i} (${o.sourceIp.text}${o.sourcePort === null ? '' : ':' + o.sourcePort} at ${formatInstant(o.reading.start)})`;
+
+  if (ot.addressClass === 'server' || ot.addressClass === 'infrastructure') {
+    out.push(flag('SERVER_ADDRESS', `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`, { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass }));
+  }
+  if (ot.outcome === 'not-operator-address') {
+    out.push(flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, { observation: i, sourceIp: o.sourceIp.text }));
+  }
+
+  const insideHosts = new Set(ot.translations.map((t) => `${t.realm}|${t.inside.text}`));
+  if (ot.translations.length > 0 || ot.addressClass === 'cgnat-outside') {
+    const dynamicShare = ot.unresolved.filter((u) => u.reason === 'dynamic-share' || u.reason === 'unassigned');
+    if (o.sourcePort === null) {
+      out.push(flag('SHARED_ADDRESS_NO_PORT', `${where}: the address is shared through CGNAT and no source port was given; ${insideHosts.size} inside hosts and ${ot.matches.accounts.size} accounts fit`, { observation: i, sourceIp: o.sourceIp.text, insideHosts: insideHosts.size, accounts: ot.matches.accounts.size }));
+    } else if (dynamicShare.length > 0) {
+      out.push(flag('SHARED_ADDRESS_NO_PORT', `${where}: port ${o.sourcePort} is in no deterministic share (${dynamicShare.map((u) => u.reason).join(', ')}); only NAT logs could resolve it`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, reasons: [...new Set(dynamicShare.map((u) => u.reason))] }));
+    }
+  }
+
+  if (o.sourcePort !== null) {
+    const holding = new Set(ot.translations.filter((t) => t.portFirst <= o.sourcePort! && o.sourcePort! <= t.portLast).map((t) => `${t.realm}|${t.inside.text}`));
+    if (holding.size > 1) {
+      out.push(flag('PORT_REUSE', `${where}: ${o.sourceIp.text}:${o.sourcePort} was mapped for ${holding.size} inside hosts within the window`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, insideHosts: holding.size }));
+    }
+  }
+
+  // Records behind the accounts that fit this observation.
+  const supports = [...ot.matches.accounts.values()].flat();
+  const boundaries: { kind: string; edge: 'start' | 'end'; at: string }[] = [];
+  const seen = new Set<string>();
+  for (const s of supports) {
+    for (const [edge, at] of [['start', s.start], ['end', s.end]] as const) {
+      if (at === null || at <= w.start || at >= w.end) continue;
+      const key = `${s.kind}|${edge}|${at}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      boundaries.push({ kind: s.kind, edge, at: formatInstant(at) });
+    }
+  }
+  if (boundaries.length > 0) {
+    out.push(flag('ALLOCATION_BOUNDARY', `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`, { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) }));
+  }
+  const inferred = supports.filter((s) => s.endInferred);
+  if (inferred.length > 0) {
+    out.push(flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, { observation: i, records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })) }));
+  }
+
+  if (o.reading.precision === 'min' && o.reading.form !== 'range') {
+    out.push(flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 }));
+  }
+
+  const changed = (inputs.readings[i] ?? []).filter((r) => r.differs);
+  if (changed.length > 0) {
+    out.push(
+      flag('TIME_READING_CHANGES_RESULT', `${where}: ${changed.map((r) => `${r.reading} gives ${r.candidateCount}`).join(', ')} (the answer given has ${candidates.size})`, {
+        observation: i,
+        candidateCount: candidates.size,
+        readings: changed.map((r) => ({ reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount })),
+      }),
+    );
+  }
+
+  // Sources the path needed: NAT realms and allocation sources met; all, when nothing was met.
+  const realms = new Set<string>([...(ot.realm === null ? [] : [ot.realm]), ...ot.translations.map((t) => t.realm)]);
+  const sources = new Set<string>(ot.matches.allocations.map((a) => a.source));
+  const relevant = (source: string) => realms.has(source) || sources.has(source) || (realms.size === 0 && sources.size === 0);
+  const gaps = (inputs.gaps[i] ?? []).filter((g) => relevant(g.source));
+  if (gaps.length > 0) {
+    out.push(flag('COVERAGE_GAP', `${where}: ${gaps.map((g) => `${g.source} has no records ${formatInstant(g.start)}–${g.end === null ? 'now' : formatInstant(g.end)}`).join('; ')}`, { observation: i, gaps: gaps.slice(0, LIST_LIMIT).map((g) => ({ source: g.source, start: formatInstant(g.start), end: g.end === null ? null : formatInstant(g.end) })) }));
+  }
+  const horizon = inputs.settings.retentionHorizon;
+  if (horizon !== null && w.start < horizon) {
+    out.push(flag('BEYOND_RETENTION', `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`, { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) }));
+  }
+
+  const byKind = new Map<string, Set<string>>();
+  for (const e of ot.matches.exclusions) {
+    if (e.kinds.length !== 1 || candidates.has(e.account) || ot.matches.accounts.has(e.account)) continue;
+    const kind = e.kinds[0]!;
+    if (!byKind.has(kind)) byKind.set(kind, new Set());
+    byKind.get(kind)!.add(e.account);
+  }
+  for (const [kind, accounts] of byKind) {
+    out.push(flag('EXCLUDED_BY_IDENTIFIER', `${where}: ${accounts.size} accounts held the address but were dropped only because their ${kind} differed from the one supplied`, { observation: i, identifier: kind, accounts: accounts.size }));
+  }
+
+  const clockSources = new Set([...realms, ...sources]);
+  for (const [source, errorMs] of Object.entries(inputs.settings.clockErrorMs)) {
+    if (errorMs > trace.request.toleranceMs && (clockSources.has(source) || clockSources.size === 0)) {
+      out.push(flag('TOLERANCE_BELOW_CLOCK_ERROR', `${where}: tolerance ${trace.request.toleranceMs / 1000} s is below ${source}'s declared clock error of ${errorMs / 1000} s`, { observation: i, source, clockErrorSeconds: errorMs / 1000, toleranceSeconds: trace.request.toleranceMs / 1000 }));
+    }
+  }
+  return out;
+}
+
+/**
+ * Every flag for one match.
+ *
+ * @example
+ * analyseRisks(trace, inputs).map((r) => r.code); // ['SHARED_ADDRESS_NO_PORT', 'SINGLE_OBSERVATION']
+ */
+export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
+  const n = trace.observations.length;
+  const candidates = new Set(trace.correlation.candidates.map((c) => c.account));
+  const out: Risk[] = trace.observations.flatMap((ot, i) => observationFlags(ot, trace, inputs, i, candidates));
+
+  if (candidates.size === 1 && n === 1) {
+    out.push(flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation; 9.24 asks for more IP/time pairs to cross-correlate', { observations: 1 }));
+  }
+  if (n > 1 && candidates.size === 0 && trace.observations.every((ot) => ot.matches.accounts.size > 0)) {
+    const { supportCounts, bestSupport } = trace.correlation;
+    out.push(
+      flag('CONTRADICTORY_OBSERVATIONS', `each of the ${n} observations matched someone, but no account fits all of them; the best fits ${bestSupport} of ${n}`, {
+        observations: n,
+        bestSupport,
+        supportCounts: supportCounts.map((accounts, k) => ({ support: k + 1, of: n, accounts })).filter((s) => s.accounts > 0),
+      }),
+    );
+  }
+  const sharedTypes = new Map<string, number>();
+  for (const account of candidates) {
+    const type = inputs.subscriberTypes.get(account);
+    if (type !== undefined && SHARED_TYPES.has(type)) sharedTypes.set(type, (sharedTypes.get(type) ?? 0) + 1);
+  }
+  if (sharedTypes.size > 0) {
+    out.push(flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, { types: Object.fromEntries(sharedTypes), candidates: candidates.size }));
+  }
+  if (processesConnectionRecords(trace.request)) {
+    const withDestination = trace.observations.filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null).map((ot) => ot.observation.index);
+    out.push(flag('CONNECTION_RECORDS_PROCESSED', `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`, { observations: withDestination }));
+  }
+  return out;
 }

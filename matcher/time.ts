@@ -22,6 +22,8 @@ export interface TimeReading {
   readonly foldInstants: readonly number[] | null;
   /** A wall-clock time that does not exist (DST gap), read shifted forward. */
   readonly inGap: boolean;
+  /** In a gap, the other reading (with the offset in force after the gap). */
+  readonly gapAlternative: number | null;
 }
 
 export type TimeParse = { readonly ok: true; readonly value: TimeReading } | { readonly ok: false; readonly problems: readonly Problem[] };
@@ -31,6 +33,8 @@ interface LocalInstants {
   readonly instants: number[];
   /** The reading used: the only one, the earliest in a fold, or shifted forward in a gap. */
   readonly chosen: number;
+  /** In a gap, the reading with the offset in force after it (lands before the gap). */
+  readonly gapAlternative: number | null;
   readonly precision: Precision;
 }
 
@@ -67,11 +71,14 @@ export function localInstants(
     .filter((t) => z.offset(t) * 60_000 === asUtc - t)
     .sort((a, b) => a - b);
   let chosen = instants[0];
+  let gapAlternative: number | null = null;
   if (chosen === undefined) {
-    // In a gap: read with the offset in force just before it, which lands after the gap.
+    // In a gap: read with the offset in force just before it, which lands after the gap;
+    // the offset in force after it gives the other reading.
     chosen = asUtc - z.offset(asUtc - 86_400_000) * 60_000;
+    gapAlternative = asUtc - z.offset(asUtc + 86_400_000) * 60_000;
   }
-  return { ok: true, value: { instants: [...new Set(instants)], chosen, precision: wall.value.precision } };
+  return { ok: true, value: { instants: [...new Set(instants)], chosen, gapAlternative, precision: wall.value.precision } };
 }
 
 function instant(textValue: string, field: string): { ok: true; ms: number; precision: Precision; offsetMinutes: number } | { ok: false; problems: Problem[] } {
@@ -94,7 +101,7 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
     if (!r.ok) return r;
     return {
       ok: true,
-      value: { start: r.ms, end: r.ms + PRECISION_MS[r.precision], precision: r.precision, form: 'instant', offsetMinutes: r.offsetMinutes, timeZone: null, foldInstants: null, inGap: false },
+      value: { start: r.ms, end: r.ms + PRECISION_MS[r.precision], precision: r.precision, form: 'instant', offsetMinutes: r.offsetMinutes, timeZone: null, foldInstants: null, inGap: false, gapAlternative: null },
     };
   }
   if ('local' in time) {
@@ -105,7 +112,17 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
     const last = fold === null ? chosen : fold[fold.length - 1]!;
     return {
       ok: true,
-      value: { start: fold === null ? chosen : fold[0]!, end: last + PRECISION_MS[precision], precision, form: 'local', offsetMinutes: null, timeZone: time.timeZone, foldInstants: fold, inGap: instants.length === 0 },
+      value: {
+        start: fold === null ? chosen : fold[0]!,
+        end: last + PRECISION_MS[precision],
+        precision,
+        form: 'local',
+        offsetMinutes: null,
+        timeZone: time.timeZone,
+        foldInstants: fold,
+        inGap: instants.length === 0,
+        gapAlternative: r.value.gapAlternative,
+      },
     };
   }
   // A range.
@@ -134,7 +151,7 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
   }
   return {
     ok: true,
-    value: { start: from, end: to, precision, form: 'range', offsetMinutes: null, timeZone: time.timeZone ?? null, foldInstants: fold, inGap },
+    value: { start: from, end: to, precision, form: 'range', offsetMinutes: null, timeZone: time.timeZone ?? null, foldInstants: fold, inGap, gapAlternative: null },
   };
 }
 

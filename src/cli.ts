@@ -10,7 +10,6 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
 import { runResolve } from './cli/resolve.js';
-import { analyseRisks } from '../matcher/risk.js';
 import { processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
 
@@ -71,7 +70,17 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
     .action(async (file: string, opts: { db: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, analyse: analyseRisks }, io));
+      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty }, io));
+    });
+
+  program
+    .command('estimate')
+    .description('how many customers each request would return (per observation and combined), with the flags; no identities')
+    .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--pretty', 'print a table for people instead of NDJSON', false)
+    .argument('[file]', 'requests file; - or nothing for stdin', '-')
+    .action(async (file: string, opts: { db: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, estimate: true }, io));
     });
 
   program

@@ -12,8 +12,8 @@
  * result.status; // 'unique' | 'multiple' | 'none' | 'invalid'
  * store.close();
  */
-import { resolveRequests, type ResolveOptions } from '../matcher/resolve.js';
-import type { Result } from './request.js';
+import { estimateRequests, resolveRequests, type ResolveOptions } from '../matcher/pipeline.js';
+import type { Estimate, Result } from './request.js';
 import type { StoreReader } from './store/types.js';
 
 export { openSqliteStore as openStore, SqliteStore, type SqliteOpenOptions } from './store/sqlite.js';
@@ -24,7 +24,9 @@ export { ingest, type IngestOptions, type IngestSummary } from './ingest/ingest.
 export { openInputs } from './ingest/lines.js';
 export { IparError, type Problem } from './problems.js';
 export { UnreadableRequest } from '../matcher/plan.js';
-export type { ResolveOptions } from '../matcher/resolve.js';
+export type { ResolveOptions } from '../matcher/pipeline.js';
+export { estimateRequests, resolveRequests };
+export { RISK_CODES, type RiskCode } from '../matcher/risk.js';
 
 /**
  * Resolve one request (any JSON value; an invalid one gets `status: "invalid"`).
@@ -49,15 +51,28 @@ export interface BatchOptions extends ResolveOptions {
  * @example
  * for await (const result of resolveBatch(store, requests)) console.log(JSON.stringify(result));
  */
-export async function* resolveBatch(store: StoreReader, requests: AsyncIterable<unknown> | Iterable<unknown>, options: BatchOptions = {}): AsyncGenerator<Result> {
-  const size = options.batchSize ?? 512;
+export function resolveBatch(store: StoreReader, requests: AsyncIterable<unknown> | Iterable<unknown>, options: BatchOptions = {}): AsyncGenerator<Result> {
+  return inBatches(requests, options.batchSize ?? 512, (batch) => resolveRequests(store, batch, options));
+}
+
+/**
+ * Estimate a stream of requests: counts and flags, no identities, in input order.
+ *
+ * @example
+ * for await (const e of estimateBatch(store, requests)) console.log(e.ref, e.candidateCount);
+ */
+export function estimateBatch(store: StoreReader, requests: AsyncIterable<unknown> | Iterable<unknown>, options: BatchOptions = {}): AsyncGenerator<Estimate> {
+  return inBatches(requests, options.batchSize ?? 512, (batch) => estimateRequests(store, batch, options));
+}
+
+async function* inBatches<T>(requests: AsyncIterable<unknown> | Iterable<unknown>, size: number, each: (batch: unknown[]) => Promise<T[]>): AsyncGenerator<T> {
   let batch: unknown[] = [];
   for await (const request of requests) {
     batch.push(request);
     if (batch.length >= size) {
-      yield* await resolveRequests(store, batch, options);
+      yield* await each(batch);
       batch = [];
     }
   }
-  if (batch.length > 0) yield* await resolveRequests(store, batch, options);
+  if (batch.length > 0) yield* await each(batch);
 }

@@ -43,6 +43,17 @@ export const MAX_OBSERVATIONS = 64;
 /** Longest tolerance accepted: a day either side. */
 export const MAX_TOLERANCE_SECONDS = 86_400;
 
+/** Who asks, under which condition of section 62, for what (checked against 9.14 and Condition D). */
+export const AUTHORITY_TYPES = ['police', 'national-crime-agency', 'intelligence-community', 'local-authority', 'other'] as const;
+export const CONDITIONS = ['A', 'B', 'C', 'D'] as const;
+export const PURPOSES = ['serious-crime', 'national-security', 'economic-well-being', 'crime', 'other'] as const;
+export const Authorisation = z.strictObject({
+  authorityType: z.enum(AUTHORITY_TYPES),
+  condition: z.enum(CONDITIONS),
+  purpose: z.enum(PURPOSES),
+});
+export type Authorisation = z.infer<typeof Authorisation>;
+
 export const Request = z.strictObject({
   ref: z.string().min(1).max(128),
   observations: z.array(Observation).min(1).max(MAX_OBSERVATIONS),
@@ -50,13 +61,14 @@ export const Request = z.strictObject({
   identifiers: Identifiers.optional(),
   returnPolicy: z.enum(RETURN_POLICIES).default('single-only'),
   maxCandidates: z.int().min(1).max(10_000).default(50),
+  authorisation: Authorisation.optional(),
 });
 export type Request = z.infer<typeof Request>;
 export type RequestInput = z.input<typeof Request>;
 
 // ---- results ------------------------------------------------------------------------
 
-export const STATUSES = ['unique', 'multiple', 'none', 'invalid'] as const;
+export const STATUSES = ['unique', 'multiple', 'none', 'invalid', 'refused'] as const;
 export type Status = (typeof STATUSES)[number];
 
 const IsoWindow = z.strictObject({ start: z.string(), end: z.string() });
@@ -115,6 +127,10 @@ export type Risk = z.infer<typeof Risk>;
 
 export const ResultError = z.strictObject({ field: z.string(), reason: z.string(), message: z.string(), value: z.unknown().optional() });
 
+/** Why a request was refused, and the paragraph that forbids it. */
+export const Refusal = z.strictObject({ code: z.string(), paragraph: z.string(), message: z.string() });
+export type Refusal = z.infer<typeof Refusal>;
+
 export const Result = z.strictObject({
   ref: z.string().nullable(),
   status: z.enum(STATUSES),
@@ -124,5 +140,20 @@ export const Result = z.strictObject({
   observations: z.array(ObservationResult),
   risks: z.array(Risk),
   errors: z.array(ResultError).optional(),
+  refusal: Refusal.optional(),
 });
 export type Result = z.infer<typeof Result>;
+
+/** `ipar estimate`: how much a request would return — counts and flags, never identities. */
+export const Estimate = z.strictObject({
+  ref: z.string().nullable(),
+  status: z.enum(STATUSES),
+  candidateCount: z.int().min(0),
+  /** For k = 1…n, how many accounts fit exactly k of the n observations. */
+  supportCounts: z.array(z.int().min(0)),
+  observations: z.array(ObservationResult),
+  risks: z.array(Risk),
+  errors: z.array(ResultError).optional(),
+  refusal: Refusal.optional(),
+});
+export type Estimate = z.infer<typeof Estimate>;

@@ -1,7 +1,6 @@
 /** `npm start`: build the embedded demo operator, resolve the demo requests, show the table. */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { analyseRisks } from '../../matcher/risk.js';
 import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { packagePath } from '../paths.js';
@@ -24,7 +23,7 @@ export async function runDemo(opts: { db: string }, io: Io): Promise<number> {
   }
   const requests = packagePath('fixtures', 'demo', 'requests.ndjson');
   io.stdout.write(`demo operator in ${opts.db}; resolving ${requests}\n\n`);
-  const code = await runResolve({ db: opts.db, file: requests, pretty: true, analyse: analyseRisks }, io);
+  const code = await runResolve({ db: opts.db, file: requests, pretty: true }, io);
   // The demo requests include one invalid request on purpose, to show how it is reported.
   return code === 1 ? 0 : code;
 }

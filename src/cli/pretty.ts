@@ -1,5 +1,5 @@
 /** `--pretty`: results as a table for people (the NDJSON is the machine form). */
-import type { Result } from '../request.js';
+import type { Estimate, Result } from '../request.js';
 
 const COLUMNS = ['ref', 'status', 'count', 'disclosed', 'path per observation', 'risks'] as const;
 const WIDTHS = [16, 8, 5, 26, 52, 0] as const;
@@ -15,11 +15,15 @@ export function prettyHeader(): string {
 }
 
 /** One result as one or more table lines. */
-export function prettyRow(r: Result): string {
-  const disclosed =
-    r.status === 'invalid' ? '-' : r.withheld ? `withheld (${r.candidateCount})` : r.candidates.map((c) => c.account).join(' ') || '-';
+export function prettyRow(r: Result | Estimate): string {
+  let disclosed: string;
+  if (r.status === 'invalid' || r.status === 'refused') disclosed = '-';
+  else if (!('candidates' in r)) disclosed = `estimate: ${r.candidateCount}`;
+  else disclosed = r.withheld ? `withheld (${r.candidateCount})` : r.candidates.map((c) => c.account).join(' ') || '-';
   const paths =
-    r.status === 'invalid'
+    r.status === 'refused'
+      ? `refused: ${r.refusal?.code ?? '?'} (${r.refusal?.paragraph ?? '?'})`
+      : r.status === 'invalid'
       ? (r.errors ?? []).map((e) => `${e.field}: ${e.reason}`).join('; ')
       : r.observations.map((o) => `${o.sourceIp}${o.sourcePort === null ? '' : ':' + o.sourcePort} ${o.path.join('>') || o.outcome}`).join('; ');
   const risks = r.risks.map((k) => k.code).join(' ');

@@ -1,10 +1,8 @@
 /** `ipar resolve`: NDJSON requests in, NDJSON results out, in order, streaming. */
-import { resolveBatch } from '../index.js';
+import { estimateBatch, resolveBatch } from '../index.js';
 import { readLines, openInputs, MAX_LINE_CHARS } from '../ingest/lines.js';
 import { UnreadableRequest } from '../../matcher/plan.js';
-import type { RiskAnalysis } from '../../matcher/resolve.js';
 import { Progress } from '../progress.js';
-import type { Result } from '../request.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
@@ -13,8 +11,8 @@ export interface ResolveCommand {
   readonly db: string;
   readonly file: string;
   readonly pretty: boolean;
-  readonly analyse?: RiskAnalysis;
-  readonly now?: () => number;
+  /** `estimate`: counts and flags only, no identities. */
+  readonly estimate?: boolean;
 }
 
 /** Request values from NDJSON lines; unreadable lines become {@link UnreadableRequest}. */
@@ -43,15 +41,15 @@ export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const options = { ...(cmd.analyse === undefined ? {} : { analyse: cmd.analyse }), ...(cmd.now === undefined ? {} : { now: cmd.now }) };
-    for await (const result of resolveBatch(store, requestsFrom(readLines(input!), lineNumbers), options)) {
+    const results = cmd.estimate === true ? estimateBatch(store, requestsFrom(readLines(input!), lineNumbers)) : resolveBatch(store, requestsFrom(readLines(input!), lineNumbers));
+    for await (const result of results) {
       const line = lineNumbers[done]!;
       done++;
       if (result.status === 'invalid') {
         invalid++;
         for (const e of result.errors ?? []) io.stderr.write(`${input!.name}:${line}: ${e.field || '(line)'}: ${e.reason}: ${e.message}\n`);
       }
-      await writeOut(io, cmd.pretty ? prettyRow(result) : JSON.stringify(result satisfies Result) + '\n');
+      await writeOut(io, cmd.pretty ? prettyRow(result) : JSON.stringify(result) + '\n');
       progress.tick(done);
     }
     lineNumbers.length = 0;
@@ -59,6 +57,6 @@ export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
     progress.done();
     store.close();
   }
-  io.stderr.write(`resolve: ${done} requests, ${invalid} invalid\n`);
+  io.stderr.write(`${cmd.estimate === true ? 'estimate' : 'resolve'}: ${done} requests, ${invalid} invalid\n`);
   return invalid > 0 ? 1 : 0;
 }

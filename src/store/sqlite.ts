@@ -628,21 +628,29 @@ export class SqliteStore implements StoreReader, StoreWriter {
   }
 
   coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
-    const stmt = this.#stmt(`SELECT start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`);
+    const one = this.#stmt(`SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`);
+    // Coverage gaps are few (they are declared, not logged), so "any source" reads them all.
+    const any = this.#stmt(`SELECT source, start, "end", status FROM coverage WHERE start < ? AND ("end" IS NULL OR "end" > ?)`);
     return this.#read(() =>
       queries.map((q) => {
-        const sourceId = this.#names.get('source')!.get(q.source);
-        if (sourceId === undefined) return [];
-        return (stmt.all(sourceId, q.window.end, q.window.start) as Row[]).map((row) =>
-          Object.freeze({
+        let rows: Row[];
+        if (q.source === null) rows = any.all(q.window.end, q.window.start) as Row[];
+        else {
+          const sourceId = this.#names.get('source')!.get(q.source);
+          if (sourceId === undefined) return [];
+          rows = one.all(sourceId, q.window.end, q.window.start) as Row[];
+        }
+        return rows.map((row) => {
+          const source = this.#sourceNames.get(row['source'] as number) ?? '?';
+          return Object.freeze({
             kind: 'coverage' as const,
-            source: q.source,
+            source,
             start: row['start'] as number,
             end: row['end'] as number | null,
             status: row['status'] as 'gap',
-            id: `coverage:${q.source}:${String(row['start'])}`,
-          }),
-        );
+            id: `coverage:${source}:${String(row['start'])}`,
+          });
+        });
       }),
     );
   }

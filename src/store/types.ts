@@ -49,9 +49,9 @@ export interface DeterministicQuery {
   readonly window: Window;
 }
 
-/** Coverage gaps of one source overlapping a window. */
+/** Coverage gaps of one source (or of any source, `null`) overlapping a window. */
 export interface CoverageQuery {
-  readonly source: string;
+  readonly source: string | null;
   readonly window: Window;
 }
 

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
-import { matchPlans, resolveRequests } from '../../matcher/resolve.js';
+import { resolveRequests } from '../../matcher/pipeline.js';
+import { matchPlans } from '../../matcher/resolve.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { resolveRequests } from '../../matcher/resolve.js';
+import { resolveRequests } from '../../matcher/pipeline.js';
 import { Result, type RequestInput } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite.js';
 import { freshStore, records } from '../helpers.js';

@@ -1,0 +1,78 @@
+/**
+ * Resolve and estimate batches end to end: validate, refuse what the guardrails forbid,
+ * match, analyse risk (with alternative time readings and coverage gaps), render.
+ */
+import type { Estimate, Result } from '../src/request.js';
+import type { StoreReader } from '../src/store/types.js';
+import { refusalFor } from './guard.js';
+import { planRequest, type Plan, type PlannedRequest } from './plan.js';
+import { invalidResult, matchPlans, refusedResult, renderResult, type MatchTrace } from './resolve.js';
+import { analyseRisks, type RiskInputs } from './risk.js';
+import { timeSensitivity } from './sensitivity.js';
+
+export interface ResolveOptions {
+  /** Analyse risk (the default). Off only for measuring the bare matcher. */
+  readonly risks?: boolean;
+}
+
+type Step =
+  | { readonly kind: 'invalid'; readonly plan: Extract<Plan, { ok: false }> }
+  | { readonly kind: 'refused'; readonly plan: PlannedRequest; readonly refusal: NonNullable<ReturnType<typeof refusalFor>> }
+  | { readonly kind: 'match'; readonly plan: PlannedRequest; readonly trace: MatchTrace; readonly risks: RiskInputs | null };
+
+async function run(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions): Promise<Step[]> {
+  const plans = inputs.map(planRequest);
+  const toMatch: PlannedRequest[] = [];
+  for (const p of plans) if (p.ok && refusalFor(p.value) === null) toMatch.push(p.value);
+  const traces = await matchPlans(store, toMatch);
+  let inputsFor: (t: number) => RiskInputs | null = () => null;
+  if (options.risks !== false && traces.length > 0) {
+    const accounts = traces.flatMap((t) => t.correlation.candidates.map((c) => c.account));
+    const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: o.observation.window })));
+    const [settings, subscriberTypes, gaps, readings] = await Promise.all([store.settings(), store.subscriberTypes(accounts), store.coverageGaps(windows), timeSensitivity(store, traces)]);
+    const offsets: number[] = [];
+    traces.reduce((at, t) => (offsets.push(at), at + t.observations.length), 0);
+    inputsFor = (t) => ({ settings, subscriberTypes, gaps: gaps.slice(offsets[t]!, offsets[t]! + traces[t]!.observations.length), readings: readings[t]! });
+  }
+  let k = 0;
+  return plans.map((p): Step => {
+    if (!p.ok) return { kind: 'invalid', plan: p };
+    const refusal = refusalFor(p.value);
+    if (refusal !== null) return { kind: 'refused', plan: p.value, refusal };
+    const t = k++;
+    return { kind: 'match', plan: p.value, trace: traces[t]!, risks: inputsFor(t) };
+  });
+}
+
+/**
+ * Resolve a batch of requests (any JSON values), results in input order: invalid ones get
+ * `status: "invalid"`, forbidden ones `status: "refused"`.
+ *
+ * @example
+ * const [result] = await resolveRequests(store, [{ ref: 'R1', observations: [{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00:00Z' }] }]);
+ * result.status; // 'unique'
+ */
+export async function resolveRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Result[]> {
+  return (await run(store, inputs, options)).map((step) => {
+    if (step.kind === 'invalid') return invalidResult(step.plan.ref, step.plan.errors);
+    if (step.kind === 'refused') return refusedResult(step.plan.ref, step.refusal);
+    return renderResult(step.trace, step.risks === null ? [] : analyseRisks(step.trace, step.risks));
+  });
+}
+
+/**
+ * How many customers each request would return, per observation and combined, with the
+ * flags — no identities (the guidance 9.24 asks for before a multi-customer disclosure).
+ *
+ * @example
+ * const [e] = await estimateRequests(store, [request]);
+ * e.candidateCount; e.observations.map((o) => o.candidateCount);
+ */
+export async function estimateRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Estimate[]> {
+  return (await run(store, inputs, options)).map((step): Estimate => {
+    if (step.kind === 'invalid') return { ref: step.plan.ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], errors: [...step.plan.errors] };
+    if (step.kind === 'refused') return { ref: step.plan.ref, status: 'refused', candidateCount: 0, supportCounts: [], observations: [], risks: [], refusal: step.refusal };
+    const r = renderResult(step.trace, step.risks === null ? [] : analyseRisks(step.trace, step.risks));
+    return { ref: r.ref, status: r.status, candidateCount: r.candidateCount, supportCounts: [...step.trace.correlation.supportCounts], observations: r.observations, risks: r.risks };
+  });
+}
