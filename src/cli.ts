@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
 import { runResolve } from './cli/resolve.js';
+import { runSettings } from './cli/settings.js';
 import { processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
 
@@ -81,6 +82,16 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
     .action(async (file: string, opts: { db: string; pretty: boolean }) => {
       setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, estimate: true }, io));
+    });
+
+  program
+    .command('settings')
+    .description('show or set the store settings risk analysis uses; prints them as JSON')
+    .requiredOption('--db <file>', 'the SQLite store')
+    .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
+    .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[] }) => {
+      setCode(await runSettings({ db: opts.db, clockErrors: opts.clockError, ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }) }, io));
     });
 
   program

@@ -56,3 +56,25 @@ describe('ipar resolve', () => {
     expect(io.err()).toMatch(/no store at/);
   });
 });
+
+describe('ipar settings and ipar estimate', () => {
+  test('a retention horizon set with ipar settings makes old requests flag BEYOND_RETENTION', async () => {
+    const local = join(tempDir(), 'op.db');
+    expect(await main(['ingest', '--db', local, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
+    const set = captureIo();
+    expect(await main(['settings', '--db', local, '--retention-horizon', '2026-03-28T00:00:00Z', '--clock-error', 'dhcp=3'], set)).toBe(0);
+    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: '2026-03-28T00:00:00.000Z', clockErrorSeconds: { dhcp: 3 } });
+    const io = captureIo('{"ref":"OLD","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-27T10:00:00Z"}],"toleranceSeconds":1}\n');
+    expect(await main(['estimate', '--db', local], io)).toBe(0);
+    const e = JSON.parse(io.out()) as { status: string; risks: { code: string }[]; candidates?: unknown };
+    expect(e.status).toBe('none');
+    expect(e.candidates).toBeUndefined();
+    expect(e.risks.map((r) => r.code)).toEqual(expect.arrayContaining(['BEYOND_RETENTION', 'TOLERANCE_BELOW_CLOCK_ERROR']));
+  });
+
+  test('a malformed setting is a usage error', async () => {
+    const io = captureIo();
+    expect(await main(['settings', '--db', join(tempDir(), 'x.db'), '--clock-error', 'dhcp'], io)).toBe(2);
+    expect(io.err()).toMatch(/SOURCE=SECONDS/);
+  });
+});
