@@ -22,7 +22,11 @@ export function syntheticLine(i: number): string {
   const iso = (ms: number) => new Date(ms).toISOString();
   switch (i % 3) {
     case 0:
-      return `{"kind":"allocation","account":"ACC-${String(slot % 100_000).padStart(6, '0')}","ip":"${v4(PUBLIC, slot % 256)}","start":"${iso(start)}","end":"${iso(start + 3_600_000)}","source":"dhcp","mac":"02:00:5e:${((slot >> 16) & 255).toString(16).padStart(2, '0')}:${((slot >> 8) & 255).toString(16).padStart(2, '0')}:${(slot & 255).toString(16).padStart(2, '0')}"}`;
+    {
+      // A subscriber keeps its router (MAC) across leases, as in real DHCP logs.
+      const sub = slot % 100_000;
+      return `{"kind":"allocation","account":"ACC-${String(sub).padStart(6, '0')}","ip":"${v4(PUBLIC, slot % 256)}","start":"${iso(start)}","end":"${iso(start + 200_000)}","source":"dhcp","mac":"02:00:5e:${((sub >> 16) & 255).toString(16).padStart(2, '0')}:${((sub >> 8) & 255).toString(16).padStart(2, '0')}:${(sub & 255).toString(16).padStart(2, '0')}"}`;
+    }
     case 1:
       return `{"kind":"allocation","account":"MOB-${String(slot % 100_000).padStart(6, '0')}","ip":"${v4(INSIDE, slot % 65_536)}","realm":"cgn-a","start":"${iso(start)}","end":"${iso(start + 7_200_000)}","source":"radius","imsi":"23415${String(slot % 100_000).padStart(10, '0')}"}`;
     default: {
@@ -46,3 +50,23 @@ export async function writeSynthetic(file: string, rows: number): Promise<void> 
   out.write(chunk.length > 0 ? chunk.join('\n') + '\n' : '');
   await new Promise<void>((r) => { out.end(() => r()); });
 }
+
+/**
+ * A request aimed at the i-th synthetic slot: through a port block with its port (even i)
+ * or at a dynamic address (odd i), one second after the record started.
+ */
+export function syntheticRequest(i: number, slots: number): string {
+  const slot = (i * 7919) % slots;
+  const at = new Date(BASE + slot * 1000 + 1000).toISOString();
+  if (i % 2 === 0) {
+    const first = 1024 + (slot % 126) * 512;
+    return `{"ref":"B${i}","observations":[{"sourceIp":"${v4(OUTSIDE, slot % 64)}","sourcePort":${first + 100},"time":"${at}"}],"toleranceSeconds":1}`;
+  }
+  return `{"ref":"D${i}","observations":[{"sourceIp":"${v4(PUBLIC, slot % 256)}","time":"${at}"}],"toleranceSeconds":1}`;
+}
+
+/** Address-space records for the synthetic operator (so observations classify). */
+export const SYNTHETIC_SPACE = [
+  '{"kind":"address-space","prefix":"198.51.100.0/24","role":"dynamic"}',
+  '{"kind":"address-space","prefix":"203.0.113.0/26","role":"cgnat-outside","realm":"cgn-a"}',
+];

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { packagePath } from '../src/paths.js';
 import { runIngestBench } from './ingest.js';
+import { runResolveBench } from './resolve.js';
 
 const quick = process.argv.includes('--quick');
 const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
@@ -16,5 +17,9 @@ const ingest = runIngestBench(quick);
 console.log('ingest of canonical NDJSON');
 console.table(ingest);
 
+const resolve = await runResolveBench(quick);
+console.log('resolve through the library');
+console.table(resolve);
+
 mkdirSync(packagePath('bench', 'results'), { recursive: true });
-writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest }, null, 2) + '\n');
+writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve }, null, 2) + '\n');
