@@ -199,6 +199,8 @@ const TYPES: Readonly<Record<Segment, readonly (readonly [SubscriberType, number
   wifi: [['public-wifi', 1]],
 };
 const MOBILE_SEGMENTS: ReadonlySet<Segment> = new Set(['pba', 'ses']);
+/** Public-DHCP subscribers in a mixed operator (the documentation /24 has 254 hosts). */
+const DHCP_IN_MIX = 200;
 
 function address(text: string, prefix = false): Address {
   const r = parseAddress(text, prefix);
@@ -427,17 +429,18 @@ export function* runWorld(config: WorldConfig, seed: number): Generator<SimItem>
   const account = (i: number): string => `ACC-${pad(i + 1, accountWidth)}`;
 
   // ---- who is in which segment --------------------------------------------------------
+  // Shares are rounded down and the remainder goes to the largest segment. Public DHCP
+  // has 254 addresses, so in a mix it serves at most DHCP_IN_MIX subscribers.
   const counts = new Map<Segment, number>();
   let assigned = 0;
   for (const seg of SEGMENTS) {
-    let c = Math.floor(N * (config.mix[seg] ?? 0));
-    if (seg === 'dhcp' && config.mix.dhcp !== undefined && config.mix.dhcp < 1) c = Math.min(c, 200); // 254 public addresses
-    counts.set(seg, c);
-    assigned += c;
+    const share = config.mix[seg] ?? 0;
+    const c = Math.floor(N * share);
+    counts.set(seg, seg === 'dhcp' && share < 1 ? Math.min(c, DHCP_IN_MIX) : c);
+    assigned += counts.get(seg)!;
   }
   const largest = SEGMENTS.reduce((a, b) => ((config.mix[b] ?? 0) > (config.mix[a] ?? 0) ? b : a));
-  const fill: Segment = config.mix.det !== undefined && config.mix.dhcp !== undefined && config.mix.dhcp < 1 ? 'det' : largest;
-  counts.set(fill, counts.get(fill)! + N - assigned);
+  counts.set(largest, counts.get(largest)! + N - assigned);
   const segOf = new Uint8Array(N);
   {
     let k = 0;
@@ -555,7 +558,6 @@ export function* runWorld(config: WorldConfig, seed: number): Generator<SimItem>
   };
 
   // ---- subscriber state (bounded per subscriber) --------------------------------------
-  const current = new Int32Array(N).fill(-1);
   const previous = new Int32Array(N).fill(-1);
   const onlineEnd = new Float64Array(N);
   const spellEnd = new Float64Array(N);
@@ -613,10 +615,7 @@ export function* runWorld(config: WorldConfig, seed: number): Generator<SimItem>
   gaps.forEach((g, k) => {
     if (g.declared) schedule(g.start, k, GAP);
   });
-  const marks: number[] = [];
-  for (let k = 0; k < config.requests; k++) marks.push(S + Math.floor(ask.float() * (END - S)));
-  marks.sort((a, b) => a - b);
-  for (const m of marks) schedule(m, 0, REQUEST_MARK);
+  for (let k = 0; k < config.requests; k++) schedule(S + ask.float() * (END - S), 0, REQUEST_MARK);
 
   // ---- segment behaviour ----------------------------------------------------------------
   const insideText = (base: string, index: number): string => keyToText(addToKey(address(base).key, BigInt(index)));
@@ -633,7 +632,6 @@ export function* runWorld(config: WorldConfig, seed: number): Generator<SimItem>
     }
     const end = Math.floor(t + Math.max(MIN, world.exponential(r.online)));
     pool.release(index, end);
-    current[i] = index;
     previous[i] = index;
     onlineEnd[i] = end;
     let ip: string;
@@ -744,7 +742,7 @@ export function* runWorld(config: WorldConfig, seed: number): Generator<SimItem>
     if (seg === 'pba' || seg === 'wifi') {
       const nat = seg === 'pba' ? pbaNat! : wifiNat!;
       natBlock(t, i, nat, seg === 'pba' ? PLAN.pba.realm : PLAN.wifi.realm, false);
-      if (world.chance(BURST[seg])) {
+      if (nat.maxBlocksPerSubscriber > 1 && world.chance(BURST[seg])) {
         const extra = world.between(1, nat.maxBlocksPerSubscriber - 1);
         for (let k = 0; k < extra; k++) schedule(t + world.float() * (end - t), i, EXTRA_BLOCK, end);
       }
