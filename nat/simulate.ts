@@ -66,7 +66,10 @@ export const SimulationConfig = z
     days: z.number().positive().max(366),
     /** First instant simulated (ISO with offset); the default week crosses the 2026 BST change. */
     start: z.string().default('2026-03-23T00:00:00Z').pipe(instantMs),
-    /** Requests to draw; default min(1000, subscribers). */
+    /**
+     * Requests to draw; default min(1000, subscribers). Spread evenly over the segments
+     * present; a request whose segment has no activity left before the end is not made.
+     */
     requests: z.int().min(0).max(1_000_000).optional(),
     observationsPerRequest: z.strictObject({ min: z.int().min(1).max(64), max: z.int().min(1).max(64) }).prefault({ min: 1, max: 3 }),
     toleranceSeconds: z.number().min(0).max(86_400).default(2),
@@ -290,7 +293,7 @@ class NdjsonSink {
  *
  * @example
  * await writeSimulation({ profile: 'mixed', subscribers: 100_000, days: 7, seed: 1, outDir: 'sim' }, (p) => log(p.fraction));
- * // { records: 9_512_004, requests: 1000, truth: 1000, holdings: 0 }
+ * // { records: 10595681, requests: 1000, truth: 1000, holdings: 0 } (2.4 GB, ~3.5 min on the dev machine)
  */
 export async function writeSimulation(options: WriteSimulationOptions, onProgress?: (progress: SimulationProgress) => void): Promise<SimulationCounts> {
   const { seed, outDir, holdings = false, ...input } = options;
