@@ -11,6 +11,8 @@ import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
 import { runResolve } from './cli/resolve.js';
 import { runSettings } from './cli/settings.js';
+import { runSimulate } from './cli/simulate.js';
+import { PROFILE_NAMES } from '../nat/simulate.js';
 import { processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
 
@@ -95,10 +97,24 @@ function build(io: Io, setCode: (code: number) => void): Command {
     });
 
   program
+    .command('simulate')
+    .description('simulate an operator: records.ndjson, requests.ndjson and truth.ndjson (same seed, same bytes)')
+    .addOption(new Option('--profile <name>', 'operator profile').choices([...PROFILE_NAMES]).default('mixed'))
+    .option('--subscribers <n>', 'subscribers', integer('--subscribers', 1, 500_000), 1000)
+    .option('--days <n>', 'days simulated', integer('--days', 1, 366), 1)
+    .option('--seed <n>', 'random seed', integer('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--requests <n>', 'authority requests to draw (default: min(1000, subscribers))', integer('--requests', 0, 1_000_000))
+    .requiredOption('--out <dir>', 'folder for the three NDJSON files')
+    .option('--db <file>', 'also ingest the records into this store')
+    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string }) => {
+      setCode(await runSimulate(opts, io));
+    });
+
+  program
     .command('demo')
     .description('the main job on the embedded demo operator (what npm start runs)')
-    .option('--db <file>', 'where to build the demo store', '.ipar/demo.db')
-    .action(async (opts: { db: string }) => setCode(await runDemo(opts, io)));
+    .option('--dir <dir>', 'where to keep the demo stores (reused on later runs)', '.ipar')
+    .action(async (opts: { dir: string }) => setCode(await runDemo(opts, io)));
 
   return program;
 }

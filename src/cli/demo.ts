@@ -1,17 +1,31 @@
-/** `npm start`: build the embedded demo operator, resolve the demo requests, show the table. */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+/**
+ * `npm start`: the main job on the embedded default.
+ * 1. The hand-made scenario (fixtures/demo): one request per resolution path.
+ * 2. A simulated mixed operator (built on the first run, reused after): a batch of its
+ *    authority requests resolved, the table, and how the answers compare with the truth.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveRequests } from '../../matcher/pipeline.js';
 import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { packagePath } from '../paths.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
+import { prettyHeader, prettyRow } from './pretty.js';
 import { runResolve } from './resolve.js';
+import { simulateInto } from './simulate.js';
 
-export async function runDemo(opts: { db: string }, io: Io): Promise<number> {
-  mkdirSync(dirname(opts.db), { recursive: true, mode: 0o700 });
-  const store = openSqliteStore(opts.db);
+/** The embedded default operator: builds in a few seconds on this machine. */
+export const DEMO_OPERATOR = { profile: 'mixed', subscribers: 3000, days: 2, seed: 2026, requests: 400 } as const;
+const SHOWN = 30;
+
+export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+
+  const fixturesDb = join(opts.dir, 'fixtures.db');
+  const store = openSqliteStore(fixturesDb);
   try {
     const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', 'records.ndjson')]), {
       onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
@@ -21,9 +35,44 @@ export async function runDemo(opts: { db: string }, io: Io): Promise<number> {
   } finally {
     store.close();
   }
-  const requests = packagePath('fixtures', 'demo', 'requests.ndjson');
-  io.stdout.write(`demo operator in ${opts.db}; resolving ${requests}\n\n`);
-  const code = await runResolve({ db: opts.db, file: requests, pretty: true }, io);
-  // The demo requests include one invalid request on purpose, to show how it is reported.
-  return code === 1 ? 0 : code;
+  io.stdout.write(`== 1. Each resolution path, on the hand-made operator in fixtures/demo (${fixturesDb})\n\n`);
+  const code = await runResolve({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'requests.ndjson'), pretty: true }, io);
+  if (code === 2) return 2;
+
+  const simDir = join(opts.dir, 'operator');
+  const simDb = join(opts.dir, 'operator.db');
+  if (!existsSync(simDb) || !existsSync(join(simDir, 'truth.ndjson'))) {
+    io.stderr.write(`building the simulated operator (${DEMO_OPERATOR.profile}, ${DEMO_OPERATOR.subscribers} subscribers, ${DEMO_OPERATOR.days} days, seed ${DEMO_OPERATOR.seed}) …\n`);
+    await simulateInto({ ...DEMO_OPERATOR, out: simDir, db: simDb }, io);
+  }
+  const requests = readFileSync(join(simDir, 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+  const truth = new Map(
+    readFileSync(join(simDir, 'truth.ndjson'), 'utf8').trim().split('\n').map((l) => {
+      const t = JSON.parse(l) as { ref: string; account: string };
+      return [t.ref, t.account] as const;
+    }),
+  );
+  const sim = openSqliteStore(simDb, { readonly: true });
+  try {
+    const results = await resolveRequests(sim, requests);
+    io.stdout.write(`\n== 2. A simulated operator (${simDb}): the first ${SHOWN} of ${results.length} authority requests\n\n`);
+    io.stdout.write(prettyHeader());
+    for (const r of results.slice(0, SHOWN)) io.stdout.write(prettyRow(r));
+    let unique = 0, right = 0, wrongFlagged = 0, wrongSilent = 0, withheld = 0, none = 0;
+    for (const r of results) {
+      if (r.status === 'none') none++;
+      if (r.withheld) withheld++;
+      if (r.status !== 'unique') continue;
+      unique++;
+      if (r.candidates[0]?.account === truth.get(r.ref ?? '')) right++;
+      else if (r.risks.some((k) => k.kind === 'false-positive')) wrongFlagged++;
+      else wrongSilent++;
+    }
+    io.stdout.write(
+      `\nagainst the simulator's truth: ${unique} unique answers of ${results.length} (${right} right, ${wrongFlagged} wrong but flagged, ${wrongSilent} wrong and unflagged); ${withheld} withheld as multi-customer; ${none} none\n`,
+    );
+  } finally {
+    sim.close();
+  }
+  return 0;
 }

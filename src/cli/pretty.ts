@@ -14,6 +14,11 @@ export function prettyHeader(): string {
   return `${head}\n${'-'.repeat(Math.max(head.length, 110))}\n`;
 }
 
+function hostPort(ip: string, port: number | null): string {
+  if (port === null) return ip;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 /** One result as one or more table lines. */
 export function prettyRow(r: Result | Estimate): string {
   let disclosed: string;
@@ -25,7 +30,7 @@ export function prettyRow(r: Result | Estimate): string {
       ? `refused: ${r.refusal?.code ?? '?'} (${r.refusal?.paragraph ?? '?'})`
       : r.status === 'invalid'
       ? (r.errors ?? []).map((e) => `${e.field}: ${e.reason}`).join('; ')
-      : r.observations.map((o) => `${o.sourceIp}${o.sourcePort === null ? '' : ':' + o.sourcePort} ${o.path.join('>') || o.outcome}`).join('; ');
+      : r.observations.map((o) => `${hostPort(o.sourceIp, o.sourcePort)} ${o.path.join('>') || o.outcome}`).join('; ');
   const risks = r.risks.map((k) => k.code).join(' ');
   return [r.ref ?? '(no ref)', r.status, String(r.candidateCount), disclosed, paths, risks].map((c, i) => cell(c, WIDTHS[i]!)).join('  ') + '\n';
 }

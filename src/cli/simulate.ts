@@ -1,0 +1,57 @@
+/** `ipar simulate`: a simulated operator's records, authority requests and ground truth. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSimulationConfig, writeSimulation, type SimulationCounts } from '../../nat/simulate.js';
+import { ingest } from '../ingest/ingest.js';
+import { openInputs } from '../ingest/lines.js';
+import { IparError } from '../problems.js';
+import { Progress } from '../progress.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import { formatReport, formatSummary } from './ingest.js';
+import type { Io } from './io.js';
+
+export interface SimulateCommand {
+  readonly profile: string;
+  readonly subscribers: number;
+  readonly days: number;
+  readonly seed: number;
+  readonly out: string;
+  readonly db?: string;
+  readonly requests?: number;
+}
+
+/**
+ * Write records.ndjson, requests.ndjson and truth.ndjson into `out` (same seed, same
+ * bytes) and, with `db`, ingest the records. Returns the counts.
+ */
+export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<SimulationCounts> {
+  const config = parseSimulationConfig({ profile: cmd.profile, subscribers: cmd.subscribers, days: cmd.days, ...(cmd.requests === undefined ? {} : { requests: cmd.requests }) });
+  if (!config.ok) throw new IparError('USAGE', config.problems.map((p) => `--${p.field}: ${p.message}`).join('; '));
+  mkdirSync(cmd.out, { recursive: true, mode: 0o700 });
+  const progress = new Progress('simulate records', io.stderr);
+  const counts = await writeSimulation({ ...config.value, start: new Date(config.value.start).toISOString(), seed: cmd.seed, outDir: cmd.out }, (p) => progress.tick(p.records, `${Math.round(p.fraction * 100)}% of the period`));
+  progress.done();
+  io.stderr.write(`simulate: ${counts.records} records, ${counts.requests} requests, ${counts.truth} truths in ${cmd.out}\n`);
+  if (cmd.db !== undefined) {
+    const store = openSqliteStore(cmd.db, { cacheMiB: 256 });
+    try {
+      const ingestProgress = new Progress('ingest lines', io.stderr);
+      const summary = await ingest(store, await openInputs([join(cmd.out, 'records.ndjson')]), {
+        onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
+        onProgress: (n) => ingestProgress.tick(n),
+      });
+      ingestProgress.done();
+      io.stderr.write(formatSummary(summary) + '\n');
+      if (summary.rejectedLines > 0) throw new IparError('SIMULATION_REJECTED', `${summary.rejectedLines} simulated records were rejected: a simulator bug`);
+    } finally {
+      store.close();
+    }
+  }
+  return counts;
+}
+
+export async function runSimulate(cmd: SimulateCommand, io: Io): Promise<number> {
+  const counts = await simulateInto(cmd, io);
+  io.stdout.write(JSON.stringify({ out: cmd.out, ...(cmd.db === undefined ? {} : { db: cmd.db }), ...counts }) + '\n');
+  return 0;
+}
