@@ -8,7 +8,7 @@ import { refusalFor } from './guard.js';
 import { planRequest, type Plan, type PlannedRequest } from './plan.js';
 import { invalidResult, matchPlans, refusedResult, renderResult, type MatchTrace } from './resolve.js';
 import { analyseRisks, type RiskInputs } from './risk.js';
-import { timeSensitivity } from './sensitivity.js';
+import { sensitivityWindows, timeSensitivity } from './sensitivity.js';
 
 export interface ResolveOptions {
   /** Analyse risk (the default). Off only for measuring the bare matcher. */
@@ -24,12 +24,14 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
   const plans = inputs.map(planRequest);
   const toMatch: PlannedRequest[] = [];
   for (const p of plans) if (p.ok && refusalFor(p.value) === null) toMatch.push(p.value);
-  const traces = await matchPlans(store, toMatch);
+  const analyse = options.risks !== false;
+  const traces = await matchPlans(store, toMatch, analyse ? sensitivityWindows : undefined);
   let inputsFor: (t: number) => RiskInputs | null = () => null;
-  if (options.risks !== false && traces.length > 0) {
+  if (analyse && traces.length > 0) {
     const accounts = traces.flatMap((t) => t.correlation.candidates.map((c) => c.account));
     const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: o.observation.window })));
-    const [settings, subscriberTypes, gaps, readings] = await Promise.all([store.settings(), store.subscriberTypes(accounts), store.coverageGaps(windows), timeSensitivity(store, traces)]);
+    const [settings, subscriberTypes, gaps] = await Promise.all([store.settings(), store.subscriberTypes(accounts), store.coverageGaps(windows)]);
+    const readings = timeSensitivity(traces);
     const offsets: number[] = [];
     traces.reduce((at, t) => (offsets.push(at), at + t.observations.length), 0);
     inputsFor = (t) => ({ settings, subscriberTypes, gaps: gaps.slice(offsets[t]!, offsets[t]! + traces[t]!.observations.length), readings: readings[t]! });

@@ -2,12 +2,13 @@
  * Time-reading sensitivity (9.24; the GMT/BST and 12-hour failures in DESIGN.md): for
  * every observation, re-run the match under the other plausible readings of its time
  * and say, when the combined candidate set differs, which reading gives what count.
- * Only the changed observation is re-matched; the others' account sets are reused.
+ * The rows are fetched once for a window covering every reading; each reading is then
+ * evaluated in memory, and the other observations' account sets are reused.
  */
-import type { StoreReader } from '../src/store/types.js';
+import { IparError } from '../src/problems.js';
 import type { Window } from '../src/time.js';
 import type { PlannedObservation, PlannedRequest } from './plan.js';
-import { matchPlans, type MatchTrace } from './resolve.js';
+import { evaluate, type MatchTrace } from './resolve.js';
 
 /** The readings tried, as named in risk details. */
 export type ReadingName = 'exact-instant' | 'fold-first' | 'fold-second' | 'gap-other-offset' | 'minus-1h' | 'plus-1h' | 'minus-12h' | 'plus-12h';
@@ -48,35 +49,33 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
+/** The windows to fetch for an observation: its own and every alternative reading's. */
+export function sensitivityWindows(o: PlannedObservation, request: PlannedRequest): Window[] {
+  return [o.window, ...alternativeReadings(o, request.toleranceMs).map((a) => a.window)];
+}
+
 /**
- * For each trace, each observation: the outcome of every alternative reading.
+ * For each trace, each observation: the outcome of every alternative reading, evaluated
+ * in memory on the rows fetched for {@link sensitivityWindow} (pure, no store).
  *
  * @example
- * const [perObservation] = await timeSensitivity(store, [trace]);
+ * const [perObservation] = timeSensitivity([trace]);
  * perObservation[0].filter((r) => r.differs); // readings under which the answer changes
  */
-export async function timeSensitivity(store: StoreReader, traces: readonly MatchTrace[]): Promise<ReadingOutcome[][][]> {
-  const jobs: { t: number; i: number; reading: ReadingName; window: Window }[] = [];
-  const plans: PlannedRequest[] = [];
-  traces.forEach((trace, t) => {
-    trace.observations.forEach((ot, i) => {
-      for (const alt of alternativeReadings(ot.observation, trace.request.toleranceMs)) {
-        jobs.push({ t, i, ...alt });
-        plans.push({ ...trace.request, observations: [{ ...ot.observation, window: alt.window }] });
-      }
-    });
-  });
-  const altTraces = await matchPlans(store, plans);
-  const out: ReadingOutcome[][][] = traces.map((trace) => trace.observations.map(() => []));
-  jobs.forEach((job, k) => {
-    const trace = traces[job.t]!;
+export function timeSensitivity(traces: readonly MatchTrace[]): ReadingOutcome[][][] {
+  return traces.map((trace) => {
     const baseline = new Set(trace.correlation.candidates.map((c) => c.account));
-    let combined = new Set(altTraces[k]!.observations[0]!.matches.accounts.keys());
-    trace.observations.forEach((ot, i) => {
-      if (i === job.i) return;
-      combined = new Set([...combined].filter((a) => ot.matches.accounts.has(a)));
-    });
-    out[job.t]![job.i]!.push({ reading: job.reading, window: job.window, candidateCount: combined.size, differs: !sameSet(combined, baseline) });
+    return trace.fetched.map((f, i) =>
+      alternativeReadings(f.observation, trace.request.toleranceMs).map(({ reading, window }) => {
+        if (!f.fetchWindows.some((w) => w.start <= window.start && window.end <= w.end)) {
+          throw new IparError('SENSITIVITY_WINDOW', `reading ${reading} of observation ${i} lies outside the rows fetched for it`);
+        }
+        let combined = new Set(evaluate(f, window).matches.accounts.keys());
+        trace.observations.forEach((ot, j) => {
+          if (j !== i) combined = new Set([...combined].filter((a) => ot.matches.accounts.has(a)));
+        });
+        return { reading, window, candidateCount: combined.size, differs: !sameSet(combined, baseline) };
+      }),
+    );
   });
-  return out;
 }

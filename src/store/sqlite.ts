@@ -78,6 +78,34 @@ const TABLE_OF: Readonly<Record<RecordKind, string>> = {
 /** Rows a single no-port session query returns at most (the matcher treats it as "too many"). */
 export const SESSION_ROW_LIMIT = 100_000;
 
+const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device FROM allocation`;
+const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred FROM nat_block`;
+const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred FROM nat_session`;
+
+/**
+ * Every lookup the read path makes, by name (tests check each one's query plan). Closed
+ * records: a range on `start` bounded below by the longest closed record. Open records:
+ * the partial index, named, because the planner would otherwise walk the primary key
+ * over the address's whole history to find the few rows with no end.
+ */
+export const LOOKUPS = {
+  classify: 'SELECT role, realm FROM address_space WHERE addr = ? AND plen = ?',
+  allocationsClosed: `SELECT ${ALLOCATION_COLUMNS} WHERE realm = ? AND addr = ? AND plen = ? AND start < ? AND start >= ? AND "end" > ?`,
+  allocationsOpen: `SELECT ${ALLOCATION_COLUMNS} INDEXED BY allocation_open WHERE realm = ? AND addr = ? AND plen = ? AND "end" IS NULL AND start < ?`,
+  blockFirstPort: 'SELECT max(port_first) FROM nat_block WHERE out_addr = ? AND port_first <= ? AND port_first >= ?',
+  blocksClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND port_first = ? AND start < ? AND start >= ? AND "end" > ?`,
+  blocksOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND port_first = ? AND "end" IS NULL AND start < ?`,
+  blocksOnAddressClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ?`,
+  blocksOnAddressOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND "end" IS NULL AND start < ?`,
+  sessionsClosed: `SELECT ${SESSION_COLUMNS} WHERE out_addr = ? AND out_port = ? AND start < ? AND start >= ? AND "end" > ?`,
+  sessionsOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND out_port = ? AND "end" IS NULL AND start < ?`,
+  sessionsOnAddressClosed: `SELECT ${SESSION_COLUMNS} WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ${SESSION_ROW_LIMIT}`,
+  sessionsOnAddressOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND "end" IS NULL AND start < ? LIMIT ${SESSION_ROW_LIMIT}`,
+  deterministic: 'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?)',
+  coverageOfSource: `SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`,
+  coverageAny: `SELECT source, start, "end", status FROM coverage WHERE start < ? AND ("end" IS NULL OR "end" > ?)`,
+} as const;
+
 type Row = Record<string, unknown>;
 
 /**
@@ -307,12 +335,16 @@ export class SqliteStore implements StoreReader, StoreWriter {
       case 'subscriber':
         this.#intern('account', r.account);
         return w.subscriber!.run(r.type, r.account, r.type).changes > 0;
-      case 'allocation':
+      case 'allocation': {
         this.#noteLength('allocation', r.ip.length);
+        // The look-back bound is kept per realm: static or long mobile sessions in one
+        // realm must not widen every lookup of short DHCP leases in another.
+        const realmId = this.#intern('realm', r.realm ?? '');
         this.#noteDuration('allocation', r.start, r.end);
+        if (r.end !== null) this.#raise(`maxDuration.allocation.${realmId}`, r.end - r.start);
         return (
           w.allocation!.run(
-            this.#intern('realm', r.realm ?? ''),
+            realmId,
             diskKey(r.ip.key),
             r.ip.length,
             r.start,
@@ -324,6 +356,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
             r.sessionId ?? null,
           ).changes > 0
         );
+      }
       case 'nat-block':
         this.#noteDuration('nat_block', r.start, r.end);
         this.#raise('maxSpan.nat_block', r.portLast - r.portFirst + 1);
@@ -421,7 +454,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]> {
     const lengths = this.#metaLengths('address_space');
-    const stmt = this.#stmt('SELECT role, realm FROM address_space WHERE addr = ? AND plen = ?');
+    const stmt = this.#stmt(LOOKUPS.classify);
     return this.#read(() =>
       addresses.map((address) => {
         for (const length of lengthsFor(address, lengths)) {
@@ -440,81 +473,109 @@ export class SqliteStore implements StoreReader, StoreWriter {
     );
   }
 
+  // Names and devices by id, read once and kept (the read path avoids a JOIN per row).
+  readonly #accountNames = new Map<number, string>();
+  readonly #devices = new Map<number, readonly [string, string, string, string]>();
+
+  #accountName(id: number): string {
+    let name = this.#accountNames.get(id);
+    if (name === undefined) {
+      name = (this.#stmt('SELECT name FROM account WHERE id = ?').pluck().get(id) as string | undefined) ?? '?';
+      if (this.#accountNames.size > 1_000_000) this.#accountNames.clear();
+      this.#accountNames.set(id, name);
+    }
+    return name;
+  }
+
+  #deviceOf(id: number): readonly [string, string, string, string] {
+    let d = this.#devices.get(id);
+    if (d === undefined) {
+      d = (this.#stmt('SELECT imsi, msisdn, imei, mac FROM device WHERE id = ?').raw().get(id) as [string, string, string, string] | undefined) ?? ['', '', '', ''];
+      if (this.#devices.size > 1_000_000) this.#devices.clear();
+      this.#devices.set(id, d);
+    }
+    return d;
+  }
+
   allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]> {
     const lengths = this.#metaLengths('allocation');
-    const maxDuration = this.#metaNumber('maxDuration.allocation');
-    const columns = `a.plen, a.start, a."end", a.end_inferred, a.source, a.session_id, c.name AS account,
-      d.imsi, d.msisdn, d.imei, d.mac FROM allocation a JOIN account c ON c.id = a.account JOIN device d ON d.id = a.device`;
-    const stmt = this.#stmt(
-      `SELECT ${columns} WHERE a.realm = @realm AND a.addr = @addr AND a.plen = @plen AND a.start < @end AND a.start >= @low AND a."end" > @start
-       UNION ALL
-       SELECT ${columns} WHERE a.realm = @realm AND a.addr = @addr AND a.plen = @plen AND a."end" IS NULL AND a.start < @end`,
-    );
+    const fallback = this.#metaNumber('maxDuration.allocation');
+    // Positional parameters and raw rows: the cheapest better-sqlite3 call.
+    const closed = this.#stmt(LOOKUPS.allocationsClosed).raw();
+    const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
     return this.#read(() =>
       queries.map((q) => {
         const realmId = this.#names.get('realm')!.get(q.realm ?? '');
         if (realmId === undefined) return [];
         const out: StoredAllocation[] = [];
+        // Stores written before the per-realm bound existed have only the table-wide one.
+        const maxDuration = this.#bounds.has(`maxDuration.allocation.${realmId}`) || this.#meta.has(`maxDuration.allocation.${realmId}`) ? this.#metaNumber(`maxDuration.allocation.${realmId}`) : fallback;
         for (const length of lengthsFor(q.address, lengths)) {
-          const key = maskKey(q.address.key, length);
-          const rows = stmt.all({ realm: realmId, addr: diskKey(key), plen: length, end: q.window.end, low: q.window.start - maxDuration, start: q.window.start }) as Row[];
-          for (const row of rows) out.push(this.#allocationFromRow(row, key, q.realm));
+          const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
+          const disk = diskKey(key);
+          const rows = closed.all(realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start) as unknown[][];
+          rows.push(...(open.all(realmId, disk, length, q.window.end) as unknown[][]));
+          if (rows.length === 0) continue;
+          const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
+          for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
         }
         return out;
       }),
     );
   }
 
-  #allocationFromRow(row: Row, key: Buffer, realm: string | null): StoredAllocation {
-    const ip = addressFromKey(key, row['plen'] as number);
-    const start = row['start'] as number;
-    const account = row['account'] as string;
+  #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
+    const [start, end, endInferred, source, sessionId, accountId, deviceId] = row as [number, number | null, number, number, string | null, number, number];
+    const account = this.#accountName(accountId);
     const r: Record<string, unknown> = {
       kind: 'allocation',
       account,
       ip,
       start,
-      end: row['end'] as number | null,
-      source: this.#sourceNames.get(row['source'] as number) ?? '?',
+      end,
+      source: this.#sourceNames.get(source) ?? '?',
       id: `allocation:${realm ?? ''}:${ip.text}:${start}:${account}`,
     };
     if (realm !== null) r['realm'] = realm;
-    for (const k of ['imsi', 'msisdn', 'imei', 'mac'] as const) if (row[k] !== '') r[k] = row[k];
-    if (row['session_id'] !== null) r['sessionId'] = row['session_id'];
-    if (row['end_inferred'] === 1) r['endInferred'] = true;
+    if (deviceId !== 0) {
+      const [imsi, msisdn, imei, mac] = this.#deviceOf(deviceId);
+      if (imsi !== '') r['imsi'] = imsi;
+      if (msisdn !== '') r['msisdn'] = msisdn;
+      if (imei !== '') r['imei'] = imei;
+      if (mac !== '') r['mac'] = mac;
+    }
+    if (sessionId !== null) r['sessionId'] = sessionId;
+    if (endInferred === 1) r['endInferred'] = true;
     return Object.freeze(r) as StoredAllocation;
   }
 
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
     const maxDuration = this.#metaNumber('maxDuration.nat_block');
     const maxSpan = this.#metaNumber('maxSpan.nat_block');
-    const columns = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred FROM nat_block`;
-    const atFirst = this.#stmt(
-      `SELECT ${columns} WHERE out_addr = @out AND port_first = @first AND start < @end AND start >= @low AND "end" > @start
-       UNION ALL
-       SELECT ${columns} WHERE out_addr = @out AND port_first = @first AND "end" IS NULL AND start < @end`,
-    );
-    const nextFirst = this.#stmt('SELECT max(port_first) AS f FROM nat_block WHERE out_addr = ? AND port_first <= ? AND port_first >= ?');
-    const onAddress = this.#stmt(
-      `SELECT ${columns} WHERE out_addr = @out AND start < @end AND start >= @low AND "end" > @start
-       UNION ALL
-       SELECT ${columns} WHERE out_addr = @out AND "end" IS NULL AND start < @end`,
-    );
+    const firstPort = this.#stmt(LOOKUPS.blockFirstPort).pluck();
+    const closed = this.#stmt(LOOKUPS.blocksClosed).raw();
+    const open = this.#stmt(LOOKUPS.blocksOpen).raw();
+    const closedOnAddress = this.#stmt(LOOKUPS.blocksOnAddressClosed).raw();
+    const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
     return this.#read(() =>
       queries.map((q) => {
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
-        const rows: Row[] = [];
+        let rows: unknown[][];
         if (q.port === null) {
-          rows.push(...(onAddress.all({ out, end, low: start - maxDuration, start }) as Row[]));
+          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
+          rows.push(...(openOnAddress.all(out, end) as unknown[][]));
         } else {
+          // Blocks of mixed sizes and layouts over time: visit each first port that could
+          // hold the port, highest first, within the widest block ever seen.
+          rows = [];
           let hi = q.port;
           const lo = q.port - maxSpan + 1;
           for (;;) {
-            const f = (nextFirst.get(out, hi, lo) as { f: number | null }).f;
+            const f = firstPort.get(out, hi, lo) as number | null;
             if (f === null) break;
-            for (const row of atFirst.all({ out, first: f, end, low: start - maxDuration, start }) as Row[]) {
-              if ((row['port_last'] as number) >= q.port) rows.push(row);
+            for (const list of [closed.all(out, f, end, start - maxDuration, start), open.all(out, f, end)] as unknown[][][]) {
+              for (const row of list) if ((row[5] as number) >= q.port) rows.push(row);
             }
             hi = f - 1;
           }
@@ -524,88 +585,69 @@ export class SqliteStore implements StoreReader, StoreWriter {
     );
   }
 
-  #blockFromRow(row: Row, outsideIp: Address): StoredNatBlock {
-    const realm = this.#realmNames.get(row['realm'] as number) ?? '?';
-    const insideIp = addressFromKey(memKey(row['in_addr'] as Buffer));
-    const portFirst = row['port_first'] as number;
-    const start = row['start'] as number;
+  #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
+    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred] = row as [number, number, number, Buffer, string, number, number | null, number];
+    const realm = this.#realmNames.get(realmId) ?? '?';
+    const insideIp = addressFromKey(memKey(inAddr));
     const r: Record<string, unknown> = {
       kind: 'nat-block',
       realm,
       insideIp,
       outsideIp,
       portFirst,
-      portLast: row['port_last'] as number,
+      portLast,
       start,
-      end: row['end'] as number | null,
-      id: `nat-block:${realm}:${outsideIp.text}:${portFirst}:${start}:${insideIp.text}${row['protocol'] === '' ? '' : ':' + String(row['protocol'])}`,
+      end,
+      id: `nat-block:${realm}:${outsideIp.text}:${portFirst}:${start}:${insideIp.text}${protocol === '' ? '' : ':' + protocol}`,
     };
-    if (row['protocol'] !== '') r['protocol'] = row['protocol'] as Protocol;
-    if (row['end_inferred'] === 1) r['endInferred'] = true;
+    if (protocol !== '') r['protocol'] = protocol as Protocol;
+    if (endInferred === 1) r['endInferred'] = true;
     return Object.freeze(r) as StoredNatBlock;
   }
 
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
     const maxDuration = this.#metaNumber('maxDuration.nat_session');
-    const columns = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred FROM nat_session`;
-    const onPort = this.#stmt(
-      `SELECT ${columns} WHERE out_addr = @out AND out_port = @port AND start < @end AND start >= @low AND "end" > @start
-       UNION ALL
-       SELECT ${columns} WHERE out_addr = @out AND out_port = @port AND "end" IS NULL AND start < @end`,
-    );
-    const onAddress = this.#stmt(
-      `SELECT ${columns} WHERE out_addr = @out AND start < @end AND start >= @low AND "end" > @start
-       UNION ALL
-       SELECT ${columns} WHERE out_addr = @out AND "end" IS NULL AND start < @end
-       LIMIT ${SESSION_ROW_LIMIT}`,
-    );
+    const closed = this.#stmt(LOOKUPS.sessionsClosed).raw();
+    const open = this.#stmt(LOOKUPS.sessionsOpen).raw();
+    const closedOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressClosed).raw();
+    const openOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressOpen).raw();
     return this.#read(() =>
       queries.map((q) => {
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
-        const rows =
-          q.port === null
-            ? (onAddress.all({ out, end, low: start - maxDuration, start }) as Row[])
-            : (onPort.all({ out, port: q.port, end, low: start - maxDuration, start }) as Row[]);
+        let rows: unknown[][];
+        if (q.port === null) {
+          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
+          rows.push(...(openOnAddress.all(out, end) as unknown[][]));
+        } else {
+          rows = closed.all(out, q.port, end, start - maxDuration, start) as unknown[][];
+          rows.push(...(open.all(out, q.port, end) as unknown[][]));
+        }
         return rows.map((row) => this.#sessionFromRow(row, q.outside));
       }),
     );
   }
 
-  #sessionFromRow(row: Row, outsideIp: Address): StoredNatSession {
-    const realm = this.#realmNames.get(row['realm'] as number) ?? '?';
-    const insideIp = addressFromKey(memKey(row['in_addr'] as Buffer));
-    const dst = row['dst_addr'] as Buffer;
-    const start = row['start'] as number;
-    const outsidePort = row['out_port'] as number;
-    const r: Record<string, unknown> = {
-      kind: 'nat-session',
-      realm,
-      insideIp,
-      insidePort: row['in_port'] as number,
-      outsideIp,
-      outsidePort,
-      protocol: row['protocol'] as Protocol,
-      start,
-      end: row['end'] as number | null,
-    };
+  #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
+    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number];
+    const realm = this.#realmNames.get(realmId) ?? '?';
+    const insideIp = addressFromKey(memKey(inAddr));
+    const r: Record<string, unknown> = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end };
     let dstText = '';
     if (dst.length > 0) {
       const destinationIp = addressFromKey(memKey(dst));
       r['destinationIp'] = destinationIp;
       dstText = destinationIp.text;
     }
-    if ((row['dst_port'] as number) >= 0) r['destinationPort'] = row['dst_port'] as number;
-    if (row['end_inferred'] === 1) r['endInferred'] = true;
-    r['id'] = `nat-session:${realm}:${outsideIp.text}:${outsidePort}:${String(row['protocol'])}:${start}:${insideIp.text}:${String(row['in_port'])}:${dstText}:${String(row['dst_port'])}`;
+    if (dstPort >= 0) r['destinationPort'] = dstPort;
+    if (endInferred === 1) r['endInferred'] = true;
+    r['id'] = `nat-session:${realm}:${outsideIp.text}:${outsidePort}:${protocol}:${start}:${insideIp.text}:${insidePort}:${dstText}:${dstPort}`;
     return Object.freeze(r) as StoredNatSession;
   }
 
   natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
     const lengths = this.#metaLengths('nat_deterministic');
-    const stmt = this.#stmt(
-      'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?)',
-    );
+    const stmt = this.#stmt(LOOKUPS.deterministic);
     return this.#read(() =>
       queries.map((q) => {
         const out: StoredNatDeterministic[] = [];
@@ -628,9 +670,9 @@ export class SqliteStore implements StoreReader, StoreWriter {
   }
 
   coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
-    const one = this.#stmt(`SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`);
+    const one = this.#stmt(LOOKUPS.coverageOfSource);
     // Coverage gaps are few (they are declared, not logged), so "any source" reads them all.
-    const any = this.#stmt(`SELECT source, start, "end", status FROM coverage WHERE start < ? AND ("end" IS NULL OR "end" > ?)`);
+    const any = this.#stmt(LOOKUPS.coverageAny);
     return this.#read(() =>
       queries.map((q) => {
         let rows: Row[];
@@ -687,9 +729,14 @@ export class SqliteStore implements StoreReader, StoreWriter {
     });
   }
 
-  /** The query plan SQLite picks for a statement (tests check that lookups use indexes). */
-  explain(sql: string): string[] {
-    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+  /** The query plan SQLite picks for each lookup (tests check that lookups use indexes). */
+  lookupPlans(): Record<keyof typeof LOOKUPS, string[]> {
+    const out = {} as Record<keyof typeof LOOKUPS, string[]>;
+    for (const [name, sql] of Object.entries(LOOKUPS) as [keyof typeof LOOKUPS, string][]) {
+      const params = new Array<null>((sql.match(/\?/g) ?? []).length).fill(null);
+      out[name] = (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+    }
+    return out;
   }
 
   close(): void {

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
 import { resolveRequests } from '../../matcher/pipeline.js';
-import { matchPlans } from '../../matcher/resolve.js';
+import { evaluate, matchPlans } from '../../matcher/resolve.js';
+import { alternativeReadings, sensitivityWindows } from '../../matcher/sensitivity.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -205,6 +206,30 @@ describe('resolve() properties over random small operators', () => {
         }
       }),
       propertyRun('per-observation exactness', 300),
+    );
+  });
+
+  test('reading equivalence: a reading evaluated on the widened rows equals a fresh match for that window', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([recs, p]) => {
+        const store = openSqliteStore(':memory:');
+        try {
+          store.write([...SPACE, ...recs].map((r) => CanonicalRecord.parse(r)));
+          const plan = planRequest(request(p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })), p.tolerance, p.imsi));
+          if (!plan.ok) throw new Error('invalid request');
+          const [trace] = await matchPlans(store, [plan.value], sensitivityWindows);
+          for (const f of trace!.fetched) {
+            for (const alt of alternativeReadings(f.observation, plan.value.toleranceMs)) {
+              const inMemory = [...evaluate(f, alt.window).matches.accounts.keys()].sort();
+              const [fresh] = await matchPlans(store, [{ ...plan.value, observations: [{ ...f.observation, window: alt.window }] }]);
+              expect(inMemory, alt.reading).toEqual([...fresh!.observations[0]!.matches.accounts.keys()].sort());
+            }
+          }
+        } finally {
+          store.close();
+        }
+      }),
+      propertyRun('reading equivalence', 150),
     );
   });
 
