@@ -190,6 +190,23 @@ export class SqliteStore implements StoreReader, StoreWriter {
     }
   }
 
+  // Whether a table has any rows, and any open rows: lookups of a kind the store does not
+  // hold, or of open records when there are none, are skipped (read once, kept current
+  // by this instance's writes).
+  readonly #present = new Map<string, { rows: boolean; open: boolean }>();
+
+  #presence(table: 'allocation' | 'nat_block' | 'nat_session'): { rows: boolean; open: boolean } {
+    let p = this.#present.get(table);
+    if (p === undefined) {
+      p = {
+        rows: this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table})`).pluck().get() === 1,
+        open: this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table} INDEXED BY ${table}_open WHERE "end" IS NULL)`).pluck().get() === 1,
+      };
+      this.#present.set(table, p);
+    }
+    return p;
+  }
+
   #stmt(sql: string): Database.Statement {
     let s = this.#stmts.get(sql);
     if (s === undefined) {
@@ -324,6 +341,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return this.#writeStatements;
   }
 
+  #mark(table: 'allocation' | 'nat_block' | 'nat_session', end: number | null): void {
+    const p = this.#present.get(table);
+    if (p === undefined) return; // not read yet: the first read will look
+    p.rows = true;
+    if (end === null) p.open = true;
+  }
+
   #writeOne(r: CanonicalRecord): boolean {
     const w = this.#writers();
     switch (r.kind) {
@@ -341,6 +365,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
         // realm must not widen every lookup of short DHCP leases in another.
         const realmId = this.#intern('realm', r.realm ?? '');
         this.#noteDuration('allocation', r.start, r.end);
+        this.#mark('allocation', r.end);
         if (r.end !== null) this.#raise(`maxDuration.allocation.${realmId}`, r.end - r.start);
         return (
           w.allocation!.run(
@@ -359,6 +384,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
       }
       case 'nat-block':
         this.#noteDuration('nat_block', r.start, r.end);
+        this.#mark('nat_block', r.end);
         this.#raise('maxSpan.nat_block', r.portLast - r.portFirst + 1);
         return (
           w.natBlock!.run(
@@ -375,6 +401,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
         );
       case 'nat-session':
         this.#noteDuration('nat_session', r.start, r.end);
+        this.#mark('nat_session', r.end);
         return (
           w.natSession!.run(
             diskKey(r.outsideIp.key),
@@ -422,6 +449,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
       for (const [k, v] of metaBefore) this.#meta.set(k, v);
       this.#bounds.clear();
       this.#lengths.clear();
+      this.#present.clear();
       this.#boundsDirty = false;
       for (const ids of this.#names.values()) ids.clear();
       this.#deviceIds.clear();
@@ -503,8 +531,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
     // Positional parameters and raw rows: the cheapest better-sqlite3 call.
     const closed = this.#stmt(LOOKUPS.allocationsClosed).raw();
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
+    const present = this.#presence('allocation');
     return this.#read(() =>
       queries.map((q) => {
+        if (!present.rows) return [];
         const realmId = this.#names.get('realm')!.get(q.realm ?? '');
         if (realmId === undefined) return [];
         const out: StoredAllocation[] = [];
@@ -514,7 +544,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
           const rows = closed.all(realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start) as unknown[][];
-          rows.push(...(open.all(realmId, disk, length, q.window.end) as unknown[][]));
+          if (present.open) rows.push(...(open.all(realmId, disk, length, q.window.end) as unknown[][]));
           if (rows.length === 0) continue;
           const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
@@ -557,14 +587,16 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const open = this.#stmt(LOOKUPS.blocksOpen).raw();
     const closedOnAddress = this.#stmt(LOOKUPS.blocksOnAddressClosed).raw();
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
+    const present = this.#presence('nat_block');
     return this.#read(() =>
       queries.map((q) => {
+        if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
         let rows: unknown[][];
         if (q.port === null) {
           rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
-          rows.push(...(openOnAddress.all(out, end) as unknown[][]));
+          if (present.open) rows.push(...(openOnAddress.all(out, end) as unknown[][]));
         } else {
           // Blocks of mixed sizes and layouts over time: visit each first port that could
           // hold the port, highest first, within the widest block ever seen.
@@ -574,7 +606,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
           for (;;) {
             const f = firstPort.get(out, hi, lo) as number | null;
             if (f === null) break;
-            for (const list of [closed.all(out, f, end, start - maxDuration, start), open.all(out, f, end)] as unknown[][][]) {
+            for (const list of [closed.all(out, f, end, start - maxDuration, start), present.open ? open.all(out, f, end) : []] as unknown[][][]) {
               for (const row of list) if ((row[5] as number) >= q.port) rows.push(row);
             }
             hi = f - 1;
@@ -611,17 +643,19 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const open = this.#stmt(LOOKUPS.sessionsOpen).raw();
     const closedOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressClosed).raw();
     const openOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressOpen).raw();
+    const present = this.#presence('nat_session');
     return this.#read(() =>
       queries.map((q) => {
+        if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
         let rows: unknown[][];
         if (q.port === null) {
           rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
-          rows.push(...(openOnAddress.all(out, end) as unknown[][]));
+          if (present.open) rows.push(...(openOnAddress.all(out, end) as unknown[][]));
         } else {
           rows = closed.all(out, q.port, end, start - maxDuration, start) as unknown[][];
-          rows.push(...(open.all(out, q.port, end) as unknown[][]));
+          if (present.open) rows.push(...(open.all(out, q.port, end) as unknown[][]));
         }
         return rows.map((row) => this.#sessionFromRow(row, q.outside));
       }),
