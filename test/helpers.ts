@@ -1,5 +1,7 @@
 /** Shared test helpers: fresh stores and parsed records. */
 import { mkdtempSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Io } from '../src/cli/io.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAddress, type Address } from '../src/address.js';
@@ -36,4 +38,17 @@ export function propertyRun(law: string, numRuns = 150): { seed: number; numRuns
   const seed = Number(process.env['FC_SEED'] ?? 20_261_124);
   process.stdout.write(`property "${law}": seed ${seed}, ${numRuns} runs\n`);
   return { seed, numRuns };
+}
+
+/** Streams for a CLI run in a test: stdin from a string, stdout and stderr captured. */
+export function captureIo(stdinText = ''): Io & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdin: Readable.from([stdinText]),
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    out: () => out,
+    err: () => err,
+  };
 }

@@ -543,8 +543,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
         for (const length of lengthsFor(q.address, lengths)) {
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
-          const rows = closed.all(realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start) as unknown[][];
-          if (present.open) rows.push(...(open.all(realmId, disk, length, q.window.end) as unknown[][]));
+          const rows = this.#closedThenOpen(closed, [realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start], open, [realmId, disk, length, q.window.end], present);
           if (rows.length === 0) continue;
           const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
@@ -579,6 +578,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return Object.freeze(r) as StoredAllocation;
   }
 
+  /** Closed rows in the look-back range, then open rows when the table has any. */
+  #closedThenOpen(closed: Database.Statement, closedArgs: unknown[], open: Database.Statement, openArgs: unknown[], present: { open: boolean }): unknown[][] {
+    const rows = closed.all(...closedArgs) as unknown[][];
+    if (present.open) rows.push(...(open.all(...openArgs) as unknown[][]));
+    return rows;
+  }
+
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
     const maxDuration = this.#metaNumber('maxDuration.nat_block');
     const maxSpan = this.#metaNumber('maxSpan.nat_block');
@@ -595,8 +601,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
         const { start, end } = q.window;
         let rows: unknown[][];
         if (q.port === null) {
-          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
-          if (present.open) rows.push(...(openOnAddress.all(out, end) as unknown[][]));
+          rows = this.#closedThenOpen(closedOnAddress, [out, end, start - maxDuration, start], openOnAddress, [out, end], present);
         } else {
           // Blocks of mixed sizes and layouts over time: visit each first port that could
           // hold the port, highest first, within the widest block ever seen.
@@ -606,8 +611,8 @@ export class SqliteStore implements StoreReader, StoreWriter {
           for (;;) {
             const f = firstPort.get(out, hi, lo) as number | null;
             if (f === null) break;
-            for (const list of [closed.all(out, f, end, start - maxDuration, start), present.open ? open.all(out, f, end) : []] as unknown[][][]) {
-              for (const row of list) if ((row[5] as number) >= q.port) rows.push(row);
+            for (const row of this.#closedThenOpen(closed, [out, f, end, start - maxDuration, start], open, [out, f, end], present)) {
+              if ((row[5] as number) >= q.port) rows.push(row);
             }
             hi = f - 1;
           }
@@ -649,14 +654,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
-        let rows: unknown[][];
-        if (q.port === null) {
-          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
-          if (present.open) rows.push(...(openOnAddress.all(out, end) as unknown[][]));
-        } else {
-          rows = closed.all(out, q.port, end, start - maxDuration, start) as unknown[][];
-          if (present.open) rows.push(...(open.all(out, q.port, end) as unknown[][]));
-        }
+        const rows =
+          q.port === null
+            ? this.#closedThenOpen(closedOnAddress, [out, end, start - maxDuration, start], openOnAddress, [out, end], present)
+            : this.#closedThenOpen(closed, [out, q.port, end, start - maxDuration, start], open, [out, q.port, end], present);
         return rows.map((row) => this.#sessionFromRow(row, q.outside));
       }),
     );

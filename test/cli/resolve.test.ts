@@ -1,18 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
-import type { Io } from '../../src/cli/io.js';
 import { packagePath } from '../../src/paths.js';
 import { Result } from '../../src/request.js';
-import { tempDir } from '../helpers.js';
+import { captureIo, tempDir } from '../helpers.js';
 
-function captureIo(stdinText = ''): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdin: Readable.from([stdinText]), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, out: () => out, err: () => err };
-}
 
 let db = '';
 beforeAll(async () => {

@@ -1,18 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
-import type { Io } from '../../src/cli/io.js';
 import { Request } from '../../src/request.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { tempDir } from '../helpers.js';
+import { captureIo, tempDir } from '../helpers.js';
 
-function captureIo(): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdin: Readable.from(['']), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, out: () => out, err: () => err };
-}
 
 describe('ipar simulate', () => {
   test('same seed, same bytes; --db ingests every record; every request is a valid request', async () => {

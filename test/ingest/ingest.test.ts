@@ -1,23 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
-import type { Io } from '../../src/cli/io.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { tempDir } from '../helpers.js';
+import { captureIo, tempDir } from '../helpers.js';
 
-function captureIo(stdinText = ''): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdin: Readable.from([stdinText]),
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 const good = [
   '{"kind":"address-space","prefix":"198.51.100.0/24","role":"dynamic"}',
