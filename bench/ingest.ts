@@ -25,8 +25,11 @@ export interface IngestTrialResult {
   readonly dbBytesPerRecord: number;
 }
 
+/** Page cache for the writer: bounded, so memory stays flat as the input grows. */
+export const INGEST_CACHE_MIB = 64;
+
 /** Trials as data: input sizes, in records. */
-export const INGEST_TRIALS = { full: [100_000, 1_000_000], quick: [20_000, 100_000] } as const;
+export const INGEST_TRIALS = { full: [100_000, 1_000_000, 2_000_000], quick: [20_000, 100_000] } as const;
 
 async function child(rows: number): Promise<IngestTrialResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-'));
@@ -38,7 +41,7 @@ async function child(rows: number): Promise<IngestTrialResult> {
   const bench = new Bench({ iterations: 1, warmup: false, time: 0 });
   bench.add('ingest', async () => {
     dbFile = join(dir, `store-${run++}.db`);
-    const store = openSqliteStore(dbFile, { cacheMiB: 256 });
+    const store = openSqliteStore(dbFile, { cacheMiB: INGEST_CACHE_MIB });
     const summary = await ingest(store, await openInputs([input]));
     store.close();
     stored = Object.values(summary.stored).reduce((a, b) => a + b, 0);

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { packagePath } from '../src/paths.js';
+import { runBaselines } from './baselines.js';
 import { runIngestBench } from './ingest.js';
 import { runResolveBench } from './resolve.js';
 
@@ -21,5 +22,9 @@ const resolve = await runResolveBench(quick);
 console.log('resolve through the library');
 console.table(resolve);
 
+const baselines = await runBaselines(quick);
+console.log('lookups against the baselines (same data, same queries)');
+console.table(baselines);
+
 mkdirSync(packagePath('bench', 'results'), { recursive: true });
-writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve }, null, 2) + '\n');
+writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve, baselines }, null, 2) + '\n');

@@ -22,8 +22,8 @@ type Step =
 
 async function run(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions): Promise<Step[]> {
   const plans = inputs.map(planRequest);
-  const toMatch: PlannedRequest[] = [];
-  for (const p of plans) if (p.ok && refusalFor(p.value) === null) toMatch.push(p.value);
+  const refusals = plans.map((p) => (p.ok ? refusalFor(p.value) : null));
+  const toMatch = plans.flatMap((p, i) => (p.ok && refusals[i] === null ? [p.value] : []));
   const analyse = options.risks !== false;
   const traces = await matchPlans(store, toMatch, analyse ? sensitivityWindows : undefined);
   let inputsFor: (t: number) => RiskInputs | null = () => null;
@@ -37,10 +37,10 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
     inputsFor = (t) => ({ settings, subscriberTypes, gaps: gaps.slice(offsets[t]!, offsets[t]! + traces[t]!.observations.length), readings: readings[t]! });
   }
   let k = 0;
-  return plans.map((p): Step => {
+  return plans.map((p, i): Step => {
     if (!p.ok) return { kind: 'invalid', plan: p };
-    const refusal = refusalFor(p.value);
-    if (refusal !== null) return { kind: 'refused', plan: p.value, refusal };
+    const refusal = refusals[i];
+    if (refusal != null) return { kind: 'refused', plan: p.value, refusal };
     const t = k++;
     return { kind: 'match', plan: p.value, trace: traces[t]!, risks: inputsFor(t) };
   });
