@@ -1,0 +1,31 @@
+/**
+ * The vendor importers `ipar ingest --format NAME` offers, and `--format auto`.
+ *
+ * @example
+ * const parser = sniffFormat(firstLines) ?? VENDOR_PARSERS.find((p) => p.name === 'kea-csv')!;
+ * const s = parser.session({ timeZone: 'Europe/London' });
+ * for (const [i, text] of lines.entries()) s.line(text, i + 1); // records + problems per line
+ * s.end();                                                       // what was still open
+ */
+import { juniperSrx } from './juniper-srx.js';
+import type { VendorParser } from './types.js';
+
+export type { VendorOptions, VendorParser, VendorSession, LineProblem, ParseOutput } from './types.js';
+export { LINE_REASONS } from './output.js';
+export { ZONE_ABBREVIATIONS, AMBIGUOUS } from './clock.js';
+
+/** Every importer, in the order `--format auto` tries them (most specific marker first). */
+export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([juniperSrx]);
+
+/** Lines a sniff looks at: the first ones that are not blank. */
+const SNIFF_LINES = 20;
+
+/**
+ * The importer whose format these first lines are in, or null when none claims them
+ * (`--format auto`). Blank lines are skipped; each importer looks for its own markers.
+ */
+export function sniffFormat(firstLines: readonly string[]): VendorParser | null {
+  const lines = firstLines.filter((l) => l.trim() !== '').slice(0, SNIFF_LINES);
+  if (lines.length === 0) return null;
+  return VENDOR_PARSERS.find((p) => p.sniff(lines)) ?? null;
+}
