@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAddress } from '../../src/address.js';
 import type { VendorOptions, VendorParser } from '../../src/ingest/vendors/types.js';
 import { CanonicalRecord, type CanonicalRecordInput } from '../../src/records.js';
 
@@ -38,9 +39,26 @@ export function parseLines(parser: VendorParser, options: VendorOptions, lines: 
   return { records, problems };
 }
 
-/** Records in a stable order for comparison (a multiset). */
+/**
+ * An address in the project's one text form (`parseAddress`), so that expectations can be
+ * written as RFC 5952 (`2001:db8::1`) whatever form the address module prints.
+ */
+export function canon(text: string): string {
+  const r = parseAddress(text, true);
+  return r.ok ? r.value.text : text;
+}
+
+const ADDRESS_FIELDS = ['ip', 'insideIp', 'outsideIp', 'destinationIp', 'prefix'];
+
+/** Records with canonical address text, in a stable order for comparison (a multiset). */
 export function sorted(records: readonly CanonicalRecordInput[]): CanonicalRecordInput[] {
-  return [...records].map((r) => JSON.parse(JSON.stringify(r)) as CanonicalRecordInput).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  return [...records]
+    .map((r) => {
+      const copy = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+      for (const f of ADDRESS_FIELDS) if (typeof copy[f] === 'string') copy[f] = canon(copy[f]);
+      return copy as CanonicalRecordInput;
+    })
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
 /** Records that the canonical schema refuses, with its issues. */

@@ -55,9 +55,12 @@ export class Parse {
     };
   }
 
-  /** The time, or undefined after reporting why it cannot be read. */
+  /** The time (it moves the file's clock), or undefined after reporting why it cannot be read. */
   time(line: number, field: string, result: TimeResult, value: unknown): { early: number; late: number } | undefined {
-    if (result.ok) return result.value;
+    if (result.ok) {
+      this.book.see(result.value.late);
+      return result.value;
+    }
     this.out.problem(line, field, result.reason, result.message, value);
     return undefined;
   }

@@ -7,7 +7,10 @@
  * for (const [i, text] of lines.entries()) s.line(text, i + 1); // records + problems per line
  * s.end();                                                       // what was still open
  */
+import { a10Cef } from './a10-cef.js';
+import { ciscoAsa } from './cisco-asa.js';
 import { juniperSrx } from './juniper-srx.js';
+import { vppSyslog } from './vpp-syslog.js';
 import type { VendorParser } from './types.js';
 
 export type { VendorOptions, VendorParser, VendorSession, LineProblem, ParseOutput } from './types.js';
@@ -15,7 +18,7 @@ export { LINE_REASONS } from './output.js';
 export { ZONE_ABBREVIATIONS, AMBIGUOUS } from './clock.js';
 
 /** Every importer, in the order `--format auto` tries them (most specific marker first). */
-export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([juniperSrx]);
+export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([juniperSrx, a10Cef, vppSyslog, ciscoAsa]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */
 const SNIFF_LINES = 20;
