@@ -123,13 +123,92 @@ const SAMPLES: readonly SampleCase[] = [
   },
   { file: 'juniper_ms_dpc_pba_and_sfw_flow.txt', format: 'juniper-ms-dpc' },
   { file: 'jool_nat64_bib_session_log.txt', format: 'jool' },
-  { file: 'kea_memfile_leases4_csv.txt', format: 'kea-csv' },
-  { file: 'kea_memfile_leases6_csv.txt', format: 'kea-csv' },
+  {
+    file: 'kea_memfile_leases4_csv.txt',
+    format: 'kea-csv',
+    // start = expire − valid_lifetime: 1642000000 − 40 = 15:06:00Z; 1643212345 − 40 = 15:51:45Z;
+    // 1767225600 − 86400 = 2025-12-31; the test rows with expire 200 start at the epoch.
+    // State 1 rows (declined) are skipped; 192.0.2.2 names no client (line 15). Two-octet
+    // hwaddrs are not MACs, so the account is hwaddr:…
+    records: [
+      'allocation 0.0.0.10 hwaddr:32:30 dhcp 2022-01-12T15:06:00.000Z..2022-01-12T15:06:40.000Z',
+      'allocation 0.0.0.12 hwaddr:32:32 dhcp 2022-01-26T15:51:45.000Z..2022-01-26T15:52:25.000Z',
+      'allocation 192.0.2.10 hwaddr:32:30 dhcp 2022-01-12T15:06:00.000Z..2022-01-12T15:06:40.000Z',
+      'allocation 192.0.2.12 hwaddr:32:32 dhcp 2022-01-26T15:51:45.000Z..2022-01-26T15:52:25.000Z',
+      'allocation 192.0.2.13 mac:aa:bb:cc:dd:ee:01 mac=aa:bb:cc:dd:ee:01 dhcp 2025-12-31T00:00:00.000Z..2026-01-01T00:00:00.000Z',
+      'allocation 192.0.2.1 mac:06:07:08:09:0a:bc mac=06:07:08:09:0a:bc dhcp 1970-01-01T00:00:00.000Z..1970-01-01T00:03:20.000Z',
+      'allocation 192.0.2.4 client-id:11:22:33:44:55:66 dhcp 1970-01-01T00:00:00.000Z..1970-01-01T00:03:20.000Z',
+    ],
+    problems: ['15:MISSING_FIELD'],
+  },
+  {
+    file: 'kea_memfile_leases6_csv.txt',
+    format: 'kea-csv',
+    // ::10 and ::12 appear twice (lease_type 0 and 1) with the same client and times: one
+    // record each. Line 18 has 19 columns under an 18-column header; the other rows of the
+    // last group are declined (state 1) except 2001:db8:1::2.
+    records: [
+      'allocation ::10 duid:32:30:33 dhcpv6 2022-01-12T15:06:10.000Z..2022-01-12T15:06:40.000Z',
+      'allocation ::12 duid:32:32:33 dhcpv6 2022-01-26T15:51:55.000Z..2022-01-26T15:52:25.000Z',
+      'allocation ::13 duid:32:33:33 dhcpv6 2023-11-14T22:12:50.000Z..2023-11-14T22:13:20.000Z',
+      'allocation 2001:db8::100 duid:00:01:00:01:12:34:56:78:aa:bb:cc:dd mac=aa:bb:cc:dd:ee:01 dhcpv6 2025-12-31T00:00:00.000Z..2026-01-01T00:00:00.000Z',
+      'allocation 2001:db8:1::2 duid:00:00:00 dhcpv6 1970-01-01T00:00:00.000Z..1970-01-01T00:03:20.000Z',
+    ],
+    problems: ['18:MALFORMED_LINE'],
+  },
   { file: 'kea_forensic_legal_log.txt', format: 'kea-legal' },
-  { file: 'isc_dhcpd_leases_v4.txt', format: 'isc-dhcpd-leases' },
-  { file: 'isc_dhcpd6_leases.txt', format: 'isc-dhcpd-leases' },
-  { file: 'freeradius_detail_file.txt', format: 'freeradius-detail' },
-  { file: 'radius_accounting_start_interim_stop.txt', format: 'freeradius-detail' },
+  {
+    file: 'isc_dhcpd_leases_v4.txt',
+    format: 'isc-dhcpd-leases',
+    // Four files in one: active leases (UTC), a free lease still naming its last client;
+    // backup and abandoned leases are nobody's.
+    records: [
+      'allocation 10.0.10.72 mac:64:5a:04:6a:07:a2 mac=64:5a:04:6a:07:a2 dhcp 2015-07-06T07:50:42.000Z..2015-07-06T08:20:42.000Z',
+      'allocation 10.0.0.36 mac:14:da:e9:04:c8:a3 mac=14:da:e9:04:c8:a3 dhcp 2015-07-06T07:38:46.000Z..2015-07-06T08:38:46.000Z',
+      'allocation 10.10.10.10 mac:24:65:11:d9:a6:b3 mac=24:65:11:d9:a6:b3 dhcp 2016-02-27T07:11:41.000Z..2016-02-27T09:11:41.000Z',
+      'allocation 10.0.0.10 mac:60:a4:4c:b5:6a:dd mac=60:a4:4c:b5:6a:dd dhcp 2013-12-10T12:57:04.000Z..2013-12-10T13:07:04.000Z',
+    ],
+  },
+  {
+    file: 'isc_dhcpd6_leases.txt',
+    format: 'isc-dhcpd-leases',
+    // IA ids: 4-byte IAID then the DUID (\000\001\000\001\034\367\020\245\000'"3+4 →
+    // 00:01:00:01:1c:f7:10:a5:00:27:22:33:2b:34). Start at cltt, end at ends (UTC).
+    records: [
+      'allocation 2001:10:10::106 duid:00:01:00:01:1c:f7:10:a5:00:27:22:33:2b:34 dhcpv6 2016-01-06T14:50:34.000Z..2016-01-06T15:04:58.000Z',
+      'allocation 2001:10:30:ff00::/56 duid:00:01:00:01:1d:34:4c:00:00:25:90:6b:a1:34 dhcpv6-pd 2016-01-06T14:52:37.000Z..2016-01-06T15:07:01.000Z',
+    ],
+  },
+  {
+    file: 'freeradius_detail_file.txt',
+    format: 'freeradius-detail',
+    // Timestamp − Acct-Delay-Time: 1433801028 = 2015-06-08T22:03:48Z, 1433801299 = 22:08:19Z,
+    // 1685164754 = 2023-05-27T05:19:14Z minus Acct-Session-Time 158765 + 1 s = 2023-05-25T09:13:08Z.
+    // Record 1 (line 4) has no Framed-IP-Address. Interims with no Stop end at the file's
+    // last time; the fe80::/64 prefix is link-local.
+    records: [
+      'allocation 78.92.255.12 taki_dsl_p radius 2015-06-08T22:03:48.000Z..2023-05-27T05:19:14.000Z (inferred)',
+      'allocation 78.92.255.8 elemerA016_dsl radius 2015-06-08T22:08:19.000Z..2023-05-27T05:19:14.000Z (inferred)',
+      'allocation 192.168.122.118 f6-ff-cc-5f-51-68 radius 2023-05-25T09:13:08.000Z..2023-05-27T05:19:14.000Z (inferred)',
+      'allocation 2400:2411:561:5b00::/64 f6-ff-cc-5f-51-68 radius 2023-05-25T09:13:08.000Z..2023-05-27T05:19:14.000Z (inferred)',
+    ],
+    problems: ['4:MISSING_FIELD'],
+  },
+  {
+    file: 'radius_accounting_start_interim_stop.txt',
+    format: 'freeradius-detail',
+    // No headers: each User-Name starts a record. Event-Timestamp in WIB (+07:00) and HKT
+    // (+08:00). Three sessions share 198.51.100.59: user2's Stop (01:28:58Z − 121 s),
+    // user1's Interim (01:28:28Z − 31 s, ended by user0's Start at 01:28:58Z), user0's Start
+    // (open to the file's last time, the vBNG record). The vBNG Interim: 11:45:08Z − 1801 s.
+    records: [
+      'allocation 198.51.100.59 user0@example.org radius 2015-02-01T01:28:58.000Z..2017-04-14T11:45:08.000Z (inferred)',
+      'allocation 198.51.100.59 user1@example.org radius 2015-02-01T01:27:57.000Z..2015-02-01T01:28:58.000Z (inferred)',
+      'allocation 198.51.100.59 user2@example.org radius 2015-02-01T01:26:57.000Z..2015-02-01T01:28:58.000Z',
+      'allocation 100.1.0.2 000c.29c3.a03a mac=00:0c:29:c3:a0:3a radius 2017-04-14T11:15:07.000Z..2017-04-14T11:45:08.000Z (inferred)',
+    ],
+    problems: ['120:UNRECOGNISED_LINE', '121:UNRECOGNISED_LINE'],
+  },
   { file: 'ms_dhcp_server_audit_log.txt', format: 'ms-dhcp-audit' },
   { file: 'infoblox_isc_dhcpd_syslog.txt', format: 'infoblox-dhcpd' },
   { file: 'panos_traffic_csv_nat.txt', format: 'panos-traffic' },

@@ -24,8 +24,15 @@ function positive(name: string, value: number | undefined, allowZero: boolean): 
 /** The realm NAT records belong to; NAT importers cannot work without it. */
 export function requireRealm(options: VendorOptions, format: string): string {
   if (options.realm === undefined) throw new IparError('MISSING_OPTION', `${format} writes NAT records and needs realm (--realm)`);
-  if (!realmName.safeParse(options.realm).success) throw new IparError('INVALID_OPTION', `realm ${JSON.stringify(options.realm)} is not 1–64 letters, digits, . _ : -`);
+  optionalRealm(options);
   return options.realm;
+}
+
+/** The realm allocation records carry when the addresses sit behind a CGNAT realm (optional). */
+export function optionalRealm(options: VendorOptions): { realm: string } | Record<string, never> {
+  if (options.realm === undefined) return {};
+  if (!realmName.safeParse(options.realm).success) throw new IparError('INVALID_OPTION', `realm ${JSON.stringify(options.realm)} is not 1–64 letters, digits, . _ : -`);
+  return { realm: options.realm };
 }
 
 /** One file's state: the collector, the pairing book, and the session shell. */
@@ -33,10 +40,17 @@ export class Parse {
   readonly out = new Collector();
   readonly book: IntervalBook;
 
-  constructor(options: VendorOptions) {
+  /** `holdUntilEnd` for files whose rows are not in time order (lease databases). */
+  constructor(options: VendorOptions, holdUntilEnd = false) {
     const timeout = positive('missingStopTimeoutSeconds', options.missingStopTimeoutSeconds, false);
     const window = positive('reorderWindowSeconds', options.reorderWindowSeconds, true) ?? DEFAULT_REORDER_WINDOW_SECONDS;
-    this.book = new IntervalBook({ collector: this.out, reorderWindowMs: window * 1000, timeoutMs: timeout === undefined ? undefined : timeout * 1000 });
+    this.book = new IntervalBook({
+      collector: this.out,
+      reorderWindowMs: window * 1000,
+      timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      holdUntilEnd,
+    });
+    positive('interimIntervalSeconds', options.interimIntervalSeconds, false);
   }
 
   /** Wrap a per-line handler (and an optional end-of-file step) as a {@link VendorSession}. */

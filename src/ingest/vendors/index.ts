@@ -9,7 +9,10 @@
  */
 import { a10Cef } from './a10-cef.js';
 import { ciscoAsa } from './cisco-asa.js';
+import { freeradiusDetail } from './freeradius-detail.js';
+import { iscDhcpdLeases } from './isc-dhcpd-leases.js';
 import { juniperSrx } from './juniper-srx.js';
+import { keaCsv } from './kea-csv.js';
 import { vppSyslog } from './vpp-syslog.js';
 import type { VendorParser } from './types.js';
 
@@ -18,7 +21,7 @@ export { LINE_REASONS } from './output.js';
 export { ZONE_ABBREVIATIONS, AMBIGUOUS } from './clock.js';
 
 /** Every importer, in the order `--format auto` tries them (most specific marker first). */
-export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([juniperSrx, a10Cef, vppSyslog, ciscoAsa]);
+export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([juniperSrx, a10Cef, vppSyslog, ciscoAsa, keaCsv, iscDhcpdLeases, freeradiusDetail]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */
 const SNIFF_LINES = 20;

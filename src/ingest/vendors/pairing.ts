@@ -35,6 +35,11 @@ export interface BookOptions {
   readonly reorderWindowMs: number;
   /** `missingStopTimeoutSeconds` in ms: an interval with no stop ends this long after its last evidence. */
   readonly timeoutMs: number | undefined;
+  /**
+   * Emit nothing before the end of the file: for lease databases, whose rows are keyed by
+   * address and not written in time order (a compacted Kea file, a dhcpd.leases rewrite).
+   */
+  readonly holdUntilEnd?: boolean;
 }
 
 interface Event {
@@ -214,7 +219,8 @@ export class IntervalBook {
       const lo = Math.min(c.start, ev.startIfNew ?? c.start);
       const hi = c.stopAt ?? (typeof c.knownEnd === 'number' ? c.knownEnd : Infinity);
       if (ev.at >= lo && ev.at <= hi) {
-        if (lo < c.start) c.start = lo;
+        // An earlier start the interim implies (session time) counts beyond clock jitter only.
+        if (lo < c.start - DERIVED_SLACK_MS) c.start = lo;
         if (ev.cadence !== undefined) c.cadence = ev.cadence;
         this.touch(c, ev.at);
         fill(c.fields, ev.fields);
@@ -268,11 +274,11 @@ export class IntervalBook {
   }
 
   /** Stop every open interval `match` picks (a NAS restarted: Accounting-On/Off), marked inferred. */
-  stopAll(at: number, match: (fields: RecordTemplate) => boolean): void {
+  stopAll(at: number, match: (holder: string, fields: RecordTemplate) => boolean): void {
     this.see(at);
     for (const list of this.resources.values()) {
       for (const c of list) {
-        if (c.done || c.start === undefined || c.stopAt !== undefined || c.start > at || !match(c.fields)) continue;
+        if (c.done || c.start === undefined || c.stopAt !== undefined || c.start > at || !match(c.holder, c.fields)) continue;
         c.stopAt = at;
         c.stopInferred = true;
         this.enqueue(c);
@@ -282,6 +288,7 @@ export class IntervalBook {
 
   /** Emit what the reorder window and the known ends let go; call after each line. */
   drain(): void {
+    if (this.options.holdUntilEnd === true) return;
     const now = this.maxSeen;
     const queue = this.queue;
     while (this.head < queue.length && queue[this.head]!.deadline <= now) this.finalize(queue[this.head++]!, false);
@@ -447,7 +454,10 @@ export class IntervalBook {
       if (atEnd || bound === Infinity) bound = Math.min(bound, Math.max(this.maxSeen, c.lastEvidence));
       end = bound;
       inferred = true;
-      if (c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) this.gap(c.cadence.source, c.lastEvidence, end);
+    }
+    // Updates stopped long before an end nobody logged: the source has a hole there.
+    if (inferred && end !== null && c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) {
+      this.gap(c.cadence.source, c.lastEvidence, end);
     }
     const record = { ...c.fields, start: formatInstant(start), end: end === null ? null : formatInstant(Math.max(end, start)) } as CanonicalRecordInput;
     if (inferred) (record as { endInferred?: boolean }).endInferred = true;
