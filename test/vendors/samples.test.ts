@@ -121,8 +121,34 @@ const SAMPLES: readonly SampleCase[] = [
     // Only 722051 is read: Jan 22 14:05:11 PST (−08:00, North American by decision) = 22:05:11Z.
     records: ['allocation 10.20.0.1 user_NAME asa-vpn 2020-01-22T22:05:11.000Z..2020-01-22T22:05:11.000Z (inferred)'],
   },
-  { file: 'juniper_ms_dpc_pba_and_sfw_flow.txt', format: 'juniper-ms-dpc' },
-  { file: 'jool_nat64_bib_session_log.txt', format: 'jool' },
+  {
+    file: 'juniper_ms_dpc_pba_and_sfw_flow.txt',
+    format: 'juniper-ms-dpc',
+    options: { realm: 'mx' },
+    // The PIC time (UTC) is trusted: 04:46:04 to 04:48:34 (the RE header says 21:46 PDT).
+    // NAT_PORT_BLOCK_ACTIVE at the release second only confirms. Three DELETE_FLOW lines have
+    // no CREATE in the file; the one CREATE stays open to the file's last time, 01:09:55.
+    records: [
+      'nat-block 3002::1 -> 33.33.0.3#1050-1099 2011-10-31T04:46:04.000Z..2011-10-31T04:48:34.000Z',
+      'nat-session udp 192.168.0.102#17062 -> 192.168.0.202#19062 => 66.129.224.36#55261 2012-11-10T01:06:25.000Z..2012-11-10T01:09:55.000Z (inferred)',
+    ],
+    problems: ['6:STOP_WITHOUT_START', '7:STOP_WITHOUT_START', '9:STOP_WITHOUT_START'],
+  },
+  {
+    file: 'jool_nat64_bib_session_log.txt',
+    format: 'jool',
+    options: { realm: 'nat64' },
+    // (GMT) dates, not zero-padded. The TCP BIB entry for 2001:db8::8 is never forgotten:
+    // it ends at the file's last time, 17:05:51.
+    records: [
+      'nat-session udp 2001:db8::5#19945 -> 192.0.2.2#8208 => *#* 2015-04-08T16:13:02.000Z..2015-04-08T16:15:38.000Z',
+      'nat-session tcp 2001:db8::8#46516 -> 192.0.2.2#12592 => *#* 2015-04-08T16:14:03.000Z..2015-04-08T17:05:51.000Z (inferred)',
+      'nat-session tcp 1::5#47073 -> 192.0.2.2#63527 => 192.0.2.5#80 2015-04-08T17:01:47.000Z..2015-04-08T17:05:48.000Z',
+      'nat-session tcp 1::5#47074 -> 192.0.2.2#42527 => 192.0.2.5#80 2015-04-08T17:01:47.000Z..2015-04-08T17:05:48.000Z',
+      'nat-session tcp 1::5#33160 -> 192.0.2.2#15496 => 192.0.2.5#8080 2015-04-08T17:01:51.000Z..2015-04-08T17:05:51.000Z',
+      'nat-session tcp 1::5#33161 -> 192.0.2.2#7060 => 192.0.2.5#8080 2015-04-08T17:01:51.000Z..2015-04-08T17:05:51.000Z',
+    ],
+  },
   {
     file: 'kea_memfile_leases4_csv.txt',
     format: 'kea-csv',
@@ -156,7 +182,15 @@ const SAMPLES: readonly SampleCase[] = [
     ],
     problems: ['18:MALFORMED_LINE'],
   },
-  { file: 'kea_forensic_legal_log.txt', format: 'kea-legal' },
+  {
+    file: 'kea_forensic_legal_log.txt',
+    format: 'kea-legal',
+    options: { timeZone: 'America/New_York' },
+    // Only the database dump (lines 10-12) carries times: 17:38:41, :43, :45 EDT, ten minutes
+    // each, one client: merged to 21:38:41Z-21:48:45Z. The other entries have no prefix.
+    records: ['allocation 192.168.50.1 mac:ff:01:02:03:ff:04 mac=ff:01:02:03:ff:04 dhcp 2022-03-30T21:38:41.000Z..2022-03-30T21:48:45.000Z'],
+    problems: [4, 5, 6, 7, 8, 9, 13, 14, 15, 16].map((l) => `${l}:TIME_MISSING`),
+  },
   {
     file: 'isc_dhcpd_leases_v4.txt',
     format: 'isc-dhcpd-leases',
@@ -209,10 +243,64 @@ const SAMPLES: readonly SampleCase[] = [
     ],
     problems: ['120:UNRECOGNISED_LINE', '121:UNRECOGNISED_LINE'],
   },
-  { file: 'ms_dhcp_server_audit_log.txt', format: 'ms-dhcp-audit' },
-  { file: 'infoblox_isc_dhcpd_syslog.txt', format: 'infoblox-dhcpd' },
-  { file: 'panos_traffic_csv_nat.txt', format: 'panos-traffic' },
-  { file: 'fortigate_traffic_snat.txt', format: 'fortigate-traffic' },
+  {
+    file: 'ms_dhcp_server_audit_log.txt',
+    format: 'ms-dhcp-audit',
+    options: { timeZone: 'America/Chicago' },
+    // Two Assign rows at 01/01/01 01:01:01 CST (07:01:01Z), zeroed MACs, no release: they end
+    // at the file's last time, 09/20/21 09:18:01 CDT = 14:18:01Z.
+    records: [
+      'allocation 192.0.2.10 mac:00:00:00:00:00:00 mac=00:00:00:00:00:00 dhcp 2001-01-01T07:01:01.000Z..2021-09-20T14:18:01.000Z (inferred)',
+      'allocation 192.0.2.20 mac:00:00:00:00:00:00 mac=00:00:00:00:00:00 dhcp 2001-01-01T07:01:01.000Z..2021-09-20T14:18:01.000Z (inferred)',
+    ],
+  },
+  {
+    file: 'infoblox_isc_dhcpd_syslog.txt',
+    format: 'infoblox-dhcpd',
+    options: { timeZone: 'Europe/London', year: 2024 },
+    // 27 March 2024 is GMT, 12 July BST. Three clients are ACKed 192.168.0.4 in the same second
+    // (08:32:59Z); each ends the previous one. The lines jump from March to July and back,
+    // months beyond the 60 s reorder window: the first client's lease is out before its
+    // RELEASE (line 13) arrives, and the second's ran to its lease end before the third's ACK.
+    records: [
+      'allocation 192.168.0.4 mac:00:50:56:83:6c:a0 mac=00:50:56:83:6c:a0 dhcp 2024-03-27T08:32:59.000Z..2024-03-27T08:32:59.000Z (inferred)',
+      'allocation 192.168.0.4 mac:9a:df:6e:f6:1f:23 mac=9a:df:6e:f6:1f:23 dhcp 2024-03-27T08:32:59.000Z..2024-06-19T08:32:59.000Z',
+      'allocation 192.168.0.4 mac:cc:bb:cc:dd:ee:ff mac=cc:bb:cc:dd:ee:ff dhcp 2024-03-27T08:32:59.000Z..2024-03-27T20:32:59.000Z',
+      'allocation 67.43.156.0 mac:9a:df:6e:f6:1f:23 mac=9a:df:6e:f6:1f:23 dhcp 2024-07-12T14:10:48.000Z..2024-10-04T14:10:48.000Z',
+    ],
+    problems: ['13:STOP_WITHOUT_START'],
+  },
+  {
+    file: 'panos_traffic_csv_nat.txt',
+    format: 'panos-traffic',
+    options: { realm: 'pa', timeZone: 'America/Los_Angeles' },
+    // PST (−08:00). Each end log: start_time to generated_time (later than start + elapsed + 1 s
+    // in every line). The three ICMP sessions share natsrc:0 → dst:0 but are separate sessions.
+    records: [
+      ['tcp', '192.168.15.207#55113', '16418', '443', '2018-11-30T23:59:04', '2018-12-01T00:09:07'],
+      ['icmp', '192.168.15.224#0', '0', '0', '2018-12-01T00:08:55', '2018-12-01T00:09:09'],
+      ['tcp', '192.168.15.207#55114', '51990', '80', '2018-12-01T00:08:51', '2018-12-01T00:09:09'],
+      ['icmp', '192.168.15.224#0', '0', '0', '2018-12-01T00:09:01', '2018-12-01T00:09:15'],
+      ['udp', '192.168.15.196#46774', '15252', '443', '2018-12-01T00:07:13', '2018-12-01T00:09:15'],
+      ['tcp', '192.168.15.224#52408', '40763', '443', '2018-12-01T00:07:33', '2018-12-01T00:09:15'],
+      ['icmp', '192.168.15.224#0', '0', '0', '2018-12-01T00:09:07', '2018-12-01T00:09:21'],
+      ['udp', '192.168.15.224#59190', '52881', '443', '2018-12-01T00:07:04', '2018-12-01T00:09:21'],
+      ['udp', '192.168.15.207#49728', '26654', '53', '2018-12-01T00:08:50', '2018-12-01T00:09:22'],
+      ['udp', '192.168.15.207#50500', '2486', '53', '2018-12-01T00:08:51', '2018-12-01T00:09:23'],
+      ['tcp', '192.168.15.207#55112', '42021', '443', '2018-11-30T23:58:59', '2018-12-01T00:09:24'],
+      ['udp', '192.168.15.207#57632', '24377', '53', '2018-12-01T00:08:52', '2018-12-01T00:09:24'],
+    ].map(([proto, inside, natport, dport, start, end]) => `nat-session ${proto} ${inside} -> 192.168.1.63#${natport} => 175.16.199.1#${dport} ${start}.000Z..${end}.000Z`),
+  },
+  {
+    file: 'fortigate_traffic_snat.txt',
+    format: 'fortigate-traffic',
+    options: { realm: 'fg' },
+    // Line 3: eventtime (ns) 18:37:47.369Z, duration 116 → start 18:35:50.369Z. Line 4: the
+    // sniffer's transip 0.0.0.0. Line 5: date 2020-04-23 12:11:51 −05:00 vs eventtime
+    // 2020-04-18T17:11:51Z. Line 6: no translation (noop), deny.
+    records: ['nat-session tcp 10.1.100.11#58012 -> 172.16.200.2#58012 => 81.2.69.142#80 2019-05-10T18:35:50.369Z..2019-05-10T18:37:47.369Z'],
+    problems: ['5:CLOCKS_DISAGREE'],
+  },
   { file: '6wind_fp_cgnat_syslog.txt', format: null, why: 'not an importer of issue 7' },
   { file: 'nfware_cgnat_syslog.txt', format: null, why: 'not an importer of issue 7 (message bodies only, no time)' },
   { file: 'cisco_iosxe_nat_log_translation.txt', format: null, why: 'not an importer of issue 7; the sample is anonymised' },

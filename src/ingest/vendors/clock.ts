@@ -15,7 +15,9 @@ export type TimeReason =
   | 'AMBIGUOUS_ZONE_ABBREVIATION'
   | 'UNKNOWN_ZONE_ABBREVIATION'
   | 'NONEXISTENT_LOCAL_TIME'
-  | 'YEAR_UNKNOWN';
+  | 'YEAR_UNKNOWN'
+  /** Two clocks in one line disagree by more than their precision. */
+  | 'CLOCKS_DISAGREE';
 
 /**
  * An instant read from a log. `early` and `late` differ only for a wall-clock time in a

@@ -8,11 +8,18 @@
  * s.end();                                                       // what was still open
  */
 import { a10Cef } from './a10-cef.js';
+import { fortigateTraffic } from './fortigate-traffic.js';
+import { infobloxDhcpd } from './infoblox-dhcpd.js';
 import { ciscoAsa } from './cisco-asa.js';
 import { freeradiusDetail } from './freeradius-detail.js';
 import { iscDhcpdLeases } from './isc-dhcpd-leases.js';
+import { jool } from './jool.js';
+import { juniperMsDpc } from './juniper-ms-dpc.js';
 import { juniperSrx } from './juniper-srx.js';
 import { keaCsv } from './kea-csv.js';
+import { keaLegal } from './kea-legal.js';
+import { msDhcpAudit } from './ms-dhcp-audit.js';
+import { panosTraffic } from './panos-traffic.js';
 import { vppSyslog } from './vpp-syslog.js';
 import type { VendorParser } from './types.js';
 
@@ -21,7 +28,22 @@ export { LINE_REASONS } from './output.js';
 export { ZONE_ABBREVIATIONS, AMBIGUOUS } from './clock.js';
 
 /** Every importer, in the order `--format auto` tries them (most specific marker first). */
-export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([juniperSrx, a10Cef, vppSyslog, ciscoAsa, keaCsv, iscDhcpdLeases, freeradiusDetail]);
+export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([
+  juniperSrx,
+  juniperMsDpc,
+  a10Cef,
+  ciscoAsa,
+  vppSyslog,
+  jool,
+  keaCsv,
+  keaLegal,
+  iscDhcpdLeases,
+  freeradiusDetail,
+  msDhcpAudit,
+  infobloxDhcpd,
+  panosTraffic,
+  fortigateTraffic,
+]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */
 const SNIFF_LINES = 20;

@@ -26,8 +26,6 @@ export const LINE_REASONS = {
   HEADER_MISSING: 'HEADER_MISSING',
   /** A stop/release/close whose start is not in the file and cannot be derived. */
   STOP_WITHOUT_START: 'STOP_WITHOUT_START',
-  /** Two clocks in one line disagree by more than their precision. */
-  CLOCKS_DISAGREE: 'CLOCKS_DISAGREE',
   /** An end written before its start. */
   END_BEFORE_START: 'END_BEFORE_START',
   /** A message wrapped over several lines that never closed. */

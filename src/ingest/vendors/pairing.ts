@@ -65,6 +65,11 @@ export interface ConfirmEvent extends Event {
 export interface StopEvent extends Event {
   /** A start derived from the stop itself (close time − duration), used when no start was seen. */
   readonly derivedStart?: number;
+  /**
+   * The stop does not name its holder (an expiry row without a MAC): it ends whoever holds
+   * the resource, and is dropped quietly when nobody does.
+   */
+  readonly anyHolder?: boolean;
 }
 
 interface Chain {
@@ -236,7 +241,7 @@ export class IntervalBook {
     const list = this.listOf(ev.resource);
     let best: Chain | undefined;
     for (const c of list) {
-      if (c.holder !== ev.holder || c.done) continue;
+      if ((c.holder !== ev.holder && ev.anyHolder !== true) || c.done) continue;
       if (c.stopAt === ev.at) return; // duplicate stop
       if (c.start !== undefined && c.start <= ev.at && c.stopAt === undefined && (best === undefined || c.start > best.start!)) best = c;
     }
@@ -245,6 +250,10 @@ export class IntervalBook {
       this.touch(best, ev.at);
       fill(best.fields, ev.fields);
       this.enqueue(best);
+      return;
+    }
+    if (ev.anyHolder === true) {
+      if (list.length === 0) this.resources.delete(ev.resource);
       return;
     }
     const c = this.chain(ev, ev.derivedStart, undefined, ev.at);
