@@ -18,6 +18,15 @@ export interface VendorOptions {
   readonly realm?: string;
   /** Close a session with no stop after this many seconds (marked `endInferred`). */
   readonly missingStopTimeoutSeconds?: number;
+  /**
+   * Zone abbreviations the operator pins (`{ PST: '+08:00' }` in Manila, `{ IST: '+05:30' }`),
+   * read before the built-in table; values are offsets.
+   */
+  readonly zoneAbbreviations?: Readonly<Record<string, string>>;
+  /** RADIUS interim interval when the records do not carry `Acct-Interim-Interval` (coverage gaps). */
+  readonly interimIntervalSeconds?: number;
+  /** Log time a closed interval waits for late (out-of-order) lines before it is emitted; default 60. */
+  readonly reorderWindowSeconds?: number;
 }
 
 /** A problem with one input line (or a group of wrapped lines starting at `line`). */

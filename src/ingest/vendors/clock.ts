@@ -1,0 +1,253 @@
+/**
+ * Reading vendor clocks into UTC epoch milliseconds. Every source states its zone: an
+ * offset or an abbreviation in the line, or the operator's `timeZone`. Times that carry
+ * an offset are plain `Date.UTC` arithmetic; luxon is used only to apply an IANA zone,
+ * and its answer is cached per local hour because a zone lookup costs ~5 µs.
+ */
+import { IANAZone } from 'luxon';
+import { IparError } from '../../problems.js';
+
+/** Why a time could not be read. Constant, for grouping a batch report. */
+export type TimeReason =
+  | 'TIME_MISSING'
+  | 'INVALID_TIME'
+  | 'ZONE_UNKNOWN'
+  | 'AMBIGUOUS_ZONE_ABBREVIATION'
+  | 'UNKNOWN_ZONE_ABBREVIATION'
+  | 'NONEXISTENT_LOCAL_TIME'
+  | 'YEAR_UNKNOWN'
+  /** Two clocks in one line disagree by more than their precision. */
+  | 'CLOCKS_DISAGREE';
+
+/**
+ * An instant read from a log. `early` and `late` differ only for a wall-clock time in a
+ * DST fold (it happened twice): a start takes the early reading and an end the late one,
+ * so the record covers both readings instead of silently picking one.
+ */
+export interface Reading {
+  readonly early: number;
+  readonly late: number;
+}
+
+export type TimeResult = { readonly ok: true; readonly value: Reading } | { readonly ok: false; readonly reason: TimeReason; readonly message: string };
+
+export function exact(ms: number): TimeResult {
+  return { ok: true, value: { early: ms, late: ms } };
+}
+
+export function timeFailure(reason: TimeReason, message: string): TimeResult {
+  return { ok: false, reason, message };
+}
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/**
+ * Zone abbreviations read as fixed offsets (minutes east of UTC). Only abbreviations that
+ * name one offset in current use are here. EST/EDT/CST… are North American by decision:
+ * glibc writes them for America/* zones, which is where the samples come from. PST/PDT
+ * are also written by Asia/Manila (+08:00): an operator there passes
+ * `zoneAbbreviations: { PST: '+08:00' }`. The abbreviations in {@link AMBIGUOUS} name
+ * several offsets in current use and are refused unless the operator maps them.
+ */
+export const ZONE_ABBREVIATIONS: Readonly<Record<string, number>> = Object.freeze({
+  Z: 0, UT: 0, UTC: 0, GMT: 0, WET: 0,
+  WEST: 60, CET: 60, MET: 60, CEST: 120, MEST: 120, EET: 120, EEST: 180, SAST: 120, MSK: 180,
+  WIB: 420, ICT: 420, WITA: 480, HKT: 480, SGT: 480, AWST: 480, WIT: 540, JST: 540, KST: 540,
+  ACST: 570, ACDT: 630, AEST: 600, AEDT: 660, NZST: 720, NZDT: 780,
+  HST: -600, AKST: -540, AKDT: -480, PST: -480, PDT: -420, MST: -420, MDT: -360,
+  EST: -300, EDT: -240, NST: -210, NDT: -150,
+});
+
+/** Abbreviations with several current meanings (IST: India, Ireland, Israel; …). */
+export const AMBIGUOUS: ReadonlySet<string> = new Set(['IST', 'BST', 'CST', 'CDT', 'AST', 'ADT', 'GST', 'SST', 'ECT', 'AMT', 'CAT', 'PHT']);
+
+const OFFSET_TEXT = /^([+-])(\d{2}):?(\d{2})$/;
+
+/** Minutes east of UTC for `+hh:mm`, `-hhmm`; null when not an offset. */
+export function offsetMinutes(text: string): number | null {
+  const m = OFFSET_TEXT.exec(text);
+  if (m === null) return null;
+  const h = Number(m[2]), mi = Number(m[3]);
+  if (h > 18 || mi > 59) return null;
+  return (m[1] === '-' ? -1 : 1) * (h * 60 + mi);
+}
+
+export type ZoneWord = { readonly ok: true; readonly offset: number } | { readonly ok: false; readonly reason: TimeReason; readonly message: string };
+
+/** Resolve a zone word (`CEST`, `gmt`, `+0100`, `(GMT)`) to an offset, with the operator's overrides first. */
+export function zoneWordOffset(word: string, overrides: ReadonlyMap<string, number>): ZoneWord {
+  const key = word.replace(/^\(|\)$/g, '').toUpperCase();
+  const override = overrides.get(key);
+  if (override !== undefined) return { ok: true, offset: override };
+  const numeric = offsetMinutes(key);
+  if (numeric !== null) return { ok: true, offset: numeric };
+  const fixed = ZONE_ABBREVIATIONS[key];
+  if (fixed !== undefined) return { ok: true, offset: fixed };
+  if (AMBIGUOUS.has(key)) {
+    return { ok: false, reason: 'AMBIGUOUS_ZONE_ABBREVIATION', message: `zone abbreviation ${JSON.stringify(word)} names several offsets; map it with zoneAbbreviations` };
+  }
+  return { ok: false, reason: 'UNKNOWN_ZONE_ABBREVIATION', message: `unknown zone abbreviation ${JSON.stringify(word)}; map it with zoneAbbreviations` };
+}
+
+/** Validate the operator's abbreviation overrides (`{ PST: '+08:00' }`) once per session. */
+export function abbreviationOverrides(map: Readonly<Record<string, string>> | undefined): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  if (map === undefined) return out;
+  for (const [abbr, text] of Object.entries(map)) {
+    const minutes = offsetMinutes(text);
+    if (minutes === null) throw new IparError('INVALID_OPTION', `zoneAbbreviations.${abbr} must be an offset like +08:00, got ${JSON.stringify(text)}`);
+    out.set(abbr.toUpperCase(), minutes);
+  }
+  return out;
+}
+
+/** Wall-clock fields, month 1–12; milliseconds already truncated. */
+export function wallMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number | null {
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const d = new Date(wall);
+  if (
+    Number.isNaN(wall) || d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day ||
+    d.getUTCHours() !== hour || d.getUTCMinutes() !== minute || d.getUTCSeconds() !== second || year < 1970
+  ) {
+    return null;
+  }
+  return wall;
+}
+
+/** Milliseconds from a fraction written after the seconds (`.87` is 870 ms, `.252715` is 252 ms). */
+export function fractionMs(frac: string | undefined): number {
+  if (frac === undefined || frac === '') return 0;
+  return Number(frac.slice(0, 3).padEnd(3, '0'));
+}
+
+interface HourOffsets {
+  /** Offsets (minutes) valid for the whole local hour: one, or two in a fold; none in a gap. */
+  readonly offsets: readonly number[];
+}
+
+/**
+ * Local wall-clock time in one IANA zone to UTC. A time in a DST gap is refused; a time
+ * in a fold yields both readings. Results are cached per local hour unless the hour
+ * itself holds a transition.
+ */
+export class ZoneClock {
+  private readonly zone: IANAZone;
+  private readonly cache = new Map<number, HourOffsets>();
+
+  constructor(readonly name: string) {
+    if (!IANAZone.isValidZone(name)) throw new IparError('INVALID_OPTION', `timeZone ${JSON.stringify(name)} is not an IANA zone`);
+    this.zone = IANAZone.create(name);
+  }
+
+  private offsetsAt(wall: number): number[] {
+    const candidates = new Set([this.zone.offset(wall - 12 * HOUR_MS), this.zone.offset(wall), this.zone.offset(wall + 12 * HOUR_MS)]);
+    const valid: number[] = [];
+    for (const o of candidates) if (this.zone.offset(wall - o * MINUTE_MS) === o) valid.push(o);
+    // Larger offset first: wall − offset is then the earlier instant.
+    return valid.sort((a, b) => b - a);
+  }
+
+  private hour(wall: number): HourOffsets | null {
+    const key = Math.floor(wall / HOUR_MS);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const first = this.offsetsAt(key * HOUR_MS);
+    const last = this.offsetsAt(key * HOUR_MS + HOUR_MS - 1);
+    if (first.length !== last.length || first.some((o, i) => o !== last[i])) return null;
+    const entry = { offsets: first };
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  /** Convert a validated wall time (from {@link wallMs}). */
+  fromWall(wall: number, text: string): TimeResult {
+    const offsets = this.hour(wall)?.offsets ?? this.offsetsAt(wall);
+    const first = offsets[0];
+    if (first === undefined) {
+      return timeFailure('NONEXISTENT_LOCAL_TIME', `${text} does not exist in ${this.name} (skipped by a DST change)`);
+    }
+    const last = offsets[offsets.length - 1] ?? first;
+    return { ok: true, value: { early: wall - first * MINUTE_MS, late: wall - last * MINUTE_MS } };
+  }
+}
+
+/** The operator's zone for lines without one, or a constant refusal when none was given. */
+export interface LocalZone {
+  fromWall(wall: number, text: string): TimeResult;
+}
+
+export function localZone(timeZone: string | undefined, format: string): LocalZone {
+  if (timeZone !== undefined) return new ZoneClock(timeZone);
+  return {
+    fromWall: (_wall, text) => timeFailure('ZONE_UNKNOWN', `${format}: ${text} has no zone; pass timeZone (--tz) with the device's IANA zone`),
+  };
+}
+
+/** Read a wall time in a fixed offset (minutes east of UTC). */
+export function fromOffset(wall: number, offset: number): TimeResult {
+  return exact(wall - offset * MINUTE_MS);
+}
+
+export const MONTHS: Readonly<Record<string, number>> = Object.freeze({
+  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+});
+
+/**
+ * The year of year-less headers (BSD syslog `Oct 30 21:46:04`). It starts at the
+ * operator's `year` (the year of the file's first dated line) or at the first year the
+ * file itself states, and moves on when the month falls back by more than six months
+ * (Dec → Jan). A line more than six months ahead of the running month is a late line
+ * from the previous year.
+ */
+export class YearTracker {
+  private year: number | undefined;
+  private month = 0;
+
+  constructor(year: number | undefined) {
+    if (year !== undefined && !(Number.isInteger(year) && year >= 1970 && year <= 9999)) {
+      throw new IparError('INVALID_OPTION', `year must be a whole year such as 2025, got ${String(year)}`);
+    }
+    this.year = year;
+  }
+
+  /** The file stated a year on this line: follow it. */
+  observe(year: number, month: number): void {
+    this.year = year;
+    this.month = month;
+  }
+
+  /** The year for a line in `month` (1–12), or undefined when none is known. */
+  resolve(month: number): number | undefined {
+    if (this.year === undefined) return undefined;
+    if (this.month === 0) {
+      this.month = month;
+      return this.year;
+    }
+    if (month < this.month - 6) {
+      this.year += 1;
+      this.month = month;
+      return this.year;
+    }
+    if (month > this.month + 6) return this.year - 1;
+    this.month = month;
+    return this.year;
+  }
+}
+
+/** `YEAR_UNKNOWN` with the values that would fix it. */
+export function yearUnknown(format: string, text: string): TimeResult {
+  return timeFailure('YEAR_UNKNOWN', `${format}: ${JSON.stringify(text)} has no year; pass year (--year) for the file's first line`);
+}
+
+/** Epoch seconds (or ms, µs, ns by magnitude) to epoch ms, truncating sub-millisecond digits. */
+export function epochDigitsMs(digits: string): number | null {
+  if (!/^\d{1,19}$/.test(digits)) return null;
+  const len = digits.length;
+  // Seconds until 2286 have ≤ 10 digits, ms 11–13, µs 16, ns 19 (FortiGate eventtime).
+  if (len <= 10) return Number(digits) * 1000;
+  if (len <= 13) return Number(digits);
+  if (len === 16 || len === 19) return Number(digits.slice(0, 13));
+  return null;
+}

@@ -1,0 +1,180 @@
+/**
+ * Pieces every vendor importer shares: option checks, the session shell around an
+ * {@link IntervalBook}, and field readers that report a problem instead of throwing.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { parseAddress } from '../../address.js';
+import { IparError } from '../../problems.js';
+import { mac as macSchema, realmName, type Protocol } from '../../records.js';
+import type { TimeResult } from './clock.js';
+import { Collector, LINE_REASONS } from './output.js';
+import { IntervalBook } from './pairing.js';
+import type { VendorOptions, VendorSession } from './types.js';
+
+/** Default log time a closed interval waits for late events (`reorderWindowSeconds`). */
+export const DEFAULT_REORDER_WINDOW_SECONDS = 60;
+
+function positive(name: string, value: number | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new IparError('INVALID_OPTION', `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The realm NAT records belong to; NAT importers cannot work without it. */
+export function requireRealm(options: VendorOptions, format: string): string {
+  if (options.realm === undefined) throw new IparError('MISSING_OPTION', `${format} writes NAT records and needs realm (--realm)`);
+  optionalRealm(options);
+  return options.realm;
+}
+
+/** The realm allocation records carry when the addresses sit behind a CGNAT realm (optional). */
+export function optionalRealm(options: VendorOptions): { realm: string } | Record<string, never> {
+  if (options.realm === undefined) return {};
+  if (!realmName.safeParse(options.realm).success) throw new IparError('INVALID_OPTION', `realm ${JSON.stringify(options.realm)} is not 1–64 letters, digits, . _ : -`);
+  return { realm: options.realm };
+}
+
+/** One file's state: the collector, the pairing book, and the session shell. */
+export class Parse {
+  readonly out = new Collector();
+  readonly book: IntervalBook;
+
+  /** `holdUntilEnd` for files whose rows are not in time order (lease databases). */
+  constructor(options: VendorOptions, holdUntilEnd = false) {
+    const timeout = positive('missingStopTimeoutSeconds', options.missingStopTimeoutSeconds, false);
+    const window = positive('reorderWindowSeconds', options.reorderWindowSeconds, true) ?? DEFAULT_REORDER_WINDOW_SECONDS;
+    this.book = new IntervalBook({
+      collector: this.out,
+      reorderWindowMs: window * 1000,
+      timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      holdUntilEnd,
+    });
+    positive('interimIntervalSeconds', options.interimIntervalSeconds, false);
+  }
+
+  /** Wrap a per-line handler (and an optional end-of-file step) as a {@link VendorSession}. */
+  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void): VendorSession {
+    return {
+      line: (text, lineNumber) => {
+        handle(text, lineNumber);
+        this.book.drain();
+        return this.out.take();
+      },
+      end: () => {
+        atEnd?.();
+        this.book.flush();
+        return this.out.take();
+      },
+    };
+  }
+
+  /** The time (it moves the file's clock), or undefined after reporting why it cannot be read. */
+  time(line: number, field: string, result: TimeResult, value: unknown): { early: number; late: number } | undefined {
+    if (result.ok) {
+      this.book.see(result.value.late);
+      return result.value;
+    }
+    this.out.problem(line, field, result.reason, result.message, value);
+    return undefined;
+  }
+
+  /** Canonical address text, or undefined after reporting the address reason. */
+  address(line: number, field: string, text: string | undefined, allowPrefix = false): string | undefined {
+    if (text === undefined || text === '') {
+      this.out.problem(line, field, LINE_REASONS.MISSING_FIELD, `${field} is missing`);
+      return undefined;
+    }
+    const r = parseAddress(text, allowPrefix);
+    if (r.ok) return r.value.text;
+    this.out.problem(line, field, r.reason, `${field}: ${r.message}`, text);
+    return undefined;
+  }
+
+  port(line: number, field: string, text: string | undefined): number | undefined {
+    const n = text === undefined || !/^\d{1,5}$/.test(text) ? NaN : Number(text);
+    if (n >= 0 && n <= 65535) return n;
+    this.out.problem(line, field, text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_PORT, `${field} is not a port: ${JSON.stringify(text)}`, text);
+    return undefined;
+  }
+
+  protocol(line: number, field: string, text: string | undefined): Protocol | undefined {
+    const p = text === undefined ? undefined : protocolOf(text);
+    if (p !== undefined) return p;
+    this.out.problem(line, field, LINE_REASONS.UNKNOWN_PROTOCOL, `${field} is not a protocol the records hold (tcp, udp, icmp, icmpv6, sctp, gre, esp): ${JSON.stringify(text)}`, text);
+    return undefined;
+  }
+
+  /** A whole number of seconds (durations, lifetimes). */
+  seconds(line: number, field: string, text: string | undefined): number | undefined {
+    if (text !== undefined && /^\d{1,12}$/.test(text)) return Number(text);
+    this.out.problem(line, field, text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_NUMBER, `${field} is not a whole number of seconds: ${JSON.stringify(text)}`, text);
+    return undefined;
+  }
+}
+
+const PROTOCOL_NUMBERS: Readonly<Record<string, Protocol>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp', '58': 'icmpv6', '132': 'sctp' };
+const PROTOCOL_NAMES: Readonly<Record<string, Protocol>> = { icmp: 'icmp', tcp: 'tcp', udp: 'udp', gre: 'gre', esp: 'esp', icmpv6: 'icmpv6', 'ipv6-icmp': 'icmpv6', icmp6: 'icmpv6', sctp: 'sctp' };
+
+/** `6`, `TCP`, `tcp` → `tcp`; undefined for protocols the canonical records do not hold. */
+export function protocolOf(text: string): Protocol | undefined {
+  return PROTOCOL_NUMBERS[text] ?? PROTOCOL_NAMES[text.toLowerCase()];
+}
+
+/** A MAC in canonical form (`aa:bb:cc:dd:ee:ff`) when `text` is six octets, else undefined. */
+export function macOf(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  const r = macSchema.safeParse(text);
+  return r.success ? r.data : undefined;
+}
+
+/**
+ * The value of `key="…"` in structured data (`RT_FLOW … [junos@… source-address="10.0.0.1" …]`).
+ * The key must start a parameter: `source-address` does not match inside `nat-source-address`.
+ */
+export function sdParam(text: string, key: string): string | undefined {
+  const needle = key + '="';
+  let at = text.indexOf(needle);
+  while (at >= 0) {
+    const before = text.charCodeAt(at - 1);
+    if (at === 0 || before === 32 /* space */ || before === 91 /* [ */) {
+      const from = at + needle.length;
+      const to = text.indexOf('"', from);
+      return to < 0 ? undefined : text.slice(from, to);
+    }
+    at = text.indexOf(needle, at + 1);
+  }
+  return undefined;
+}
+
+/** The value of `key=value` or `key="value"` (FortiGate, CEF extensions), same start rule. */
+export function kvParam(text: string, key: string): string | undefined {
+  const needle = key + '=';
+  let at = text.indexOf(needle);
+  while (at >= 0) {
+    const before = text.charCodeAt(at - 1);
+    if (at === 0 || before === 32 || before === 9 || before === 124 /* | */ || before === 62 /* > */) {
+      const from = at + needle.length;
+      if (text.charCodeAt(from) === 34) {
+        const to = text.indexOf('"', from + 1);
+        return to < 0 ? undefined : text.slice(from + 1, to);
+      }
+      const to = text.indexOf(' ', from);
+      return text.slice(from, to < 0 ? text.length : to);
+    }
+    at = text.indexOf(needle, at + 1);
+  }
+  return undefined;
+}
+
+/**
+ * The fields of one CSV line. A line without a double quote has no quoting to undo, so it
+ * is split on commas (csv-parse costs ~28 µs a line, too slow for lease logs); a line with
+ * quotes goes through csv-parse.
+ */
+export function csvFields(text: string): string[] {
+  if (!text.includes('"')) return text.split(',');
+  const rows = parseCsv(text, { relax_column_count: true, relax_quotes: true }) as string[][];
+  return rows[0] ?? [];
+}

@@ -1,0 +1,101 @@
+/**
+ * ISC Kea memfile lease files (`kea-leases4.csv`, `kea-leases6.csv`), every header
+ * version: columns are found by name, so a file may switch versions at each header line.
+ * Each row is a lease as written on a change (a journal): the lease ran from
+ * `expire − valid_lifetime` (the client's last transaction) to `expire`, epoch seconds.
+ * Rows of the same lease and client that overlap (renewals) merge into one interval.
+ *
+ * Kea's CSV has no quoting: it splits on commas and escapes a comma inside a value as
+ * `&#x2c`, so a row is split on `,` exactly as Kea reads it (csv-parse would reject the
+ * bare quotes in `user_context` JSON).
+ */
+import { Parse, macOf, optionalRealm } from './common.js';
+import { LINE_REASONS } from './output.js';
+import type { VendorOptions, VendorParser, VendorSession } from './types.js';
+
+const NAME = 'kea-csv';
+const HEADER = /^address,(?:hwaddr,client_id|duid),/;
+/** Kea's "infinite" lifetime. */
+const INFINITE = 0xffff_ffff;
+const STATE_DECLINED = '1';
+
+function session(options: VendorOptions): VendorSession {
+  // Rows are keyed by address, not written in time order (compaction rewrites them).
+  const p = new Parse(options, true);
+  const realm = optionalRealm(options);
+  let columns: Map<string, number> | null = null;
+  let width = 0;
+  let v6 = false;
+
+  return p.session((text, line) => {
+    if (text === '') return;
+    if (HEADER.test(text)) {
+      const names = text.split(',');
+      columns = new Map(names.map((n, i) => [n.trim(), i]));
+      width = names.length;
+      v6 = columns.has('duid');
+      return;
+    }
+    if (columns === null) {
+      p.out.problem(line, '', LINE_REASONS.HEADER_MISSING, 'a lease row before any Kea header line (address,hwaddr,… or address,duid,…)', text);
+      return;
+    }
+    const cells = text.split(',');
+    if (cells.length !== width) {
+      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `a Kea lease row has ${cells.length} columns, its header ${width}`, text);
+      return;
+    }
+    const cols = columns;
+    const get = (name: string): string | undefined => {
+      const i = cols.get(name);
+      return i === undefined ? undefined : cells[i]!.replace(/&#x2c/g, ',');
+    };
+    // A declined address was refused by the client: nobody held it.
+    if ((get('state') ?? '0') === STATE_DECLINED) return;
+    const valid = p.seconds(line, 'valid_lifetime', get('valid_lifetime'));
+    const expire = p.seconds(line, 'expire', get('expire'));
+    if (valid === undefined || expire === undefined) return;
+
+    let ip: string | undefined;
+    let source = 'dhcp';
+    if (v6 && get('lease_type') === '2') {
+      const length = get('prefix_len') ?? '';
+      ip = p.address(line, 'address', `${get('address') ?? ''}/${length}`, true);
+      source = 'dhcpv6-pd';
+    } else {
+      ip = p.address(line, 'address', get('address'));
+      if (v6) source = 'dhcpv6';
+    }
+    if (ip === undefined) return;
+
+    const hwaddr = (get('hwaddr') ?? '').toLowerCase();
+    const mac = macOf(hwaddr);
+    const duid = v6 ? (get('duid') ?? '').toLowerCase() : '';
+    const clientId = v6 ? '' : (get('client_id') ?? '').toLowerCase();
+    // The client's own identifier: DUID for DHCPv6, else the hardware address, else client-id.
+    const account = duid !== '' ? `duid:${duid}` : mac !== undefined ? `mac:${mac}` : hwaddr !== '' ? `hwaddr:${hwaddr}` : clientId !== '' ? `client-id:${clientId}` : undefined;
+    if (account === undefined) {
+      p.out.problem(line, v6 ? 'duid' : 'hwaddr', LINE_REASONS.MISSING_FIELD, `lease ${ip} names no client (${v6 ? 'duid, hwaddr' : 'hwaddr, client_id'} empty)`);
+      return;
+    }
+    const expireMs = expire * 1000;
+    const fields = { kind: 'allocation' as const, account, ip, source, ...realm, ...(mac === undefined ? {} : { mac }) };
+    const ev = { resource: ip, holder: account, fields, line };
+    if (valid === 0) {
+      // Kea writes a deleted lease with lifetime 0 (expire = its last transaction): it
+      // ended at an unknown time before its known end.
+      p.book.retire({ ...ev, at: expireMs });
+      return;
+    }
+    const start = expireMs - valid * 1000;
+    p.book.grant({ ...ev, at: start, knownEnd: valid === INFINITE ? null : expireMs });
+  });
+}
+
+export const keaCsv: VendorParser = {
+  name: NAME,
+  description:
+    'ISC Kea memfile lease CSV (v4 and v6, every header version; columns found by name): each row → allocation from expire − valid_lifetime to expire (epoch seconds, UTC: no zone needed); renewals of the same lease merge, a row with lifetime 0 (deleted) keeps the known end as inferred, declined rows are skipped, infinite lifetime → end null. Account: duid:, mac:, hwaddr: or client-id:. Optional realm for inside addresses.',
+  sniff: (lines) => lines.some((l) => HEADER.test(l)),
+  session,
+};
