@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { packagePath } from '../src/paths.js';
 import { runBaselines } from './baselines.js';
+import { runCliBench } from './cli.js';
 import { runIngestBench } from './ingest.js';
 import { runResolveBench } from './resolve.js';
 
@@ -26,5 +27,9 @@ const baselines = await runBaselines(quick);
 console.log('lookups against the baselines (same data, same queries)');
 console.table(baselines);
 
+const cli = await runCliBench(quick);
+console.log('the full CLI on a batch');
+console.table(cli);
+
 mkdirSync(packagePath('bench', 'results'), { recursive: true });
-writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve, baselines }, null, 2) + '\n');
+writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve, baselines, cli }, null, 2) + '\n');

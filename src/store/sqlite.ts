@@ -532,15 +532,23 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const closed = this.#stmt(LOOKUPS.allocationsClosed).raw();
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
     const present = this.#presence('allocation');
+    const bound = new Map<number, number>();
+    const v4Lengths = lengths.filter((l) => l >= 96);
     return this.#read(() =>
       queries.map((q) => {
         if (!present.rows) return [];
         const realmId = this.#names.get('realm')!.get(q.realm ?? '');
         if (realmId === undefined) return [];
         const out: StoredAllocation[] = [];
-        // Stores written before the per-realm bound existed have only the table-wide one.
-        const maxDuration = this.#bounds.has(`maxDuration.allocation.${realmId}`) || this.#meta.has(`maxDuration.allocation.${realmId}`) ? this.#metaNumber(`maxDuration.allocation.${realmId}`) : fallback;
-        for (const length of lengthsFor(q.address, lengths)) {
+        let maxDuration = bound.get(realmId);
+        if (maxDuration === undefined) {
+          // Stores written before the per-realm bound existed have only the table-wide one.
+          const key = `maxDuration.allocation.${realmId}`;
+          maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
+          bound.set(realmId, maxDuration);
+        }
+        for (const length of q.address.family === 4 ? v4Lengths : lengths) {
+          if (length > q.address.length) continue;
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
           const rows = this.#closedThenOpen(closed, [realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start], open, [realmId, disk, length, q.window.end], present);
