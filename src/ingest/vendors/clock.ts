@@ -102,17 +102,17 @@ export function abbreviationOverrides(map: Readonly<Record<string, string>> | un
   return out;
 }
 
-/** Wall-clock fields, month 1–12; milliseconds already truncated. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Wall-clock fields (month 1–12, milliseconds already truncated) as if UTC, or null when
+ * no such date or time exists (30 February, 24:00, a leap second).
+ */
 export function wallMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number | null {
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  const d = new Date(wall);
-  if (
-    Number.isNaN(wall) || d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day ||
-    d.getUTCHours() !== hour || d.getUTCMinutes() !== minute || d.getUTCSeconds() !== second || year < 1970
-  ) {
-    return null;
-  }
-  return wall;
+  if (!(year >= 1970 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return null;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
 /** Milliseconds from a fraction written after the seconds (`.87` is 870 ms, `.252715` is 252 ms). */

@@ -23,8 +23,20 @@ export class Clocks {
     this.abbreviations = abbreviationOverrides(options.zoneAbbreviations);
   }
 
+  private lastIso = '';
+  private lastIsoResult: TimeResult | null = null;
+
   /** ISO 8601 with an offset, or without one in the operator's zone. */
   iso(text: string): TimeResult {
+    // Busy logs write the same timestamp on many lines in a row.
+    if (text === this.lastIso && this.lastIsoResult !== null) return this.lastIsoResult;
+    const result = this.isoUncached(text);
+    this.lastIso = text;
+    this.lastIsoResult = result;
+    return result;
+  }
+
+  private isoUncached(text: string): TimeResult {
     const r = parseInstant(text);
     if (r.ok) return exact(r.value.ms);
     if (r.reason === 'INSTANT_WITHOUT_OFFSET') {
@@ -59,8 +71,23 @@ export class Clocks {
     return fromOffset(wall, z.offset);
   }
 
-  /** `Oct 30 21:46:04` (day space-padded), optional `.mmm`, optional year after the day. */
-  bsd(match: RegExpExecArray | readonly (string | undefined)[], at: number, zoneWord?: string): TimeResult {
+  private lastBsd = '';
+  private lastBsdResult: TimeResult | null = null;
+
+  /**
+   * `Oct 30 21:46:04` (day space-padded), optional `.mmm`, optional year after the day.
+   * The same text as the line before gives the same reading (and the same year).
+   */
+  bsd(match: RegExpExecArray, at: number, zoneWord?: string): TimeResult {
+    const key = zoneWord === undefined ? match[0] : match[0] + zoneWord;
+    if (key === this.lastBsd && this.lastBsdResult !== null) return this.lastBsdResult;
+    const result = this.bsdUncached(match, at, zoneWord);
+    this.lastBsd = key;
+    this.lastBsdResult = result;
+    return result;
+  }
+
+  private bsdUncached(match: RegExpExecArray, at: number, zoneWord?: string): TimeResult {
     // Groups from `at`: month name, day, year?, hh, mm, ss, fraction?
     const month = MONTHS[match[at] ?? ''];
     const text = match[0] ?? '';
