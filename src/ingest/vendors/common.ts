@@ -9,6 +9,7 @@ import { mac as macSchema, realmName, type Protocol } from '../../records.js';
 import type { TimeResult } from './clock.js';
 import { Collector, LINE_REASONS } from './output.js';
 import { IntervalBook } from './pairing.js';
+import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorSession } from './types.js';
 
 /**
@@ -40,13 +41,16 @@ export function optionalRealm(options: VendorOptions): { realm: string } | Recor
   return { realm: options.realm };
 }
 
-/** One file's state: the collector, the pairing book, and the session shell. */
+/** One file's state: the collector, the pairing book, the clocks, and the session shell. */
 export class Parse {
   readonly out = new Collector();
   readonly book: IntervalBook;
+  /** Checked here for every importer, so a bad zone or year fails up front, not per line. */
+  readonly clocks: Clocks;
 
   /** `holdUntilEnd` for files whose rows are not in time order (lease databases). */
-  constructor(options: VendorOptions, holdUntilEnd = false) {
+  constructor(options: VendorOptions, format: string, holdUntilEnd = false) {
+    this.clocks = new Clocks(options, format);
     const timeout = positive('missingStopTimeoutSeconds', options.missingStopTimeoutSeconds, false);
     const window = positive('reorderWindowSeconds', options.reorderWindowSeconds, true) ?? DEFAULT_REORDER_WINDOW_SECONDS;
     this.book = new IntervalBook({

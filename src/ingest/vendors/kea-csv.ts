@@ -54,7 +54,7 @@ function columnsOf(header: string): Columns {
 
 function session(options: VendorOptions): VendorSession {
   // Rows are keyed by address, not written in time order (compaction rewrites them).
-  const p = new Parse(options, true);
+  const p = new Parse(options, NAME, true);
   const realm = optionalRealm(options);
   let cols: Columns | null = null;
 
@@ -118,7 +118,7 @@ function session(options: VendorOptions): VendorSession {
 export const keaCsv: VendorParser = {
   name: NAME,
   description:
-    'ISC Kea memfile lease CSV (v4 and v6, every header version; columns found by name): each row → allocation from expire − valid_lifetime to expire (epoch seconds, UTC: no zone needed); renewals of the same lease merge, a row with lifetime 0 (deleted) keeps the known end as inferred, declined rows are skipped, infinite lifetime → end null. Account: duid:, mac:, hwaddr: or client-id:. Optional realm for inside addresses.',
+    'ISC Kea memfile lease CSV (v4 and v6, every header version; columns found by name): each row → allocation from expire − valid_lifetime to expire. Clock: expire, epoch seconds (UTC): no zone needed. Renewals of the same lease merge, a row with lifetime 0 (deleted) keeps the known end as inferred, declined rows are skipped, infinite lifetime → end null. Account: duid:, mac:, hwaddr: or client-id:. Optional realm for inside addresses.',
   sniff: (lines) => lines.some((l) => HEADER.test(l)),
   session,
 };
