@@ -6,10 +6,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { parseAddress } from '../../address.js';
 import { IparError } from '../../problems.js';
 import { mac as macSchema, realmName, type Protocol } from '../../records.js';
-import type { TimeResult } from './clock.js';
 import { Collector, LINE_REASONS } from './output.js';
 import { IntervalBook } from './pairing.js';
-import { Clocks } from './syslog.js';
+import { Clocks, type TimeResult } from './clock.js';
 import type { VendorOptions, VendorSession } from './types.js';
 
 /**

@@ -168,11 +168,6 @@ export class IntervalBook {
 
   constructor(private readonly options: BookOptions) {}
 
-  /** The latest time the file has shown so far (its end, once all lines are read). */
-  get lastSeen(): number {
-    return this.maxSeen;
-  }
-
   /** Every time read from the file moves the file's clock (even lines that yield nothing). */
   see(at: number): void {
     if (at > this.maxSeen) this.maxSeen = at;
