@@ -95,3 +95,20 @@ describe('epochDigitsMs: epochs by their length', () => {
     expect(epochDigitsMs('12a')).toBeNull();
   });
 });
+
+describe('wallMs: no such date or time', () => {
+  it.each([
+    ['29 February in a leap year', [2024, 2, 29, 12, 0, 0], true],
+    ['29 February otherwise', [2025, 2, 29, 12, 0, 0], false],
+    ['29 February 1900 is not a leap day, 2000 is', [1900, 2, 29, 0, 0, 0], false],
+    ['29 February 2000', [2000, 2, 29, 0, 0, 0], true],
+    ['31 April', [2025, 4, 31, 0, 0, 0], false],
+    ['24:00', [2025, 4, 30, 24, 0, 0], false],
+    ['a leap second', [2016, 12, 31, 23, 59, 60], false],
+    ['month 13', [2025, 13, 1, 0, 0, 0], false],
+  ] as const)('%s', (_name, fields, ok) => {
+    const r = wallMs(...(fields as unknown as [number, number, number, number, number, number]));
+    expect(r !== null).toBe(ok);
+    if (r !== null) expect(new Date(r).toISOString().slice(0, 10)).toBe(`${fields[0]}-${String(fields[1]).padStart(2, '0')}-${String(fields[2]).padStart(2, '0')}`);
+  });
+});

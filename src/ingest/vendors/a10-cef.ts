@@ -7,7 +7,7 @@
 import { epochDigitsMs, exact, timeFailure, type TimeResult } from './clock.js';
 import { Parse, kvParam, requireRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks, headerTime } from './syslog.js';
+import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'a10-cef';
@@ -16,8 +16,8 @@ const LEADING_ISO = /^(\d{4}-\d{2}-\d{2}T\S+)\s/;
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
 
   function timeOf(text: string, ext: string): TimeResult {
     const rt = kvParam(ext, 'rt');

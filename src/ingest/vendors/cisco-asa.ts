@@ -9,7 +9,6 @@
  */
 import { Parse, requireRealm } from './common.js';
 import type { RecordTemplate } from './output.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'cisco-asa';
@@ -28,8 +27,8 @@ const VPN_ASSIGNED = /^Group <([^>]*)> User <([^>]*)> IP <([^>]*)> IPv4 Address 
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
   /** Open translated connections by id: their teardown does not repeat the addresses. */
   const connections = new Map<string, { resource: string; holder: string; fields: RecordTemplate }>();
 

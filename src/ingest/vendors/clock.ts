@@ -6,6 +6,8 @@
  */
 import { IANAZone } from 'luxon';
 import { IparError } from '../../problems.js';
+import { parseInstant } from '../../time.js';
+import type { VendorOptions } from './types.js';
 
 /** Why a time could not be read. Constant, for grouping a batch report. */
 export type TimeReason =
@@ -102,17 +104,17 @@ export function abbreviationOverrides(map: Readonly<Record<string, string>> | un
   return out;
 }
 
-/** Wall-clock fields, month 1–12; milliseconds already truncated. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Wall-clock fields (month 1–12, milliseconds already truncated) as if UTC, or null when
+ * no such date or time exists (30 February, 24:00, a leap second).
+ */
 export function wallMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number | null {
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  const d = new Date(wall);
-  if (
-    Number.isNaN(wall) || d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day ||
-    d.getUTCHours() !== hour || d.getUTCMinutes() !== minute || d.getUTCSeconds() !== second || year < 1970
-  ) {
-    return null;
-  }
-  return wall;
+  if (!(year >= 1970 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return null;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
 /** Milliseconds from a fraction written after the seconds (`.87` is 870 ms, `.252715` is 252 ms). */
@@ -250,4 +252,95 @@ export function epochDigitsMs(digits: string): number | null {
   if (len <= 13) return Number(digits);
   if (len === 16 || len === 19) return Number(digits.slice(0, 13));
   return null;
+}
+
+const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?$/;
+
+/** The clocks a format may need: the operator's zone, the running year, pinned abbreviations. */
+export class Clocks {
+  readonly zone: LocalZone;
+  readonly years: YearTracker;
+  readonly abbreviations: ReadonlyMap<string, number>;
+
+  constructor(options: VendorOptions, readonly format: string) {
+    this.zone = localZone(options.timeZone, format);
+    this.years = new YearTracker(options.year);
+    this.abbreviations = abbreviationOverrides(options.zoneAbbreviations);
+  }
+
+  private lastIso = '';
+  private lastIsoResult: TimeResult | null = null;
+
+  /** ISO 8601 with an offset, or without one in the operator's zone. */
+  iso(text: string): TimeResult {
+    // Busy logs write the same timestamp on many lines in a row.
+    if (text === this.lastIso && this.lastIsoResult !== null) return this.lastIsoResult;
+    const result = this.isoUncached(text);
+    this.lastIso = text;
+    this.lastIsoResult = result;
+    return result;
+  }
+
+  private isoUncached(text: string): TimeResult {
+    const r = parseInstant(text);
+    if (r.ok) return exact(r.value.ms);
+    if (r.reason === 'INSTANT_WITHOUT_OFFSET') {
+      const m = ISO_LOCAL.exec(text);
+      if (m !== null) {
+        const wall = wallMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), fractionMs(m[7]));
+        if (wall !== null) return this.zone.fromWall(wall, text);
+      }
+    }
+    return timeFailure('INVALID_TIME', `${this.format}: not a timestamp: ${JSON.stringify(text)}`);
+  }
+
+  /**
+   * A wall time in the operator's zone, or in the zone a word names (`CEST`, `GMT`,
+   * `-0500`), the year taken from the file when it is not written.
+   */
+  wall(
+    year: number | undefined, month: number, day: number, hour: number, minute: number, second: number, ms: number,
+    zoneWord: string | undefined, text: string,
+  ): TimeResult {
+    if (year === undefined) {
+      year = this.years.resolve(month);
+      if (year === undefined) return yearUnknown(this.format, text);
+    } else {
+      this.years.observe(year, month);
+    }
+    const wall = wallMs(year, month, day, hour, minute, second, ms);
+    if (wall === null) return timeFailure('INVALID_TIME', `${this.format}: no such date or time: ${JSON.stringify(text)}`);
+    if (zoneWord === undefined) return this.zone.fromWall(wall, text);
+    const z = zoneWordOffset(zoneWord, this.abbreviations);
+    if (!z.ok) return timeFailure(z.reason, `${this.format}: ${z.message}`);
+    return fromOffset(wall, z.offset);
+  }
+
+  private lastBsd = '';
+  private lastBsdResult: TimeResult | null = null;
+
+  /**
+   * `Oct 30 21:46:04` (day space-padded), optional `.mmm`, optional year after the day.
+   * The same text as the line before gives the same reading (and the same year).
+   */
+  bsd(match: RegExpExecArray, at: number, zoneWord?: string): TimeResult {
+    const key = zoneWord === undefined ? match[0] : match[0] + zoneWord;
+    if (key === this.lastBsd && this.lastBsdResult !== null) return this.lastBsdResult;
+    const result = this.bsdUncached(match, at, zoneWord);
+    this.lastBsd = key;
+    this.lastBsdResult = result;
+    return result;
+  }
+
+  private bsdUncached(match: RegExpExecArray, at: number, zoneWord?: string): TimeResult {
+    // Groups from `at`: month name, day, year?, hh, mm, ss, fraction?
+    const month = MONTHS[match[at] ?? ''];
+    const text = match[0] ?? '';
+    if (month === undefined) return timeFailure('INVALID_TIME', `${this.format}: not a month: ${JSON.stringify(match[at])}`);
+    const y = match[at + 2];
+    return this.wall(
+      y === undefined ? undefined : Number(y), month, Number(match[at + 1]), Number(match[at + 3]), Number(match[at + 4]), Number(match[at + 5]),
+      fractionMs(match[at + 6]), zoneWord, text,
+    );
+  }
 }

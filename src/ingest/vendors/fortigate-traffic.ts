@@ -10,7 +10,6 @@
  */
 import { epochDigitsMs, exact, fromOffset, offsetMinutes, timeFailure, wallMs, type TimeResult } from './clock.js';
 import { Parse, kvParam, requireRealm } from './common.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'fortigate-traffic';
@@ -20,8 +19,8 @@ const NOT_SESSIONS = new Set(['deny', 'drop', 'block', 'blocked']);
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
 
   /**
    * The local date/time in the line's tz or the operator's zone. Without either it is

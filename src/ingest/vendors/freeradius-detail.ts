@@ -13,7 +13,6 @@ import { MONTHS, epochDigitsMs, exact, fractionMs, timeFailure, type TimeResult 
 import { Parse, macOf, optionalRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { Cadence } from './pairing.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'freeradius-detail';
@@ -42,8 +41,8 @@ function unquote(value: string): string {
 }
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
   const realm = optionalRealm(options);
   const interimOption = options.interimIntervalSeconds;
   let current: Record_ | null = null;

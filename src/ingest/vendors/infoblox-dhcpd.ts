@@ -9,7 +9,7 @@
  */
 import { Parse, macOf, optionalRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks, BSD_HEAD } from './syslog.js';
+import { BSD_HEAD } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'infoblox-dhcpd';
@@ -21,8 +21,8 @@ const REPLY = /^Reply (NA|PD): (?:address|prefix) (\S+) to client with duid ([0-
 const DURATION = /\blease-duration (\d+)/;
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
   const realm = optionalRealm(options);
 
   return p.session((text, line) => {

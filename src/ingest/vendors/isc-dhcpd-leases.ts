@@ -68,7 +68,7 @@ interface Block {
 
 function session(options: VendorOptions): VendorSession {
   // Rows are keyed by address, not written in time order (compaction rewrites them).
-  const p = new Parse(options, true);
+  const p = new Parse(options, NAME, true);
   const realm = optionalRealm(options);
   let block: Block | null = null;
   /** Depth of braces we skip (`on expiry { … }`, `failover peer … { … }`). */

@@ -6,7 +6,6 @@
  */
 import { wallMs, timeFailure, zoneWordOffset, fromOffset, type TimeResult } from './clock.js';
 import { Parse, requireRealm } from './common.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'jool';
@@ -16,8 +15,8 @@ const SESSION = /^(Added|Forgot) session (\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
 
   function timeOf(m: RegExpExecArray): TimeResult {
     const wall = wallMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));

@@ -11,7 +11,7 @@
 import { exact, timeFailure, wallMs, type TimeResult } from './clock.js';
 import { Parse, requireRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks, headerTime } from './syslog.js';
+import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'juniper-ms-dpc';
@@ -24,8 +24,8 @@ const ENDPOINT = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/;
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
 
   function timeOf(text: string): TimeResult {
     const m = PIC_TIME.exec(text);

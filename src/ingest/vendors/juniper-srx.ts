@@ -5,7 +5,7 @@
  */
 import { Parse, requireRealm, sdParam } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks, headerTime } from './syslog.js';
+import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'juniper-srx';
@@ -14,8 +14,8 @@ const HEX_EPOCH = /^[0-9a-fA-F]{1,12}$/;
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
 
   function portBlock(text: string, line: number, kind: string): void {
     const epochText = sdParam(text, 'epoch-time-64');

@@ -19,59 +19,84 @@ const HEADER = /^address,(?:hwaddr,client_id|duid),/;
 const INFINITE = 0xffff_ffff;
 const STATE_DECLINED = '1';
 
+/** Where the columns this importer reads sit in the current header (-1: absent). */
+interface Columns {
+  readonly width: number;
+  readonly v6: boolean;
+  readonly address: number;
+  readonly hwaddr: number;
+  readonly clientId: number;
+  readonly duid: number;
+  readonly valid: number;
+  readonly expire: number;
+  readonly state: number;
+  readonly leaseType: number;
+  readonly prefixLen: number;
+}
+
+function columnsOf(header: string): Columns {
+  const names = header.split(',').map((n) => n.trim());
+  const at = (name: string) => names.indexOf(name);
+  return {
+    width: names.length,
+    v6: names.includes('duid'),
+    address: at('address'),
+    hwaddr: at('hwaddr'),
+    clientId: at('client_id'),
+    duid: at('duid'),
+    valid: at('valid_lifetime'),
+    expire: at('expire'),
+    state: at('state'),
+    leaseType: at('lease_type'),
+    prefixLen: at('prefix_len'),
+  };
+}
+
 function session(options: VendorOptions): VendorSession {
   // Rows are keyed by address, not written in time order (compaction rewrites them).
-  const p = new Parse(options, true);
+  const p = new Parse(options, NAME, true);
   const realm = optionalRealm(options);
-  let columns: Map<string, number> | null = null;
-  let width = 0;
-  let v6 = false;
+  let cols: Columns | null = null;
 
   return p.session((text, line) => {
     if (text === '') return;
     if (HEADER.test(text)) {
-      const names = text.split(',');
-      columns = new Map(names.map((n, i) => [n.trim(), i]));
-      width = names.length;
-      v6 = columns.has('duid');
+      cols = columnsOf(text);
       return;
     }
-    if (columns === null) {
+    if (cols === null) {
       p.out.problem(line, '', LINE_REASONS.HEADER_MISSING, 'a lease row before any Kea header line (address,hwaddr,… or address,duid,…)', text);
       return;
     }
     const cells = text.split(',');
-    if (cells.length !== width) {
-      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `a Kea lease row has ${cells.length} columns, its header ${width}`, text);
+    if (cells.length !== cols.width) {
+      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `a Kea lease row has ${cells.length} columns, its header ${cols.width}`, text);
       return;
     }
-    const cols = columns;
-    const get = (name: string): string | undefined => {
-      const i = cols.get(name);
-      return i === undefined ? undefined : cells[i]!.replace(/&#x2c/g, ',');
-    };
+    // The columns read here never hold an escaped comma (&#x2c appears in hostname and user_context).
+    const get = (i: number): string | undefined => (i < 0 ? undefined : cells[i]);
     // A declined address was refused by the client: nobody held it.
-    if ((get('state') ?? '0') === STATE_DECLINED) return;
-    const valid = p.seconds(line, 'valid_lifetime', get('valid_lifetime'));
-    const expire = p.seconds(line, 'expire', get('expire'));
+    if ((get(cols.state) ?? '0') === STATE_DECLINED) return;
+    const valid = p.seconds(line, 'valid_lifetime', get(cols.valid));
+    const expire = p.seconds(line, 'expire', get(cols.expire));
     if (valid === undefined || expire === undefined) return;
 
+    const v6 = cols.v6;
     let ip: string | undefined;
     let source = 'dhcp';
-    if (v6 && get('lease_type') === '2') {
-      const length = get('prefix_len') ?? '';
-      ip = p.address(line, 'address', `${get('address') ?? ''}/${length}`, true);
+    if (v6 && get(cols.leaseType) === '2') {
+      ip = p.address(line, 'address', `${get(cols.address) ?? ''}/${get(cols.prefixLen) ?? ''}`, true);
       source = 'dhcpv6-pd';
     } else {
-      ip = p.address(line, 'address', get('address'));
+      ip = p.address(line, 'address', get(cols.address));
       if (v6) source = 'dhcpv6';
     }
     if (ip === undefined) return;
 
-    const hwaddr = (get('hwaddr') ?? '').toLowerCase();
+    const hwaddr = (get(cols.hwaddr) ?? '').toLowerCase();
     const mac = macOf(hwaddr);
-    const duid = v6 ? (get('duid') ?? '').toLowerCase() : '';
-    const clientId = v6 ? '' : (get('client_id') ?? '').toLowerCase();
+    const duid = v6 ? (get(cols.duid) ?? '').toLowerCase() : '';
+    const clientId = v6 ? '' : (get(cols.clientId) ?? '').toLowerCase();
     // The client's own identifier: DUID for DHCPv6, else the hardware address, else client-id.
     const account = duid !== '' ? `duid:${duid}` : mac !== undefined ? `mac:${mac}` : hwaddr !== '' ? `hwaddr:${hwaddr}` : clientId !== '' ? `client-id:${clientId}` : undefined;
     if (account === undefined) {
@@ -79,23 +104,21 @@ function session(options: VendorOptions): VendorSession {
       return;
     }
     const expireMs = expire * 1000;
-    const fields = { kind: 'allocation' as const, account, ip, source, ...realm, ...(mac === undefined ? {} : { mac }) };
-    const ev = { resource: ip, holder: account, fields, line };
+    const fields = mac === undefined ? { kind: 'allocation' as const, account, ip, source, ...realm } : { kind: 'allocation' as const, account, ip, source, ...realm, mac };
     if (valid === 0) {
       // Kea writes a deleted lease with lifetime 0 (expire = its last transaction): it
       // ended at an unknown time before its known end.
-      p.book.retire({ ...ev, at: expireMs });
+      p.book.retire({ resource: ip, holder: account, fields, line, at: expireMs });
       return;
     }
-    const start = expireMs - valid * 1000;
-    p.book.grant({ ...ev, at: start, knownEnd: valid === INFINITE ? null : expireMs });
+    p.book.grant({ resource: ip, holder: account, fields, line, at: expireMs - valid * 1000, knownEnd: valid === INFINITE ? null : expireMs });
   });
 }
 
 export const keaCsv: VendorParser = {
   name: NAME,
   description:
-    'ISC Kea memfile lease CSV (v4 and v6, every header version; columns found by name): each row → allocation from expire − valid_lifetime to expire (epoch seconds, UTC: no zone needed); renewals of the same lease merge, a row with lifetime 0 (deleted) keeps the known end as inferred, declined rows are skipped, infinite lifetime → end null. Account: duid:, mac:, hwaddr: or client-id:. Optional realm for inside addresses.',
+    'ISC Kea memfile lease CSV (v4 and v6, every header version; columns found by name): each row → allocation from expire − valid_lifetime to expire. Clock: expire, epoch seconds (UTC): no zone needed. Renewals of the same lease merge, a row with lifetime 0 (deleted) keeps the known end as inferred, declined rows are skipped, infinite lifetime → end null. Account: duid:, mac:, hwaddr: or client-id:. Optional realm for inside addresses.',
   sniff: (lines) => lines.some((l) => HEADER.test(l)),
   session,
 };

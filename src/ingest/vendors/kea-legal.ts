@@ -8,7 +8,6 @@
 import { fractionMs } from './clock.js';
 import { Parse, macOf, optionalRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'kea-legal';
@@ -29,8 +28,8 @@ function duration(text: string): number | null | undefined {
 }
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
   const realm = optionalRealm(options);
 
   return p.session((text, line) => {

@@ -9,7 +9,6 @@
 import { wallMs } from './clock.js';
 import { Parse, csvFields, macOf, optionalRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'ms-dhcp-audit';
@@ -19,8 +18,8 @@ const RENEW = '11';
 const STOP = new Set(['12', '16', '17', '18']);
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
   const realm = optionalRealm(options);
 
   return p.session((text, line) => {

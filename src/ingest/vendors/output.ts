@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { shortValue } from '../../problems.js';
-import type { AllocationRecord, CanonicalRecordInput, CoverageRecord, NatBlockRecord, NatSessionRecord } from '../../records.js';
+import type { AllocationRecord, CanonicalRecordInput, NatBlockRecord, NatSessionRecord } from '../../records.js';
 import type { LineProblem, ParseOutput } from './types.js';
 
 /**
@@ -39,7 +39,6 @@ type Interval = 'start' | 'end' | 'endInferred';
 export type AllocationInput = z.input<typeof AllocationRecord>;
 export type NatBlockInput = z.input<typeof NatBlockRecord>;
 export type NatSessionInput = z.input<typeof NatSessionRecord>;
-export type CoverageInput = z.input<typeof CoverageRecord>;
 /** A record without its interval: what an event says about the resource and its holder. */
 export type RecordTemplate = DistributiveOmit<AllocationInput | NatBlockInput | NatSessionInput, Interval>;
 

@@ -8,7 +8,6 @@
 import { wallMs, timeFailure, type TimeResult } from './clock.js';
 import { Parse, csvFields, requireRealm } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'panos-traffic';
@@ -19,8 +18,8 @@ const F = { subtype: 4, generated: 6, src: 7, dst: 8, natsrc: 9, natdst: 10, ses
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
 
   function local(text: string | undefined): TimeResult {
     const m = text === undefined ? null : STAMP.exec(text);

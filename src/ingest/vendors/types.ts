@@ -25,7 +25,7 @@ export interface VendorOptions {
   readonly zoneAbbreviations?: Readonly<Record<string, string>>;
   /** RADIUS interim interval when the records do not carry `Acct-Interim-Interval` (coverage gaps). */
   readonly interimIntervalSeconds?: number;
-  /** Log time a closed interval waits for late (out-of-order) lines before it is emitted; default 60. */
+  /** Log time a closed interval waits for late (out-of-order) lines before it is emitted; default 10. */
   readonly reorderWindowSeconds?: number;
 }
 

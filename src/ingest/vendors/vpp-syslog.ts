@@ -9,7 +9,6 @@
  */
 import { Parse, requireRealm, sdParam } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { Clocks } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'vpp-syslog';
@@ -24,8 +23,8 @@ const MAX_WRAPPED_LINES = 8;
 
 function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
-  const p = new Parse(options);
-  const clocks = new Clocks(options, NAME);
+  const p = new Parse(options, NAME);
+  const clocks = p.clocks;
   let pending: { text: string; line: number; count: number } | null = null;
 
   function message(text: string, line: number): void {
