@@ -9,6 +9,7 @@ import { runBaselines } from './baselines.js';
 import { runCliBench } from './cli.js';
 import { runIngestBench } from './ingest.js';
 import { runResolveBench } from './resolve.js';
+import { runVendorBench } from './vendors.js';
 
 const quick = process.argv.includes('--quick');
 const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
@@ -31,5 +32,9 @@ const cli = await runCliBench(quick);
 console.log('the full CLI on a batch');
 console.table(cli);
 
+const vendors = await runVendorBench(quick);
+console.log('vendor importers');
+console.table(vendors);
+
 mkdirSync(packagePath('bench', 'results'), { recursive: true });
-writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve, baselines, cli }, null, 2) + '\n');
+writeFileSync(packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ date, machine, quick, ingest, resolve, baselines, cli, vendors }, null, 2) + '\n');

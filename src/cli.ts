@@ -24,6 +24,20 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+interface IngestOptions {
+  db: string;
+  rejects?: string;
+  format: string;
+  tz?: string;
+  year?: number;
+  realm?: string;
+  missingStopTimeout?: number;
+  zoneAbbreviation: string[];
+  interimInterval?: number;
+  reorderWindow?: number;
+  json: boolean;
+}
+
 function build(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('ipar')
     .description('IP address resolution engine: who was using this IP address (and port) at this time?')
@@ -40,9 +54,13 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
     .option('--year <year>', 'year for vendor headers without one', integer('--year', 1970, 9999))
     .option('--realm <realm>', 'CGNAT realm for vendor NAT logs')
+    .option('--missing-stop-timeout <seconds>', 'close a vendor session with no stop this long after its last evidence', integer('--missing-stop-timeout', 1, 31_536_000))
+    .option('--zone-abbreviation <abbr=offset>', 'read a zone abbreviation as this offset, e.g. PST=+08:00; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--interim-interval <seconds>', 'RADIUS interim cadence when records do not carry it', integer('--interim-interval', 1, 86_400))
+    .option('--reorder-window <seconds>', 'how long out-of-order vendor stops may trail their start', integer('--reorder-window', 0, 86_400))
     .option('--json', 'also print the summary as JSON on stdout', false)
     .argument('<files...>', 'input files; - for stdin')
-    .action(async (files: string[], opts: { db: string; rejects?: string; format: string; tz?: string; year?: number; realm?: string; json: boolean }) => {
+    .action(async (files: string[], opts: IngestOptions) => {
       const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
       let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
       if (opts.format === 'auto') format = 'auto';
@@ -53,10 +71,20 @@ function build(io: Io, setCode: (code: number) => void): Command {
         }
         format = parser;
       }
+      const abbreviations: Record<string, string> = {};
+      for (const spec of opts.zoneAbbreviation) {
+        const m = /^([A-Za-z]{1,6})=([+-]\d{2}:\d{2})$/.exec(spec);
+        if (m === null) throw new IparError('USAGE', `--zone-abbreviation takes ABBR=±HH:MM, got ${JSON.stringify(spec)}`);
+        abbreviations[m[1]!.toUpperCase()] = m[2]!;
+      }
       const vendorOptions = {
         ...(opts.tz === undefined ? {} : { timeZone: opts.tz }),
         ...(opts.year === undefined ? {} : { year: opts.year }),
         ...(opts.realm === undefined ? {} : { realm: opts.realm }),
+        ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+        ...(opts.zoneAbbreviation.length === 0 ? {} : { zoneAbbreviations: abbreviations }),
+        ...(opts.interimInterval === undefined ? {} : { interimIntervalSeconds: opts.interimInterval }),
+        ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
       };
       setCode(
         await runIngest(

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
+import { packagePath } from '../../src/paths.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { captureIo, tempDir } from '../helpers.js';
 
@@ -76,5 +77,26 @@ describe('ipar ingest', () => {
     expect(code).toBe(2);
     expect(io.err()).toMatch(message);
     expect(io.err()).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('ipar ingest --format (vendor logs)', () => {
+  const log = packagePath('fixtures', 'vendors', 'juniper-srx', 'traps.log');
+  test('a vendor log is paired into records and stored; auto picks the importer', async () => {
+    for (const format of ['juniper-srx', 'auto']) {
+      const io = captureIo();
+      const code = await main(['ingest', '--db', join(tempDir(), 'op.db'), '--format', format, '--realm', 'cgn-a', '--tz', 'Europe/London', '--year', '2025', '--json', log], io);
+      expect(code, io.err()).toBeLessThanOrEqual(1);
+      const summary = JSON.parse(io.out()) as { stored: Record<string, number> };
+      expect(summary.stored['nat-block']! + summary.stored['nat-session']!).toBeGreaterThan(0);
+    }
+  });
+  test.each([
+    ['a NAT importer without --realm', ['--format', 'juniper-srx'], /realm/],
+    ['a malformed --zone-abbreviation', ['--format', 'juniper-srx', '--realm', 'x', '--zone-abbreviation', 'PST+8'], /ABBR=±HH:MM/],
+  ])('%s is a usage error: exit 2', async (_name, args, message) => {
+    const io = captureIo();
+    expect(await main(['ingest', '--db', join(tempDir(), 'op.db'), ...args, log], io)).toBe(2);
+    expect(io.err()).toMatch(message);
   });
 });

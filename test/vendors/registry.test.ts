@@ -58,8 +58,8 @@ describe('sniffFormat: --format auto', () => {
   });
 });
 
-describe('FORMATS.md: the table the README takes', () => {
-  const text = fs.readFileSync(path.join(fixturesDir, 'FORMATS.md'), 'utf8');
+describe('docs/importers.md: every importer, reason and abbreviation documented', () => {
+  const text = fs.readFileSync(path.join(fixturesDir, '..', '..', 'docs', 'importers.md'), 'utf8');
   it('has a row for every importer', () => {
     for (const name of NAMES) expect(text).toContain(`| \`${name}\` |`);
   });

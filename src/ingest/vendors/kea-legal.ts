@@ -66,7 +66,7 @@ function session(options: VendorOptions): VendorSession {
 export const keaLegal: VendorParser = {
   name: NAME,
   description:
-    'ISC Kea forensic/legal log (file form and database dump): address or prefix assigned/renewed for a duration → allocation (renewals merge), released → end. Clock: the entry prefix, local time with its %Z abbreviation (table in FORMATS.md), or timeZone when it has none (database dump). Account: mac: (hardware address) or duid:. Optional realm.',
+    'ISC Kea forensic/legal log (file form and database dump): address or prefix assigned/renewed for a duration → allocation (renewals merge), released → end. Clock: the entry prefix, local time with its %Z abbreviation (table in docs/importers.md), or timeZone when it has none (database dump). Account: mac: (hardware address) or duid:. Optional realm.',
   sniff: (lines) => lines.some((l) => ENTRY.test(l)),
   session,
 };
