@@ -1,5 +1,5 @@
 /** `ipar accuracy`: the accuracy harness over simulated operators, as a table or JSON. */
-import { AccuracyOptions, measureAccuracy } from '../harness/accuracy.js';
+import { AccuracyOptions, measureAccuracy, type AccuracyReport } from '../harness/accuracy.js';
 import { formatAccuracy } from '../harness/report.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
@@ -28,7 +28,7 @@ export async function runAccuracy(cmd: AccuracyCommand, io: Io): Promise<number>
   const parsed = AccuracyOptions.safeParse(input);
   if (!parsed.success) throw new IparError('USAGE', parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
   const progress = new Progress('accuracy: trials', io.stderr);
-  let report;
+  let report: AccuracyReport;
   try {
     report = await measureAccuracy(parsed.data, undefined, (p) => progress.tick(p.index * p.of + p.trials, `scenario ${p.index + 1}/${p.scenarios} ${p.scenario}`));
   } finally {

@@ -191,7 +191,8 @@ export function scoreEngine(scenario: Scenario, trials: readonly Trial[]): Scena
   for (const t of trials) {
     if (!isSilentError(t)) continue;
     const cause = causeOf(t);
-    byCause.set(cause, [...(byCause.get(cause) ?? []), t]);
+    if (!byCause.has(cause)) byCause.set(cause, []);
+    byCause.get(cause)!.push(t);
   }
   const silentCauses = CAUSE_NAMES.filter((c) => byCause.has(c)).map((cause): SilentCauseReport => {
     const list = byCause.get(cause)!;

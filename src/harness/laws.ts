@@ -371,7 +371,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
   const laws: Record<LawName, (domain: LawDomain) => fc.IAsyncProperty<[LawInput]>> = {
     soundness: (domain) =>
       fc.asyncProperty(truthCaseArb(worlds, domain).map(asTruth), async (input) => {
-        const c = (input as Extract<LawInput, { kind: 'truth' }>).case;
+        const c = only(input, 'truth').case;
         const request = truthRequest(worlds[c.world]!, c);
         const [r] = await resolve(c.world, [request]);
         const truth = worlds[c.world]!.truth[c.request]!;
@@ -379,7 +379,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       }),
     'unique-correctness': (domain) =>
       fc.asyncProperty(truthCaseArb(worlds, domain).map(asTruth), async (input) => {
-        const c = (input as Extract<LawInput, { kind: 'truth' }>).case;
+        const c = only(input, 'truth').case;
         const request = truthRequest(worlds[c.world]!, c);
         const [r] = await resolve(c.world, [request]);
         const truth = worlds[c.world]!.truth[c.request]!;
@@ -388,7 +388,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       }),
     exactness: () =>
       fc.asyncProperty(aimedCaseArb(worlds, targets, withIds).map((c): LawInput => ({ kind: 'aimed', case: c })), async (input) => {
-        const c = (input as Extract<LawInput, { kind: 'aimed' }>).case;
+        const c = only(input, 'aimed').case;
         const request = aimedRequest(worlds[c.world]!, targets[c.world]!, c);
         const [r] = await resolve(c.world, [request]);
         const ref = referenceOf(c.world);
@@ -403,7 +403,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       }),
     narrowing: (domain) =>
       fc.asyncProperty(truthCaseArb(worlds, { ...domain, observations: { min: Math.max(2, domain.observations?.min ?? 2), max: domain.observations?.max ?? 4 } }).map(asTruth), async (input) => {
-        const c = (input as Extract<LawInput, { kind: 'truth' }>).case;
+        const c = only(input, 'truth').case;
         const fewer = truthRequest(worlds[c.world]!, { ...c, count: c.count - 1 });
         const more = truthRequest(worlds[c.world]!, c);
         const [a, b] = await resolve(c.world, [fewer, more]);
@@ -414,7 +414,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       fc.asyncProperty(
         fc.tuple(truthCaseArb(worlds, domain), fc.constantFrom(1, 2, 10, 60, 3600)).map(([c, wider]): LawInput => ({ kind: 'tolerance', case: c, wider })),
         async (input) => {
-          const { case: c, wider } = input as Extract<LawInput, { kind: 'tolerance' }>;
+          const { case: c, wider } = only(input, 'tolerance');
           const narrow = truthRequest(worlds[c.world]!, c);
           const wide = { ...narrow, toleranceSeconds: narrow.toleranceSeconds! + wider };
           const [a, b] = await resolve(c.world, [narrow, wide]);
@@ -426,7 +426,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       fc.asyncProperty(
         truthCaseArb(worlds, domain).chain((c) => fc.shuffledSubarray([...Array(c.count).keys()], { minLength: c.count, maxLength: c.count }).map((order): LawInput => ({ kind: 'order', case: c, order }))),
         async (input) => {
-          const { case: c, order } = input as Extract<LawInput, { kind: 'order' }>;
+          const { case: c, order } = only(input, 'order');
           const given = truthRequest(worlds[c.world]!, c);
           const permuted = truthRequest(worlds[c.world]!, c, order);
           const [a, b] = await resolve(c.world, [given, permuted]);
@@ -436,7 +436,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       ),
     determinism: (domain) =>
       fc.asyncProperty(truthCaseArb(worlds, domain).map(asTruth), async (input) => {
-        const c = (input as Extract<LawInput, { kind: 'truth' }>).case;
+        const c = only(input, 'truth').case;
         const request = truthRequest(worlds[c.world]!, c);
         const others = worlds[c.world]!.truth.slice(0, 3).map((_, k) => truthRequest(worlds[c.world]!, { ...c, request: k, count: 1 }));
         const [alone] = await resolve(c.world, [request]);
@@ -447,7 +447,7 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
       }),
     'offset-equivalence': (domain) =>
       fc.asyncProperty(fc.tuple(truthCaseArb(worlds, domain), offsetArb, offsetArb).map(([c, a, b]): LawInput => ({ kind: 'offsets', case: c, offsets: [a, b] })), async (input) => {
-        const { case: c, offsets } = input as Extract<LawInput, { kind: 'offsets' }>;
+        const { case: c, offsets } = only(input, 'offsets');
         const written = (offsetMinutes: number) => truthRequest(worlds[c.world]!, c, undefined, { ...c.writing, form: 'offset', offsetMinutes, misread: null });
         const [x, y] = [written(offsets[0]), written(offsets[1])];
         const [a, b] = await resolve(c.world, [x, y]);
@@ -467,6 +467,12 @@ export async function openLawSuite(system: System = sqliteSystem(), specs: reado
 
 function asTruth(c: TruthCase): LawInput {
   return { kind: 'truth', case: c };
+}
+
+/** The input as the kind its law generates (each law's arbitrary makes one kind only). */
+function only<K extends LawInput['kind']>(input: LawInput, kind: K): Extract<LawInput, { kind: K }> {
+  if (input.kind !== kind) throw new IparError('HARNESS_BAD_CASE', `a ${kind} case was expected, got ${input.kind}`);
+  return input as Extract<LawInput, { kind: K }>;
 }
 
 /** One law's outcome from {@link checkLaws}. */
