@@ -124,6 +124,21 @@ function build(io: Io, setCode: (code: number) => void): Command {
       setCode(await runSettings({ db: opts.db, clockErrors: opts.clockError, ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }) }, io));
     });
 
+  // ---- accuracy (issue 6): the harness in src/harness, the command in src/cli/accuracy.ts ----
+  program
+    .command('accuracy')
+    .description('score the engine against simulated operators with ground truth, scenario by scenario, beside a naive baseline')
+    .option('--trials <n>', 'requests per scenario', integer('--trials', 1, 1_000_000), 1000)
+    .option('--seed <s>', 'simulation seed (the report is the same for the same seed)', integer('--seed', 0, 2 ** 32 - 1), 1)
+    .option('--profile <name>', 'simulated operator: fixed-dhcp, mobile-cgnat-blocks, mobile-cgnat-sessions, deterministic-nat, ipv6-delegated, public-wifi or mixed', 'mixed')
+    .option('--scenarios <names>', 'only these scenarios, comma-separated (default: all)')
+    .option('--json', 'print the report as JSON', false)
+    .action(async (opts: { trials: number; seed: number; profile: string; scenarios?: string; json: boolean }) => {
+      const { runAccuracy } = await import('./cli/accuracy.js');
+      const { scenarios, ...rest } = opts;
+      setCode(await runAccuracy({ ...rest, ...(scenarios === undefined ? {} : { scenarios: scenarios.split(',').map((s) => s.trim()) }) }, io));
+    });
+
   program
     .command('simulate')
     .description('simulate an operator: records.ndjson, requests.ndjson and truth.ndjson (same seed, same bytes)')

@@ -1,0 +1,64 @@
+/**
+ * The accuracy report for people: per scenario, the engine and the naive baseline on
+ * two lines, then what the silent errors were put down to.
+ */
+import type { AccuracyReport, Figures } from './accuracy.js';
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
+const pad = (s: string, n: number) => s.padEnd(n);
+const left = (s: string, n: number) => s.padStart(n);
+
+const HEAD = ['scenario', 'trials', 'system', 'unique', 'precision', 'recall', 'mean cand.', 'silent', 'verdict'];
+const WIDTH = [24, 6, 8, 8, 9, 8, 10, 6, 0];
+
+function row(cells: readonly string[]): string {
+  return cells
+    .map((c, i) => (i === 0 || i === 2 || i === 8 ? pad(c, WIDTH[i]!) : left(c, WIDTH[i]!)))
+    .join('  ')
+    .trimEnd();
+}
+
+function figureCells(f: Figures): string[] {
+  return [pct(f.uniqueRate), pct(f.precision), pct(f.recall), f.meanCandidates.toFixed(2), String(f.silentErrors)];
+}
+
+/**
+ * Format a report as text tables.
+ *
+ * @example
+ * io.stdout.write(formatAccuracy(await measureAccuracy({ trials: 100 })));
+ */
+export function formatAccuracy(report: AccuracyReport): string {
+  const w = report.world;
+  const lines = [
+    `ipar accuracy: ${report.system}; profile ${report.profile}, seed ${report.seed}, ${report.trialsPerScenario} trials a scenario`,
+    `(simulated operators of ${w.subscribers} subscribers over ${w.days} day, starting ${w.starts.join(' or ')}; tolerance ${w.toleranceSeconds} s)`,
+    '',
+    row(HEAD),
+    row(HEAD.map((h, i) => '-'.repeat(Math.max(h.length, WIDTH[i]!)))),
+  ];
+  report.scenarios.forEach((s, i) => {
+    const b = report.baseline.scenarios[i]!;
+    lines.push(row([s.name, String(s.trials), 'ipar', ...figureCells(s), s.verdict]));
+    lines.push(row(['', '', 'baseline', ...figureCells(b), '']));
+  });
+  lines.push('', `baseline: ${report.baseline.description}.`);
+  const silent = report.scenarios.filter((s) => s.silentCauses.length > 0);
+  if (silent.length > 0) {
+    lines.push('', 'Silent errors of ipar, by cause:');
+    for (const s of silent) {
+      lines.push(`  ${s.name} (${s.description}): ${s.silentErrors}, ${s.verdict}`);
+      for (const c of s.silentCauses) {
+        const e = c.example;
+        lines.push(`    ${c.count} × ${c.cause} (${c.detectable ? 'the records could show it' : 'undetectable'}): ${c.explanation}`);
+        lines.push(`      e.g. ${String(e.request['ref'])} of world ${e.world.name} (seed ${e.world.seed}): true account ${String(e.truth['account'])}, result ${e.result.status} [${e.result.risks.map((r) => `${r.code}/${r.kind}`).join(', ') || 'no flags'}]`);
+      }
+    }
+  }
+  lines.push(
+    '',
+    'unique: share answered with one account; precision: share of unique answers that are right; recall: share with the true account among the candidates;',
+    'mean cand.: mean candidate count; silent: wrong unique answers without a false-positive flag plus misses without a false-negative flag.',
+  );
+  return lines.join('\n') + '\n';
+}

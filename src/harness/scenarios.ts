@@ -1,0 +1,66 @@
+/**
+ * The accuracy scenarios (issue 6): each is one way the authority's data or the
+ * operator's logs differ from a quiet base, the simulator's noise kinds one at a time.
+ * The base: the source port known, one to three observations of the same device, every
+ * time written to the millisecond in UTC with no clock error, tolerance 2 s, complete
+ * logs. Scenarios are data: a name, what it is, and the simulator settings it changes.
+ */
+import type { SimulationConfigInput } from '../../nat/simulate.js';
+
+type Noise = NonNullable<SimulationConfigInput['noise']>;
+type Logs = NonNullable<SimulationConfigInput['logs']>;
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly noise?: Noise;
+  readonly logs?: Logs;
+  readonly observationsPerRequest?: { readonly min: number; readonly max: number };
+}
+
+/** Every request-noise kind of the simulator switched off. */
+export const QUIET_NOISE: Readonly<Noise> = Object.freeze({
+  clockSkew: 0,
+  sourcePortAbsent: 0,
+  precisionSecond: 0,
+  precisionMinute: 0,
+  zoneAsUtc: 0,
+  zoneOffsetOffByOne: 0,
+  localTime: 0,
+  clock12h: 0,
+  destinationKnown: 0,
+  identifiersKnown: 0,
+});
+
+/** Complete logs: no gaps, every stop logged. */
+export const COMPLETE_LOGS: Readonly<Logs> = Object.freeze({ gaps: 0, missingStop: 0 });
+
+/** Log gaps a day in the gap scenarios (mean 45 min each, over the operator's sources). */
+const GAPS_A_DAY = 24;
+/** Share of records whose stop is missing in the missing-stop scenarios. */
+const MISSING_STOPS = 0.25;
+
+export const SCENARIOS: readonly Scenario[] = Object.freeze([
+  { name: 'clean', description: 'the quiet base: source port known, clock skew 0 s, 1–3 observations, complete logs' },
+  { name: 'port-unknown', description: 'no source port given', noise: { sourcePortAbsent: 1 } },
+  { name: 'observations-1', description: 'one observation a request', observationsPerRequest: { min: 1, max: 1 } },
+  { name: 'observations-2', description: 'two observations of the same device', observationsPerRequest: { min: 2, max: 2 } },
+  { name: 'observations-3', description: 'three observations of the same device', observationsPerRequest: { min: 3, max: 3 } },
+  { name: 'observations-4', description: 'four observations of the same device', observationsPerRequest: { min: 4, max: 4 } },
+  { name: 'skew-1s', description: "the authority's clock 1 s fast or slow (tolerance 2 s)", noise: { clockSkew: 1, clockSkewMaxSeconds: 1 } },
+  { name: 'skew-5s', description: "the authority's clock 1–5 s fast or slow (tolerance 2 s)", noise: { clockSkew: 1, clockSkewMaxSeconds: 5 } },
+  { name: 'precision-second', description: 'times written to the second', noise: { precisionSecond: 1 } },
+  { name: 'precision-minute', description: 'times written to the minute', noise: { precisionMinute: 1 } },
+  { name: 'zone-as-utc', description: 'UK wall-clock time labelled UTC (an hour late in BST)', noise: { zoneAsUtc: 1 } },
+  { name: 'zone-offset-off-by-one', description: 'wall-clock time with an offset one hour off (GMT/BST confusion)', noise: { zoneOffsetOffByOne: 1 } },
+  { name: 'local-time', description: 'correct wall-clock time with its zone, {local, timeZone}', noise: { localTime: 1 } },
+  { name: 'clock-12h', description: 'a 12-hour clock without AM/PM, declared as "12h-ambiguous"', noise: { clock12h: 1 } },
+  { name: 'destination-known', description: 'destination address, port and protocol given', noise: { destinationKnown: 1 } },
+  { name: 'identifiers-known', description: 'a device identifier given (IMSI, MSISDN, IMEI or MAC)', noise: { identifiersKnown: 1 } },
+  { name: 'gaps-declared', description: `${GAPS_A_DAY} log gaps a day, each declared by a coverage record`, logs: { gaps: GAPS_A_DAY, gapDeclared: 1 } },
+  { name: 'gaps-undeclared', description: `${GAPS_A_DAY} log gaps a day, none declared`, logs: { gaps: GAPS_A_DAY, gapDeclared: 0 } },
+  { name: 'missing-stop-inferred', description: `${MISSING_STOPS * 100} % of stops missing, ends inferred at the next timeout step`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'inferred' } },
+  { name: 'missing-stop-open', description: `${MISSING_STOPS * 100} % of stops missing, records left open (end null)`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'open' } },
+]);
+
+export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
