@@ -29,8 +29,10 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
   let inputsFor: (t: number) => RiskInputs | null = () => null;
   if (analyse && traces.length > 0) {
     const accounts = traces.flatMap((t) => t.correlation.candidates.map((c) => c.account));
-    const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: o.observation.window })));
-    const [settings, subscriberTypes, gaps] = await Promise.all([store.settings(), store.subscriberTypes(accounts), store.coverageGaps(windows)]);
+    const settings = await store.settings();
+    // Gaps before the window count too: a record that started in one may still be held.
+    const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: { start: o.observation.window.start - settings.longestRecordMs, end: o.observation.window.end } })));
+    const [subscriberTypes, gaps] = await Promise.all([store.subscriberTypes(accounts), store.coverageGaps(windows)]);
     const readings = timeSensitivity(traces);
     const offsets: number[] = [];
     traces.reduce((at, t) => (offsets.push(at), at + t.observations.length), 0);

@@ -18,17 +18,21 @@ import type { ReadingOutcome } from './sensitivity.js';
 export interface RiskInputs {
   readonly settings: StoreSettings;
   readonly subscriberTypes: ReadonlyMap<string, SubscriberType>;
-  /** Coverage gaps of any source overlapping each observation's window. */
+  /**
+   * Coverage gaps of any source overlapping each observation's window or the look-back
+   * before it (records that started in a gap may still be held at the window).
+   */
   readonly gaps: readonly (readonly StoredCoverage[])[];
-  /** Alternative time readings for each observation. */
-  readonly readings: readonly (readonly ReadingOutcome[])[];
+  /** Alternative time readings: each observation's own, and the joint shifts. */
+  readonly readings: { readonly perObservation: readonly (readonly ReadingOutcome[])[]; readonly joint: readonly ReadingOutcome[] };
 }
 
 /** Every code, its kind and paragraph: the contract users group and count by. */
 export const RISK_CODES = {
   SHARED_ADDRESS_NO_PORT: { kind: 'false-positive', paragraph: '9.20', meaning: 'the address is shared through CGNAT and no usable source port was given' },
   ALLOCATION_BOUNDARY: { kind: 'false-positive', paragraph: '9.24', meaning: 'the address or port block changed hands inside the window' },
-  TIME_READING_CHANGES_RESULT: { kind: 'false-positive', paragraph: '9.24', meaning: 'another plausible reading of a time (tolerance, DST, GMT/BST, 12-hour) gives other candidates' },
+  TIME_READING_CHANGES_RESULT: { kind: 'false-positive', paragraph: '9.24', meaning: 'under another plausible reading of a time (tolerance, DST, GMT/BST, 12-hour) an account of the answer does not fit' },
+  TIME_READING_FINDS_MORE: { kind: 'false-negative', paragraph: '9.24', meaning: 'another plausible reading of a time (a wider tolerance, DST, GMT/BST, 12-hour) finds accounts the answer lacks' },
   SINGLE_OBSERVATION: { kind: 'false-positive', paragraph: '9.24', meaning: 'a unique answer rests on one observation, uncorroborated' },
   SHARED_ACCOUNT: { kind: 'false-positive', paragraph: '9.24', meaning: 'a candidate account is public Wi-Fi, business or enterprise: not one individual' },
   INFERRED_END: { kind: 'false-positive', paragraph: '9.24', meaning: 'a matched record’s end was inferred, not logged' },
@@ -109,24 +113,25 @@ function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskI
     out.push(flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 }));
   }
 
-  const changed = (inputs.readings[i] ?? []).filter((r) => r.differs);
-  if (changed.length > 0) {
-    out.push(
-      flag('TIME_READING_CHANGES_RESULT', `${where}: ${changed.map((r) => `${r.reading} gives ${r.candidateCount}`).join(', ')} (the answer given has ${candidates.size})`, {
-        observation: i,
-        candidateCount: candidates.size,
-        readings: changed.map((r) => ({ reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount })),
-      }),
-    );
-  }
+  out.push(...readingFlags(inputs.readings.perObservation[i] ?? [], where, i, candidates.size));
 
-  // Sources the path needed: NAT realms and allocation sources met; all, when nothing was met.
+  // Sources the path needed: NAT realms and allocation sources met. Every source, when
+  // nothing was met, or when a translation reached an inside host no allocation covers
+  // (then the allocation source that should have covered it is unknown).
   const realms = new Set<string>([...(ot.realm === null ? [] : [ot.realm]), ...ot.translations.map((t) => t.realm)]);
   const sources = new Set<string>(ot.matches.allocations.map((a) => a.source));
-  const relevant = (source: string) => realms.has(source) || sources.has(source) || (realms.size === 0 && sources.size === 0);
-  const gaps = (inputs.gaps[i] ?? []).filter((g) => relevant(g.source));
+  const uncovered = ot.translations.some((t) => !ot.matches.allocations.some((a) => a.realm === t.realm && a.ip.key.equals(t.inside.key)));
+  const everySource = uncovered || (realms.size === 0 && sources.size === 0);
+  const gaps = (inputs.gaps[i] ?? []).filter((g) => everySource || realms.has(g.source) || sources.has(g.source));
   if (gaps.length > 0) {
-    out.push(flag('COVERAGE_GAP', `${where}: ${gaps.map((g) => `${g.source} has no records ${formatInstant(g.start)}–${g.end === null ? 'now' : formatInstant(g.end)}`).join('; ')}`, { observation: i, gaps: gaps.slice(0, LIST_LIMIT).map((g) => ({ source: g.source, start: formatInstant(g.start), end: g.end === null ? null : formatInstant(g.end) })) }));
+    const described = gaps.slice(0, LIST_LIMIT).map((g) => ({
+      source: g.source,
+      start: formatInstant(g.start),
+      end: g.end === null ? null : formatInstant(g.end),
+      // A gap before the window: records that started in it may still have been held.
+      relation: g.end !== null && g.end <= w.start ? 'before-window' : 'overlaps-window',
+    }));
+    out.push(flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described }));
   }
   const horizon = inputs.settings.retentionHorizon;
   if (horizon !== null && w.start < horizon) {
@@ -153,6 +158,32 @@ function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskI
   return out;
 }
 
+function readingFlags(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+  const out: Risk[] = [];
+  const describe = (r: ReadingOutcome) => ({ reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added });
+  const dropping = readings.filter((r) => r.missing > 0);
+  if (dropping.length > 0) {
+    out.push(
+      flag('TIME_READING_CHANGES_RESULT', `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`, {
+        observation,
+        candidateCount: answer,
+        readings: dropping.map(describe),
+      }),
+    );
+  }
+  const adding = readings.filter((r) => r.added > 0);
+  if (adding.length > 0) {
+    out.push(
+      flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
+        observation,
+        candidateCount: answer,
+        readings: adding.map(describe),
+      }),
+    );
+  }
+  return out;
+}
+
 /**
  * Every flag for one match.
  *
@@ -164,6 +195,7 @@ export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
   const candidates = new Set(trace.correlation.candidates.map((c) => c.account));
   const out: Risk[] = trace.observations.flatMap((ot, i) => observationFlags(ot, trace, inputs, i, candidates));
 
+  out.push(...readingFlags(inputs.readings.joint, `all ${n} observations shifted together`, 'all', candidates.size));
   if (candidates.size === 1 && n === 1) {
     out.push(flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation; 9.24 asks for more IP/time pairs to cross-correlate', { observations: 1 }));
   }

@@ -1,9 +1,10 @@
 /**
- * Time-reading sensitivity (9.24; the GMT/BST and 12-hour failures in DESIGN.md): for
- * every observation, re-run the match under the other plausible readings of its time
- * and say, when the combined candidate set differs, which reading gives what count.
- * The rows are fetched once for a window covering every reading; each reading is then
- * evaluated in memory, and the other observations' account sets are reused.
+ * Time-reading sensitivity (9.24; the GMT/BST and 12-hour failures in DESIGN.md): re-run
+ * the match under the other plausible readings of the times and say, when the combined
+ * candidate set changes, which reading gives what — counts only. Each observation is
+ * re-read alone, and when there are several, the shifts that would misread every time the
+ * same way (an hour, twelve hours) are also tried on all of them together. The rows are
+ * fetched once for windows covering every reading; each reading is evaluated in memory.
  */
 import { IparError } from '../src/problems.js';
 import type { Window } from '../src/time.js';
@@ -11,18 +12,35 @@ import type { PlannedObservation, PlannedRequest } from './plan.js';
 import { evaluate, type MatchTrace } from './resolve.js';
 
 /** The readings tried, as named in risk details. */
-export type ReadingName = 'exact-instant' | 'fold-first' | 'fold-second' | 'gap-other-offset' | 'minus-1h' | 'plus-1h' | 'minus-12h' | 'plus-12h';
+export type ReadingName =
+  | 'exact-instant'
+  | 'wider-tolerance'
+  | 'fold-first'
+  | 'fold-second'
+  | 'gap-other-offset'
+  | 'minus-1h'
+  | 'plus-1h'
+  | 'minus-12h'
+  | 'plus-12h'
+  | 'any-combination';
 
 export interface ReadingOutcome {
   readonly reading: ReadingName;
+  /** The observation re-read, or `null` for a shift applied to all of them together. */
+  readonly observation: number | null;
+  /** The window searched (for a joint shift: the first observation's). */
   readonly window: Window;
   /** How many accounts the whole request would return under this reading. */
   readonly candidateCount: number;
-  /** True when the candidate set (not only its size) differs from the answer given. */
-  readonly differs: boolean;
+  /** Accounts of the answer given that this reading does not return (false-positive risk). */
+  readonly missing: number;
+  /** Accounts this reading returns that the answer given lacks (false-negative risk). */
+  readonly added: number;
 }
 
 const HOUR = 3_600_000;
+/** How far past the tolerance a clock may plausibly be off: a minute either side. */
+export const WIDER_TOLERANCE_MS = 60_000;
 
 /** The alternative windows for one observation (pure). */
 export function alternativeReadings(o: PlannedObservation, toleranceMs: number): { reading: ReadingName; window: Window }[] {
@@ -31,9 +49,10 @@ export function alternativeReadings(o: PlannedObservation, toleranceMs: number):
   const shift = (ms: number): Window => ({ start: o.window.start + ms, end: o.window.end + ms });
   const out: { reading: ReadingName; window: Window }[] = [];
   if (toleranceMs > 0) out.push({ reading: 'exact-instant', window: { start: r.start, end: r.end } });
+  out.push({ reading: 'wider-tolerance', window: { start: o.window.start - WIDER_TOLERANCE_MS, end: o.window.end + WIDER_TOLERANCE_MS } });
   if (r.foldInstants !== null && r.form === 'local' && r.foldInstants.length === 2) {
     const [a, b] = r.foldInstants as [number, number];
-    const span = (r.end - r.foldInstants[r.foldInstants.length - 1]!);
+    const span = r.end - r.foldInstants[r.foldInstants.length - 1]!;
     out.push({ reading: 'fold-first', window: { start: a - toleranceMs, end: a + span + toleranceMs } });
     out.push({ reading: 'fold-second', window: { start: b - toleranceMs, end: b + span + toleranceMs } });
   }
@@ -43,39 +62,68 @@ export function alternativeReadings(o: PlannedObservation, toleranceMs: number):
   return out;
 }
 
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
+/** Shifts tried on all observations together (each observation's own window moved). */
+const JOINT: readonly { reading: ReadingName; ms: number; only12h: boolean }[] = [
+  { reading: 'minus-1h', ms: -HOUR, only12h: false },
+  { reading: 'plus-1h', ms: HOUR, only12h: false },
+  { reading: 'minus-12h', ms: -12 * HOUR, only12h: true },
+  { reading: 'plus-12h', ms: 12 * HOUR, only12h: true },
+];
 
 /** The windows to fetch for an observation: its own and every alternative reading's. */
 export function sensitivityWindows(o: PlannedObservation, request: PlannedRequest): Window[] {
   return [o.window, ...alternativeReadings(o, request.toleranceMs).map((a) => a.window)];
 }
 
+function outcome(reading: ReadingName, observation: number | null, window: Window, combined: ReadonlySet<string>, baseline: ReadonlySet<string>): ReadingOutcome {
+  let missing = 0;
+  for (const a of baseline) if (!combined.has(a)) missing++;
+  let added = 0;
+  for (const a of combined) if (!baseline.has(a)) added++;
+  return { reading, observation, window, candidateCount: combined.size, missing, added };
+}
+
+function intersectAll(sets: readonly ReadonlySet<string>[]): Set<string> {
+  const [first, ...rest] = sets;
+  return new Set([...(first ?? [])].filter((a) => rest.every((s) => s.has(a))));
+}
+
 /**
- * For each trace, each observation: the outcome of every alternative reading, evaluated
- * in memory on the rows fetched for {@link sensitivityWindow} (pure, no store).
+ * For each trace, the outcome of every alternative reading, evaluated in memory on the
+ * rows fetched for {@link sensitivityWindows} (pure, no store): one list per observation,
+ * then the joint shifts.
  *
  * @example
- * const [perObservation] = timeSensitivity([trace]);
- * perObservation[0].filter((r) => r.differs); // readings under which the answer changes
+ * const [{ perObservation, joint }] = timeSensitivity([trace]);
+ * perObservation[0].filter((r) => r.added > 0); // readings that find someone the answer lacks
  */
-export function timeSensitivity(traces: readonly MatchTrace[]): ReadingOutcome[][][] {
+export function timeSensitivity(traces: readonly MatchTrace[]): { perObservation: ReadingOutcome[][]; joint: ReadingOutcome[] }[] {
   return traces.map((trace) => {
     const baseline = new Set(trace.correlation.candidates.map((c) => c.account));
-    return trace.fetched.map((f, i) =>
-      alternativeReadings(f.observation, trace.request.toleranceMs).map(({ reading, window }) => {
-        if (!f.fetchWindows.some((w) => w.start <= window.start && window.end <= w.end)) {
-          throw new IparError('SENSITIVITY_WINDOW', `reading ${reading} of observation ${i} lies outside the rows fetched for it`);
-        }
-        let combined = new Set(evaluate(f, window).matches.accounts.keys());
-        trace.observations.forEach((ot, j) => {
-          if (j !== i) combined = new Set([...combined].filter((a) => ot.matches.accounts.has(a)));
-        });
-        return { reading, window, candidateCount: combined.size, differs: !sameSet(combined, baseline) };
-      }),
-    );
+    const own = trace.observations.map((ot) => new Set(ot.matches.accounts.keys()));
+    const at = (i: number, window: Window): Set<string> => {
+      const f = trace.fetched[i]!;
+      if (!f.fetchWindows.some((w) => w.start <= window.start && window.end <= w.end)) {
+        throw new IparError('SENSITIVITY_WINDOW', `a reading of observation ${i} lies outside the rows fetched for it`);
+      }
+      return new Set(evaluate(f, window).matches.accounts.keys());
+    };
+    const readings = trace.fetched.map((f, i) => alternativeReadings(f.observation, trace.request.toleranceMs).map((r) => ({ ...r, set: at(i, r.window) })));
+    const perObservation = readings.map((list, i) => list.map(({ reading, window, set }) => outcome(reading, i, window, intersectAll(own.map((s, j) => (j === i ? set : s))), baseline)));
+    const joint: ReadingOutcome[] = [];
+    if (trace.fetched.length > 1) {
+      for (const { reading, ms, only12h } of JOINT) {
+        const moved = trace.fetched.map((f) => !only12h || f.observation.clock === '12h-ambiguous');
+        if (moved.filter(Boolean).length < 2) continue;
+        const sets = trace.fetched.map((f, i) => (moved[i] ? at(i, { start: f.observation.window.start + ms, end: f.observation.window.end + ms }) : own[i]!));
+        const first = trace.fetched[0]!.observation.window;
+        joint.push(outcome(reading, null, { start: first.start + ms, end: first.end + ms }, intersectAll(sets), baseline));
+      }
+      // Each observation read any plausible way, independently (a 12-hour clock can be
+      // right for one time and twelve hours off for the next): who fits some combination.
+      const anyReading = own.map((s, i) => new Set([...s, ...readings[i]!.flatMap((r) => [...r.set])]));
+      joint.push(outcome('any-combination', null, trace.fetched[0]!.observation.window, intersectAll(anyReading), baseline));
+    }
+    return { perObservation, joint };
   });
 }

@@ -758,7 +758,11 @@ export class SqliteStore implements StoreReader, StoreWriter {
     for (const [key, value] of this.#meta) {
       if (key.startsWith('setting.clockError.')) clockErrorMs[key.slice('setting.clockError.'.length)] = Number(value);
     }
-    return Promise.resolve({ retentionHorizon: horizon === undefined ? null : Number(horizon), clockErrorMs });
+    let longestRecordMs = 0;
+    for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) {
+      if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, this.#metaNumber(key));
+    }
+    return Promise.resolve({ retentionHorizon: horizon === undefined ? null : Number(horizon), clockErrorMs, longestRecordMs });
   }
 
   counts(): Promise<RecordCounts> {

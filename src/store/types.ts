@@ -61,6 +61,8 @@ export interface StoreSettings {
   readonly retentionHorizon: number | null;
   /** Declared clock error per source or realm, in milliseconds. */
   readonly clockErrorMs: Readonly<Record<string, number>>;
+  /** The longest closed record the store holds, in milliseconds (how far back a record may reach). */
+  readonly longestRecordMs: number;
 }
 
 export type RecordCounts = Readonly<Record<RecordKind, number>>;

@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
-import type { Io } from '../../src/cli/io.js';
+import { captureIo } from '../helpers.js';
 import {
   AccuracyReport,
   causeOf,
@@ -111,11 +110,6 @@ describe('measureAccuracy()', () => {
   });
 });
 
-function captureIo(): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdin: Readable.from(['']), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, out: () => out, err: () => err };
-}
 
 describe('ipar accuracy', () => {
   test('--json prints the report; the table names each scenario with ipar and the baseline', async () => {

@@ -73,21 +73,18 @@ describe('laws of resolution over simulated operators (SQLite store + matcher)',
     await fc.assert(suite.property('unique-correctness', { misread: true }), propertyRun('unique-correctness (misread times)', 150));
   });
 
-  // Known gap, the engine's (report of issue 6, defect D1): a time misread by an hour or
-  // twelve leaves the true account out, and the only flag is TIME_READING_CHANGES_RESULT,
-  // whose kind is always false-positive; no false-negative flag says the customer may be
-  // missing. Flips when the flag (or a companion) is false-negative where another reading
-  // finds accounts the answer lacks.
-  test.fails('soundness with one observation whose time is misread [known gap D1: TIME_READING_CHANGES_RESULT is false-positive only]', async () => {
+  // Was defect D1 (issue 6): a misread time left the true account out with only a
+  // false-positive flag; TIME_READING_FINDS_MORE now says another reading finds accounts
+  // the answer lacks.
+  test('soundness with one observation whose time is misread', async () => {
     await fc.assert(suite.property('soundness', { misread: true, observations: { min: 1, max: 1 } }), propertyRun('soundness (misread, 1 observation)', 150));
   });
 
-  // Known gap D2 (and D1): every observation of a request written the same wrong way (the
-  // GMT/BST and 12-hour failures) gives `none` with no flag at all, because the
-  // sensitivity analysis re-reads one observation at a time while the others keep their
-  // misreading. Flips when the readings are also tried on all observations together and
-  // flagged false-negative.
-  test.fails('soundness with 2–4 observations all misread the same way [known gap D2: readings tried one observation at a time]', async () => {
+  // Was defect D2 (issue 6): with every time misread, re-reading one observation at a time
+  // found nobody. The shifts are now also tried on all observations together, and each
+  // observation read any plausible way independently (a 12-hour clock may be right for
+  // one time and twelve hours off for the next).
+  test('soundness with 2–4 observations all misread the same way', async () => {
     await fc.assert(suite.property('soundness', { misread: true, observations: { min: 2, max: 4 } }), propertyRun('soundness (misread, 2–4 observations)', 150));
   });
 });
@@ -107,12 +104,10 @@ describe('laws of resolution over an operator whose log gaps are all declared', 
     });
   }
 
-  // Known gaps D3 and D4 (report of issue 6): a declared gap loses the records that start
-  // in it, but COVERAGE_GAP is raised only for gaps overlapping the observation window
-  // (D3: a block or lease that started in an earlier gap and still held is missing
-  // without a flag), and behind a NAT translation that found no allocation the
-  // allocation source's gap is judged irrelevant (D4). Flips when both are flagged.
-  test.fails('soundness [known gaps D3, D4: COVERAGE_GAP misses gaps before the window and allocation-source gaps behind NAT]', async () => {
+  // Were defects D3 and D4 (issue 6): COVERAGE_GAP now looks back as far as the longest
+  // record the store holds, and behind a translation that reached an inside host no
+  // allocation covers, every source's gap counts.
+  test('soundness', async () => {
     await fc.assert(suite.property('soundness'), propertyRun('soundness (declared gaps)', 150));
   });
 });

@@ -75,6 +75,7 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     ['EXCLUDED_BY_IDENTIFIER', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }], { identifiers: { imsi: '234150000000002' } }], [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]]],
     ['TOLERANCE_BELOW_CLOCK_ERROR', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }], [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 5 }]],
     ['TIME_READING_CHANGES_RESULT', [[{ sourceIp: '198.51.100.8', time: T('11:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+    ['TIME_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
     ['CONNECTION_RECORDS_PROCESSED', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
   ];
   test.each(cases)('%s', async (code, [raiseObs, raiseExtra], [quietObs, quietExtra]) => {
@@ -90,13 +91,50 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     const r = await resolve([{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:59:59') }]);
     expect(risk(r, 'PORT_REUSE')!.detail).toEqual({ observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 });
     const gap = await resolve([{ sourceIp: '198.51.100.7', time: T('14:30:00') }]);
-    expect(risk(gap, 'COVERAGE_GAP')!.detail['gaps']).toEqual([{ source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z' }]);
+    expect(risk(gap, 'COVERAGE_GAP')!.detail['gaps']).toEqual([{ source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z', relation: 'overlaps-window' }]);
   });
 
   test('a coverage gap of a source the path does not need is not flagged', async () => {
-    // cgn-a's gap at 16:00 does not concern a DHCP address.
-    expect(codes(await resolve([{ sourceIp: '198.51.100.7', time: T('16:30:00') }]))).not.toContain('COVERAGE_GAP');
-    expect(codes(await resolve([{ sourceIp: '203.0.113.7', time: T('16:30:00') }]))).toContain('COVERAGE_GAP');
+    // cgn-a's gap at 16:00 does not concern a DHCP address (DHCP's own gap earlier that day does).
+    const dhcp = risk(await resolve([{ sourceIp: '198.51.100.7', time: T('16:30:00') }]), 'COVERAGE_GAP');
+    expect((dhcp?.detail['gaps'] as { source: string }[] | undefined)?.map((g) => g.source)).toEqual(['dhcp']);
+    const nat = risk(await resolve([{ sourceIp: '203.0.113.7', time: T('16:30:00') }]), 'COVERAGE_GAP');
+    expect((nat!.detail['gaps'] as { source: string }[]).map((g) => g.source)).toContain('cgn-a');
+  });
+
+  test('a gap before the window counts when a record that started in it could still be held', async () => {
+    // HOME's lease runs all day: a lease that began in DHCP's 14:00-15:00 gap could be held at 15:30.
+    const r = risk(await resolve([{ sourceIp: '198.51.100.7', time: T('15:30:00') }]), 'COVERAGE_GAP');
+    expect(r!.detail['gaps']).toEqual([{ source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z', relation: 'before-window' }]);
+  });
+
+  test('a reading that finds someone the answer lacks is a false-negative flag', async () => {
+    // 198.51.100.8 at 05:30 finds nobody; an hour later A held it.
+    const r = await resolve([{ sourceIp: '198.51.100.8', time: T('05:30:00') }]);
+    expect(r.status).toBe('none');
+    const more = risk(r, 'TIME_READING_FINDS_MORE')!;
+    expect(more.kind).toBe('false-negative');
+    expect((more.detail['readings'] as { reading: string; added: number }[]).map((x) => [x.reading, x.added])).toEqual([['plus-1h', 1]]);
+    expect(codes(r)).not.toContain('TIME_READING_CHANGES_RESULT');
+  });
+
+  test('a clock a little beyond the tolerance: the wider reading finds the record just outside the window', async () => {
+    const r = await resolve([{ sourceIp: '198.51.100.8', time: T('05:59:30') }]);
+    expect(r.status).toBe('none');
+    const readings = risk(r, 'TIME_READING_FINDS_MORE')!.detail['readings'] as { reading: string }[];
+    expect(readings.map((x) => x.reading)).toContain('wider-tolerance');
+  });
+
+  test('every time misread the same way: the joint shift is tried on all observations together', async () => {
+    // B used 198.51.100.8 at 12:30 and 12:40, both written an hour early: the answer is A.
+    // Shifting one observation alone meets the other unshifted one and finds nobody new;
+    // only shifting both finds B.
+    const r = await resolve([{ sourceIp: '198.51.100.8', time: T('11:30:00') }, { sourceIp: '198.51.100.8', time: T('11:40:00') }]);
+    expect(r.candidates.map((c) => c.account)).toEqual(['A']);
+    const own = r.risks.filter((k) => k.code === 'TIME_READING_FINDS_MORE' && k.detail['observation'] !== 'all');
+    expect(own).toEqual([]);
+    const joint = r.risks.find((k) => k.code === 'TIME_READING_FINDS_MORE' && k.detail['observation'] === 'all');
+    expect((joint!.detail['readings'] as { reading: string; added: number }[]).map((x) => [x.reading, x.added])).toEqual([['plus-1h', 1], ['any-combination', 1]]);
   });
 
   test('a port in an RFC 7422 dynamic share cannot be resolved by the configuration and is flagged', async () => {
