@@ -35,7 +35,13 @@ const MAX_VALUE_CHARS = 200;
 export function shortValue(value: unknown): unknown {
   if (typeof value === 'string') return value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) + '…' : value;
   if (value === null || typeof value !== 'object') return value;
-  const text = JSON.stringify(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Nested past the stack (hostile input) or not JSON at all: say so, never throw.
+    return '(not shown: nested too deeply to print)';
+  }
   return text.length > MAX_VALUE_CHARS ? text.slice(0, MAX_VALUE_CHARS) + '…' : value;
 }
 
