@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runAuditShow, runAuditVerify } from './cli/audit.js';
 import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
+import { runPurge } from './cli/purge.js';
 import { runResolve } from './cli/resolve.js';
 import { runSettings } from './cli/settings.js';
 import { processIo, type Io } from './cli/io.js';
@@ -114,6 +115,14 @@ function build(io: Io, setCode: (code: number) => void): Command {
       if (opts.ref === undefined && opts.action === undefined) throw new IparError('USAGE', 'audit show needs --ref REF or --action ACTION');
       setCode(await runAuditShow(opts, io));
     });
+
+  program
+    .command('purge')
+    .description('delete records that ended before an instant, set the retention horizon, and audit it')
+    .requiredOption('--db <file>', 'the SQLite store')
+    .requiredOption('--before <instant>', 'records whose interval ended at or before this ISO instant are deleted')
+    .option('--audit <file>', 'audit database (default: the store itself)')
+    .action(async (opts: { db: string; before: string; audit?: string }) => setCode(await runPurge(opts, io)));
 
   program
     .command('demo')

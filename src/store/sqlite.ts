@@ -409,6 +409,43 @@ export class SqliteStore implements StoreReader, StoreWriter {
     }
   }
 
+  /**
+   * Retention (issue 9): delete the records whose interval ended at or before `before`
+   * (open records, address space and subscribers are kept), and the device identifiers
+   * and account names no remaining record holds; raise the retention horizon to `before`
+   * in the same transaction, so a later request over purged time is flagged
+   * BEYOND_RETENTION, never silently "none". Deleted content is zeroed (secure_delete)
+   * and the WAL truncated. Returns how many records of each kind went.
+   */
+  purge(before: number): Partial<Record<RecordKind, number>> {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    const deleted: Partial<Record<RecordKind, number>> = {};
+    const metaBefore = new Map(this.#meta);
+    this.#db.pragma('secure_delete = ON');
+    try {
+      this.#db.transaction(() => {
+        for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const) {
+          deleted[kind] = this.#db.prepare(`DELETE FROM ${TABLE_OF[kind]} WHERE "end" IS NOT NULL AND "end" <= ?`).run(before).changes;
+        }
+        this.#db.prepare('DELETE FROM device WHERE id <> 0 AND id NOT IN (SELECT device FROM allocation)').run();
+        this.#db.prepare('DELETE FROM account WHERE type IS NULL AND id NOT IN (SELECT account FROM allocation)').run();
+        const horizon = this.#meta.get('setting.retentionHorizon');
+        if (horizon === undefined || Number(horizon) < before) this.#setMeta('setting.retentionHorizon', String(before));
+      })();
+    } catch (cause) {
+      this.#meta.clear();
+      for (const [k, v] of metaBefore) this.#meta.set(k, v);
+      throw new IparError('STORE_WRITE_FAILED', `purge failed: ${(cause as Error).message}`, { cause });
+    } finally {
+      this.#db.pragma('secure_delete = OFF');
+    }
+    // Interned ids of deleted rows must not be reused by a later write on this connection.
+    this.#names.get('account')!.clear();
+    this.#deviceIds.clear();
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    return deleted;
+  }
+
   // ---- reading -------------------------------------------------------------------------
 
   #read<T>(fn: () => T): Promise<T> {
