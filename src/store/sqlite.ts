@@ -23,6 +23,7 @@ import {
   type RecordKind,
   type SubscriberType,
 } from '../records.js';
+import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
   AllocationQuery,
@@ -106,6 +107,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
       throw new IparError('STORE_NOT_FOUND', `no store at ${file}`);
     }
     try {
+      if (!this.#readonly) createPrivateFile(file);
       this.#db = new Database(file, { readonly: this.#readonly, fileMustExist: this.#readonly });
     } catch (cause) {
       throw new IparError('STORE_OPEN_FAILED', `cannot open store ${file}: ${(cause as Error).message}`, { cause });
@@ -130,7 +132,9 @@ export class SqliteStore implements StoreReader, StoreWriter {
       this.#loadDictionaries();
     } catch (error) {
       this.#db.close();
-      throw error;
+      if (error instanceof IparError) throw error;
+      // e.g. SQLITE_READONLY_DIRECTORY: even a reader of a WAL database must create its -shm.
+      throw new IparError('STORE_OPEN_FAILED', `cannot read store ${file}: ${(error as Error).message}` + (this.#readonly ? ' (a reader needs write access to the store\'s directory, or existing -wal and -shm files)' : ''), { cause: error });
     }
   }
 

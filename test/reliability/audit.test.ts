@@ -34,6 +34,12 @@ function draft(i: number): AuditDraft {
   return { action: 'resolve', ref: `R${i}`, status: 'unique', candidateCount: 1, disclosed: 1, requestHash: sha256(`q${i}`), resultHash: sha256(`r${i}`), records: [`allocation::198.51.100.${i}:0:ACC-${i}`], engine: ENGINE };
 }
 
+/** The built CLI, for the tests that run it as another user (built once, before any test times). */
+let cli = '';
+beforeAll(() => {
+  cli = builtCli();
+}, 300_000);
+
 describe('canonical JSON and hashes', () => {
   test.each([
     ['keys sorted, no spaces', { b: 1, a: [true, null, 'x'] }, '{"a":[true,null,"x"],"b":1}'],
@@ -268,7 +274,6 @@ describe('the audit is never skipped', () => {
   });
 
   test('a store that is read-only for this user: resolve refuses (exit 2, no result) unless --audit names a writable audit database', () => {
-    const cli = builtCli();
     const dir = tempDir();
     const storeDir = join(dir, 'ro');
     const db = join(storeDir, 'store.db');
