@@ -34,6 +34,8 @@ const MAX_VALUE_CHARS = 200;
 /** Shorten a value for a report: errors must not echo whole records. */
 export function shortValue(value: unknown): unknown {
   if (typeof value === 'string') return value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) + '…' : value;
+  // A library caller may pass values JSON cannot hold; results must still serialise.
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') return shortValue(String(value));
   if (value === null || typeof value !== 'object') return value;
   let text: string;
   try {
