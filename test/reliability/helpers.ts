@@ -146,3 +146,19 @@ export function withDatabase<T>(file: string, fn: (db: Database.Database) => T):
     db.close();
   }
 }
+
+/** Records committed so far in a store another process is writing; `-1` while it is not readable yet. */
+export function committedRecords(file: string): number {
+  if (!existsSync(file)) return -1;
+  try {
+    const db = new Database(file, { readonly: true, timeout: 0 });
+    try {
+      const row = db.prepare('SELECT (SELECT count(*) FROM address_space) + (SELECT count(*) FROM allocation) + (SELECT count(*) FROM nat_block) AS n').get() as { n: number };
+      return row.n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return -1; // not a database yet, no tables yet, or busy: ask again
+  }
+}
