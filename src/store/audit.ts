@@ -102,13 +102,16 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
+  #head: Database.Statement | null = null;
+  #insert: Database.Statement | null = null;
+
   append(time: number, drafts: readonly AuditDraft[]): readonly AuditEntry[] {
     if (drafts.length === 0) return [];
-    const head = this.#db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const insert = this.#db.prepare(
+    const head = (this.#head ??= this.#db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1'));
+    const insert = (this.#insert ??= this.#db.prepare(
       `INSERT INTO audit_log (time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    ));
     try {
       return this.#db
         .transaction(() => {
