@@ -7,8 +7,10 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runAuditShow, runAuditVerify } from './cli/audit.js';
 import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
+import { runPurge } from './cli/purge.js';
 import { runResolve } from './cli/resolve.js';
 import { runSettings } from './cli/settings.js';
 import { runSimulate } from './cli/simulate.js';
@@ -98,20 +100,22 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .command('resolve')
     .description('resolve NDJSON requests to NDJSON results (one per request, in order)')
     .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable)')
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty }, io));
+    .action(async (file: string, opts: { db: string; audit?: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
     });
 
   program
     .command('estimate')
     .description('how many customers each request would return (per observation and combined), with the flags; no identities')
     .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable)')
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, estimate: true }, io));
+    .action(async (file: string, opts: { db: string; audit?: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, estimate: true, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
     });
 
   program
@@ -152,6 +156,32 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string }) => {
       setCode(await runSimulate(opts, io));
     });
+
+  const audit = program.command('audit').description('check and read the audit log (every resolution, estimate, refusal and purge)');
+  audit
+    .command('verify')
+    .description('check the hash chain: exit 0 intact, 1 naming the first entry changed, removed or reordered')
+    .requiredOption('--db <file>', 'the store, or the separate audit database')
+    .option('--head <hash>', 'a head hash recorded earlier that must still be in the log')
+    .action(async (opts: { db: string; head?: string }) => setCode(await runAuditVerify(opts, io)));
+  audit
+    .command('show')
+    .description("print a request's entries as NDJSON (exit 1 when there are none)")
+    .requiredOption('--db <file>', 'the store, or the separate audit database')
+    .option('--ref <ref>', 'the request ref')
+    .addOption(new Option('--action <action>', 'only entries of this action').choices(['resolve', 'estimate', 'purge']))
+    .action(async (opts: { db: string; ref?: string; action?: 'resolve' | 'estimate' | 'purge' }) => {
+      if (opts.ref === undefined && opts.action === undefined) throw new IparError('USAGE', 'audit show needs --ref REF or --action ACTION');
+      setCode(await runAuditShow(opts, io));
+    });
+
+  program
+    .command('purge')
+    .description('delete records that ended before an instant, set the retention horizon, and audit it')
+    .requiredOption('--db <file>', 'the SQLite store')
+    .requiredOption('--before <instant>', 'records whose interval ended at or before this ISO instant are deleted')
+    .option('--audit <file>', 'audit database (default: the store itself)')
+    .action(async (opts: { db: string; before: string; audit?: string }) => setCode(await runPurge(opts, io)));
 
   program
     .command('demo')

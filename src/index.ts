@@ -27,6 +27,8 @@ export { UnreadableRequest } from '../matcher/plan.js';
 export type { ResolveOptions } from '../matcher/pipeline.js';
 export { estimateRequests, resolveRequests };
 export { RISK_CODES, type RiskCode } from '../matcher/risk.js';
+export { auditedResolve, auditedEstimate, auditedBatches } from './audit/audited.js';
+export { openAuditLog } from './store/audit.js';
 
 /**
  * Resolve one request (any JSON value; an invalid one gets `status: "invalid"`).

@@ -34,8 +34,16 @@ const MAX_VALUE_CHARS = 200;
 /** Shorten a value for a report: errors must not echo whole records. */
 export function shortValue(value: unknown): unknown {
   if (typeof value === 'string') return value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) + '…' : value;
+  // A library caller may pass values JSON cannot hold; results must still serialise.
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') return shortValue(String(value));
   if (value === null || typeof value !== 'object') return value;
-  const text = JSON.stringify(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Nested past the stack (hostile input) or not JSON at all: say so, never throw.
+    return '(not shown: nested too deeply to print)';
+  }
   return text.length > MAX_VALUE_CHARS ? text.slice(0, MAX_VALUE_CHARS) + '…' : value;
 }
 
@@ -72,6 +80,9 @@ function reasonOf(issue: z.core.$ZodIssue, found: boolean): string {
   }
 }
 
+/** Field paths and messages are capped like values: they can carry the input's own text. */
+const short = (text: string): string => shortValue(text) as string;
+
 /** Turn zod issues into {@link Problem}s, with the offending value taken from the input. */
 export function problemsFromZod(error: z.core.$ZodError, input: unknown, prefix = ''): Problem[] {
   const out: Problem[] = [];
@@ -80,15 +91,15 @@ export function problemsFromZod(error: z.core.$ZodError, input: unknown, prefix 
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const field = [prefix, ...path.map(String), key].filter((p) => p !== '').join('.');
-        out.push({ field, reason: 'UNKNOWN_FIELD', message: `unknown field ${JSON.stringify(key)}` });
+        out.push({ field: short(field), reason: 'UNKNOWN_FIELD', message: short(`unknown field ${JSON.stringify(key)}`) });
       }
       continue;
     }
     const { found, value } = valueAt(input, path);
     const field = [prefix, ...path.map(String)].filter((p) => p !== '').join('.');
     const reason = reasonOf(issue, found);
-    const message = reason === 'MISSING_FIELD' ? `${field} is required` : `${field || 'value'}: ${issue.message}`;
-    out.push(found ? { field, reason, message, value: shortValue(value) } : { field, reason, message });
+    const message = short(reason === 'MISSING_FIELD' ? `${field} is required` : `${field || 'value'}: ${issue.message}`);
+    out.push(found ? { field: short(field), reason, message, value: shortValue(value) } : { field: short(field), reason, message });
   }
   return out;
 }

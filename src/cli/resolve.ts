@@ -1,8 +1,11 @@
 /** `ipar resolve`: NDJSON requests in, NDJSON results out, in order, streaming. */
-import { estimateBatch, resolveBatch } from '../index.js';
-import { readLines, openInputs, MAX_LINE_CHARS } from '../ingest/lines.js';
+import { auditedBatches, type AuditItem } from '../audit/audited.js';
+import { sha256 } from '../audit/hash.js';
+import { readLines, openInputs, parseJsonLine, type Line } from '../ingest/lines.js';
 import { UnreadableRequest } from '../../matcher/plan.js';
+import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
+import { openAuditLog, type SqliteAuditLog } from '../store/audit.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
@@ -13,37 +16,55 @@ export interface ResolveCommand {
   readonly pretty: boolean;
   /** `estimate`: counts and flags only, no identities. */
   readonly estimate?: boolean;
+  /** Audit database; the store itself when absent (and then the store file must be writable). */
+  readonly audit?: string;
+  /** Clock for audit entries (epoch ms); `Date.now` when absent. */
+  readonly now?: () => number;
 }
 
-/** Request values from NDJSON lines; unreadable lines become {@link UnreadableRequest}. */
-async function* requestsFrom(lines: AsyncIterable<{ text: string; line: number }>, lineNumbers: number[]): AsyncGenerator<unknown> {
-  for await (const { text, line } of lines) {
+/**
+ * Requests from NDJSON lines; a line that cannot be read (too long, too deep, not JSON)
+ * becomes an {@link UnreadableRequest}, audited with the hash of the line itself.
+ */
+async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[]): AsyncGenerator<AuditItem> {
+  for await (const { text, line, length } of lines) {
     if (text.trim() === '') continue;
     lineNumbers.push(line);
-    if (text.length > MAX_LINE_CHARS) {
-      yield new UnreadableRequest([{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${text.length} characters exceeds the limit of ${MAX_LINE_CHARS}` }]);
-      continue;
-    }
-    try {
-      yield JSON.parse(text) as unknown;
-    } catch (error) {
-      yield new UnreadableRequest([{ field: '', reason: 'INVALID_JSON', message: `not JSON: ${(error as Error).message}` }]);
-    }
+    const read = parseJsonLine(text, length);
+    if (read.ok) yield { request: read.value, chars: text.length };
+    else yield { request: new UnreadableRequest([read.problem]), requestHash: sha256(text) };
+  }
+}
+
+/** The audit log for a run; refuses (exit 2) rather than resolve without one. */
+function openAudit(cmd: ResolveCommand): SqliteAuditLog {
+  try {
+    return openAuditLog(cmd.audit ?? cmd.db);
+  } catch (error) {
+    if (!(error instanceof IparError) || cmd.audit !== undefined) throw error;
+    throw new IparError(error.code, `${error.message}; nothing was resolved (give --audit FILE to audit to a separate database when the store is read-only)`, { cause: error });
   }
 }
 
 export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   const [input] = await openInputs([cmd.file], io.stdin);
   const store = openSqliteStore(cmd.db, { readonly: true });
+  let audit: SqliteAuditLog;
+  try {
+    audit = openAudit(cmd);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const progress = new Progress('resolve requests', io.stderr);
   const lineNumbers: number[] = [];
   let done = 0;
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const results = cmd.estimate === true ? estimateBatch(store, requestsFrom(readLines(input!), lineNumbers)) : resolveBatch(store, requestsFrom(readLines(input!), lineNumbers));
+    const results = auditedBatches(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input!), lineNumbers), { now: cmd.now ?? Date.now });
     for await (const result of results) {
-      const line = lineNumbers[done]!;
+      const line = lineNumbers.shift()!;
       done++;
       if (result.status === 'invalid') {
         invalid++;
@@ -56,6 +77,7 @@ export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   } finally {
     progress.done();
     store.close();
+    audit.close();
   }
   io.stderr.write(`${cmd.estimate === true ? 'estimate' : 'resolve'}: ${done} requests, ${invalid} invalid\n`);
   return invalid > 0 ? 1 : 0;

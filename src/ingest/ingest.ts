@@ -112,7 +112,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     };
 
     let session: VendorSession | null = null;
-    const pending: { text: string; line: number }[] = [];
+    const pending: { text: string; line: number; length?: number }[] = [];
     const chooseSession = (): VendorSession => {
       let parser: VendorParser = canonicalFormat;
       if (options.format === 'auto') {
@@ -123,32 +123,39 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       }
       return parser.session(options.vendorOptions ?? {});
     };
-    const feed = (s: VendorSession, text: string, line: number): void => {
-      if (text.length > MAX_LINE_CHARS) {
-        reject(line, [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${text.length} characters exceeds the limit of ${MAX_LINE_CHARS}` }], text.slice(0, 200));
+    const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
+      if (length > MAX_LINE_CHARS) {
+        reject(line, [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }], text.slice(0, 200));
       } else {
-        take(s.line(text, line), line, text);
+        let out: ParseOutput;
+        try {
+          out = s.line(text, line);
+        } catch (error) {
+          // An importer's bug on one line must not lose the rest of the input.
+          out = { records: [], problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }] };
+        }
+        take(out, line, text);
       }
       if (rejected.size > 0 && !rejected.has(line)) report();
     };
 
     let lastLine = 0;
-    for await (const { text, line } of readLines(input)) {
+    for await (const read of readLines(input)) {
       lines++;
-      lastLine = line;
+      lastLine = read.line;
       if ((lines & 0x3ff) === 0) options.onProgress?.(lines);
       if (session === null) {
-        pending.push({ text, line });
+        pending.push(read);
         if (options.format === 'auto' && pending.length < SNIFF_LINES) continue;
         session = chooseSession();
-        for (const p of pending.splice(0)) feed(session, p.text, p.line);
+        for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
         continue;
       }
-      feed(session, text, line);
+      feed(session, read.text, read.line, read.length);
     }
     if (session === null) {
       session = chooseSession();
-      for (const p of pending.splice(0)) feed(session, p.text, p.line);
+      for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
     }
     take(session.end(), lastLine, undefined);
     report();

@@ -60,7 +60,32 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (source, start, status)
   ) WITHOUT ROWID;
   `,
+  // 2: the audit log (issue 9): one row per resolution, estimate, refusal and purge, each
+  // chained to the one before by hash (src/audit/chain.ts). AUTOINCREMENT so a sequence
+  // number is never reused: entries removed from the end leave a gap the next one shows.
+  // IF NOT EXISTS: a separate audit file (`--audit FILE`) creates the same table itself.
+  `
+  CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    ref TEXT,
+    status TEXT NOT NULL,
+    candidate_count INTEGER NOT NULL,
+    disclosed INTEGER NOT NULL,
+    request_hash TEXT NOT NULL,
+    result_hash TEXT NOT NULL,
+    records TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS audit_log_ref ON audit_log (ref);
+  `,
 ];
+
+/** The audit log's table, for a separate audit database (the same DDL as migration 2). */
+export const AUDIT_LOG_DDL = MIGRATIONS[1]!;
 
 /** The schema version this build writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

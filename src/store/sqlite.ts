@@ -23,6 +23,7 @@ import {
   type RecordKind,
   type SubscriberType,
 } from '../records.js';
+import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
   AllocationQuery,
@@ -134,6 +135,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
       throw new IparError('STORE_NOT_FOUND', `no store at ${file}`);
     }
     try {
+      if (!this.#readonly) createPrivateFile(file);
       this.#db = new Database(file, { readonly: this.#readonly, fileMustExist: this.#readonly });
     } catch (cause) {
       throw new IparError('STORE_OPEN_FAILED', `cannot open store ${file}: ${(cause as Error).message}`, { cause });
@@ -158,7 +160,9 @@ export class SqliteStore implements StoreReader, StoreWriter {
       this.#loadDictionaries();
     } catch (error) {
       this.#db.close();
-      throw error;
+      if (error instanceof IparError) throw error;
+      // e.g. SQLITE_READONLY_DIRECTORY: even a reader of a WAL database must create its -shm.
+      throw new IparError('STORE_OPEN_FAILED', `cannot read store ${file}: ${(error as Error).message}` + (this.#readonly ? ' (a reader needs write access to the store\'s directory, or existing -wal and -shm files)' : ''), { cause: error });
     }
   }
 
@@ -468,6 +472,43 @@ export class SqliteStore implements StoreReader, StoreWriter {
     } else {
       this.#setMeta(`setting.${key}`, String(value));
     }
+  }
+
+  /**
+   * Retention (issue 9): delete the records whose interval ended at or before `before`
+   * (open records, address space and subscribers are kept), and the device identifiers
+   * and account names no remaining record holds; raise the retention horizon to `before`
+   * in the same transaction, so a later request over purged time is flagged
+   * BEYOND_RETENTION, never silently "none". Deleted content is zeroed (secure_delete)
+   * and the WAL truncated. Returns how many records of each kind went.
+   */
+  purge(before: number): Partial<Record<RecordKind, number>> {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    const deleted: Partial<Record<RecordKind, number>> = {};
+    const metaBefore = new Map(this.#meta);
+    this.#db.pragma('secure_delete = ON');
+    try {
+      this.#db.transaction(() => {
+        for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const) {
+          deleted[kind] = this.#db.prepare(`DELETE FROM ${TABLE_OF[kind]} WHERE "end" IS NOT NULL AND "end" <= ?`).run(before).changes;
+        }
+        this.#db.prepare('DELETE FROM device WHERE id <> 0 AND id NOT IN (SELECT device FROM allocation)').run();
+        this.#db.prepare('DELETE FROM account WHERE type IS NULL AND id NOT IN (SELECT account FROM allocation)').run();
+        const horizon = this.#meta.get('setting.retentionHorizon');
+        if (horizon === undefined || Number(horizon) < before) this.#setMeta('setting.retentionHorizon', String(before));
+      })();
+    } catch (cause) {
+      this.#meta.clear();
+      for (const [k, v] of metaBefore) this.#meta.set(k, v);
+      throw new IparError('STORE_WRITE_FAILED', `purge failed: ${(cause as Error).message}`, { cause });
+    } finally {
+      this.#db.pragma('secure_delete = OFF');
+    }
+    // Interned ids of deleted rows must not be reused by a later write on this connection.
+    this.#names.get('account')!.clear();
+    this.#deviceIds.clear();
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    return deleted;
   }
 
   // ---- reading -------------------------------------------------------------------------

@@ -100,3 +100,32 @@ describe('ipar ingest --format (vendor logs)', () => {
     expect(io.err()).toMatch(message);
   });
 });
+
+describe('ingest() contains an importer that fails on a line', () => {
+  test('the line is reported as PARSER_FAILED and the lines after it are still read', async () => {
+    const { ingest } = await import('../../src/ingest/ingest.js');
+    const { openInputs } = await import('../../src/ingest/lines.js');
+    const { openSqliteStore } = await import('../../src/store/sqlite.js');
+    const dir = tempDir();
+    const input = join(dir, 'x.log');
+    writeFileSync(input, ['198.51.100.1', 'boom', '198.51.100.2'].join('\n'));
+    const failing = {
+      name: 'test-failing',
+      description: 'throws on "boom"',
+      sniff: () => false,
+      session: () => ({
+        line: (text: string) => {
+          if (text === 'boom') throw new Error('unexpected token');
+          return { records: [{ kind: 'allocation', account: text, ip: text, start: '2026-03-28T10:00:00Z', end: null, source: 'x' } as never], problems: [] };
+        },
+        end: () => ({ records: [], problems: [] }),
+      }),
+    };
+    const store = openSqliteStore(join(dir, 'op.db'));
+    const rejects: { line: number; problems: readonly { reason: string }[] }[] = [];
+    const summary = await ingest(store, await openInputs([input]), { format: failing, onReject: (r) => rejects.push(r) });
+    store.close();
+    expect(summary.stored.allocation).toBe(2);
+    expect(rejects.map((r) => [r.line, r.problems[0]!.reason])).toEqual([[2, 'PARSER_FAILED']]);
+  });
+});

@@ -189,8 +189,13 @@ export function kvParam(text: string, key: string): string | undefined {
  * is split on commas (csv-parse costs ~28 µs a line, too slow for lease logs); a line with
  * quotes goes through csv-parse.
  */
-export function csvFields(text: string): string[] {
+export function csvFields(text: string): string[] | null {
   if (!text.includes('"')) return text.split(',');
-  const rows = parseCsv(text, { relax_column_count: true, relax_quotes: true }) as string[][];
-  return rows[0] ?? [];
+  try {
+    const rows = parseCsv(text, { relax_column_count: true, relax_quotes: true }) as string[][];
+    return rows[0] ?? [];
+  } catch {
+    // An unterminated quote is a bad line, not a fault: callers report it.
+    return null;
+  }
 }

@@ -39,6 +39,10 @@ function session(options: VendorOptions): VendorSession {
     const time = p.time(line, 'Date,Time', result, stamp);
     if (time === undefined) return;
     const cells = csvFields(text);
+    if (cells === null) {
+      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, 'a quoted CSV field is not closed', text);
+      return;
+    }
     const ip = p.address(line, 'IP Address', cells[4]);
     if (ip === undefined) return;
     const macText = cells[6] ?? '';

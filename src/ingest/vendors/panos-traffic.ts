@@ -32,6 +32,10 @@ function session(options: VendorOptions): VendorSession {
     const start = CSV_START.exec(text);
     if (start === null) return;
     const cells = csvFields(text.slice(start.index + start[0].length - start[1]!.length));
+    if (cells === null) {
+      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, 'a quoted CSV field is not closed', text);
+      return;
+    }
     const subtype = cells[F.subtype];
     if (subtype !== 'start' && subtype !== 'end') return; // drop, deny: no session
     if (cells.length <= F.elapsed) {

@@ -1,0 +1,133 @@
+/**
+ * Audited resolution (issue 9): the layer that calls the matcher writes one audit entry
+ * per request — resolution, estimate or refusal — before the results leave it, so no
+ * result is ever handed out unaudited. The clock is passed in.
+ */
+import { readFileSync } from 'node:fs';
+import { estimateRequests, resolveRequests, type ResolveOptions } from '../../matcher/pipeline.js';
+import { packagePath } from '../paths.js';
+import type { Estimate, Result } from '../request.js';
+import type { AuditDraft, AuditLog, StoreReader } from '../store/types.js';
+import { hashJson } from './hash.js';
+
+/** The engine named in every entry: `ipar@<package.json version>`. */
+export const ENGINE = `ipar@${(JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version}`;
+
+/** Requests resolved together at most (one store round trip per step per batch). */
+export const BATCH_SIZE = 512;
+
+/**
+ * Request text a batch holds at most, in characters: a batch closes early when its lines
+ * add up to this, so memory stays bounded even when every line is near the 1 MiB limit.
+ */
+export const MAX_BATCH_CHARS = 16 * 1024 * 1024;
+
+export interface AuditedOptions extends ResolveOptions {
+  /** The clock stamped on entries, epoch ms (the CLI passes `Date.now`). */
+  readonly now: () => number;
+}
+
+export interface AuditedBatchOptions extends AuditedOptions {
+  readonly batchSize?: number;
+  readonly maxBatchChars?: number;
+}
+
+/** A request as its reader found it: the value, its size, and (for an unreadable line) its hash. */
+export interface AuditItem {
+  readonly request: unknown;
+  /** Characters of request text the value holds (for {@link MAX_BATCH_CHARS}); 0 if unknown. */
+  readonly chars?: number;
+  /** The request hash when the value is not the request (a line that was not JSON: sha256 of the line). */
+  readonly requestHash?: string;
+}
+
+type Action = 'resolve' | 'estimate';
+
+/** The record ids a result shows it consulted: its evidence, each id once, in order. */
+export function recordsConsulted(result: Result | Estimate): string[] {
+  const ids = new Set<string>();
+  if ('candidates' in result) for (const c of result.candidates) for (const e of c.evidence) ids.add(e.id);
+  return [...ids];
+}
+
+/**
+ * The audit entry for one request and its result.
+ *
+ * @example
+ * auditDraft('resolve', { request }, result).requestHash; // sha256 of the request's canonical JSON
+ */
+export function auditDraft(action: Action, item: AuditItem, result: Result | Estimate): AuditDraft {
+  return {
+    action,
+    ref: result.ref,
+    status: result.status,
+    candidateCount: result.candidateCount,
+    disclosed: 'candidates' in result ? result.candidates.length : 0,
+    requestHash: item.requestHash ?? hashJson(item.request),
+    resultHash: hashJson(result),
+    records: recordsConsulted(result),
+    engine: ENGINE,
+  };
+}
+
+async function runAudited(action: Action, store: StoreReader, audit: AuditLog, items: readonly AuditItem[], options: AuditedOptions): Promise<(Result | Estimate)[]> {
+  const requests = items.map((i) => i.request);
+  const results = action === 'resolve' ? await resolveRequests(store, requests, options) : await estimateRequests(store, requests, options);
+  audit.append(
+    options.now(),
+    results.map((r, i) => auditDraft(action, items[i]!, r)),
+  );
+  return results;
+}
+
+/**
+ * Resolve a batch and audit it: the entries are written (one transaction) before the
+ * results are returned; if they cannot be, this throws and no result is returned.
+ *
+ * @example
+ * const results = await auditedResolve(store, audit, requests, { now: Date.now });
+ */
+export async function auditedResolve(store: StoreReader, audit: AuditLog, requests: readonly unknown[], options: AuditedOptions): Promise<Result[]> {
+  return (await runAudited('resolve', store, audit, requests.map((request) => ({ request })), options)) as Result[];
+}
+
+/**
+ * Estimate a batch and audit it (entries before results, as {@link auditedResolve}).
+ *
+ * @example
+ * const estimates = await auditedEstimate(store, audit, requests, { now: Date.now });
+ */
+export async function auditedEstimate(store: StoreReader, audit: AuditLog, requests: readonly unknown[], options: AuditedOptions): Promise<Estimate[]> {
+  return (await runAudited('estimate', store, audit, requests.map((request) => ({ request })), options)) as Estimate[];
+}
+
+/**
+ * Resolve or estimate a stream, audited batch by batch, yielding in input order. A batch
+ * closes at `batchSize` requests or `maxBatchChars` of request text, whichever is first.
+ *
+ * @example
+ * for await (const r of auditedBatches('resolve', store, audit, lines, { now: Date.now })) out.write(JSON.stringify(r) + '\n');
+ */
+export async function* auditedBatches(
+  action: Action,
+  store: StoreReader,
+  audit: AuditLog,
+  items: AsyncIterable<AuditItem> | Iterable<AuditItem>,
+  options: AuditedBatchOptions,
+): AsyncGenerator<Result | Estimate> {
+  const size = options.batchSize ?? BATCH_SIZE;
+  const maxChars = options.maxBatchChars ?? MAX_BATCH_CHARS;
+  let batch: AuditItem[] = [];
+  let chars = 0;
+  for await (const item of items) {
+    batch.push(item);
+    chars += item.chars ?? 0;
+    if (batch.length >= size || chars >= maxChars) {
+      const done = batch;
+      batch = [];
+      chars = 0;
+      yield* await runAudited(action, store, audit, done, options);
+    }
+  }
+  if (batch.length > 0) yield* await runAudited(action, store, audit, batch, options);
+}
