@@ -8,7 +8,7 @@ import { estimateRequests, resolveRequests, type ResolveOptions } from '../../ma
 import { packagePath } from '../paths.js';
 import type { Estimate, Result } from '../request.js';
 import type { AuditDraft, AuditLog, StoreReader } from '../store/types.js';
-import { hashJson } from './hash.js';
+import { hashJson, sha256 } from './hash.js';
 
 /** The engine named in every entry: `ipar@<package.json version>`. */
 export const ENGINE = `ipar@${(JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version}`;
@@ -64,7 +64,9 @@ export function auditDraft(action: Action, item: AuditItem, result: Result | Est
     candidateCount: result.candidateCount,
     disclosed: 'candidates' in result ? result.candidates.length : 0,
     requestHash: item.requestHash ?? hashJson(item.request),
-    resultHash: hashJson(result),
+    // The result as JSON.stringify writes it: the very line `ipar resolve` prints, so an
+    // auditor can check a disclosed line against the log (results are built in a fixed key order).
+    resultHash: sha256(JSON.stringify(result)),
     records: recordsConsulted(result),
     engine: ENGINE,
   };

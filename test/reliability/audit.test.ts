@@ -87,9 +87,8 @@ describe('audited resolution: every resolution, estimate and refusal appends an 
 
   test('request and result hashes: sha256 of the canonical JSON of the request line and of the result line as printed', () => {
     const entries = entriesOf(db);
-    const results = ndjson(out.map((r) => JSON.stringify(r)).join('\n'));
     entries.forEach((e, i) => {
-      expect(e.resultHash).toBe(hashJson(results[i]));
+      expect(e.resultHash).toBe(sha256(JSON.stringify(out[i])));
       expect(e.status).toBe(out[i]!.status);
       if (i < lines.length - 1) expect(e.requestHash).toBe(hashJson(JSON.parse(lines[i]!)));
     });
