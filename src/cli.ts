@@ -24,6 +24,18 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+const STORE_HELP = 'a store URL instead of --db: clickhouse://host:port[,host:port…]/database[?cluster=NAME] (or a SQLite file)';
+
+/** The store a command uses: `--db FILE` or `--store URL`, not both. */
+function storeSpec(opts: { db?: string; store?: string }, required: true): string;
+function storeSpec(opts: { db?: string; store?: string }, required: false): string | undefined;
+function storeSpec(opts: { db?: string; store?: string }, required: boolean): string | undefined {
+  if (opts.db !== undefined && opts.store !== undefined) throw new IparError('USAGE', 'give --db FILE or --store URL, not both');
+  const spec = opts.store ?? opts.db;
+  if (spec === undefined && required) throw new IparError('USAGE', 'a store is required: --db FILE (SQLite) or --store URL (clickhouse://…)');
+  return spec;
+}
+
 function build(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('ipar')
     .description('IP address resolution engine: who was using this IP address (and port) at this time?')
@@ -34,7 +46,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
   program
     .command('ingest')
     .description('store canonical NDJSON records (or vendor logs with --format) in a store')
-    .requiredOption('--db <file>', 'the SQLite store (created if missing)')
+    .option('--db <file>', 'the SQLite store (created if missing)')
+    .option('--store <url>', STORE_HELP)
     .option('--rejects <file>', 'write each rejected line, with its problems, as NDJSON')
     .addOption(new Option('--format <name>', 'input format').default('canonical'))
     .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
@@ -42,7 +55,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--realm <realm>', 'CGNAT realm for vendor NAT logs')
     .option('--json', 'also print the summary as JSON on stdout', false)
     .argument('<files...>', 'input files; - for stdin')
-    .action(async (files: string[], opts: { db: string; rejects?: string; format: string; tz?: string; year?: number; realm?: string; json: boolean }) => {
+    .action(async (files: string[], opts: { db?: string; store?: string; rejects?: string; format: string; tz?: string; year?: number; realm?: string; json: boolean }) => {
       const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
       let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
       if (opts.format === 'auto') format = 'auto';
@@ -60,7 +73,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
       };
       setCode(
         await runIngest(
-          { db: opts.db, files, format, parsers: VENDOR_PARSERS, vendorOptions, json: opts.json, ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }) },
+          { db: storeSpec(opts, true), files, format, parsers: VENDOR_PARSERS, vendorOptions, json: opts.json, ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }) },
           io,
         ),
       );
@@ -69,21 +82,23 @@ function build(io: Io, setCode: (code: number) => void): Command {
   program
     .command('resolve')
     .description('resolve NDJSON requests to NDJSON results (one per request, in order)')
-    .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--store <url>', STORE_HELP)
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty }, io));
+    .action(async (file: string, opts: { db?: string; store?: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty }, io));
     });
 
   program
     .command('estimate')
     .description('how many customers each request would return (per observation and combined), with the flags; no identities')
-    .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--store <url>', STORE_HELP)
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, estimate: true }, io));
+    .action(async (file: string, opts: { db?: string; store?: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate: true }, io));
     });
 
   program
@@ -106,8 +121,11 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--requests <n>', 'authority requests to draw (default: min(1000, subscribers))', integer('--requests', 0, 1_000_000))
     .requiredOption('--out <dir>', 'folder for the three NDJSON files')
     .option('--db <file>', 'also ingest the records into this store')
-    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string }) => {
-      setCode(await runSimulate(opts, io));
+    .option('--store <url>', STORE_HELP)
+    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string; store?: string }) => {
+      const { store, db, ...rest } = opts;
+      const spec = storeSpec({ ...(db === undefined ? {} : { db }), ...(store === undefined ? {} : { store }) }, false);
+      setCode(await runSimulate({ ...rest, ...(spec === undefined ? {} : { db: spec }) }, io));
     });
 
   program

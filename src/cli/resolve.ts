@@ -3,7 +3,7 @@ import { estimateBatch, resolveBatch } from '../index.js';
 import { readLines, openInputs, MAX_LINE_CHARS } from '../ingest/lines.js';
 import { UnreadableRequest } from '../../matcher/plan.js';
 import { Progress } from '../progress.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
 
@@ -34,7 +34,7 @@ async function* requestsFrom(lines: AsyncIterable<{ text: string; line: number }
 
 export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   const [input] = await openInputs([cmd.file], io.stdin);
-  const store = openSqliteStore(cmd.db, { readonly: true });
+  const store = openStore(cmd.db, { readonly: true });
   const progress = new Progress('resolve requests', io.stderr);
   const lineNumbers: number[] = [];
   let done = 0;
@@ -55,7 +55,7 @@ export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
     lineNumbers.length = 0;
   } finally {
     progress.done();
-    store.close();
+    await store.close();
   }
   io.stderr.write(`${cmd.estimate === true ? 'estimate' : 'resolve'}: ${done} requests, ${invalid} invalid\n`);
   return invalid > 0 ? 1 : 0;

@@ -6,7 +6,7 @@ import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
 
@@ -33,7 +33,7 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
   progress.done();
   io.stderr.write(`simulate: ${counts.records} records, ${counts.requests} requests, ${counts.truth} truths in ${cmd.out}\n`);
   if (cmd.db !== undefined) {
-    const store = openSqliteStore(cmd.db, { cacheMiB: 256 });
+    const store = openStore(cmd.db, { cacheMiB: 256 });
     try {
       const ingestProgress = new Progress('ingest lines', io.stderr);
       const summary = await ingest(store, await openInputs([join(cmd.out, 'records.ndjson')]), {
@@ -44,7 +44,7 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
       io.stderr.write(formatSummary(summary) + '\n');
       if (summary.rejectedLines > 0) throw new IparError('SIMULATION_REJECTED', `${summary.rejectedLines} simulated records were rejected: a simulator bug`);
     } finally {
-      store.close();
+      await store.close();
     }
   }
   return counts;

@@ -20,7 +20,7 @@
  * clickhouse-schema.ts).
  */
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { addressFromKey, maskKey, type Address } from '../address.js';
 import { IparError } from '../problems.js';
 import {
@@ -221,6 +221,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
         password: this.spec.password,
         request_timeout: options.requestTimeoutMs ?? 300_000,
         clickhouse_settings: SETTINGS,
+        // Faults reach the caller as IparError with the server's message; the client's own log would repeat them.
+        log: { level: ClickHouseLogLevel.OFF },
       }),
     );
   }
@@ -233,7 +235,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
   #fault(code: string, what: string, cause: unknown): IparError {
     const message = cause instanceof Error ? cause.message : String(cause);
     const unreachable = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout error/i.test(message);
-    return new IparError(unreachable ? 'STORE_UNREACHABLE' : code, `${what} (${this.#text}): ${message.split('\n')[0]}`, { cause });
+    if (unreachable) return new IparError('STORE_UNREACHABLE', `cannot reach ClickHouse (${this.#text}): ${message.split('\n')[0]}`, { cause });
+    return new IparError(code, `${what} (${this.#text}): ${message.split('\n')[0]}`, { cause });
   }
 
   async #select(sql: string, client: ClickHouseClient = this.#clients[0]!): Promise<unknown[][]> {
