@@ -32,7 +32,7 @@ function storeSpec(opts: { db?: string; store?: string }, required: false): stri
 function storeSpec(opts: { db?: string; store?: string }, required: boolean): string | undefined {
   if (opts.db !== undefined && opts.store !== undefined) throw new IparError('USAGE', 'give --db FILE or --store URL, not both');
   const spec = opts.store ?? opts.db;
-  if (spec === undefined && required) throw new IparError('USAGE', 'a store is required: --db FILE (SQLite) or --store URL (clickhouse://…)');
+  if (spec === undefined && required) throw new IparError('USAGE', "required option '--db <file>' (SQLite) or '--store <url>' (clickhouse://…) not specified");
   return spec;
 }
 
