@@ -679,7 +679,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
     const minLo = minOf(subs.map((s) => s.lo));
     const maxWe = maxOf(queries.map((q) => q.window.end));
     const cols = 'k, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver), argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)';
-    const join = `ALL INNER JOIN (${batch}) USING (realm, addr, plen) WHERE (realm, addr, plen) IN (SELECT realm, addr, plen FROM (${batch}))`;
+    const join = `ALL INNER JOIN (${batch}) USING (realm, addr, plen) PREWHERE (realm, addr, plen) IN (SELECT realm, addr, plen FROM (${batch})) WHERE 1`;
     const rows = await this.#select(
       `SELECT 0 AS o, ${cols} FROM ${this.#t('allocation')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
          GROUP BY k, ws, start, account HAVING e > ws
@@ -721,7 +721,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
     // Blocks of mixed sizes and layouts over time: every first port within the widest block ever seen.
     const portOk = `(p < 0 OR (port_first <= p AND port_first > p - ${int(maxSpan)}))`;
     const cols = 'k, p, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
-    const join = `ALL INNER JOIN (${batch}) USING (out_addr) WHERE out_addr IN (SELECT out_addr FROM (${batch})) AND ${portOk}`;
+    const join = `ALL INNER JOIN (${batch}) USING (out_addr) PREWHERE out_addr IN (SELECT out_addr FROM (${batch})) WHERE ${portOk}`;
     const group = 'GROUP BY k, ws, p, port_first, start, realm, in_addr, protocol';
     const rows = await this.#select(
       `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_block')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
@@ -768,7 +768,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
       const keys = withPort ? '(out_addr, out_port)' : '(out_addr)';
       const minLo = minOf(mine.map((m) => m[3] as number));
       const maxWe = maxOf(mine.map((m) => m[5] as number));
-      const join = `ALL INNER JOIN (${batch}) USING ${keys} WHERE ${keys} IN (SELECT ${keys.slice(1, -1)} FROM (${batch}))`;
+      const join = `ALL INNER JOIN (${batch}) USING ${keys} PREWHERE ${keys} IN (SELECT ${keys.slice(1, -1)} FROM (${batch})) WHERE 1`;
       // Without a port an address has too many sessions to be useful: at most SESSION_ROW_LIMIT each, as in SQLite.
       const limit = withPort ? '' : `ORDER BY k, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port LIMIT ${SESSION_ROW_LIMIT} BY k`;
       parts.push(
