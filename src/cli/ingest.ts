@@ -5,7 +5,7 @@ import { openInputs } from '../ingest/lines.js';
 import type { VendorOptions, VendorParser } from '../ingest/vendors/types.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openStore } from '../store/open.js';
+import { isClickHouseSpec, openStore } from '../store/open.js';
 import type { Io } from './io.js';
 
 export interface IngestCommand {
@@ -50,6 +50,8 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
     }
     const progress = new Progress('ingest lines', io.stderr);
     const options: IngestOptions = {
+      // ClickHouse wants big inserts (each one is a part to merge).
+      ...(isClickHouseSpec(cmd.db) ? { batchSize: 100_000 } : {}),
       format: cmd.format,
       parsers: cmd.parsers,
       vendorOptions: cmd.vendorOptions,

@@ -6,7 +6,7 @@ import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openStore } from '../store/open.js';
+import { isClickHouseSpec, openStore } from '../store/open.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
 
@@ -37,6 +37,7 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
     try {
       const ingestProgress = new Progress('ingest lines', io.stderr);
       const summary = await ingest(store, await openInputs([join(cmd.out, 'records.ndjson')]), {
+        ...(isClickHouseSpec(cmd.db) ? { batchSize: 100_000 } : {}),
         onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
         onProgress: (n) => ingestProgress.tick(n),
       });
