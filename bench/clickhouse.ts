@@ -7,6 +7,7 @@
  *
  *   node dist/bench/clickhouse.js --backend sqlite --records 10000000 [--dir DIR]
  *   node dist/bench/clickhouse.js --backend clickhouse --url clickhouse://…/ipar_bench?cluster=ipar --records 10000000
+ *   … --lookups-only [--rewrite 1000000]   # on a store built before: lookups, and a re-ingest of its first records
  *
  * One JSON line of results on stdout; progress on stderr.
  */
@@ -83,7 +84,24 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | undefined, dir: string, lookupsOnly: boolean): Promise<Record<string, unknown>> {
+/**
+ * Re-ingest: write the first `m` records again (an export sent twice). Every record is
+ * below what the store holds, so each batch is looked up before writing; all unchanged.
+ */
+async function rewrite(writer: StoreWriter, m: number, n: number): Promise<number> {
+  let ms = 0;
+  for (let from = 0; from < m; from += SESSION_BENCH.writeBatch) {
+    const batch: NatSessionRecord[] = [];
+    for (let i = from; i < Math.min(m, from + SESSION_BENCH.writeBatch); i++) batch.push(session(i, n));
+    const t = performance.now();
+    const summary = await writer.write(batch);
+    ms += performance.now() - t;
+    if ((summary.unchanged['nat-session'] ?? 0) !== batch.length) throw new Error(`re-ingest changed ${JSON.stringify(summary.stored)}`);
+  }
+  return Math.round(m / (ms / 1000));
+}
+
+async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | undefined, dir: string, lookupsOnly: boolean, rewriteCount: number): Promise<Record<string, unknown>> {
   let writer: StoreWriter & StoreReader;
   let sqliteFile = '';
   if (backend === 'sqlite') {
@@ -111,6 +129,7 @@ async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | un
   }
   const wallMs = performance.now() - t0;
   if (stored !== n && !lookupsOnly) throw new Error(`stored ${stored} of ${n}`);
+  const rewriteRecordsPerSecond = rewriteCount > 0 ? await rewrite(writer, Math.min(rewriteCount, n), n) : null;
   await writer.close();
 
   let bytes = 0;
@@ -159,6 +178,7 @@ async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | un
     writeRecordsPerSecond: Math.round(n / (writeMs / 1000)),
     bytesPerRecord: Math.round((bytes / n) * 10) / 10,
     ...(parts === null ? {} : { activeParts: parts }),
+    ...(rewriteRecordsPerSecond === null ? {} : { rewriteRecords: Math.min(rewriteCount, n), rewriteRecordsPerSecond }),
     lookupBatch: SESSION_BENCH.lookupBatch,
     batchMsMedian: Math.round(median(latencies) * 10) / 10,
     batchMsP90: Math.round([...latencies].sort((a, b) => a - b)[Math.floor(latencies.length * 0.9)]! * 10) / 10,
@@ -175,6 +195,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const backend = arg('--backend') === 'clickhouse' ? 'clickhouse' : 'sqlite';
   const n = Number(arg('--records') ?? 1_000_000);
-  const result = await run(backend, n, arg('--url'), arg('--dir') ?? join(tmpdir(), 'ipar-bench-sessions'), process.argv.includes('--lookups-only'));
+  const result = await run(backend, n, arg('--url'), arg('--dir') ?? join(tmpdir(), 'ipar-bench-sessions'), process.argv.includes('--lookups-only'), Number(arg('--rewrite') ?? 0));
   process.stdout.write(JSON.stringify(result) + '\n');
 }
