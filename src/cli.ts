@@ -27,7 +27,8 @@ function integer(name: string, min: number, max: number) {
 }
 
 interface IngestOptions {
-  db: string;
+  db?: string;
+  store?: string;
   rejects?: string;
   format: string;
   tz?: string;
@@ -40,6 +41,18 @@ interface IngestOptions {
   json: boolean;
 }
 
+const STORE_HELP = 'a store URL instead of --db: clickhouse://host:port[,host:port…]/database[?cluster=NAME] (or a SQLite file)';
+
+/** The store a command uses: `--db FILE` or `--store URL`, not both. */
+function storeSpec(opts: { db?: string; store?: string }, required: true): string;
+function storeSpec(opts: { db?: string; store?: string }, required: false): string | undefined;
+function storeSpec(opts: { db?: string; store?: string }, required: boolean): string | undefined {
+  if (opts.db !== undefined && opts.store !== undefined) throw new IparError('USAGE', 'give --db FILE or --store URL, not both');
+  const spec = opts.store ?? opts.db;
+  if (spec === undefined && required) throw new IparError('USAGE', "required option '--db <file>' (SQLite) or '--store <url>' (clickhouse://…) not specified");
+  return spec;
+}
+
 function build(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('ipar')
     .description('IP address resolution engine: who was using this IP address (and port) at this time?')
@@ -50,7 +63,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
   program
     .command('ingest')
     .description('store canonical NDJSON records (or vendor logs with --format) in a store')
-    .requiredOption('--db <file>', 'the SQLite store (created if missing)')
+    .option('--db <file>', 'the SQLite store (created if missing)')
+    .option('--store <url>', STORE_HELP)
     .option('--rejects <file>', 'write each rejected line, with its problems, as NDJSON')
     .addOption(new Option('--format <name>', 'input format').default('canonical'))
     .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
@@ -90,7 +104,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
       };
       setCode(
         await runIngest(
-          { db: opts.db, files, format, parsers: VENDOR_PARSERS, vendorOptions, json: opts.json, ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }) },
+          { db: storeSpec(opts, true), files, format, parsers: VENDOR_PARSERS, vendorOptions, json: opts.json, ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }) },
           io,
         ),
       );
@@ -99,23 +113,25 @@ function build(io: Io, setCode: (code: number) => void): Command {
   program
     .command('resolve')
     .description('resolve NDJSON requests to NDJSON results (one per request, in order)')
-    .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
-    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable)')
+    .option('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--store <url>', STORE_HELP)
+    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db: string; audit?: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
+    .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
     });
 
   program
     .command('estimate')
     .description('how many customers each request would return (per observation and combined), with the flags; no identities')
-    .requiredOption('--db <file>', 'the SQLite store (opened read-only)')
-    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable)')
+    .option('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--store <url>', STORE_HELP)
+    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
     .option('--pretty', 'print a table for people instead of NDJSON', false)
     .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db: string; audit?: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: opts.db, file, pretty: opts.pretty, estimate: true, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
+    .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean }) => {
+      setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate: true, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
     });
 
   program
@@ -153,8 +169,11 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--requests <n>', 'authority requests to draw (default: min(1000, subscribers))', integer('--requests', 0, 1_000_000))
     .requiredOption('--out <dir>', 'folder for the three NDJSON files')
     .option('--db <file>', 'also ingest the records into this store')
-    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string }) => {
-      setCode(await runSimulate(opts, io));
+    .option('--store <url>', STORE_HELP)
+    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string; store?: string }) => {
+      const { store, db, ...rest } = opts;
+      const spec = storeSpec({ ...(db === undefined ? {} : { db }), ...(store === undefined ? {} : { store }) }, false);
+      setCode(await runSimulate({ ...rest, ...(spec === undefined ? {} : { db: spec }) }, io));
     });
 
   const audit = program.command('audit').description('check and read the audit log (every resolution, estimate, refusal and purge)');

@@ -16,7 +16,9 @@ import { estimateRequests, resolveRequests, type ResolveOptions } from '../match
 import type { Estimate, Result } from './request.js';
 import type { StoreReader } from './store/types.js';
 
-export { openSqliteStore as openStore, SqliteStore, type SqliteOpenOptions } from './store/sqlite.js';
+export { openStore, type OpenStoreOptions, type Store } from './store/open.js';
+export { SqliteStore, type SqliteOpenOptions } from './store/sqlite.js';
+export { ClickHouseStore, type ClickHouseOpenOptions } from './store/clickhouse.js';
 export type { StoreReader, StoreWriter, StoreSettings } from './store/types.js';
 export { CanonicalRecord, toWritten, type CanonicalRecordInput } from './records.js';
 export { Request, Result, type RequestInput } from './request.js';

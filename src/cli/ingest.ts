@@ -5,7 +5,7 @@ import { openInputs } from '../ingest/lines.js';
 import type { VendorOptions, VendorParser } from '../ingest/vendors/types.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { isClickHouseSpec, openStore } from '../store/open.js';
 import type { Io } from './io.js';
 
 export interface IngestCommand {
@@ -38,7 +38,7 @@ export function formatSummary(s: IngestSummary): string {
 
 export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
   const inputs = await openInputs(cmd.files, io.stdin);
-  const store = openSqliteStore(cmd.db);
+  const store = openStore(cmd.db);
   let rejects: WriteStream | null = null;
   try {
     if (cmd.rejects !== undefined) {
@@ -50,6 +50,8 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
     }
     const progress = new Progress('ingest lines', io.stderr);
     const options: IngestOptions = {
+      // ClickHouse wants big inserts (each one is a part to merge).
+      ...(isClickHouseSpec(cmd.db) ? { batchSize: 100_000 } : {}),
       format: cmd.format,
       parsers: cmd.parsers,
       vendorOptions: cmd.vendorOptions,
@@ -65,7 +67,7 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
     if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
     return summary.rejectedLines > 0 ? 1 : 0;
   } finally {
-    store.close();
+    await store.close();
     if (rejects !== null) await new Promise((resolve) => rejects!.end(resolve));
   }
 }

@@ -6,7 +6,7 @@ import { UnreadableRequest } from '../../matcher/plan.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
 import { openAuditLog, type SqliteAuditLog } from '../store/audit.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
 
@@ -38,6 +38,9 @@ async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[]):
 
 /** The audit log for a run; refuses (exit 2) rather than resolve without one. */
 function openAudit(cmd: ResolveCommand): SqliteAuditLog {
+  if (cmd.audit === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(cmd.db)) {
+    throw new IparError('AUDIT_UNAVAILABLE', `the store ${cmd.db} is not a SQLite file to audit into; give --audit FILE (nothing was resolved)`);
+  }
   try {
     return openAuditLog(cmd.audit ?? cmd.db);
   } catch (error) {
@@ -48,12 +51,12 @@ function openAudit(cmd: ResolveCommand): SqliteAuditLog {
 
 export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   const [input] = await openInputs([cmd.file], io.stdin);
-  const store = openSqliteStore(cmd.db, { readonly: true });
+  const store = openStore(cmd.db, { readonly: true });
   let audit: SqliteAuditLog;
   try {
     audit = openAudit(cmd);
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   const progress = new Progress('resolve requests', io.stderr);
@@ -76,7 +79,7 @@ export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
     lineNumbers.length = 0;
   } finally {
     progress.done();
-    store.close();
+    await store.close();
     audit.close();
   }
   io.stderr.write(`${cmd.estimate === true ? 'estimate' : 'resolve'}: ${done} requests, ${invalid} invalid\n`);

@@ -6,7 +6,7 @@ import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { isClickHouseSpec, openStore } from '../store/open.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
 
@@ -33,10 +33,11 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
   progress.done();
   io.stderr.write(`simulate: ${counts.records} records, ${counts.requests} requests, ${counts.truth} truths in ${cmd.out}\n`);
   if (cmd.db !== undefined) {
-    const store = openSqliteStore(cmd.db, { cacheMiB: 256 });
+    const store = openStore(cmd.db, { cacheMiB: 256 });
     try {
       const ingestProgress = new Progress('ingest lines', io.stderr);
       const summary = await ingest(store, await openInputs([join(cmd.out, 'records.ndjson')]), {
+        ...(isClickHouseSpec(cmd.db) ? { batchSize: 100_000 } : {}),
         onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
         onProgress: (n) => ingestProgress.tick(n),
       });
@@ -44,7 +45,7 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
       io.stderr.write(formatSummary(summary) + '\n');
       if (summary.rejectedLines > 0) throw new IparError('SIMULATION_REJECTED', `${summary.rejectedLines} simulated records were rejected: a simulator bug`);
     } finally {
-      store.close();
+      await store.close();
     }
   }
   return counts;

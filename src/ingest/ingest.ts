@@ -75,12 +75,13 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   let rejectedLines = 0;
   let batch: CanonicalRecord[] = [];
 
-  const flush = (): void => {
+  const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const summary = store.write(batch);
+    const records = batch;
+    batch = [];
+    const summary = await store.write(records);
     for (const [kind, n] of Object.entries(summary.stored)) stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
-    batch = [];
   };
 
   for (const input of inputs) {
@@ -100,7 +101,6 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         if (parsed.success) batch.push(parsed.data);
         else reject(line, problemsFromZod(parsed.error, raw), text);
       }
-      if (batch.length >= batchSize) flush();
     };
     const report = (): void => {
       for (const [line, problems] of [...rejected].sort((a, b) => a[0] - b[0])) {
@@ -149,9 +149,11 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         if (options.format === 'auto' && pending.length < SNIFF_LINES) continue;
         session = chooseSession();
         for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
+        if (batch.length >= batchSize) await flush();
         continue;
       }
       feed(session, read.text, read.line, read.length);
+      if (batch.length >= batchSize) await flush();
     }
     if (session === null) {
       session = chooseSession();
@@ -160,6 +162,6 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     take(session.end(), lastLine, undefined);
     report();
   }
-  flush();
+  await flush();
   return { lines, stored, unchanged, rejectedLines };
 }

@@ -80,7 +80,8 @@ export interface StoreReader {
   subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>>;
   settings(): Promise<StoreSettings>;
   counts(): Promise<RecordCounts>;
-  close(): void;
+  /** Release the store (a network store closes its connections: await it). */
+  close(): void | Promise<void>;
 }
 
 /** Per-kind tallies of one write: records newly stored or updated, and exact repeats. */
@@ -89,10 +90,13 @@ export interface WriteSummary {
   readonly unchanged: Readonly<Partial<Record<RecordKind, number>>>;
 }
 
-/** Bulk loading. `write` is one transaction: all of the batch is stored, or none. */
+/**
+ * Bulk loading. SQLite's `write` is one transaction (all of the batch or none) and
+ * returns at once; a network store's returns a promise (await either).
+ */
 export interface StoreWriter {
-  write(records: readonly CanonicalRecord[]): WriteSummary;
-  close(): void;
+  write(records: readonly CanonicalRecord[]): WriteSummary | Promise<WriteSummary>;
+  close(): void | Promise<void>;
 }
 
 // ---- audit (issue 9) -------------------------------------------------------------------

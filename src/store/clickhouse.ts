@@ -1,0 +1,901 @@
+/**
+ * The distributed store: ClickHouse over its HTTP interface, through the official
+ * client `@clickhouse/client` (the only module that imports it). Uses the client's
+ * `query` (JSONCompact reads), `command` (DDL) and `exec` (RowBinary inserts) and
+ * nothing newer than ClickHouse 18.16 understands.
+ *
+ * Same contract as the SQLite store (src/store/sqlite.ts is the reference): half-open
+ * intervals, open records, realms apart, IPv6 prefix containment by the prefix lengths
+ * present, port blocks of mixed sizes, natural keys (re-ingest adds nothing), and record
+ * ids built from natural keys, identical across backends.
+ *
+ * Batching: every reader method sends ONE request for the whole batch. The batch's
+ * queries travel as one packed string literal — `k,key…,window…;k,…` — that the server
+ * splits into rows (`arrayJoin(splitByChar(…))`), so the SQL text stays one literal
+ * however large the batch (18.16 analyses a JOIN's subquery several times, and a
+ * literal array of tuples made that cost half a second per 500 queries). The table is
+ * joined to those rows on its key prefix, which also feeds an `IN (subquery)` so the
+ * primary key prunes granules; the query index `k` comes back with each row. Versions
+ * of a record are folded with `argMax(…, ver)` at read time (table layout:
+ * clickhouse-schema.ts).
+ */
+import { Readable } from 'node:stream';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { addressFromKey, maskKey, type Address } from '../address.js';
+import { IparError } from '../problems.js';
+import {
+  NatDeterministicRecord,
+  toWritten,
+  type AddressRole,
+  type AddressSpaceRecord,
+  type CanonicalRecord,
+  type Protocol,
+  type RecordKind,
+  type SubscriberType,
+} from '../records.js';
+import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './clickhouse-schema.js';
+import { RowBinary, int, str } from './clickhouse-sql.js';
+import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './clickhouse-url.js';
+import type {
+  AllocationQuery,
+  CoverageQuery,
+  DeterministicQuery,
+  NatQuery,
+  RecordCounts,
+  StoreReader,
+  StoreSettings,
+  StoreWriter,
+  StoredAllocation,
+  StoredCoverage,
+  StoredNatBlock,
+  StoredNatDeterministic,
+  StoredNatSession,
+  WriteSummary,
+} from './types.js';
+
+export interface ClickHouseOpenOptions {
+  /** Open for queries only: no tables are created, and the store must exist. */
+  readonly readonly?: boolean;
+  /** Per-request timeout in milliseconds (default 300 000: big inserts and batches). */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Rows a single no-port session query returns at most (the SQLite store's limit too). */
+export const SESSION_ROW_LIMIT = 100_000;
+
+/** How long a read-only store trusts its copy of the bounds before reading them again. */
+const META_REFRESH_MS = 5_000;
+
+/** Settings sent with every request: numbers as JSON numbers, batches as large as they come. */
+const SETTINGS = {
+  output_format_json_quote_64bit_integers: 0,
+  insert_distributed_sync: 1,
+  max_query_size: '268435456',
+  max_ast_elements: '10000000',
+  max_expanded_ast_elements: '10000000',
+} as const;
+
+/** `argMax(end)` of an open record: INT64_MAX does not survive JSON as a double exactly. */
+const OPEN_THRESHOLD = 2 ** 62;
+const endOf = (e: unknown): number | null => (Number(e) >= OPEN_THRESHOLD ? null : Number(e));
+
+/** Prefix lengths, in IPv6 terms, that can hold an address of this family. */
+function lengthsFor(address: Address, lengths: readonly number[]): number[] {
+  return lengths.filter((l) => l <= address.length && (address.family === 6 || l >= 96));
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const textHex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
+const keyFromHex = (hex: string): Buffer => Buffer.from(hex, 'hex');
+
+/** Byte order of UTF-8 strings (how ClickHouse and SQLite sort them). */
+function cmpText(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * The batch as one string literal the server splits back into rows: rows joined by `;`,
+ * fields by `,`. Fields are decimal integers or hex (texts and address keys), so no
+ * value can contain a separator.
+ */
+function packed(rows: readonly (readonly (string | number)[])[]): string {
+  return str(rows.map((r) => r.join(',')).join(';'));
+}
+
+/** `SELECT` of the batch rows with typed columns; `fields` are `expr AS name` over `q[i]`. */
+function batchRows(rows: readonly (readonly (string | number)[])[], fields: readonly string[]): string {
+  return `SELECT splitByChar(',', arrayJoin(splitByChar(';', ${packed(rows)}))) AS q, ${fields.join(', ')}`;
+}
+
+/** Smallest and largest of a list (no spread: batches can hold more values than a call's arguments). */
+function minOf(values: Iterable<number>): number {
+  let m = Infinity;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
+function maxOf(values: Iterable<number>): number {
+  let m = -Infinity;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
+type Tally = Partial<Record<RecordKind, number>>;
+
+function bump(t: Tally, kind: RecordKind): void {
+  t[kind] = (t[kind] ?? 0) + 1;
+}
+
+// ---- rows as written ------------------------------------------------------------------
+
+interface AllocationRow {
+  realm: string; addr: Buffer; plen: number; start: number; account: string;
+  end: number | null; source: string; endInferred: boolean;
+  imsi: string; msisdn: string; imei: string; mac: string; sessionId: string; ver: number;
+}
+interface BlockRow {
+  out: Buffer; portFirst: number; start: number; realm: string; inside: Buffer; protocol: string;
+  portLast: number; end: number | null; endInferred: boolean; ver: number;
+}
+interface SessionRow {
+  out: Buffer; outPort: number; start: number; protocol: string; realm: string; inside: Buffer; inPort: number;
+  dst: Buffer; dstPort: number; end: number | null; endInferred: boolean; ver: number;
+}
+type TimeRow = AllocationRow | BlockRow | SessionRow;
+interface SpaceRow { addr: Buffer; plen: number; role: string; realm: string; ver: number }
+interface SubscriberRow { account: string; type: string; ver: number }
+interface DeterministicRow { out: Buffer; plen: number; start: number; realm: string; end: number | null; record: string; ver: number }
+interface CoverageRow { source: string; start: number; status: string; end: number | null; ver: number }
+
+const endValue = (end: number | null): bigint => (end === null ? END_OPEN_BIGINT : BigInt(end));
+
+const ENCODERS = {
+  allocation: (w: RowBinary, r: AllocationRow) =>
+    w.string(r.realm).fixed(r.addr).u8(r.plen).i64(r.start).string(r.account).i64(endValue(r.end)).string(r.source).u8(r.endInferred ? 1 : 0)
+      .string(r.imsi).string(r.msisdn).string(r.imei).string(r.mac).string(r.sessionId).u32(r.ver),
+  nat_block: (w: RowBinary, r: BlockRow) =>
+    w.fixed(r.out).u16(r.portFirst).i64(r.start).string(r.realm).fixed(r.inside).string(r.protocol).u16(r.portLast).i64(endValue(r.end)).u8(r.endInferred ? 1 : 0).u32(r.ver),
+  nat_session: (w: RowBinary, r: SessionRow) =>
+    w.fixed(r.out).u16(r.outPort).i64(r.start).string(r.protocol).string(r.realm).fixed(r.inside).u16(r.inPort).string(r.dst).i32(r.dstPort)
+      .i64(endValue(r.end)).u8(r.endInferred ? 1 : 0).u32(r.ver),
+  address_space: (w: RowBinary, r: SpaceRow) => w.fixed(r.addr).u8(r.plen).string(r.role).string(r.realm).u32(r.ver),
+  subscriber: (w: RowBinary, r: SubscriberRow) => w.string(r.account).string(r.type).u32(r.ver),
+  nat_deterministic: (w: RowBinary, r: DeterministicRow) => w.fixed(r.out).u8(r.plen).i64(r.start).string(r.realm).i64(endValue(r.end)).string(r.record).u32(r.ver),
+  coverage: (w: RowBinary, r: CoverageRow) => w.string(r.source).i64(r.start).string(r.status).i64(endValue(r.end)).u32(r.ver),
+} as const;
+
+/** Natural keys, as strings, the same from a record and from a row read back. */
+const SEP = '\u0000';
+const keyOf = {
+  allocation: (r: { realm: string; addr: string; plen: number; start: number; account: string }) => [r.realm, r.addr, r.plen, r.start, r.account].join(SEP),
+  nat_block: (r: { out: string; portFirst: number; start: number; realm: string; inside: string; protocol: string }) => [r.out, r.portFirst, r.start, r.realm, r.inside, r.protocol].join(SEP),
+  nat_session: (r: { out: string; outPort: number; start: number; protocol: string; realm: string; inside: string; inPort: number; dst: string; dstPort: number }) =>
+    [r.out, r.outPort, r.start, r.protocol, r.realm, r.inside, r.inPort, r.dst, r.dstPort].join(SEP),
+};
+
+/** How final a time record's end is: open < inferred < logged. Only a higher rank replaces (as SQLite's upsert). */
+const rank = (end: number | null, endInferred: boolean): number => (end === null ? 0 : endInferred ? 1 : 2);
+
+interface TimeState<R extends TimeRow> {
+  row: R;
+}
+
+// ---- meta -----------------------------------------------------------------------------
+
+interface Meta {
+  readonly bounds: Map<string, number>;
+  readonly lengths: Map<string, number[]>;
+  readonly settings: Map<string, { value: string; ver: number }>;
+  readonly schema: number | null;
+}
+
+/**
+ * A store in a ClickHouse database — one server, or a cluster of shards behind
+ * Distributed tables — serving both {@link StoreReader} and {@link StoreWriter}.
+ *
+ * @example
+ * const store = new ClickHouseStore('clickhouse://127.0.0.1:8123/ipar');
+ * await store.write(records);
+ * const [hits] = await store.allocations([{ address, realm: null, window }]);
+ * await store.close();
+ */
+export class ClickHouseStore implements StoreReader, StoreWriter {
+  readonly spec: ClickHouseSpec;
+  readonly #text: string;
+  readonly #readonly: boolean;
+  readonly #clients: ClickHouseClient[];
+  readonly #db: string;
+  #ready: Promise<void> | null = null;
+  #meta: Meta | null = null;
+  #metaAt = 0;
+  readonly #detCache = new Map<string, NatDeterministicRecord>();
+
+  constructor(spec: string | ClickHouseSpec, options: ClickHouseOpenOptions = {}) {
+    this.spec = typeof spec === 'string' ? parseClickHouseSpec(spec) : spec;
+    this.#text = typeof spec === 'string' ? redactSpec(spec) : `clickhouse://${this.spec.hosts.map((h) => `${h.host}:${h.port}`).join(',')}/${this.spec.database}`;
+    this.#readonly = options.readonly === true;
+    this.#db = this.spec.database;
+    this.#clients = this.spec.hosts.map((h) =>
+      createClient({
+        url: `http://${h.host}:${h.port}`,
+        username: this.spec.username,
+        password: this.spec.password,
+        request_timeout: options.requestTimeoutMs ?? 300_000,
+        clickhouse_settings: SETTINGS,
+        // Faults reach the caller as IparError with the server's message; the client's own log would repeat them.
+        log: { level: ClickHouseLogLevel.OFF },
+      }),
+    );
+  }
+
+  /** `db.table`: the Distributed table with a cluster, the table itself without. */
+  #t(name: TableName): string {
+    return `${this.#db}.${name}`;
+  }
+
+  #fault(code: string, what: string, cause: unknown): IparError {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const unreachable = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout error/i.test(message);
+    if (unreachable) return new IparError('STORE_UNREACHABLE', `cannot reach ClickHouse (${this.#text}): ${message.split('\n')[0]}`, { cause });
+    return new IparError(code, `${what} (${this.#text}): ${message.split('\n')[0]}`, { cause });
+  }
+
+  async #select(sql: string, client: ClickHouseClient = this.#clients[0]!): Promise<unknown[][]> {
+    try {
+      const rs = await client.query({ query: sql, format: 'JSONCompact' });
+      return ((await rs.json()) as { data: unknown[][] }).data;
+    } catch (cause) {
+      throw this.#fault('STORE_READ_FAILED', 'store read failed', cause);
+    }
+  }
+
+  async #command(sql: string, client: ClickHouseClient = this.#clients[0]!): Promise<void> {
+    try {
+      await client.command({ query: sql });
+    } catch (cause) {
+      throw this.#fault('STORE_WRITE_FAILED', 'store command failed', cause);
+    }
+  }
+
+  async #insert(table: TableName, w: RowBinary): Promise<void> {
+    if (w.rows === 0) return;
+    try {
+      const r = await this.#clients[0]!.exec({
+        query: `INSERT INTO ${this.#t(table)} (${columnNames(TABLE[table]).map((c) => (c === 'end' ? '`end`' : c)).join(', ')}) FORMAT RowBinary`,
+        values: Readable.from([w.bytes()]),
+      });
+      for await (const _ of r.stream) void _;
+    } catch (cause) {
+      throw this.#fault('STORE_WRITE_FAILED', `store write to ${table} failed`, cause);
+    }
+  }
+
+  // ---- opening ---------------------------------------------------------------------------
+
+  /** Connect, and create the tables on every host (writers) or check they exist (readers). */
+  #open(): Promise<void> {
+    this.#ready ??= this.#init();
+    return this.#ready;
+  }
+
+  async #init(): Promise<void> {
+    const { cluster, hosts } = this.spec;
+    if (!this.#readonly) {
+      if (cluster !== null) {
+        const [row] = await this.#select(`SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ${str(cluster)}`);
+        const shards = Number(row?.[0] ?? 0);
+        if (shards === 0) throw new IparError('STORE_OPEN_FAILED', `cluster ${cluster} is not in remote_servers of ${hosts[0]!.host}:${hosts[0]!.port} (${this.#text})`);
+        if (shards !== hosts.length) {
+          throw new IparError('STORE_OPEN_FAILED', `cluster ${cluster} has ${shards} shards but the store URL lists ${hosts.length} hosts; list every shard's HTTP host:port (${this.#text})`);
+        }
+      }
+      // No ON CLUSTER (it needs ZooKeeper): the same statements on every shard.
+      for (const client of this.#clients) for (const sql of createStatements(this.#db, cluster)) await this.#command(sql, client);
+    } else {
+      const [row] = await this.#select(`SELECT count() FROM system.tables WHERE database = ${str(this.#db)} AND name = 'meta'`);
+      if (Number(row?.[0] ?? 0) === 0) throw new IparError('STORE_NOT_FOUND', `no ipar store in database ${this.#db} (${this.#text}); create it with ipar ingest --store`);
+    }
+    const meta = await this.#loadMeta();
+    if (meta.schema === null && !this.#readonly) {
+      await this.#insertMeta([['schema.version', String(CLICKHOUSE_SCHEMA_VERSION), 0]]);
+    } else if (meta.schema !== CLICKHOUSE_SCHEMA_VERSION) {
+      const found = meta.schema ?? 0;
+      throw new IparError(found > CLICKHOUSE_SCHEMA_VERSION ? 'STORE_TOO_NEW' : 'STORE_NEEDS_MIGRATION', `store ${this.#text} has schema version ${found}; this ipar reads version ${CLICKHOUSE_SCHEMA_VERSION}`);
+    }
+  }
+
+  async #loadMeta(): Promise<Meta> {
+    const rows = await this.#select(`SELECT key, groupArray(value), argMax(value, ver), max(ver) FROM ${this.#t('meta')} GROUP BY key`);
+    const meta: Meta = { bounds: new Map(), lengths: new Map(), settings: new Map(), schema: null };
+    let schema: number | null = null;
+    for (const [key, values, last, ver] of rows as [string, string[], string, number][]) {
+      if (key === 'schema.version') schema = Number(last);
+      else if (key.startsWith('lengths.')) meta.lengths.set(key.slice(8), [...new Set(values.flatMap((v) => JSON.parse(v) as number[]))].sort((a, b) => b - a));
+      else if (key.startsWith('setting.')) meta.settings.set(key.slice(8), { value: last, ver: Number(ver) });
+      else meta.bounds.set(key, maxOf(values.map(Number)));
+    }
+    const out = { ...meta, schema };
+    this.#meta = out;
+    this.#metaAt = performance.now();
+    return out;
+  }
+
+  /** The bounds and settings; a read-only store reads them again after a few seconds (a writer may have raised them). */
+  async #metaNow(): Promise<Meta> {
+    await this.#open();
+    if (this.#readonly && performance.now() - this.#metaAt > META_REFRESH_MS) return this.#loadMeta();
+    return this.#meta!;
+  }
+
+  async #insertMeta(rows: readonly (readonly [string, string, number])[]): Promise<void> {
+    if (rows.length === 0) return;
+    const w = new RowBinary();
+    for (const [key, value, ver] of rows) (w.string(key).string(value).u64(ver), w.rows++);
+    await this.#insert('meta', w);
+  }
+
+  // ---- writing -------------------------------------------------------------------------
+
+  /**
+   * Store a batch. Records have natural keys: the batch's keys are looked up first (one
+   * query per kind, only for records that could exist — a record starting after
+   * everything stored so far cannot), and only new records and real updates (a later
+   * export closing an open record, a logged end replacing an inferred one, a changed
+   * address space, subscriber type, deterministic configuration or coverage end) are
+   * inserted, as a new version. Bounds the readers need are written before the rows.
+   * Not one transaction: ClickHouse has none across tables; a failed batch leaves what
+   * it inserted, and writing it again completes it (natural keys).
+   */
+  async write(records: readonly CanonicalRecord[]): Promise<WriteSummary> {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    await this.#open();
+    const meta = this.#meta!;
+    const stored: Tally = {};
+    const unchanged: Tally = {};
+    const byKind = new Map<RecordKind, CanonicalRecord[]>();
+    for (const r of records) {
+      let list = byKind.get(r.kind);
+      if (list === undefined) byKind.set(r.kind, (list = []));
+      list.push(r);
+    }
+    const states = await this.#states(byKind, meta);
+    const out = {
+      allocation: new Map<string, AllocationRow>(), allocation_open: new Map<string, AllocationRow>(),
+      nat_block: new Map<string, BlockRow>(), nat_block_open: new Map<string, BlockRow>(),
+      nat_session: new Map<string, SessionRow>(), nat_session_open: new Map<string, SessionRow>(),
+      address_space: new Map<string, SpaceRow>(), subscriber: new Map<string, SubscriberRow>(),
+      nat_deterministic: new Map<string, DeterministicRow>(), coverage: new Map<string, CoverageRow>(),
+    };
+    const raised = new Map<string, number>();
+    const raise = (key: string, value: number): void => {
+      if (value > (raised.get(key) ?? meta.bounds.get(key) ?? -Infinity)) raised.set(key, value);
+    };
+    const newLengths = new Map<string, Set<number>>();
+    const noteLength = (table: string, length: number): void => {
+      if (meta.lengths.get(table)?.includes(length) === true) return;
+      let s = newLengths.get(table);
+      if (s === undefined) newLengths.set(table, (s = new Set()));
+      s.add(length);
+    };
+
+    /** Decide for one time record against its current version; queue the rows to insert. */
+    const timeRecord = <R extends TimeRow>(kind: RecordKind, table: 'allocation' | 'nat_block' | 'nat_session', key: string, fresh: R, state: Map<string, TimeState<R>>): void => {
+      const current = state.get(key);
+      let next: R | null = null;
+      if (current === undefined) next = { ...fresh, ver: 1 };
+      else if (rank(fresh.end, fresh.endInferred) > rank(current.row.end, current.row.endInferred)) {
+        // The first version's other fields stay (SQLite's upsert changes only the end).
+        next = { ...current.row, end: fresh.end, endInferred: fresh.endInferred, ver: current.row.ver + 1 };
+      }
+      if (next === null) return bump(unchanged, kind);
+      bump(stored, kind);
+      const opens = out[`${table}_open`] as Map<string, R>;
+      if (next.end === null) opens.set(key, next);
+      else {
+        (out[table] as Map<string, R>).set(key, next);
+        // It was open: its closing version goes to the open table too, so that table's
+        // latest version says it is no longer open.
+        if (current !== undefined && current.row.end === null) opens.set(key, next);
+        raise(`maxDuration.${table}`, next.end - next.start);
+      }
+      raise(`hwm.${table}`, next.start);
+      state.set(key, { row: next });
+    };
+
+    for (const r of records) {
+      switch (r.kind) {
+        case 'allocation': {
+          const realm = r.realm ?? '';
+          noteLength('allocation', r.ip.length);
+          const row: AllocationRow = {
+            realm, addr: r.ip.key, plen: r.ip.length, start: r.start, account: r.account, end: r.end, source: r.source, endInferred: r.endInferred === true,
+            imsi: r.imsi ?? '', msisdn: r.msisdn ?? '', imei: r.imei ?? '', mac: r.mac ?? '', sessionId: r.sessionId ?? '', ver: 0,
+          };
+          const key = keyOf.allocation({ realm, addr: hexOf(r.ip.key), plen: r.ip.length, start: r.start, account: r.account });
+          timeRecord('allocation', 'allocation', key, row, states.allocation);
+          // The look-back bound is kept per realm, as in the SQLite store.
+          const st = states.allocation.get(key)!.row;
+          if (st.end !== null) raise(`maxDuration.allocation.${realm}`, st.end - st.start);
+          break;
+        }
+        case 'nat-block': {
+          const protocol = r.protocol ?? '';
+          const row: BlockRow = { out: r.outsideIp.key, portFirst: r.portFirst, start: r.start, realm: r.realm, inside: r.insideIp.key, protocol, portLast: r.portLast, end: r.end, endInferred: r.endInferred === true, ver: 0 };
+          timeRecord('nat-block', 'nat_block', keyOf.nat_block({ out: hexOf(r.outsideIp.key), portFirst: r.portFirst, start: r.start, realm: r.realm, inside: hexOf(r.insideIp.key), protocol }), row, states.nat_block);
+          raise('maxSpan.nat_block', r.portLast - r.portFirst + 1);
+          break;
+        }
+        case 'nat-session': {
+          const dst = r.destinationIp?.key ?? Buffer.alloc(0);
+          const row: SessionRow = {
+            out: r.outsideIp.key, outPort: r.outsidePort, start: r.start, protocol: r.protocol, realm: r.realm, inside: r.insideIp.key, inPort: r.insidePort,
+            dst, dstPort: r.destinationPort ?? -1, end: r.end, endInferred: r.endInferred === true, ver: 0,
+          };
+          const key = keyOf.nat_session({ out: hexOf(r.outsideIp.key), outPort: r.outsidePort, start: r.start, protocol: r.protocol, realm: r.realm, inside: hexOf(r.insideIp.key), inPort: r.insidePort, dst: hexOf(dst), dstPort: row.dstPort });
+          timeRecord('nat-session', 'nat_session', key, row, states.nat_session);
+          break;
+        }
+        case 'address-space': {
+          noteLength('address_space', r.prefix.length);
+          const key = [hexOf(r.prefix.key), r.prefix.length].join(SEP);
+          const cur = states.address_space.get(key);
+          const realm = r.realm ?? '';
+          if (cur !== undefined && cur.role === r.role && cur.realm === realm) bump(unchanged, r.kind);
+          else {
+            const row = { addr: r.prefix.key, plen: r.prefix.length, role: r.role, realm, ver: (cur?.ver ?? 0) + 1 };
+            states.address_space.set(key, row);
+            out.address_space.set(key, row);
+            bump(stored, r.kind);
+          }
+          break;
+        }
+        case 'subscriber': {
+          const cur = states.subscriber.get(r.account);
+          if (cur !== undefined && cur.type === r.type) bump(unchanged, r.kind);
+          else {
+            const row = { account: r.account, type: r.type, ver: (cur?.ver ?? 0) + 1 };
+            states.subscriber.set(r.account, row);
+            out.subscriber.set(r.account, row);
+            bump(stored, r.kind);
+          }
+          break;
+        }
+        case 'nat-deterministic': {
+          noteLength('nat_deterministic', r.outsidePrefix.length);
+          const key = [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, r.realm].join(SEP);
+          const record = JSON.stringify(toWritten(r));
+          const cur = states.nat_deterministic.get(key);
+          if (cur !== undefined && cur.record === record) bump(unchanged, r.kind);
+          else {
+            const row = { out: r.outsidePrefix.key, plen: r.outsidePrefix.length, start: r.start, realm: r.realm, end: r.end, record, ver: (cur?.ver ?? 0) + 1 };
+            states.nat_deterministic.set(key, row);
+            out.nat_deterministic.set(key, row);
+            bump(stored, r.kind);
+          }
+          break;
+        }
+        case 'coverage': {
+          const key = [r.source, r.start, r.status].join(SEP);
+          const cur = states.coverage.get(key);
+          if (cur !== undefined && cur.end === r.end) bump(unchanged, r.kind);
+          else {
+            const row = { source: r.source, start: r.start, status: r.status, end: r.end, ver: (cur?.ver ?? 0) + 1 };
+            states.coverage.set(key, row);
+            out.coverage.set(key, row);
+            bump(stored, r.kind);
+          }
+          break;
+        }
+      }
+    }
+
+    // Bounds first: a reader that sees a row must also see the bound that finds it.
+    const metaRows: [string, string, number][] = [...raised].map(([k, v]) => [k, String(v), 0]);
+    for (const [table, set] of newLengths) metaRows.push([`lengths.${table}`, JSON.stringify([...set]), 0]);
+    await this.#insertMeta(metaRows);
+    for (const [k, v] of raised) meta.bounds.set(k, v);
+    for (const [table, set] of newLengths) meta.lengths.set(table, [...new Set([...(meta.lengths.get(table) ?? []), ...set])].sort((a, b) => b - a));
+
+    const inserts: Promise<void>[] = [];
+    for (const [table, rows] of Object.entries(out) as [keyof typeof out, Map<string, unknown>][]) {
+      if (rows.size === 0) continue;
+      const base = table.replace(/_open$/, '') as keyof typeof ENCODERS;
+      const encode = ENCODERS[base] as (w: RowBinary, r: unknown) => RowBinary;
+      const w = new RowBinary();
+      for (const row of rows.values()) (encode(w, row), w.rows++);
+      inserts.push(this.#insert(table, w));
+    }
+    await Promise.all(inserts);
+    return { stored, unchanged };
+  }
+
+  /** The current version of every record in the batch that may already be stored: one query per kind, in parallel. */
+  async #states(byKind: ReadonlyMap<RecordKind, readonly CanonicalRecord[]>, meta: Meta) {
+    const hwm = (table: string): number => meta.bounds.get(`hwm.${table}`) ?? -Infinity;
+    const maybeStored = <K extends RecordKind>(kind: K, table: string): Extract<CanonicalRecord, { kind: K }>[] =>
+      ((byKind.get(kind) ?? []) as Extract<CanonicalRecord, { kind: K }>[]).filter((r) => !('start' in r) || table === '' || r.start <= hwm(table));
+    const alloc = maybeStored('allocation', 'allocation');
+    const blocks = maybeStored('nat-block', 'nat_block');
+    const sessions = maybeStored('nat-session', 'nat_session');
+    const spaces = maybeStored('address-space', '');
+    const subs = maybeStored('subscriber', '');
+    const dets = maybeStored('nat-deterministic', '');
+    const gaps = maybeStored('coverage', '');
+
+    const timeQuery = (table: 'allocation' | 'nat_block' | 'nat_session', keyCols: readonly string[], fields: readonly string[], rows: (string | number)[][], starts: number[], extra: string): string => {
+      const batch = batchRows(rows, fields);
+      const inKeys = `(${keyCols.join(', ')}) IN (SELECT ${keyCols.join(', ')} FROM (${batch}))`;
+      return `SELECT ${keyCols.map((c) => (/addr$/.test(c) ? `lower(hex(${c}))` : c)).join(', ')}, max(ver), argMax(\`end\`, ver), argMax(end_inferred, ver)${extra}
+        FROM (SELECT * FROM ${this.#t(table)} WHERE ${inKeys} AND start >= ${int(minOf(starts))} AND start <= ${int(maxOf(starts))}
+              UNION ALL SELECT * FROM ${this.#t(`${table}_open`)} WHERE ${inKeys})
+        GROUP BY ${keyCols.join(', ')}`;
+    };
+    const [a, b, s, sp, su, d, g] = await Promise.all([
+      alloc.length === 0 ? [] : this.#select(timeQuery('allocation', ['realm', 'addr', 'plen', 'start', 'account'],
+        ['unhex(q[1]) AS realm', 'toFixedString(unhex(q[2]), 16) AS addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS start', 'unhex(q[5]) AS account'],
+        alloc.map((r) => [textHex(r.realm ?? ''), hexOf(r.ip.key), r.ip.length, r.start, textHex(r.account)]), alloc.map((r) => r.start),
+        ', argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)')),
+      blocks.length === 0 ? [] : this.#select(timeQuery('nat_block', ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'],
+        ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt16(q[2]) AS port_first', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm', 'toFixedString(unhex(q[5]), 16) AS in_addr', 'unhex(q[6]) AS protocol'],
+        blocks.map((r) => [hexOf(r.outsideIp.key), r.portFirst, r.start, textHex(r.realm), hexOf(r.insideIp.key), textHex(r.protocol ?? '')]), blocks.map((r) => r.start),
+        ', argMax(port_last, ver)')),
+      sessions.length === 0 ? [] : this.#select(timeQuery('nat_session', ['out_addr', 'out_port', 'start', 'protocol', 'realm', 'in_addr', 'in_port', 'dst_addr', 'dst_port'],
+        ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt16(q[2]) AS out_port', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS protocol', 'unhex(q[5]) AS realm',
+          'toFixedString(unhex(q[6]), 16) AS in_addr', 'toUInt16(q[7]) AS in_port', 'unhex(q[8]) AS dst_addr', 'toInt32(q[9]) AS dst_port'],
+        sessions.map((r) => [hexOf(r.outsideIp.key), r.outsidePort, r.start, textHex(r.protocol), textHex(r.realm), hexOf(r.insideIp.key), r.insidePort, r.destinationIp === undefined ? '' : hexOf(r.destinationIp.key), r.destinationPort ?? -1]),
+        sessions.map((r) => r.start), '')),
+      spaces.length === 0 ? [] : this.#select(`SELECT lower(hex(addr)), plen, max(ver), argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
+        WHERE (addr, plen) IN (SELECT addr, plen FROM (${batchRows(spaces.map((r) => [hexOf(r.prefix.key), r.prefix.length]), ['toFixedString(unhex(q[1]), 16) AS addr', 'toUInt8(q[2]) AS plen'])})) GROUP BY addr, plen`),
+      subs.length === 0 ? [] : this.#select(`SELECT account, max(ver), argMax(type, ver) FROM ${this.#t('subscriber')}
+        WHERE account IN (SELECT account FROM (${batchRows(subs.map((r) => [textHex(r.account)]), ['unhex(q[1]) AS account'])})) GROUP BY account`),
+      dets.length === 0 ? [] : this.#select(`SELECT lower(hex(out_addr)), plen, start, realm, max(ver), argMax(record, ver) FROM ${this.#t('nat_deterministic')}
+        WHERE (out_addr, plen, start, realm) IN (SELECT out_addr, plen, start, realm FROM (${batchRows(dets.map((r) => [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, textHex(r.realm)]), ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt8(q[2]) AS plen', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm'])}))
+        GROUP BY out_addr, plen, start, realm`),
+      gaps.length === 0 ? [] : this.#select(`SELECT source, start, status, max(ver), argMax(\`end\`, ver) FROM ${this.#t('coverage')}
+        WHERE (source, start, status) IN (SELECT source, start, status FROM (${batchRows(gaps.map((r) => [textHex(r.source), r.start, textHex(r.status)]), ['unhex(q[1]) AS source', 'toInt64(q[2]) AS start', 'unhex(q[3]) AS status'])}))
+        GROUP BY source, start, status`),
+    ]);
+
+    const allocation = new Map<string, TimeState<AllocationRow>>();
+    for (const [realm, addr, plen, start, account, ver, end, ei, source, imsi, msisdn, imei, mac, sessionId] of a as [string, string, number, number, string, number, unknown, number, string, string, string, string, string, string][]) {
+      allocation.set(keyOf.allocation({ realm, addr, plen, start, account }), {
+        row: { realm, addr: keyFromHex(addr), plen, start, account, end: endOf(end), source, endInferred: ei === 1, imsi, msisdn, imei, mac, sessionId, ver },
+      });
+    }
+    const natBlock = new Map<string, TimeState<BlockRow>>();
+    for (const [out, portFirst, start, realm, inside, protocol, ver, end, ei, portLast] of b as [string, number, number, string, string, string, number, unknown, number, number][]) {
+      natBlock.set(keyOf.nat_block({ out, portFirst, start, realm, inside, protocol }), {
+        row: { out: keyFromHex(out), portFirst, start, realm, inside: keyFromHex(inside), protocol, portLast, end: endOf(end), endInferred: ei === 1, ver },
+      });
+    }
+    const natSession = new Map<string, TimeState<SessionRow>>();
+    for (const [out, outPort, start, protocol, realm, inside, inPort, dst, dstPort, ver, end, ei] of s as [string, number, number, string, string, string, number, string, number, number, unknown, number][]) {
+      natSession.set(keyOf.nat_session({ out, outPort, start, protocol, realm, inside, inPort, dst, dstPort }), {
+        row: { out: keyFromHex(out), outPort, start, protocol, realm, inside: keyFromHex(inside), inPort, dst: keyFromHex(dst), dstPort, end: endOf(end), endInferred: ei === 1, ver },
+      });
+    }
+    const addressSpace = new Map<string, SpaceRow>();
+    for (const [addr, plen, ver, role, realm] of sp as [string, number, number, string, string][]) addressSpace.set([addr, plen].join(SEP), { addr: keyFromHex(addr), plen, role, realm, ver });
+    const subscriber = new Map<string, SubscriberRow>();
+    for (const [account, ver, type] of su as [string, number, string][]) subscriber.set(account, { account, type, ver });
+    const deterministic = new Map<string, DeterministicRow>();
+    for (const [out, plen, start, realm, ver, record] of d as [string, number, number, string, number, string][]) {
+      deterministic.set([out, plen, start, realm].join(SEP), { out: keyFromHex(out), plen, start, realm, end: null, record, ver });
+    }
+    const coverage = new Map<string, CoverageRow>();
+    for (const [source, start, status, ver, end] of g as [string, number, string, number, unknown][]) coverage.set([source, start, status].join(SEP), { source, start, status, end: endOf(end), ver });
+    return { allocation, nat_block: natBlock, nat_session: natSession, address_space: addressSpace, subscriber, nat_deterministic: deterministic, coverage };
+  }
+
+  /** Set a store setting (retention horizon, clock errors); `null` removes it. */
+  async setSetting(key: 'retentionHorizon' | `clockError.${string}`, value: number | null): Promise<void> {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    await this.#open();
+    const meta = await this.#loadMeta();
+    const ver = (meta.settings.get(key)?.ver ?? 0) + 1;
+    await this.#insertMeta([[`setting.${key}`, value === null ? '' : String(value), ver]]);
+    await this.#loadMeta();
+  }
+
+  /**
+   * Retention without TTL (ClickHouse 18.16 has none): drop, on every shard, the day
+   * partitions of closed records that all ended before `horizon` (the partition's day
+   * ended at least the longest record's duration before it), and record the horizon so
+   * risk analysis flags older windows (BEYOND_RETENTION). Open records are kept.
+   * Returns the partitions dropped.
+   *
+   * @example
+   * await store.purgeBefore(Date.parse('2026-01-01T00:00:00Z'));
+   */
+  async purgeBefore(horizon: number): Promise<{ table: string; partition: string }[]> {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    await this.#open();
+    const meta = await this.#loadMeta();
+    const dropped: { table: string; partition: string }[] = [];
+    for (const client of this.#clients) {
+      for (const table of DAY_TABLES) {
+        const local = this.spec.cluster === null ? table : `${table}_local`;
+        const maxDuration = meta.bounds.get(`maxDuration.${table}`) ?? 0;
+        const rows = await this.#select(`SELECT DISTINCT partition FROM system.parts WHERE database = ${str(this.#db)} AND table = ${str(local)} AND active`, client);
+        for (const [partition] of rows as [string][]) {
+          const dayEnd = Date.parse(`${partition.replace(/'/g, '')}T00:00:00Z`) + 86_400_000;
+          if (!(dayEnd + maxDuration <= horizon)) continue;
+          await this.#command(`ALTER TABLE ${this.#db}.${local} DROP PARTITION ${str(partition.replace(/'/g, ''))}`, client);
+          dropped.push({ table, partition: partition.replace(/'/g, '') });
+        }
+      }
+    }
+    await this.setSetting('retentionHorizon', horizon);
+    return dropped;
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  async classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]> {
+    const meta = await this.#metaNow();
+    const lengths = meta.lengths.get('address_space') ?? [];
+    const keys = new Map<string, [string, number]>();
+    for (const a of addresses) for (const l of lengthsFor(a, lengths)) {
+      const hex = hexOf(maskKey(a.key, l));
+      keys.set(`${hex}/${l}`, [hex, l]);
+    }
+    const found = new Map<string, { role: AddressRole; realm: string }>();
+    if (keys.size > 0) {
+      const rows = await this.#select(`SELECT lower(hex(addr)), plen, argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
+        WHERE (addr, plen) IN (SELECT addr, plen FROM (${batchRows([...keys.values()], ['toFixedString(unhex(q[1]), 16) AS addr', 'toUInt8(q[2]) AS plen'])}))
+        GROUP BY addr, plen`);
+      for (const [hex, plen, role, realm] of rows as [string, number, AddressRole, string][]) found.set(`${hex}/${plen}`, { role, realm });
+    }
+    return addresses.map((address) => {
+      for (const length of lengthsFor(address, lengths)) {
+        const key = maskKey(address.key, length);
+        const hit = found.get(`${hexOf(key)}/${length}`);
+        if (hit === undefined) continue;
+        const prefix = addressFromKey(key, length);
+        return Object.freeze(hit.realm === '' ? { kind: 'address-space', prefix, role: hit.role } : { kind: 'address-space', prefix, role: hit.role, realm: hit.realm }) as AddressSpaceRecord;
+      }
+      return null;
+    });
+  }
+
+  async allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]> {
+    const meta = await this.#metaNow();
+    const lengths = meta.lengths.get('allocation') ?? [];
+    const fallback = meta.bounds.get('maxDuration.allocation') ?? 0;
+    // One sub-query per (query, prefix length), in the order SQLite visits them.
+    const subs: { q: number; key: Buffer; length: number; lo: number }[] = [];
+    queries.forEach((q, i) => {
+      const realm = q.realm ?? '';
+      const maxDuration = meta.bounds.get(`maxDuration.allocation.${realm}`) ?? fallback;
+      for (const length of lengthsFor(q.address, lengths)) {
+        subs.push({ q: i, key: length === 128 ? q.address.key : maskKey(q.address.key, length), length, lo: q.window.start - maxDuration });
+      }
+    });
+    const out: StoredAllocation[][] = queries.map(() => []);
+    if (subs.length === 0) return out;
+    const batch = batchRows(
+      subs.map((s, k) => { const q = queries[s.q]!; return [k, textHex(q.realm ?? ''), hexOf(s.key), s.length, s.lo, q.window.start, q.window.end]; }),
+      ['toUInt32(q[1]) AS k', 'unhex(q[2]) AS realm', 'toFixedString(unhex(q[3]), 16) AS addr', 'toUInt8(q[4]) AS plen', 'toInt64(q[5]) AS lo', 'toInt64(q[6]) AS ws', 'toInt64(q[7]) AS we'],
+    );
+    const minLo = minOf(subs.map((s) => s.lo));
+    const maxWe = maxOf(queries.map((q) => q.window.end));
+    const cols = 'k, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver), argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)';
+    const join = `ALL INNER JOIN (${batch}) USING (realm, addr, plen) PREWHERE (realm, addr, plen) IN (SELECT realm, addr, plen FROM (${batch})) WHERE 1`;
+    const rows = await this.#select(
+      `SELECT 0 AS o, ${cols} FROM ${this.#t('allocation')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
+         GROUP BY k, ws, start, account HAVING e > ws
+       UNION ALL
+       SELECT 1 AS o, ${cols} FROM ${this.#t('allocation_open')} ${join} AND start < ${int(maxWe)} AND start < we
+         GROUP BY k, start, account HAVING e = ${END_OPEN}`,
+    );
+    type Row = [number, number, number, string, unknown, number, string, string, string, string, string, string];
+    (rows as Row[]).sort((x, y) => x[1] - y[1] || x[0] - y[0] || x[2] - y[2] || cmpText(x[3], y[3]));
+    for (const [, k, start, account, e, ei, source, imsi, msisdn, imei, mac, sessionId] of rows as Row[]) {
+      const sub = subs[k]!;
+      const q = queries[sub.q]!;
+      const ip = sub.length === 128 && q.address.length === 128 ? q.address : addressFromKey(sub.key, sub.length);
+      const r: Record<string, unknown> = { kind: 'allocation', account, ip, start, end: endOf(e), source, id: `allocation:${q.realm ?? ''}:${ip.text}:${start}:${account}` };
+      if (q.realm !== null) r['realm'] = q.realm;
+      if (imsi !== '') r['imsi'] = imsi;
+      if (msisdn !== '') r['msisdn'] = msisdn;
+      if (imei !== '') r['imei'] = imei;
+      if (mac !== '') r['mac'] = mac;
+      if (sessionId !== '') r['sessionId'] = sessionId;
+      if (ei === 1) r['endInferred'] = true;
+      out[sub.q]!.push(Object.freeze(r) as StoredAllocation);
+    }
+    return out;
+  }
+
+  async natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
+    const meta = await this.#metaNow();
+    const out: StoredNatBlock[][] = queries.map(() => []);
+    if (queries.length === 0) return out;
+    const maxDuration = meta.bounds.get('maxDuration.nat_block') ?? 0;
+    const maxSpan = meta.bounds.get('maxSpan.nat_block') ?? 0;
+    const batch = batchRows(
+      queries.map((q, k) => [k, hexOf(q.outside.key), q.port ?? -1, q.window.start - maxDuration, q.window.start, q.window.end]),
+      ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toInt32(q[3]) AS p', 'toInt64(q[4]) AS lo', 'toInt64(q[5]) AS ws', 'toInt64(q[6]) AS we'],
+    );
+    const minLo = minOf(queries.map((q) => q.window.start)) - maxDuration;
+    const maxWe = maxOf(queries.map((q) => q.window.end));
+    // Blocks of mixed sizes and layouts over time: every first port within the widest block ever seen.
+    const portOk = `(p < 0 OR (port_first <= p AND port_first > p - ${int(maxSpan)}))`;
+    const cols = 'k, p, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
+    const join = `ALL INNER JOIN (${batch}) USING (out_addr) PREWHERE out_addr IN (SELECT out_addr FROM (${batch})) WHERE ${portOk}`;
+    const group = 'GROUP BY k, ws, p, port_first, start, realm, in_addr, protocol';
+    const rows = await this.#select(
+      `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_block')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
+         ${group} HAVING e > ws AND (p < 0 OR pl >= p)
+       UNION ALL
+       SELECT 1 AS o, ${cols} FROM ${this.#t('nat_block_open')} ${join} AND start < ${int(maxWe)} AND start < we
+         ${group} HAVING e = ${END_OPEN} AND (p < 0 OR pl >= p)`,
+    );
+    type Row = [number, number, number, number, number, string, string, string, number, unknown, number];
+    // SQLite's order: with a port, first ports from the highest down, each closed then open;
+    // without, every closed block in key order, then the open ones.
+    (rows as Row[]).sort((x, y) => {
+      if (x[1] !== y[1]) return x[1] - y[1];
+      const byFirst = x[2] >= 0 ? y[3] - x[3] || x[0] - y[0] : x[0] - y[0] || x[3] - y[3];
+      return byFirst || x[4] - y[4] || cmpText(x[5], y[5]) || cmpText(x[6], y[6]) || cmpText(x[7], y[7]);
+    });
+    for (const [, k, , portFirst, start, realm, ia, protocol, portLast, e, ei] of rows as Row[]) {
+      const outsideIp = queries[k]!.outside;
+      const insideIp = addressFromKey(keyFromHex(ia));
+      const r: Record<string, unknown> = {
+        kind: 'nat-block', realm, insideIp, outsideIp, portFirst, portLast, start, end: endOf(e),
+        id: `nat-block:${realm}:${outsideIp.text}:${portFirst}:${start}:${insideIp.text}${protocol === '' ? '' : ':' + protocol}`,
+      };
+      if (protocol !== '') r['protocol'] = protocol as Protocol;
+      if (ei === 1) r['endInferred'] = true;
+      out[k]!.push(Object.freeze(r) as StoredNatBlock);
+    }
+    return out;
+  }
+
+  async natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    const meta = await this.#metaNow();
+    const out: StoredNatSession[][] = queries.map(() => []);
+    if (queries.length === 0) return out;
+    const maxDuration = meta.bounds.get('maxDuration.nat_session') ?? 0;
+    const cols = 'k, out_port, start, protocol, realm, lower(hex(in_addr)), in_port, lower(hex(dst_addr)), dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
+    const group = 'GROUP BY k, ws, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port';
+    const fields = ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toUInt16(q[3]) AS out_port', 'toInt64(q[4]) AS lo', 'toInt64(q[5]) AS ws', 'toInt64(q[6]) AS we'];
+    const parts: string[] = [];
+    for (const withPort of [true, false]) {
+      const mine = queries.flatMap((q, k) => ((q.port !== null) === withPort ? [[k, hexOf(q.outside.key), q.port ?? 0, q.window.start - maxDuration, q.window.start, q.window.end]] : []));
+      if (mine.length === 0) continue;
+      const batch = batchRows(mine, withPort ? fields : fields.filter((f) => !f.endsWith('out_port')));
+      const keys = withPort ? '(out_addr, out_port)' : '(out_addr)';
+      const minLo = minOf(mine.map((m) => m[3] as number));
+      const maxWe = maxOf(mine.map((m) => m[5] as number));
+      const join = `ALL INNER JOIN (${batch}) USING ${keys} PREWHERE ${keys} IN (SELECT ${keys.slice(1, -1)} FROM (${batch})) WHERE 1`;
+      // Without a port an address has too many sessions to be useful: at most SESSION_ROW_LIMIT each, as in SQLite.
+      const limit = withPort ? '' : `ORDER BY k, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port LIMIT ${SESSION_ROW_LIMIT} BY k`;
+      parts.push(
+        `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_session')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we ${group} HAVING e > ws ${limit}`,
+        `SELECT 1 AS o, ${cols} FROM ${this.#t('nat_session_open')} ${join} AND start < ${int(maxWe)} AND start < we ${group} HAVING e = ${END_OPEN} ${limit}`,
+      );
+    }
+    const rows = await this.#select(parts.join('\nUNION ALL\n'));
+    type Row = [number, number, number, number, Protocol, string, string, number, string, number, unknown, number];
+    (rows as Row[]).sort(
+      (x, y) => x[1] - y[1] || x[0] - y[0] || x[2] - y[2] || x[3] - y[3] || cmpText(x[4], y[4]) || cmpText(x[5], y[5]) || cmpText(x[6], y[6]) || x[7] - y[7] || cmpText(x[8], y[8]) || x[9] - y[9],
+    );
+    for (const [, k, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei] of rows as Row[]) {
+      const outsideIp = queries[k]!.outside;
+      const insideIp = addressFromKey(keyFromHex(ia));
+      const r: Record<string, unknown> = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end: endOf(e) };
+      let dstText = '';
+      if (da !== '') {
+        const destinationIp = addressFromKey(keyFromHex(da));
+        r['destinationIp'] = destinationIp;
+        dstText = destinationIp.text;
+      }
+      if (dstPort >= 0) r['destinationPort'] = dstPort;
+      if (ei === 1) r['endInferred'] = true;
+      r['id'] = `nat-session:${realm}:${outsideIp.text}:${outsidePort}:${protocol}:${start}:${insideIp.text}:${insidePort}:${dstText}:${dstPort}`;
+      out[k]!.push(Object.freeze(r) as StoredNatSession);
+    }
+    return out;
+  }
+
+  async natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
+    const meta = await this.#metaNow();
+    const lengths = meta.lengths.get('nat_deterministic') ?? [];
+    const subs: { q: number; key: Buffer; length: number }[] = [];
+    queries.forEach((q, i) => {
+      for (const length of lengthsFor(q.outside, lengths)) subs.push({ q: i, key: maskKey(q.outside.key, length), length });
+    });
+    const out: StoredNatDeterministic[][] = queries.map(() => []);
+    if (subs.length === 0) return out;
+    const batch = batchRows(
+      subs.map((s, k) => [k, hexOf(s.key), s.length, queries[s.q]!.window.start, queries[s.q]!.window.end]),
+      ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS ws', 'toInt64(q[5]) AS we'],
+    );
+    const rows = await this.#select(`SELECT k, start, realm, argMax(\`end\`, ver) AS e, argMax(record, ver) FROM ${this.#t('nat_deterministic')}
+      ALL INNER JOIN (${batch}) USING (out_addr, plen) WHERE (out_addr, plen) IN (SELECT out_addr, plen FROM (${batch})) AND start < we
+      GROUP BY k, ws, start, realm HAVING e > ws`);
+    type Row = [number, number, string, unknown, string];
+    (rows as Row[]).sort((x, y) => x[0] - y[0] || x[1] - y[1] || cmpText(x[2], y[2]));
+    for (const [k, start, realm, , text] of rows as Row[]) {
+      let record = this.#detCache.get(text);
+      if (record === undefined) {
+        record = NatDeterministicRecord.parse(JSON.parse(text));
+        this.#detCache.set(text, record);
+      }
+      out[subs[k]!.q]!.push(Object.freeze({ ...record, id: `nat-deterministic:${realm}:${record.outsidePrefix.text}:${start}` }));
+    }
+    return out;
+  }
+
+  async coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
+    await this.#open();
+    if (queries.length === 0) return [];
+    // Coverage gaps are declared, not logged: a handful of rows. Read those overlapping
+    // any window of the batch once, and hand each query its own.
+    const minWs = minOf(queries.map((q) => q.window.start));
+    const maxWe = maxOf(queries.map((q) => q.window.end));
+    const rows = (await this.#select(`SELECT source, start, status, argMax(\`end\`, ver) AS e FROM ${this.#t('coverage')}
+      WHERE start < ${int(maxWe)} GROUP BY source, start, status HAVING e > ${int(minWs)}`)) as [string, number, 'gap', unknown][];
+    rows.sort((x, y) => cmpText(x[0], y[0]) || x[1] - y[1] || cmpText(x[2], y[2]));
+    const gaps = rows.map(([source, start, status, e]) => Object.freeze({ kind: 'coverage' as const, source, start, end: endOf(e), status, id: `coverage:${source}:${start}` }));
+    return queries.map((q) => gaps.filter((g) => (q.source === null || g.source === q.source) && g.start < q.window.end && (g.end === null || g.end > q.window.start)));
+  }
+
+  async subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>> {
+    await this.#open();
+    const out = new Map<string, SubscriberType>();
+    const unique = [...new Set(accounts)];
+    if (unique.length === 0) return out;
+    const rows = await this.#select(`SELECT account, argMax(type, ver) FROM ${this.#t('subscriber')}
+      WHERE account IN (SELECT account FROM (${batchRows(unique.map((a) => [textHex(a)]), ['unhex(q[1]) AS account'])})) GROUP BY account`);
+    for (const [account, type] of rows as [string, SubscriberType][]) out.set(account, type);
+    return out;
+  }
+
+  async settings(): Promise<StoreSettings> {
+    await this.#open();
+    const meta = await this.#loadMeta();
+    const horizon = meta.settings.get('retentionHorizon')?.value ?? '';
+    const clockErrorMs: Record<string, number> = {};
+    for (const [key, { value }] of meta.settings) {
+      if (key.startsWith('clockError.') && value !== '') clockErrorMs[key.slice('clockError.'.length)] = Number(value);
+    }
+    let longestRecordMs = 0;
+    for (const [key, value] of meta.bounds) if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, value);
+    return { retentionHorizon: horizon === '' ? null : Number(horizon), clockErrorMs, longestRecordMs };
+  }
+
+  async counts(): Promise<RecordCounts> {
+    await this.#open();
+    const single = (kind: RecordKind, table: TableName): string => `SELECT ${str(kind)}, count() FROM ${this.#t(table)} FINAL`;
+    const open = (kind: RecordKind, table: TableName): string =>
+      `SELECT ${str(kind)}, count() FROM (SELECT argMax(\`end\`, ver) AS e FROM ${this.#t(table)} GROUP BY ${TABLE[table].orderBy.join(', ')}) WHERE e = ${END_OPEN}`;
+    const rows = await this.#select(
+      [
+        single('address-space', 'address_space'), single('subscriber', 'subscriber'),
+        single('allocation', 'allocation'), open('allocation', 'allocation_open'),
+        single('nat-block', 'nat_block'), open('nat-block', 'nat_block_open'),
+        single('nat-session', 'nat_session'), open('nat-session', 'nat_session_open'),
+        single('nat-deterministic', 'nat_deterministic'), single('coverage', 'coverage'),
+      ].join('\nUNION ALL\n'),
+    );
+    const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0 } as Record<RecordKind, number>;
+    for (const [kind, n] of rows as [RecordKind, number][]) out[kind] += Number(n);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#clients.map((c) => c.close()));
+  }
+}
+
+/**
+ * Open a store in ClickHouse (tables are created on first use unless read-only).
+ *
+ * @example
+ * const store = openClickHouseStore('clickhouse://127.0.0.1:18123,127.0.0.1:18124/ipar?cluster=ipar');
+ */
+export function openClickHouseStore(spec: string, options: ClickHouseOpenOptions = {}): ClickHouseStore {
+  return new ClickHouseStore(spec, options);
+}

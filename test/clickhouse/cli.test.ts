@@ -1,0 +1,62 @@
+/** `--store URL` on the commands: the same output as `--db FILE`, from the two shards. */
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, test } from 'vitest';
+import { main } from '../../src/cli.js';
+import type { Io } from '../../src/cli/io.js';
+import { packagePath } from '../../src/paths.js';
+import { tempDir } from '../helpers.js';
+import { clickhouseUnderTest, freshUrl, reportUnreachable } from './server.js';
+
+const clickhouse = await clickhouseUnderTest();
+reportUnreachable(clickhouse, 'ipar --store against ClickHouse');
+const it = clickhouse.reachable ? test : test.skip;
+
+function captureIo(): Io & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return { stdin: Readable.from(['']), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, out: () => out, err: () => err };
+}
+
+const drops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const d of drops) await d();
+});
+
+describe('ipar with --store clickhouse://', () => {
+  it('ingest, resolve and estimate print what they print with --db', async () => {
+    const { url, drop } = freshUrl(clickhouse);
+    drops.push(drop);
+    const db = join(tempDir(), 'demo.db');
+    const records = packagePath('fixtures', 'demo', 'records.ndjson');
+    const requests = packagePath('fixtures', 'demo', 'requests.ndjson');
+    const run = async (args: string[]) => {
+      const io = captureIo();
+      const code = await main(args, io);
+      return { code, out: io.out(), err: io.err() };
+    };
+    const [chIngest, sqIngest] = [await run(['ingest', '--store', url, '--json', records]), await run(['ingest', '--db', db, '--json', records])];
+    expect(chIngest).toEqual(sqIngest);
+    expect((await run(['ingest', '--store', url, '--json', records])).out).toMatch(/"stored":\{"address-space":0/);
+    for (const command of ['resolve', 'estimate']) {
+      const [ch, sq] = [await run([command, '--store', url, requests]), await run([command, '--db', db, requests])];
+      expect(ch.code).toBe(1); // the demo's one invalid request
+      expect(ch).toEqual(sq);
+    }
+  });
+
+  it('simulate --store ingests the simulated records into the cluster', async () => {
+    const { url, drop } = freshUrl(clickhouse);
+    drops.push(drop);
+    const io = captureIo();
+    expect(await main(['simulate', '--profile', 'fixed-dhcp', '--subscribers', '50', '--out', tempDir(), '--store', url], io)).toBe(0);
+    expect(io.err()).toMatch(/ingest: \d+ lines; stored .*allocation \d+/);
+    expect(JSON.parse(io.out())).toMatchObject({ db: url });
+  });
+});
+
+test('--db and --store together are a usage error', async () => {
+  const io = captureIo();
+  expect(await main(['resolve', '--db', 'a.db', '--store', 'clickhouse://h/x', '-'], io)).toBe(2);
+  expect(io.err()).toMatch(/--db FILE or --store URL, not both/);
+});
