@@ -39,10 +39,16 @@ describe('ipar with --store clickhouse://', () => {
     expect(chIngest).toEqual(sqIngest);
     expect((await run(['ingest', '--store', url, '--json', records])).out).toMatch(/"stored":\{"address-space":0/);
     for (const command of ['resolve', 'estimate']) {
-      const [ch, sq] = [await run([command, '--store', url, requests]), await run([command, '--db', db, requests])];
+      const audit = () => join(tempDir(), 'audit.db');
+      const [ch, sq] = [await run([command, '--store', url, '--audit', audit(), requests]), await run([command, '--db', db, '--audit', audit(), requests])];
       expect(ch.code).toBe(1); // the demo's one invalid request
       expect(ch).toEqual(sq);
     }
+    // The audit log is SQLite: a ClickHouse store needs --audit FILE, or nothing is resolved.
+    const refused = await run(['resolve', '--store', url, requests]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--audit FILE/);
+    expect(refused.out).toBe('');
   });
 
   it('simulate --store ingests the simulated records into the cluster', async () => {
