@@ -110,29 +110,23 @@ function build(io: Io, setCode: (code: number) => void): Command {
       );
     });
 
-  program
-    .command('resolve')
-    .description('resolve NDJSON requests to NDJSON results (one per request, in order)')
-    .option('--db <file>', 'the SQLite store (opened read-only)')
-    .option('--store <url>', STORE_HELP)
-    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
-    .option('--pretty', 'print a table for people instead of NDJSON', false)
-    .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
-    });
-
-  program
-    .command('estimate')
-    .description('how many customers each request would return (per observation and combined), with the flags; no identities')
-    .option('--db <file>', 'the SQLite store (opened read-only)')
-    .option('--store <url>', STORE_HELP)
-    .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
-    .option('--pretty', 'print a table for people instead of NDJSON', false)
-    .argument('[file]', 'requests file; - or nothing for stdin', '-')
-    .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean }) => {
-      setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate: true, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
-    });
+  const batchCommands = [
+    ['resolve', 'resolve NDJSON requests to NDJSON results (one per request, in order)', false],
+    ['estimate', 'how many customers each request would return (per observation and combined), with the flags; no identities', true],
+  ] as const;
+  for (const [name, description, estimate] of batchCommands) {
+    program
+      .command(name)
+      .description(description)
+      .option('--db <file>', 'the SQLite store (opened read-only)')
+      .option('--store <url>', STORE_HELP)
+      .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
+      .option('--pretty', 'print a table for people instead of NDJSON', false)
+      .argument('[file]', 'requests file; - or nothing for stdin', '-')
+      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean }) => {
+        setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
+      });
+  }
 
   program
     .command('settings')
