@@ -16,7 +16,7 @@ import { VENDOR_PARSERS } from '../src/ingest/vendors/index.js';
 import type { VendorOptions } from '../src/ingest/vendors/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 
-export const VENDOR_TRIALS = { full: { lines: 500_000 }, quick: { lines: 50_000 } } as const;
+export const VENDOR_TRIALS = { full: { lines: 100_000 }, quick: { lines: 20_000 } } as const;
 
 const BASE_S = Date.parse('2025-03-01T00:00:00Z') / 1000;
 const v4 = (base: number, i: number) => `${base >>> 24}.${(base >>> 16) & 255}.${((base >>> 8) & 255) + ((i >>> 8) & 255)}.${i & 255}`;
