@@ -63,6 +63,9 @@ export interface ClickHouseOpenOptions {
 /** Rows a single no-port session query returns at most (the SQLite store's limit too). */
 export const SESSION_ROW_LIMIT = 100_000;
 
+/** Records whose stored version is looked up in one query when writing (see #chunked). */
+const CHECK_CHUNK = 10_000;
+
 /** How long a read-only store trusts its copy of the bounds before reading them again. */
 const META_REFRESH_MS = 5_000;
 
@@ -102,9 +105,14 @@ function packed(rows: readonly (readonly (string | number)[])[]): string {
   return str(rows.map((r) => r.join(',')).join(';'));
 }
 
-/** `SELECT` of the batch rows with typed columns; `fields` are `expr AS name` over `q[i]`. */
+/**
+ * `SELECT` of the batch rows with typed columns; `fields` are `expr AS name` over `q[i]`.
+ * The literal is split into rows in a subquery of its own: an alias over it would be
+ * expanded into every `q[i]`, and 18.16 names (and evaluates) each copy with the whole
+ * literal in it — 2.5 s instead of 0.56 s for a 1.4 MB batch.
+ */
 function batchRows(rows: readonly (readonly (string | number)[])[], fields: readonly string[]): string {
-  return `SELECT splitByChar(',', arrayJoin(splitByChar(';', ${packed(rows)}))) AS q, ${fields.join(', ')}`;
+  return `SELECT splitByChar(',', row) AS q, ${fields.join(', ')} FROM (SELECT arrayJoin(splitByChar(';', ${packed(rows)})) AS row)`;
 }
 
 /** Smallest and largest of a list (no spread: batches can hold more values than a call's arguments). */
@@ -521,38 +529,43 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
     const dets = maybeStored('nat-deterministic', '');
     const gaps = maybeStored('coverage', '');
 
-    const timeQuery = (table: 'allocation' | 'nat_block' | 'nat_session', keyCols: readonly string[], fields: readonly string[], rows: (string | number)[][], starts: number[], extra: string): string => {
+    // No `key IN (batch)` here: 18.16 checks each granule range against every element of
+    // an IN set (a 100 000-record batch on 100M rows did not finish in two minutes). The
+    // batch's time span prunes partitions, PREWHERE reads only `start` for the rest, and
+    // the join on the whole natural key runs on each shard.
+    const timeQuery = (table: 'allocation' | 'nat_block' | 'nat_session', keyCols: readonly string[], fields: readonly string[], rows: (string | number)[][], starts: number[], extra: readonly string[]): string => {
       const batch = batchRows(rows, fields);
-      const inKeys = `(${keyCols.join(', ')}) IN (SELECT ${keyCols.join(', ')} FROM (${batch}))`;
-      return `SELECT ${keyCols.map((c) => (/addr$/.test(c) ? `lower(hex(${c}))` : c)).join(', ')}, max(ver), argMax(\`end\`, ver), argMax(end_inferred, ver)${extra}
-        FROM (SELECT * FROM ${this.#t(table)} WHERE ${inKeys} AND start >= ${int(minOf(starts))} AND start <= ${int(maxOf(starts))}
-              UNION ALL SELECT * FROM ${this.#t(`${table}_open`)} WHERE ${inKeys})
+      const cols = [...keyCols, 'ver', '`end`', 'end_inferred', ...extra].join(', ');
+      const span = `PREWHERE start >= ${int(minOf(starts))} AND start <= ${int(maxOf(starts))}`;
+      return `SELECT ${keyCols.map((c) => (/addr$/.test(c) ? `lower(hex(${c}))` : c)).join(', ')}, max(ver), argMax(\`end\`, ver), argMax(end_inferred, ver)${extra.map((c) => `, argMax(${c}, ver)`).join('')}
+        FROM (SELECT ${cols} FROM ${this.#t(table)} ALL INNER JOIN (${batch}) USING (${keyCols.join(', ')}) ${span}
+              UNION ALL SELECT ${cols} FROM ${this.#t(`${table}_open`)} ALL INNER JOIN (${batch}) USING (${keyCols.join(', ')}) ${span})
         GROUP BY ${keyCols.join(', ')}`;
     };
     const [a, b, s, sp, su, d, g] = await Promise.all([
-      alloc.length === 0 ? [] : this.#select(timeQuery('allocation', ['realm', 'addr', 'plen', 'start', 'account'],
+      this.#chunked(alloc, (alloc) => this.#select(timeQuery('allocation', ['realm', 'addr', 'plen', 'start', 'account'],
         ['unhex(q[1]) AS realm', 'toFixedString(unhex(q[2]), 16) AS addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS start', 'unhex(q[5]) AS account'],
         alloc.map((r) => [textHex(r.realm ?? ''), hexOf(r.ip.key), r.ip.length, r.start, textHex(r.account)]), alloc.map((r) => r.start),
-        ', argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)')),
-      blocks.length === 0 ? [] : this.#select(timeQuery('nat_block', ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'],
+        ['source', 'imsi', 'msisdn', 'imei', 'mac', 'session_id']))),
+      this.#chunked(blocks, (blocks) => this.#select(timeQuery('nat_block', ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'],
         ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt16(q[2]) AS port_first', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm', 'toFixedString(unhex(q[5]), 16) AS in_addr', 'unhex(q[6]) AS protocol'],
         blocks.map((r) => [hexOf(r.outsideIp.key), r.portFirst, r.start, textHex(r.realm), hexOf(r.insideIp.key), textHex(r.protocol ?? '')]), blocks.map((r) => r.start),
-        ', argMax(port_last, ver)')),
-      sessions.length === 0 ? [] : this.#select(timeQuery('nat_session', ['out_addr', 'out_port', 'start', 'protocol', 'realm', 'in_addr', 'in_port', 'dst_addr', 'dst_port'],
+        ['port_last']))),
+      this.#chunked(sessions, (sessions) => this.#select(timeQuery('nat_session', ['out_addr', 'out_port', 'start', 'protocol', 'realm', 'in_addr', 'in_port', 'dst_addr', 'dst_port'],
         ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt16(q[2]) AS out_port', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS protocol', 'unhex(q[5]) AS realm',
           'toFixedString(unhex(q[6]), 16) AS in_addr', 'toUInt16(q[7]) AS in_port', 'unhex(q[8]) AS dst_addr', 'toInt32(q[9]) AS dst_port'],
         sessions.map((r) => [hexOf(r.outsideIp.key), r.outsidePort, r.start, textHex(r.protocol), textHex(r.realm), hexOf(r.insideIp.key), r.insidePort, r.destinationIp === undefined ? '' : hexOf(r.destinationIp.key), r.destinationPort ?? -1]),
-        sessions.map((r) => r.start), '')),
-      spaces.length === 0 ? [] : this.#select(`SELECT lower(hex(addr)), plen, max(ver), argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
-        WHERE (addr, plen) IN (SELECT addr, plen FROM (${batchRows(spaces.map((r) => [hexOf(r.prefix.key), r.prefix.length]), ['toFixedString(unhex(q[1]), 16) AS addr', 'toUInt8(q[2]) AS plen'])})) GROUP BY addr, plen`),
-      subs.length === 0 ? [] : this.#select(`SELECT account, max(ver), argMax(type, ver) FROM ${this.#t('subscriber')}
-        WHERE account IN (SELECT account FROM (${batchRows(subs.map((r) => [textHex(r.account)]), ['unhex(q[1]) AS account'])})) GROUP BY account`),
-      dets.length === 0 ? [] : this.#select(`SELECT lower(hex(out_addr)), plen, start, realm, max(ver), argMax(record, ver) FROM ${this.#t('nat_deterministic')}
-        WHERE (out_addr, plen, start, realm) IN (SELECT out_addr, plen, start, realm FROM (${batchRows(dets.map((r) => [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, textHex(r.realm)]), ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt8(q[2]) AS plen', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm'])}))
-        GROUP BY out_addr, plen, start, realm`),
-      gaps.length === 0 ? [] : this.#select(`SELECT source, start, status, max(ver), argMax(\`end\`, ver) FROM ${this.#t('coverage')}
-        WHERE (source, start, status) IN (SELECT source, start, status FROM (${batchRows(gaps.map((r) => [textHex(r.source), r.start, textHex(r.status)]), ['unhex(q[1]) AS source', 'toInt64(q[2]) AS start', 'unhex(q[3]) AS status'])}))
-        GROUP BY source, start, status`),
+        sessions.map((r) => r.start), []))),
+      this.#chunked(spaces, (spaces) => this.#select(`SELECT lower(hex(addr)), plen, max(ver), argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
+        ALL INNER JOIN (${batchRows(spaces.map((r) => [hexOf(r.prefix.key), r.prefix.length]), ['toFixedString(unhex(q[1]), 16) AS addr', 'toUInt8(q[2]) AS plen'])}) USING (addr, plen) GROUP BY addr, plen`)),
+      this.#chunked(subs, (subs) => this.#select(`SELECT account, max(ver), argMax(type, ver) FROM ${this.#t('subscriber')}
+        ALL INNER JOIN (${batchRows(subs.map((r) => [textHex(r.account)]), ['unhex(q[1]) AS account'])}) USING (account) GROUP BY account`)),
+      this.#chunked(dets, (dets) => this.#select(`SELECT lower(hex(out_addr)), plen, start, realm, max(ver), argMax(record, ver) FROM ${this.#t('nat_deterministic')}
+        ALL INNER JOIN (${batchRows(dets.map((r) => [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, textHex(r.realm)]), ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt8(q[2]) AS plen', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm'])})
+        USING (out_addr, plen, start, realm) GROUP BY out_addr, plen, start, realm`)),
+      this.#chunked(gaps, (gaps) => this.#select(`SELECT source, start, status, max(ver), argMax(\`end\`, ver) FROM ${this.#t('coverage')}
+        ALL INNER JOIN (${batchRows(gaps.map((r) => [textHex(r.source), r.start, textHex(r.status)]), ['unhex(q[1]) AS source', 'toInt64(q[2]) AS start', 'unhex(q[3]) AS status'])})
+        USING (source, start, status) GROUP BY source, start, status`)),
     ]);
 
     const allocation = new Map<string, TimeState<AllocationRow>>();
@@ -584,6 +597,17 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
     const coverage = new Map<string, CoverageRow>();
     for (const [source, start, status, ver, end] of g as [string, number, string, number, unknown][]) coverage.set([source, start, status].join(SEP), { source, start, status, end: endOf(end), ver });
     return { allocation, nat_block: natBlock, nat_session: natSession, address_space: addressSpace, subscriber, nat_deterministic: deterministic, coverage };
+  }
+
+  /**
+   * Run a look-up per chunk of records, one after another, and concatenate the rows. The
+   * batch travels as an SQL literal, and 18.16's handling of it grows faster than its
+   * size: 10 000 records take 2 s, 100 000 did not finish in two minutes.
+   */
+  async #chunked<R>(records: readonly R[], query: (chunk: R[]) => Promise<unknown[][]>): Promise<unknown[][]> {
+    const out: unknown[][] = [];
+    for (let i = 0; i < records.length; i += CHECK_CHUNK) out.push(...(await query(records.slice(i, i + CHECK_CHUNK))));
+    return out;
   }
 
   /** Set a store setting (retention horizon, clock errors); `null` removes it. */
