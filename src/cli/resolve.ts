@@ -6,7 +6,7 @@ import { UnreadableRequest } from '../../matcher/plan.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
 import { openAuditLog, type SqliteAuditLog } from '../store/audit.js';
-import { openStore } from '../store/open.js';
+import { isClickHouseSpec, openStore } from '../store/open.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
 
@@ -38,7 +38,7 @@ async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[]):
 
 /** The audit log for a run; refuses (exit 2) rather than resolve without one. */
 function openAudit(cmd: ResolveCommand): SqliteAuditLog {
-  if (cmd.audit === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(cmd.db)) {
+  if (cmd.audit === undefined && isClickHouseSpec(cmd.db)) {
     throw new IparError('AUDIT_UNAVAILABLE', `the store ${cmd.db} is not a SQLite file to audit into; give --audit FILE (nothing was resolved)`);
   }
   try {

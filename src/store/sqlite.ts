@@ -574,7 +574,6 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
     const present = this.#presence('allocation');
     const bound = new Map<number, number>();
-    const v4Lengths = lengths.filter((l) => l >= 96);
     return this.#read(() =>
       queries.map((q) => {
         if (!present.rows) return [];
@@ -588,8 +587,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
           maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
           bound.set(realmId, maxDuration);
         }
-        for (const length of q.address.family === 4 ? v4Lengths : lengths) {
-          if (length > q.address.length) continue;
+        for (const length of lengthsFor(q.address, lengths)) {
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
           const rows = this.#closedThenOpen(closed, [realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start], open, [realmId, disk, length, q.window.end], present);

@@ -199,3 +199,37 @@ export function csvFields(text: string): string[] | null {
     return null;
   }
 }
+
+/** A translated session's parts as read from a firewall traffic line; any may be missing. */
+export interface SessionParts {
+  readonly insideIp: string | undefined;
+  readonly insidePort: number | undefined;
+  readonly outsideIp: string | undefined;
+  readonly outsidePort: number | undefined;
+  readonly destinationIp: string | undefined;
+  readonly destinationPort: number | undefined;
+  readonly protocol: Protocol | undefined;
+}
+
+/**
+ * The pairing event of a firewall's translated session (PAN-OS, FortiGate), or undefined
+ * when a part could not be read (its problem is already reported). The resource is the
+ * outside ip:port towards one destination; the holder the inside ip:port and the
+ * device's session id.
+ */
+export function natSessionEvent(parts: SessionParts, realm: string, sessionId: string, line: number) {
+  const { insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol } = parts;
+  if (
+    insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
+    destinationIp === undefined || destinationPort === undefined || protocol === undefined
+  ) {
+    return undefined;
+  }
+  const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
+  return {
+    resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`,
+    holder: `${insideIp}|${insidePort}|${sessionId}`,
+    fields,
+    line,
+  };
+}

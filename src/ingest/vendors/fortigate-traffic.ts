@@ -9,7 +9,7 @@
  * than a second, the line is refused: one of them is wrong and nothing says which.
  */
 import { epochDigitsMs, exact, fromOffset, offsetMinutes, timeFailure, wallMs, type TimeResult } from './clock.js';
-import { Parse, kvParam, requireRealm } from './common.js';
+import { Parse, kvParam, requireRealm, natSessionEvent } from './common.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'fortigate-traffic';
@@ -76,19 +76,8 @@ function session(options: VendorOptions): VendorSession {
     const destinationIp = p.address(line, 'dstip', kvParam(text, 'dstip'));
     const destinationPort = p.port(line, 'dstport', kvParam(text, 'dstport'));
     const protocol = p.protocol(line, 'proto', kvParam(text, 'proto'));
-    if (
-      insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
-      destinationIp === undefined || destinationPort === undefined || protocol === undefined
-    ) {
-      return;
-    }
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-    const ev = {
-      resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`,
-      holder: `${insideIp}|${insidePort}|${kvParam(text, 'sessionid') ?? ''}`,
-      fields,
-      line,
-    };
+    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, kvParam(text, 'sessionid') ?? '', line);
+    if (ev === undefined) return;
     if (action === 'start') {
       p.book.grant({ ...ev, at: time.early });
       return;

@@ -6,7 +6,7 @@
  * A session runs from start_time to the later of generated_time and start_time + elapsed.
  */
 import { wallMs, timeFailure, type TimeResult } from './clock.js';
-import { Parse, csvFields, requireRealm } from './common.js';
+import { Parse, csvFields, requireRealm, natSessionEvent } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -56,19 +56,8 @@ function session(options: VendorOptions): VendorSession {
     const destinationIp = p.address(line, translated ? 'natdst' : 'dst', translated ? natdst : cells[F.dst]);
     const destinationPort = p.port(line, translated ? 'natdport' : 'dport', translated ? cells[F.natdport] : cells[F.dport]);
     const protocol = p.protocol(line, 'proto', cells[F.proto]);
-    if (
-      insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
-      destinationIp === undefined || destinationPort === undefined || protocol === undefined
-    ) {
-      return;
-    }
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-    const ev = {
-      resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`,
-      holder: `${insideIp}|${insidePort}|${cells[F.session] ?? ''}`,
-      fields,
-      line,
-    };
+    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, cells[F.session] ?? '', line);
+    if (ev === undefined) return;
     if (subtype === 'start') {
       p.book.grant({ ...ev, at: began.early });
       return;
