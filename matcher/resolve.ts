@@ -130,8 +130,9 @@ export function mergeWindows(windows: readonly Window[]): Window[] {
   return out;
 }
 
-function unique<R extends { readonly id: string }>(lists: readonly (readonly R[])[]): R[] {
-  if (lists.length === 1) return [...lists[0]!];
+function unique<R extends { readonly id: string }>(lists: readonly (readonly R[])[]): readonly R[] {
+  if (lists.length === 1) return lists[0]!;
+  if (lists.length === 0) return [];
   const seen = new Set<string>();
   const out: R[] = [];
   for (const list of lists) for (const r of list) if (!seen.has(r.id)) (seen.add(r.id), out.push(r));

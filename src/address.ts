@@ -61,20 +61,19 @@ export function maskKey(key: Uint8Array, length: number): Buffer {
 
 /** Canonical text of a key (and a prefix length), the inverse of {@link parseAddress}. */
 export function keyToText(key: Uint8Array, length = 128): string {
+  if (isV4Key(key)) {
+    // Four numbers need no cache: cheaper than the hex key a cache lookup would cost.
+    const text = `${key[12]}.${key[13]}.${key[14]}.${key[15]}`;
+    return length < 128 ? `${text}/${length - 96}` : text;
+  }
   const cacheKey = Buffer.from(key).toString('hex') + '/' + length;
   const hit = textCache.get(cacheKey);
   if (hit !== undefined) return hit;
   const buf = Buffer.from(key);
-  let text: string;
-  if (isV4Key(buf)) {
-    text = IPv4.fromNumber(buf.readUInt32BE(12)).toString();
-    if (length < 128) text += '/' + (length - 96);
-  } else {
-    const value = (buf.readBigUInt64BE(0) << 64n) | buf.readBigUInt64BE(8);
-    // ip-num writes every group; the WHATWG URL serialiser gives RFC 5952's compressed form.
-    text = new URL(`http://[${IPv6.fromBigInt(value).toString()}]/`).hostname.slice(1, -1);
-    if (length < 128) text += '/' + length;
-  }
+  const value = (buf.readBigUInt64BE(0) << 64n) | buf.readBigUInt64BE(8);
+  // ip-num writes every group; the WHATWG URL serialiser gives RFC 5952's compressed form.
+  let text = new URL(`http://[${IPv6.fromBigInt(value).toString()}]/`).hostname.slice(1, -1);
+  if (length < 128) text += '/' + length;
   remember(textCache, cacheKey, text);
   return text;
 }
@@ -83,7 +82,7 @@ const CACHE_LIMIT = 200_000;
 const parseCache = new Map<string, AddressParse>();
 const textCache = new Map<string, string>();
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, value);
 }
@@ -163,6 +162,29 @@ export function keyOffset(base: Uint8Array, key: Uint8Array): bigint {
 
 /** Build an {@link Address} for a single host key (used when reading rows back). */
 export function addressFromKey(key: Uint8Array, length = 128): Address {
+  if (length === 128 && isV4Key(key)) return addressFromV4(((key[12]! << 24) | (key[13]! << 16) | (key[14]! << 8) | key[15]!) >>> 0);
   const buf = Buffer.from(key);
   return Object.freeze({ family: isV4Key(buf) ? 4 : 6, key: buf, length, text: keyToText(buf, length) });
+}
+
+const v4Cache = new Map<number, Address>();
+
+/**
+ * The {@link Address} of an IPv4 host given as its 32-bit number, shared: rows read back
+ * repeat a few addresses many times (outside pools, inside hosts), and one frozen value
+ * each saves a key, a text and an object per row.
+ *
+ * @example
+ * addressFromV4(0xc6336407).text; // '198.51.100.7'
+ */
+export function addressFromV4(n: number): Address {
+  let a = v4Cache.get(n);
+  if (a === undefined) {
+    const key = Buffer.alloc(16);
+    V4_MAPPED.copy(key, 0);
+    key.writeUInt32BE(n, 12);
+    a = Object.freeze({ family: 4 as const, key, length: 128, text: `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}` });
+    remember(v4Cache, n, a);
+  }
+  return a;
 }

@@ -67,8 +67,21 @@ export function parseInstant(text: string): InstantParse {
 
 /** ISO 8601 text in UTC with milliseconds, the form the engine writes. */
 export function formatInstant(ms: number): string {
-  return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    const text = new Date(day * DAY_MS).toISOString();
+    if (text.length !== 24) return new Date(ms).toISOString(); // years outside 0000–9999
+    lastDay = day;
+    lastDayText = text.slice(0, 11);
+  }
+  // Results carry many instants of the same day: format the date once, the time by hand.
+  const t = ms - day * DAY_MS;
+  const h = Math.floor(t / 3_600_000), m = Math.floor(t / 60_000) % 60, s = Math.floor(t / 1000) % 60, f = t % 1000;
+  return `${lastDayText}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
 }
+const DAY_MS = 86_400_000;
+let lastDay = NaN;
+let lastDayText = '';
 
 /** A half-open interval `[start, end)` in epoch ms; `end` is `null` while still open. */
 export interface Interval {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { intersect, overlaps, parseInstant } from '../src/time.js';
+import fc from 'fast-check';
+import { formatInstant, intersect, overlaps, parseInstant } from '../src/time.js';
 
 describe('parseInstant', () => {
   test.each([
@@ -37,5 +38,26 @@ describe('half-open overlap', () => {
   ])('%s', (_n, interval, expected) => {
     expect(overlaps(interval, w)).toBe(expected);
     expect(intersect(interval, w) !== null).toBe(expected);
+  });
+});
+
+describe('formatInstant', () => {
+  // Law: the hand-formatted text is exactly Date#toISOString's, for any instant
+  // (formatInstant caches the day and formats the time itself, for speed).
+  const seed = 20261124;
+  test(`equals Date#toISOString for every instant (seed ${seed})`, () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: -86_400_000 * 3, max: 86_400_000 * 3 }), (ms, step) => {
+        // Two calls a short step apart exercise the cached day and its change.
+        expect(formatInstant(ms)).toBe(new Date(ms).toISOString());
+        const next = Math.min(8.64e15, Math.max(-8.64e15, ms + step));
+        expect(formatInstant(next)).toBe(new Date(next).toISOString());
+      }),
+      { seed, numRuns: 5000 },
+    );
+  });
+
+  test.each([0, -1, 86_399_999, 86_400_000, -62_167_219_200_000, 253_402_300_799_999, 253_402_300_800_000])('edge %d', (ms) => {
+    expect(formatInstant(ms)).toBe(new Date(ms).toISOString());
   });
 });

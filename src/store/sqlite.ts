@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { addressFromKey, maskKey, type Address } from '../address.js';
+import { addressFromKey, addressFromV4, isV4Key, maskKey, type Address } from '../address.js';
 import { IparError } from '../problems.js';
 import {
   NatDeterministicRecord,
@@ -54,11 +54,29 @@ const EMPTY = Buffer.alloc(0);
 
 /** On-disk form of a 16-byte key: IPv4-mapped keys lose their 12-byte prefix. */
 function diskKey(key: Buffer): Buffer {
-  return key.subarray(0, 12).equals(V4_PREFIX) ? key.subarray(12) : key;
+  return isV4Key(key) ? key.subarray(12) : key;
 }
 
-function memKey(disk: Buffer): Buffer {
-  return disk.length === 4 ? Buffer.concat([V4_PREFIX, disk]) : disk;
+/** The address a stored host key names (IPv4 keys are stored as their 4 bytes). */
+function addressFromDisk(disk: Buffer): Address {
+  return disk.length === 4 ? addressFromV4(disk.readUInt32BE(0)) : addressFromKey(disk);
+}
+
+/**
+ * Answer `queries` in the order of their keys, results in input order: a batch sorted by
+ * key walks the B-tree's pages in order (PERFORMANCE.md: 1.39 → 1.01 µs a lookup at 10M).
+ */
+function inKeyOrder<Q, R>(queries: readonly Q[], keyOf: (q: Q) => Buffer, answer: (q: Q) => R): R[] {
+  // IPv4 keys sort by their last four bytes as a number (cheaper than Buffer.compare);
+  // IPv6 keys (rank -1) among themselves by bytes.
+  const ranks = queries.map((q) => {
+    const k = keyOf(q);
+    return isV4Key(k) ? k.readUInt32BE(12) : -1;
+  });
+  const order = queries.map((_, i) => i).sort((a, b) => ranks[a]! - ranks[b]! || (ranks[a] === -1 ? Buffer.compare(keyOf(queries[a]!), keyOf(queries[b]!)) : 0) || a - b);
+  const out = new Array<R>(queries.length);
+  for (const i of order) out[i] = answer(queries[i]!);
+  return out;
 }
 
 /** Prefix lengths, in IPv6 terms, that can hold an address of this family. */
@@ -524,8 +542,9 @@ export class SqliteStore implements StoreReader, StoreWriter {
   classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]> {
     const lengths = this.#metaLengths('address_space');
     const stmt = this.#stmt(LOOKUPS.classify);
-    return this.#read(() =>
-      addresses.map((address) => {
+    // A batch repeats addresses (a CGNAT pool is small): classify each once.
+    const seen = new Map<string, AddressSpaceRecord | null>();
+    const classifyOne = (address: Address): AddressSpaceRecord | null => {
         for (const length of lengthsFor(address, lengths)) {
           const key = maskKey(address.key, length);
           const row = stmt.get(diskKey(key), length) as { role: AddressRole; realm: number } | undefined;
@@ -538,6 +557,12 @@ export class SqliteStore implements StoreReader, StoreWriter {
           }
         }
         return null;
+    };
+    return this.#read(() =>
+      addresses.map((address) => {
+        let space = seen.get(address.text);
+        if (space === undefined) seen.set(address.text, (space = classifyOne(address)));
+        return space;
       }),
     );
   }
@@ -574,8 +599,9 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
     const present = this.#presence('allocation');
     const bound = new Map<number, number>();
+    const lengths4 = lengths.filter((l) => l >= 96);
     return this.#read(() =>
-      queries.map((q) => {
+      inKeyOrder(queries, (q) => q.address.key, (q) => {
         if (!present.rows) return [];
         const realmId = this.#names.get('realm')!.get(q.realm ?? '');
         if (realmId === undefined) return [];
@@ -587,10 +613,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
           maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
           bound.set(realmId, maxDuration);
         }
-        for (const length of lengthsFor(q.address, lengths)) {
+        const { start, end } = q.window;
+        for (const length of q.address.family === 4 ? lengths4 : lengths) {
+          if (length > q.address.length) continue;
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
-          const rows = this.#closedThenOpen(closed, [realmId, disk, length, q.window.end, q.window.start - maxDuration, q.window.start], open, [realmId, disk, length, q.window.end], present);
+          const rows = closed.all(realmId, disk, length, end, start - maxDuration, start) as unknown[][];
+          if (present.open) for (const row of open.all(realmId, disk, length, end) as unknown[][]) rows.push(row);
           if (rows.length === 0) continue;
           const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
@@ -625,12 +654,6 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return Object.freeze(r) as StoredAllocation;
   }
 
-  /** Closed rows in the look-back range, then open rows when the table has any. */
-  #closedThenOpen(closed: Database.Statement, closedArgs: unknown[], open: Database.Statement, openArgs: unknown[], present: { open: boolean }): unknown[][] {
-    const rows = closed.all(...closedArgs) as unknown[][];
-    if (present.open) rows.push(...(open.all(...openArgs) as unknown[][]));
-    return rows;
-  }
 
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
     const maxDuration = this.#metaNumber('maxDuration.nat_block');
@@ -642,13 +665,14 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
     const present = this.#presence('nat_block');
     return this.#read(() =>
-      queries.map((q) => {
+      inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
         let rows: unknown[][];
         if (q.port === null) {
-          rows = this.#closedThenOpen(closedOnAddress, [out, end, start - maxDuration, start], openOnAddress, [out, end], present);
+          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
+          if (present.open) for (const row of openOnAddress.all(out, end) as unknown[][]) rows.push(row);
         } else {
           // Blocks of mixed sizes and layouts over time: visit each first port that could
           // hold the port, highest first, within the widest block ever seen.
@@ -658,9 +682,8 @@ export class SqliteStore implements StoreReader, StoreWriter {
           for (;;) {
             const f = firstPort.get(out, hi, lo) as number | null;
             if (f === null) break;
-            for (const row of this.#closedThenOpen(closed, [out, f, end, start - maxDuration, start], open, [out, f, end], present)) {
-              if ((row[5] as number) >= q.port) rows.push(row);
-            }
+            for (const row of closed.all(out, f, end, start - maxDuration, start) as unknown[][]) if ((row[5] as number) >= q.port) rows.push(row);
+            if (present.open) for (const row of open.all(out, f, end) as unknown[][]) if ((row[5] as number) >= q.port) rows.push(row);
             hi = f - 1;
           }
         }
@@ -672,7 +695,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
   #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
     const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred] = row as [number, number, number, Buffer, string, number, number | null, number];
     const realm = this.#realmNames.get(realmId) ?? '?';
-    const insideIp = addressFromKey(memKey(inAddr));
+    const insideIp = addressFromDisk(inAddr);
     const r: Record<string, unknown> = {
       kind: 'nat-block',
       realm,
@@ -697,14 +720,18 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const openOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressOpen).raw();
     const present = this.#presence('nat_session');
     return this.#read(() =>
-      queries.map((q) => {
+      inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
-        const rows =
-          q.port === null
-            ? this.#closedThenOpen(closedOnAddress, [out, end, start - maxDuration, start], openOnAddress, [out, end], present)
-            : this.#closedThenOpen(closed, [out, q.port, end, start - maxDuration, start], open, [out, q.port, end], present);
+        let rows: unknown[][];
+        if (q.port === null) {
+          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
+          if (present.open) for (const row of openOnAddress.all(out, end) as unknown[][]) rows.push(row);
+        } else {
+          rows = closed.all(out, q.port, end, start - maxDuration, start) as unknown[][];
+          if (present.open) for (const row of open.all(out, q.port, end) as unknown[][]) rows.push(row);
+        }
         return rows.map((row) => this.#sessionFromRow(row, q.outside));
       }),
     );
@@ -713,11 +740,11 @@ export class SqliteStore implements StoreReader, StoreWriter {
   #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
     const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number];
     const realm = this.#realmNames.get(realmId) ?? '?';
-    const insideIp = addressFromKey(memKey(inAddr));
+    const insideIp = addressFromDisk(inAddr);
     const r: Record<string, unknown> = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end };
     let dstText = '';
     if (dst.length > 0) {
-      const destinationIp = addressFromKey(memKey(dst));
+      const destinationIp = addressFromDisk(dst);
       r['destinationIp'] = destinationIp;
       dstText = destinationIp.text;
     }

@@ -106,6 +106,15 @@ describe.each(backends)('store contract: $name', (backend) => {
       expect(outside).toEqual([]);
     });
 
+    it('a batch out of key order is answered in input order (the store may visit it sorted)', async () => {
+      const s = store();
+      const [a, b] = [T('10:00:00'), T('11:00:00')];
+      const addresses = ['203.0.113.9', '2001:db8::9', '198.51.100.200', '2001:db8::1', '198.51.100.3', '203.0.113.9'];
+      await s.write(records(...[...new Set(addresses)].map((ip) => alloc(ip, `ACC-${ip}`, a, b))));
+      const answers = await s.allocations(addresses.map((ip) => ({ address: addr(ip), realm: null, window: win(a, b) })));
+      expect(accounts(answers)).toEqual(addresses.map((ip) => [`ACC-${ip}`]));
+    });
+
     it('realms are kept apart: the same inside address in two realms never mixes', async () => {
       const s = store();
       const [a, b] = [T('10:00:00'), T('11:00:00')];
