@@ -20,6 +20,15 @@ type Step =
   | { readonly kind: 'refused'; readonly plan: PlannedRequest; readonly refusal: NonNullable<ReturnType<typeof refusalFor>> }
   | { readonly kind: 'match'; readonly plan: PlannedRequest; readonly trace: MatchTrace; readonly risks: RiskInputs | null };
 
+/** Resolve `inputs` in chunks of the store's preferred batch, rendering each chunk before the next. */
+async function inChunks<T>(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions, render: (step: Step) => T): Promise<T[]> {
+  const size = store.preferredBatch ?? inputs.length;
+  if (inputs.length <= size) return (await run(store, inputs, options)).map(render);
+  const out: T[] = [];
+  for (let i = 0; i < inputs.length; i += size) for (const step of await run(store, inputs.slice(i, i + size), options)) out.push(render(step));
+  return out;
+}
+
 async function run(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions): Promise<Step[]> {
   const plans = inputs.map(planRequest);
   const refusals = plans.map((p) => (p.ok ? refusalFor(p.value) : null));
@@ -57,7 +66,7 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
  * result.status; // 'unique'
  */
 export async function resolveRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Result[]> {
-  return (await run(store, inputs, options)).map((step) => {
+  return inChunks(store, inputs, options, (step) => {
     if (step.kind === 'invalid') return invalidResult(step.plan.ref, step.plan.errors);
     if (step.kind === 'refused') return refusedResult(step.plan.ref, step.refusal);
     return renderResult(step.trace, step.risks === null ? [] : analyseRisks(step.trace, step.risks));
@@ -73,7 +82,7 @@ export async function resolveRequests(store: StoreReader, inputs: readonly unkno
  * e.candidateCount; e.observations.map((o) => o.candidateCount);
  */
 export async function estimateRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Estimate[]> {
-  return (await run(store, inputs, options)).map((step): Estimate => {
+  return inChunks(store, inputs, options, (step): Estimate => {
     if (step.kind === 'invalid') return { ref: step.plan.ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], errors: [...step.plan.errors] };
     if (step.kind === 'refused') return { ref: step.plan.ref, status: 'refused', candidateCount: 0, supportCounts: [], observations: [], risks: [], refusal: step.refusal };
     const r = renderResult(step.trace, step.risks === null ? [] : analyseRisks(step.trace, step.risks));

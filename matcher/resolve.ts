@@ -148,20 +148,30 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
   const spaces = await store.classify(all.map(({ o }) => o.sourceIp));
   const classes = spaces.map(classOf);
   // One query per (observation, fetch window); `owner` maps each back to its observation.
-  const natOwner: number[] = [];
-  const natQueries: NatQuery[] = [];
+  // Lookups keyed to one row history (an address, an address and port) ask once over the
+  // hull of the windows: the store's look-back by the longest record already spans more
+  // than the hour either side, so the hull reads few more rows for a third of the calls.
+  // Sessions on an address without a port are asked per window: there the rows are many
+  // and capped.
+  const keyedOwner: number[] = [];
+  const keyedQueries: NatQuery[] = [];
+  const sessionOwner: number[] = [];
+  const sessionQueries: NatQuery[] = [];
   const pubOwner: number[] = [];
   const pubQueries: AllocationQuery[] = [];
   all.forEach(({ o, ws }, i) => {
-    for (const w of ws) {
-      if (usesNat(classes[i]!)) (natOwner.push(i), natQueries.push({ outside: o.sourceIp, port: o.sourcePort, window: w }));
-      if (usesPublicAllocations(classes[i]!)) (pubOwner.push(i), pubQueries.push({ address: o.sourceIp, realm: null, window: w }));
+    const hull = { start: ws[0]!.start, end: ws[ws.length - 1]!.end };
+    if (usesNat(classes[i]!)) {
+      keyedOwner.push(i);
+      keyedQueries.push({ outside: o.sourceIp, port: o.sourcePort, window: hull });
+      for (const w of o.sourcePort === null ? ws : [hull]) (sessionOwner.push(i), sessionQueries.push({ outside: o.sourceIp, port: o.sourcePort, window: w }));
     }
+    if (usesPublicAllocations(classes[i]!)) (pubOwner.push(i), pubQueries.push({ address: o.sourceIp, realm: null, window: hull }));
   });
   const [blocks, sessions, deterministic, publicAllocations] = await Promise.all([
-    store.natBlocks(natQueries),
-    store.natSessions(natQueries),
-    store.natDeterministic(natQueries.map((q) => ({ outside: q.outside, window: q.window }))),
+    store.natBlocks(keyedQueries),
+    store.natSessions(sessionQueries),
+    store.natDeterministic(keyedQueries.map((q) => ({ outside: q.outside, window: q.window }))),
     store.allocations(pubQueries),
   ]);
   const group = <R>(owner: readonly number[], rows: readonly (readonly R[])[]): (readonly R[])[][] => {
@@ -169,7 +179,7 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
     owner.forEach((i, k) => out[i]!.push(rows[k]!));
     return out;
   };
-  const [b, s, d, p] = [group(natOwner, blocks), group(natOwner, sessions), group(natOwner, deterministic), group(pubOwner, publicAllocations)];
+  const [b, s, d, p] = [group(keyedOwner, blocks), group(sessionOwner, sessions), group(keyedOwner, deterministic), group(pubOwner, publicAllocations)];
   const fetched = all.map(({ plan, o, ws }, i) => ({
     observation: o,
     identifiers: plan.identifiers,
@@ -199,10 +209,10 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
       }
     }
     for (const [key, span] of spans) {
-      for (const window of mergeWindows(span.windows)) {
-        insideQueries.push({ address: span.inside, realm: span.realm, window });
-        owners.push([i, key]);
-      }
+      // One inside host's allocations, asked once over the hull of its sub-windows (as above).
+      const merged = mergeWindows(span.windows);
+      insideQueries.push({ address: span.inside, realm: span.realm, window: { start: merged[0]!.start, end: merged[merged.length - 1]!.end } });
+      owners.push([i, key]);
     }
   });
   const insideAllocations = await store.allocations(insideQueries);

@@ -137,6 +137,13 @@ type Row = Record<string, unknown>;
  * store.close();
  */
 export class SqliteStore implements StoreReader, StoreWriter {
+  /**
+   * 64 requests at a time: the traces of 512 outlived V8's young generation and each
+   * scavenge copied them (GC 6.0 s vs 1.6–1.8 s for the same 60,000 requests with risk
+   * analysis, 128 at a time 3.4–3.7 s; 9k vs 13k requests a CPU-second). Lookups cost
+   * the same per request.
+   */
+  readonly preferredBatch = 64;
   readonly #db: Database.Database;
   readonly #readonly: boolean;
   readonly #names = new Map<string, Map<string, number>>();

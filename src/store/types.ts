@@ -69,6 +69,12 @@ export type RecordCounts = Readonly<Record<RecordKind, number>>;
 
 /** What the matcher may ask. Each method answers a batch: one result per query, same order. */
 export interface StoreReader {
+  /**
+   * Requests the matcher should resolve together at most (absent: the whole batch it is
+   * given). A local store answers a small batch as cheaply per request as a large one and
+   * keeps the matcher's working set small; a network store wants few, large round trips.
+   */
+  readonly preferredBatch?: number;
   /** The most specific address-space record whose prefix holds each address, or `null`. */
   classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]>;
   allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]>;
