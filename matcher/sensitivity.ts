@@ -7,9 +7,9 @@
  * fetched once for windows covering every reading; each reading is evaluated in memory.
  */
 import { IparError } from '../src/problems.js';
-import type { Window } from '../src/time.js';
+import { overlaps, type Interval, type Window } from '../src/time.js';
 import type { PlannedObservation, PlannedRequest } from './plan.js';
-import { evaluate, type MatchTrace } from './resolve.js';
+import { evaluate, type FetchedObservation, type MatchTrace } from './resolve.js';
 
 /** The readings tried, as named in risk details. */
 export type ReadingName =
@@ -83,6 +83,21 @@ function outcome(reading: ReadingName, observation: number | null, window: Windo
   return { reading, observation, window, candidateCount: combined.size, missing, added };
 }
 
+/**
+ * True when every row fetched for an observation overlaps `a` exactly when it overlaps
+ * `b`; then both windows give the same accounts. A translation's sub-window is its row
+ * cut to the window, and an allocation supports an account when it meets that sub-window:
+ * three intervals meet in a point exactly when each pair meets (Helly, in one dimension),
+ * and the pair allocation–row does not depend on the window. So the account set depends
+ * only on which rows overlap the window.
+ */
+export function sameRows(f: FetchedObservation, a: Window, b: Window): boolean {
+  const same = (rows: readonly Interval[]): boolean => rows.every((r) => overlaps(r, a) === overlaps(r, b));
+  if (!same(f.blocks) || !same(f.sessions) || !same(f.deterministic) || !same(f.publicAllocations)) return false;
+  for (const rows of f.inside.values()) if (!same(rows)) return false;
+  return true;
+}
+
 function intersectAll(sets: readonly ReadonlySet<string>[]): Set<string> {
   const [first, ...rest] = sets;
   return new Set([...(first ?? [])].filter((a) => rest.every((s) => s.has(a))));
@@ -106,6 +121,8 @@ export function timeSensitivity(traces: readonly MatchTrace[]): { perObservation
       if (!f.fetchWindows.some((w) => w.start <= window.start && window.end <= w.end)) {
         throw new IparError('SENSITIVITY_WINDOW', `a reading of observation ${i} lies outside the rows fetched for it`);
       }
+      // Most readings a minute either side meet the same rows: no need to evaluate again.
+      if (sameRows(f, window, f.observation.window)) return own[i]!;
       return new Set(evaluate(f, window).matches.accounts.keys());
     };
     const readings = trace.fetched.map((f, i) => alternativeReadings(f.observation, trace.request.toleranceMs).map((r) => ({ ...r, set: at(i, r.window) })));

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
 import { resolveRequests } from '../../matcher/pipeline.js';
 import { evaluate, matchPlans } from '../../matcher/resolve.js';
-import { alternativeReadings, sensitivityWindows } from '../../matcher/sensitivity.js';
+import { alternativeReadings, sameRows, sensitivityWindows } from '../../matcher/sensitivity.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -231,6 +231,36 @@ describe('resolve() properties over random small operators', () => {
       }),
       propertyRun('reading equivalence', 150),
     );
+  });
+
+  test('same rows, same accounts: two readings that meet the same fetched rows find the same accounts', async () => {
+    // The law time-sensitivity relies on to skip evaluating a reading (Helly in one dimension).
+    let skipped = 0;
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([recs, p]) => {
+        const store = openSqliteStore(':memory:');
+        try {
+          store.write([...SPACE, ...recs].map((r) => CanonicalRecord.parse(r)));
+          const plan = planRequest(request(p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })), p.tolerance, p.imsi));
+          if (!plan.ok) throw new Error('invalid request');
+          const [trace] = await matchPlans(store, [plan.value], sensitivityWindows);
+          for (const f of trace!.fetched) {
+            const windows = [f.observation.window, ...alternativeReadings(f.observation, plan.value.toleranceMs).map((a) => a.window)];
+            for (const a of windows) {
+              for (const b of windows) {
+                if (a === b || !sameRows(f, a, b)) continue;
+                skipped++;
+                expect([...evaluate(f, a).matches.accounts.keys()].sort()).toEqual([...evaluate(f, b).matches.accounts.keys()].sort());
+              }
+            }
+          }
+        } finally {
+          store.close();
+        }
+      }),
+      propertyRun('same rows, same accounts', 150),
+    );
+    expect(skipped).toBeGreaterThan(0);
   });
 
   test('narrowing: adding an observation never grows the combined set', async () => {
