@@ -464,6 +464,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const stored: Partial<Record<RecordKind, number>> = {};
     const unchanged: Partial<Record<RecordKind, number>> = {};
     const metaBefore = new Map(this.#meta);
+    this.#classified.clear(); // the batch may hold address space
     try {
       this.#db.transaction(() => {
         for (const r of records) {
@@ -538,19 +539,28 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   // ---- reading -------------------------------------------------------------------------
 
+  // One read transaction wrapper for every read (building one per call cost 3 % of a
+  // port-block lookup).
+  #readTransaction: ((fn: () => unknown) => unknown) | null = null;
+
   #read<T>(fn: () => T): Promise<T> {
     try {
-      return Promise.resolve(this.#db.transaction(fn).deferred());
+      this.#readTransaction ??= this.#db.transaction((f: () => unknown) => f()).deferred;
+      return Promise.resolve(this.#readTransaction(fn) as T);
     } catch (cause) {
       return Promise.reject(new IparError('STORE_READ_FAILED', `store read failed: ${(cause as Error).message}`, { cause }));
     }
   }
 
+  readonly #classified = new Map<string, AddressSpaceRecord | null>();
+
   classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]> {
     const lengths = this.#metaLengths('address_space');
     const stmt = this.#stmt(LOOKUPS.classify);
-    // A batch repeats addresses (a CGNAT pool is small): classify each once.
-    const seen = new Map<string, AddressSpaceRecord | null>();
+    // Requests repeat addresses (a CGNAT pool is small): classify each once. The address
+    // space is read once per connection like the other bounds (#metaLengths), so the
+    // answers are kept with them; a write on this connection forgets them.
+    const seen = this.#classified;
     const classifyOne = (address: Address): AddressSpaceRecord | null => {
         for (const length of lengthsFor(address, lengths)) {
           const key = maskKey(address.key, length);
@@ -568,7 +578,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return this.#read(() =>
       addresses.map((address) => {
         let space = seen.get(address.text);
-        if (space === undefined) seen.set(address.text, (space = classifyOne(address)));
+        if (space === undefined) {
+          if (seen.size >= 100_000) seen.clear();
+          seen.set(address.text, (space = classifyOne(address)));
+        }
         return space;
       }),
     );

@@ -225,6 +225,15 @@ describe.each(backends)('store contract: $name', (backend) => {
       expect(await s.subscriberTypes([])).toEqual(new Map());
     });
 
+    it('classification follows writes on the same connection (nothing stale is kept)', async () => {
+      const s = store();
+      expect(await s.classify([addr('198.51.100.7')])).toEqual([null]);
+      await s.write(records({ kind: 'address-space', prefix: '198.51.100.0/24', role: 'dynamic' }));
+      expect((await s.classify([addr('198.51.100.7')]))[0]?.role).toBe('dynamic');
+      await s.write(records({ kind: 'address-space', prefix: '198.51.100.0/24', role: 'static' }));
+      expect((await s.classify([addr('198.51.100.7'), addr('198.51.100.7')])).map((c) => c?.role)).toEqual(['static', 'static']);
+    });
+
     it('the most specific address-space prefix wins; a re-declared role replaces the old one', async () => {
       const s = store();
       await s.write(records(
