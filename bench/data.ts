@@ -292,7 +292,7 @@ const at = (ms: number) => new Date(ms).toISOString();
  *
  * @example
  * operatorRequest('port-block-with-port', 0, 1_000_000).request.observations[0];
- * // { sourceIp: '203.0.113.5', sourcePort: 1636, time: '2026-03-…Z' }
+ * // { sourceIp: '203.0.113.5', sourcePort: 3684, time: '2026-03-01T00:00:06.000Z' }
  */
 export function operatorRequest(path: ResolvePath, k: number, records: number): AimedRequest {
   const groups = operatorGroups(records) - MARGIN_GROUPS;
