@@ -82,6 +82,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS audit_log_ref ON audit_log (ref);
   `,
+  // 3: sessions on an outside address by start, for lookups without a port (issue 8).
+  // The primary key leads with (address, port): without a port only its address part
+  // bounds the search, so such a lookup read every session the address ever had and
+  // grew with the store's history. (Port blocks need no index for it: the store steps
+  // through an address's first ports, a few hundred at most, each a bounded range.)
+  `
+  CREATE INDEX nat_session_by_start ON nat_session (out_addr, start);
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */

@@ -114,11 +114,11 @@ export const LOOKUPS = {
   blockFirstPort: 'SELECT max(port_first) FROM nat_block WHERE out_addr = ? AND port_first <= ? AND port_first >= ?',
   blocksClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND port_first = ? AND start < ? AND start >= ? AND "end" > ?`,
   blocksOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND port_first = ? AND "end" IS NULL AND start < ?`,
-  blocksOnAddressClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ?`,
+  blockNextFirstPort: 'SELECT min(port_first) FROM nat_block WHERE out_addr = ? AND port_first > ?',
   blocksOnAddressOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND "end" IS NULL AND start < ?`,
   sessionsClosed: `SELECT ${SESSION_COLUMNS} WHERE out_addr = ? AND out_port = ? AND start < ? AND start >= ? AND "end" > ?`,
   sessionsOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND out_port = ? AND "end" IS NULL AND start < ?`,
-  sessionsOnAddressClosed: `SELECT ${SESSION_COLUMNS} WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ${SESSION_ROW_LIMIT}`,
+  sessionsOnAddressClosed: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_by_start WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ${SESSION_ROW_LIMIT}`,
   sessionsOnAddressOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND "end" IS NULL AND start < ? LIMIT ${SESSION_ROW_LIMIT}`,
   deterministic: 'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?)',
   coverageOfSource: `SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`,
@@ -681,7 +681,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const firstPort = this.#stmt(LOOKUPS.blockFirstPort).pluck();
     const closed = this.#stmt(LOOKUPS.blocksClosed).raw();
     const open = this.#stmt(LOOKUPS.blocksOpen).raw();
-    const closedOnAddress = this.#stmt(LOOKUPS.blocksOnAddressClosed).raw();
+    const nextFirstPort = this.#stmt(LOOKUPS.blockNextFirstPort).pluck();
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
     const present = this.#presence('nat_block');
     return this.#read(() =>
@@ -691,7 +691,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
         const { start, end } = q.window;
         let rows: unknown[][];
         if (q.port === null) {
-          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
+          // Every block on the address: step through its first ports (a skip scan; the
+          // key leads with the port, and a range on the address alone would read every
+          // block the address ever had), each searched over the look-back range only.
+          rows = [];
+          for (let f = nextFirstPort.get(out, -1) as number | null; f !== null; f = nextFirstPort.get(out, f) as number | null) {
+            for (const row of closed.all(out, f, end, start - maxDuration, start) as unknown[][]) rows.push(row);
+          }
           if (present.open) for (const row of openOnAddress.all(out, end) as unknown[][]) rows.push(row);
         } else {
           // Blocks of mixed sizes and layouts over time: visit each first port that could
