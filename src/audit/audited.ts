@@ -52,12 +52,13 @@ export function recordsConsulted(result: Result | Estimate): string[] {
 }
 
 /**
- * The audit entry for one request and its result.
+ * The audit entry for one request and its result. `line` is the result as
+ * `JSON.stringify` writes it, when the caller has it already (it is hashed, not re-made).
  *
  * @example
  * auditDraft('resolve', { request }, result).requestHash; // sha256 of the request's canonical JSON
  */
-export function auditDraft(action: Action, item: AuditItem, result: Result | Estimate): AuditDraft {
+export function auditDraft(action: Action, item: AuditItem, result: Result | Estimate, line: string = JSON.stringify(result)): AuditDraft {
   return {
     action,
     ref: result.ref,
@@ -67,7 +68,7 @@ export function auditDraft(action: Action, item: AuditItem, result: Result | Est
     requestHash: item.requestHash ?? hashJson(item.request),
     // The result as JSON.stringify writes it: the very line `ipar resolve` prints, so an
     // auditor can check a disclosed line against the log (results are built in a fixed key order).
-    resultHash: sha256(JSON.stringify(result)),
+    resultHash: sha256(line),
     records: recordsConsulted(result),
     engine: ENGINE,
   };

@@ -73,8 +73,9 @@ export async function resolveLines(store: StoreReader, action: Action, pretty: b
   const drafts: AuditDraft[] = [];
   const invalid: { index: number; problems: string[] }[] = [];
   results.forEach((result, index) => {
-    text.push(pretty ? prettyRow(result) : JSON.stringify(result) + '\n');
-    drafts.push(auditDraft(action, items[index]!, result));
+    const line = JSON.stringify(result);
+    text.push(pretty ? prettyRow(result) : line + '\n');
+    drafts.push(auditDraft(action, items[index]!, result, line));
     if (result.status === 'invalid') invalid.push({ index, problems: problemTexts(result) });
   });
   return { text: text.join(''), drafts, invalid };
