@@ -14,6 +14,10 @@ import { openAuditLog } from '../../src/store/audit.js';
 import type { AuditEntry } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
 import { builtCli, captureIo, demoStore } from '../reliability/helpers.js';
+import { clickhouseUnderTest, freshUrl, reportUnreachable } from '../clickhouse/server.js';
+
+const clickhouse = await clickhouseUnderTest();
+reportUnreachable(clickhouse, 'ipar resolve --workers on ClickHouse');
 
 const demoLines = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8').trim().split('\n');
 /** 9.14: a local authority may not ask for anything that processes connection records. */
@@ -83,6 +87,24 @@ describe('ipar resolve --workers N: the same output and audit as in one thread',
       expect(reports(many.stderr)).toBe(reports(one.stderr));
       expect(entriesOf(audit(w)).map(content)).toEqual(entries);
       expect(run(['audit', 'verify', '--db', audit(w)]).status).toBe(0);
+    }
+  });
+});
+
+describe('ipar resolve --workers N on ClickHouse: each worker with its own client', () => {
+  (clickhouse.reachable ? test : test.skip)('--store URL with --workers 2 prints what --db FILE prints in one thread, and audits the same entries', async () => {
+    const { url, drop } = freshUrl(clickhouse);
+    try {
+      expect(await main(['ingest', '--store', url, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
+      const audit = (name: string) => join(dir, `audit-clickhouse-${name}.db`);
+      const one = run(['resolve', '--db', db, '--audit', audit('sqlite'), '--workers', '1', requests]);
+      const two = run(['resolve', '--store', url, '--audit', audit('clickhouse'), '--workers', '2', requests]);
+      expect(two.status).toBe(one.status);
+      expect(two.stdout).toBe(one.stdout);
+      expect(reports(two.stderr)).toBe(reports(one.stderr));
+      expect(entriesOf(audit('clickhouse')).map(content)).toEqual(entriesOf(audit('sqlite')).map(content));
+    } finally {
+      await drop();
     }
   });
 });
