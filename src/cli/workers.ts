@@ -122,9 +122,13 @@ export class ResolveWorkers {
   /**
    * Start `count` workers and wait until each has opened the store; if one cannot, stop
    * them all and throw its error (the lowest-numbered worker's, so the message is stable).
+   * Throws `WORKERS_UNAVAILABLE` when the worker entry is not built (running from the sources).
    * `script` is the worker entry (another entry speaking the same protocol, in tests).
    */
   static async start(setup: WorkerSetup, count: number, script: URL = WORKER_SCRIPT): Promise<ResolveWorkers> {
+    if (script.protocol === 'file:' && !existsSync(fileURLToPath(script))) {
+      throw new IparError('WORKERS_UNAVAILABLE', `no compiled worker entry at ${fileURLToPath(script)} (run npm run build, or give --workers 1)`);
+    }
     const pool = new ResolveWorkers(setup, count, script);
     const started = await Promise.allSettled(pool.#slots.map((slot) => new Promise<void>((resolve, reject) => (slot.onReady = (error) => (error === null ? resolve() : reject(error))))));
     const failure = started.find((s) => s.status === 'rejected');

@@ -8,8 +8,10 @@ import { Readable } from 'node:stream';
 import { BroadcastChannel } from 'node:worker_threads';
 import { describe, expect, test } from 'vitest';
 import type { Input } from '../../src/ingest/lines.js';
+import { main } from '../../src/cli.js';
 import { IparError } from '../../src/problems.js';
-import { inWorkers, ResolveWorkers, type AnsweredBatch } from '../../src/cli/workers.js';
+import { defaultWorkers, inWorkers, ResolveWorkers, type AnsweredBatch } from '../../src/cli/workers.js';
+import { captureIo } from '../helpers.js';
 
 const SCRIPT = new URL('./fixtures/scripted-worker.mjs', import.meta.url);
 
@@ -119,5 +121,15 @@ describe('resolve workers: a fault fails the run at its batch, never later batch
     } finally {
       await pool.terminate();
     }
+  });
+});
+
+describe('resolve workers from the TypeScript sources (no compiled worker entry)', () => {
+  test('the default is 1 (this thread), and --workers 2 is refused before anything is read (exit 2)', async () => {
+    expect(defaultWorkers()).toBe(1);
+    const io = captureIo('{"ref":"A"}\n');
+    expect(await main(['resolve', '--db', 'unused.db', '--workers', '2'], io)).toBe(2);
+    expect(io.err()).toMatch(/^ipar: no compiled worker entry at .*resolve-worker\.js \(run npm run build, or give --workers 1\)\n$/);
+    expect(io.out()).toBe('');
   });
 });
