@@ -16,6 +16,7 @@ import { runPurge } from './cli/purge.js';
 import { runResolve } from './cli/resolve.js';
 import { runSettings } from './cli/settings.js';
 import { runSimulate } from './cli/simulate.js';
+import { defaultWorkers, MAX_DEFAULT_WORKERS } from './cli/workers.js';
 import { PROFILE_NAMES } from '../nat/simulate.js';
 import { processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
@@ -124,9 +125,11 @@ function build(io: Io, setCode: (code: number) => void): Command {
       .option('--store <url>', STORE_HELP)
       .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
       .option('--pretty', 'print a table for people instead of NDJSON', false)
+      .option('--workers <n>', `worker threads resolving batches, each with its own read-only store connection; 1 resolves in this thread (default: one per core, at most ${MAX_DEFAULT_WORKERS})`, integer('--workers', 1, 64))
       .argument('[file]', 'requests file; - or nothing for stdin', '-')
-      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean }) => {
-        setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
+      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number }) => {
+        const workers = opts.workers ?? defaultWorkers();
+        setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate, workers, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
       });
   }
 

@@ -41,7 +41,8 @@ export interface AuditItem {
   readonly requestHash?: string;
 }
 
-type Action = 'resolve' | 'estimate';
+/** What a batch is asked: identities (`resolve`) or counts only (`estimate`). */
+export type Action = 'resolve' | 'estimate';
 
 /** The record ids a result shows it consulted: its evidence, each id once, in order. */
 export function recordsConsulted(result: Result | Estimate): string[] {
@@ -51,12 +52,13 @@ export function recordsConsulted(result: Result | Estimate): string[] {
 }
 
 /**
- * The audit entry for one request and its result.
+ * The audit entry for one request and its result. `line` is the result as
+ * `JSON.stringify` writes it, when the caller has it already (it is hashed, not re-made).
  *
  * @example
  * auditDraft('resolve', { request }, result).requestHash; // sha256 of the request's canonical JSON
  */
-export function auditDraft(action: Action, item: AuditItem, result: Result | Estimate): AuditDraft {
+export function auditDraft(action: Action, item: AuditItem, result: Result | Estimate, line: string = JSON.stringify(result)): AuditDraft {
   return {
     action,
     ref: result.ref,
@@ -66,7 +68,7 @@ export function auditDraft(action: Action, item: AuditItem, result: Result | Est
     requestHash: item.requestHash ?? hashJson(item.request),
     // The result as JSON.stringify writes it: the very line `ipar resolve` prints, so an
     // auditor can check a disclosed line against the log (results are built in a fixed key order).
-    resultHash: sha256(JSON.stringify(result)),
+    resultHash: sha256(line),
     records: recordsConsulted(result),
     engine: ENGINE,
   };
@@ -104,6 +106,29 @@ export async function auditedEstimate(store: StoreReader, audit: AuditLog, reque
 }
 
 /**
+ * Group a stream into batches: a batch closes at `size` items or `maxChars` of their
+ * `chars`, whichever is first (the rule every resolve and estimate batch follows, in this
+ * thread or in worker threads).
+ *
+ * @example
+ * for await (const batch of batchesOf(items, BATCH_SIZE, MAX_BATCH_CHARS)) handle(batch);
+ */
+export async function* batchesOf<T extends { readonly chars?: number }>(items: AsyncIterable<T> | Iterable<T>, size: number, maxChars: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  let chars = 0;
+  for await (const item of items) {
+    batch.push(item);
+    chars += item.chars ?? 0;
+    if (batch.length >= size || chars >= maxChars) {
+      yield batch;
+      batch = [];
+      chars = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
  * Resolve or estimate a stream, audited batch by batch, yielding in input order. A batch
  * closes at `batchSize` requests or `maxBatchChars` of request text, whichever is first.
  *
@@ -117,19 +142,7 @@ export async function* auditedBatches(
   items: AsyncIterable<AuditItem> | Iterable<AuditItem>,
   options: AuditedBatchOptions,
 ): AsyncGenerator<Result | Estimate> {
-  const size = options.batchSize ?? BATCH_SIZE;
-  const maxChars = options.maxBatchChars ?? MAX_BATCH_CHARS;
-  let batch: AuditItem[] = [];
-  let chars = 0;
-  for await (const item of items) {
-    batch.push(item);
-    chars += item.chars ?? 0;
-    if (batch.length >= size || chars >= maxChars) {
-      const done = batch;
-      batch = [];
-      chars = 0;
-      yield* await runAudited(action, store, audit, done, options);
-    }
+  for await (const batch of batchesOf(items, options.batchSize ?? BATCH_SIZE, options.maxBatchChars ?? MAX_BATCH_CHARS)) {
+    yield* await runAudited(action, store, audit, batch, options);
   }
-  if (batch.length > 0) yield* await runAudited(action, store, audit, batch, options);
 }
