@@ -44,7 +44,7 @@ async function trial(dir: string, db: string, n: number, slots: number): Promise
   const probe = join(dir, `rss-${n}.json`);
   const audit = join(dir, `audit-${n}.db`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', packagePath('dist', 'bench', 'rss-probe.js'), packagePath('dist', 'src', 'cli.js'), 'resolve', '--db', db, '--audit', audit, '-'], {
+  const child = spawn(process.execPath, ['--import', packagePath('dist', 'bench', 'rss-probe.js'), packagePath('dist', 'src', 'cli.js'), 'resolve', '--workers', '1', '--db', db, '--audit', audit, '-'], {
     env: { ...process.env, IPAR_RSS_PROBE: probe },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
