@@ -72,7 +72,8 @@ export async function runCliBench(quick: boolean, store: CliStore = syntheticSto
     bench.add(`ipar resolve --workers ${workers}`, () => {
       const out = openSync(join(dir, `results-${workers}.ndjson`), 'w');
       try {
-        execFileSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(dir, `audit-${workers}.db`), '--workers', String(workers), requests], { stdio: ['ignore', out, 'ignore'] });
+        // The flag the `ipar` command's #! line gives (src/cli.ts).
+        execFileSync(process.execPath, ['--max-semi-space-size=32', cli, 'resolve', '--db', db, '--audit', join(dir, `audit-${workers}.db`), '--workers', String(workers), requests], { stdio: ['ignore', out, 'ignore'] });
       } finally {
         closeSync(out);
       }
