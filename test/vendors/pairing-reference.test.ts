@@ -13,14 +13,17 @@ import { IntervalBook as ReferenceBook } from './pairing-reference.js';
 
 const T0 = Date.UTC(2025, 0, 1, 10, 0, 0);
 const RESOURCES = ['192.0.2.1', '192.0.2.2', '198.51.100.7'];
-const NASES = ['nas1', 'nas2', 'nas3'];
+/** Holders are `nas|n`; a NAS name holding `|` makes one holder prefix another's (old: prefix match). */
+const NASES = ['nas1', 'nas2', 'nas2|1'];
+/** What a restart names: the NASes, and one with no sessions. */
+const RESTARTS = [...NASES, 'nas9'];
 
 type Op =
   | { kind: 'grant'; r: number; h: number; at: number; end: number | null | undefined; cadence: boolean; mac: boolean }
   | { kind: 'confirm'; r: number; h: number; at: number; startIfNew: number | undefined; cadence: boolean; mac: boolean }
   | { kind: 'stop'; r: number; h: number; at: number; derivedStart: number | undefined; anyHolder: boolean; mac: boolean }
   | { kind: 'retire'; r: number; h: number; at: number; mac: boolean }
-  | { kind: 'stopAll'; nas: number; at: number }
+  | { kind: 'stopAll'; restart: number; at: number }
   | { kind: 'see'; at: number };
 
 interface Options {
@@ -29,7 +32,10 @@ interface Options {
   readonly timeoutS: number | undefined;
 }
 
-type Book = Pick<IntervalBook, 'grant' | 'confirm' | 'stop' | 'retire' | 'stopAll' | 'see' | 'drain' | 'flush'>;
+type Book = Pick<IntervalBook, 'grant' | 'confirm' | 'stop' | 'retire' | 'see' | 'drain' | 'flush'> & {
+  /** A NAS restart: every open interval whose holder starts with `prefix|`. */
+  restart(at: number, prefix: string): void;
+};
 
 /** What a book emitted after each event and at the end, as comparable text. */
 function play(make: (collector: Collector) => Book, ops: readonly Op[]): { steps: string[]; records: number } {
@@ -46,7 +52,7 @@ function play(make: (collector: Collector) => Book, ops: readonly Op[]): { steps
     const line = i + 1;
     const at = T0 + op.at * 1000;
     if (op.kind === 'see') book.see(at);
-    else if (op.kind === 'stopAll') book.stopAll(at, (holder) => holder.startsWith(NASES[op.nas]! + '|'));
+    else if (op.kind === 'stopAll') book.restart(at, RESTARTS[op.restart]!);
     else {
       const resource = RESOURCES[op.r]!;
       const holder = `${NASES[op.h % NASES.length]!}|${op.h}`;
@@ -80,8 +86,9 @@ function both(ops: readonly Op[], o: Options): { indexed: { steps: string[]; rec
     holdUntilEnd: o.holdUntilEnd,
   });
   return {
-    indexed: play((c) => new IntervalBook(options(c)), ops),
-    reference: play((c) => new ReferenceBook(options(c)), ops),
+    indexed: play((c) => Object.assign(new IntervalBook(options(c)), { restart(this: IntervalBook, at: number, prefix: string) { this.stopAll(at, prefix); } }), ops),
+    // The reference took a predicate over the holder; freeradius-detail passed this one.
+    reference: play((c) => Object.assign(new ReferenceBook(options(c)), { restart(this: ReferenceBook, at: number, prefix: string) { this.stopAll(at, (holder) => holder.startsWith(prefix + '|')); } }), ops),
   };
 }
 
@@ -99,7 +106,7 @@ function opsArbitrary(resources: number, holders: number): fc.Arbitrary<Op[]> {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('confirm' as const), r, h, startIfNew: fc.option(span, { nil: undefined }), cadence: fc.boolean(), mac: fc.boolean() }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('stop' as const), r, h, derivedStart: fc.option(span, { nil: undefined }), anyHolder: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }), mac: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('retire' as const), r, h, mac: fc.boolean() }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('stopAll' as const), nas: fc.integer({ min: 0, max: NASES.length - 1 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('stopAll' as const), restart: fc.integer({ min: 0, max: RESTARTS.length - 1 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('see' as const) }) },
   );
   const step = fc.record({ op: kind, step: fc.integer({ min: 0, max: 30 }), jitter: fc.oneof(fc.constant(0), fc.integer({ min: -600, max: 600 })) });
@@ -123,7 +130,7 @@ const optionsArbitrary: fc.Arbitrary<Options> = fc.record({
   timeoutS: fc.option(fc.integer({ min: 30, max: 1800 }), { nil: undefined }),
 });
 
-const grant = (h: number, at: number, end?: number | null): Op => ({ kind: 'grant', r: 0, h, at, end, cadence: false, mac: false });
+const grant = (h: number, at: number, end?: number | null, r = 0): Op => ({ kind: 'grant', r, h, at, end, cadence: false, mac: false });
 const stop = (h: number, at: number, derivedStart?: number, anyHolder = false): Op => ({ kind: 'stop', r: 0, h, at, derivedStart, anyHolder, mac: false });
 const confirm = (h: number, at: number, startIfNew?: number): Op => ({ kind: 'confirm', r: 0, h, at, startIfNew, cadence: false, mac: false });
 
@@ -141,7 +148,12 @@ describe('IntervalBook against the list-walking reference: edges where order and
     { name: 'an interim implies an earlier start than its grant', ops: [grant(0, 500), grant(1, 300), confirm(0, 600, 100), grant(2, 400)] },
     { name: 'a stop that names no holder ends whoever holds the address', ops: [grant(0, 100), grant(1, 50), stop(9, 200, undefined, true), grant(2, 300)] },
     { name: 'a deleted lease, then the address to another client before its known end', ops: [grant(0, 100, 1000), { kind: 'retire', r: 0, h: 0, at: 300, mac: false }, grant(1, 200, 900), grant(0, 250, 800)] },
-    { name: 'a restart of one NAS among holders of several', ops: [grant(0, 100), grant(1, 120), grant(3, 130), { kind: 'stopAll', nas: 0, at: 200 }, grant(2, 210)] },
+    { name: 'a restart of one NAS among holders of several', ops: [grant(0, 100), grant(1, 120), grant(3, 130), { kind: 'stopAll', restart: 0, at: 200 }, grant(2, 210)] },
+    {
+      // Resource 0 was seen first, so its session stops first though resource 1's began earlier.
+      name: 'a restart stops sessions address by address, in the order the addresses were first seen',
+      ops: [grant(1, 100), grant(0, 110, undefined, 1), grant(3, 120), { kind: 'stopAll', restart: 0, at: 200 }, grant(2, 210, undefined, 1), grant(5, 220), { kind: 'stopAll', restart: 1, at: 300 }],
+    },
   ];
   for (const holdUntilEnd of [true, false]) {
     it.each(cases)(`$name (${holdUntilEnd ? 'held to the end of the file' : 'emitted as the log goes'})`, ({ ops }) => {

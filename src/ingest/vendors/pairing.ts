@@ -169,6 +169,8 @@ function fill(fields: RecordTemplate, more: RecordTemplate): void {
  * lease database (nothing emitted before the end of the file) made quadratic.
  */
 interface Resource {
+  /** Creation order of resources: the order `resources` iterates them in. */
+  readonly seq: number;
   /** In creation order; emitted chains (`done`) stay until they are the most (`drop`). */
   chains: Chain[];
   /** Chains not yet emitted. */
@@ -197,6 +199,15 @@ export class IntervalBook {
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
   private created = 0;
+  private resourcesCreated = 0;
+  /** Chains not yet emitted, over all resources. */
+  private live = 0;
+  /**
+   * Live chains under every prefix of their holder that ends before a `|`, for
+   * `stopAll`; built at its first call (importers that never restart pay nothing).
+   * Emitted and stopped chains leave a list when it is next used, or at a rebuild.
+   */
+  private prefixes: { index: Map<string, Chain[]>; addedSinceBuild: number } | undefined;
 
   constructor(private readonly options: BookOptions) {}
 
@@ -312,16 +323,34 @@ export class IntervalBook {
     this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in this file`, ev.resource);
   }
 
-  /** Stop every open interval `match` picks (a NAS restarted: Accounting-On/Off), marked inferred. */
-  stopAll(at: number, match: (holder: string, fields: RecordTemplate) => boolean): void {
+  /**
+   * Stop every open interval whose holder starts with `holderPrefix|` (a NAS restarted:
+   * Accounting-On/Off), marked inferred. A restart costs the intervals under its prefix,
+   * not every open interval of the file.
+   *
+   * @example
+   * book.stopAll(at, 'nas1'); // holders 'nas1|<session>|<user>'
+   */
+  stopAll(at: number, holderPrefix: string): void {
     this.see(at);
-    for (const r of this.resources.values()) {
-      for (const c of r.chains) {
-        if (c.done || c.start === undefined || c.stopAt !== undefined || c.start > at || !match(c.holder, c.fields)) continue;
-        c.stopAt = at;
-        c.stopInferred = true;
-        this.enqueue(c);
-      }
+    const index = this.prefixIndex();
+    const mine = index.get(holderPrefix);
+    if (mine === undefined) return;
+    const hit: { order: number; c: Chain }[] = [];
+    const keep: Chain[] = [];
+    for (const c of mine) {
+      if (c.done || c.stopAt !== undefined) continue;
+      if (c.start !== undefined && c.start <= at) hit.push({ order: this.resources.get(c.resource)!.seq, c });
+      else keep.push(c);
+    }
+    if (keep.length === 0) index.delete(holderPrefix);
+    else index.set(holderPrefix, keep);
+    // Queued in the order a walk over the resources (oldest first) and their chains meets them.
+    hit.sort((a, b) => a.order - b.order || a.c.seq - b.c.seq);
+    for (const { c } of hit) {
+      c.stopAt = at;
+      c.stopInferred = true;
+      this.enqueue(c);
     }
   }
 
@@ -355,7 +384,7 @@ export class IntervalBook {
   private resourceOf(resource: string): Resource {
     let r = this.resources.get(resource);
     if (r === undefined) {
-      r = { chains: [], live: 0, byHolder: undefined, starts: undefined, unqueued: undefined };
+      r = { seq: this.resourcesCreated++, chains: [], live: 0, byHolder: undefined, starts: undefined, unqueued: undefined };
       this.resources.set(resource, r);
     }
     return r;
@@ -396,10 +425,38 @@ export class IntervalBook {
     };
   }
 
+  /** The holder-prefix index, (re)built from the live chains when it is missing or mostly stale. */
+  private prefixIndex(): Map<string, Chain[]> {
+    if (this.prefixes !== undefined) return this.prefixes.index;
+    const prefixes = { index: new Map<string, Chain[]>(), addedSinceBuild: 0 };
+    this.prefixes = prefixes;
+    for (const r of this.resources.values()) for (const c of r.chains) if (!c.done) this.indexPrefixes(prefixes.index, c);
+    return prefixes.index;
+  }
+
+  private indexPrefixes(index: Map<string, Chain[]>, c: Chain): void {
+    const holder = c.holder;
+    for (let i = holder.indexOf('|'); i >= 0; i = holder.indexOf('|', i + 1)) {
+      const prefix = holder.slice(0, i);
+      const list = index.get(prefix);
+      if (list === undefined) index.set(prefix, [c]);
+      else list.push(c);
+    }
+  }
+
   /** A new chain joins its resource (and the start order, when it has a start). */
   private add(r: Resource, c: Chain): void {
     r.chains.push(c);
     r.live++;
+    this.live++;
+    if (this.prefixes !== undefined) {
+      this.indexPrefixes(this.prefixes.index, c);
+      // Emitted chains stay in the lists of prefixes no restart visits: rebuild once they may be the most.
+      if (++this.prefixes.addedSinceBuild > 2 * this.live + 1024) {
+        this.prefixes = undefined;
+        this.prefixIndex();
+      }
+    }
     if (r.byHolder !== undefined) {
       const mine = r.byHolder.get(c.holder);
       if (mine === undefined) r.byHolder.set(c.holder, [c]);
@@ -505,6 +562,7 @@ export class IntervalBook {
 
   /** An emitted chain leaves its resource; the resource goes when it holds none. */
   private drop(r: Resource, c: Chain): void {
+    this.live--;
     if (--r.live === 0) {
       this.resources.delete(c.resource);
       return;
