@@ -18,15 +18,16 @@
  * Closed intervals wait `reorderWindowMs` of log time before they are emitted, so a stop
  * that arrives before its start (UDP syslog reorders) or a duplicate still pairs.
  *
- * An event costs O(log n) in the intervals its resource holds, not O(n): a lease database
- * holds every interval to the end of the file, and an address may see thousands of
- * clients there. A resource finds a holder's intervals through a per-holder index and
- * the intervals around a time through their start order (start-order.ts).
+ * An event costs O(log n) in the intervals its resource holds, plus the holder's own
+ * intervals there, not O(n): a lease database holds every interval to the end of the file,
+ * and an address may see thousands of clients there. A resource finds a holder's
+ * intervals through a per-holder index and the intervals around a time through their
+ * start order (start-order.ts); a NAS restart finds its sessions by holder prefix.
  */
 import { formatInstant } from '../../time.js';
 import type { CanonicalRecordInput } from '../../records.js';
 import { LINE_REASONS, type Collector, type RecordTemplate } from './output.js';
-import { capUpTo, firstAfter, insertNode, minSeqAfter, priorityOf, removeNode, type StartNode } from './start-order.js';
+import { capAll, capUpTo, firstAfter, insertNode, minSeqAfter, priorityOf, removeNode, type StartNode } from './start-order.js';
 
 /** Cadence of a source that reports live sessions periodically (RADIUS interim updates). */
 export interface Cadence {
@@ -503,9 +504,14 @@ export class IntervalBook {
     const c = this.chain(ev, start, knownEnd, evidence);
     c.cadence = cadence;
     const later = firstAfter(r.starts, start);
-    const firstLater = later === undefined ? Infinity : minSeqAfter(r.starts, start);
-    if (later !== undefined) c.nextStart = later.key;
-    capUpTo(r.starts, start, start);
+    let firstLater = Infinity;
+    if (later === undefined) {
+      capAll(r.starts, start); // nothing began after it (the usual, in-order case)
+    } else {
+      firstLater = minSeqAfter(r.starts, start);
+      c.nextStart = later.key;
+      capUpTo(r.starts, start, start);
+    }
     const u = r.unqueued;
     if (u !== undefined && !u.queued && !u.done && u.start! <= start) {
       if (u.seq > firstLater) this.enqueue(c);

@@ -137,6 +137,11 @@ export function removeNode<N extends StartNode<N>>(t: N | undefined, n: N): N | 
   return t;
 }
 
+/** Every node of the tree: `nextStart = min(nextStart, value)` (O(1): a cap on the root). */
+export function capAll<N extends StartNode<N>>(t: N | undefined, value: number): void {
+  cap(t, value);
+}
+
 /** Every node whose key is at most `upTo`: `nextStart = min(nextStart, value)`. */
 export function capUpTo<N extends StartNode<N>>(t: N | undefined, upTo: number, value: number): void {
   let n = t;
