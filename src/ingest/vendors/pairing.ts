@@ -426,7 +426,7 @@ export class IntervalBook {
     };
   }
 
-  /** The holder-prefix index, (re)built from the live chains when it is missing or mostly stale. */
+  /** The holder-prefix index, built from the live chains when missing (`add` drops it once it may be mostly stale). */
   private prefixIndex(): Map<string, Chain[]> {
     if (this.prefixes !== undefined) return this.prefixes.index;
     const prefixes = { index: new Map<string, Chain[]>(), addedSinceBuild: 0 };

@@ -16,6 +16,7 @@
  * let root: Node | undefined;
  * root = insertNode(root, a);           // a.key = a's start
  * capUpTo(root, t, t);                  // every node with key ≤ t: nextStart = min(nextStart, t)
+ * capAll(root, t);                      // every node (nothing starts after t): O(1)
  * const later = firstAfter(root, t);    // the node with the least key > t, or undefined
  * root = removeNode(root, a);           // a.nextStart now includes every cap it received
  */
