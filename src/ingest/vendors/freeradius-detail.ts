@@ -91,7 +91,7 @@ function session(options: VendorOptions): VendorSession {
     const nas = one(r, 'NAS-Identifier') ?? one(r, 'NAS-IP-Address') ?? one(r, 'NAS-IPv6-Address') ?? 'unknown-nas';
     if (status === 'On' || status === 'Off') {
       // The NAS restarted: every session it had open ended by now.
-      p.book.stopAll(time.late, (holder) => holder.startsWith(nas + '|'));
+      p.book.stopAll(time.late, nas); // holders are nas|session|user
       return;
     }
     const user = one(r, 'User-Name');

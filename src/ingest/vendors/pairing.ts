@@ -17,10 +17,17 @@
  *
  * Closed intervals wait `reorderWindowMs` of log time before they are emitted, so a stop
  * that arrives before its start (UDP syslog reorders) or a duplicate still pairs.
+ *
+ * An event costs O(log n) in the intervals its resource holds, plus the holder's own
+ * intervals there, not O(n): a lease database holds every interval to the end of the file,
+ * and an address may see thousands of clients there. A resource finds a holder's
+ * intervals through a per-holder index and the intervals around a time through their
+ * start order (start-order.ts); a NAS restart finds its sessions by holder prefix.
  */
 import { formatInstant } from '../../time.js';
 import type { CanonicalRecordInput } from '../../records.js';
 import { LINE_REASONS, type Collector, type RecordTemplate } from './output.js';
+import { capAll, capUpTo, firstAfter, insertNode, minSeqAfter, priorityOf, removeNode, type StartNode } from './start-order.js';
 
 /** Cadence of a source that reports live sessions periodically (RADIUS interim updates). */
 export interface Cadence {
@@ -73,7 +80,7 @@ export interface StopEvent extends Event {
   readonly anyHolder?: boolean;
 }
 
-interface Chain {
+interface Chain extends StartNode<Chain> {
   readonly resource: string;
   readonly holder: string;
   fields: RecordTemplate;
@@ -85,8 +92,6 @@ interface Chain {
   stopAt: number | undefined;
   stopInferred: boolean;
   lastEvidence: number;
-  /** The earliest start of a later interval on the same resource: no inferred end goes past it. */
-  nextStart: number;
   readonly line: number;
   cadence: Cadence | undefined;
   queued: boolean;
@@ -158,13 +163,52 @@ function fill(fields: RecordTemplate, more: RecordTemplate): void {
   for (const k in source) if (target[k] === undefined && source[k] !== undefined) target[k] = source[k];
 }
 
+/**
+ * The chains of one resource not yet emitted. `chains` keeps them in creation order (the
+ * order events and the end of the file visit them); the indexes below answer the
+ * questions a grant asks without walking every chain the resource ever held, which a
+ * lease database (nothing emitted before the end of the file) made quadratic.
+ */
+interface Resource {
+  /** Creation order of resources: the order `resources` iterates them in. */
+  readonly seq: number;
+  /** In creation order; emitted chains (`done`) stay until they are the most (`drop`). */
+  chains: Chain[];
+  /** Chains not yet emitted. */
+  live: number;
+  /** Live chains per holder, creation order; built once the resource holds more than `FEW_CHAINS`. */
+  byHolder: Map<string, Chain[]> | undefined;
+  /** Live chains with a start, ordered by start. */
+  starts: Chain | undefined;
+  /**
+   * The chain opened here last left unqueued (stale once queued or emitted). Only an open
+   * leaves a started chain unqueued, and it queues every chain that began by its start or
+   * else the new one, so at most one live chain with a start is unqueued at a time.
+   */
+  unqueued: Chain | undefined;
+}
+
+/** Up to this many chains a resource is walked whole: indexing by holder or compacting costs more. */
+const FEW_CHAINS = 32;
+const NO_CHAINS: readonly Chain[] = [];
+
 export class IntervalBook {
-  private readonly resources = new Map<string, Chain[]>();
+  private readonly resources = new Map<string, Resource>();
   private queue: Chain[] = [];
   private head = 0;
   private readonly ends = new EndHeap();
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
+  private created = 0;
+  private resourcesCreated = 0;
+  /** Chains not yet emitted, over all resources. */
+  private live = 0;
+  /**
+   * Live chains under every prefix of their holder that ends before a `|`, for
+   * `stopAll`; built at its first call (importers that never restart pay nothing).
+   * Emitted and stopped chains leave a list when it is next used, or at a rebuild.
+   */
+  private prefixes: { index: Map<string, Chain[]>; addedSinceBuild: number } | undefined;
 
   constructor(private readonly options: BookOptions) {}
 
@@ -175,23 +219,23 @@ export class IntervalBook {
 
   grant(ev: GrantEvent): void {
     this.see(ev.at);
-    const list = this.listOf(ev.resource);
+    const r = this.resourceOf(ev.resource);
     const knownEnd = ev.knownEnd;
-    for (const c of list) {
+    for (const c of this.holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
-          this.begin(c, ev.at, knownEnd, ev.fields);
+          this.begin(r, c, ev.at, knownEnd, ev.fields);
           return;
         }
         continue;
       }
       if (c.startDerived && c.stopAt !== undefined && ev.at <= c.stopAt && ev.at >= c.start - DERIVED_SLACK_MS) {
-        this.begin(c, ev.at, knownEnd, ev.fields);
+        this.begin(r, c, ev.at, knownEnd, ev.fields);
         return;
       }
       if (this.overlaps(c, ev.at, knownEnd)) {
-        if (ev.at < c.start) c.start = ev.at;
+        if (ev.at < c.start) this.moveStart(r, c, ev.at);
         if (ev.at >= c.lastGrant) {
           if (knownEnd !== undefined) c.knownEnd = knownEnd;
           c.lastGrant = ev.at;
@@ -203,17 +247,17 @@ export class IntervalBook {
         return;
       }
     }
-    this.open(list, ev, ev.at, knownEnd, ev.at, ev.cadence);
+    this.open(r, ev, ev.at, knownEnd, ev.at, ev.cadence);
   }
 
   confirm(ev: ConfirmEvent): void {
     this.see(ev.at);
-    const list = this.listOf(ev.resource);
-    for (const c of list) {
+    const r = this.resourceOf(ev.resource);
+    for (const c of this.holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
-          this.begin(c, ev.startIfNew ?? ev.at, undefined, ev.fields);
+          this.begin(r, c, ev.startIfNew ?? ev.at, undefined, ev.fields);
           this.touch(c, ev.at);
           return;
         }
@@ -223,7 +267,7 @@ export class IntervalBook {
       const hi = c.stopAt ?? (typeof c.knownEnd === 'number' ? c.knownEnd : Infinity);
       if (ev.at >= lo && ev.at <= hi) {
         // An earlier start the interim implies (session time) counts beyond clock jitter only.
-        if (lo < c.start - DERIVED_SLACK_MS) c.start = lo;
+        if (lo < c.start - DERIVED_SLACK_MS) this.moveStart(r, c, lo);
         if (ev.cadence !== undefined) c.cadence = ev.cadence;
         this.touch(c, ev.at);
         fill(c.fields, ev.fields);
@@ -231,14 +275,14 @@ export class IntervalBook {
         return;
       }
     }
-    this.open(list, ev, ev.startIfNew ?? ev.at, undefined, ev.at, ev.cadence);
+    this.open(r, ev, ev.startIfNew ?? ev.at, undefined, ev.at, ev.cadence);
   }
 
   stop(ev: StopEvent): void {
     this.see(ev.at);
-    const list = this.listOf(ev.resource);
+    const r = this.resourceOf(ev.resource);
     let best: Chain | undefined;
-    for (const c of list) {
+    for (const c of ev.anyHolder === true ? r.chains : this.holderChains(r, ev.holder)) {
       if ((c.holder !== ev.holder && ev.anyHolder !== true) || c.done) continue;
       if (c.stopAt === ev.at) return; // duplicate stop
       if (c.start !== undefined && c.start <= ev.at && c.stopAt === undefined && (best === undefined || c.start > best.start!)) best = c;
@@ -251,13 +295,13 @@ export class IntervalBook {
       return;
     }
     if (ev.anyHolder === true) {
-      if (list.length === 0) this.resources.delete(ev.resource);
+      if (r.live === 0) this.resources.delete(ev.resource);
       return;
     }
     const c = this.chain(ev, ev.derivedStart, undefined, ev.at);
     c.startDerived = ev.derivedStart !== undefined;
     c.stopAt = ev.at;
-    list.push(c);
+    this.add(r, c);
     this.enqueue(c);
   }
 
@@ -267,8 +311,8 @@ export class IntervalBook {
    */
   retire(ev: Event): void {
     this.see(ev.at);
-    const list = this.listOf(ev.resource);
-    for (const c of list) {
+    const r = this.resourceOf(ev.resource);
+    for (const c of this.holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done || c.start === undefined || c.stopAt !== undefined) continue;
       if (ev.at < c.start) continue;
       c.stopAt = typeof c.knownEnd === 'number' ? Math.max(c.knownEnd, ev.at) : ev.at;
@@ -276,20 +320,38 @@ export class IntervalBook {
       this.enqueue(c);
       return;
     }
-    if (list.length === 0) this.resources.delete(ev.resource);
+    if (r.live === 0) this.resources.delete(ev.resource);
     this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in this file`, ev.resource);
   }
 
-  /** Stop every open interval `match` picks (a NAS restarted: Accounting-On/Off), marked inferred. */
-  stopAll(at: number, match: (holder: string, fields: RecordTemplate) => boolean): void {
+  /**
+   * Stop every open interval whose holder starts with `holderPrefix|` (a NAS restarted:
+   * Accounting-On/Off), marked inferred. A restart costs the intervals under its prefix,
+   * not every open interval of the file.
+   *
+   * @example
+   * book.stopAll(at, 'nas1'); // holders 'nas1|<session>|<user>'
+   */
+  stopAll(at: number, holderPrefix: string): void {
     this.see(at);
-    for (const list of this.resources.values()) {
-      for (const c of list) {
-        if (c.done || c.start === undefined || c.stopAt !== undefined || c.start > at || !match(c.holder, c.fields)) continue;
-        c.stopAt = at;
-        c.stopInferred = true;
-        this.enqueue(c);
-      }
+    const index = this.prefixIndex();
+    const mine = index.get(holderPrefix);
+    if (mine === undefined) return;
+    const hit: { order: number; c: Chain }[] = [];
+    const keep: Chain[] = [];
+    for (const c of mine) {
+      if (c.done || c.stopAt !== undefined) continue;
+      if (c.start !== undefined && c.start <= at) hit.push({ order: this.resources.get(c.resource)!.seq, c });
+      else keep.push(c);
+    }
+    if (keep.length === 0) index.delete(holderPrefix);
+    else index.set(holderPrefix, keep);
+    // Queued in the order a walk over the resources (oldest first) and their chains meets them.
+    hit.sort((a, b) => a.order - b.order || a.c.seq - b.c.seq);
+    for (const { c } of hit) {
+      c.stopAt = at;
+      c.stopInferred = true;
+      this.enqueue(c);
     }
   }
 
@@ -315,21 +377,28 @@ export class IntervalBook {
     for (let i = this.head; i < this.queue.length; i++) this.finalize(this.queue[i]!, true);
     this.queue = [];
     this.head = 0;
-    for (const list of [...this.resources.values()]) {
-      for (const c of [...list]) this.finalize(c, true);
+    for (const r of [...this.resources.values()]) {
+      for (const c of [...r.chains]) this.finalize(c, true);
     }
   }
 
-  private listOf(resource: string): Chain[] {
-    let list = this.resources.get(resource);
-    if (list === undefined) {
-      list = [];
-      this.resources.set(resource, list);
+  private resourceOf(resource: string): Resource {
+    let r = this.resources.get(resource);
+    if (r === undefined) {
+      r = { seq: this.resourcesCreated++, chains: [], live: 0, byHolder: undefined, starts: undefined, unqueued: undefined };
+      this.resources.set(resource, r);
     }
-    return list;
+    return r;
+  }
+
+  /** The chains to search for `holder`: its own once the resource is indexed, else all (callers filter). */
+  private holderChains(r: Resource, holder: string): readonly Chain[] {
+    if (r.byHolder === undefined) return r.chains;
+    return r.byHolder.get(holder) ?? NO_CHAINS;
   }
 
   private chain(ev: Event, start: number | undefined, knownEnd: number | null | undefined, evidence: number): Chain {
+    const seq = this.created++;
     return {
       resource: ev.resource,
       holder: ev.holder,
@@ -341,17 +410,83 @@ export class IntervalBook {
       stopAt: undefined,
       stopInferred: false,
       lastEvidence: evidence,
-      nextStart: Infinity,
       line: ev.line,
       cadence: undefined,
       queued: false,
       deadline: 0,
       done: false,
+      key: start ?? 0,
+      seq,
+      priority: priorityOf(seq),
+      left: undefined,
+      right: undefined,
+      nextStart: Infinity,
+      pendingCap: Infinity,
+      minSeq: seq,
     };
   }
 
-  private begin(c: Chain, start: number, knownEnd: number | null | undefined, fields: RecordTemplate): void {
+  /** The holder-prefix index, built from the live chains when missing (`add` drops it once it may be mostly stale). */
+  private prefixIndex(): Map<string, Chain[]> {
+    if (this.prefixes !== undefined) return this.prefixes.index;
+    const prefixes = { index: new Map<string, Chain[]>(), addedSinceBuild: 0 };
+    this.prefixes = prefixes;
+    for (const r of this.resources.values()) for (const c of r.chains) if (!c.done) this.indexPrefixes(prefixes.index, c);
+    return prefixes.index;
+  }
+
+  private indexPrefixes(index: Map<string, Chain[]>, c: Chain): void {
+    const holder = c.holder;
+    for (let i = holder.indexOf('|'); i >= 0; i = holder.indexOf('|', i + 1)) {
+      const prefix = holder.slice(0, i);
+      const list = index.get(prefix);
+      if (list === undefined) index.set(prefix, [c]);
+      else list.push(c);
+    }
+  }
+
+  /** A new chain joins its resource (and the start order, when it has a start). */
+  private add(r: Resource, c: Chain): void {
+    r.chains.push(c);
+    r.live++;
+    this.live++;
+    if (this.prefixes !== undefined) {
+      this.indexPrefixes(this.prefixes.index, c);
+      // Emitted chains stay in the lists of prefixes no restart visits: rebuild once they may be the most.
+      if (++this.prefixes.addedSinceBuild > 2 * this.live + 1024) {
+        this.prefixes = undefined;
+        this.prefixIndex();
+      }
+    }
+    if (r.byHolder !== undefined) {
+      const mine = r.byHolder.get(c.holder);
+      if (mine === undefined) r.byHolder.set(c.holder, [c]);
+      else mine.push(c);
+    } else if (r.chains.length > FEW_CHAINS) {
+      r.byHolder = new Map();
+      for (const o of r.chains) {
+        if (o.done) continue;
+        const mine = r.byHolder.get(o.holder);
+        if (mine === undefined) r.byHolder.set(o.holder, [o]);
+        else mine.push(o);
+      }
+    }
+    if (c.start !== undefined) {
+      c.key = c.start;
+      r.starts = insertNode(r.starts, c);
+    }
+  }
+
+  /** Change a chain's start; it moves in the start order (the caps it received stay with it). */
+  private moveStart(r: Resource, c: Chain, start: number): void {
+    if (c.start !== undefined) r.starts = removeNode(r.starts, c);
     c.start = start;
+    c.key = start;
+    r.starts = insertNode(r.starts, c);
+  }
+
+  private begin(r: Resource, c: Chain, start: number, knownEnd: number | null | undefined, fields: RecordTemplate): void {
+    this.moveStart(r, c, start);
     c.startDerived = false;
     if (knownEnd !== undefined) c.knownEnd = knownEnd;
     c.lastGrant = start;
@@ -359,22 +494,32 @@ export class IntervalBook {
     fill(c.fields, fields);
   }
 
-  private open(list: Chain[], ev: Event, start: number, knownEnd: number | null | undefined, evidence: number, cadence: Cadence | undefined): void {
+  /**
+   * The resource changed hands at `start`: what began by then ends no later; if something
+   * already began after it (a late line), this one ends no later than that. Chains are
+   * queued in creation order, the new one where the first later-starting chain sits, as a
+   * walk over the resource's chains would.
+   */
+  private open(r: Resource, ev: Event, start: number, knownEnd: number | null | undefined, evidence: number, cadence: Cadence | undefined): void {
     const c = this.chain(ev, start, knownEnd, evidence);
     c.cadence = cadence;
-    list.push(c);
-    // The resource changed hands at `start`: what began before it can end no later; if
-    // something already began after it (a late line), this one ends no later than that.
-    for (const o of list) {
-      if (o === c || o.done || o.start === undefined) continue;
-      if (o.start <= start) {
-        if (start < o.nextStart) o.nextStart = start;
-        this.enqueue(o);
-      } else {
-        if (o.start < c.nextStart) c.nextStart = o.start;
-        this.enqueue(c);
-      }
+    const later = firstAfter(r.starts, start);
+    let firstLater = Infinity;
+    if (later === undefined) {
+      capAll(r.starts, start); // nothing began after it (the usual, in-order case)
+    } else {
+      firstLater = minSeqAfter(r.starts, start);
+      c.nextStart = later.key;
+      capUpTo(r.starts, start, start);
     }
+    const u = r.unqueued;
+    if (u !== undefined && !u.queued && !u.done && u.start! <= start) {
+      if (u.seq > firstLater) this.enqueue(c);
+      this.enqueue(u);
+    }
+    if (later !== undefined) this.enqueue(c);
+    else r.unqueued = c;
+    this.add(r, c);
     this.watch(c);
   }
 
@@ -421,20 +566,36 @@ export class IntervalBook {
     this.queue.push(c);
   }
 
+  /** An emitted chain leaves its resource; the resource goes when it holds none. */
+  private drop(r: Resource, c: Chain): void {
+    this.live--;
+    if (--r.live === 0) {
+      this.resources.delete(c.resource);
+      return;
+    }
+    if (r.byHolder !== undefined) {
+      const mine = r.byHolder.get(c.holder)!;
+      if (mine.length === 1) r.byHolder.delete(c.holder);
+      else mine.splice(mine.indexOf(c), 1);
+    }
+    // Emitted chains are skipped where the list is walked; rewrite it once they are the most.
+    const dead = r.chains.length - r.live;
+    if (dead > FEW_CHAINS && dead * 2 > r.chains.length) r.chains = r.chains.filter((o) => !o.done);
+  }
+
   private finalize(c: Chain, atEnd: boolean): void {
     if (c.done) return;
     c.done = true;
-    const list = this.resources.get(c.resource);
+    const r = this.resources.get(c.resource);
+    if (r !== undefined) {
+      // Out of the start order first: that hands it every cap it received.
+      if (c.start !== undefined) r.starts = removeNode(r.starts, c);
+      this.drop(r, c);
+    }
     let next = c.nextStart;
-    if (list !== undefined) {
-      if (list.length === 1 && list[0] === c) {
-        this.resources.delete(c.resource);
-      } else {
-        const i = list.indexOf(c);
-        if (i >= 0) list.splice(i, 1);
-        for (const o of list) if (!o.done && o.start !== undefined && c.start !== undefined && o.start > c.start && o.start < next) next = o.start;
-        if (list.length === 0) this.resources.delete(c.resource);
-      }
+    if (r !== undefined && r.live > 0 && c.start !== undefined) {
+      const later = firstAfter(r.starts, c.start);
+      if (later !== undefined && later.key < next) next = later.key;
     }
     const start = c.start;
     if (start === undefined) {
