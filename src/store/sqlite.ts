@@ -227,10 +227,15 @@ export class SqliteStore implements StoreReader, StoreWriter {
   #presence(table: 'allocation' | 'nat_block' | 'nat_session'): { rows: boolean; open: boolean } {
     let p = this.#present.get(table);
     if (p === undefined) {
-      p = {
-        rows: this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table})`).pluck().get() === 1,
-        open: this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table} INDEXED BY ${table}_open WHERE "end" IS NULL)`).pluck().get() === 1,
-      };
+      try {
+        p = {
+          rows: this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table})`).pluck().get() === 1,
+          open: this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table} INDEXED BY ${table}_open WHERE "end" IS NULL)`).pluck().get() === 1,
+        };
+      } catch (cause) {
+        // A corrupt or unreadable file is a store fault (exit 2), like any other read.
+        throw new IparError('STORE_READ_FAILED', `store read failed: ${(cause as Error).message}`, { cause });
+      }
       this.#present.set(table, p);
     }
     return p;
