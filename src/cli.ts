@@ -237,7 +237,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
+/** Exit status when stdout's reader went away: 128 + SIGPIPE, as a shell reports it. */
+export const EXIT_PIPE_CLOSED = 141;
+
 const invoked = process.argv[1] === undefined ? '' : realpathSync(process.argv[1]);
 if (invoked === fileURLToPath(import.meta.url)) {
+  // A reader that stops early (`ipar resolve … | head`) closes the pipe: stop quietly with
+  // the shell's SIGPIPE status, not a stack trace. Every line printed was audited first.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT_PIPE_CLOSED);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -148,6 +148,18 @@ describe('ipar resolve --workers N: audit before result, batch by batch', () => 
   });
 });
 
+describe('ipar resolve: a reader that stops early', () => {
+  test.each([1, 2])('stdout closed after the first line (--workers %i): exit 141, no stack trace', async (workers) => {
+    const child = spawn(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(dir, `audit-pipe-${workers}.db`), '--workers', String(workers), requests], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(status).toBe(141);
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+  });
+});
+
 describe('ipar resolve --workers N: faults', () => {
   test.each([
     ['a missing store', () => join(dir, 'none.db'), /^ipar: no store at .*none\.db\n$/],
