@@ -7,6 +7,7 @@
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
 import { problemsFromZod, shortValue, type Problem } from '../problems.js';
 import type { StoreWriter } from '../store/types.js';
+import { fastCanonicalRecord } from './fast-record.js';
 import { MAX_LINE_CHARS, readLines, type Input } from './lines.js';
 import type { ParseOutput, VendorOptions, VendorParser, VendorSession } from './vendors/types.js';
 
@@ -97,6 +98,12 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     const take = (out: ParseOutput, line: number, text: string | undefined): void => {
       for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
       for (const raw of out.records) {
+        // The common shapes are checked by hand; zod sees the rest and explains every refusal.
+        const fast = fastCanonicalRecord(raw);
+        if (fast !== undefined) {
+          batch.push(fast);
+          continue;
+        }
         const parsed = CanonicalRecord.safeParse(raw);
         if (parsed.success) batch.push(parsed.data);
         else reject(line, problemsFromZod(parsed.error, raw), text);
