@@ -337,9 +337,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   // ---- writing -------------------------------------------------------------------------
 
-  /** Insert a name the store has not cached (one statement; the cache answers from then on). */
+  /**
+   * The id of a name the cache does not hold: inserted, or looked up when the store has it
+   * already. (INSERT OR IGNORE and the new rowid cost half of an upsert with RETURNING.)
+   */
   #internName(table: 'realm' | 'source' | 'account', ids: Map<string, number>, name: string): number {
-    const id = this.#stmt(`INSERT INTO ${table} (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = name RETURNING id`).pluck().get(name) as number;
+    const inserted = this.#stmt(`INSERT OR IGNORE INTO ${table} (name) VALUES (?)`).run(name);
+    const id = inserted.changes === 1 ? Number(inserted.lastInsertRowid) : (this.#stmt(`SELECT id FROM ${table} WHERE name = ?`).pluck().get(name) as number);
     ids.set(name, id);
     if (table === 'realm') this.#realmNames.set(id, name);
     if (table === 'source') this.#sourceNames.set(id, name);
@@ -372,9 +376,12 @@ export class SqliteStore implements StoreReader, StoreWriter {
     } else key = `${imsi ?? ''}|${msisdn ?? ''}|${imei ?? ''}|${mac ?? ''}`;
     const hit = this.#deviceIds.get(key);
     if (hit !== undefined) return hit;
-    const id = this.#stmt('INSERT INTO device (imsi, msisdn, imei, mac) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET imsi = imsi RETURNING id')
-      .pluck()
-      .get(imsi ?? '', msisdn ?? '', imei ?? '', mac ?? '') as number;
+    const values = [imsi ?? '', msisdn ?? '', imei ?? '', mac ?? ''] as const;
+    const inserted = this.#stmt('INSERT OR IGNORE INTO device (imsi, msisdn, imei, mac) VALUES (?, ?, ?, ?)').run(...values);
+    const id =
+      inserted.changes === 1
+        ? Number(inserted.lastInsertRowid)
+        : (this.#stmt('SELECT id FROM device WHERE imsi = ? AND msisdn = ? AND imei = ? AND mac = ?').pluck().get(...values) as number);
     if (this.#deviceIds.size > 500_000) this.#deviceIds.clear();
     this.#deviceIds.set(key, id);
     return id;
