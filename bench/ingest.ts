@@ -31,7 +31,7 @@ export const INGEST_CACHE_MIB = 64;
 /** Trials as data: input sizes, in records. */
 export const INGEST_TRIALS = { full: [100_000, 1_000_000, 2_000_000], quick: [20_000, 100_000] } as const;
 
-async function child(rows: number): Promise<IngestTrialResult> {
+async function child(rows: number, batchSize: number | undefined): Promise<IngestTrialResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-'));
   const input = join(dir, 'records.ndjson');
   await writeSynthetic(input, rows); // setup, outside the timed function
@@ -42,7 +42,7 @@ async function child(rows: number): Promise<IngestTrialResult> {
   bench.add('ingest', async () => {
     dbFile = join(dir, `store-${run++}.db`);
     const store = openSqliteStore(dbFile, { cacheMiB: INGEST_CACHE_MIB });
-    const summary = await ingest(store, await openInputs([input]));
+    const summary = await ingest(store, await openInputs([input]), batchSize === undefined ? {} : { batchSize });
     store.close();
     stored = Object.values(summary.stored).reduce((a, b) => a + b, 0);
   });
@@ -75,7 +75,8 @@ export function runIngestBench(quick: boolean): IngestTrialResult[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--child');
   if (i >= 0) {
-    process.stdout.write(JSON.stringify(await child(Number(process.argv[i + 1]))) + '\n');
+    const b = process.argv.indexOf('--batch');
+    process.stdout.write(JSON.stringify(await child(Number(process.argv[i + 1]), b >= 0 ? Number(process.argv[b + 1]) : undefined)) + '\n');
   } else {
     console.table(runIngestBench(process.argv.includes('--quick')));
   }

@@ -42,6 +42,7 @@ interface IngestOptions {
   interimInterval?: number;
   reorderWindow?: number;
   json: boolean;
+  batchSize?: number;
 }
 
 const STORE_HELP = 'a store URL instead of --db: clickhouse://host:port[,host:port…]/database[?cluster=NAME] (or a SQLite file)';
@@ -78,6 +79,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--interim-interval <seconds>', 'RADIUS interim cadence when records do not carry it', integer('--interim-interval', 1, 86_400))
     .option('--reorder-window <seconds>', 'how long out-of-order vendor stops may trail their start', integer('--reorder-window', 0, 86_400))
     .option('--json', 'also print the summary as JSON on stdout', false)
+    .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
     .argument('<files...>', 'input files; - for stdin')
     .action(async (files: string[], opts: IngestOptions) => {
       const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
@@ -107,7 +109,16 @@ function build(io: Io, setCode: (code: number) => void): Command {
       };
       setCode(
         await runIngest(
-          { db: storeSpec(opts, true), files, format, parsers: VENDOR_PARSERS, vendorOptions, json: opts.json, ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }) },
+          {
+            db: storeSpec(opts, true),
+            files,
+            format,
+            parsers: VENDOR_PARSERS,
+            vendorOptions,
+            json: opts.json,
+            ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }),
+            ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+          },
           io,
         ),
       );

@@ -38,8 +38,13 @@ export const ipAddress = addressSchema(false);
 export const ipPrefix = addressSchema(true);
 
 export const port = z.int().min(0).max(65535);
-export const realmName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a realm is 1–64 letters, digits, . _ : -');
-const name = z.string().min(1).max(128);
+/** What a realm may be; shared with the ingest fast path (ingest/fast-record.ts), as are the patterns below. */
+export const REALM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+export const realmName = z.string().regex(REALM_PATTERN, 'a realm is 1–64 letters, digits, . _ : -');
+/** Bounds of a name (account, source, session id), in code points as zod counts them. */
+export const NAME_MIN = 1;
+export const NAME_MAX = 128;
+const name = z.string().min(NAME_MIN).max(NAME_MAX);
 
 export const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'gre', 'esp'] as const;
 export const protocol = z.enum(PROTOCOLS);
@@ -51,16 +56,18 @@ export const SUBSCRIBER_TYPES = ['residential', 'business', 'mobile', 'public-wi
 export type SubscriberType = (typeof SUBSCRIBER_TYPES)[number];
 
 /** Device identifiers, normalised: digits only for IMSI/MSISDN/IMEI, `aa:bb:cc:dd:ee:ff` for MAC. */
-export const imsi = z.string().regex(/^\d{6,15}$/, 'an IMSI is 6–15 digits');
-export const msisdn = z
-  .string()
-  .regex(/^\+?\d{5,15}$/, 'an MSISDN is 5–15 digits, optionally after +')
-  .transform((v) => v.replace(/^\+/, ''));
-export const imei = z.string().regex(/^\d{14,16}$/, 'an IMEI or IMEISV is 14–16 digits');
-export const mac = z
-  .string()
-  .regex(/^(?:[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})$/, 'a MAC is six hex octets')
-  .transform((v) => v.replace(/[^0-9A-Fa-f]/g, '').toLowerCase().replace(/(..)(?!$)/g, '$1:'));
+export const IMSI_PATTERN = /^\d{6,15}$/;
+export const MSISDN_PATTERN = /^\+?\d{5,15}$/;
+export const IMEI_PATTERN = /^\d{14,16}$/;
+export const MAC_PATTERN = /^(?:[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})$/;
+/** An MSISDN that matched {@link MSISDN_PATTERN}, without its `+`. */
+export const normaliseMsisdn = (v: string): string => v.replace(/^\+/, '');
+/** A MAC that matched {@link MAC_PATTERN}, as `aa:bb:cc:dd:ee:ff`. */
+export const normaliseMac = (v: string): string => v.replace(/[^0-9A-Fa-f]/g, '').toLowerCase().replace(/(..)(?!$)/g, '$1:');
+export const imsi = z.string().regex(IMSI_PATTERN, 'an IMSI is 6–15 digits');
+export const msisdn = z.string().regex(MSISDN_PATTERN, 'an MSISDN is 5–15 digits, optionally after +').transform(normaliseMsisdn);
+export const imei = z.string().regex(IMEI_PATTERN, 'an IMEI or IMEISV is 14–16 digits');
+export const mac = z.string().regex(MAC_PATTERN, 'a MAC is six hex octets').transform(normaliseMac);
 
 const interval = { start: instantMs, end: instantMs.nullable() };
 

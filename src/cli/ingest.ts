@@ -5,7 +5,7 @@ import { openInputs } from '../ingest/lines.js';
 import type { VendorOptions, VendorParser } from '../ingest/vendors/types.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { isClickHouseSpec, openStore } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import type { Io } from './io.js';
 
 export interface IngestCommand {
@@ -16,6 +16,8 @@ export interface IngestCommand {
   readonly parsers: readonly VendorParser[];
   readonly vendorOptions: VendorOptions;
   readonly json: boolean;
+  /** Records per transaction (the library's default when absent). */
+  readonly batchSize?: number;
 }
 
 /** One line per problem: `file:line: field: REASON: message (value …)`. */
@@ -50,8 +52,7 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
     }
     const progress = new Progress('ingest lines', io.stderr);
     const options: IngestOptions = {
-      // ClickHouse wants big inserts (each one is a part to merge).
-      ...(isClickHouseSpec(cmd.db) ? { batchSize: 100_000 } : {}),
+      ...(cmd.batchSize === undefined ? {} : { batchSize: cmd.batchSize }),
       format: cmd.format,
       parsers: cmd.parsers,
       vendorOptions: cmd.vendorOptions,

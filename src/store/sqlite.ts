@@ -18,6 +18,7 @@ import {
   toWritten,
   type AddressRole,
   type AddressSpaceRecord,
+  type AllocationRecord,
   type CanonicalRecord,
   type Protocol,
   type RecordKind,
@@ -94,6 +95,30 @@ const TABLE_OF: Readonly<Record<RecordKind, string>> = {
   coverage: 'coverage',
 };
 
+/** Bits of {@link BatchBounds}' table sets. */
+const ALLOCATION = 1;
+const NAT_BLOCK = 2;
+const NAT_SESSION = 4;
+
+/**
+ * What one written batch noted for the reader's bounds: the longest closed record of each
+ * table (of allocations, per realm id too), the widest port block, and which tables got
+ * rows and open rows. Gathered as numbers per record, folded into the store once a batch.
+ */
+interface BatchBounds {
+  allocation: number;
+  readonly allocationByRealm: Map<number, number>;
+  natBlock: number;
+  natSession: number;
+  blockSpan: number;
+  rows: number;
+  open: number;
+}
+
+function batchBounds(): BatchBounds {
+  return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, blockSpan: 0, rows: 0, open: 0 };
+}
+
 /** Rows a single no-port session query returns at most (the matcher treats it as "too many"). */
 export const SESSION_ROW_LIMIT = 100_000;
 
@@ -146,7 +171,16 @@ export class SqliteStore implements StoreReader, StoreWriter {
   readonly preferredBatch = 64;
   readonly #db: Database.Database;
   readonly #readonly: boolean;
-  readonly #names = new Map<string, Map<string, number>>();
+  // Name → id of the interned names, one map a table (the same map objects for the life
+  // of the store, so the writer can hold them directly).
+  readonly #realmIds = new Map<string, number>();
+  readonly #sourceIds = new Map<string, number>();
+  readonly #accountIds = new Map<string, number>();
+  readonly #names = new Map<string, Map<string, number>>([
+    ['realm', this.#realmIds],
+    ['source', this.#sourceIds],
+    ['account', this.#accountIds],
+  ]);
   readonly #realmNames = new Map<number, string>();
   readonly #sourceNames = new Map<number, string>();
   readonly #deviceIds = new Map<string, number>();
@@ -206,14 +240,14 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   #loadDictionaries(): void {
     for (const table of ['realm', 'source'] as const) {
-      const ids = new Map<string, number>();
+      const ids = table === 'realm' ? this.#realmIds : this.#sourceIds;
+      ids.clear();
       for (const row of this.#db.prepare(`SELECT id, name FROM ${table}`).all() as { id: number; name: string }[]) {
         ids.set(row.name, row.id);
         (table === 'realm' ? this.#realmNames : this.#sourceNames).set(row.id, row.name);
       }
-      this.#names.set(table, ids);
     }
-    this.#names.set('account', new Map());
+    this.#accountIds.clear();
     for (const row of this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) {
       this.#meta.set(row.key, row.value);
     }
@@ -291,10 +325,6 @@ export class SqliteStore implements StoreReader, StoreWriter {
     }
   }
 
-  #noteDuration(table: string, start: number, end: number | null): void {
-    if (end !== null) this.#raise(`maxDuration.${table}`, end - start);
-  }
-
   #noteLength(table: string, length: number): void {
     const lengths = this.#metaLengths(table);
     if (!lengths.includes(length)) {
@@ -312,11 +342,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   // ---- writing -------------------------------------------------------------------------
 
-  #intern(table: 'realm' | 'source' | 'account', name: string): number {
-    const ids = this.#names.get(table)!;
-    const hit = ids.get(name);
-    if (hit !== undefined) return hit;
-    const id = (this.#stmt(`INSERT INTO ${table} (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = name RETURNING id`).get(name) as { id: number }).id;
+  /**
+   * The id of a name the cache does not hold: inserted, or looked up when the store has it
+   * already. (INSERT OR IGNORE and the new rowid cost half of an upsert with RETURNING.)
+   */
+  #internName(table: 'realm' | 'source' | 'account', ids: Map<string, number>, name: string): number {
+    const inserted = this.#stmt(`INSERT OR IGNORE INTO ${table} (name) VALUES (?)`).run(name);
+    const id = inserted.changes === 1 ? Number(inserted.lastInsertRowid) : (this.#stmt(`SELECT id FROM ${table} WHERE name = ?`).pluck().get(name) as number);
     ids.set(name, id);
     if (table === 'realm') this.#realmNames.set(id, name);
     if (table === 'source') this.#sourceNames.set(id, name);
@@ -324,17 +356,39 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return id;
   }
 
-  #device(r: { imsi?: string | undefined; msisdn?: string | undefined; imei?: string | undefined; mac?: string | undefined }): number {
-    if (r.imsi === undefined && r.msisdn === undefined && r.imei === undefined && r.mac === undefined) return 0;
-    const values = [r.imsi ?? '', r.msisdn ?? '', r.imei ?? '', r.mac ?? ''] as const;
-    const cacheKey = values.join('|');
-    const hit = this.#deviceIds.get(cacheKey);
+  #realm(name: string): number {
+    return this.#realmIds.get(name) ?? this.#internName('realm', this.#realmIds, name);
+  }
+
+  #source(name: string): number {
+    return this.#sourceIds.get(name) ?? this.#internName('source', this.#sourceIds, name);
+  }
+
+  #account(name: string): number {
+    return this.#accountIds.get(name) ?? this.#internName('account', this.#accountIds, name);
+  }
+
+  #device(r: AllocationRecord): number {
+    const { imsi, msisdn, imei, mac } = r;
+    // The cache key is the identifier itself when a record has only an IMSI (digits) or
+    // only a MAC (has ':'), else all four joined by '|': the three forms never collide,
+    // and the common records build no string.
+    let key: string;
+    if (msisdn === undefined && imei === undefined && (imsi === undefined || mac === undefined)) {
+      if (imsi !== undefined) key = imsi;
+      else if (mac !== undefined) key = mac;
+      else return 0;
+    } else key = `${imsi ?? ''}|${msisdn ?? ''}|${imei ?? ''}|${mac ?? ''}`;
+    const hit = this.#deviceIds.get(key);
     if (hit !== undefined) return hit;
-    const id = (
-      this.#stmt('INSERT INTO device (imsi, msisdn, imei, mac) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET imsi = imsi RETURNING id').get(...values) as { id: number }
-    ).id;
+    const values = [imsi ?? '', msisdn ?? '', imei ?? '', mac ?? ''] as const;
+    const inserted = this.#stmt('INSERT OR IGNORE INTO device (imsi, msisdn, imei, mac) VALUES (?, ?, ?, ?)').run(...values);
+    const id =
+      inserted.changes === 1
+        ? Number(inserted.lastInsertRowid)
+        : (this.#stmt('SELECT id FROM device WHERE imsi = ? AND msisdn = ? AND imei = ? AND mac = ?').pluck().get(...values) as number);
     if (this.#deviceIds.size > 500_000) this.#deviceIds.clear();
-    this.#deviceIds.set(cacheKey, id);
+    this.#deviceIds.set(key, id);
     return id;
   }
 
@@ -375,57 +429,69 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return this.#writeStatements;
   }
 
-  #mark(table: 'allocation' | 'nat_block' | 'nat_session', end: number | null): void {
-    const p = this.#present.get(table);
-    if (p === undefined) return; // not read yet: the first read will look
-    p.rows = true;
-    if (end === null) p.open = true;
+  /** Fold what a batch noted into the bounds the reader uses (once a batch, not once a record). */
+  #foldBounds(b: BatchBounds): void {
+    this.#raise('maxDuration.allocation', b.allocation);
+    // The look-back bound is also kept per realm: static or long mobile sessions in one
+    // realm must not widen every lookup of short DHCP leases in another.
+    for (const [realmId, duration] of b.allocationByRealm) this.#raise(`maxDuration.allocation.${realmId}`, duration);
+    this.#raise('maxDuration.nat_block', b.natBlock);
+    this.#raise('maxDuration.nat_session', b.natSession);
+    this.#raise('maxSpan.nat_block', b.blockSpan);
+    for (const [table, bit] of [['allocation', ALLOCATION], ['nat_block', NAT_BLOCK], ['nat_session', NAT_SESSION]] as const) {
+      const p = this.#present.get(table);
+      if (p === undefined) continue; // not read yet: the first read will look
+      if ((b.rows & bit) !== 0) p.rows = true;
+      if ((b.open & bit) !== 0) p.open = true;
+    }
   }
 
-  #writeOne(r: CanonicalRecord): boolean {
+  #writeOne(r: CanonicalRecord, b: BatchBounds): boolean {
     const w = this.#writers();
     switch (r.kind) {
       case 'address-space':
         this.#noteLength('address_space', r.prefix.length);
-        return (
-          w.addressSpace!.run(diskKey(r.prefix.key), r.prefix.length, r.role, this.#intern('realm', r.realm ?? '')).changes > 0
-        );
+        return w.addressSpace!.run(diskKey(r.prefix.key), r.prefix.length, r.role, this.#realm(r.realm ?? '')).changes > 0;
       case 'subscriber':
-        this.#intern('account', r.account);
+        this.#account(r.account);
         return w.subscriber!.run(r.type, r.account, r.type).changes > 0;
       case 'allocation': {
         this.#noteLength('allocation', r.ip.length);
-        // The look-back bound is kept per realm: static or long mobile sessions in one
-        // realm must not widen every lookup of short DHCP leases in another.
-        const realmId = this.#intern('realm', r.realm ?? '');
-        this.#noteDuration('allocation', r.start, r.end);
-        this.#mark('allocation', r.end);
-        if (r.end !== null) this.#raise(`maxDuration.allocation.${realmId}`, r.end - r.start);
+        const realmId = this.#realm(r.realm ?? '');
+        b.rows |= ALLOCATION;
+        if (r.end === null) b.open |= ALLOCATION;
+        else {
+          const duration = r.end - r.start;
+          if (duration > b.allocation) b.allocation = duration;
+          if (duration > (b.allocationByRealm.get(realmId) ?? 0)) b.allocationByRealm.set(realmId, duration);
+        }
         return (
           w.allocation!.run(
             realmId,
             diskKey(r.ip.key),
             r.ip.length,
             r.start,
-            this.#intern('account', r.account),
+            this.#account(r.account),
             r.end,
-            this.#intern('source', r.source),
+            this.#source(r.source),
             r.endInferred === true ? 1 : 0,
             this.#device(r),
             r.sessionId ?? null,
           ).changes > 0
         );
       }
-      case 'nat-block':
-        this.#noteDuration('nat_block', r.start, r.end);
-        this.#mark('nat_block', r.end);
-        this.#raise('maxSpan.nat_block', r.portLast - r.portFirst + 1);
+      case 'nat-block': {
+        b.rows |= NAT_BLOCK;
+        if (r.end === null) b.open |= NAT_BLOCK;
+        else if (r.end - r.start > b.natBlock) b.natBlock = r.end - r.start;
+        const span = r.portLast - r.portFirst + 1;
+        if (span > b.blockSpan) b.blockSpan = span;
         return (
           w.natBlock!.run(
             diskKey(r.outsideIp.key),
             r.portFirst,
             r.start,
-            this.#intern('realm', r.realm),
+            this.#realm(r.realm),
             diskKey(r.insideIp.key),
             r.protocol ?? '',
             r.portLast,
@@ -433,16 +499,18 @@ export class SqliteStore implements StoreReader, StoreWriter {
             r.endInferred === true ? 1 : 0,
           ).changes > 0
         );
+      }
       case 'nat-session':
-        this.#noteDuration('nat_session', r.start, r.end);
-        this.#mark('nat_session', r.end);
+        b.rows |= NAT_SESSION;
+        if (r.end === null) b.open |= NAT_SESSION;
+        else if (r.end - r.start > b.natSession) b.natSession = r.end - r.start;
         return (
           w.natSession!.run(
             diskKey(r.outsideIp.key),
             r.outsidePort,
             r.start,
             r.protocol,
-            this.#intern('realm', r.realm),
+            this.#realm(r.realm),
             diskKey(r.insideIp.key),
             r.insidePort,
             r.destinationIp === undefined ? EMPTY : diskKey(r.destinationIp.key),
@@ -454,12 +522,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
       case 'nat-deterministic':
         this.#noteLength('nat_deterministic', r.outsidePrefix.length);
         return (
-          w.natDeterministic!.run(diskKey(r.outsidePrefix.key), r.outsidePrefix.length, r.start, this.#intern('realm', r.realm), r.end, JSON.stringify(toWritten(r))).changes > 0
+          w.natDeterministic!.run(diskKey(r.outsidePrefix.key), r.outsidePrefix.length, r.start, this.#realm(r.realm), r.end, JSON.stringify(toWritten(r))).changes > 0
         );
       case 'coverage':
-        return (
-          w.coverage!.run(this.#intern('source', r.source), r.start, r.status, r.end).changes > 0
-        );
+        return w.coverage!.run(this.#source(r.source), r.start, r.status, r.end).changes > 0;
     }
   }
 
@@ -472,10 +538,12 @@ export class SqliteStore implements StoreReader, StoreWriter {
     this.#classified.clear(); // the batch may hold address space
     try {
       this.#db.transaction(() => {
+        const bounds = batchBounds();
         for (const r of records) {
-          const tally = this.#writeOne(r) ? stored : unchanged;
+          const tally = this.#writeOne(r, bounds) ? stored : unchanged;
           tally[r.kind] = (tally[r.kind] ?? 0) + 1;
         }
+        this.#foldBounds(bounds);
         this.#persistBounds();
       })();
     } catch (cause) {

@@ -11,7 +11,7 @@ import { SYNTHETIC_SPACE, syntheticLine } from '../../bench/data.js';
 import { tempDir } from '../helpers.js';
 import { builtCli, committedRecords, integrity, storeDigest } from './helpers.js';
 
-/** Records in the input (plus the address space); ingest writes them in transactions of 10 000. */
+/** Records in the input (plus the address space), written in transactions of 10 000 (`--batch-size`). */
 const RECORDS = 60_000;
 const BATCH = 10_000;
 
@@ -20,7 +20,7 @@ let input = '';
 let clean: ReturnType<typeof storeDigest>;
 
 function ingestArgs(db: string): string[] {
-  return [cli, 'ingest', '--db', db, input];
+  return [cli, 'ingest', '--db', db, '--batch-size', String(BATCH), input];
 }
 
 /** Run an ingest to the end. */
