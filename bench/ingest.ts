@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { ingest } from '../src/ingest/ingest.js';
+import { ingest, type IngestOptions } from '../src/ingest/ingest.js';
 import { openInputs } from '../src/ingest/lines.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { writeSynthetic } from './data.js';
@@ -31,7 +31,9 @@ export const INGEST_CACHE_MIB = 64;
 /** Trials as data: input sizes, in records. */
 export const INGEST_TRIALS = { full: [100_000, 1_000_000, 2_000_000], quick: [20_000, 100_000] } as const;
 
-async function child(rows: number, batchSize: number | undefined): Promise<IngestTrialResult> {
+type ParseIn = NonNullable<IngestOptions['parseIn']>;
+
+async function child(rows: number, batchSize: number | undefined, parseIn: ParseIn | undefined): Promise<IngestTrialResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-'));
   const input = join(dir, 'records.ndjson');
   await writeSynthetic(input, rows); // setup, outside the timed function
@@ -42,7 +44,7 @@ async function child(rows: number, batchSize: number | undefined): Promise<Inges
   bench.add('ingest', async () => {
     dbFile = join(dir, `store-${run++}.db`);
     const store = openSqliteStore(dbFile, { cacheMiB: INGEST_CACHE_MIB });
-    const summary = await ingest(store, await openInputs([input]), batchSize === undefined ? {} : { batchSize });
+    const summary = await ingest(store, await openInputs([input]), { ...(batchSize === undefined ? {} : { batchSize }), ...(parseIn === undefined ? {} : { parseIn }) });
     store.close();
     stored = Object.values(summary.stored).reduce((a, b) => a + b, 0);
   });
@@ -75,8 +77,12 @@ export function runIngestBench(quick: boolean): IngestTrialResult[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--child');
   if (i >= 0) {
-    const b = process.argv.indexOf('--batch');
-    process.stdout.write(JSON.stringify(await child(Number(process.argv[i + 1]), b >= 0 ? Number(process.argv[b + 1]) : undefined)) + '\n');
+    const flag = (name: string): string | undefined => {
+      const at = process.argv.indexOf(name);
+      return at >= 0 ? process.argv[at + 1] : undefined;
+    };
+    const batch = flag('--batch');
+    process.stdout.write(JSON.stringify(await child(Number(process.argv[i + 1]), batch === undefined ? undefined : Number(batch), flag('--parse-in') as ParseIn | undefined)) + '\n');
   } else {
     console.table(runIngestBench(process.argv.includes('--quick')));
   }

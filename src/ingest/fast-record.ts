@@ -24,7 +24,6 @@ import {
   normaliseMac,
   normaliseMsisdn,
   type AllocationRecord,
-  type CanonicalRecord,
   type NatBlockRecord,
   type NatSessionRecord,
   type Protocol,
@@ -33,6 +32,9 @@ import { parseInstant } from '../time.js';
 
 type Fields = Readonly<Record<string, unknown>>;
 
+/** The kinds the fast path builds: the ones bulk exports are made of. */
+export type FastRecord = AllocationRecord | NatBlockRecord | NatSessionRecord;
+
 /**
  * The record zod would make of `raw`, or `undefined` when this fast path does not
  * vouch for it (then ask `CanonicalRecord.safeParse`, which also explains what is wrong).
@@ -40,7 +42,7 @@ type Fields = Readonly<Record<string, unknown>>;
  * @example
  * const record = fastCanonicalRecord(JSON.parse(line)) ?? CanonicalRecord.safeParse(JSON.parse(line));
  */
-export function fastCanonicalRecord(raw: unknown): CanonicalRecord | undefined {
+export function fastCanonicalRecord(raw: unknown): FastRecord | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const o = raw as Fields;
   switch (o['kind']) {

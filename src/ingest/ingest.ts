@@ -4,11 +4,15 @@
  * stops the import: it is reported with file, line, field, value and reason, and every
  * good line is stored all the same.
  */
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
 import { problemsFromZod, shortValue, type Problem } from '../problems.js';
 import type { StoreWriter } from '../store/types.js';
 import { fastCanonicalRecord } from './fast-record.js';
 import { MAX_LINE_CHARS, readLines, type Input } from './lines.js';
+import { ParseWorker, parseWorkerEntry } from './parallel.js';
+import { WireReader } from './wire.js';
 import type { ParseOutput, VendorOptions, VendorParser, VendorSession } from './vendors/types.js';
 
 /** A problem with one line of one input. */
@@ -37,9 +41,36 @@ export interface IngestOptions {
   readonly batchSize?: number;
   readonly onReject?: (report: LineReport) => void;
   readonly onProgress?: (lines: number) => void;
+  /**
+   * Where files of canonical records are parsed: `auto` (the default) in a worker thread
+   * beside the writer when the build has one, there are two cores and the file is large
+   * (parallel.ts); `worker` always there (an `IparError` when the build has no worker);
+   * `this-thread` never. Vendor formats, `auto` format and stdin parse in this thread.
+   */
+  readonly parseIn?: 'auto' | 'worker' | 'this-thread';
 }
 
 const SNIFF_LINES = 20;
+
+/** Files smaller than this parse in this thread under `parseIn: 'auto'`: starting a worker costs more. */
+const WORKER_MIN_BYTES = 4 << 20;
+
+/** Lines the parse worker may run ahead of the writer: a batch and a quarter, so it parses the next batch while one is written. */
+function workerAhead(batchSize: number): number {
+  return batchSize + Math.ceil(batchSize / 4) + 64;
+}
+
+function parseInWorker(options: IngestOptions, path: string): boolean {
+  if (options.format !== undefined && options.format !== 'canonical') return false;
+  switch (options.parseIn ?? 'auto') {
+    case 'this-thread':
+      return false;
+    case 'worker':
+      return true;
+    case 'auto':
+      return parseWorkerEntry() !== null && availableParallelism() >= 2 && (statSync(path, { throwIfNoEntry: false })?.size ?? 0) >= WORKER_MIN_BYTES;
+  }
+}
 
 /**
  * Records per store write. A write is one transaction; a time-ordered export touches
@@ -96,90 +127,123 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
   };
 
-  for (const input of inputs) {
-    const rejected = new Map<number, Problem[]>();
-    const texts = new Map<number, string>();
-    const reject = (line: number, problems: readonly Problem[], text: string | undefined): void => {
-      const list = rejected.get(line);
-      if (list === undefined) {
-        rejected.set(line, [...problems]);
-        if (text !== undefined) texts.set(line, text);
-      } else list.push(...problems);
-    };
-    const take = (out: ParseOutput, line: number, text: string | undefined): void => {
-      for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
-      for (const raw of out.records) {
-        // The common shapes are checked by hand; zod sees the rest and explains every refusal.
-        const fast = fastCanonicalRecord(raw);
-        if (fast !== undefined) {
-          batch.push(fast);
-          continue;
+  let worker: ParseWorker | null = null;
+  try {
+    for (const input of inputs) {
+      const rejected = new Map<number, Problem[]>();
+      const texts = new Map<number, string>();
+      const reject = (line: number, problems: readonly Problem[], text: string | undefined): void => {
+        const list = rejected.get(line);
+        if (list === undefined) {
+          rejected.set(line, [...problems]);
+          if (text !== undefined) texts.set(line, text);
+        } else list.push(...problems);
+      };
+      const take = (out: ParseOutput, line: number, text: string | undefined): void => {
+        for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
+        for (const raw of out.records) {
+          // The common shapes are checked by hand; zod sees the rest and explains every refusal.
+          const fast = fastCanonicalRecord(raw);
+          if (fast !== undefined) {
+            batch.push(fast);
+            continue;
+          }
+          const parsed = CanonicalRecord.safeParse(raw);
+          if (parsed.success) batch.push(parsed.data);
+          else reject(line, problemsFromZod(parsed.error, raw), text);
         }
-        const parsed = CanonicalRecord.safeParse(raw);
-        if (parsed.success) batch.push(parsed.data);
-        else reject(line, problemsFromZod(parsed.error, raw), text);
-      }
-    };
-    const report = (): void => {
-      for (const [line, problems] of [...rejected].sort((a, b) => a[0] - b[0])) {
-        rejectedLines++;
-        options.onReject?.({ file: input.name, line, problems, input: String(shortValue(texts.get(line) ?? '')) });
-      }
-      rejected.clear();
-      texts.clear();
-    };
-
-    let session: VendorSession | null = null;
-    const pending: { text: string; line: number; length?: number }[] = [];
-    const chooseSession = (): VendorSession => {
-      let parser: VendorParser = canonicalFormat;
-      if (options.format === 'auto') {
-        const first = pending.map((p) => p.text);
-        parser = [canonicalFormat, ...(options.parsers ?? [])].find((p) => p.sniff(first)) ?? canonicalFormat;
-      } else if (options.format !== undefined && options.format !== 'canonical') {
-        parser = options.format;
-      }
-      return parser.session(options.vendorOptions ?? {});
-    };
-    const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
-      if (length > MAX_LINE_CHARS) {
-        reject(line, [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }], text.slice(0, 200));
-      } else {
-        let out: ParseOutput;
-        try {
-          out = s.line(text, line);
-        } catch (error) {
-          // An importer's bug on one line must not lose the rest of the input.
-          out = { records: [], problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }] };
+      };
+      const report = (): void => {
+        for (const [line, problems] of [...rejected].sort((a, b) => a[0] - b[0])) {
+          rejectedLines++;
+          options.onReject?.({ file: input.name, line, problems, input: String(shortValue(texts.get(line) ?? '')) });
         }
-        take(out, line, text);
-      }
-      if (rejected.size > 0 && !rejected.has(line)) report();
-    };
+        rejected.clear();
+        texts.clear();
+      };
 
-    let lastLine = 0;
-    for await (const read of readLines(input)) {
-      lines++;
-      lastLine = read.line;
-      if ((lines & 0x3ff) === 0) options.onProgress?.(lines);
-      if (session === null) {
-        pending.push(read);
-        if (options.format === 'auto' && pending.length < SNIFF_LINES) continue;
-        session = chooseSession();
-        for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
-        if (batch.length >= batchSize) await flush();
+      let session: VendorSession | null = null;
+      const pending: { text: string; line: number; length?: number }[] = [];
+      const chooseSession = (): VendorSession => {
+        let parser: VendorParser = canonicalFormat;
+        if (options.format === 'auto') {
+          const first = pending.map((p) => p.text);
+          parser = [canonicalFormat, ...(options.parsers ?? [])].find((p) => p.sniff(first)) ?? canonicalFormat;
+        } else if (options.format !== undefined && options.format !== 'canonical') {
+          parser = options.format;
+        }
+        return parser.session(options.vendorOptions ?? {});
+      };
+      const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
+        if (length > MAX_LINE_CHARS) {
+          reject(line, [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }], text.slice(0, 200));
+        } else {
+          let out: ParseOutput;
+          try {
+            out = s.line(text, line);
+          } catch (error) {
+            // An importer's bug on one line must not lose the rest of the input.
+            out = { records: [], problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }] };
+          }
+          take(out, line, text);
+        }
+        if (rejected.size > 0 && !rejected.has(line)) report();
+      };
+
+      if (input.path !== undefined && parseInWorker(options, input.path)) {
+        // The worker sends the fast path's records ready-made and every other line as its
+        // text, which is read here like any line: the same problems, reports and counts.
+        worker ??= ParseWorker.start();
+        const canonical = canonicalFormat.session({});
+        let seen = 0;
+        const advance = (line: number): void => {
+          const before = lines;
+          lines += line - seen;
+          seen = line;
+          if (options.onProgress !== undefined) for (let p = (Math.floor(before / 1024) + 1) * 1024; p <= lines; p += 1024) options.onProgress(p);
+        };
+        for await (const part of worker.parse(input.path, workerAhead(batchSize))) {
+          for (const entry = new WireReader(part.values); entry.next(); ) {
+            advance(entry.line);
+            if (entry.record === null) feed(canonical, entry.text, entry.line, entry.length);
+            else {
+              batch.push(entry.record);
+              if (rejected.size > 0) report();
+            }
+            if (batch.length >= batchSize) await flush();
+          }
+          advance(part.last);
+        }
+        report();
         continue;
       }
-      feed(session, read.text, read.line, read.length);
-      if (batch.length >= batchSize) await flush();
+
+      let lastLine = 0;
+      for await (const read of readLines(input)) {
+        lines++;
+        lastLine = read.line;
+        if ((lines & 0x3ff) === 0) options.onProgress?.(lines);
+        if (session === null) {
+          pending.push(read);
+          if (options.format === 'auto' && pending.length < SNIFF_LINES) continue;
+          session = chooseSession();
+          for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
+          if (batch.length >= batchSize) await flush();
+          continue;
+        }
+        feed(session, read.text, read.line, read.length);
+        if (batch.length >= batchSize) await flush();
+      }
+      if (session === null) {
+        session = chooseSession();
+        for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
+      }
+      take(session.end(), lastLine, undefined);
+      report();
     }
-    if (session === null) {
-      session = chooseSession();
-      for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
-    }
-    take(session.end(), lastLine, undefined);
-    report();
+    await flush();
+  } finally {
+    await worker?.close();
   }
-  await flush();
   return { lines, stored, unchanged, rejectedLines };
 }

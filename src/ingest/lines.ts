@@ -25,6 +25,18 @@ export interface Input {
   /** What problems call the input: the path, or `stdin`. */
   readonly name: string;
   readonly stream: () => Readable;
+  /** The file's path, when the input is a file (another thread can open it too). */
+  readonly path?: string;
+}
+
+/**
+ * A file as an input (not checked: see {@link openInputs}).
+ *
+ * @example
+ * for await (const l of readLines(fileInput('records.ndjson'))) console.log(l.line, l.text);
+ */
+export function fileInput(path: string): Input {
+  return { name: path, path, stream: () => createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) };
 }
 
 /** Inputs for the paths given (`-` is stdin); a missing or unreadable file is an IparError. */
@@ -40,7 +52,7 @@ export async function openInputs(paths: readonly string[], stdin: Readable = pro
     } catch {
       throw new IparError('INPUT_NOT_READABLE', `cannot read ${path}: no such file or permission denied`);
     }
-    inputs.push({ name: path, stream: () => createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) });
+    inputs.push(fileInput(path));
   }
   return inputs;
 }
