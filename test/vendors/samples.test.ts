@@ -324,7 +324,8 @@ describe.skipIf(!present)(`vendor importers on the real samples in ${samplesDir}
   });
 
   describe.each(SAMPLES)('$file', (sample) => {
-    const lines = readLines(path.join(samplesDir, sample.file));
+    // describe.skipIf still collects this body: read nothing when the samples are absent.
+    const lines = present ? readLines(path.join(samplesDir, sample.file)) : [];
     const body = lines.filter((l) => !isHeader(l));
     if (sample.format !== null && !VENDOR_PARSERS.some((p) => p.name === sample.format)) {
       it.skip(`${sample.format} is not written yet`, () => {});
