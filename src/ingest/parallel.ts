@@ -7,15 +7,17 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { IparError } from '../problems.js';
 
 /** What the writer thread asks of the worker. */
-export type ToWorker = { readonly type: 'parse'; readonly path: string; readonly ahead: number } | { readonly type: 'ack'; readonly lines: number };
+export type ToWorker =
+  | { readonly type: 'parse'; readonly path: string; readonly ahead: number }
+  | { readonly type: 'ack'; readonly lines: number; readonly chars: number };
 
-/** What the worker answers: lines in order (`values` in wire.ts's form, through line `last`), then the end. */
+/** What the worker answers: lines in order (`values` in wire.ts's form, through line `last`, `chars` of text), then the end. */
 export type FromWorker =
-  | { readonly type: 'lines'; readonly values: unknown[]; readonly last: number }
+  | { readonly type: 'lines'; readonly values: unknown[]; readonly last: number; readonly chars: number }
   | { readonly type: 'end'; readonly last: number }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 
@@ -42,13 +44,19 @@ export function parseWorkerEntry(): URL | null {
  */
 export class ParseWorker {
   readonly #worker: Worker;
-  readonly #queue: FromWorker[] = [];
+  /**
+   * Where the worker's parsed lines arrive. Taken one message at a time, when wanted:
+   * what the worker parsed ahead stays serialized in the port (outside the JS heap)
+   * instead of being turned into objects all at once after each batch's write.
+   */
+  readonly #lines: MessagePort;
   #waiting: (() => void) | null = null;
   #failure: Error | null = null;
 
   private constructor(entry: URL) {
-    this.#worker = new Worker(entry);
-    this.#worker.on('message', (m: FromWorker) => this.#push(m));
+    const { port1, port2 } = new MessageChannel();
+    this.#lines = port2;
+    this.#worker = new Worker(entry, { workerData: { lines: port1 }, transferList: [port1] });
     this.#worker.on('error', (e) => this.#fail(new IparError('PARSE_WORKER_FAILED', `the parse worker failed: ${e.message}`, { cause: e })));
     this.#worker.on('exit', (code) => this.#fail(new IparError('PARSE_WORKER_FAILED', `the parse worker exited (code ${code})`)));
   }
@@ -58,11 +66,6 @@ export class ParseWorker {
     const entry = parseWorkerEntry();
     if (entry === null) throw new IparError('PARSE_WORKER_UNAVAILABLE', 'no parse worker in this build (run from TypeScript sources?)');
     return new ParseWorker(entry);
-  }
-
-  #push(m: FromWorker): void {
-    this.#queue.push(m);
-    this.#wake();
   }
 
   #fail(error: Error): void {
@@ -78,10 +81,20 @@ export class ParseWorker {
 
   async #next(): Promise<FromWorker> {
     for (;;) {
-      const m = this.#queue.shift();
-      if (m !== undefined) return m;
+      const queued = receiveMessageOnPort(this.#lines);
+      if (queued !== undefined) return queued.message as FromWorker;
       if (this.#failure !== null) throw this.#failure;
+      // Nothing parsed yet: wait for one message (a listener starts the port; once it is
+      // gone the port stops again and later messages wait in it).
+      let arrived: FromWorker | undefined;
+      const take = (m: FromWorker): void => {
+        arrived = m;
+        this.#wake();
+      };
+      this.#lines.once('message', take);
       await new Promise<void>((resolve) => (this.#waiting = resolve));
+      this.#lines.off('message', take);
+      if (arrived !== undefined) return arrived;
     }
   }
 
@@ -98,7 +111,7 @@ export class ParseWorker {
       if (m.type === 'error') throw new IparError(m.code, m.message);
       if (m.type === 'end') return;
       yield m;
-      this.#worker.postMessage({ type: 'ack', lines: m.last - through } satisfies ToWorker);
+      this.#worker.postMessage({ type: 'ack', lines: m.last - through, chars: m.chars } satisfies ToWorker);
       through = m.last;
     }
   }
@@ -106,5 +119,6 @@ export class ParseWorker {
   async close(): Promise<void> {
     this.#worker.removeAllListeners('exit');
     await this.#worker.terminate();
+    this.#lines.close();
   }
 }

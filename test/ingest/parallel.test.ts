@@ -97,16 +97,22 @@ describe('ingest with the parse worker', () => {
     );
   });
 
-  test('a large input across many messages and batches: progress every 1024 lines, over-long and bad lines reported where they are', async () => {
+  test('a large input across many messages and batches: progress every 1024 lines, over-long, long and bad lines reported where they are', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 9000; i++) lines.push(i % 7 === 3 ? '' : syntheticLine(i));
     lines[4100] = 'x'.repeat(MAX_LINE_CHARS + 10);
     lines[6000] = '{"kind":"allocation"}';
+    // 4.8 MB of text in twelve lines: a message closes on its characters, not its line count.
+    for (let i = 0; i < 12; i++) lines[7000 + i] = 'y'.repeat(400_000);
     const file = writeInput(tempDir(), 'big.ndjson', lines, ['\n']);
     const [inWorker, inThread] = [await run('worker', [file], 1000), await run('this-thread', [file], 1000)];
     expect(inWorker).toEqual(inThread);
     expect(inWorker.progress).toEqual([1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192]);
-    expect(inWorker.rejects.map((r) => [r.line, r.problems[0]!.reason])).toEqual([[4101, 'LINE_TOO_LONG'], [6001, 'MISSING_FIELD']]);
+    expect(inWorker.rejects.map((r) => [r.line, r.problems[0]!.reason])).toEqual([
+      [4101, 'LINE_TOO_LONG'],
+      [6001, 'MISSING_FIELD'],
+      ...Array.from({ length: 12 }, (_, i) => [7001 + i, 'INVALID_JSON']),
+    ]);
     expect(inWorker.summary.stored.allocation + inWorker.summary.stored['nat-block']).toBeGreaterThan(7000);
   });
 });
