@@ -88,8 +88,10 @@ function parseInWorker(options: IngestOptions, path: string): boolean {
  * pages all over the address-keyed tables, and SQLite writes every page a transaction
  * dirtied to the WAL once per commit, so larger transactions write each page for more
  * records: 1M synthetic records ingested at 48k records/s in batches of 10,000 and 75k/s
- * in batches of 100,000, peak RSS the same (bench/RESULTS.md). ClickHouse wants large
- * inserts too (each is a part to merge).
+ * in batches of 100,000 (one thread, load 5-7; bench/ingest.ts has both as trials). The
+ * records of a batch outlive V8's young generation, so peak RSS is higher than with small
+ * batches while what is retained is not. ClickHouse wants large inserts too (each is a
+ * part to merge).
  */
 export const DEFAULT_BATCH_SIZE = 100_000;
 
