@@ -115,6 +115,23 @@ describe('ingest with the parse worker', () => {
     ]);
     expect(inWorker.summary.stored.allocation + inWorker.summary.stored['nat-block']).toBeGreaterThan(7000);
   });
+  test('bytes that are not UTF-8, NUL bytes, a lone CR and no final newline: the same reports', async () => {
+    const file = join(tempDir(), 'bytes.ndjson');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(syntheticLine(0) + '\n'),
+        Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]),
+        Buffer.from('{"kind":"subscriber","account":"A\u0000","type":"business"}\r'), // a raw NUL in a JSON string: not JSON
+        Buffer.from(syntheticLine(1) + '\r\n\r\n'),
+        Buffer.from([0x00, 0x00, 0x0a]),
+        Buffer.from(syntheticLine(2)),
+      ]),
+    );
+    const [inWorker, inThread] = [await run('worker', [file], 2), await run('this-thread', [file], 2)];
+    expect(inWorker).toEqual(inThread);
+    expect(inWorker.rejects.map((r) => [r.line, r.problems[0]!.reason])).toEqual([[2, 'INVALID_JSON'], [3, 'INVALID_JSON'], [6, 'INVALID_JSON']]);
+  });
 });
 
 describe('ingest from the TypeScript sources (no worker entry)', () => {
