@@ -22,8 +22,7 @@ type Step =
 
 /** Resolve `inputs` in chunks of the store's preferred batch, rendering each chunk before the next. */
 async function inChunks<T>(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions, render: (step: Step) => T): Promise<T[]> {
-  const size = store.preferredBatch ?? inputs.length;
-  if (inputs.length <= size) return (await run(store, inputs, options)).map(render);
+  const size = Math.max(1, store.preferredBatch ?? inputs.length);
   const out: T[] = [];
   for (let i = 0; i < inputs.length; i += size) for (const step of await run(store, inputs.slice(i, i + size), options)) out.push(render(step));
   return out;

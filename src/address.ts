@@ -183,7 +183,7 @@ export function addressFromV4(n: number): Address {
     const key = Buffer.alloc(16);
     V4_MAPPED.copy(key, 0);
     key.writeUInt32BE(n, 12);
-    a = Object.freeze({ family: 4 as const, key, length: 128, text: `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}` });
+    a = Object.freeze({ family: 4 as const, key, length: 128, text: keyToText(key) });
     remember(v4Cache, n, a);
   }
   return a;

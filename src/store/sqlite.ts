@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { addressFromKey, addressFromV4, isV4Key, maskKey, type Address } from '../address.js';
 import { IparError } from '../problems.js';
+import type { Window } from '../time.js';
 import {
   NatDeterministicRecord,
   toWritten,
@@ -78,6 +79,17 @@ function inKeyOrder<Q, R>(queries: readonly Q[], keyOf: (q: Q) => Buffer, answer
   const out = new Array<R>(queries.length);
   for (const i of order) out[i] = answer(queries[i]!);
   return out;
+}
+
+/**
+ * Closed rows of `key` whose start lies in the look-back range of `window`, then, when the
+ * table has open rows, the open ones: every lookup statement takes the key, then
+ * (window end, look-back start, window start), its open twin the key and the window end.
+ */
+function closedThenOpen(closed: Database.Statement, open: Database.Statement, present: { open: boolean }, key: readonly unknown[], window: Window, maxDuration: number): unknown[][] {
+  const rows = closed.all(...key, window.end, window.start - maxDuration, window.start) as unknown[][];
+  if (present.open) for (const row of open.all(...key, window.end) as unknown[][]) rows.push(row);
+  return rows;
 }
 
 /** Prefix lengths, in IPv6 terms, that can hold an address of this family. */
@@ -625,39 +637,38 @@ export class SqliteStore implements StoreReader, StoreWriter {
     }
   }
 
+  // Requests repeat addresses (a CGNAT pool is small): each is classified once. The
+  // address space is read once per connection like the other bounds (#metaLengths), so
+  // the answers are kept with them; a write on this connection forgets them.
   readonly #classified = new Map<string, AddressSpaceRecord | null>();
 
   classify(addresses: readonly Address[]): Promise<readonly (AddressSpaceRecord | null)[]> {
-    const lengths = this.#metaLengths('address_space');
-    const stmt = this.#stmt(LOOKUPS.classify);
-    // Requests repeat addresses (a CGNAT pool is small): classify each once. The address
-    // space is read once per connection like the other bounds (#metaLengths), so the
-    // answers are kept with them; a write on this connection forgets them.
-    const seen = this.#classified;
-    const classifyOne = (address: Address): AddressSpaceRecord | null => {
-        for (const length of lengthsFor(address, lengths)) {
-          const key = maskKey(address.key, length);
-          const row = stmt.get(diskKey(key), length) as { role: AddressRole; realm: number } | undefined;
-          if (row !== undefined) {
-            const realm = this.#realmNames.get(row.realm) ?? '';
-            const prefix = addressFromKey(key, length);
-            return Object.freeze(
-              realm === '' ? { kind: 'address-space', prefix, role: row.role } : { kind: 'address-space', prefix, role: row.role, realm },
-            ) as AddressSpaceRecord;
-          }
-        }
-        return null;
-    };
     return this.#read(() =>
       addresses.map((address) => {
-        let space = seen.get(address.text);
+        let space = this.#classified.get(address.text);
         if (space === undefined) {
-          if (seen.size >= 100_000) seen.clear();
-          seen.set(address.text, (space = classifyOne(address)));
+          if (this.#classified.size >= 100_000) this.#classified.clear();
+          this.#classified.set(address.text, (space = this.#classifyOne(address)));
         }
         return space;
       }),
     );
+  }
+
+  #classifyOne(address: Address): AddressSpaceRecord | null {
+    const stmt = this.#stmt(LOOKUPS.classify);
+    for (const length of lengthsFor(address, this.#metaLengths('address_space'))) {
+      const key = maskKey(address.key, length);
+      const row = stmt.get(diskKey(key), length) as { role: AddressRole; realm: number } | undefined;
+      if (row !== undefined) {
+        const realm = this.#realmNames.get(row.realm) ?? '';
+        const prefix = addressFromKey(key, length);
+        return Object.freeze(
+          realm === '' ? { kind: 'address-space', prefix, role: row.role } : { kind: 'address-space', prefix, role: row.role, realm },
+        ) as AddressSpaceRecord;
+      }
+    }
+    return null;
   }
 
   // Names and devices by id, read once and kept (the read path avoids a JOIN per row).
@@ -692,7 +703,6 @@ export class SqliteStore implements StoreReader, StoreWriter {
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
     const present = this.#presence('allocation');
     const bound = new Map<number, number>();
-    const lengths4 = lengths.filter((l) => l >= 96);
     return this.#read(() =>
       inKeyOrder(queries, (q) => q.address.key, (q) => {
         if (!present.rows) return [];
@@ -706,13 +716,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
           maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
           bound.set(realmId, maxDuration);
         }
-        const { start, end } = q.window;
-        for (const length of q.address.family === 4 ? lengths4 : lengths) {
-          if (length > q.address.length) continue;
+        for (const length of lengthsFor(q.address, lengths)) {
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
-          const rows = closed.all(realmId, disk, length, end, start - maxDuration, start) as unknown[][];
-          if (present.open) for (const row of open.all(realmId, disk, length, end) as unknown[][]) rows.push(row);
+          const rows = closedThenOpen(closed, open, present, [realmId, disk, length], q.window, maxDuration);
           if (rows.length === 0) continue;
           const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
@@ -747,7 +754,6 @@ export class SqliteStore implements StoreReader, StoreWriter {
     return Object.freeze(r) as StoredAllocation;
   }
 
-
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
     const maxDuration = this.#metaNumber('maxDuration.nat_block');
     const maxSpan = this.#metaNumber('maxSpan.nat_block');
@@ -762,12 +768,11 @@ export class SqliteStore implements StoreReader, StoreWriter {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
-        let rows: unknown[][];
+        const rows: unknown[][] = [];
         if (q.port === null) {
           // Every block on the address: step through its first ports (a skip scan; the
           // key leads with the port, and a range on the address alone would read every
           // block the address ever had), each searched over the look-back range only.
-          rows = [];
           for (let f = nextFirstPort.get(out, -1) as number | null; f !== null; f = nextFirstPort.get(out, f) as number | null) {
             for (const row of closed.all(out, f, end, start - maxDuration, start) as unknown[][]) rows.push(row);
           }
@@ -775,14 +780,12 @@ export class SqliteStore implements StoreReader, StoreWriter {
         } else {
           // Blocks of mixed sizes and layouts over time: visit each first port that could
           // hold the port, highest first, within the widest block ever seen.
-          rows = [];
           let hi = q.port;
           const lo = q.port - maxSpan + 1;
           for (;;) {
             const f = firstPort.get(out, hi, lo) as number | null;
             if (f === null) break;
-            for (const row of closed.all(out, f, end, start - maxDuration, start) as unknown[][]) if ((row[5] as number) >= q.port) rows.push(row);
-            if (present.open) for (const row of open.all(out, f, end) as unknown[][]) if ((row[5] as number) >= q.port) rows.push(row);
+            for (const row of closedThenOpen(closed, open, present, [out, f], q.window, maxDuration)) if ((row[5] as number) >= q.port) rows.push(row);
             hi = f - 1;
           }
         }
@@ -822,15 +825,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
       inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
-        const { start, end } = q.window;
-        let rows: unknown[][];
-        if (q.port === null) {
-          rows = closedOnAddress.all(out, end, start - maxDuration, start) as unknown[][];
-          if (present.open) for (const row of openOnAddress.all(out, end) as unknown[][]) rows.push(row);
-        } else {
-          rows = closed.all(out, q.port, end, start - maxDuration, start) as unknown[][];
-          if (present.open) for (const row of open.all(out, q.port, end) as unknown[][]) rows.push(row);
-        }
+        const rows =
+          q.port === null
+            ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration)
+            : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration);
         return rows.map((row) => this.#sessionFromRow(row, q.outside));
       }),
     );

@@ -10,10 +10,9 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
-import { openAuditLog } from '../../src/store/audit.js';
 import type { AuditEntry } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore } from '../reliability/helpers.js';
+import { builtCli, captureIo, demoStore, entriesOf } from '../reliability/helpers.js';
 import { clickhouseUnderTest, freshUrl, reportUnreachable } from '../clickhouse/server.js';
 
 const clickhouse = await clickhouseUnderTest();
@@ -50,15 +49,6 @@ interface Run {
 function run(args: readonly string[]): Run {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function entriesOf(file: string): AuditEntry[] {
-  const log = openAuditLog(file, { readonly: true });
-  try {
-    return [...log.entries()];
-  } finally {
-    log.close();
-  }
 }
 
 /** An entry without what differs between runs by design (its place in the file, time and chain). */

@@ -4,13 +4,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { planRequest } from '../../matcher/plan.js';
+import { planRequest, type PlannedRequest } from '../../matcher/plan.js';
 import { resolveRequests } from '../../matcher/pipeline.js';
-import { evaluate, matchPlans } from '../../matcher/resolve.js';
+import { evaluate, matchPlans, type MatchTrace } from '../../matcher/resolve.js';
 import { alternativeReadings, sameRows, sensitivityWindows } from '../../matcher/sensitivity.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { propertyRun } from '../helpers.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');
@@ -209,26 +209,33 @@ describe('resolve() properties over random small operators', () => {
     );
   });
 
+  /** A store of `recs`, the scenario's request with every clock 12h-ambiguous, fetched for every reading. */
+  async function withReadings(recs: Raw[], p: { observations: Obs[]; tolerance: number; imsi: string | undefined }, check: (store: SqliteStore, plan: PlannedRequest, trace: MatchTrace) => void | Promise<void>): Promise<void> {
+    const store = openSqliteStore(':memory:');
+    try {
+      store.write([...SPACE, ...recs].map((r) => CanonicalRecord.parse(r)));
+      const plan = planRequest(request(p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })), p.tolerance, p.imsi));
+      if (!plan.ok) throw new Error('invalid request');
+      const [trace] = await matchPlans(store, [plan.value], sensitivityWindows);
+      await check(store, plan.value, trace!);
+    } finally {
+      store.close();
+    }
+  }
+
   test('reading equivalence: a reading evaluated on the widened rows equals a fresh match for that window', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ([recs, p]) => {
-        const store = openSqliteStore(':memory:');
-        try {
-          store.write([...SPACE, ...recs].map((r) => CanonicalRecord.parse(r)));
-          const plan = planRequest(request(p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })), p.tolerance, p.imsi));
-          if (!plan.ok) throw new Error('invalid request');
-          const [trace] = await matchPlans(store, [plan.value], sensitivityWindows);
-          for (const f of trace!.fetched) {
-            for (const alt of alternativeReadings(f.observation, plan.value.toleranceMs)) {
+      fc.asyncProperty(scenario, ([recs, p]) =>
+        withReadings(recs, p, async (store, plan, trace) => {
+          for (const f of trace.fetched) {
+            for (const alt of alternativeReadings(f.observation, plan.toleranceMs)) {
               const inMemory = [...evaluate(f, alt.window).matches.accounts.keys()].sort();
-              const [fresh] = await matchPlans(store, [{ ...plan.value, observations: [{ ...f.observation, window: alt.window }] }]);
+              const [fresh] = await matchPlans(store, [{ ...plan, observations: [{ ...f.observation, window: alt.window }] }]);
               expect(inMemory, alt.reading).toEqual([...fresh!.observations[0]!.matches.accounts.keys()].sort());
             }
           }
-        } finally {
-          store.close();
-        }
-      }),
+        }),
+      ),
       propertyRun('reading equivalence', 150),
     );
   });
@@ -237,15 +244,10 @@ describe('resolve() properties over random small operators', () => {
     // The law time-sensitivity relies on to skip evaluating a reading (Helly in one dimension).
     let skipped = 0;
     await fc.assert(
-      fc.asyncProperty(scenario, async ([recs, p]) => {
-        const store = openSqliteStore(':memory:');
-        try {
-          store.write([...SPACE, ...recs].map((r) => CanonicalRecord.parse(r)));
-          const plan = planRequest(request(p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })), p.tolerance, p.imsi));
-          if (!plan.ok) throw new Error('invalid request');
-          const [trace] = await matchPlans(store, [plan.value], sensitivityWindows);
-          for (const f of trace!.fetched) {
-            const windows = [f.observation.window, ...alternativeReadings(f.observation, plan.value.toleranceMs).map((a) => a.window)];
+      fc.asyncProperty(scenario, ([recs, p]) =>
+        withReadings(recs, p, (_store, plan, trace) => {
+          for (const f of trace.fetched) {
+            const windows = [f.observation.window, ...alternativeReadings(f.observation, plan.toleranceMs).map((a) => a.window)];
             for (const a of windows) {
               for (const b of windows) {
                 if (a === b || !sameRows(f, a, b)) continue;
@@ -254,10 +256,8 @@ describe('resolve() properties over random small operators', () => {
               }
             }
           }
-        } finally {
-          store.close();
-        }
-      }),
+        }),
+      ),
       propertyRun('same rows, same accounts', 150),
     );
     expect(skipped).toBeGreaterThan(0);

@@ -14,21 +14,12 @@ import { openAuditLog } from '../../src/store/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { AuditDraft, AuditEntry } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, ndjson, withDatabase } from './helpers.js';
+import { builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase } from './helpers.js';
 
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');
 /** 9.14: a local authority may not ask for anything that processes connection records. */
 const refused = '{"ref":"LA-DST","observations":[{"sourceIp":"203.0.113.70","sourcePort":40001,"time":"2026-03-28T10:00:00Z","destinationIp":"192.0.2.80"}],"authorisation":{"authorityType":"local-authority","condition":"A","purpose":"crime"}}';
-
-function entriesOf(file: string): AuditEntry[] {
-  const log = openAuditLog(file, { readonly: true });
-  try {
-    return [...log.entries()];
-  } finally {
-    log.close();
-  }
-}
 
 function draft(i: number): AuditDraft {
   return { action: 'resolve', ref: `R${i}`, status: 'unique', candidateCount: 1, disclosed: 1, requestHash: sha256(`q${i}`), resultHash: sha256(`r${i}`), records: [`allocation::198.51.100.${i}:0:ACC-${i}`], engine: ENGINE };

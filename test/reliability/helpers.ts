@@ -11,6 +11,8 @@ import Database from 'better-sqlite3';
 import { main } from '../../src/cli.js';
 import type { Io } from '../../src/cli/io.js';
 import { packagePath, PACKAGE_ROOT } from '../../src/paths.js';
+import { openAuditLog } from '../../src/store/audit.js';
+import type { AuditEntry } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
 
 export type CapturedIo = Io & { out: () => string; err: () => string };
@@ -160,5 +162,15 @@ export function committedRecords(file: string): number {
     }
   } catch {
     return -1; // not a database yet, no tables yet, or busy: ask again
+  }
+}
+
+/** Every entry of an audit log file, oldest first. */
+export function entriesOf(file: string): AuditEntry[] {
+  const log = openAuditLog(file, { readonly: true });
+  try {
+    return [...log.entries()];
+  } finally {
+    log.close();
   }
 }
