@@ -14,7 +14,7 @@ import { openAuditLog } from '../../src/store/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { AuditDraft, AuditEntry } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase } from './helpers.js';
+import { builtCli, captureIo, demoStore, entriesOf, ndjson, NO_OTHER_USER, otherUser, withDatabase } from './helpers.js';
 
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');
@@ -263,7 +263,9 @@ describe('the audit is never skipped', () => {
     expect(entriesOf(auditFile)).toHaveLength(2);
   });
 
-  test('a store that is read-only for this user: resolve refuses (exit 2, no result) unless --audit names a writable audit database', () => {
+  test('a store that is read-only for this user: resolve refuses (exit 2, no result) unless --audit names a writable audit database', (ctx) => {
+    const asOther = otherUser(cli);
+    if (asOther === null) ctx.skip(NO_OTHER_USER);
     const dir = tempDir();
     const storeDir = join(dir, 'ro');
     const db = join(storeDir, 'store.db');
@@ -277,8 +279,7 @@ describe('the audit is never skipped', () => {
       chmodSync(storeDir, 0o777);
       const requests = join(dir, 'requests.ndjson');
       writeFileSync(requests, demoRequests.split('\n')[0]! + '\n', { mode: 0o644 });
-      const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-      if (asOther.uid === undefined) chmodSync(db, 0o444);
+      if (asOther!.uid === undefined) chmodSync(db, 0o444);
       const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { ...asOther, encoding: 'utf8' });
       const refusedRun = run(['resolve', '--db', db, requests]);
       expect(refusedRun.status).toBe(2);

@@ -2,7 +2,7 @@
  * Helpers for the reliability tests: captured CLI streams (text or raw bytes), a built
  * CLI for child-process tests, and a logical digest of a store's contents.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -173,4 +173,19 @@ export function entriesOf(file: string): AuditEntry[] {
   } finally {
     log.close();
   }
+}
+
+/** Why a file-mode test cannot be made in this checkout (see {@link otherUser}). */
+export const NO_OTHER_USER = 'running as root, and the unprivileged user cannot run the built CLI from this checkout (a parent directory only root may enter, as mktemp -d makes): file modes cannot bind here';
+
+/**
+ * Spawn options under which file modes bind a child `ipar`: as root (who ignores modes),
+ * run it as nobody (65534); as anyone else, as themselves. `null` when root and nobody
+ * cannot run the built CLI here (the checkout sits below a directory only root may
+ * enter): a test of file modes then has nothing to show and should skip, saying why.
+ */
+export function otherUser(cli: string): { uid?: number; gid?: number } | null {
+  if (process.getuid?.() !== 0) return {};
+  const nobody = { uid: 65534, gid: 65534 };
+  return spawnSync(process.execPath, [cli, '--help'], { ...nobody, stdio: 'ignore' }).status === 0 ? nobody : null;
 }

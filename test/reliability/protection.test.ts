@@ -12,7 +12,7 @@ import type { Result } from '../../src/request.js';
 import { openAuditLog } from '../../src/store/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { propertyRun, tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, ndjson } from './helpers.js';
+import { builtCli, captureIo, demoStore, ndjson, NO_OTHER_USER, otherUser } from './helpers.js';
 
 const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8);
 /** A file's content hash; an absent file counts as empty (a reader may leave an empty -wal). */
@@ -84,13 +84,14 @@ describe('resolve opens the store read-only', () => {
     store.close();
   });
 
-  test('a store in a directory this user cannot write: a clear I/O error (exit 2), not an internal one', async () => {
+  test('a store in a directory this user cannot write: a clear I/O error (exit 2), not an internal one', async (ctx) => {
+    const asOther = otherUser(cli);
+    if (asOther === null) ctx.skip(NO_OTHER_USER);
     const dir = tempDir();
     const db = await demoStore(join(dir, 'ro'));
     chmodSync(db, 0o644);
     chmodSync(dir, 0o755);
     chmodSync(join(dir, 'ro'), 0o555);
-    const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const run = spawnSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(tempDir(), 'audit.db'), '-'], { ...asOther, input: '{"ref":"R","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n', encoding: 'utf8' });
     chmodSync(join(dir, 'ro'), 0o755);
     expect(run.stderr).toMatch(/^ipar: cannot (read store|write the audit log)/);
