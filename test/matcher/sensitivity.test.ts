@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { planRequest } from '../../matcher/plan.js';
+import { alternativeReadings, sensitivityWindows, WIDER_TOLERANCE_MS } from '../../matcher/sensitivity.js';
 import type { RequestInput } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite.js';
 import { codes, resolveIn, risk, riskStore, T, type Obs } from './operators.js';
@@ -44,5 +46,34 @@ describe('time-reading sensitivity', () => {
     const r = await resolve([{ sourceIp: '198.51.100.8', time: T('11:59:59') }]);
     const readings = risk(r, 'TIME_READING_CHANGES_RESULT')!.detail['readings'] as { reading: string; candidateCount: number }[];
     expect(readings.find((x) => x.reading === 'exact-instant')).toMatchObject({ candidateCount: 1 });
+  });
+});
+
+describe('alternativeReadings(): the other plausible readings of one time', () => {
+  const first = (time: Obs['time'], toleranceSeconds: number, clock?: '12h-ambiguous') => {
+    const p = planRequest({ ref: 'S', observations: [{ sourceIp: '198.51.100.7', time, ...(clock === undefined ? {} : { clock }) }], toleranceSeconds });
+    if (!p.ok) throw new Error(JSON.stringify(p.errors));
+    return p.value;
+  };
+  test.each([
+    ['no tolerance: no exact-instant reading', T('10:00:00'), 0, undefined, ['wider-tolerance', 'minus-1h', 'plus-1h']],
+    ['a tolerance: the exact instant too', T('10:00:00'), 2, undefined, ['exact-instant', 'wider-tolerance', 'minus-1h', 'plus-1h']],
+    ['a 12-hour clock: twelve hours either side', T('10:00:00'), 0, '12h-ambiguous', ['wider-tolerance', 'minus-1h', 'plus-1h', 'minus-12h', 'plus-12h']],
+    ['a DST fold: both instants', { local: '2026-10-25T01:30:00', timeZone: 'Europe/London' }, 0, undefined, ['wider-tolerance', 'fold-first', 'fold-second', 'minus-1h', 'plus-1h']],
+    ['a DST gap: the other offset', { local: '2026-03-29T01:30:00', timeZone: 'Europe/London' }, 0, undefined, ['wider-tolerance', 'gap-other-offset', 'minus-1h', 'plus-1h']],
+  ] as const)('%s', (_name, time, tolerance, clock, readings) => {
+    const plan = first(time, tolerance, clock);
+    const o = plan.observations[0]!;
+    const alternatives = alternativeReadings(o, plan.toleranceMs);
+    expect(alternatives.map((a) => a.reading)).toEqual(readings);
+    expect(sensitivityWindows(o, plan)).toEqual([o.window, ...alternatives.map((a) => a.window)]);
+  });
+  test('the hour shifts move the whole window; the wider tolerance adds a minute either side', () => {
+    const plan = first(T('10:00:00'), 1);
+    const o = plan.observations[0]!;
+    const by = new Map(alternativeReadings(o, plan.toleranceMs).map((a) => [a.reading, a.window]));
+    expect(by.get('minus-1h')).toEqual({ start: o.window.start - 3_600_000, end: o.window.end - 3_600_000 });
+    expect(by.get('wider-tolerance')).toEqual({ start: o.window.start - WIDER_TOLERANCE_MS, end: o.window.end + WIDER_TOLERANCE_MS });
+    expect(by.get('exact-instant')).toEqual({ start: Date.parse(T('10:00:00')), end: Date.parse(T('10:00:01')) });
   });
 });
