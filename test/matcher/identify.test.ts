@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { disagreeingIdentifiers, emptyMatches, identify } from '../../matcher/identify.js';
 import type { RequestInput } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite.js';
+import { records } from '../helpers.js';
 import { accountsIn, operatorStore, SMALL_OPERATOR, T, type Obs } from './operators.js';
 
 let store: SqliteStore;
@@ -49,5 +51,46 @@ describe('resolve() identifiers', () => {
 
   test('an identifier the allocations do not carry excludes nothing', async () => {
     expect((await accounts([{ sourceIp: '198.51.100.7', time: T('10:00:00') }], { identifiers: { imsi: '234150000000002' } })).accounts).toEqual(['DYN-A']);
+  });
+});
+
+describe('identify(): allocations covering a window, narrowed by identifiers', () => {
+  const allocation = (id: string, o: object) => {
+    const [r] = records({ kind: 'allocation', ip: '198.51.100.7', start: T('08:00:00'), end: T('12:00:00'), source: 'dhcp', ...o });
+    if (r?.kind !== 'allocation') throw new Error('not an allocation');
+    return { ...r, id };
+  };
+  const w = (from: string, to: string) => ({ start: Date.parse(T(from)), end: Date.parse(T(to)) });
+
+  test.each([
+    ['no identifiers asked: nothing disagrees', { imsi: '234150000000001' }, {}, []],
+    ['the same IMSI', { imsi: '234150000000001' }, { imsi: '234150000000001' }, []],
+    ['another IMSI', { imsi: '234150000000001' }, { imsi: '234150000000002' }, ['imsi']],
+    ['an identifier the record does not carry', {}, { imsi: '234150000000002' }, []],
+    ['two kinds differ, in catalogue order', { imsi: '234150000000001', mac: '02:00:00:00:00:01' }, { mac: '02:00:00:00:00:02', imsi: '234150000000002' }, ['imsi', 'mac']],
+  ] as const)('disagreeingIdentifiers: %s', (_name, carried, wanted, kinds) => {
+    expect(disagreeingIdentifiers(allocation('a', { account: 'A', ...carried }), wanted)).toEqual(kinds);
+  });
+
+  test('only allocations overlapping the window count; a disagreeing one is recorded as an exclusion, not an account', () => {
+    const m = emptyMatches();
+    const rows = [
+      allocation('a', { account: 'A', imsi: '234150000000001' }),
+      allocation('b', { account: 'B', imsi: '234150000000002' }),
+      allocation('c', { account: 'C', start: T('12:00:00'), end: T('13:00:00') }),
+    ];
+    identify(m, rows, w('11:00:00', '12:00:00'), { imsi: '234150000000001' }, null);
+    expect([...m.accounts.keys()]).toEqual(['A']);
+    expect(m.allocations.map((a) => a.id)).toEqual(['a', 'b']);
+    expect(m.exclusions).toEqual([{ account: 'B', allocationId: 'b', kinds: ['imsi'], requested: { imsi: '234150000000001' }, recorded: { imsi: '234150000000002' } }]);
+  });
+
+  test('through NAT the translation record comes first in the evidence, each record once', () => {
+    const m = emptyMatches();
+    const via = { kind: 'nat-block' as const, id: 'blk', start: Date.parse(T('09:00:00')), end: null, endInferred: false };
+    const row = allocation('a', { account: 'A', endInferred: true });
+    identify(m, [row], w('10:00:00', '10:00:01'), {}, via);
+    identify(m, [row], w('10:00:00', '10:00:01'), {}, via);
+    expect(m.accounts.get('A')).toEqual([via, { kind: 'allocation', id: 'a', start: row.start, end: row.end, endInferred: true }]);
   });
 });
