@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RISK_CODES } from '../../matcher/risk.js';
-import type { RequestInput } from '../../src/request.js';
+import { fetchRiskFacts } from '../../matcher/fetch.js';
+import { matchPlans } from '../../matcher/pipeline.js';
+import { planRequest } from '../../matcher/plan.js';
+import { analyseRisks, observationContext, RISK_CODES, RISK_RULES, type RequestContext, type RiskRule } from '../../matcher/risk.js';
+import { sensitivityWindows, timeSensitivity } from '../../matcher/sensitivity.js';
+import type { RequestInput, Risk } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite.js';
 import { codes, resolveIn, risk, riskStore, T, type Obs } from './operators.js';
 
@@ -11,26 +15,28 @@ beforeAll(() => {
 afterAll(() => store.close());
 const resolve = (observations: Obs[], extra: Partial<RequestInput> = {}) => resolveIn(store, observations, extra);
 
+/** For each code, a request that raises it and one that does not, on the risk operator. */
+const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInput>?], quiet: [Obs[], Partial<RequestInput>?]][] = [
+  ['SHARED_ADDRESS_NO_PORT', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
+  ['ALLOCATION_BOUNDARY', [[{ sourceIp: '198.51.100.8', time: T('11:59:59') }]], [[{ sourceIp: '198.51.100.8', time: T('11:00:00') }]]],
+  ['SINGLE_OBSERVATION', [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.7', time: T('11:00:00') }]]],
+  ['SHARED_ACCOUNT', [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['INFERRED_END', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['PORT_REUSE', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:59:59') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
+  ['LOW_TIME_PRECISION', [[{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['COVERAGE_GAP', [[{ sourceIp: '198.51.100.7', time: T('14:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('13:30:00') }]]],
+  ['BEYOND_RETENTION', [[{ sourceIp: '198.51.100.7', time: '2025-12-31T23:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['NOT_OPERATOR_ADDRESS', [[{ sourceIp: '198.51.100.200', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.50', time: T('10:00:00') }]]],
+  ['SERVER_ADDRESS', [[{ sourceIp: '198.51.100.241', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['CONTRADICTORY_OBSERVATIONS', [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.9', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.50', time: T('10:00:00') }]]],
+  ['EXCLUDED_BY_IDENTIFIER', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }], { identifiers: { imsi: '234150000000002' } }], [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]]],
+  ['TOLERANCE_BELOW_CLOCK_ERROR', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }], [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 5 }]],
+  ['TIME_READING_CHANGES_RESULT', [[{ sourceIp: '198.51.100.8', time: T('11:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['TIME_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['CONNECTION_RECORDS_PROCESSED', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
+];
+
 describe('risk flags: each raised when its condition holds, and not otherwise', () => {
-  const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInput>?], quiet: [Obs[], Partial<RequestInput>?]][] = [
-    ['SHARED_ADDRESS_NO_PORT', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
-    ['ALLOCATION_BOUNDARY', [[{ sourceIp: '198.51.100.8', time: T('11:59:59') }]], [[{ sourceIp: '198.51.100.8', time: T('11:00:00') }]]],
-    ['SINGLE_OBSERVATION', [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.7', time: T('11:00:00') }]]],
-    ['SHARED_ACCOUNT', [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['INFERRED_END', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['PORT_REUSE', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:59:59') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
-    ['LOW_TIME_PRECISION', [[{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['COVERAGE_GAP', [[{ sourceIp: '198.51.100.7', time: T('14:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('13:30:00') }]]],
-    ['BEYOND_RETENTION', [[{ sourceIp: '198.51.100.7', time: '2025-12-31T23:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['NOT_OPERATOR_ADDRESS', [[{ sourceIp: '198.51.100.200', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.50', time: T('10:00:00') }]]],
-    ['SERVER_ADDRESS', [[{ sourceIp: '198.51.100.241', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['CONTRADICTORY_OBSERVATIONS', [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.9', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.50', time: T('10:00:00') }]]],
-    ['EXCLUDED_BY_IDENTIFIER', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }], { identifiers: { imsi: '234150000000002' } }], [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]]],
-    ['TOLERANCE_BELOW_CLOCK_ERROR', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }], [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 5 }]],
-    ['TIME_READING_CHANGES_RESULT', [[{ sourceIp: '198.51.100.8', time: T('11:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['TIME_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-    ['CONNECTION_RECORDS_PROCESSED', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
-  ];
   test.each(cases)('%s', async (code, [raiseObs, raiseExtra], [quietObs, quietExtra]) => {
     const raised = await resolve(raiseObs, raiseExtra);
     const flagged = risk(raised, code);
@@ -109,5 +115,46 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     expect(noId.withheld).toBe(true);
     expect(JSON.stringify(noId)).not.toMatch(/"M1"|"M2"|100\.64\.0\.\d/);
     expect(JSON.stringify(r.risks)).not.toMatch(/"M1"|"M2"/);
+  });
+});
+
+describe('RISK_RULES: the table of rules, each tested alone', () => {
+  async function contextOf(observations: Obs[], extra: Partial<RequestInput> = {}): Promise<RequestContext> {
+    const p = planRequest({ ref: 'R', observations, toleranceSeconds: 1, ...extra });
+    if (!p.ok) throw new Error(JSON.stringify(p.errors));
+    const traces = await matchPlans(store, [p.value], sensitivityWindows);
+    const [facts] = await fetchRiskFacts(store, traces);
+    const [readings] = timeSensitivity(traces);
+    const trace = traces[0]!;
+    return { trace, inputs: { ...facts!, readings: readings! }, candidates: new Set(trace.correlation.candidates.map((c) => c.account)) };
+  }
+  function alone(r: RiskRule, ctx: RequestContext): Risk[] {
+    return r.scope === 'request' ? r.rule(ctx) : ctx.trace.observations.flatMap((_, i) => r.rule(observationContext(ctx, i)));
+  }
+
+  test('the table covers the catalogue: every code has a rule, every rule a code of the catalogue', () => {
+    expect([...new Set(RISK_RULES.map((r) => r.code))].sort()).toEqual(Object.keys(RISK_CODES).sort());
+  });
+
+  test.each(RISK_RULES.map((r) => [`${r.code} (${r.scope})`, r] as const))('%s raises its own code alone, and nothing on the quiet request', async (_name, r) => {
+    const [, [raiseObs, raiseExtra], [quietObs, quietExtra]] = cases.find(([code]) => code === r.code)!;
+    // The joint time readings need several observations moved together.
+    const raising: Obs[] = r.scope === 'request' && r.code.startsWith('TIME_READING') ? [raiseObs[0]!, { ...raiseObs[0]!, time: T('11:40:00') }] : raiseObs;
+    const raised = alone(r, await contextOf(raising, raiseExtra));
+    expect(raised.length).toBeGreaterThan(0);
+    expect(raised.map((k) => k.code)).toEqual(raised.map(() => r.code));
+    expect(alone(r, await contextOf(quietObs, quietExtra))).toEqual([]);
+  });
+
+  // Observation 0 (a shared address, a port handed over at 10:00), observation 1 (a lease
+  // boundary inside a minute), then the request's own flag: the order results have always carried.
+  const ORDER = ['0 SHARED_ADDRESS_NO_PORT', '0 ALLOCATION_BOUNDARY', '0 TOLERANCE_BELOW_CLOCK_ERROR', '1 ALLOCATION_BOUNDARY', '1 LOW_TIME_PRECISION', '- CONTRADICTORY_OBSERVATIONS'];
+  test('analyseRisks: the observation rules in table order for each observation in turn, then the request rules', async () => {
+    const ctx = await contextOf([{ sourceIp: '203.0.113.7', time: T('09:59:59') }, { sourceIp: '198.51.100.8', time: '2026-03-28T11:59Z' }]);
+    const byObservation = ctx.trace.observations.flatMap((_, i) => RISK_RULES.flatMap((r) => (r.scope === 'observation' ? r.rule(observationContext(ctx, i)) : [])));
+    const byRequest = RISK_RULES.flatMap((r) => (r.scope === 'request' ? r.rule(ctx) : []));
+    const risks = analyseRisks(ctx.trace, ctx.inputs);
+    expect(risks).toEqual([...byObservation, ...byRequest]);
+    expect(risks.map((k) => `${String(k.detail['observation'] ?? '-')} ${k.code}`)).toEqual(ORDER);
   });
 });
