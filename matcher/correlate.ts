@@ -1,9 +1,8 @@
 /**
- * Stages 5 and 6: cross-correlate the per-observation account sets (their
- * intersection; per account, how many observations it fits), classify the answer
- * (unique, multiple, none) and apply the disclosure policy. Pure.
+ * Stage 5: cross-correlate the per-observation account sets (their intersection; per
+ * account, how many observations it fits). Pure.
  */
-import type { Candidate, ReturnPolicy, Status } from '../src/request.js';
+import type { Candidate } from '../src/request.js';
 import { formatInstant } from '../src/time.js';
 import type { Support } from './identify.js';
 
@@ -41,23 +40,4 @@ export function correlate(perObservation: readonly ReadonlyMap<string, readonly 
     candidates.push({ account, support: k, of: n, evidence });
   }
   return { candidates, supportCounts, bestSupport };
-}
-
-export interface Disclosure {
-  readonly status: Exclude<Status, 'invalid'>;
-  readonly candidateCount: number;
-  readonly withheld: boolean;
-  readonly candidates: readonly Candidate[];
-}
-
-/**
- * Classify and apply the policy: `single-only` discloses only a unique answer;
- * `allow-multiple` discloses up to `maxCandidates`; otherwise identities are withheld
- * and only the count is given.
- */
-export function disclose(candidates: readonly Candidate[], policy: ReturnPolicy, maxCandidates: number): Disclosure {
-  const count = candidates.length;
-  const status = count === 0 ? 'none' : count === 1 ? 'unique' : 'multiple';
-  const withheld = count > maxCandidates || (policy === 'single-only' && count > 1);
-  return { status, candidateCount: count, withheld, candidates: withheld ? [] : candidates };
 }

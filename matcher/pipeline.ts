@@ -1,12 +1,18 @@
 /**
- * Resolve and estimate batches end to end: validate, refuse what the guardrails forbid,
- * match, analyse risk (with alternative time readings and coverage gaps), render.
+ * The life of a batch of requests (DESIGN.md, "Life of a request"), one stage per file:
+ * plan, guard, classify and fetch, translate and identify (evaluate), correlate, analyse
+ * risk, disclose, render. The store is asked once per step for the whole batch, in the
+ * store's preferred batch size.
  */
 import type { Estimate, Result } from '../src/request.js';
 import type { StoreReader } from '../src/store/types.js';
+import { correlate } from './correlate.js';
+import { disclose } from './disclose.js';
+import { evaluate, type MatchTrace } from './evaluate.js';
+import { fetchPlans, fetchRiskFacts, type FetchWindows } from './fetch.js';
 import { refusalFor } from './guard.js';
 import { planRequest, type Plan, type PlannedRequest } from './plan.js';
-import { invalidResult, matchPlans, refusedResult, renderResult, type MatchTrace } from './resolve.js';
+import { asEstimate, asResult, type Renderer } from './render.js';
 import { analyseRisks, type RiskInputs } from './risk.js';
 import { sensitivityWindows, timeSensitivity } from './sensitivity.js';
 
@@ -20,31 +26,38 @@ type Step =
   | { readonly kind: 'refused'; readonly plan: PlannedRequest; readonly refusal: NonNullable<ReturnType<typeof refusalFor>> }
   | { readonly kind: 'match'; readonly plan: PlannedRequest; readonly trace: MatchTrace; readonly risks: RiskInputs | null };
 
-/** Resolve `inputs` in chunks of the store's preferred batch, rendering each chunk before the next. */
-async function inChunks<T>(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions, render: (step: Step) => T): Promise<T[]> {
-  const size = Math.max(1, store.preferredBatch ?? inputs.length);
-  const out: T[] = [];
-  for (let i = 0; i < inputs.length; i += size) for (const step of await run(store, inputs.slice(i, i + size), options)) out.push(render(step));
-  return out;
+/**
+ * Match planned requests against a store, batching every store question.
+ *
+ * @example
+ * const [trace] = await matchPlans(store, [plan]);
+ * trace.correlation.candidates; // accounts that fit every observation
+ */
+export async function matchPlans(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows?: FetchWindows): Promise<MatchTrace[]> {
+  // Classify every source address and read the records its windows need (fetch.ts).
+  const fetched = await fetchPlans(store, plans, fetchWindows);
+  return plans.map((request, k) => {
+    // Translate and identify each observation in memory (evaluate.ts), then correlate.
+    const observations = fetched[k]!.map((f) => evaluate(f, f.observation.window));
+    return { request, observations, fetched: fetched[k]!, correlation: correlate(observations.map((t) => t.matches.accounts)) };
+  });
 }
 
 async function run(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions): Promise<Step[]> {
+  // Plan: validate, read every time.
   const plans = inputs.map(planRequest);
+  // Guard: refuse what 9.14 and Condition D forbid, before any record is read.
   const refusals = plans.map((p) => (p.ok ? refusalFor(p.value) : null));
   const toMatch = plans.flatMap((p, i) => (p.ok && refusals[i] === null ? [p.value] : []));
+  // Match, reading wide enough for every alternative time reading risk analysis tries.
   const analyse = options.risks !== false;
   const traces = await matchPlans(store, toMatch, analyse ? sensitivityWindows : undefined);
+  // What risk analysis consults: facts from the store, and the other readings of the times.
   let inputsFor: (t: number) => RiskInputs | null = () => null;
   if (analyse && traces.length > 0) {
-    const accounts = traces.flatMap((t) => t.correlation.candidates.map((c) => c.account));
-    const settings = await store.settings();
-    // Gaps before the window count too: a record that started in one may still be held.
-    const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: { start: o.observation.window.start - settings.longestRecordMs, end: o.observation.window.end } })));
-    const [subscriberTypes, gaps] = await Promise.all([store.subscriberTypes(accounts), store.coverageGaps(windows)]);
+    const facts = await fetchRiskFacts(store, traces);
     const readings = timeSensitivity(traces);
-    const offsets: number[] = [];
-    traces.reduce((at, t) => (offsets.push(at), at + t.observations.length), 0);
-    inputsFor = (t) => ({ settings, subscriberTypes, gaps: gaps.slice(offsets[t]!, offsets[t]! + traces[t]!.observations.length), readings: readings[t]! });
+    inputsFor = (t) => ({ ...facts[t]!, readings: readings[t]! });
   }
   let k = 0;
   return plans.map((p, i): Step => {
@@ -56,6 +69,23 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
   });
 }
 
+/** Analyse risk, classify the answer and apply the disclosure policy, then render. */
+function finish<T>(step: Step, render: Renderer<T>): T {
+  if (step.kind === 'invalid') return render.invalid(step.plan.ref, step.plan.errors);
+  if (step.kind === 'refused') return render.refused(step.plan.ref, step.refusal);
+  const { trace } = step;
+  const risks = step.risks === null ? [] : analyseRisks(trace, step.risks);
+  return render.matched(trace, disclose(trace.correlation.candidates, trace.request.returnPolicy, trace.request.maxCandidates), risks);
+}
+
+/** Resolve `inputs` in chunks of the store's preferred batch, rendering each chunk before the next. */
+async function inChunks<T>(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions, render: Renderer<T>): Promise<T[]> {
+  const size = Math.max(1, store.preferredBatch ?? inputs.length);
+  const out: T[] = [];
+  for (let i = 0; i < inputs.length; i += size) for (const step of await run(store, inputs.slice(i, i + size), options)) out.push(finish(step, render));
+  return out;
+}
+
 /**
  * Resolve a batch of requests (any JSON values), results in input order: invalid ones get
  * `status: "invalid"`, forbidden ones `status: "refused"`.
@@ -65,11 +95,7 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
  * result.status; // 'unique'
  */
 export async function resolveRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Result[]> {
-  return inChunks(store, inputs, options, (step) => {
-    if (step.kind === 'invalid') return invalidResult(step.plan.ref, step.plan.errors);
-    if (step.kind === 'refused') return refusedResult(step.plan.ref, step.refusal);
-    return renderResult(step.trace, step.risks === null ? [] : analyseRisks(step.trace, step.risks));
-  });
+  return inChunks(store, inputs, options, asResult);
 }
 
 /**
@@ -81,10 +107,5 @@ export async function resolveRequests(store: StoreReader, inputs: readonly unkno
  * e.candidateCount; e.observations.map((o) => o.candidateCount);
  */
 export async function estimateRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Estimate[]> {
-  return inChunks(store, inputs, options, (step): Estimate => {
-    if (step.kind === 'invalid') return { ref: step.plan.ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], errors: [...step.plan.errors] };
-    if (step.kind === 'refused') return { ref: step.plan.ref, status: 'refused', candidateCount: 0, supportCounts: [], observations: [], risks: [], refusal: step.refusal };
-    const r = renderResult(step.trace, step.risks === null ? [] : analyseRisks(step.trace, step.risks));
-    return { ref: r.ref, status: r.status, candidateCount: r.candidateCount, supportCounts: [...step.trace.correlation.supportCounts], observations: r.observations, risks: r.risks };
-  });
+  return inChunks(store, inputs, options, asEstimate);
 }

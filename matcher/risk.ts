@@ -11,7 +11,8 @@ import type { StoreSettings, StoredCoverage } from '../src/store/types.js';
 import type { SubscriberType } from '../src/records.js';
 import { formatInstant } from '../src/time.js';
 import { processesConnectionRecords } from './guard.js';
-import type { MatchTrace, ObservationTrace } from './resolve.js';
+import type { MatchTrace, ObservationTrace } from './evaluate.js';
+import type { Support } from './identify.js';
 import type { ReadingOutcome } from './sensitivity.js';
 
 /** What risk analysis consults besides the trace. */
@@ -58,41 +59,74 @@ function flag(code: RiskCode, message: string, detail: Record<string, unknown>):
 const SHARED_TYPES = new Set<SubscriberType>(['public-wifi', 'business', 'enterprise']);
 const LIST_LIMIT = 10;
 
-function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskInputs, i: number, candidates: ReadonlySet<string>): Risk[] {
+/** What every rule reads: the match, the facts consulted beside it, and the answer's accounts. */
+export interface RequestContext {
+  readonly trace: MatchTrace;
+  readonly inputs: RiskInputs;
+  /** The accounts that fit every observation. */
+  readonly candidates: ReadonlySet<string>;
+}
+
+/** What a rule over one observation reads: the request's context, the observation, and how messages name it. */
+export interface ObservationContext extends RequestContext {
+  readonly ot: ObservationTrace;
+  /** The observation's position in the request. */
+  readonly i: number;
+  /** `observation i (address[:port] at time)`, the start of every message about it. */
+  readonly where: string;
+}
+
+/**
+ * One rule of the catalogue: the code it raises and the function that raises it, over one
+ * observation (run for each observation in turn) or over the whole request.
+ */
+export type RiskRule =
+  | { readonly code: RiskCode; readonly scope: 'observation'; readonly rule: (ctx: ObservationContext) => Risk[] }
+  | { readonly code: RiskCode; readonly scope: 'request'; readonly rule: (ctx: RequestContext) => Risk[] };
+
+function serverAddress({ ot, i, where }: ObservationContext): Risk[] {
   const o = ot.observation;
-  const out: Risk[] = [];
-  const w = o.window;
-  const where = `observation ${i} (${o.sourceIp.text}${o.sourcePort === null ? '' : ':' + o.sourcePort} at ${formatInstant(o.reading.start)})`;
+  if (ot.addressClass !== 'server' && ot.addressClass !== 'infrastructure') return [];
+  return [flag('SERVER_ADDRESS', `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`, { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass })];
+}
 
-  if (ot.addressClass === 'server' || ot.addressClass === 'infrastructure') {
-    out.push(flag('SERVER_ADDRESS', `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`, { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass }));
-  }
-  if (ot.outcome === 'not-operator-address') {
-    out.push(flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, { observation: i, sourceIp: o.sourceIp.text }));
-  }
+function notOperatorAddress({ ot, i, where }: ObservationContext): Risk[] {
+  const o = ot.observation;
+  if (ot.outcome !== 'not-operator-address') return [];
+  return [flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, { observation: i, sourceIp: o.sourceIp.text })];
+}
 
+function sharedAddressNoPort({ ot, i, where }: ObservationContext): Risk[] {
+  const o = ot.observation;
+  if (ot.translations.length === 0 && ot.addressClass !== 'cgnat-outside') return [];
   const insideHosts = new Set(ot.translations.map((t) => `${t.realm}|${t.inside.text}`));
-  if (ot.translations.length > 0 || ot.addressClass === 'cgnat-outside') {
-    const dynamicShare = ot.unresolved.filter((u) => u.reason === 'dynamic-share' || u.reason === 'unassigned');
-    if (o.sourcePort === null) {
-      out.push(flag('SHARED_ADDRESS_NO_PORT', `${where}: the address is shared through CGNAT and no source port was given; ${insideHosts.size} inside hosts and ${ot.matches.accounts.size} accounts fit`, { observation: i, sourceIp: o.sourceIp.text, insideHosts: insideHosts.size, accounts: ot.matches.accounts.size }));
-    } else if (dynamicShare.length > 0) {
-      out.push(flag('SHARED_ADDRESS_NO_PORT', `${where}: port ${o.sourcePort} is in no deterministic share (${dynamicShare.map((u) => u.reason).join(', ')}); only NAT logs could resolve it`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, reasons: [...new Set(dynamicShare.map((u) => u.reason))] }));
-    }
+  const dynamicShare = ot.unresolved.filter((u) => u.reason === 'dynamic-share' || u.reason === 'unassigned');
+  if (o.sourcePort === null) {
+    return [flag('SHARED_ADDRESS_NO_PORT', `${where}: the address is shared through CGNAT and no source port was given; ${insideHosts.size} inside hosts and ${ot.matches.accounts.size} accounts fit`, { observation: i, sourceIp: o.sourceIp.text, insideHosts: insideHosts.size, accounts: ot.matches.accounts.size })];
+  } else if (dynamicShare.length > 0) {
+    return [flag('SHARED_ADDRESS_NO_PORT', `${where}: port ${o.sourcePort} is in no deterministic share (${dynamicShare.map((u) => u.reason).join(', ')}); only NAT logs could resolve it`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, reasons: [...new Set(dynamicShare.map((u) => u.reason))] })];
   }
+  return [];
+}
 
-  if (o.sourcePort !== null) {
-    const holding = new Set(ot.translations.filter((t) => t.portFirst <= o.sourcePort! && o.sourcePort! <= t.portLast).map((t) => `${t.realm}|${t.inside.text}`));
-    if (holding.size > 1) {
-      out.push(flag('PORT_REUSE', `${where}: ${o.sourceIp.text}:${o.sourcePort} was mapped for ${holding.size} inside hosts within the window`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, insideHosts: holding.size }));
-    }
-  }
+function portReuse({ ot, i, where }: ObservationContext): Risk[] {
+  const o = ot.observation;
+  if (o.sourcePort === null) return [];
+  const holding = new Set(ot.translations.filter((t) => t.portFirst <= o.sourcePort! && o.sourcePort! <= t.portLast).map((t) => `${t.realm}|${t.inside.text}`));
+  if (holding.size <= 1) return [];
+  return [flag('PORT_REUSE', `${where}: ${o.sourceIp.text}:${o.sourcePort} was mapped for ${holding.size} inside hosts within the window`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, insideHosts: holding.size })];
+}
 
-  // Records behind the accounts that fit this observation.
-  const supports = [...ot.matches.accounts.values()].flat();
+/** Records behind the accounts that fit this observation. */
+function supportsOf(ot: ObservationTrace): Support[] {
+  return [...ot.matches.accounts.values()].flat();
+}
+
+function allocationBoundary({ ot, i, where }: ObservationContext): Risk[] {
+  const w = ot.observation.window;
   const boundaries: { kind: string; edge: 'start' | 'end'; at: string }[] = [];
   const seen = new Set<string>();
-  for (const s of supports) {
+  for (const s of supportsOf(ot)) {
     for (const [edge, at] of [['start', s.start], ['end', s.end]] as const) {
       if (at === null || at <= w.start || at >= w.end) continue;
       const key = `${s.kind}|${edge}|${at}`;
@@ -101,43 +135,94 @@ function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskI
       boundaries.push({ kind: s.kind, edge, at: formatInstant(at) });
     }
   }
-  if (boundaries.length > 0) {
-    out.push(flag('ALLOCATION_BOUNDARY', `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`, { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) }));
-  }
-  const inferred = supports.filter((s) => s.endInferred);
-  if (inferred.length > 0) {
-    out.push(flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, { observation: i, records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })) }));
-  }
+  if (boundaries.length === 0) return [];
+  return [flag('ALLOCATION_BOUNDARY', `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`, { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) })];
+}
 
-  if (o.reading.precision === 'min' && o.reading.form !== 'range') {
-    out.push(flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 }));
-  }
+function inferredEnd({ ot, i, where }: ObservationContext): Risk[] {
+  const inferred = supportsOf(ot).filter((s) => s.endInferred);
+  if (inferred.length === 0) return [];
+  return [flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, { observation: i, records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })) })];
+}
 
-  out.push(...readingFlags(inputs.readings.perObservation[i] ?? [], where, i, candidates.size));
+function lowTimePrecision({ ot, i, where }: ObservationContext): Risk[] {
+  const o = ot.observation;
+  const w = o.window;
+  if (o.reading.precision !== 'min' || o.reading.form === 'range') return [];
+  return [flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 })];
+}
 
-  // Sources the path needed: NAT realms and allocation sources met. Every source, when
-  // nothing was met, or when a translation reached an inside host no allocation covers
-  // (then the allocation source that should have covered it is unknown).
+function describeReading(r: ReadingOutcome) {
+  return { reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added };
+}
+
+function readingsChangingResult(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+  const dropping = readings.filter((r) => r.missing > 0);
+  if (dropping.length === 0) return [];
+  return [
+    flag('TIME_READING_CHANGES_RESULT', `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`, {
+      observation,
+      candidateCount: answer,
+      readings: dropping.map(describeReading),
+    }),
+  ];
+}
+
+function readingsFindingMore(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+  const adding = readings.filter((r) => r.added > 0);
+  if (adding.length === 0) return [];
+  return [
+    flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
+      observation,
+      candidateCount: answer,
+      readings: adding.map(describeReading),
+    }),
+  ];
+}
+
+function timeReadingChangesResult({ inputs, candidates, i, where }: ObservationContext): Risk[] {
+  return readingsChangingResult(inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+}
+
+function timeReadingFindsMore({ inputs, candidates, i, where }: ObservationContext): Risk[] {
+  return readingsFindingMore(inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+}
+
+/**
+ * Sources the path needed: NAT realms and allocation sources met. Every source, when
+ * nothing was met, or when a translation reached an inside host no allocation covers
+ * (then the allocation source that should have covered it is unknown).
+ */
+function pathSources(ot: ObservationTrace): { realms: Set<string>; sources: Set<string>; everySource: boolean } {
   const realms = new Set<string>([...(ot.realm === null ? [] : [ot.realm]), ...ot.translations.map((t) => t.realm)]);
   const sources = new Set<string>(ot.matches.allocations.map((a) => a.source));
   const uncovered = ot.translations.some((t) => !ot.matches.allocations.some((a) => a.realm === t.realm && a.ip.key.equals(t.inside.key)));
-  const everySource = uncovered || (realms.size === 0 && sources.size === 0);
-  const gaps = (inputs.gaps[i] ?? []).filter((g) => everySource || realms.has(g.source) || sources.has(g.source));
-  if (gaps.length > 0) {
-    const described = gaps.slice(0, LIST_LIMIT).map((g) => ({
-      source: g.source,
-      start: formatInstant(g.start),
-      end: g.end === null ? null : formatInstant(g.end),
-      // A gap before the window: records that started in it may still have been held.
-      relation: g.end !== null && g.end <= w.start ? 'before-window' : 'overlaps-window',
-    }));
-    out.push(flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described }));
-  }
-  const horizon = inputs.settings.retentionHorizon;
-  if (horizon !== null && w.start < horizon) {
-    out.push(flag('BEYOND_RETENTION', `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`, { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) }));
-  }
+  return { realms, sources, everySource: uncovered || (realms.size === 0 && sources.size === 0) };
+}
 
+function coverageGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
+  const w = ot.observation.window;
+  const { realms, sources, everySource } = pathSources(ot);
+  const gaps = (inputs.gaps[i] ?? []).filter((g) => everySource || realms.has(g.source) || sources.has(g.source));
+  if (gaps.length === 0) return [];
+  const described = gaps.slice(0, LIST_LIMIT).map((g) => ({
+    source: g.source,
+    start: formatInstant(g.start),
+    end: g.end === null ? null : formatInstant(g.end),
+    // A gap before the window: records that started in it may still have been held.
+    relation: g.end !== null && g.end <= w.start ? 'before-window' : 'overlaps-window',
+  }));
+  return [flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described })];
+}
+
+function beyondRetention({ ot, inputs, i, where }: ObservationContext): Risk[] {
+  const w = ot.observation.window;
+  const horizon = inputs.settings.retentionHorizon;
+  if (horizon === null || w.start >= horizon) return [];
+  return [flag('BEYOND_RETENTION', `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`, { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) })];
+}
+
+function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext): Risk[] {
   const byKind = new Map<string, Set<string>>();
   for (const e of ot.matches.exclusions) {
     if (e.kinds.length !== 1 || candidates.has(e.account) || ot.matches.accounts.has(e.account)) continue;
@@ -145,11 +230,15 @@ function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskI
     if (!byKind.has(kind)) byKind.set(kind, new Set());
     byKind.get(kind)!.add(e.account);
   }
-  for (const [kind, accounts] of byKind) {
-    out.push(flag('EXCLUDED_BY_IDENTIFIER', `${where}: ${accounts.size} accounts held the address but were dropped only because their ${kind} differed from the one supplied`, { observation: i, identifier: kind, accounts: accounts.size }));
-  }
+  return [...byKind].map(([kind, accounts]) =>
+    flag('EXCLUDED_BY_IDENTIFIER', `${where}: ${accounts.size} accounts held the address but were dropped only because their ${kind} differed from the one supplied`, { observation: i, identifier: kind, accounts: accounts.size }),
+  );
+}
 
+function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationContext): Risk[] {
+  const { realms, sources } = pathSources(ot);
   const clockSources = new Set([...realms, ...sources]);
+  const out: Risk[] = [];
   for (const [source, errorMs] of Object.entries(inputs.settings.clockErrorMs)) {
     if (errorMs > trace.request.toleranceMs && (clockSources.has(source) || clockSources.size === 0)) {
       out.push(flag('TOLERANCE_BELOW_CLOCK_ERROR', `${where}: tolerance ${trace.request.toleranceMs / 1000} s is below ${source}'s declared clock error of ${errorMs / 1000} s`, { observation: i, source, clockErrorSeconds: errorMs / 1000, toleranceSeconds: trace.request.toleranceMs / 1000 }));
@@ -158,68 +247,97 @@ function observationFlags(ot: ObservationTrace, trace: MatchTrace, inputs: RiskI
   return out;
 }
 
-function readingFlags(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
-  const out: Risk[] = [];
-  const describe = (r: ReadingOutcome) => ({ reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added });
-  const dropping = readings.filter((r) => r.missing > 0);
-  if (dropping.length > 0) {
-    out.push(
-      flag('TIME_READING_CHANGES_RESULT', `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`, {
-        observation,
-        candidateCount: answer,
-        readings: dropping.map(describe),
-      }),
-    );
-  }
-  const adding = readings.filter((r) => r.added > 0);
-  if (adding.length > 0) {
-    out.push(
-      flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
-        observation,
-        candidateCount: answer,
-        readings: adding.map(describe),
-      }),
-    );
-  }
-  return out;
+function jointTimeReadingChangesResult({ trace, inputs, candidates }: RequestContext): Risk[] {
+  return readingsChangingResult(inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
 }
 
-/**
- * Every flag for one match.
- *
- * @example
- * analyseRisks(trace, inputs).map((r) => r.code); // ['SHARED_ADDRESS_NO_PORT', 'SINGLE_OBSERVATION']
- */
-export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
-  const n = trace.observations.length;
-  const candidates = new Set(trace.correlation.candidates.map((c) => c.account));
-  const out: Risk[] = trace.observations.flatMap((ot, i) => observationFlags(ot, trace, inputs, i, candidates));
+function jointTimeReadingFindsMore({ trace, inputs, candidates }: RequestContext): Risk[] {
+  return readingsFindingMore(inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+}
 
-  out.push(...readingFlags(inputs.readings.joint, `all ${n} observations shifted together`, 'all', candidates.size));
-  if (candidates.size === 1 && n === 1) {
-    out.push(flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation; 9.24 asks for more IP/time pairs to cross-correlate', { observations: 1 }));
-  }
-  if (n > 1 && candidates.size === 0 && trace.observations.every((ot) => ot.matches.accounts.size > 0)) {
-    const { supportCounts, bestSupport } = trace.correlation;
-    out.push(
-      flag('CONTRADICTORY_OBSERVATIONS', `each of the ${n} observations matched someone, but no account fits all of them; the best fits ${bestSupport} of ${n}`, {
-        observations: n,
-        bestSupport,
-        supportCounts: supportCounts.map((accounts, k) => ({ support: k + 1, of: n, accounts })).filter((s) => s.accounts > 0),
-      }),
-    );
-  }
+function singleObservation({ trace, candidates }: RequestContext): Risk[] {
+  if (candidates.size !== 1 || trace.observations.length !== 1) return [];
+  return [flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation; 9.24 asks for more IP/time pairs to cross-correlate', { observations: 1 })];
+}
+
+function contradictoryObservations({ trace, candidates }: RequestContext): Risk[] {
+  const n = trace.observations.length;
+  if (n <= 1 || candidates.size !== 0 || !trace.observations.every((ot) => ot.matches.accounts.size > 0)) return [];
+  const { supportCounts, bestSupport } = trace.correlation;
+  return [
+    flag('CONTRADICTORY_OBSERVATIONS', `each of the ${n} observations matched someone, but no account fits all of them; the best fits ${bestSupport} of ${n}`, {
+      observations: n,
+      bestSupport,
+      supportCounts: supportCounts.map((accounts, k) => ({ support: k + 1, of: n, accounts })).filter((s) => s.accounts > 0),
+    }),
+  ];
+}
+
+function sharedAccount({ inputs, candidates }: RequestContext): Risk[] {
   const sharedTypes = new Map<string, number>();
   for (const account of candidates) {
     const type = inputs.subscriberTypes.get(account);
     if (type !== undefined && SHARED_TYPES.has(type)) sharedTypes.set(type, (sharedTypes.get(type) ?? 0) + 1);
   }
-  if (sharedTypes.size > 0) {
-    out.push(flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, { types: Object.fromEntries(sharedTypes), candidates: candidates.size }));
-  }
-  if (processesConnectionRecords(trace.request)) {
-    const withDestination = trace.observations.filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null).map((ot) => ot.observation.index);
-    out.push(flag('CONNECTION_RECORDS_PROCESSED', `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`, { observations: withDestination }));
-  }
+  if (sharedTypes.size === 0) return [];
+  return [flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, { types: Object.fromEntries(sharedTypes), candidates: candidates.size })];
+}
+
+function connectionRecordsProcessed({ trace }: RequestContext): Risk[] {
+  if (!processesConnectionRecords(trace.request)) return [];
+  const withDestination = trace.observations.filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null).map((ot) => ot.observation.index);
+  return [flag('CONNECTION_RECORDS_PROCESSED', `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`, { observations: withDestination })];
+}
+
+/**
+ * Every rule, in the order its flags appear in a result: the observation rules for each
+ * observation in turn, then the request rules. Each rule raises only its own code.
+ */
+export const RISK_RULES: readonly RiskRule[] = [
+  { code: 'SERVER_ADDRESS', scope: 'observation', rule: serverAddress },
+  { code: 'NOT_OPERATOR_ADDRESS', scope: 'observation', rule: notOperatorAddress },
+  { code: 'SHARED_ADDRESS_NO_PORT', scope: 'observation', rule: sharedAddressNoPort },
+  { code: 'PORT_REUSE', scope: 'observation', rule: portReuse },
+  { code: 'ALLOCATION_BOUNDARY', scope: 'observation', rule: allocationBoundary },
+  { code: 'INFERRED_END', scope: 'observation', rule: inferredEnd },
+  { code: 'LOW_TIME_PRECISION', scope: 'observation', rule: lowTimePrecision },
+  { code: 'TIME_READING_CHANGES_RESULT', scope: 'observation', rule: timeReadingChangesResult },
+  { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore },
+  { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap },
+  { code: 'BEYOND_RETENTION', scope: 'observation', rule: beyondRetention },
+  { code: 'EXCLUDED_BY_IDENTIFIER', scope: 'observation', rule: excludedByIdentifier },
+  { code: 'TOLERANCE_BELOW_CLOCK_ERROR', scope: 'observation', rule: toleranceBelowClockError },
+  { code: 'TIME_READING_CHANGES_RESULT', scope: 'request', rule: jointTimeReadingChangesResult },
+  { code: 'TIME_READING_FINDS_MORE', scope: 'request', rule: jointTimeReadingFindsMore },
+  { code: 'SINGLE_OBSERVATION', scope: 'request', rule: singleObservation },
+  { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations },
+  { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount },
+  { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed },
+];
+
+const OBSERVATION_RULES = RISK_RULES.flatMap((r) => (r.scope === 'observation' ? [r.rule] : []));
+const REQUEST_RULES = RISK_RULES.flatMap((r) => (r.scope === 'request' ? [r.rule] : []));
+
+/** The context of observation `i` of a request. */
+export function observationContext(ctx: RequestContext, i: number): ObservationContext {
+  const ot = ctx.trace.observations[i]!;
+  const o = ot.observation;
+  const where = `observation ${i} (${o.sourceIp.text}${o.sourcePort === null ? '' : ':' + o.sourcePort} at ${formatInstant(o.reading.start)})`;
+  return { ...ctx, ot, i, where };
+}
+
+/**
+ * Every flag for one match: each rule of {@link RISK_RULES} in turn.
+ *
+ * @example
+ * analyseRisks(trace, inputs).map((r) => r.code); // ['SHARED_ADDRESS_NO_PORT', 'SINGLE_OBSERVATION']
+ */
+export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
+  const ctx: RequestContext = { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)) };
+  const out: Risk[] = trace.observations.flatMap((_, i) => {
+    const oc = observationContext(ctx, i);
+    return OBSERVATION_RULES.flatMap((rule) => rule(oc));
+  });
+  for (const rule of REQUEST_RULES) out.push(...rule(ctx));
   return out;
 }

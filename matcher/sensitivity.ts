@@ -9,7 +9,8 @@
 import { IparError } from '../src/problems.js';
 import { overlaps, type Interval, type Window } from '../src/time.js';
 import type { PlannedObservation, PlannedRequest } from './plan.js';
-import { evaluate, type FetchedObservation, type MatchTrace } from './resolve.js';
+import { evaluate, type MatchTrace } from './evaluate.js';
+import type { FetchedObservation } from './fetch.js';
 
 /** The readings tried, as named in risk details. */
 export type ReadingName =

@@ -6,8 +6,10 @@
  */
 import { reverse, deterministicLayout, type ReverseReason } from '../nat/deterministic.js';
 import type { Address } from '../src/address.js';
+import type { AddressClass } from '../src/request.js';
 import type { StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
 import { intersect, type Window } from '../src/time.js';
+import { usesNat } from './classify.js';
 import type { PlannedObservation } from './plan.js';
 
 /** The NAT record behind a translation (for evidence). */
@@ -114,4 +116,26 @@ export function throughDeterministic(o: PlannedObservation, records: readonly St
     }
   }
   return { translations, unresolved };
+}
+
+/** The NAT rows fetched for one observation, and the class that says whether NAT applies. */
+export interface NatRows {
+  readonly addressClass: AddressClass;
+  readonly blocks: readonly StoredNatBlock[];
+  readonly sessions: readonly StoredNatSession[];
+  readonly deterministic: readonly StoredNatDeterministic[];
+}
+
+/**
+ * Every translation of an observation through its fetched NAT rows — port blocks, then
+ * sessions, then deterministic — or none when the address class does not use NAT.
+ *
+ * @example
+ * translateObservation(o, fetched).translations.map((t) => t.inside.text); // ['100.64.0.12']
+ */
+export function translateObservation(o: PlannedObservation, rows: NatRows): TranslationOutcome {
+  if (!usesNat(rows.addressClass)) return { translations: [], unresolved: [], sessionsExcluded: 0 };
+  const s = throughSessions(o, rows.sessions);
+  const d = throughDeterministic(o, rows.deterministic);
+  return { translations: [...throughBlocks(o, rows.blocks), ...s.translations, ...d.translations], unresolved: d.unresolved, sessionsExcluded: s.excluded };
 }

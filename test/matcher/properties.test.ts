@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { planRequest, type PlannedRequest } from '../../matcher/plan.js';
-import { resolveRequests } from '../../matcher/pipeline.js';
-import { evaluate, matchPlans, type MatchTrace } from '../../matcher/resolve.js';
+import { matchPlans, resolveRequests } from '../../matcher/pipeline.js';
+import { evaluate, type MatchTrace } from '../../matcher/evaluate.js';
 import { alternativeReadings, sameRows, sensitivityWindows } from '../../matcher/sensitivity.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';

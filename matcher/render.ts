@@ -1,0 +1,87 @@
+/**
+ * Stage 7: write a request's outcome in the pinned formats — a result (with the evidence,
+ * under the disclosure policy) or an estimate (counts and flags, no identities: the
+ * guidance 9.24 asks for before a multi-customer disclosure). Pure.
+ */
+import type { Problem } from '../src/problems.js';
+import type { Estimate, Refusal, Result, Risk } from '../src/request.js';
+import { formatInstant } from '../src/time.js';
+import type { Disclosure } from './disclose.js';
+import type { MatchTrace } from './evaluate.js';
+
+/** How each kind of request outcome is written, as `T`. */
+export interface Renderer<T> {
+  /** A request that failed validation. */
+  readonly invalid: (ref: string | null, errors: readonly Problem[]) => T;
+  /** A request the guardrails refused: nothing was looked up. */
+  readonly refused: (ref: string, refusal: Refusal) => T;
+  /** A request matched, its answer classified and the policy applied. */
+  readonly matched: (trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[]) => T;
+}
+
+/**
+ * Render a trace as the pinned result format, with the disclosure the policy allowed.
+ *
+ * @example
+ * renderResult(trace, disclose(trace.correlation.candidates, 'single-only', 50), []).status; // 'unique'
+ */
+export function renderResult(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[]): Result {
+  const d = disclosure;
+  return {
+    ref: trace.request.ref,
+    status: d.status,
+    candidateCount: d.candidateCount,
+    withheld: d.withheld,
+    candidates: [...d.candidates],
+    observations: trace.observations.map((t) => ({
+      index: t.observation.index,
+      sourceIp: t.observation.sourceIp.text,
+      sourcePort: t.observation.sourcePort,
+      window: { start: formatInstant(t.observation.window.start), end: formatInstant(t.observation.window.end) },
+      addressClass: t.addressClass,
+      realm: t.realm,
+      path: [...t.path],
+      outcome: t.outcome,
+      candidateCount: t.matches.accounts.size,
+    })),
+    risks: [...risks],
+  };
+}
+
+/** The result for a request that failed validation. */
+export function invalidResult(ref: string | null, errors: readonly Problem[]): Result {
+  return { ref, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], errors: [...errors] };
+}
+
+/** The result for a request the guardrails refused: nothing was looked up. */
+export function refusedResult(ref: string, refusal: Refusal): Result {
+  return { ref, status: 'refused', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], refusal };
+}
+
+/**
+ * Render a trace as an estimate: how many customers, per observation and combined, and
+ * how many fit k of the n observations — never who.
+ *
+ * @example
+ * renderEstimate(trace, disclosure, risks).supportCounts; // [3, 0]: three accounts fit one of two observations
+ */
+export function renderEstimate(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[]): Estimate {
+  const r = renderResult(trace, disclosure, risks);
+  return { ref: r.ref, status: r.status, candidateCount: r.candidateCount, supportCounts: [...trace.correlation.supportCounts], observations: r.observations, risks: r.risks };
+}
+
+/** The estimate for a request that failed validation. */
+export function invalidEstimate(ref: string | null, errors: readonly Problem[]): Estimate {
+  return { ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], errors: [...errors] };
+}
+
+/** The estimate for a request the guardrails refused. */
+export function refusedEstimate(ref: string, refusal: Refusal): Estimate {
+  return { ref, status: 'refused', candidateCount: 0, supportCounts: [], observations: [], risks: [], refusal };
+}
+
+/** Outcomes as results (`resolve`). */
+export const asResult: Renderer<Result> = { invalid: invalidResult, refused: refusedResult, matched: renderResult };
+
+/** Outcomes as estimates (`estimate`). */
+export const asEstimate: Renderer<Estimate> = { invalid: invalidEstimate, refused: refusedEstimate, matched: renderEstimate };
