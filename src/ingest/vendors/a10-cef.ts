@@ -5,7 +5,7 @@
  * collector's receive time (RFC 3339) or a syslog header.
  */
 import { epochDigitsMs, exact, timeFailure, type TimeResult } from './clock.js';
-import { Parse, kvParam, natBlockEvent, natMappingEvent, natSessionEvent, requireRealm } from './common.js';
+import { kvParam, natBlockEvent, natMappingEvent, natParse, natSessionEvent } from './common.js';
 import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -14,9 +14,7 @@ const CEF = /(?:^|CEF:)\d+\|A10\|[^|]*\|[^|]*\|CGN (\d{3})\|[^|]*\|[^|]*\|/;
 const LEADING_ISO = /^(\d{4}-\d{2}-\d{2}T\S+)\s/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function timeOf(text: string, ext: string): TimeResult {
     const rt = kvParam(ext, 'rt');

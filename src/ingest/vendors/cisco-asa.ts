@@ -7,7 +7,7 @@
  * timestamp before `%ASA-`. It is local time, with a zone abbreviation when the ASA is
  * configured to print one (`Sep 25 15:47:07 EDT: %ASA-…`), else in the operator's zone.
  */
-import { Parse, natMappingEvent, natSessionEvent, requireRealm } from './common.js';
+import { natMappingEvent, natParse, natSessionEvent } from './common.js';
 import type { RecordTemplate } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -26,9 +26,7 @@ const CONN_TEARDOWN = /^Teardown (TCP|UDP) connection (\d+) /;
 const VPN_ASSIGNED = /^Group <([^>]*)> User <([^>]*)> IP <([^>]*)> IPv4 Address <([^>]*)> IPv6 address <([^>]*)> assigned to session/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
   /** Open translated connections by id: their teardown does not repeat the addresses. */
   const connections = new Map<string, { resource: string; holder: string; fields: RecordTemplate }>();
 

@@ -40,6 +40,25 @@ export function optionalRealm(options: VendorOptions): { realm: string } | Recor
   return { realm: options.realm };
 }
 
+/**
+ * A NAT importer's file state and its realm (required, and checked before the other
+ * options). @example const { p, realm, clocks } = natParse(options, 'jool');
+ */
+export function natParse(options: VendorOptions, format: string): { p: Parse; realm: string; clocks: Clocks } {
+  const realm = requireRealm(options, format);
+  const p = new Parse(options, format);
+  return { p, realm, clocks: p.clocks };
+}
+
+/**
+ * An allocation importer's file state and the realm its records carry, if any (see
+ * {@link optionalRealm}). @example const { p, realm } = allocationParse(options, 'kea-csv', true);
+ */
+export function allocationParse(options: VendorOptions, format: string, holdUntilEnd = false): { p: Parse; realm: ReturnType<typeof optionalRealm>; clocks: Clocks } {
+  const p = new Parse(options, format, holdUntilEnd);
+  return { p, realm: optionalRealm(options), clocks: p.clocks };
+}
+
 /** One file's state: the collector, the pairing book, the clocks, and the session shell. */
 export class Parse {
   readonly out = new Collector();

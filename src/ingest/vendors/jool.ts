@@ -5,7 +5,7 @@
  * UTC date, not zero-padded (`2015/4/8 17:1:47 (GMT)`); the `[uptime]` is ignored.
  */
 import { wallMs, timeFailure, zoneWordOffset, fromOffset, type TimeResult } from './clock.js';
-import { Parse, natMappingEvent, natSessionEvent, requireRealm } from './common.js';
+import { natMappingEvent, natParse, natSessionEvent } from './common.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'jool';
@@ -14,9 +14,7 @@ const BIB = /^(Mapped|Forgot) (\S+)#(\d+) to (\S+)#(\d+) \((\w+)\)/;
 const SESSION = /^(Added|Forgot) session (\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|(\w+)/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function timeOf(m: RegExpExecArray): TimeResult {
     const wall = wallMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));

@@ -9,7 +9,7 @@
  * (7 hours ahead of a Pacific RE header in the samples). The PIC clock is trusted.
  */
 import { exact, timeFailure, wallMs, type TimeResult } from './clock.js';
-import { Parse, natBlockEvent, natSessionEvent, requireRealm } from './common.js';
+import { natBlockEvent, natParse, natSessionEvent } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -23,9 +23,7 @@ const FLOW_EVENT = /\bASP_SFW_(?:CREATE_ACCEPT|DELETE)_FLOW:/;
 const ENDPOINT = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function timeOf(text: string): TimeResult {
     const m = PIC_TIME.exec(text);

@@ -3,7 +3,7 @@
  * port-block allocation (`RT_SRC_NAT_PBA_ALLOC/INTERIM/RELEASE`) and source-NAT sessions
  * (`RT_FLOW_SESSION_CREATE/CLOSE`, `APPTRACK_SESSION_CREATE/CLOSE`).
  */
-import { Parse, natBlockEvent, natSessionEvent, requireRealm, sdParam } from './common.js';
+import { natBlockEvent, natParse, natSessionEvent, sdParam } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -13,9 +13,7 @@ const EVENT = /\b(RT_SRC_NAT_PBA_(ALLOC|INTERIM|RELEASE)|(?:RT_FLOW|APPTRACK)_SE
 const HEX_EPOCH = /^[0-9a-fA-F]{1,12}$/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function portBlock(text: string, line: number, kind: string): void {
     const epochText = sdParam(text, 'epoch-time-64');
