@@ -18,7 +18,6 @@ export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 
-
 /** Address plan shared by every profile, so that the mixed operator is their union. */
 export const PLAN = Object.freeze({
   dhcp: { prefix: '198.51.100.0/24', source: 'dhcp' },
@@ -80,7 +79,6 @@ function nextPow2(n: number): number {
 
 /**
  * Addresses (or prefixes) handed out by index: a returning subscriber gets its previous
-
  * one if free; otherwise a never-used one; otherwise the one released longest ago.
  */
 export class AddressPool {
@@ -121,7 +119,6 @@ export class AddressPool {
     return index;
   }
 }
-
 
 /** The pools and NAT devices of the segments present, and the far ends connections go to. */
 export function buildResources(config: WorldConfig, counts: ReadonlyMap<Segment, number>, S: number) {

@@ -16,7 +16,6 @@
  * world-allocations.ts (dynamic allocations), world-nat.ts (CGNAT realms and NAT records),
  * world-activity.ts (spells and activities), world-requests.ts (requests and their truth).
  */
-
 import { createContext } from './world-context.js';
 import { allocations } from './world-allocations.js';
 import { activities } from './world-activity.js';
@@ -29,7 +28,6 @@ import type { SimItem, WorldConfig } from './world-types.js';
 export { PLAN } from './world-plan.js';
 export { SEGMENTS } from './world-types.js';
 export type { Holding, RecordFate, RequestNoise, Segment, SimItem, SimObservation, SimRequest, SimTruth, TruthObservation, WorldConfig } from './world-types.js';
-
 
 /**
  * Run the world: yields header records, then records, holdings, requests and truths in
