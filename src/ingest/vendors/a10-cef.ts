@@ -5,8 +5,7 @@
  * collector's receive time (RFC 3339) or a syslog header.
  */
 import { epochDigitsMs, exact, timeFailure, type TimeResult } from './clock.js';
-import { Parse, kvParam, requireRealm } from './common.js';
-import { LINE_REASONS } from './output.js';
+import { kvParam, natBlockEvent, natMappingEvent, natParse, natSessionEvent } from './common.js';
 import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -15,9 +14,7 @@ const CEF = /(?:^|CEF:)\d+\|A10\|[^|]*\|[^|]*\|CGN (\d{3})\|[^|]*\|[^|]*\|/;
 const LEADING_ISO = /^(\d{4}-\d{2}-\d{2}T\S+)\s/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function timeOf(text: string, ext: string): TimeResult {
     const rt = kvParam(ext, 'rt');
@@ -49,14 +46,9 @@ function session(options: VendorOptions): VendorSession {
       // A port batch: sourceTranslatedPort is its first port, cn3 ("Last Nat Port") its last.
       const portLast = p.port(line, 'cn3', kvParam(ext, 'cn3'));
       if (portLast === undefined) return;
-      if (outsidePort > portLast) {
-        p.out.problem(line, 'cn3', LINE_REASONS.PORT_RANGE_REVERSED, `port batch ${outsidePort}-${portLast} is reversed`, `${outsidePort}-${portLast}`);
-        return;
-      }
-      const fields = { kind: 'nat-block' as const, realm, insideIp, outsideIp, portFirst: outsidePort, portLast, protocol };
-      const ev = { resource: `${outsideIp}|${outsidePort}-${portLast}|${protocol}`, holder: insideIp, fields, line };
-      if (code === '106') p.book.grant({ ...ev, at: time.early });
-      else p.book.stop({ ...ev, at: time.late });
+      const ev = natBlockEvent(p, line, 'cn3', { insideIp, outsideIp, portFirst: outsidePort, portLast }, realm, { protocol, noun: 'port batch' });
+      if (ev === undefined) return;
+      p.startOrStop(code === '106', ev, time);
       return;
     }
 
@@ -64,20 +56,15 @@ function session(options: VendorOptions): VendorSession {
     if (insidePort === undefined) return;
     if (code === '100' || code === '101') {
       // A port mapping serves every destination: the dst of the first flow is not part of it.
-      const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, protocol };
-      const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}`, holder: `${insideIp}|${insidePort}`, fields, line };
-      if (code === '100') p.book.grant({ ...ev, at: time.early });
-      else p.book.stop({ ...ev, at: time.late });
+      const ev = natMappingEvent({ insideIp, insidePort, outsideIp, outsidePort, protocol }, realm, line);
+      if (ev !== undefined) p.startOrStop(code === '100', ev, time);
       return;
     }
     const dstField = kvParam(ext, 'destinationTranslatedAddress') !== undefined ? 'destinationTranslatedAddress' : 'dst';
     const destinationIp = p.address(line, dstField, kvParam(ext, dstField));
     const destinationPort = p.port(line, dstField === 'dst' ? 'dpt' : 'destinationTranslatedPort', kvParam(ext, dstField === 'dst' ? 'dpt' : 'destinationTranslatedPort'));
-    if (destinationIp === undefined || destinationPort === undefined) return;
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-    const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`, holder: `${insideIp}|${insidePort}`, fields, line };
-    if (code === '102') p.book.grant({ ...ev, at: time.early });
-    else p.book.stop({ ...ev, at: time.late });
+    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, undefined, line);
+    if (ev !== undefined) p.startOrStop(code === '102', ev, time);
   });
 }
 

@@ -7,7 +7,7 @@
  * timestamp before `%ASA-`. It is local time, with a zone abbreviation when the ASA is
  * configured to print one (`Sep 25 15:47:07 EDT: %ASA-…`), else in the operator's zone.
  */
-import { Parse, requireRealm } from './common.js';
+import { natMappingEvent, natParse, natSessionEvent } from './common.js';
 import type { RecordTemplate } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -26,9 +26,7 @@ const CONN_TEARDOWN = /^Teardown (TCP|UDP) connection (\d+) /;
 const VPN_ASSIGNED = /^Group <([^>]*)> User <([^>]*)> IP <([^>]*)> IPv4 Address <([^>]*)> IPv6 address <([^>]*)> assigned to session/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
   /** Open translated connections by id: their teardown does not repeat the addresses. */
   const connections = new Map<string, { resource: string; holder: string; fields: RecordTemplate }>();
 
@@ -83,16 +81,10 @@ function session(options: VendorOptions): VendorSession {
       const insidePort = p.port(line, 'local port', m[8]);
       const outsideIp = p.address(line, 'mapped address', m[9]);
       const outsidePort = p.port(line, 'mapped port', m[10]);
-      if (
-        protocol === undefined || destinationIp === undefined || destinationPort === undefined || insideIp === undefined ||
-        insidePort === undefined || outsideIp === undefined || outsidePort === undefined
-      ) {
-        return;
-      }
-      const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-      const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`, holder: `${insideIp}|${insidePort}|${m[2]}`, fields };
+      const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, m[2]!, line);
+      if (ev === undefined) return;
       connections.set(m[2]!, ev);
-      p.book.grant({ ...ev, at: time.early, line });
+      p.book.grant({ ...ev, at: time.early });
       return;
     }
 
@@ -120,9 +112,8 @@ function session(options: VendorOptions): VendorSession {
     const insidePort = p.port(line, 'real port', m[4]);
     const outsideIp = p.address(line, 'mapped address', m[5]);
     const outsidePort = p.port(line, 'mapped port', m[6]);
-    if (protocol === undefined || insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined) return;
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, protocol };
-    const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}`, holder: `${insideIp}|${insidePort}`, fields, line };
+    const ev = natMappingEvent({ insideIp, insidePort, outsideIp, outsidePort, protocol }, realm, line);
+    if (ev === undefined) return;
     if (m[1] === 'Built') {
       p.book.grant({ ...ev, at: time.early });
       return;

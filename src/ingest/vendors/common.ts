@@ -7,7 +7,7 @@ import { parseAddress } from '../../address.js';
 import { IparError } from '../../problems.js';
 import { mac as macSchema, realmName, type Protocol } from '../../records.js';
 import { Collector, LINE_REASONS } from './output.js';
-import { IntervalBook } from './pairing.js';
+import { IntervalBook, type GrantEvent } from './pairing.js';
 import { Clocks, type TimeResult } from './clock.js';
 import type { VendorOptions, VendorSession } from './types.js';
 
@@ -38,6 +38,25 @@ export function optionalRealm(options: VendorOptions): { realm: string } | Recor
   if (options.realm === undefined) return {};
   if (!realmName.safeParse(options.realm).success) throw new IparError('INVALID_OPTION', `realm ${JSON.stringify(options.realm)} is not 1–64 letters, digits, . _ : -`);
   return { realm: options.realm };
+}
+
+/**
+ * A NAT importer's file state and its realm (required, and checked before the other
+ * options). @example const { p, realm, clocks } = natParse(options, 'jool');
+ */
+export function natParse(options: VendorOptions, format: string): { p: Parse; realm: string; clocks: Clocks } {
+  const realm = requireRealm(options, format);
+  const p = new Parse(options, format);
+  return { p, realm, clocks: p.clocks };
+}
+
+/**
+ * An allocation importer's file state and the realm its records carry, if any (see
+ * {@link optionalRealm}). @example const { p, realm } = allocationParse(options, 'kea-csv', true);
+ */
+export function allocationParse(options: VendorOptions, format: string, holdUntilEnd = false): { p: Parse; realm: ReturnType<typeof optionalRealm>; clocks: Clocks } {
+  const p = new Parse(options, format, holdUntilEnd);
+  return { p, realm: optionalRealm(options), clocks: p.clocks };
 }
 
 /** One file's state: the collector, the pairing book, the clocks, and the session shell. */
@@ -75,6 +94,12 @@ export class Parse {
         return this.out.take();
       },
     };
+  }
+
+  /** An event that opens (`opens`) at the time's early edge, else closes at its late edge. */
+  startOrStop(opens: boolean, ev: Omit<GrantEvent, 'at'>, time: { early: number; late: number }): void {
+    if (opens) this.book.grant({ ...ev, at: time.early });
+    else this.book.stop({ ...ev, at: time.late });
   }
 
   /** The time (it moves the file's clock), or undefined after reporting why it cannot be read. */
@@ -200,7 +225,7 @@ export function csvFields(text: string): string[] | null {
   }
 }
 
-/** A translated session's parts as read from a firewall traffic line; any may be missing. */
+/** A translated session's parts as read from a log line; any may be missing. */
 export interface SessionParts {
   readonly insideIp: string | undefined;
   readonly insidePort: number | undefined;
@@ -211,13 +236,26 @@ export interface SessionParts {
   readonly protocol: Protocol | undefined;
 }
 
+/** A port mapping's parts (NAT64 BIB, PAT translation, port allocated): no destination. */
+export type MappingParts = Omit<SessionParts, 'destinationIp' | 'destinationPort'>;
+
+/** A port block's parts as read from a log line; any may be missing. */
+export interface BlockParts {
+  readonly insideIp: string | undefined;
+  readonly outsideIp: string | undefined;
+  readonly portFirst: number | undefined;
+  readonly portLast: number | undefined;
+}
+
 /**
- * The pairing event of a firewall's translated session (PAN-OS, FortiGate), or undefined
- * when a part could not be read (its problem is already reported). The resource is the
- * outside ip:port towards one destination; the holder the inside ip:port and the
- * device's session id.
+ * The pairing event of a translated session towards one destination, or undefined when a
+ * part could not be read (its problem is already reported). The resource is the outside
+ * ip:port towards the destination; the holder the inside ip:port, and the device's
+ * session id when it logs one (PAN-OS, FortiGate, SRX, ASA connections).
+ *
+ * @example natSessionEvent(parts, 'cgn-1', undefined, 12)?.holder // '100.64.0.5|40000'
  */
-export function natSessionEvent(parts: SessionParts, realm: string, sessionId: string, line: number) {
+export function natSessionEvent(parts: SessionParts, realm: string, sessionId: string | undefined, line: number) {
   const { insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol } = parts;
   if (
     insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
@@ -228,8 +266,46 @@ export function natSessionEvent(parts: SessionParts, realm: string, sessionId: s
   const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
   return {
     resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`,
-    holder: `${insideIp}|${insidePort}|${sessionId}`,
+    holder: sessionId === undefined ? `${insideIp}|${insidePort}` : `${insideIp}|${insidePort}|${sessionId}`,
     fields,
     line,
   };
+}
+
+/**
+ * The pairing event of a port mapping that serves every destination (a nat-session record
+ * without destination), or undefined when a part could not be read. Resource: the outside
+ * ip:port of the protocol; holder: the inside ip:port.
+ *
+ * @example natMappingEvent(parts, 'cgn-1', 12)?.resource // 'udp|192.0.2.2|8208'
+ */
+export function natMappingEvent(parts: MappingParts, realm: string, line: number) {
+  const { insideIp, insidePort, outsideIp, outsidePort, protocol } = parts;
+  if (insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined || protocol === undefined) return undefined;
+  const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, protocol };
+  return { resource: `${protocol}|${outsideIp}|${outsidePort}`, holder: `${insideIp}|${insidePort}`, fields, line };
+}
+
+/**
+ * The pairing event of a port block (resource: outside address and port range; holder: the
+ * inside address), or undefined when a part could not be read or, after reporting
+ * PORT_RANGE_REVERSED on `field`, when the range runs backwards. A block logged per
+ * protocol (A10 port batches) carries it in the record and the resource.
+ *
+ * @example natBlockEvent(p, 3, 'block low', parts, 'cgn-1')?.resource // '192.0.2.9|1024-1535'
+ */
+export function natBlockEvent(p: Parse, line: number, field: string, parts: BlockParts, realm: string, perProtocol?: { readonly protocol: Protocol; readonly noun: string }) {
+  const { insideIp, outsideIp, portFirst, portLast } = parts;
+  if (insideIp === undefined || outsideIp === undefined || portFirst === undefined || portLast === undefined) return undefined;
+  if (portFirst > portLast) {
+    p.out.problem(line, field, LINE_REASONS.PORT_RANGE_REVERSED, `${perProtocol?.noun ?? 'block'} ${portFirst}-${portLast} is reversed`, `${portFirst}-${portLast}`);
+    return undefined;
+  }
+  if (perProtocol === undefined) {
+    const fields = { kind: 'nat-block' as const, realm, insideIp, outsideIp, portFirst, portLast };
+    return { resource: `${outsideIp}|${portFirst}-${portLast}`, holder: insideIp, fields, line };
+  }
+  const { protocol } = perProtocol;
+  const fields = { kind: 'nat-block' as const, realm, insideIp, outsideIp, portFirst, portLast, protocol };
+  return { resource: `${outsideIp}|${portFirst}-${portLast}|${protocol}`, holder: insideIp, fields, line };
 }

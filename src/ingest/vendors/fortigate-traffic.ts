@@ -9,7 +9,7 @@
  * than a second, the line is refused: one of them is wrong and nothing says which.
  */
 import { epochDigitsMs, exact, fromOffset, offsetMinutes, timeFailure, wallMs, type TimeResult } from './clock.js';
-import { Parse, kvParam, requireRealm, natSessionEvent } from './common.js';
+import { kvParam, natParse, natSessionEvent } from './common.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'fortigate-traffic';
@@ -18,9 +18,7 @@ const TIME = /^(\d{2}):(\d{2}):(\d{2})$/;
 const NOT_SESSIONS = new Set(['deny', 'drop', 'block', 'blocked']);
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   /**
    * The local date/time in the line's tz or the operator's zone. Without either it is

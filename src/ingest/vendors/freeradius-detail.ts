@@ -10,7 +10,7 @@
  * timeZone) minus `Acct-Delay-Time`.
  */
 import { MONTHS, epochDigitsMs, exact, fractionMs, timeFailure, type TimeResult } from './clock.js';
-import { Parse, macOf, optionalRealm } from './common.js';
+import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { Cadence } from './pairing.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -41,9 +41,7 @@ function unquote(value: string): string {
 }
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
-  const realm = optionalRealm(options);
+  const { p, realm, clocks } = allocationParse(options, NAME);
   const interimOption = options.interimIntervalSeconds;
   let current: Record_ | null = null;
 

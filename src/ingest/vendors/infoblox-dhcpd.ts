@@ -7,7 +7,7 @@
  * Offers, requests and advertisements are not leases. The BSD header is the server's local
  * time without a year.
  */
-import { Parse, macOf, optionalRealm } from './common.js';
+import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { BSD_HEAD } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -21,9 +21,7 @@ const REPLY = /^Reply (NA|PD): (?:address|prefix) (\S+) to client with duid ([0-
 const DURATION = /\blease-duration (\d+)/;
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
-  const realm = optionalRealm(options);
+  const { p, realm, clocks } = allocationParse(options, NAME);
 
   return p.session((text, line) => {
     const daemon = DAEMON.exec(text);

@@ -7,7 +7,7 @@
  * `db-time-format local`); `ends never;` is a lease with no end.
  */
 import { fractionMs, wallMs } from './clock.js';
-import { Parse, macOf, optionalRealm } from './common.js';
+import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -68,8 +68,7 @@ interface Block {
 
 function session(options: VendorOptions): VendorSession {
   // Rows are keyed by address, not written in time order (compaction rewrites them).
-  const p = new Parse(options, NAME, true);
-  const realm = optionalRealm(options);
+  const { p, realm } = allocationParse(options, NAME, true);
   let block: Block | null = null;
   /** Depth of braces we skip (`on expiry { … }`, `failover peer … { … }`). */
   let skipDepth = 0;

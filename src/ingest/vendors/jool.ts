@@ -5,7 +5,7 @@
  * UTC date, not zero-padded (`2015/4/8 17:1:47 (GMT)`); the `[uptime]` is ignored.
  */
 import { wallMs, timeFailure, zoneWordOffset, fromOffset, type TimeResult } from './clock.js';
-import { Parse, requireRealm } from './common.js';
+import { natMappingEvent, natParse, natSessionEvent } from './common.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'jool';
@@ -14,9 +14,7 @@ const BIB = /^(Mapped|Forgot) (\S+)#(\d+) to (\S+)#(\d+) \((\w+)\)/;
 const SESSION = /^(Added|Forgot) session (\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|(\w+)/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function timeOf(m: RegExpExecArray): TimeResult {
     const wall = wallMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
@@ -40,11 +38,8 @@ function session(options: VendorOptions): VendorSession {
       const outsideIp = p.address(line, 'IPv4 address', bib[4]);
       const outsidePort = p.port(line, 'IPv4 port', bib[5]);
       const protocol = p.protocol(line, 'protocol', bib[6]);
-      if (insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined || protocol === undefined) return;
-      const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, protocol };
-      const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}`, holder: `${insideIp}|${insidePort}`, fields, line };
-      if (bib[1] === 'Mapped') p.book.grant({ ...ev, at: time.early });
-      else p.book.stop({ ...ev, at: time.late });
+      const ev = natMappingEvent({ insideIp, insidePort, outsideIp, outsidePort, protocol }, realm, line);
+      if (ev !== undefined) p.startOrStop(bib[1] === 'Mapped', ev, time);
       return;
     }
     const s = sess!;
@@ -55,16 +50,8 @@ function session(options: VendorOptions): VendorSession {
     const destinationIp = p.address(line, 'IPv4 destination', s[8]);
     const destinationPort = p.port(line, 'IPv4 destination port', s[9]);
     const protocol = p.protocol(line, 'protocol', s[10]);
-    if (
-      insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
-      destinationIp === undefined || destinationPort === undefined || protocol === undefined
-    ) {
-      return;
-    }
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-    const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`, holder: `${insideIp}|${insidePort}`, fields, line };
-    if (s[1] === 'Added') p.book.grant({ ...ev, at: time.early });
-    else p.book.stop({ ...ev, at: time.late });
+    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, undefined, line);
+    if (ev !== undefined) p.startOrStop(s[1] === 'Added', ev, time);
   });
 }
 

@@ -9,7 +9,7 @@
  * (7 hours ahead of a Pacific RE header in the samples). The PIC clock is trusted.
  */
 import { exact, timeFailure, wallMs, type TimeResult } from './clock.js';
-import { Parse, requireRealm } from './common.js';
+import { natBlockEvent, natParse, natSessionEvent } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -23,9 +23,7 @@ const FLOW_EVENT = /\bASP_SFW_(?:CREATE_ACCEPT|DELETE)_FLOW:/;
 const ENDPOINT = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function timeOf(text: string): TimeResult {
     const m = PIC_TIME.exec(text);
@@ -46,13 +44,8 @@ function session(options: VendorOptions): VendorSession {
       const outsideIp = p.address(line, 'public address', block[3]);
       const portFirst = p.port(line, 'block low', block[4]);
       const portLast = p.port(line, 'block high', block[5]);
-      if (insideIp === undefined || outsideIp === undefined || portFirst === undefined || portLast === undefined) return;
-      if (portFirst > portLast) {
-        p.out.problem(line, 'block low', LINE_REASONS.PORT_RANGE_REVERSED, `block ${portFirst}-${portLast} is reversed`, `${portFirst}-${portLast}`);
-        return;
-      }
-      const fields = { kind: 'nat-block' as const, realm, insideIp, outsideIp, portFirst, portLast };
-      const ev = { resource: `${outsideIp}|${portFirst}-${portLast}`, holder: insideIp, fields, line };
+      const ev = natBlockEvent(p, line, 'block low', { insideIp, outsideIp, portFirst, portLast }, realm);
+      if (ev === undefined) return;
       if (block[1] === 'ALLOC') p.book.grant({ ...ev, at: time.early });
       else if (block[1] === 'RELEASE') p.book.stop({ ...ev, at: time.late });
       else p.book.confirm({ ...ev, at: time.early });
@@ -81,16 +74,9 @@ function session(options: VendorOptions): VendorSession {
     const destinationPort = p.port(line, 'destination port', dst[2]);
     const outsideIp = p.address(line, 'translated address', flow[5]);
     const outsidePort = p.port(line, 'translated port', flow[6]);
-    if (
-      protocol === undefined || insideIp === undefined || insidePort === undefined || destinationIp === undefined ||
-      destinationPort === undefined || outsideIp === undefined || outsidePort === undefined
-    ) {
-      return;
-    }
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-    const ev = { resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`, holder: `${insideIp}|${insidePort}`, fields, line };
-    if (flow[1] === 'CREATE_ACCEPT') p.book.grant({ ...ev, at: time.early });
-    else p.book.stop({ ...ev, at: time.late });
+    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, undefined, line);
+    if (ev === undefined) return;
+    p.startOrStop(flow[1] === 'CREATE_ACCEPT', ev, time);
   });
 }
 

@@ -3,7 +3,7 @@
  * port-block allocation (`RT_SRC_NAT_PBA_ALLOC/INTERIM/RELEASE`) and source-NAT sessions
  * (`RT_FLOW_SESSION_CREATE/CLOSE`, `APPTRACK_SESSION_CREATE/CLOSE`).
  */
-import { Parse, requireRealm, sdParam } from './common.js';
+import { natBlockEvent, natParse, natSessionEvent, sdParam } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -13,9 +13,7 @@ const EVENT = /\b(RT_SRC_NAT_PBA_(ALLOC|INTERIM|RELEASE)|(?:RT_FLOW|APPTRACK)_SE
 const HEX_EPOCH = /^[0-9a-fA-F]{1,12}$/;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function portBlock(text: string, line: number, kind: string): void {
     const epochText = sdParam(text, 'epoch-time-64');
@@ -29,13 +27,8 @@ function session(options: VendorOptions): VendorSession {
     const outsideIp = p.address(line, 'reflexive-ip', sdParam(text, 'reflexive-ip'));
     const portFirst = p.port(line, 'block-port-low', sdParam(text, 'block-port-low'));
     const portLast = p.port(line, 'block-port-high', sdParam(text, 'block-port-high'));
-    if (insideIp === undefined || outsideIp === undefined || portFirst === undefined || portLast === undefined) return;
-    if (portFirst > portLast) {
-      p.out.problem(line, 'block-port-low', LINE_REASONS.PORT_RANGE_REVERSED, `block ${portFirst}-${portLast} is reversed`, `${portFirst}-${portLast}`);
-      return;
-    }
-    const fields = { kind: 'nat-block' as const, realm, insideIp, outsideIp, portFirst, portLast };
-    const ev = { resource: `${outsideIp}|${portFirst}-${portLast}`, holder: insideIp, fields, line };
+    const ev = natBlockEvent(p, line, 'block-port-low', { insideIp, outsideIp, portFirst, portLast }, realm);
+    if (ev === undefined) return;
     if (kind === 'ALLOC') p.book.grant({ ...ev, at: epoch });
     else if (kind === 'RELEASE') p.book.stop({ ...ev, at: epoch });
     else {
@@ -70,20 +63,9 @@ function session(options: VendorOptions): VendorSession {
     const destinationIp = p.address(line, 'nat-destination-address', dstText);
     const destinationPort = p.port(line, 'nat-destination-port', dstPortText);
     const protocol = p.protocol(line, 'protocol-id', sdParam(text, 'protocol-id'));
-    if (
-      insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
-      destinationIp === undefined || destinationPort === undefined || protocol === undefined
-    ) {
-      return;
-    }
     const sessionId = sdParam(text, 'session-id-32') ?? sdParam(text, 'session-id') ?? '';
-    const fields = { kind: 'nat-session' as const, realm, insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol };
-    const ev = {
-      resource: `${protocol}|${outsideIp}|${outsidePort}|${destinationIp}|${destinationPort}`,
-      holder: `${insideIp}|${insidePort}|${sessionId}`,
-      fields,
-      line,
-    };
+    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, sessionId, line);
+    if (ev === undefined) return;
     if (kind === 'CREATE') {
       p.book.grant({ ...ev, at: time.early });
       return;

@@ -9,7 +9,7 @@
  * `&#x2c`, so a row is split on `,` exactly as Kea reads it (csv-parse would reject the
  * bare quotes in `user_context` JSON).
  */
-import { Parse, macOf, optionalRealm } from './common.js';
+import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -54,8 +54,7 @@ function columnsOf(header: string): Columns {
 
 function session(options: VendorOptions): VendorSession {
   // Rows are keyed by address, not written in time order (compaction rewrites them).
-  const p = new Parse(options, NAME, true);
-  const realm = optionalRealm(options);
+  const { p, realm } = allocationParse(options, NAME, true);
   let cols: Columns | null = null;
 
   return p.session((text, line) => {

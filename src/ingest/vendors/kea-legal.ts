@@ -6,7 +6,7 @@
  * the database backend's `logs` table (`| timestamp | address | log | id |`, no zone).
  */
 import { fractionMs } from './clock.js';
-import { Parse, macOf, optionalRealm } from './common.js';
+import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -28,9 +28,7 @@ function duration(text: string): number | null | undefined {
 }
 
 function session(options: VendorOptions): VendorSession {
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
-  const realm = optionalRealm(options);
+  const { p, realm, clocks } = allocationParse(options, NAME);
 
   return p.session((text, line) => {
     const entry = ENTRY.exec(text);

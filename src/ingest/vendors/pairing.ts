@@ -23,18 +23,18 @@
  * and an address may see thousands of clients there. A resource finds a holder's
  * intervals through a per-holder index and the intervals around a time through their
  * start order (start-order.ts); a NAS restart finds its sessions by holder prefix.
+ *
+ * The book is this file; the per-resource and holder-prefix indexes are in
+ * pairing-resources.ts, the heap of known ends in pairing-heap.ts.
  */
 import { formatInstant } from '../../time.js';
 import type { CanonicalRecordInput } from '../../records.js';
 import { LINE_REASONS, type Collector, type RecordTemplate } from './output.js';
-import { capAll, capUpTo, firstAfter, insertNode, minSeqAfter, priorityOf, removeNode, type StartNode } from './start-order.js';
+import { EndHeap } from './pairing-heap.js';
+import { addChain, dropChain, holderChains, indexPrefixes, newResource, type Cadence, type Chain, type Resource } from './pairing-resources.js';
+import { capAll, capUpTo, firstAfter, insertNode, minSeqAfter, priorityOf, removeNode } from './start-order.js';
 
-/** Cadence of a source that reports live sessions periodically (RADIUS interim updates). */
-export interface Cadence {
-  /** The `source` of the coverage record a hole yields. */
-  readonly source: string;
-  readonly intervalMs: number;
-}
+export type { Cadence } from './pairing-resources.js';
 
 export interface BookOptions {
   readonly collector: Collector;
@@ -80,80 +80,8 @@ export interface StopEvent extends Event {
   readonly anyHolder?: boolean;
 }
 
-interface Chain extends StartNode<Chain> {
-  readonly resource: string;
-  readonly holder: string;
-  fields: RecordTemplate;
-  /** Undefined while only a stop has been seen. */
-  start: number | undefined;
-  startDerived: boolean;
-  knownEnd: number | null | undefined;
-  lastGrant: number;
-  stopAt: number | undefined;
-  stopInferred: boolean;
-  lastEvidence: number;
-  readonly line: number;
-  cadence: Cadence | undefined;
-  queued: boolean;
-  deadline: number;
-  done: boolean;
-}
-
 /** A start written from a duration may be this much earlier than the logged start. */
 const DERIVED_SLACK_MS = 2000;
-
-/** Min-heap of chains by the time they end on their own (lease expiry, timeout). */
-class EndHeap {
-  private readonly keys: number[] = [];
-  private readonly chains: Chain[] = [];
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  peek(): number {
-    return this.keys[0] ?? Infinity;
-  }
-
-  push(key: number, chain: Chain): void {
-    const keys = this.keys, chains = this.chains;
-    let i = keys.length;
-    keys.push(key);
-    chains.push(chain);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (keys[parent]! <= key) break;
-      keys[i] = keys[parent]!;
-      chains[i] = chains[parent]!;
-      i = parent;
-    }
-    keys[i] = key;
-    chains[i] = chain;
-  }
-
-  pop(): { key: number; chain: Chain } {
-    const keys = this.keys, chains = this.chains;
-    const top = { key: keys[0]!, chain: chains[0]! };
-    const lastKey = keys.pop()!, lastChain = chains.pop()!;
-    const n = keys.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i, mKey = lastKey;
-        if (l < n && keys[l]! < mKey) (m = l), (mKey = keys[l]!);
-        if (r < n && keys[r]! < mKey) m = r;
-        if (m === i) break;
-        keys[i] = keys[m]!;
-        chains[i] = chains[m]!;
-        i = m;
-      }
-      keys[i] = lastKey;
-      chains[i] = lastChain;
-    }
-    return top;
-  }
-}
 
 /** Fill the optional fields a later event knows and the first did not (a MAC, an IMSI). */
 function fill(fields: RecordTemplate, more: RecordTemplate): void {
@@ -163,40 +91,11 @@ function fill(fields: RecordTemplate, more: RecordTemplate): void {
   for (const k in source) if (target[k] === undefined && source[k] !== undefined) target[k] = source[k];
 }
 
-/**
- * The chains of one resource not yet emitted. `chains` keeps them in creation order (the
- * order events and the end of the file visit them); the indexes below answer the
- * questions a grant asks without walking every chain the resource ever held, which a
- * lease database (nothing emitted before the end of the file) made quadratic.
- */
-interface Resource {
-  /** Creation order of resources: the order `resources` iterates them in. */
-  readonly seq: number;
-  /** In creation order; emitted chains (`done`) stay until they are the most (`drop`). */
-  chains: Chain[];
-  /** Chains not yet emitted. */
-  live: number;
-  /** Live chains per holder, creation order; built once the resource holds more than `FEW_CHAINS`. */
-  byHolder: Map<string, Chain[]> | undefined;
-  /** Live chains with a start, ordered by start. */
-  starts: Chain | undefined;
-  /**
-   * The chain opened here last left unqueued (stale once queued or emitted). Only an open
-   * leaves a started chain unqueued, and it queues every chain that began by its start or
-   * else the new one, so at most one live chain with a start is unqueued at a time.
-   */
-  unqueued: Chain | undefined;
-}
-
-/** Up to this many chains a resource is walked whole: indexing by holder or compacting costs more. */
-const FEW_CHAINS = 32;
-const NO_CHAINS: readonly Chain[] = [];
-
 export class IntervalBook {
   private readonly resources = new Map<string, Resource>();
   private queue: Chain[] = [];
   private head = 0;
-  private readonly ends = new EndHeap();
+  private readonly ends = new EndHeap<Chain>();
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
   private created = 0;
@@ -221,7 +120,7 @@ export class IntervalBook {
     this.see(ev.at);
     const r = this.resourceOf(ev.resource);
     const knownEnd = ev.knownEnd;
-    for (const c of this.holderChains(r, ev.holder)) {
+    for (const c of holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
@@ -253,7 +152,7 @@ export class IntervalBook {
   confirm(ev: ConfirmEvent): void {
     this.see(ev.at);
     const r = this.resourceOf(ev.resource);
-    for (const c of this.holderChains(r, ev.holder)) {
+    for (const c of holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
@@ -282,7 +181,7 @@ export class IntervalBook {
     this.see(ev.at);
     const r = this.resourceOf(ev.resource);
     let best: Chain | undefined;
-    for (const c of ev.anyHolder === true ? r.chains : this.holderChains(r, ev.holder)) {
+    for (const c of ev.anyHolder === true ? r.chains : holderChains(r, ev.holder)) {
       if ((c.holder !== ev.holder && ev.anyHolder !== true) || c.done) continue;
       if (c.stopAt === ev.at) return; // duplicate stop
       if (c.start !== undefined && c.start <= ev.at && c.stopAt === undefined && (best === undefined || c.start > best.start!)) best = c;
@@ -312,7 +211,7 @@ export class IntervalBook {
   retire(ev: Event): void {
     this.see(ev.at);
     const r = this.resourceOf(ev.resource);
-    for (const c of this.holderChains(r, ev.holder)) {
+    for (const c of holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done || c.start === undefined || c.stopAt !== undefined) continue;
       if (ev.at < c.start) continue;
       c.stopAt = typeof c.knownEnd === 'number' ? Math.max(c.knownEnd, ev.at) : ev.at;
@@ -385,16 +284,10 @@ export class IntervalBook {
   private resourceOf(resource: string): Resource {
     let r = this.resources.get(resource);
     if (r === undefined) {
-      r = { seq: this.resourcesCreated++, chains: [], live: 0, byHolder: undefined, starts: undefined, unqueued: undefined };
+      r = newResource(this.resourcesCreated++);
       this.resources.set(resource, r);
     }
     return r;
-  }
-
-  /** The chains to search for `holder`: its own once the resource is indexed, else all (callers filter). */
-  private holderChains(r: Resource, holder: string): readonly Chain[] {
-    if (r.byHolder === undefined) return r.chains;
-    return r.byHolder.get(holder) ?? NO_CHAINS;
   }
 
   private chain(ev: Event, start: number | undefined, knownEnd: number | null | undefined, evidence: number): Chain {
@@ -431,44 +324,20 @@ export class IntervalBook {
     if (this.prefixes !== undefined) return this.prefixes.index;
     const prefixes = { index: new Map<string, Chain[]>(), addedSinceBuild: 0 };
     this.prefixes = prefixes;
-    for (const r of this.resources.values()) for (const c of r.chains) if (!c.done) this.indexPrefixes(prefixes.index, c);
+    for (const r of this.resources.values()) for (const c of r.chains) if (!c.done) indexPrefixes(prefixes.index, c);
     return prefixes.index;
-  }
-
-  private indexPrefixes(index: Map<string, Chain[]>, c: Chain): void {
-    const holder = c.holder;
-    for (let i = holder.indexOf('|'); i >= 0; i = holder.indexOf('|', i + 1)) {
-      const prefix = holder.slice(0, i);
-      const list = index.get(prefix);
-      if (list === undefined) index.set(prefix, [c]);
-      else list.push(c);
-    }
   }
 
   /** A new chain joins its resource (and the start order, when it has a start). */
   private add(r: Resource, c: Chain): void {
-    r.chains.push(c);
-    r.live++;
+    addChain(r, c);
     this.live++;
     if (this.prefixes !== undefined) {
-      this.indexPrefixes(this.prefixes.index, c);
+      indexPrefixes(this.prefixes.index, c);
       // Emitted chains stay in the lists of prefixes no restart visits: rebuild once they may be the most.
       if (++this.prefixes.addedSinceBuild > 2 * this.live + 1024) {
         this.prefixes = undefined;
         this.prefixIndex();
-      }
-    }
-    if (r.byHolder !== undefined) {
-      const mine = r.byHolder.get(c.holder);
-      if (mine === undefined) r.byHolder.set(c.holder, [c]);
-      else mine.push(c);
-    } else if (r.chains.length > FEW_CHAINS) {
-      r.byHolder = new Map();
-      for (const o of r.chains) {
-        if (o.done) continue;
-        const mine = r.byHolder.get(o.holder);
-        if (mine === undefined) r.byHolder.set(o.holder, [o]);
-        else mine.push(o);
       }
     }
     if (c.start !== undefined) {
@@ -573,14 +442,7 @@ export class IntervalBook {
       this.resources.delete(c.resource);
       return;
     }
-    if (r.byHolder !== undefined) {
-      const mine = r.byHolder.get(c.holder)!;
-      if (mine.length === 1) r.byHolder.delete(c.holder);
-      else mine.splice(mine.indexOf(c), 1);
-    }
-    // Emitted chains are skipped where the list is walked; rewrite it once they are the most.
-    const dead = r.chains.length - r.live;
-    if (dead > FEW_CHAINS && dead * 2 > r.chains.length) r.chains = r.chains.filter((o) => !o.done);
+    dropChain(r, c);
   }
 
   private finalize(c: Chain, atEnd: boolean): void {

@@ -6,7 +6,7 @@
  * A session runs from start_time to the later of generated_time and start_time + elapsed.
  */
 import { wallMs, timeFailure, type TimeResult } from './clock.js';
-import { Parse, csvFields, requireRealm, natSessionEvent } from './common.js';
+import { csvFields, natParse, natSessionEvent } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -17,9 +17,7 @@ const STAMP = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const F = { subtype: 4, generated: 6, src: 7, dst: 8, natsrc: 9, natdst: 10, session: 22, sport: 24, dport: 25, natsport: 26, natdport: 27, proto: 29, start: 35, elapsed: 36 } as const;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
 
   function local(text: string | undefined): TimeResult {
     const m = text === undefined ? null : STAMP.exec(text);

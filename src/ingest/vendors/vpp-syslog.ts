@@ -7,7 +7,7 @@
  * by a relay), with typographic quotes: lines are joined until the structured data
  * closes, and problems name the message's first line.
  */
-import { Parse, requireRealm, sdParam } from './common.js';
+import { natParse, sdParam } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -22,9 +22,7 @@ const TYPOGRAPHIC_QUOTES = /[\u201C\u201D\u201E\u201F\u2033]/g;
 const MAX_WRAPPED_LINES = 8;
 
 function session(options: VendorOptions): VendorSession {
-  const realm = requireRealm(options, NAME);
-  const p = new Parse(options, NAME);
-  const clocks = p.clocks;
+  const { p, realm, clocks } = natParse(options, NAME);
   let pending: { text: string; line: number; count: number } | null = null;
 
   function message(text: string, line: number): void {
