@@ -19,8 +19,9 @@ import { runSettings } from './cli/settings.js';
 import { runSimulate } from './cli/simulate.js';
 import { defaultWorkers, MAX_DEFAULT_WORKERS } from './cli/workers.js';
 import { PROFILE_NAMES } from '../nat/simulate.js';
-import { processIo, type Io } from './cli/io.js';
+import { outputFailed, processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
+import { redactCredentials } from './store/clickhouse-url.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -279,7 +280,9 @@ function build(io: Io, setCode: (code: number) => void): Command {
  * @example
  * process.exitCode = await main(['ingest', '--db', 'op.db', 'records.ndjson']);
  */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(argv: readonly string[], given: Io = processIo): Promise<number> {
+  // Every message goes out without the credentials a store URL may carry (issue 20).
+  const io: Io = { ...given, stderr: { write: (text: string) => given.stderr.write(redactCredentials(text)), ...(given.stderr.isTTY === undefined ? {} : { isTTY: given.stderr.isTTY }) } };
   let code = 0;
   const program = build(io, (c) => {
     code = c;
@@ -309,7 +312,9 @@ if (invoked === fileURLToPath(import.meta.url)) {
   // the shell's SIGPIPE status, not a stack trace. Every line printed was audited first.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT_PIPE_CLOSED);
-    throw error;
+    // Output that cannot be written (a full disk) is an I/O error: exit 2, one line.
+    process.stderr.write(`ipar: ${outputFailed(error).message}\n`);
+    process.exit(2);
   });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -8,6 +8,7 @@ import { Progress } from '../progress.js';
 import { openAuditLog, readAuditKeySetting, type SqliteAuditLog } from '../store/audit.js';
 import type { AuditEntry } from '../store/types.js';
 import { readPrivateKey } from './audit.js';
+import { redactSpec } from '../store/clickhouse-url.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
 import { isBlank, problemTexts, requestItem } from './batch.js';
 import { writeOut, type Io } from './io.js';
@@ -63,7 +64,7 @@ function printed(cmd: ResolveCommand, line: string, entry: AuditEntry): string {
 /** The audit log for a run; refuses (exit 2) rather than resolve without one. */
 function openAudit(cmd: ResolveCommand): SqliteAuditLog {
   if (cmd.audit === undefined && isClickHouseSpec(cmd.db)) {
-    throw new IparError('AUDIT_UNAVAILABLE', `the store ${cmd.db} is not a SQLite file to audit into; give --audit FILE (nothing was resolved)`);
+    throw new IparError('AUDIT_UNAVAILABLE', `the store ${redactSpec(cmd.db)} is not a SQLite file to audit into; give --audit FILE (nothing was resolved)`);
   }
   const key = signingKey(cmd);
   try {
