@@ -256,7 +256,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--db <file>', 'the SQLite store')
     .requiredOption('--before <instant>', 'records whose interval ended at or before this ISO instant are deleted')
     .option('--audit <file>', 'audit database (default: the store itself)')
-    .action(async (opts: { db: string; before: string; audit?: string }) => setCode(await runPurge(opts, io)));
+    .option('--audit-key <file>', "sign the purge's audit entries with this private key (default: the store's auditKey setting)")
+    .action(async (opts: { db: string; before: string; audit?: string; auditKey?: string }) => setCode(await runPurge(opts, io)));
 
   program
     .command('backup')

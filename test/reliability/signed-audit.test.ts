@@ -149,13 +149,17 @@ describe('signed audit: a rewrite without the private key fails, naming the firs
     expect((await verify(['--db', db, '--public-key', pair.pub])).report).toMatchObject({ intact: false, seq: 1, reason: 'UNSIGNED' });
   });
 
-  test('the store setting auditKey signs when --audit-key is not given', async () => {
+  test('the store setting auditKey signs when --audit-key is not given: resolve, estimate and purge', async () => {
     const db = await demoStore();
     const set = captureIo();
     expect(await main(['settings', '--db', db, '--audit-key', pair.key], set)).toBe(0);
     expect(JSON.parse(set.out())).toMatchObject({ auditKey: pair.key });
     expect(await main(['resolve', '--db', db, '--workers', '1'], captureIo(demoRequests))).toBe(1);
-    expect((await verify(['--db', db, '--public-key', pair.pub])).code).toBe(0);
+    expect(await main(['estimate', '--db', db, '--workers', '1'], captureIo(demoRequests))).toBe(1);
+    expect(await main(['purge', '--db', db, '--before', '2026-03-01T00:00:00Z'], captureIo())).toBe(0);
+    const r = await verify(['--db', db, '--public-key', pair.pub]);
+    expect(r.code).toBe(0);
+    expect(r.report).toMatchObject({ entries: 2 * demoRequests.trim().split('\n').length + 2, signed: 2 * demoRequests.trim().split('\n').length + 2 });
   });
 
   test('a records column holding non-JSON is a bad entry (exit 1, UNREADABLE), not a crash', async () => {
