@@ -72,24 +72,23 @@ function ed25519(key: KeyObject, what: string): KeyObject {
   return key;
 }
 
-/** The private key in PEM text (`AUDIT_KEY_INVALID` when it is not an Ed25519 private key). */
-export function auditPrivateKey(pem: string, name: string): KeyObject {
+function keyOf(make: (pem: string) => KeyObject, pem: string, name: string, what: string): KeyObject {
   try {
-    return ed25519(createPrivateKey(pem), name);
+    return ed25519(make(pem), name);
   } catch (cause) {
     if (cause instanceof IparError) throw cause;
-    throw new IparError('AUDIT_KEY_INVALID', `${name} is not a private key in PEM: ${(cause as Error).message}`, { cause });
+    throw new IparError('AUDIT_KEY_INVALID', `${name} is not ${what} in PEM: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** The private key in PEM text (`AUDIT_KEY_INVALID` when it is not an Ed25519 private key). */
+export function auditPrivateKey(pem: string, name: string): KeyObject {
+  return keyOf(createPrivateKey, pem, name, 'a private key');
 }
 
 /** The public key in PEM text (a private key's PEM gives its public half). */
 export function auditPublicKey(pem: string, name: string): KeyObject {
-  try {
-    return ed25519(createPublicKey(pem), name);
-  } catch (cause) {
-    if (cause instanceof IparError) throw cause;
-    throw new IparError('AUDIT_KEY_INVALID', `${name} is not a public key in PEM: ${(cause as Error).message}`, { cause });
-  }
+  return keyOf(createPublicKey, pem, name, 'a public key');
 }
 
 /** A short name for a public key: `SHA256:` and the first 16 hex digits of sha256 of its DER. */
