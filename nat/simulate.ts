@@ -11,7 +11,7 @@
  * profile serves at most 254 subscribers online at once (the rest queue for a lease);
  * the CGNAT profiles are the ones that scale.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, fchmodSync, openSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -260,7 +260,11 @@ class NdjsonSink {
   count = 0;
 
   constructor(path: string) {
-    this.#stream = createWriteStream(path, { encoding: 'utf8' });
+    // Truth and records name who held what: owner-only (0600), also when the file was
+    // already there (an earlier run into the same folder) and whatever the umask.
+    const fd = openSync(path, 'w', 0o600);
+    fchmodSync(fd, 0o600);
+    this.#stream = createWriteStream(path, { encoding: 'utf8', fd });
   }
 
   async write(value: unknown): Promise<void> {
@@ -298,7 +302,7 @@ class NdjsonSink {
 export async function writeSimulation(options: WriteSimulationOptions, onProgress?: (progress: SimulationProgress) => void): Promise<SimulationCounts> {
   const { seed, outDir, holdings = false, ...input } = options;
   const wc = worldConfig(input, seed);
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   const sinks = {
     record: new NdjsonSink(join(outDir, 'records.ndjson')),
     request: new NdjsonSink(join(outDir, 'requests.ndjson')),

@@ -20,7 +20,12 @@ export interface Address {
 }
 
 /** Why a string is not an address of the kind asked for. Constant, for grouping. */
-export type AddressReason = 'INVALID_ADDRESS' | 'INVALID_PREFIX' | 'HOST_BITS_SET';
+export type AddressReason =
+  | 'INVALID_ADDRESS'
+  | 'INVALID_PREFIX'
+  | 'HOST_BITS_SET'
+  /** An IPv6 zone id (`fe80::1%eth0`): it names a link on one host, not an address; refused, never dropped. */
+  | 'ADDRESS_ZONE_ID';
 
 export type AddressParse =
   | { readonly ok: true; readonly value: Address }
@@ -97,6 +102,17 @@ function parseHost(text: string): { value: bigint; family: 4 | 6 } | null {
 }
 
 function parseUncached(text: string, allowPrefix: boolean): AddressParse {
+  const zone = text.indexOf('%');
+  if (zone >= 0 && text.includes(':')) {
+    // ip-num drops a zone id without a word: `fe80::1%eth0` and `fe80::1%eth1` would be
+    // one address. A zone names an interface of the host that logged it, which no
+    // operator record holds: refuse it, naming it, rather than guess.
+    return {
+      ok: false,
+      reason: 'ADDRESS_ZONE_ID',
+      message: `${JSON.stringify(text)} carries the IPv6 zone id ${JSON.stringify(text.slice(zone + 1).split('/')[0])}: a zone names a link on one host, not an address; give the address without it`,
+    };
+  }
   const slash = text.indexOf('/');
   if (slash < 0) {
     const host = parseHost(text);

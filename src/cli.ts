@@ -9,7 +9,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runAuditShow, runAuditVerify } from './cli/audit.js';
+import { runAuditCheckResult, runAuditHead, runAuditKeygen, runAuditShow, runAuditVerify } from './cli/audit.js';
+import { runBackup } from './cli/backup.js';
 import { runDemo } from './cli/demo.js';
 import { runIngest } from './cli/ingest.js';
 import { runPurge } from './cli/purge.js';
@@ -18,8 +19,9 @@ import { runSettings } from './cli/settings.js';
 import { runSimulate } from './cli/simulate.js';
 import { defaultWorkers, MAX_DEFAULT_WORKERS } from './cli/workers.js';
 import { PROFILE_NAMES } from '../nat/simulate.js';
-import { processIo, type Io } from './cli/io.js';
+import { outputFailed, processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
+import { redactCredentials } from './store/clickhouse-url.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -137,10 +139,26 @@ function build(io: Io, setCode: (code: number) => void): Command {
       .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
       .option('--pretty', 'print a table for people instead of NDJSON', false)
       .option('--workers <n>', `worker threads resolving batches, each with its own read-only store connection; 1 resolves in this thread (default: one per core, at most ${MAX_DEFAULT_WORKERS})`, integer('--workers', 1, 64))
+      .option('--audit-key <file>', "sign every audit entry with this Ed25519 private key (ipar audit keygen); default: the store's auditKey setting")
+      .option('--sign-results', 'append to each result line its audit entry: {"audit":{"seq","hash","signature"}} (needs a key)', false)
       .argument('[file]', 'requests file; - or nothing for stdin', '-')
-      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number }) => {
+      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number; auditKey?: string; signResults: boolean }) => {
         const workers = opts.workers ?? defaultWorkers();
-        setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate, workers, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
+        setCode(
+          await runResolve(
+            {
+              db: storeSpec(opts, true),
+              file,
+              pretty: opts.pretty,
+              estimate,
+              workers,
+              ...(opts.audit === undefined ? {} : { audit: opts.audit }),
+              ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+              ...(opts.signResults ? { signResults: true } : {}),
+            },
+            io,
+          ),
+        );
       });
   }
 
@@ -150,8 +168,19 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--db <file>', 'the SQLite store')
     .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
     .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
-    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[] }) => {
-      setCode(await runSettings({ db: opts.db, clockErrors: opts.clockError, ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }) }, io));
+    .option('--audit-key <file>', 'the private key resolve and estimate sign audit entries with when not given --audit-key; "" removes it')
+    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string }) => {
+      setCode(
+        await runSettings(
+          {
+            db: opts.db,
+            clockErrors: opts.clockError,
+            ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
+            ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+          },
+          io,
+        ),
+      );
     });
 
   // ---- accuracy (issue 6): the harness in src/harness, the command in src/cli/accuracy.ts ----
@@ -189,10 +218,27 @@ function build(io: Io, setCode: (code: number) => void): Command {
   const audit = program.command('audit').description('check and read the audit log (every resolution, estimate, refusal and purge)');
   audit
     .command('verify')
-    .description('check the hash chain: exit 0 intact, 1 naming the first entry changed, removed or reordered')
+    .description('check the hash chain (and, with --public-key, every signature): exit 0 intact, 1 naming the first entry changed, removed, reordered, unreadable, unsigned or forged')
     .requiredOption('--db <file>', 'the store, or the separate audit database')
-    .option('--head <hash>', 'a head hash recorded earlier that must still be in the log')
-    .action(async (opts: { db: string; head?: string }) => setCode(await runAuditVerify(opts, io)));
+    .option('--head <hash|file>', 'a head recorded earlier that must still be in the log: its hash, or a file holding the JSON of ipar audit head')
+    .option('--public-key <file>', 'the audit public key (audit.pub): every entry must carry a valid signature')
+    .action(async (opts: { db: string; head?: string; publicKey?: string }) => setCode(await runAuditVerify(opts, io)));
+  audit
+    .command('head')
+    .description('print the last entry as {"seq","hash","signature"}, to keep elsewhere for verify --head (exit 1 on an empty log)')
+    .requiredOption('--db <file>', 'the store, or the separate audit database')
+    .action(async (opts: { db: string }) => setCode(await runAuditHead(opts, io)));
+  audit
+    .command('keygen')
+    .description('make an Ed25519 key pair for signing the audit: DIR/audit.key and DIR/audit.pub (0600, never replaced)')
+    .requiredOption('--out <dir>', 'the folder for the two files (created 0700 if missing)')
+    .action(async (opts: { out: string }) => setCode(await runAuditKeygen(opts, io)));
+  audit
+    .command('check-result')
+    .description('check result lines printed with --sign-results against the public key, without the log (exit 1 when one does not verify)')
+    .requiredOption('--public-key <file>', 'the audit public key (audit.pub)')
+    .argument('[file]', 'result lines; - or nothing for stdin', '-')
+    .action(async (file: string, opts: { publicKey: string }) => setCode(await runAuditCheckResult({ publicKey: opts.publicKey, file }, io)));
   audit
     .command('show')
     .description("print a request's entries as NDJSON (exit 1 when there are none)")
@@ -210,7 +256,15 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--db <file>', 'the SQLite store')
     .requiredOption('--before <instant>', 'records whose interval ended at or before this ISO instant are deleted')
     .option('--audit <file>', 'audit database (default: the store itself)')
-    .action(async (opts: { db: string; before: string; audit?: string }) => setCode(await runPurge(opts, io)));
+    .option('--audit-key <file>', "sign the purge's audit entries with this private key (default: the store's auditKey setting)")
+    .action(async (opts: { db: string; before: string; audit?: string; auditKey?: string }) => setCode(await runPurge(opts, io)));
+
+  program
+    .command('backup')
+    .description("copy a SQLite store (or audit database) while it is in use, with SQLite's online backup: WAL content included")
+    .requiredOption('--db <file>', 'the store or audit database')
+    .requiredOption('--to <file>', 'the copy (created 0600; never over an existing file)')
+    .action(async (opts: { db: string; to: string }) => setCode(await runBackup(opts, io)));
 
   program
     .command('demo')
@@ -227,7 +281,9 @@ function build(io: Io, setCode: (code: number) => void): Command {
  * @example
  * process.exitCode = await main(['ingest', '--db', 'op.db', 'records.ndjson']);
  */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(argv: readonly string[], given: Io = processIo): Promise<number> {
+  // Every message goes out without the credentials a store URL may carry (issue 20).
+  const io: Io = { ...given, stderr: { write: (text: string) => given.stderr.write(redactCredentials(text)), ...(given.stderr.isTTY === undefined ? {} : { isTTY: given.stderr.isTTY }) } };
   let code = 0;
   const program = build(io, (c) => {
     code = c;
@@ -257,7 +313,9 @@ if (invoked === fileURLToPath(import.meta.url)) {
   // the shell's SIGPIPE status, not a stack trace. Every line printed was audited first.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT_PIPE_CLOSED);
-    throw error;
+    // Output that cannot be written (a full disk) is an I/O error: exit 2, one line.
+    process.stderr.write(`ipar: ${outputFailed(error).message}\n`);
+    process.exit(2);
   });
   process.exitCode = await main(process.argv.slice(2));
 }

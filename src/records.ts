@@ -45,6 +45,17 @@ export const realmName = z.string().regex(REALM_PATTERN, 'a realm is 1–64 lett
 export const NAME_MIN = 1;
 export const NAME_MAX = 128;
 const name = z.string().min(NAME_MIN).max(NAME_MAX);
+/**
+ * U+FFFD, what input bytes that are not UTF-8 are read as. Two account names that differ
+ * only in such bytes would be read as one and their records merged (issue 20): an account
+ * name holding it is refused, with reason `ACCOUNT_NOT_UTF8`.
+ */
+export const NOT_UTF8 = '\uFFFD';
+const accountName = name.superRefine((text, ctx) => {
+  if (text.includes(NOT_UTF8)) {
+    custom(ctx, text, 'ACCOUNT_NOT_UTF8', `account ${JSON.stringify(text.slice(0, 60))} holds bytes that are not UTF-8 (read as U+FFFD): accounts that differ only there would be taken for one`);
+  }
+});
 
 export const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'gre', 'esp'] as const;
 export const protocol = z.enum(PROTOCOLS);
@@ -89,12 +100,12 @@ export const AddressSpaceRecord = z
     if (v.role === 'cgnat-outside' && v.realm === undefined) custom(ctx, undefined, 'MISSING_FIELD', 'realm is required for role cgnat-outside', ['realm']);
   });
 
-export const SubscriberRecord = z.strictObject({ kind: z.literal('subscriber'), account: name, type: z.enum(SUBSCRIBER_TYPES) });
+export const SubscriberRecord = z.strictObject({ kind: z.literal('subscriber'), account: accountName, type: z.enum(SUBSCRIBER_TYPES) });
 
 export const AllocationRecord = z
   .strictObject({
     kind: z.literal('allocation'),
-    account: name,
+    account: accountName,
     ip: ipPrefix,
     ...interval,
     source: name,

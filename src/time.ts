@@ -30,6 +30,21 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** 400 Gregorian years, in ms: the calendar repeats exactly after them. */
+const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
+
+/**
+ * `Date.UTC` with the year read literally: `Date.UTC` reads years 0–99 as 1900–1999, so
+ * those are computed 400 years later (the same calendar) and moved back (issue 20).
+ *
+ * @example
+ * new Date(utcMs(50, 1, 1, 0, 0, 0, 0)).toISOString(); // '0050-01-01T00:00:00.000Z'
+ */
+export function utcMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  if (year >= 0 && year < 100) return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - FOUR_CENTURIES_MS;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
@@ -57,7 +72,7 @@ export function parseInstant(text: string): InstantParse {
     if (oh > 18 || om > 59) return { ok: false, reason: 'INVALID_INSTANT', message: `offset out of range in ${JSON.stringify(text)}` };
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const local = utcMs(year, month, day, hour, minute, second, millis);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return { ok: false, reason: 'INVALID_INSTANT', message: `no such date or time: ${JSON.stringify(text)}` };
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { estimateRequests, resolveRequests, type ResolveOptions } from '../../matcher/pipeline.js';
 import { packagePath } from '../paths.js';
 import type { Estimate, Result } from '../request.js';
-import type { AuditDraft, AuditLog, StoreReader } from '../store/types.js';
+import type { AuditDraft, AuditEntry, AuditLog, StoreReader } from '../store/types.js';
 import { hashJson, sha256 } from './hash.js';
 
 /** The engine named in every entry: `ipar@<package.json version>`. */
@@ -74,14 +74,26 @@ export function auditDraft(action: Action, item: AuditItem, result: Result | Est
   };
 }
 
-async function runAudited(action: Action, store: StoreReader, audit: AuditLog, items: readonly AuditItem[], options: AuditedOptions): Promise<(Result | Estimate)[]> {
+/** A result with the line it is printed as (what `resultHash` hashes) and its audit entry. */
+export interface AuditedResult {
+  readonly result: Result | Estimate;
+  readonly line: string;
+  readonly entry: AuditEntry;
+}
+
+async function auditedPairs(action: Action, store: StoreReader, audit: AuditLog, items: readonly AuditItem[], options: AuditedOptions): Promise<AuditedResult[]> {
   const requests = items.map((i) => i.request);
   const results = action === 'resolve' ? await resolveRequests(store, requests, options) : await estimateRequests(store, requests, options);
-  audit.append(
+  const lines = results.map((r) => JSON.stringify(r));
+  const entries = audit.append(
     options.now(),
-    results.map((r, i) => auditDraft(action, items[i]!, r)),
+    results.map((r, i) => auditDraft(action, items[i]!, r, lines[i])),
   );
-  return results;
+  return results.map((result, i) => ({ result, line: lines[i]!, entry: entries[i]! }));
+}
+
+async function runAudited(action: Action, store: StoreReader, audit: AuditLog, items: readonly AuditItem[], options: AuditedOptions): Promise<(Result | Estimate)[]> {
+  return (await auditedPairs(action, store, audit, items, options)).map((p) => p.result);
 }
 
 /**
@@ -142,7 +154,24 @@ export async function* auditedBatches(
   items: AsyncIterable<AuditItem> | Iterable<AuditItem>,
   options: AuditedBatchOptions,
 ): AsyncGenerator<Result | Estimate> {
+  for await (const { result } of auditedResults(action, store, audit, items, options)) yield result;
+}
+
+/**
+ * {@link auditedBatches} with each result's printed line and its audit entry (its
+ * sequence number and, when the log signs, its signature: what `--sign-results` prints).
+ *
+ * @example
+ * for await (const { line, entry } of auditedResults('resolve', store, audit, lines, { now: Date.now })) out.write(line + '\n');
+ */
+export async function* auditedResults(
+  action: Action,
+  store: StoreReader,
+  audit: AuditLog,
+  items: AsyncIterable<AuditItem> | Iterable<AuditItem>,
+  options: AuditedBatchOptions,
+): AsyncGenerator<AuditedResult> {
   for await (const batch of batchesOf(items, options.batchSize ?? BATCH_SIZE, options.maxBatchChars ?? MAX_BATCH_CHARS)) {
-    yield* await runAudited(action, store, audit, batch, options);
+    yield* await auditedPairs(action, store, audit, batch, options);
   }
 }

@@ -32,8 +32,21 @@ export function entryHash(e: Omit<AuditEntry, 'seq' | 'hash'>): string {
   });
 }
 
-/** Why a chain is not intact, at the first entry where it shows. */
-export type ChainBreak = 'CHANGED' | 'REMOVED' | 'REORDERED' | 'BROKEN_LINK' | 'TRUNCATED';
+/**
+ * Why a chain is not intact, at the first entry where it shows. `UNREADABLE`: a stored
+ * column could not be read back (e.g. `records` not JSON); `UNSIGNED` and `BAD_SIGNATURE`
+ * come from the signature check (src/audit/signing.ts).
+ */
+export type ChainBreak = 'CHANGED' | 'REMOVED' | 'REORDERED' | 'BROKEN_LINK' | 'TRUNCATED' | 'UNREADABLE' | 'UNSIGNED' | 'BAD_SIGNATURE';
+
+/** A head recorded earlier: its hash, and (from `ipar audit head`) its sequence number. */
+export interface RecordedHead {
+  readonly hash: string;
+  readonly seq?: number;
+}
+
+/** A further check of each entry (its signature): `null` when it passes. */
+export type EntryCheck = (e: AuditEntry) => { readonly reason: ChainBreak; readonly message: string } | null;
 
 export type ChainReport =
   | { readonly intact: true; readonly entries: number; readonly head: string | null; readonly lastSeq: number }
@@ -49,7 +62,8 @@ export type ChainReport =
  * const report = verifyChain(log.entries(), (h) => log.seqOfHash(h));
  * if (!report.intact) console.error(`entry ${report.seq}: ${report.reason}`);
  */
-export function verifyChain(entries: Iterable<AuditEntry>, seqOfHash: (hash: string) => number | null, head?: string): ChainReport {
+export function verifyChain(entries: Iterable<AuditEntry>, seqOfHash: (hash: string) => number | null, recorded?: string | RecordedHead, check?: EntryCheck): ChainReport {
+  const head = typeof recorded === 'string' ? { hash: recorded } : recorded;
   let prevHash = GENESIS;
   let prevSeq = 0;
   let count = 0;
@@ -57,7 +71,11 @@ export function verifyChain(entries: Iterable<AuditEntry>, seqOfHash: (hash: str
   const broken = (seq: number, reason: ChainBreak, message: string): ChainReport => ({ intact: false, entries: count, seq, reason, message });
   for (const e of entries) {
     count++;
+    const unreadable = (e as { readonly unreadable?: string }).unreadable;
+    if (unreadable !== undefined) return broken(e.seq, 'UNREADABLE', `entry ${e.seq} cannot be read: ${unreadable}`);
     if (entryHash(e) !== e.hash) return broken(e.seq, 'CHANGED', `entry ${e.seq} does not match its hash: it was changed after it was written`);
+    const failed = check?.(e) ?? null;
+    if (failed !== null) return broken(e.seq, failed.reason, failed.message);
     if (e.prevHash !== prevHash) {
       const followed = seqOfHash(e.prevHash);
       if (followed !== null && followed > e.seq) {
@@ -79,12 +97,16 @@ export function verifyChain(entries: Iterable<AuditEntry>, seqOfHash: (hash: str
     if (e.seq !== prevSeq + 1) {
       return broken(prevSeq + 1, 'REMOVED', `entries ${prevSeq + 1}–${e.seq - 1} were removed from the end of the log before entry ${e.seq} was written`);
     }
-    if (e.hash === head) headSeen = true;
+    if (head !== undefined && head.seq === e.seq && e.hash !== head.hash) {
+      return broken(e.seq, 'TRUNCATED', `entry ${e.seq} is not the recorded head ${head.hash.slice(0, 12)}…: the log was cut back to entry ${e.seq - 1} and written again from there`);
+    }
+    if (e.hash === head?.hash) headSeen = true;
     prevHash = e.hash;
     prevSeq = e.seq;
   }
   if (!headSeen) {
-    return broken(prevSeq + 1, 'TRUNCATED', `the recorded head ${head!.slice(0, 12)}… is not in the log: entries after ${prevSeq} were removed`);
+    const which = head!.seq === undefined ? '' : ` (entry ${head!.seq})`;
+    return broken(prevSeq + 1, 'TRUNCATED', `the recorded head ${head!.hash.slice(0, 12)}…${which} is not in the log: entries after ${prevSeq} were removed`);
   }
   return { intact: true, entries: count, head: count === 0 ? null : prevHash, lastSeq: prevSeq };
 }

@@ -42,6 +42,7 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
   const inputs = await openInputs(cmd.files, io.stdin);
   const store = openStore(cmd.db);
   let rejects: WriteStream | null = null;
+  let rejectsFailed: Error | null = null;
   try {
     if (cmd.rejects !== undefined) {
       rejects = createWriteStream(cmd.rejects, { mode: 0o600 });
@@ -49,6 +50,8 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
         rejects!.once('open', () => resolve());
         rejects!.once('error', (e) => reject(new IparError('REJECTS_NOT_WRITABLE', `cannot write ${cmd.rejects}: ${e.message}`)));
       });
+      // A write that fails later (a full disk) is kept, and fails the run when the file closes.
+      rejects.on('error', (e) => (rejectsFailed ??= e));
     }
     const progress = new Progress('ingest lines', io.stderr);
     const options: IngestOptions = {
@@ -65,10 +68,25 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
     const summary = await ingest(store, inputs, options);
     progress.done();
     io.stderr.write(formatSummary(summary) + '\n');
+    if (rejects !== null) {
+      const file = rejects;
+      rejects = null;
+      await closeRejects(file);
+      if (rejectsFailed !== null) throw new IparError('REJECTS_WRITE_FAILED', `cannot write ${cmd.rejects}: ${(rejectsFailed as Error).message} (the records were stored; the rejected lines are on stderr)`);
+    }
     if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
     return summary.rejectedLines > 0 ? 1 : 0;
   } finally {
     await store.close();
-    if (rejects !== null) await new Promise((resolve) => rejects!.end(resolve));
+    if (rejects !== null) await closeRejects(rejects);
   }
+}
+
+/** End the rejects file and wait until it is flushed or has failed (the error is kept by its listener). */
+function closeRejects(file: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (file.destroyed) return resolve();
+    file.once('close', () => resolve());
+    file.end();
+  });
 }

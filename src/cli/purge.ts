@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { ENGINE } from '../audit/audited.js';
 import { hashJson } from '../audit/hash.js';
 import { IparError } from '../problems.js';
-import { openAuditLog } from '../store/audit.js';
+import { openAuditLog, readAuditKeySetting } from '../store/audit.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { AuditDraft } from '../store/types.js';
 import { formatInstant, parseInstant } from '../time.js';
+import { readPrivateKey } from './audit.js';
 import type { Io } from './io.js';
 
 export interface PurgeCommand {
@@ -22,6 +23,8 @@ export interface PurgeCommand {
   readonly audit?: string;
   /** Clock (epoch ms) for the entries and the "not in the future" check; `Date.now` when absent. */
   readonly now?: () => number;
+  /** Sign the purge's entries with this private key; absent: the store's `auditKey` setting, if any. */
+  readonly auditKey?: string;
 }
 
 export async function runPurge(cmd: PurgeCommand, io: Io): Promise<number> {
@@ -33,7 +36,9 @@ export async function runPurge(cmd: PurgeCommand, io: Io): Promise<number> {
   if (!existsSync(cmd.db)) throw new IparError('STORE_NOT_FOUND', `no store at ${cmd.db}`);
   const store = openSqliteStore(cmd.db);
   try {
-    const audit = openAuditLog(cmd.audit ?? cmd.db);
+    // Signed like resolve's entries, or a signed log would fail verify --public-key at the purge.
+    const keyFile = cmd.auditKey ?? readAuditKeySetting(cmd.db);
+    const audit = openAuditLog(cmd.audit ?? cmd.db, keyFile === null ? {} : { key: readPrivateKey(keyFile) });
     try {
       const request = { purge: { before: formatInstant(before) } };
       const entry = (status: string, result: unknown): AuditDraft => ({

@@ -1,9 +1,14 @@
 /** `ipar resolve`: NDJSON requests in, NDJSON results out, in order, streaming. */
-import { auditedBatches, type AuditItem } from '../audit/audited.js';
+import type { KeyObject } from 'node:crypto';
+import { auditedResults, type AuditItem } from '../audit/audited.js';
+import { sealedLine, type StoredAuditEntry } from '../audit/signing.js';
 import { readLines, openInputs, type Input, type Line } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openAuditLog, type SqliteAuditLog } from '../store/audit.js';
+import { openAuditLog, readAuditKeySetting, type SqliteAuditLog } from '../store/audit.js';
+import type { AuditEntry } from '../store/types.js';
+import { readPrivateKey } from './audit.js';
+import { redactSpec } from '../store/clickhouse-url.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
 import { isBlank, problemTexts, requestItem } from './batch.js';
 import { writeOut, type Io } from './io.js';
@@ -25,6 +30,10 @@ export interface ResolveCommand {
    * in this thread. The output and the audit's hashes are the same either way.
    */
   readonly workers?: number;
+  /** Sign each audit entry with this Ed25519 private key (PEM file); absent: the store's `auditKey` setting, if any. */
+  readonly auditKey?: string;
+  /** Append each result line's audit sequence, entry hash and signature (needs a key; not with `pretty`). */
+  readonly signResults?: boolean;
 }
 
 /** Requests from NDJSON lines (blank lines skipped), noting each one's line number. */
@@ -36,13 +45,30 @@ async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[]):
   }
 }
 
+/** The signing key for a run: `--audit-key`, else the store's `auditKey` setting, else none. */
+function signingKey(cmd: ResolveCommand): KeyObject | null {
+  const file = cmd.auditKey ?? (isClickHouseSpec(cmd.db) ? null : readAuditKeySetting(cmd.db));
+  const key = file === null ? null : readPrivateKey(file);
+  if (cmd.signResults === true && key === null) throw new IparError('USAGE', '--sign-results needs a signing key: give --audit-key FILE (or set one with ipar settings --audit-key)');
+  if (cmd.signResults === true && cmd.pretty) throw new IparError('USAGE', '--sign-results signs NDJSON result lines: not with --pretty');
+  return key;
+}
+
+/** A result line as printed: with `--sign-results`, sealed with its entry's sequence, hash and signature. */
+function printed(cmd: ResolveCommand, line: string, entry: AuditEntry): string {
+  if (cmd.signResults !== true) return line + '\n';
+  const { seq, hash, signature } = entry as StoredAuditEntry;
+  return sealedLine(line, { seq, hash, signature: signature! }) + '\n';
+}
+
 /** The audit log for a run; refuses (exit 2) rather than resolve without one. */
 function openAudit(cmd: ResolveCommand): SqliteAuditLog {
   if (cmd.audit === undefined && isClickHouseSpec(cmd.db)) {
-    throw new IparError('AUDIT_UNAVAILABLE', `the store ${cmd.db} is not a SQLite file to audit into; give --audit FILE (nothing was resolved)`);
+    throw new IparError('AUDIT_UNAVAILABLE', `the store ${redactSpec(cmd.db)} is not a SQLite file to audit into; give --audit FILE (nothing was resolved)`);
   }
+  const key = signingKey(cmd);
   try {
-    return openAuditLog(cmd.audit ?? cmd.db);
+    return openAuditLog(cmd.audit ?? cmd.db, key === null ? {} : { key });
   } catch (error) {
     if (!(error instanceof IparError) || cmd.audit !== undefined) throw error;
     throw new IparError(error.code, `${error.message}; nothing was resolved (give --audit FILE to audit to a separate database when the store is read-only)`, { cause: error });
@@ -85,22 +111,22 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const results = auditedBatches(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input), lineNumbers), { now: cmd.now ?? Date.now });
-    for await (const result of results) {
+    const results = auditedResults(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input), lineNumbers), { now: cmd.now ?? Date.now });
+    for await (const { result, line: text, entry } of results) {
       const line = lineNumbers.shift()!;
       done++;
       if (result.status === 'invalid') {
         invalid++;
         for (const problem of problemTexts(result)) io.stderr.write(`${input.name}:${line}: ${problem}\n`);
       }
-      await writeOut(io, cmd.pretty ? prettyRow(result) : JSON.stringify(result) + '\n');
+      await writeOut(io, cmd.pretty ? prettyRow(result) : printed(cmd, text, entry));
       progress.tick(done);
     }
     lineNumbers.length = 0;
   } finally {
     progress.done();
     await store.close();
-    audit.close();
+    audit.close(); // after the store: the checkpoint then finds no other connection
   }
   return { done, invalid };
 }
@@ -127,20 +153,25 @@ async function inWorkerThreads(cmd: ResolveCommand, io: Io, input: Input, worker
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
     for await (const { lines, output } of inWorkers(pool, input)) {
-      audit.append(now(), output.drafts);
+      const entries = audit.append(now(), output.drafts);
       for (const { index, problems } of output.invalid) for (const problem of problems) io.stderr.write(`${input.name}:${lines[index]!}: ${problem}\n`);
       done += lines.length;
       invalid += output.invalid.length;
-      await writeOut(io, output.text);
+      // Result lines hold no newline of their own (JSON escapes it): one line, one entry.
+      await writeOut(io, cmd.signResults === true ? output.text.slice(0, -1).split('\n').map((line, i) => printed(cmd, line, entries[i]!)).join('') : output.text);
       progress.tick(done);
     }
     finished = true;
   } finally {
     progress.done();
-    audit.close();
-    // After a fault the threads are stopped, not asked: the run has failed already.
-    if (finished) await pool.close();
-    else await pool.terminate();
+    try {
+      // After a fault the threads are stopped, not asked: the run has failed already.
+      if (finished) await pool.close();
+      else await pool.terminate();
+    } finally {
+      // Last, so the checkpoint finds the workers' read connections closed.
+      audit.close();
+    }
   }
   return { done, invalid };
 }

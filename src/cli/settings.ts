@@ -1,7 +1,10 @@
 /** `ipar settings`: the store settings risk analysis needs (retention horizon, clock errors). */
 import { parseInstant } from '../time.js';
 import { IparError } from '../problems.js';
+import { resolve as resolvePath } from 'node:path';
+import { readAuditKeySetting, writeAuditKeySetting } from '../store/audit.js';
 import { openSqliteStore } from '../store/sqlite.js';
+import { readPrivateKey } from './audit.js';
 import type { Io } from './io.js';
 
 export interface SettingsCommand {
@@ -9,6 +12,8 @@ export interface SettingsCommand {
   readonly retentionHorizon?: string;
   /** `SOURCE=SECONDS`, or `SOURCE=` to remove. */
   readonly clockErrors: readonly string[];
+  /** The audit key file resolve and estimate sign with by default; `""` removes it. */
+  readonly auditKey?: string;
 }
 
 export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number> {
@@ -24,11 +29,17 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
       store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
     }
+    if (cmd.auditKey !== undefined) {
+      if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve
+      writeAuditKeySetting(cmd.db, cmd.auditKey === '' ? null : resolvePath(cmd.auditKey));
+    }
     const s = await store.settings();
+    const auditKey = readAuditKeySetting(cmd.db);
     io.stdout.write(
       JSON.stringify({
         retentionHorizon: s.retentionHorizon === null ? null : new Date(s.retentionHorizon).toISOString(),
         clockErrorSeconds: Object.fromEntries(Object.entries(s.clockErrorMs).map(([k, v]) => [k, v / 1000])),
+        ...(auditKey === null ? {} : { auditKey }),
       }) + '\n',
     );
     return 0;

@@ -6,6 +6,7 @@ import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
+import { redactSpec } from '../store/clickhouse-url.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
@@ -29,7 +30,14 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
   if (!config.ok) throw new IparError('USAGE', config.problems.map((p) => `--${p.field}: ${p.message}`).join('; '));
   mkdirSync(cmd.out, { recursive: true, mode: 0o700 });
   const progress = new Progress('simulate records', io.stderr);
-  const counts = await writeSimulation({ ...config.value, start: new Date(config.value.start).toISOString(), seed: cmd.seed, outDir: cmd.out }, (p) => progress.tick(p.records, `${Math.round(p.fraction * 100)}% of the period`));
+  let counts: SimulationCounts;
+  try {
+    counts = await writeSimulation({ ...config.value, start: new Date(config.value.start).toISOString(), seed: cmd.seed, outDir: cmd.out }, (p) => progress.tick(p.records, `${Math.round(p.fraction * 100)}% of the period`));
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === undefined) throw cause;
+    throw new IparError('OUTPUT_WRITE_FAILED', `cannot write the simulation into ${cmd.out}: ${(cause as Error).message}`, { cause });
+  }
   progress.done();
   io.stderr.write(`simulate: ${counts.records} records, ${counts.requests} requests, ${counts.truth} truths in ${cmd.out}\n`);
   if (cmd.db !== undefined) {
@@ -53,6 +61,6 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
 
 export async function runSimulate(cmd: SimulateCommand, io: Io): Promise<number> {
   const counts = await simulateInto(cmd, io);
-  io.stdout.write(JSON.stringify({ out: cmd.out, ...(cmd.db === undefined ? {} : { db: cmd.db }), ...counts }) + '\n');
+  io.stdout.write(JSON.stringify({ out: cmd.out, ...(cmd.db === undefined ? {} : { db: redactSpec(cmd.db) }), ...counts }) + '\n');
   return 0;
 }

@@ -18,6 +18,7 @@ import {
   MAC_PATTERN,
   MSISDN_PATTERN,
   NAME_MAX,
+  NOT_UTF8,
   NAME_MIN,
   PROTOCOLS,
   REALM_PATTERN,
@@ -175,7 +176,8 @@ function isCanonicalMac(v: string): boolean {
 
 function allocation(o: Fields): AllocationRecord | undefined {
   const account = o['account'], source = o['source'];
-  if (!isName(account) || !isName(source)) return undefined;
+  // An account with bytes that were not UTF-8 goes to the schema, which refuses it (ACCOUNT_NOT_UTF8).
+  if (!isName(account) || !isName(source) || account.includes(NOT_UTF8)) return undefined;
   const ip = address(o['ip'], true);
   const times = ip === undefined ? undefined : interval(o);
   if (ip === undefined || times === undefined) return undefined;

@@ -30,9 +30,24 @@ export function isClickHouseSpec(spec: string): boolean {
   return /^clickhouse:\/\//i.test(spec);
 }
 
+/**
+ * A text with the password of every URL in it (`scheme://user:password@host…`, and a
+ * `password=` parameter) replaced by `***`. The password runs to the last `@` before
+ * the next space: one written unencoded with `/`, `@` or `:` in it is still hidden
+ * whole (issue 20).
+ *
+ * @example
+ * redactCredentials('cannot open clickhouse://ipar:hun/ter@2@h/ops'); // 'cannot open clickhouse://ipar:***@h/ops'
+ */
+export function redactCredentials(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):(?:[^\s@]*@)*[^\s@]*@/gi, '$1$2:***@')
+    .replace(/([?&;](?:password|passwd|pwd)=)[^&#\s]*/gi, '$1***');
+}
+
 /** The spec without its password, for messages. */
 export function redactSpec(spec: string): string {
-  return spec.replace(/^(clickhouse:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  return redactCredentials(spec);
 }
 
 function invalid(spec: string, why: string): IparError {

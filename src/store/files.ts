@@ -3,7 +3,7 @@
  * address when. SQLite gives a database's -wal and -shm files the database file's own
  * permissions, so creating the database file 0600 covers all three.
  */
-import { closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
 
 /**
  * Create `file` empty with mode 0600 unless it exists (an empty file is an empty SQLite
@@ -19,4 +19,15 @@ export function createPrivateFile(file: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+/**
+ * Write a new file, owner-only (0600), with `text`; refuses (`EEXIST`) to replace one.
+ *
+ * @example
+ * writePrivateFile('keys/audit.key', pem);
+ */
+export function writePrivateFile(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600); // whatever the umask took away, nothing more is given
 }

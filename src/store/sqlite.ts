@@ -618,8 +618,24 @@ export class SqliteStore implements StoreReader, StoreWriter {
     // Interned ids of deleted rows must not be reused by a later write on this connection.
     this.#names.get('account')!.clear();
     this.#deviceIds.clear();
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#erasePurged();
     return deleted;
+  }
+
+  /**
+   * Leave no byte of what a purge deleted in the files (issue 20): secure_delete zeroes
+   * the deleted cells, but the interior pages of a WITHOUT ROWID table or an index keep
+   * copies of keys as dividers, deleted rows' included, and a page rebalanced during the
+   * deletes may keep fragments. VACUUM rebuilds every page from the rows that remain;
+   * the checkpoint then writes them back and truncates the WAL, which held the old pages.
+   */
+  #erasePurged(): void {
+    try {
+      this.#db.exec('VACUUM');
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (cause) {
+      throw new IparError('STORE_WRITE_FAILED', `the purge was committed but its freed pages could not be erased (run it again): ${(cause as Error).message}`, { cause });
+    }
   }
 
   // ---- reading -------------------------------------------------------------------------

@@ -19,7 +19,23 @@ export type TimeReason =
   | 'NONEXISTENT_LOCAL_TIME'
   | 'YEAR_UNKNOWN'
   /** Two clocks in one line disagree by more than their precision. */
-  | 'CLOCKS_DISAGREE';
+  | 'CLOCKS_DISAGREE'
+  /** A time (or a time plus a duration) outside 1970–9999, the years a record may hold. */
+  | 'TIME_OUT_OF_RANGE';
+
+/** The last instant a record may hold: 9999-12-31T23:59:59.999Z (the years {@link wallMs} reads). */
+export const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Whether an epoch-ms time lies in the years a record may hold (1970–9999): a number
+ * from a log (epoch seconds, a start plus a duration) is checked before it is used.
+ *
+ * @example
+ * instantInRange(9999999999999 * 1000); // false
+ */
+export function instantInRange(ms: number): boolean {
+  return Number.isSafeInteger(ms) && ms >= 0 && ms <= LAST_INSTANT_MS;
+}
 
 /**
  * An instant read from a log. `early` and `late` differ only for a wall-clock time in a

@@ -8,7 +8,7 @@ import { IparError } from '../../problems.js';
 import { mac as macSchema, realmName, type Protocol } from '../../records.js';
 import { Collector, LINE_REASONS } from './output.js';
 import { IntervalBook, type GrantEvent } from './pairing.js';
-import { Clocks, type TimeResult } from './clock.js';
+import { Clocks, instantInRange, type TimeResult } from './clock.js';
 import type { VendorOptions, VendorSession } from './types.js';
 
 /**
@@ -104,6 +104,11 @@ export class Parse {
 
   /** The time (it moves the file's clock), or undefined after reporting why it cannot be read. */
   time(line: number, field: string, result: TimeResult, value: unknown): { early: number; late: number } | undefined {
+    if (result.ok && !(instantInRange(result.value.early) && instantInRange(result.value.late))) {
+      // Every importer's times pass here: one out of range is that line's problem, never a fault later.
+      this.out.problem(line, field, 'TIME_OUT_OF_RANGE', `${field} is not a time between 1970 and 9999`, value);
+      return undefined;
+    }
     if (result.ok) {
       this.book.see(result.value.late);
       return result.value;

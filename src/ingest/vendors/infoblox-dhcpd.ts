@@ -7,6 +7,7 @@
  * Offers, requests and advertisements are not leases. The BSD header is the server's local
  * time without a year.
  */
+import { instantInRange } from './clock.js';
 import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { BSD_HEAD } from './syslog.js';
@@ -65,7 +66,12 @@ function session(options: VendorOptions): VendorSession {
     const ev = { resource: ip, holder: account, fields, line };
     if (ack !== null) {
       const duration = DURATION.exec(ack[3]!);
-      p.book.grant(duration === null ? { ...ev, at: time.early } : { ...ev, at: time.early, knownEnd: time.late + Number(duration[1]) * 1000 });
+      const knownEnd = duration === null ? undefined : time.late + Number(duration[1]) * 1000;
+      if (knownEnd !== undefined && !instantInRange(knownEnd)) {
+        p.out.problem(line, 'lease-duration', 'TIME_OUT_OF_RANGE', `lease-duration ${duration![1]!.slice(0, 30)} s ends the lease after 9999`, duration![1]);
+        return;
+      }
+      p.book.grant(knownEnd === undefined ? { ...ev, at: time.early } : { ...ev, at: time.early, knownEnd });
     } else {
       p.book.stop({ ...ev, at: time.late });
     }

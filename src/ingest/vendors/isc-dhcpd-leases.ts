@@ -6,7 +6,7 @@
  * (`starts 2 2013/12/10 12:57:04;`) or epoch seconds (`starts epoch 1507216949;`, with
  * `db-time-format local`); `ends never;` is a lease with no end.
  */
-import { fractionMs, wallMs } from './clock.js';
+import { fractionMs, instantInRange, wallMs } from './clock.js';
 import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -15,7 +15,7 @@ const NAME = 'isc-dhcpd-leases';
 const LEASE = /^\s*lease\s+(\S+)\s*\{\s*$/;
 const IA = /^\s*ia-(na|ta|pd)\s+"((?:[^"\\]|\\.)*)"\s*\{\s*$/;
 const IA_ADDRESS = /^\s*(iaaddr|iaprefix)\s+(\S+)\s*\{\s*$/;
-const TIME = /^\s*(starts|ends|cltt)\s+(?:\d\s+(\d{4})\/(\d{1,2})\/(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?|epoch\s+(\d+)|(never))\s*;/;
+const TIME = /^\s*(starts|ends|cltt)\s+(?:\d\s+(\d{4,})\/(\d{1,2})\/(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?|epoch\s+(\d+)|(never))\s*;/;
 const BINDING = /^\s*binding\s+state\s+([a-z-]+)\s*;/;
 const HARDWARE = /^\s*hardware\s+\S+\s+([0-9A-Fa-f:]+)\s*;/;
 const UID = /^\s*uid\s+"((?:[^"\\]|\\.)*)"\s*;/;
@@ -75,7 +75,12 @@ function session(options: VendorOptions): VendorSession {
 
   function readTime(m: RegExpExecArray, line: number): Time {
     if (m[10] !== undefined) return null;
-    if (m[9] !== undefined) return Number(m[9]) * 1000;
+    if (m[9] !== undefined) {
+      const ms = Number(m[9]) * 1000;
+      if (instantInRange(ms)) return ms;
+      p.out.problem(line, m[1]!, 'TIME_OUT_OF_RANGE', `${m[1]} epoch ${m[9].slice(0, 30)} is not a time between 1970 and 9999`, m[0].trim());
+      return undefined;
+    }
     const wall = wallMs(Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]), fractionMs(m[8]));
     if (wall === null) {
       p.out.problem(line, m[1]!, 'INVALID_TIME', `${m[1]} is not a date: ${m[0].trim()}`, m[0].trim());

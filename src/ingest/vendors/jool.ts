@@ -9,7 +9,7 @@ import { natMappingEvent, natParse, natSessionEvent } from './common.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'jool';
-const HEAD = /\[\s*\d+\.\d+\]\s+(?:\S+\s+)?(\d{4})\/(\d{1,2})\/(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2}) \(([^)]+)\) - /;
+const HEAD = /\[\s*\d+\.\d+\]\s+(?:\S+\s+)?(\d{4,})\/(\d{1,2})\/(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2}) \(([^)]+)\) - /;
 const BIB = /^(Mapped|Forgot) (\S+)#(\d+) to (\S+)#(\d+) \((\w+)\)/;
 const SESSION = /^(Added|Forgot) session (\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|(\S+)#(\d+)\|(\w+)/;
 

@@ -12,8 +12,9 @@ import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'panos-traffic';
 /** The CSV begins at the field before receive_time: `1,2018/11/30 16:09:07,<serial>,TRAFFIC,`. */
-const CSV_START = /(?:^|\s)([^,\s]*,\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2},[^,]*,TRAFFIC,)/;
-const STAMP = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+// Years of any length, so that one out of range (99999) is reported, not taken for another kind of line.
+const CSV_START = /(?:^|\s)([^,\s]*,\d{4,}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2},[^,]*,TRAFFIC,)/;
+const STAMP = /^(\d{4,})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const F = { subtype: 4, generated: 6, src: 7, dst: 8, natsrc: 9, natdst: 10, session: 22, sport: 24, dport: 25, natsport: 26, natdport: 27, proto: 29, start: 35, elapsed: 36 } as const;
 
 function session(options: VendorOptions): VendorSession {
