@@ -1,7 +1,7 @@
 /** `ipar audit verify` and `ipar audit show`: check the audit log's hash chain; print entries. */
 import { verifyChain } from '../audit/chain.js';
 import { formatInstant } from '../time.js';
-import { openAuditLog } from '../store/audit.js';
+import { openAuditLog } from '../store/sqlite/audit.js';
 import type { AuditAction, AuditEntry } from '../store/types.js';
 import { writeOut, type Io } from './io.js';
 

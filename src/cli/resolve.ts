@@ -3,7 +3,7 @@ import { auditedBatches, type AuditItem } from '../audit/audited.js';
 import { readLines, openInputs, type Input, type Line } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { openAuditLog, type SqliteAuditLog } from '../store/audit.js';
+import { openAuditLog, type SqliteAuditLog } from '../store/sqlite/audit.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
 import { isBlank, problemTexts, requestItem } from './batch.js';
 import { writeOut, type Io } from './io.js';

@@ -1,7 +1,7 @@
 /** `ipar settings`: the store settings risk analysis needs (retention horizon, clock errors). */
 import { parseInstant } from '../time.js';
 import { IparError } from '../problems.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
 import type { Io } from './io.js';
 
 export interface SettingsCommand {

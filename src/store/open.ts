@@ -3,12 +3,12 @@
  * ClickHouse store (src/store/clickhouse.ts), anything else is a SQLite file (the
  * default, no server needed).
  */
-import { ClickHouseStore, type ClickHouseOpenOptions } from './clickhouse.js';
-import { isClickHouseSpec } from './clickhouse-url.js';
-import { SqliteStore, type SqliteOpenOptions } from './sqlite.js';
+import { ClickHouseStore, type ClickHouseOpenOptions } from './clickhouse/store.js';
+import { isClickHouseSpec } from './clickhouse/url.js';
+import { SqliteStore, type SqliteOpenOptions } from './sqlite/store.js';
 import type { StoreReader, StoreWriter } from './types.js';
 
-export { isClickHouseSpec } from './clickhouse-url.js';
+export { isClickHouseSpec } from './clickhouse/url.js';
 
 export type OpenStoreOptions = SqliteOpenOptions & ClickHouseOpenOptions;
 

@@ -4,7 +4,7 @@
  * the faults of a network store.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { ClickHouseStore } from '../../src/store/clickhouse.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import type { AllocationQuery } from '../../src/store/types.js';
 import { addr, at, records } from '../helpers.js';
 import { clickhouseUnderTest, freshClickHouseStore, freshUrl, reportUnreachable, selectOn } from './server.js';

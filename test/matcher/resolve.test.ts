@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resolveRequests } from '../../matcher/pipeline.js';
 import { Result, type RequestInput } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { freshStore, records } from '../helpers.js';
 
 const T = (hms: string) => `2026-03-28T${hms}Z`;

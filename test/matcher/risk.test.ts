@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { estimateRequests, resolveRequests } from '../../matcher/pipeline.js';
 import { RISK_CODES } from '../../matcher/risk.js';
 import { Estimate, Result, type RequestInput } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { freshStore, records } from '../helpers.js';
 
 const T = (hms: string, day = '2026-03-28') => `${day}T${hms}Z`;

@@ -21,8 +21,8 @@
  */
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { addressFromKey, maskKey, type Address } from '../address.js';
-import { IparError } from '../problems.js';
+import { addressFromKey, maskKey, type Address } from '../../address.js';
+import { IparError } from '../../problems.js';
 import {
   NatDeterministicRecord,
   toWritten,
@@ -32,10 +32,10 @@ import {
   type Protocol,
   type RecordKind,
   type SubscriberType,
-} from '../records.js';
-import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './clickhouse-schema.js';
-import { RowBinary, int, str } from './clickhouse-sql.js';
-import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './clickhouse-url.js';
+} from '../../records.js';
+import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
+import { RowBinary, int, str } from './sql.js';
+import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
 import type {
   AllocationQuery,
   CoverageQuery,
@@ -51,7 +51,7 @@ import type {
   StoredNatDeterministic,
   StoredNatSession,
   WriteSummary,
-} from './types.js';
+} from '../types.js';
 
 export interface ClickHouseOpenOptions {
   /** Open for queries only: no tables are created, and the store must exist. */

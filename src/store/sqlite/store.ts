@@ -11,9 +11,9 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { addressFromKey, addressFromV4, isV4Key, maskKey, type Address } from '../address.js';
-import { IparError } from '../problems.js';
-import type { Window } from '../time.js';
+import { addressFromKey, addressFromV4, isV4Key, maskKey, type Address } from '../../address.js';
+import { IparError } from '../../problems.js';
+import type { Window } from '../../time.js';
 import {
   NatDeterministicRecord,
   toWritten,
@@ -24,7 +24,7 @@ import {
   type Protocol,
   type RecordKind,
   type SubscriberType,
-} from '../records.js';
+} from '../../records.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
@@ -42,7 +42,7 @@ import type {
   StoredNatDeterministic,
   StoredNatSession,
   WriteSummary,
-} from './types.js';
+} from '../types.js';
 
 export interface SqliteOpenOptions {
   /** Open for queries only (the default for resolve). The file must exist. */

@@ -9,11 +9,11 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { entryHash, GENESIS } from '../audit/chain.js';
-import { IparError } from '../problems.js';
+import { entryHash, GENESIS } from '../../audit/chain.js';
+import { IparError } from '../../problems.js';
 import { createPrivateFile } from './files.js';
 import { AUDIT_LOG_DDL } from './schema.js';
-import type { AuditAction, AuditDraft, AuditEntry, AuditLog } from './types.js';
+import type { AuditAction, AuditDraft, AuditEntry, AuditLog } from '../types.js';
 
 interface Row {
   seq: number;
