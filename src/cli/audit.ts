@@ -2,7 +2,7 @@
 import { verifyChain } from '../audit/chain.js';
 import { formatInstant } from '../time.js';
 import { openAuditLog } from '../store/sqlite/audit.js';
-import type { AuditAction, AuditEntry } from '../store/types.js';
+import type { AuditAction, AuditEntry } from '../audit/types.js';
 import { writeOut, type Io } from './io.js';
 
 export interface AuditVerifyCommand {

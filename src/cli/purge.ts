@@ -10,7 +10,7 @@ import { hashJson } from '../audit/hash.js';
 import { IparError } from '../problems.js';
 import { openAuditLog } from '../store/sqlite/audit.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
-import type { AuditDraft } from '../store/types.js';
+import type { AuditDraft } from '../audit/types.js';
 import { formatInstant, parseInstant } from '../time.js';
 import type { Io } from './io.js';
 

@@ -12,7 +12,7 @@ import { main } from '../../src/cli.js';
 import type { Io } from '../../src/cli/io.js';
 import { packagePath, PACKAGE_ROOT } from '../../src/paths.js';
 import { openAuditLog } from '../../src/store/sqlite/audit.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { tempDir } from '../helpers.js';
 
 export type CapturedIo = Io & { out: () => string; err: () => string };

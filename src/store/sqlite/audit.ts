@@ -13,7 +13,7 @@ import { entryHash, GENESIS } from '../../audit/chain.js';
 import { IparError } from '../../problems.js';
 import { createPrivateFile } from './files.js';
 import { AUDIT_LOG_DDL } from './schema.js';
-import type { AuditAction, AuditDraft, AuditEntry, AuditLog } from '../types.js';
+import type { AuditAction, AuditDraft, AuditEntry, AuditLog } from '../../audit/types.js';
 
 interface Row {
   seq: number;
