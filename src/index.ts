@@ -19,7 +19,7 @@ import type { StoreReader } from './store/types.js';
 export { openStore, type OpenStoreOptions, type Store } from './store/open.js';
 export { SqliteStore, type SqliteOpenOptions } from './store/sqlite/store.js';
 export { ClickHouseStore, type ClickHouseOpenOptions } from './store/clickhouse/store.js';
-export type { StoreReader, StoreWriter, StoreSettings } from './store/types.js';
+export type { PurgeSummary, SettingKey, StoreAdmin, StoreReader, StoreWriter, StoreSettings } from './store/types.js';
 export { CanonicalRecord, toWritten, type CanonicalRecordInput } from './records.js';
 export { Request, Result, type RequestInput } from './request.js';
 export { ingest, type IngestOptions, type IngestSummary } from './ingest/ingest.js';

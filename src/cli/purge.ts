@@ -48,7 +48,7 @@ export async function runPurge(cmd: PurgeCommand, io: Io): Promise<number> {
         engine: ENGINE,
       });
       audit.append(now(), [entry('started', null)]);
-      const deleted = store.purge(before);
+      const { deleted } = await store.purge(before);
       const { retentionHorizon } = await store.settings();
       const summary = { before: formatInstant(before), deleted, retentionHorizon: retentionHorizon === null ? null : formatInstant(retentionHorizon) };
       audit.append(now(), [entry('done', summary)]);

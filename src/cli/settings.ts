@@ -17,12 +17,12 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
     if (cmd.retentionHorizon !== undefined) {
       const r = parseInstant(cmd.retentionHorizon);
       if (!r.ok) throw new IparError('USAGE', `--retention-horizon: ${r.message}`);
-      store.setSetting('retentionHorizon', r.value.ms);
+      await store.setSetting('retentionHorizon', r.value.ms);
     }
     for (const spec of cmd.clockErrors) {
       const m = /^([^=]+)=(\d+(?:\.\d+)?)?$/.exec(spec);
       if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
-      store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
+      await store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
     }
     const s = await store.settings();
     io.stdout.write(

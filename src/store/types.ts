@@ -104,3 +104,37 @@ export interface StoreWriter {
   write(records: readonly CanonicalRecord[]): WriteSummary | Promise<WriteSummary>;
   close(): void | Promise<void>;
 }
+
+/** A store setting: the retention horizon, or the clock error of a source or realm. */
+export type SettingKey = 'retentionHorizon' | `clockError.${string}`;
+
+/** What a purge removed. */
+export interface PurgeSummary {
+  /** Records deleted, by kind (a backend that drops whole partitions does not count them). */
+  readonly deleted: Readonly<Partial<Record<RecordKind, number>>>;
+  /** Whole partitions dropped (a backend that deletes record by record drops none). */
+  readonly partitions: readonly { readonly table: string; readonly partition: string }[];
+}
+
+/**
+ * Running a store, whichever backend: its settings, retention, and what it covers. Like
+ * {@link StoreWriter}'s `write`, SQLite's methods answer at once and a network store's
+ * return promises (await either).
+ *
+ * @example
+ * await store.setSetting('clockError.dhcp', 2000);
+ * const { deleted } = await store.purge(Date.parse('2026-01-01T00:00:00Z'));
+ */
+export interface StoreAdmin {
+  settings(): Promise<StoreSettings>;
+  /** Set a setting; `null` removes it. */
+  setSetting(key: SettingKey, value: number | null): void | Promise<void>;
+  /**
+   * Retention: remove the closed records that ended at or before `before` (open records,
+   * address space and subscribers are kept) and raise the retention horizon to it, so a
+   * later request over purged time is flagged BEYOND_RETENTION, never silently "none".
+   */
+  purge(before: number): PurgeSummary | Promise<PurgeSummary>;
+  /** Coverage: how many records of each kind the store holds. */
+  counts(): Promise<RecordCounts>;
+}
