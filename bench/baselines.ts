@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Bench } from 'tinybench';
 import { parseAddress, type Address } from '../src/address.js';
-import { LOOKUPS, openSqliteStore } from '../src/store/sqlite.js';
+import { LOOKUPS, openSqliteStore } from '../src/store/sqlite/store.js';
 import { operatorRecord, operatorRequest } from './data.js';
 import { cachedLog, cachedStore } from './stores.js';
 

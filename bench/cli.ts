@@ -15,7 +15,7 @@ import { Bench } from 'tinybench';
 import { ingest } from '../src/ingest/ingest.js';
 import { openInputs } from '../src/ingest/lines.js';
 import { packagePath } from '../src/paths.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { SYNTHETIC_SPACE, syntheticRequest, writeSynthetic } from './data.js';
 
 /** Trials as data: the store's size, the requests resolved, and the `--workers` counts compared. */

@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressFromKey, parseAddress, type Address } from '../src/address.js';
 import type { NatSessionRecord } from '../src/records.js';
-import { ClickHouseStore } from '../src/store/clickhouse.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { ClickHouseStore } from '../src/store/clickhouse/store.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import type { NatQuery, StoreReader, StoreWriter } from '../src/store/types.js';
 
 /** Trials as data: what one run measures. */

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { DEFAULT_BATCH_SIZE, ingest, type IngestOptions } from '../src/ingest/ingest.js';
 import { openInputs } from '../src/ingest/lines.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { writeSynthetic } from './data.js';
 
 type ParseIn = NonNullable<IngestOptions['parseIn']>;

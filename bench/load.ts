@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { ingest } from '../src/ingest/ingest.js';
 import { openInputs } from '../src/ingest/lines.js';
 import { packagePath } from '../src/paths.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { SYNTHETIC_SPACE, syntheticRequest, writeSynthetic } from './data.js';
 
 /** Trials as data: the store's size and the batch sizes piped through it. */

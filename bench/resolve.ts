@@ -14,7 +14,7 @@
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { resolveRequests } from '../matcher/pipeline.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 import { PATHS, operatorRequest, type AimedRequest, type ResolvePath } from './data.js';
 import { cachedStore } from './stores.js';
 

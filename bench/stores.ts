@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { CanonicalRecord } from '../src/records.js';
-import { SCHEMA_VERSION } from '../src/store/schema.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite/schema.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { OPERATOR_VERSION, operatorLine, operatorRecord, writeOperator } from './data.js';
 
 /** Records per `write()`: one transaction each, as `ipar ingest` batches. */

@@ -16,7 +16,7 @@ import { ingest } from '../src/ingest/ingest.js';
 import { openInputs } from '../src/ingest/lines.js';
 import { VENDOR_PARSERS } from '../src/ingest/vendors/index.js';
 import type { VendorOptions, VendorParser } from '../src/ingest/vendors/types.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 
 export const VENDOR_TRIALS = { full: { lines: 500_000 }, quick: { lines: 50_000 } } as const;
 /** Sizes of the Kea CSV growth trial (lines, header included). */

@@ -21,7 +21,7 @@ import { defaultWorkers, MAX_DEFAULT_WORKERS } from './cli/workers.js';
 import { PROFILE_NAMES } from '../nat/simulate.js';
 import { outputFailed, processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
-import { redactCredentials } from './store/clickhouse-url.js';
+import { redactCredentials } from './store/clickhouse/url.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {

@@ -17,9 +17,9 @@ import type { Estimate, Result } from './request.js';
 import type { StoreReader } from './store/types.js';
 
 export { openStore, type OpenStoreOptions, type Store } from './store/open.js';
-export { SqliteStore, type SqliteOpenOptions } from './store/sqlite.js';
-export { ClickHouseStore, type ClickHouseOpenOptions } from './store/clickhouse.js';
-export type { StoreReader, StoreWriter, StoreSettings } from './store/types.js';
+export { SqliteStore, type SqliteOpenOptions } from './store/sqlite/store.js';
+export { ClickHouseStore, type ClickHouseOpenOptions } from './store/clickhouse/store.js';
+export type { PurgeSummary, SettingKey, StoreAdmin, StoreReader, StoreWriter, StoreSettings } from './store/types.js';
 export { CanonicalRecord, toWritten, type CanonicalRecordInput } from './records.js';
 export { Request, Result, type RequestInput } from './request.js';
 export { ingest, type IngestOptions, type IngestSummary } from './ingest/ingest.js';
@@ -30,7 +30,7 @@ export type { ResolveOptions } from '../matcher/pipeline.js';
 export { estimateRequests, resolveRequests };
 export { RISK_CODES, type RiskCode } from '../matcher/risk.js';
 export { auditedResolve, auditedEstimate, auditedBatches } from './audit/audited.js';
-export { openAuditLog } from './store/audit.js';
+export { openAuditLog } from './store/sqlite/audit.js';
 
 /**
  * Resolve one request (any JSON value; an invalid one gets `status: "invalid"`).

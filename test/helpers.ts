@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAddress, type Address } from '../src/address.js';
 import { CanonicalRecord } from '../src/records.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'ipar-test-'));

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { estimateRequests, resolveRequests, type ResolveOptions } from '../../matcher/pipeline.js';
 import { packagePath } from '../paths.js';
 import type { Estimate, Result } from '../request.js';
-import type { AuditDraft, AuditEntry, AuditLog, StoreReader } from '../store/types.js';
+import type { StoreReader } from '../store/types.js';
+import type { AuditDraft, AuditEntry, AuditLog } from './types.js';
 import { hashJson, sha256 } from './hash.js';
 
 /** The engine named in every entry: `ipar@<package.json version>`. */

@@ -3,7 +3,7 @@
  * entry before, so changing, removing or reordering an entry breaks the chain where it
  * happened. Pure: the store module stores the entries, this module hashes and checks.
  */
-import type { AuditEntry } from '../store/types.js';
+import type { AuditEntry } from './types.js';
 import { hashJson } from './hash.js';
 
 /** The `prevHash` of the first entry. */

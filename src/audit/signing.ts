@@ -10,7 +10,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { IparError } from '../problems.js';
-import type { AuditEntry } from '../store/types.js';
+import type { AuditEntry } from './types.js';
 import { canonicalJson, sha256 } from './hash.js';
 
 /** An entry as the log reads it back: its signature, and whether its stored form could be read. */

@@ -11,9 +11,9 @@ import { auditPrivateKey, auditPublicKey, checkResultLine, keyFingerprint, newAu
 import { readLines, openInputs } from '../ingest/lines.js';
 import { formatInstant } from '../time.js';
 import { IparError } from '../problems.js';
-import { openAuditLog } from '../store/audit.js';
-import { writePrivateFile } from '../store/files.js';
-import type { AuditAction } from '../store/types.js';
+import { openAuditLog } from '../store/sqlite/audit.js';
+import { writePrivateFile } from '../store/sqlite/files.js';
+import type { AuditAction, AuditEntry } from '../audit/types.js';
 import { writeOut, type Io } from './io.js';
 
 export interface AuditVerifyCommand {

@@ -1,5 +1,5 @@
 /** `ipar backup --db FILE --to FILE`: an online copy of a store in use (src/store/backup.ts). */
-import { backupDatabase } from '../store/backup.js';
+import { backupDatabase } from '../store/sqlite/backup.js';
 import { writeOut, type Io } from './io.js';
 
 export async function runBackup(cmd: { readonly db: string; readonly to: string }, io: Io): Promise<number> {

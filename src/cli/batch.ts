@@ -11,7 +11,8 @@ import { parseJsonLine } from '../ingest/lines.js';
 import { estimateRequests, resolveRequests } from '../../matcher/pipeline.js';
 import { UnreadableRequest } from '../../matcher/plan.js';
 import type { Estimate, Result } from '../request.js';
-import type { AuditDraft, StoreReader } from '../store/types.js';
+import type { AuditDraft } from '../audit/types.js';
+import type { StoreReader } from '../store/types.js';
 import { prettyRow } from './pretty.js';
 
 /** A request line as read: its text, and its full length when it was cut (over-long). */

@@ -10,7 +10,7 @@ import { resolveRequests } from '../../matcher/pipeline.js';
 import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { packagePath } from '../paths.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { ENGINE } from '../audit/audited.js';
 import { hashJson } from '../audit/hash.js';
 import { IparError } from '../problems.js';
-import { openAuditLog, readAuditKeySetting } from '../store/audit.js';
-import { openSqliteStore } from '../store/sqlite.js';
-import type { AuditDraft } from '../store/types.js';
+import { openAuditLog, readAuditKeySetting } from '../store/sqlite/audit.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
+import type { AuditDraft } from '../audit/types.js';
 import { formatInstant, parseInstant } from '../time.js';
 import { readPrivateKey } from './audit.js';
 import type { Io } from './io.js';
@@ -53,7 +53,7 @@ export async function runPurge(cmd: PurgeCommand, io: Io): Promise<number> {
         engine: ENGINE,
       });
       audit.append(now(), [entry('started', null)]);
-      const deleted = store.purge(before);
+      const { deleted } = await store.purge(before);
       const { retentionHorizon } = await store.settings();
       const summary = { before: formatInstant(before), deleted, retentionHorizon: retentionHorizon === null ? null : formatInstant(retentionHorizon) };
       audit.append(now(), [entry('done', summary)]);

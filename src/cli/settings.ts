@@ -2,8 +2,8 @@
 import { parseInstant } from '../time.js';
 import { IparError } from '../problems.js';
 import { resolve as resolvePath } from 'node:path';
-import { readAuditKeySetting, writeAuditKeySetting } from '../store/audit.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { readAuditKeySetting, writeAuditKeySetting } from '../store/sqlite/audit.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
 import { readPrivateKey } from './audit.js';
 import type { Io } from './io.js';
 
@@ -22,12 +22,12 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
     if (cmd.retentionHorizon !== undefined) {
       const r = parseInstant(cmd.retentionHorizon);
       if (!r.ok) throw new IparError('USAGE', `--retention-horizon: ${r.message}`);
-      store.setSetting('retentionHorizon', r.value.ms);
+      await store.setSetting('retentionHorizon', r.value.ms);
     }
     for (const spec of cmd.clockErrors) {
       const m = /^([^=]+)=(\d+(?:\.\d+)?)?$/.exec(spec);
       if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
-      store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
+      await store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
     }
     if (cmd.auditKey !== undefined) {
       if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve

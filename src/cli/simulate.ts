@@ -6,7 +6,7 @@ import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
-import { redactSpec } from '../store/clickhouse-url.js';
+import { redactSpec } from '../store/clickhouse/url.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';

@@ -9,7 +9,7 @@ import { resolveRequests } from '../../matcher/pipeline.js';
 import { IparError } from '../problems.js';
 import { CanonicalRecord, type CanonicalRecordInput } from '../records.js';
 import { Result, type RequestInput } from '../request.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
 
 /** Resolve a batch of requests: one result per request, in request order. */
 export type Resolver = (requests: readonly RequestInput[]) => Promise<readonly Result[]>;

@@ -1,19 +1,19 @@
 /**
  * One way to open a store, whichever backend: a `clickhouse://…` URL opens the
- * ClickHouse store (src/store/clickhouse.ts), anything else is a SQLite file (the
+ * ClickHouse store (src/store/clickhouse/store.ts), anything else is a SQLite file (the
  * default, no server needed).
  */
-import { ClickHouseStore, type ClickHouseOpenOptions } from './clickhouse.js';
-import { isClickHouseSpec } from './clickhouse-url.js';
-import { SqliteStore, type SqliteOpenOptions } from './sqlite.js';
-import type { StoreReader, StoreWriter } from './types.js';
+import { ClickHouseStore, type ClickHouseOpenOptions } from './clickhouse/store.js';
+import { isClickHouseSpec } from './clickhouse/url.js';
+import { SqliteStore, type SqliteOpenOptions } from './sqlite/store.js';
+import type { StoreAdmin, StoreReader, StoreWriter } from './types.js';
 
-export { isClickHouseSpec } from './clickhouse-url.js';
+export { isClickHouseSpec } from './clickhouse/url.js';
 
 export type OpenStoreOptions = SqliteOpenOptions & ClickHouseOpenOptions;
 
-/** A store that reads and writes, and can be told its settings. */
-export type Store = (SqliteStore | ClickHouseStore) & StoreReader & StoreWriter;
+/** A store that reads, writes and is run (settings, purge, coverage), whichever backend. */
+export type Store = StoreReader & StoreWriter & StoreAdmin;
 
 /**
  * Open the store a spec names: `clickhouse://host:port[,host:port…]/database[?cluster=NAME]`

@@ -105,51 +105,36 @@ export interface StoreWriter {
   close(): void | Promise<void>;
 }
 
-// ---- audit (issue 9) -------------------------------------------------------------------
+/** A store setting: the retention horizon, or the clock error of a source or realm. */
+export type SettingKey = 'retentionHorizon' | `clockError.${string}`;
 
-/** What an audit entry records: a resolution or an estimate (refusals included), or a purge. */
-export type AuditAction = 'resolve' | 'estimate' | 'purge';
-
-/** One audit entry as its caller knows it, before the log numbers, stamps and chains it. */
-export interface AuditDraft {
-  readonly action: AuditAction;
-  /** The request's `ref` (`null` when the request had none, and for purges). */
-  readonly ref: string | null;
-  /** The result's status (`unique`, `none`, `invalid`, `refused`, …), or a purge's step. */
-  readonly status: string;
-  readonly candidateCount: number;
-  /** How many identities the result disclosed (0 when withheld, and for estimates). */
-  readonly disclosed: number;
-  /** sha256 (hex) of the request (src/audit/hash.ts says of what exactly). */
-  readonly requestHash: string;
-  /** sha256 (hex) of the result. */
-  readonly resultHash: string;
-  /** Ids of the records consulted: the evidence the result carries. */
-  readonly records: readonly string[];
-  /** The engine that answered, `ipar@<package version>`. */
-  readonly engine: string;
+/** What a purge removed. */
+export interface PurgeSummary {
+  /** Records deleted, by kind (a backend that drops whole partitions does not count them). */
+  readonly deleted: Readonly<Partial<Record<RecordKind, number>>>;
+  /** Whole partitions dropped (a backend that deletes record by record drops none). */
+  readonly partitions: readonly { readonly table: string; readonly partition: string }[];
 }
 
-/** An entry as stored: numbered, stamped with the caller's clock, chained by hash. */
-export interface AuditEntry extends AuditDraft {
-  readonly seq: number;
-  /** Epoch ms, from the clock passed in. */
-  readonly time: number;
-  /** The hash of the entry before (64 zeros for the first). */
-  readonly prevHash: string;
-  /** sha256 of this entry's fields, `prevHash` included (not `seq`: the chain is the order). */
-  readonly hash: string;
-}
-
-/** An append-only, hash-chained audit log. */
-export interface AuditLog {
-  /** Append entries in one transaction after the current head; returns them as stored. */
-  append(time: number, drafts: readonly AuditDraft[]): readonly AuditEntry[];
-  /** Every entry in sequence order (streamed). */
-  entries(): Iterable<AuditEntry>;
-  /** The entries with this ref (or action), in sequence order. */
-  find(filter: { readonly ref?: string; readonly action?: AuditAction }): AuditEntry[];
-  /** The sequence number of the entry with this hash, or `null`. */
-  seqOfHash(hash: string): number | null;
-  close(): void;
+/**
+ * Running a store, whichever backend: its settings, retention, and what it covers. Like
+ * {@link StoreWriter}'s `write`, SQLite's methods answer at once and a network store's
+ * return promises (await either).
+ *
+ * @example
+ * await store.setSetting('clockError.dhcp', 2000);
+ * const { deleted } = await store.purge(Date.parse('2026-01-01T00:00:00Z'));
+ */
+export interface StoreAdmin {
+  settings(): Promise<StoreSettings>;
+  /** Set a setting; `null` removes it. */
+  setSetting(key: SettingKey, value: number | null): void | Promise<void>;
+  /**
+   * Retention: remove the closed records that ended at or before `before` (open records,
+   * address space and subscribers are kept) and raise the retention horizon to it, so a
+   * later request over purged time is flagged BEYOND_RETENTION, never silently "none".
+   */
+  purge(before: number): PurgeSummary | Promise<PurgeSummary>;
+  /** Coverage: how many records of each kind the store holds. */
+  counts(): Promise<RecordCounts>;
 }

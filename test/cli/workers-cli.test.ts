@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { tempDir } from '../helpers.js';
 import { builtCli, captureIo, demoStore, entriesOf } from '../reliability/helpers.js';
 import { clickhouseUnderTest, freshUrl, reportUnreachable } from '../clickhouse/server.js';

@@ -4,7 +4,7 @@
  * the faults of a network store.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { ClickHouseStore } from '../../src/store/clickhouse.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import type { AllocationQuery } from '../../src/store/types.js';
 import { addr, at, records } from '../helpers.js';
 import { clickhouseUnderTest, freshClickHouseStore, freshUrl, reportUnreachable, selectOn } from './server.js';
@@ -62,7 +62,7 @@ describe('ClickHouse store on a cluster of two shards', () => {
     expect(expected.filter((e) => e.length > 0).length).toBeGreaterThan(100);
   });
 
-  it('retention: purgeBefore drops the day partitions of records that all ended before the horizon, keeps open records, and records the horizon', async () => {
+  it('retention: purge drops the day partitions of records that all ended before the horizon, keeps open records, and records the horizon', async () => {
     const s = store();
     await s.write(records(
       alloc('198.51.100.1', 'OLD', '2026-03-01T10:00:00Z', '2026-03-01T11:00:00Z'),
@@ -70,7 +70,7 @@ describe('ClickHouse store on a cluster of two shards', () => {
       alloc('198.51.100.1', 'NEW', '2026-03-20T10:00:00Z', '2026-03-20T11:00:00Z'),
       alloc('198.51.100.2', 'STATIC', '2026-02-01T00:00:00Z', null),
     ));
-    const dropped = await s.purgeBefore(at('2026-03-10T00:00:00Z'));
+    const { partitions: dropped } = await s.purge(at('2026-03-10T00:00:00Z'));
     // 2026-03-09 stays: a record starting that day may run past the horizon (longest record: 1 h).
     expect(dropped.map((d) => `${d.table} ${d.partition}`).sort()).toEqual(['allocation 2026-03-01']);
     const ask = (ip: string, from: string, to: string) => ({ address: addr(ip), realm: null, window: { start: at(from), end: at(to) } });

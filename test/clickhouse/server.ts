@@ -5,8 +5,8 @@
  * fail instead, so CI never passes silently without them.
  */
 import { test } from 'vitest';
-import { parseClickHouseSpec, type ClickHouseSpec } from '../../src/store/clickhouse-url.js';
-import { ClickHouseStore } from '../../src/store/clickhouse.js';
+import { parseClickHouseSpec, type ClickHouseSpec } from '../../src/store/clickhouse/url.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 
 export interface ClickHouseUnderTest {
   /** The URL from the environment, or `null` when unset. */

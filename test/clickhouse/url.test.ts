@@ -1,9 +1,9 @@
 /** Store specs and the faults that need no server (these run everywhere). */
 import { describe, expect, test } from 'vitest';
-import { ClickHouseStore } from '../../src/store/clickhouse.js';
-import { isClickHouseSpec, parseClickHouseSpec, redactSpec } from '../../src/store/clickhouse-url.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { isClickHouseSpec, parseClickHouseSpec, redactSpec } from '../../src/store/clickhouse/url.js';
 import { openStore } from '../../src/store/open.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { tempDir } from '../helpers.js';
 import { join } from 'node:path';
 

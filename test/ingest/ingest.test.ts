@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { captureIo, tempDir } from '../helpers.js';
 
 
@@ -105,7 +105,7 @@ describe('ingest() contains an importer that fails on a line', () => {
   test('the line is reported as PARSER_FAILED and the lines after it are still read', async () => {
     const { ingest } = await import('../../src/ingest/ingest.js');
     const { openInputs } = await import('../../src/ingest/lines.js');
-    const { openSqliteStore } = await import('../../src/store/sqlite.js');
+    const { openSqliteStore } = await import('../../src/store/sqlite/store.js');
     const dir = tempDir();
     const input = join(dir, 'x.log');
     writeFileSync(input, ['198.51.100.1', 'boom', '198.51.100.2'].join('\n'));

@@ -16,7 +16,7 @@ import { ingest, type IngestOptions, type IngestSummary, type LineReport } from 
 import { MAX_LINE_CHARS, openInputs } from '../../src/ingest/lines.js';
 import { packagePath } from '../../src/paths.js';
 import { IparError } from '../../src/problems.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { propertyRun, tempDir } from '../helpers.js';
 import { builtCli, storeDigest } from '../reliability/helpers.js';
 
@@ -27,7 +27,7 @@ let built: Built;
 beforeAll(async () => {
   builtCli();
   const load = async (path: string): Promise<unknown> => import(pathToFileURL(packagePath('dist', 'src', ...path.split('/'))).href);
-  const [i, l, s] = (await Promise.all([load('ingest/ingest.js'), load('ingest/lines.js'), load('store/sqlite.js')])) as [{ ingest: Ingest }, { openInputs: typeof openInputs }, { openSqliteStore: typeof openSqliteStore }];
+  const [i, l, s] = (await Promise.all([load('ingest/ingest.js'), load('ingest/lines.js'), load('store/sqlite/store.js')])) as [{ ingest: Ingest }, { openInputs: typeof openInputs }, { openSqliteStore: typeof openSqliteStore }];
   built = { ingest: i.ingest, openInputs: l.openInputs, openSqliteStore: s.openSqliteStore };
 }, 300_000);
 

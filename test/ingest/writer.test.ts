@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CanonicalRecord } from '../../src/records.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { WriteSummary } from '../../src/store/types.js';
 import { addr, at, propertyRun, tempDir } from '../helpers.js';
 import { storeDigest } from '../reliability/helpers.js';

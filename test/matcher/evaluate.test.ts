@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { evaluate } from '../../matcher/evaluate.js';
 import { fetchPlans } from '../../matcher/fetch.js';
 import { planRequest } from '../../matcher/plan.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { operatorStore, SMALL_OPERATOR, T, type Obs } from './operators.js';
 
 let store: SqliteStore;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fetchPlans, fetchRiskFacts, mergeWindows } from '../../matcher/fetch.js';
 import { matchPlans } from '../../matcher/pipeline.js';
 import { planRequest, type PlannedRequest } from '../../matcher/plan.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { operatorStore, SMALL_OPERATOR, T } from './operators.js';
 
 let store: SqliteStore;

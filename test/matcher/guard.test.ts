@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { processesConnectionRecords, refusalFor } from '../../matcher/guard.js';
 import { planRequest } from '../../matcher/plan.js';
 import type { RequestInput } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { resolveIn, riskStore, T, type Obs } from './operators.js';
 
 let store: SqliteStore;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planRequest, UnreadableRequest } from '../../matcher/plan.js';
 import { resolveRequests } from '../../matcher/pipeline.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { operatorStore, SMALL_OPERATOR, T } from './operators.js';
 
 let store: SqliteStore;

@@ -10,7 +10,7 @@ import { evaluate, type MatchTrace } from '../../matcher/evaluate.js';
 import { alternativeReadings, sameRows, sensitivityWindows } from '../../matcher/sensitivity.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import { propertyRun } from '../helpers.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');

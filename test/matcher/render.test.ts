@@ -4,7 +4,7 @@ import { estimateRequests, matchPlans } from '../../matcher/pipeline.js';
 import { planRequest } from '../../matcher/plan.js';
 import { asEstimate, asResult, renderEstimate, renderResult } from '../../matcher/render.js';
 import { Estimate, Result } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { riskStore, T } from './operators.js';
 
 let store: SqliteStore;

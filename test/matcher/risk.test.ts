@@ -5,7 +5,7 @@ import { planRequest } from '../../matcher/plan.js';
 import { analyseRisks, observationContext, RISK_CODES, RISK_RULES, type RequestContext, type RiskRule } from '../../matcher/risk.js';
 import { sensitivityWindows, timeSensitivity } from '../../matcher/sensitivity.js';
 import type { RequestInput, Risk } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { codes, resolveIn, risk, riskStore, T, type Obs } from './operators.js';
 
 let store: SqliteStore;

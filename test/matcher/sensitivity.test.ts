@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
 import { alternativeReadings, sensitivityWindows, WIDER_TOLERANCE_MS } from '../../matcher/sensitivity.js';
 import type { RequestInput } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { codes, resolveIn, risk, riskStore, T, type Obs } from './operators.js';
 
 let store: SqliteStore;

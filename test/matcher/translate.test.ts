@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
 import { translateObservation } from '../../matcher/translate.js';
 import type { RequestInput } from '../../src/request.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { records } from '../helpers.js';
 import { accountsIn, operatorStore, SMALL_OPERATOR, T, type Obs } from './operators.js';
 

@@ -10,9 +10,9 @@ import { main } from '../../src/cli.js';
 import { runResolve } from '../../src/cli/resolve.js';
 import { packagePath } from '../../src/paths.js';
 import type { Result } from '../../src/request.js';
-import { openAuditLog } from '../../src/store/audit.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
-import type { AuditDraft, AuditEntry } from '../../src/store/types.js';
+import { openAuditLog } from '../../src/store/sqlite/audit.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import type { AuditDraft, AuditEntry } from '../../src/audit/types.js';
 import { tempDir } from '../helpers.js';
 import { builtCli, captureIo, demoStore, entriesOf, ndjson, NO_OTHER_USER, otherUser, withDatabase } from './helpers.js';
 

@@ -11,8 +11,8 @@ import Database from 'better-sqlite3';
 import { main } from '../../src/cli.js';
 import type { Io } from '../../src/cli/io.js';
 import { packagePath, PACKAGE_ROOT } from '../../src/paths.js';
-import { openAuditLog } from '../../src/store/audit.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import { openAuditLog } from '../../src/store/sqlite/audit.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { tempDir } from '../helpers.js';
 
 export type CapturedIo = Io & { out: () => string; err: () => string };

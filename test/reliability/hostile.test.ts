@@ -20,7 +20,7 @@ import { VENDOR_PARSERS } from '../../src/ingest/vendors/index.js';
 import type { VendorParser } from '../../src/ingest/vendors/types.js';
 import { packagePath } from '../../src/paths.js';
 import { Result } from '../../src/request.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { propertyRun, tempDir } from '../helpers.js';
 import { builtCli, captureIo, demoStore } from './helpers.js';
 

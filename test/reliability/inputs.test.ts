@@ -14,7 +14,7 @@ import { main } from '../../src/cli.js';
 import { VENDOR_PARSERS } from '../../src/ingest/vendors/index.js';
 import { planRequest } from '../../matcher/plan.js';
 import { CanonicalRecord } from '../../src/records.js';
-import { redactCredentials, parseClickHouseSpec } from '../../src/store/clickhouse-url.js';
+import { redactCredentials, parseClickHouseSpec } from '../../src/store/clickhouse/url.js';
 import { parseInstant } from '../../src/time.js';
 import { tempDir } from '../helpers.js';
 import { parseLines, samplesDir } from '../vendors/harness.js';

@@ -9,8 +9,8 @@ import { runResolve } from '../../src/cli/resolve.js';
 import { shortValue } from '../../src/problems.js';
 import { CanonicalRecord } from '../../src/records.js';
 import type { Result } from '../../src/request.js';
-import { openAuditLog } from '../../src/store/audit.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openAuditLog } from '../../src/store/sqlite/audit.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { propertyRun, tempDir } from '../helpers.js';
 import { builtCli, captureIo, demoStore, ndjson, NO_OTHER_USER, otherUser } from './helpers.js';
 

@@ -5,8 +5,8 @@ import { main } from '../../src/cli.js';
 import { runPurge } from '../../src/cli/purge.js';
 import { runResolve } from '../../src/cli/resolve.js';
 import type { Result } from '../../src/request.js';
-import { openAuditLog } from '../../src/store/audit.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openAuditLog } from '../../src/store/sqlite/audit.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { tempDir } from '../helpers.js';
 import { captureIo, ndjson, storeDigest } from './helpers.js';
 

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { entryHash } from '../../src/audit/chain.js';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { tempDir } from '../helpers.js';
 import { builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase } from './helpers.js';
 
@@ -299,7 +299,7 @@ describe('ipar backup: an online copy of a live store', () => {
     const live = new Database(db);
     try {
       live.pragma('wal_autocheckpoint = 0'); // the live writer's entries stay in -wal
-      const { openAuditLog } = await import('../../src/store/audit.js');
+      const { openAuditLog } = await import('../../src/store/sqlite/audit.js');
       const log = openAuditLog(db);
       const draft = entriesOf(db)[0]!;
       log.append(T0, Array.from({ length: 300 }, (_, i) => ({ ...draft, ref: `LIVE-${i}` })));

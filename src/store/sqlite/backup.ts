@@ -6,7 +6,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { IparError } from '../problems.js';
+import { IparError } from '../../problems.js';
 import { createPrivateFile } from './files.js';
 
 /**

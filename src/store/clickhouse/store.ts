@@ -4,10 +4,11 @@
  * `query` (JSONCompact reads), `command` (DDL) and `exec` (RowBinary inserts) and
  * nothing newer than ClickHouse 18.16 understands.
  *
- * Same contract as the SQLite store (src/store/sqlite.ts is the reference): half-open
+ * Same contract as the SQLite store (src/store/sqlite/store.ts is the reference): half-open
  * intervals, open records, realms apart, IPv6 prefix containment by the prefix lengths
  * present, port blocks of mixed sizes, natural keys (re-ingest adds nothing), and record
- * ids built from natural keys, identical across backends.
+ * ids built from natural keys, and each answer in the canonical order (src/store/core/),
+ * identical across backends.
  *
  * Batching: every reader method sends ONE request for the whole batch. The batch's
  * queries travel as one packed string literal — `k,key…,window…;k,…` — that the server
@@ -17,41 +18,21 @@
  * joined to those rows on its key prefix, which also feeds an `IN (subquery)` so the
  * primary key prunes granules; the query index `k` comes back with each row. Versions
  * of a record are folded with `argMax(…, ver)` at read time (table layout:
- * clickhouse-schema.ts).
+ * schema.ts).
  */
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { addressFromKey, maskKey, type Address } from '../address.js';
-import { IparError } from '../problems.js';
+import { addressFromKey, maskKey, type Address } from '../../address.js';
+import { IparError } from '../../problems.js';
+import { NatDeterministicRecord, toWritten, type AddressRole, type AddressSpaceRecord, type CanonicalRecord, type Protocol, type RecordKind, type SubscriberType } from '../../records.js';
 import {
-  NatDeterministicRecord,
-  toWritten,
-  type AddressRole,
-  type AddressSpaceRecord,
-  type CanonicalRecord,
-  type Protocol,
-  type RecordKind,
-  type SubscriberType,
-} from '../records.js';
-import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './clickhouse-schema.js';
-import { RowBinary, int, str } from './clickhouse-sql.js';
-import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './clickhouse-url.js';
-import type {
-  AllocationQuery,
-  CoverageQuery,
-  DeterministicQuery,
-  NatQuery,
-  RecordCounts,
-  StoreReader,
-  StoreSettings,
-  StoreWriter,
-  StoredAllocation,
-  StoredCoverage,
-  StoredNatBlock,
-  StoredNatDeterministic,
-  StoredNatSession,
-  WriteSummary,
-} from './types.js';
+  BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
+  natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
+} from '../core/index.js';
+import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
+import { RowBinary, int, str } from './sql.js';
+import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
+import type { AllocationQuery, CoverageQuery, DeterministicQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreReader, StoreSettings, StoreWriter, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, WriteSummary } from '../types.js';
 
 export interface ClickHouseOpenOptions {
   /** Open for queries only: no tables are created, and the store must exist. */
@@ -59,9 +40,6 @@ export interface ClickHouseOpenOptions {
   /** Per-request timeout in milliseconds (default 300 000: big inserts and batches). */
   readonly requestTimeoutMs?: number;
 }
-
-/** Rows a single no-port session query returns at most (the SQLite store's limit too). */
-export const SESSION_ROW_LIMIT = 100_000;
 
 /** Records whose stored version is looked up in one query when writing (see #chunked). */
 const CHECK_CHUNK = 10_000;
@@ -82,19 +60,9 @@ const SETTINGS = {
 const OPEN_THRESHOLD = 2 ** 62;
 const endOf = (e: unknown): number | null => (Number(e) >= OPEN_THRESHOLD ? null : Number(e));
 
-/** Prefix lengths, in IPv6 terms, that can hold an address of this family. */
-function lengthsFor(address: Address, lengths: readonly number[]): number[] {
-  return lengths.filter((l) => l <= address.length && (address.family === 6 || l >= 96));
-}
-
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const textHex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 const keyFromHex = (hex: string): Buffer => Buffer.from(hex, 'hex');
-
-/** Byte order of UTF-8 strings (how ClickHouse and SQLite sort them). */
-function cmpText(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
 
 /**
  * The batch as one string literal the server splits back into rows: rows joined by `;`,
@@ -198,7 +166,7 @@ interface Meta {
 
 /**
  * A store in a ClickHouse database — one server, or a cluster of shards behind
- * Distributed tables — serving both {@link StoreReader} and {@link StoreWriter}.
+ * Distributed tables — serving {@link StoreReader}, {@link StoreWriter} and {@link StoreAdmin}.
  *
  * @example
  * const store = new ClickHouseStore('clickhouse://127.0.0.1:8123/ipar');
@@ -206,7 +174,7 @@ interface Meta {
  * const [hits] = await store.allocations([{ address, realm: null, window }]);
  * await store.close();
  */
-export class ClickHouseStore implements StoreReader, StoreWriter {
+export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
   readonly spec: ClickHouseSpec;
   readonly #text: string;
   readonly #readonly: boolean;
@@ -611,7 +579,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
   }
 
   /** Set a store setting (retention horizon, clock errors); `null` removes it. */
-  async setSetting(key: 'retentionHorizon' | `clockError.${string}`, value: number | null): Promise<void> {
+  async setSetting(key: SettingKey, value: number | null): Promise<void> {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     await this.#open();
     const meta = await this.#loadMeta();
@@ -625,12 +593,12 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
    * partitions of closed records that all ended before `horizon` (the partition's day
    * ended at least the longest record's duration before it), and record the horizon so
    * risk analysis flags older windows (BEYOND_RETENTION). Open records are kept.
-   * Returns the partitions dropped.
+   * Returns the partitions dropped (their records are not counted).
    *
    * @example
-   * await store.purgeBefore(Date.parse('2026-01-01T00:00:00Z'));
+   * const { partitions } = await store.purge(Date.parse('2026-01-01T00:00:00Z'));
    */
-  async purgeBefore(horizon: number): Promise<{ table: string; partition: string }[]> {
+  async purge(horizon: number): Promise<PurgeSummary> {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     await this.#open();
     const meta = await this.#loadMeta();
@@ -649,7 +617,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
       }
     }
     await this.setSetting('retentionHorizon', horizon);
-    return dropped;
+    return { deleted: {}, partitions: dropped };
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -674,8 +642,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
         const key = maskKey(address.key, length);
         const hit = found.get(`${hexOf(key)}/${length}`);
         if (hit === undefined) continue;
-        const prefix = addressFromKey(key, length);
-        return Object.freeze(hit.realm === '' ? { kind: 'address-space', prefix, role: hit.role } : { kind: 'address-space', prefix, role: hit.role, realm: hit.realm }) as AddressSpaceRecord;
+        return addressSpaceRecord(addressFromKey(key, length), hit.role, hit.realm);
       }
       return null;
     });
@@ -684,14 +651,14 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
   async allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]> {
     const meta = await this.#metaNow();
     const lengths = meta.lengths.get('allocation') ?? [];
-    const fallback = meta.bounds.get('maxDuration.allocation') ?? 0;
+    const fallback = meta.bounds.get(BOUND_KEYS.longest('allocation')) ?? 0;
     // One sub-query per (query, prefix length), in the order SQLite visits them.
     const subs: { q: number; key: Buffer; length: number; lo: number }[] = [];
     queries.forEach((q, i) => {
       const realm = q.realm ?? '';
-      const maxDuration = meta.bounds.get(`maxDuration.allocation.${realm}`) ?? fallback;
+      const maxDuration = meta.bounds.get(BOUND_KEYS.longestAllocationOf(realm)) ?? fallback;
       for (const length of lengthsFor(q.address, lengths)) {
-        subs.push({ q: i, key: length === 128 ? q.address.key : maskKey(q.address.key, length), length, lo: q.window.start - maxDuration });
+        subs.push({ q: i, key: length === 128 ? q.address.key : maskKey(q.address.key, length), length, lo: lookBackStart(q.window, maxDuration) });
       }
     });
     const out: StoredAllocation[][] = queries.map(() => []);
@@ -712,32 +679,23 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
          GROUP BY k, start, account HAVING e = ${END_OPEN}`,
     );
     type Row = [number, number, number, string, unknown, number, string, string, string, string, string, string];
-    (rows as Row[]).sort((x, y) => x[1] - y[1] || x[0] - y[0] || x[2] - y[2] || cmpText(x[3], y[3]));
     for (const [, k, start, account, e, ei, source, imsi, msisdn, imei, mac, sessionId] of rows as Row[]) {
       const sub = subs[k]!;
       const q = queries[sub.q]!;
       const ip = sub.length === 128 && q.address.length === 128 ? q.address : addressFromKey(sub.key, sub.length);
-      const r: Record<string, unknown> = { kind: 'allocation', account, ip, start, end: endOf(e), source, id: `allocation:${q.realm ?? ''}:${ip.text}:${start}:${account}` };
-      if (q.realm !== null) r['realm'] = q.realm;
-      if (imsi !== '') r['imsi'] = imsi;
-      if (msisdn !== '') r['msisdn'] = msisdn;
-      if (imei !== '') r['imei'] = imei;
-      if (mac !== '') r['mac'] = mac;
-      if (sessionId !== '') r['sessionId'] = sessionId;
-      if (ei === 1) r['endInferred'] = true;
-      out[sub.q]!.push(Object.freeze(r) as StoredAllocation);
+      out[sub.q]!.push(allocationRecord({ ip, realm: q.realm, account, start, end: endOf(e), source, endInferred: ei === 1, imsi, msisdn, imei, mac, sessionId: sessionId === '' ? null : sessionId }));
     }
-    return out;
+    return out.map((answer) => inOrder(answer, allocationOrder));
   }
 
   async natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
     const meta = await this.#metaNow();
     const out: StoredNatBlock[][] = queries.map(() => []);
     if (queries.length === 0) return out;
-    const maxDuration = meta.bounds.get('maxDuration.nat_block') ?? 0;
-    const maxSpan = meta.bounds.get('maxSpan.nat_block') ?? 0;
+    const maxDuration = meta.bounds.get(BOUND_KEYS.longest('nat_block')) ?? 0;
+    const maxSpan = meta.bounds.get(BOUND_KEYS.widestBlock) ?? 0;
     const batch = batchRows(
-      queries.map((q, k) => [k, hexOf(q.outside.key), q.port ?? -1, q.window.start - maxDuration, q.window.start, q.window.end]),
+      queries.map((q, k) => [k, hexOf(q.outside.key), q.port ?? -1, lookBackStart(q.window, maxDuration), q.window.start, q.window.end]),
       ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toInt32(q[3]) AS p', 'toInt64(q[4]) AS lo', 'toInt64(q[5]) AS ws', 'toInt64(q[6]) AS we'],
     );
     const minLo = minOf(queries.map((q) => q.window.start)) - maxDuration;
@@ -755,72 +713,46 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
          ${group} HAVING e = ${END_OPEN} AND (p < 0 OR pl >= p)`,
     );
     type Row = [number, number, number, number, number, string, string, string, number, unknown, number];
-    // SQLite's order: with a port, first ports from the highest down, each closed then open;
-    // without, every closed block in key order, then the open ones.
-    (rows as Row[]).sort((x, y) => {
-      if (x[1] !== y[1]) return x[1] - y[1];
-      const byFirst = x[2] >= 0 ? y[3] - x[3] || x[0] - y[0] : x[0] - y[0] || x[3] - y[3];
-      return byFirst || x[4] - y[4] || cmpText(x[5], y[5]) || cmpText(x[6], y[6]) || cmpText(x[7], y[7]);
-    });
     for (const [, k, , portFirst, start, realm, ia, protocol, portLast, e, ei] of rows as Row[]) {
-      const outsideIp = queries[k]!.outside;
-      const insideIp = addressFromKey(keyFromHex(ia));
-      const r: Record<string, unknown> = {
-        kind: 'nat-block', realm, insideIp, outsideIp, portFirst, portLast, start, end: endOf(e),
-        id: `nat-block:${realm}:${outsideIp.text}:${portFirst}:${start}:${insideIp.text}${protocol === '' ? '' : ':' + protocol}`,
-      };
-      if (protocol !== '') r['protocol'] = protocol as Protocol;
-      if (ei === 1) r['endInferred'] = true;
-      out[k]!.push(Object.freeze(r) as StoredNatBlock);
+      out[k]!.push(natBlockRecord({ realm, insideIp: addressFromKey(keyFromHex(ia)), outsideIp: queries[k]!.outside, portFirst, portLast, start, end: endOf(e), protocol, endInferred: ei === 1 }));
     }
-    return out;
+    return out.map((answer, k) => inOrder(answer, natBlockOrder(queries[k]!.port)));
   }
 
   async natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
     const meta = await this.#metaNow();
     const out: StoredNatSession[][] = queries.map(() => []);
     if (queries.length === 0) return out;
-    const maxDuration = meta.bounds.get('maxDuration.nat_session') ?? 0;
+    const maxDuration = meta.bounds.get(BOUND_KEYS.longest('nat_session')) ?? 0;
     const cols = 'k, out_port, start, protocol, realm, lower(hex(in_addr)), in_port, lower(hex(dst_addr)), dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
     const group = 'GROUP BY k, ws, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port';
     const fields = ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toUInt16(q[3]) AS out_port', 'toInt64(q[4]) AS lo', 'toInt64(q[5]) AS ws', 'toInt64(q[6]) AS we'];
     const parts: string[] = [];
     for (const withPort of [true, false]) {
-      const mine = queries.flatMap((q, k) => ((q.port !== null) === withPort ? [[k, hexOf(q.outside.key), q.port ?? 0, q.window.start - maxDuration, q.window.start, q.window.end]] : []));
+      const mine = queries.flatMap((q, k) => ((q.port !== null) === withPort ? [[k, hexOf(q.outside.key), q.port ?? 0, lookBackStart(q.window, maxDuration), q.window.start, q.window.end]] : []));
       if (mine.length === 0) continue;
       const batch = batchRows(mine, withPort ? fields : fields.filter((f) => !f.endsWith('out_port')));
       const keys = withPort ? '(out_addr, out_port)' : '(out_addr)';
       const minLo = minOf(mine.map((m) => m[3] as number));
       const maxWe = maxOf(mine.map((m) => m[5] as number));
       const join = `ALL INNER JOIN (${batch}) USING ${keys} PREWHERE ${keys} IN (SELECT ${keys.slice(1, -1)} FROM (${batch})) WHERE 1`;
-      // Without a port an address has too many sessions to be useful: at most SESSION_ROW_LIMIT each, as in SQLite.
-      const limit = withPort ? '' : `ORDER BY k, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port LIMIT ${SESSION_ROW_LIMIT} BY k`;
+      // Without a port an address has too many sessions to be useful: at most SESSION_ROW_LIMIT
+      // each, the first in the canonical order (closed by start, open by port; core/order.ts).
+      const limit = (first: string): string => (withPort ? '' : `ORDER BY k, ${first}, protocol, realm, in_addr, in_port, dst_addr, dst_port LIMIT ${SESSION_ROW_LIMIT} BY k`);
       parts.push(
-        `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_session')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we ${group} HAVING e > ws ${limit}`,
-        `SELECT 1 AS o, ${cols} FROM ${this.#t('nat_session_open')} ${join} AND start < ${int(maxWe)} AND start < we ${group} HAVING e = ${END_OPEN} ${limit}`,
+        `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_session')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we ${group} HAVING e > ws ${limit('start, out_port')}`,
+        `SELECT 1 AS o, ${cols} FROM ${this.#t('nat_session_open')} ${join} AND start < ${int(maxWe)} AND start < we ${group} HAVING e = ${END_OPEN} ${limit('out_port, start')}`,
       );
     }
     const rows = await this.#select(parts.join('\nUNION ALL\n'));
     type Row = [number, number, number, number, Protocol, string, string, number, string, number, unknown, number];
-    (rows as Row[]).sort(
-      (x, y) => x[1] - y[1] || x[0] - y[0] || x[2] - y[2] || x[3] - y[3] || cmpText(x[4], y[4]) || cmpText(x[5], y[5]) || cmpText(x[6], y[6]) || x[7] - y[7] || cmpText(x[8], y[8]) || x[9] - y[9],
-    );
     for (const [, k, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei] of rows as Row[]) {
-      const outsideIp = queries[k]!.outside;
-      const insideIp = addressFromKey(keyFromHex(ia));
-      const r: Record<string, unknown> = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end: endOf(e) };
-      let dstText = '';
-      if (da !== '') {
-        const destinationIp = addressFromKey(keyFromHex(da));
-        r['destinationIp'] = destinationIp;
-        dstText = destinationIp.text;
-      }
-      if (dstPort >= 0) r['destinationPort'] = dstPort;
-      if (ei === 1) r['endInferred'] = true;
-      r['id'] = `nat-session:${realm}:${outsideIp.text}:${outsidePort}:${protocol}:${start}:${insideIp.text}:${insidePort}:${dstText}:${dstPort}`;
-      out[k]!.push(Object.freeze(r) as StoredNatSession);
+      out[k]!.push(natSessionRecord({
+        realm, insideIp: addressFromKey(keyFromHex(ia)), insidePort, outsideIp: queries[k]!.outside, outsidePort, protocol, start, end: endOf(e),
+        destinationIp: da === '' ? null : addressFromKey(keyFromHex(da)), destinationPort: dstPort, endInferred: ei === 1,
+      }));
     }
-    return out;
+    return out.map((answer) => inOrder(answer, natSessionOrder));
   }
 
   async natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
@@ -840,16 +772,15 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
       ALL INNER JOIN (${batch}) USING (out_addr, plen) WHERE (out_addr, plen) IN (SELECT out_addr, plen FROM (${batch})) AND start < we
       GROUP BY k, ws, start, realm HAVING e > ws`);
     type Row = [number, number, string, unknown, string];
-    (rows as Row[]).sort((x, y) => x[0] - y[0] || x[1] - y[1] || cmpText(x[2], y[2]));
     for (const [k, start, realm, , text] of rows as Row[]) {
       let record = this.#detCache.get(text);
       if (record === undefined) {
         record = NatDeterministicRecord.parse(JSON.parse(text));
         this.#detCache.set(text, record);
       }
-      out[subs[k]!.q]!.push(Object.freeze({ ...record, id: `nat-deterministic:${realm}:${record.outsidePrefix.text}:${start}` }));
+      out[subs[k]!.q]!.push(natDeterministicRecord(record, realm, start));
     }
-    return out;
+    return out.map((answer) => inOrder(answer, natDeterministicOrder));
   }
 
   async coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
@@ -861,8 +792,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
     const maxWe = maxOf(queries.map((q) => q.window.end));
     const rows = (await this.#select(`SELECT source, start, status, argMax(\`end\`, ver) AS e FROM ${this.#t('coverage')}
       WHERE start < ${int(maxWe)} GROUP BY source, start, status HAVING e > ${int(minWs)}`)) as [string, number, 'gap', unknown][];
-    rows.sort((x, y) => cmpText(x[0], y[0]) || x[1] - y[1] || cmpText(x[2], y[2]));
-    const gaps = rows.map(([source, start, status, e]) => Object.freeze({ kind: 'coverage' as const, source, start, end: endOf(e), status, id: `coverage:${source}:${start}` }));
+    const gaps = inOrder(rows.map(([source, start, status, e]) => coverageRecord(source, start, endOf(e), status)), coverageOrder);
     return queries.map((q) => gaps.filter((g) => (q.source === null || g.source === q.source) && g.start < q.window.end && (g.end === null || g.end > q.window.start)));
   }
 
@@ -880,14 +810,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
   async settings(): Promise<StoreSettings> {
     await this.#open();
     const meta = await this.#loadMeta();
-    const horizon = meta.settings.get('retentionHorizon')?.value ?? '';
-    const clockErrorMs: Record<string, number> = {};
-    for (const [key, { value }] of meta.settings) {
-      if (key.startsWith('clockError.') && value !== '') clockErrorMs[key.slice('clockError.'.length)] = Number(value);
-    }
-    let longestRecordMs = 0;
-    for (const [key, value] of meta.bounds) if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, value);
-    return { retentionHorizon: horizon === '' ? null : Number(horizon), clockErrorMs, longestRecordMs };
+    return storeSettings([...meta.settings].map(([key, { value }]) => [key, value] as const), meta.bounds);
   }
 
   async counts(): Promise<RecordCounts> {

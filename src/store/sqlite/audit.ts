@@ -10,12 +10,12 @@
 import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { entryHash, GENESIS } from '../audit/chain.js';
-import { signEntry, type AuditHead, type StoredAuditEntry } from '../audit/signing.js';
-import { IparError } from '../problems.js';
+import { entryHash, GENESIS } from '../../audit/chain.js';
+import { signEntry, type AuditHead, type StoredAuditEntry } from '../../audit/signing.js';
+import { IparError } from '../../problems.js';
 import { createPrivateFile } from './files.js';
 import { AUDIT_LOG_DDL } from './schema.js';
-import type { AuditAction, AuditDraft, AuditLog } from './types.js';
+import type { AuditAction, AuditDraft, AuditEntry, AuditLog } from '../../audit/types.js';
 
 interface Row {
   seq: number;

@@ -6,7 +6,7 @@
  * its local tables when opened for writing. Ports are ClickHouse HTTP ports (8123 by
  * default). Anything else — a path — is a SQLite file.
  */
-import { IparError } from '../problems.js';
+import { IparError } from '../../problems.js';
 
 export interface ClickHouseHost {
   readonly host: string;

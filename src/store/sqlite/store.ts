@@ -11,9 +11,9 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { addressFromKey, addressFromV4, isV4Key, maskKey, type Address } from '../address.js';
-import { IparError } from '../problems.js';
-import type { Window } from '../time.js';
+import { addressFromKey, addressFromV4, isV4Key, maskKey, type Address } from '../../address.js';
+import { IparError } from '../../problems.js';
+import type { Window } from '../../time.js';
 import {
   NatDeterministicRecord,
   toWritten,
@@ -24,7 +24,11 @@ import {
   type Protocol,
   type RecordKind,
   type SubscriberType,
-} from '../records.js';
+} from '../../records.js';
+import {
+  BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
+  natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
+} from '../core/index.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
@@ -32,7 +36,10 @@ import type {
   CoverageQuery,
   DeterministicQuery,
   NatQuery,
+  PurgeSummary,
   RecordCounts,
+  SettingKey,
+  StoreAdmin,
   StoreReader,
   StoreSettings,
   StoreWriter,
@@ -42,7 +49,7 @@ import type {
   StoredNatDeterministic,
   StoredNatSession,
   WriteSummary,
-} from './types.js';
+} from '../types.js';
 
 export interface SqliteOpenOptions {
   /** Open for queries only (the default for resolve). The file must exist. */
@@ -53,6 +60,7 @@ export interface SqliteOpenOptions {
 
 const V4_PREFIX = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
 const EMPTY = Buffer.alloc(0);
+const NO_DEVICE = ['', '', '', ''] as const;
 
 /** On-disk form of a 16-byte key: IPv4-mapped keys lose their 12-byte prefix. */
 function diskKey(key: Buffer): Buffer {
@@ -87,14 +95,9 @@ function inKeyOrder<Q, R>(queries: readonly Q[], keyOf: (q: Q) => Buffer, answer
  * (window end, look-back start, window start), its open twin the key and the window end.
  */
 function closedThenOpen(closed: Database.Statement, open: Database.Statement, present: { open: boolean }, key: readonly unknown[], window: Window, maxDuration: number): unknown[][] {
-  const rows = closed.all(...key, window.end, window.start - maxDuration, window.start) as unknown[][];
+  const rows = closed.all(...key, window.end, lookBackStart(window, maxDuration), window.start) as unknown[][];
   if (present.open) for (const row of open.all(...key, window.end) as unknown[][]) rows.push(row);
   return rows;
-}
-
-/** Prefix lengths, in IPv6 terms, that can hold an address of this family. */
-function lengthsFor(address: Address, lengths: readonly number[]): number[] {
-  return lengths.filter((l) => l <= address.length && (address.family === 6 || l >= 96));
 }
 
 const TABLE_OF: Readonly<Record<RecordKind, string>> = {
@@ -131,9 +134,6 @@ function batchBounds(): BatchBounds {
   return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, blockSpan: 0, rows: 0, open: 0 };
 }
 
-/** Rows a single no-port session query returns at most (the matcher treats it as "too many"). */
-export const SESSION_ROW_LIMIT = 100_000;
-
 const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device FROM allocation`;
 const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred FROM nat_block`;
 const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred FROM nat_session`;
@@ -165,7 +165,7 @@ export const LOOKUPS = {
 type Row = Record<string, unknown>;
 
 /**
- * A store in one SQLite file, serving both {@link StoreReader} and {@link StoreWriter}.
+ * A store in one SQLite file, serving {@link StoreReader}, {@link StoreWriter} and {@link StoreAdmin}.
  *
  * @example
  * const store = openSqliteStore('operator.db');
@@ -173,7 +173,7 @@ type Row = Record<string, unknown>;
  * const [hits] = await store.allocations([{ address, realm: null, window }]);
  * store.close();
  */
-export class SqliteStore implements StoreReader, StoreWriter {
+export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   /**
    * 64 requests at a time: the traces of 512 outlived V8's young generation and each
    * scavenge copied them (GC 6.0 s vs 1.6–1.8 s for the same 60,000 requests with risk
@@ -443,13 +443,13 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   /** Fold what a batch noted into the bounds the reader uses (once a batch, not once a record). */
   #foldBounds(b: BatchBounds): void {
-    this.#raise('maxDuration.allocation', b.allocation);
+    this.#raise(BOUND_KEYS.longest('allocation'), b.allocation);
     // The look-back bound is also kept per realm: static or long mobile sessions in one
     // realm must not widen every lookup of short DHCP leases in another.
-    for (const [realmId, duration] of b.allocationByRealm) this.#raise(`maxDuration.allocation.${realmId}`, duration);
-    this.#raise('maxDuration.nat_block', b.natBlock);
-    this.#raise('maxDuration.nat_session', b.natSession);
-    this.#raise('maxSpan.nat_block', b.blockSpan);
+    for (const [realmId, duration] of b.allocationByRealm) this.#raise(BOUND_KEYS.longestAllocationOf(realmId), duration);
+    this.#raise(BOUND_KEYS.longest('nat_block'), b.natBlock);
+    this.#raise(BOUND_KEYS.longest('nat_session'), b.natSession);
+    this.#raise(BOUND_KEYS.widestBlock, b.blockSpan);
     for (const [table, bit] of [['allocation', ALLOCATION], ['nat_block', NAT_BLOCK], ['nat_session', NAT_SESSION]] as const) {
       const p = this.#present.get(table);
       if (p === undefined) continue; // not read yet: the first read will look
@@ -575,7 +575,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
   }
 
   /** Set a store setting (retention horizon, clock errors). */
-  setSetting(key: 'retentionHorizon' | `clockError.${string}`, value: number | null): void {
+  setSetting(key: SettingKey, value: number | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     if (value === null) {
       this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
@@ -593,7 +593,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
    * BEYOND_RETENTION, never silently "none". Deleted content is zeroed (secure_delete)
    * and the WAL truncated. Returns how many records of each kind went.
    */
-  purge(before: number): Partial<Record<RecordKind, number>> {
+  purge(before: number): PurgeSummary {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     const deleted: Partial<Record<RecordKind, number>> = {};
     const metaBefore = new Map(this.#meta);
@@ -619,7 +619,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
     this.#names.get('account')!.clear();
     this.#deviceIds.clear();
     this.#erasePurged();
-    return deleted;
+    return { deleted, partitions: [] };
   }
 
   /**
@@ -677,11 +677,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
       const key = maskKey(address.key, length);
       const row = stmt.get(diskKey(key), length) as { role: AddressRole; realm: number } | undefined;
       if (row !== undefined) {
-        const realm = this.#realmNames.get(row.realm) ?? '';
-        const prefix = addressFromKey(key, length);
-        return Object.freeze(
-          realm === '' ? { kind: 'address-space', prefix, role: row.role } : { kind: 'address-space', prefix, role: row.role, realm },
-        ) as AddressSpaceRecord;
+        return addressSpaceRecord(addressFromKey(key, length), row.role, this.#realmNames.get(row.realm) ?? '');
       }
     }
     return null;
@@ -713,7 +709,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
 
   allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]> {
     const lengths = this.#metaLengths('allocation');
-    const fallback = this.#metaNumber('maxDuration.allocation');
+    const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
     // Positional parameters and raw rows: the cheapest better-sqlite3 call.
     const closed = this.#stmt(LOOKUPS.allocationsClosed).raw();
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
@@ -728,7 +724,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
         let maxDuration = bound.get(realmId);
         if (maxDuration === undefined) {
           // Stores written before the per-realm bound existed have only the table-wide one.
-          const key = `maxDuration.allocation.${realmId}`;
+          const key = BOUND_KEYS.longestAllocationOf(realmId);
           maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
           bound.set(realmId, maxDuration);
         }
@@ -740,39 +736,22 @@ export class SqliteStore implements StoreReader, StoreWriter {
           const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
         }
-        return out;
+        return inOrder(out, allocationOrder);
       }),
     );
   }
 
   #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
     const [start, end, endInferred, source, sessionId, accountId, deviceId] = row as [number, number | null, number, number, string | null, number, number];
-    const account = this.#accountName(accountId);
-    const r: Record<string, unknown> = {
-      kind: 'allocation',
-      account,
-      ip,
-      start,
-      end,
-      source: this.#sourceNames.get(source) ?? '?',
-      id: `allocation:${realm ?? ''}:${ip.text}:${start}:${account}`,
-    };
-    if (realm !== null) r['realm'] = realm;
-    if (deviceId !== 0) {
-      const [imsi, msisdn, imei, mac] = this.#deviceOf(deviceId);
-      if (imsi !== '') r['imsi'] = imsi;
-      if (msisdn !== '') r['msisdn'] = msisdn;
-      if (imei !== '') r['imei'] = imei;
-      if (mac !== '') r['mac'] = mac;
-    }
-    if (sessionId !== null) r['sessionId'] = sessionId;
-    if (endInferred === 1) r['endInferred'] = true;
-    return Object.freeze(r) as StoredAllocation;
+    const [imsi, msisdn, imei, mac] = deviceId === 0 ? NO_DEVICE : this.#deviceOf(deviceId);
+    return allocationRecord({
+      ip, realm, account: this.#accountName(accountId), start, end, source: this.#sourceNames.get(source) ?? '?', endInferred: endInferred === 1, imsi, msisdn, imei, mac, sessionId,
+    });
   }
 
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
-    const maxDuration = this.#metaNumber('maxDuration.nat_block');
-    const maxSpan = this.#metaNumber('maxSpan.nat_block');
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
+    const maxSpan = this.#metaNumber(BOUND_KEYS.widestBlock);
     const firstPort = this.#stmt(LOOKUPS.blockFirstPort).pluck();
     const closed = this.#stmt(LOOKUPS.blocksClosed).raw();
     const open = this.#stmt(LOOKUPS.blocksOpen).raw();
@@ -790,7 +769,7 @@ export class SqliteStore implements StoreReader, StoreWriter {
           // key leads with the port, and a range on the address alone would read every
           // block the address ever had), each searched over the look-back range only.
           for (let f = nextFirstPort.get(out, -1) as number | null; f !== null; f = nextFirstPort.get(out, f) as number | null) {
-            for (const row of closed.all(out, f, end, start - maxDuration, start) as unknown[][]) rows.push(row);
+            for (const row of closed.all(out, f, end, lookBackStart(q.window, maxDuration), start) as unknown[][]) rows.push(row);
           }
           if (present.open) for (const row of openOnAddress.all(out, end) as unknown[][]) rows.push(row);
         } else {
@@ -805,33 +784,18 @@ export class SqliteStore implements StoreReader, StoreWriter {
             hi = f - 1;
           }
         }
-        return rows.map((row) => this.#blockFromRow(row, q.outside));
+        return inOrder(rows.map((row) => this.#blockFromRow(row, q.outside)), natBlockOrder(q.port));
       }),
     );
   }
 
   #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
     const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred] = row as [number, number, number, Buffer, string, number, number | null, number];
-    const realm = this.#realmNames.get(realmId) ?? '?';
-    const insideIp = addressFromDisk(inAddr);
-    const r: Record<string, unknown> = {
-      kind: 'nat-block',
-      realm,
-      insideIp,
-      outsideIp,
-      portFirst,
-      portLast,
-      start,
-      end,
-      id: `nat-block:${realm}:${outsideIp.text}:${portFirst}:${start}:${insideIp.text}${protocol === '' ? '' : ':' + protocol}`,
-    };
-    if (protocol !== '') r['protocol'] = protocol as Protocol;
-    if (endInferred === 1) r['endInferred'] = true;
-    return Object.freeze(r) as StoredNatBlock;
+    return natBlockRecord({ realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), outsideIp, portFirst, portLast, start, end, protocol, endInferred: endInferred === 1 });
   }
 
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
-    const maxDuration = this.#metaNumber('maxDuration.nat_session');
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
     const closed = this.#stmt(LOOKUPS.sessionsClosed).raw();
     const open = this.#stmt(LOOKUPS.sessionsOpen).raw();
     const closedOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressClosed).raw();
@@ -845,26 +809,17 @@ export class SqliteStore implements StoreReader, StoreWriter {
           q.port === null
             ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration)
             : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration);
-        return rows.map((row) => this.#sessionFromRow(row, q.outside));
+        return inOrder(rows.map((row) => this.#sessionFromRow(row, q.outside)), natSessionOrder);
       }),
     );
   }
 
   #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
     const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number];
-    const realm = this.#realmNames.get(realmId) ?? '?';
-    const insideIp = addressFromDisk(inAddr);
-    const r: Record<string, unknown> = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end };
-    let dstText = '';
-    if (dst.length > 0) {
-      const destinationIp = addressFromDisk(dst);
-      r['destinationIp'] = destinationIp;
-      dstText = destinationIp.text;
-    }
-    if (dstPort >= 0) r['destinationPort'] = dstPort;
-    if (endInferred === 1) r['endInferred'] = true;
-    r['id'] = `nat-session:${realm}:${outsideIp.text}:${outsidePort}:${protocol}:${start}:${insideIp.text}:${insidePort}:${dstText}:${dstPort}`;
-    return Object.freeze(r) as StoredNatSession;
+    return natSessionRecord({
+      realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), insidePort, outsideIp, outsidePort, protocol, start, end,
+      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null, destinationPort: dstPort, endInferred: endInferred === 1,
+    });
   }
 
   natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
@@ -882,11 +837,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
               record = NatDeterministicRecord.parse(JSON.parse(text));
               this.#detCache.set(text, record);
             }
-            const realm = this.#realmNames.get(row['realm'] as number) ?? '?';
-            out.push(Object.freeze({ ...record, id: `nat-deterministic:${realm}:${record.outsidePrefix.text}:${String(row['start'])}` }));
+            out.push(natDeterministicRecord(record, this.#realmNames.get(row['realm'] as number) ?? '?', row['start'] as number));
           }
         }
-        return out;
+        return inOrder(out, natDeterministicOrder);
       }),
     );
   }
@@ -904,17 +858,10 @@ export class SqliteStore implements StoreReader, StoreWriter {
           if (sourceId === undefined) return [];
           rows = one.all(sourceId, q.window.end, q.window.start) as Row[];
         }
-        return rows.map((row) => {
-          const source = this.#sourceNames.get(row['source'] as number) ?? '?';
-          return Object.freeze({
-            kind: 'coverage' as const,
-            source,
-            start: row['start'] as number,
-            end: row['end'] as number | null,
-            status: row['status'] as 'gap',
-            id: `coverage:${source}:${String(row['start'])}`,
-          });
-        });
+        return inOrder(
+          rows.map((row) => coverageRecord(this.#sourceNames.get(row['source'] as number) ?? '?', row['start'] as number, row['end'] as number | null, row['status'] as 'gap')),
+          coverageOrder,
+        );
       }),
     );
   }
@@ -932,16 +879,11 @@ export class SqliteStore implements StoreReader, StoreWriter {
   }
 
   settings(): Promise<StoreSettings> {
-    const horizon = this.#meta.get('setting.retentionHorizon');
-    const clockErrorMs: Record<string, number> = {};
-    for (const [key, value] of this.#meta) {
-      if (key.startsWith('setting.clockError.')) clockErrorMs[key.slice('setting.clockError.'.length)] = Number(value);
-    }
-    let longestRecordMs = 0;
-    for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) {
-      if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, this.#metaNumber(key));
-    }
-    return Promise.resolve({ retentionHorizon: horizon === undefined ? null : Number(horizon), clockErrorMs, longestRecordMs });
+    const settings: [string, string][] = [];
+    for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
+    const bounds: [string, number][] = [];
+    for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
+    return Promise.resolve(storeSettings(settings, bounds));
   }
 
   counts(): Promise<RecordCounts> {

@@ -1,0 +1,20 @@
+/**
+ * What every store backend shares: record ids, the row-to-record builders, look-back
+ * bounds and prefix lengths, row limits and the canonical order of answers. Backends
+ * (src/store/sqlite/, src/store/clickhouse/) hold only their driver code around it.
+ */
+export { BOUND_KEYS, lengthsFor, lookBackStart, storeSettings, type BoundTable } from './bounds.js';
+export { allocationId, coverageId, natBlockId, natDeterministicId, natSessionId } from './ids.js';
+export { SESSION_ROW_LIMIT } from './limits.js';
+export { addressOrder, allocationOrder, coverageOrder, inOrder, natBlockOrder, natDeterministicOrder, natSessionOrder, textOrder } from './order.js';
+export {
+  addressSpaceRecord,
+  allocationRecord,
+  coverageRecord,
+  natBlockRecord,
+  natDeterministicRecord,
+  natSessionRecord,
+  type AllocationFields,
+  type NatBlockFields,
+  type NatSessionFields,
+} from './records.js';
