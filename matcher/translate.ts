@@ -6,13 +6,14 @@
  */
 import { reverse, deterministicLayout, type ReverseReason } from '../nat/deterministic.js';
 import type { Address } from '../src/address.js';
+import type { EvidenceKind } from '../src/request.js';
 import type { StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
 import { intersect, type Window } from '../src/time.js';
 import type { PlannedObservation } from './plan.js';
 
 /** The NAT record behind a translation (for evidence). */
 export interface NatEvidence {
-  readonly kind: 'nat-block' | 'nat-session' | 'nat-deterministic';
+  readonly kind: Exclude<EvidenceKind, 'allocation'>;
   readonly id: string;
   readonly start: number;
   readonly end: number | null;

@@ -3,6 +3,7 @@
  * entry before, so changing, removing or reordering an entry breaks the chain where it
  * happened. Pure: the store module stores the entries, this module hashes and checks.
  */
+import type { AuditVerdict } from '../catalogue/audit.js';
 import type { AuditEntry } from '../store/types.js';
 import { hashJson } from './hash.js';
 
@@ -33,7 +34,8 @@ export function entryHash(e: Omit<AuditEntry, 'seq' | 'hash'>): string {
 }
 
 /** Why a chain is not intact, at the first entry where it shows. */
-export type ChainBreak = 'CHANGED' | 'REMOVED' | 'REORDERED' | 'BROKEN_LINK' | 'TRUNCATED';
+/** How the chain broke: a verdict of the catalogue (src/catalogue/audit.ts). */
+export type ChainBreak = AuditVerdict;
 
 export type ChainReport =
   | { readonly intact: true; readonly entries: number; readonly head: string | null; readonly lastSeq: number }

@@ -23,6 +23,7 @@ import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { addressFromKey, maskKey, type Address } from '../address.js';
 import { IparError } from '../problems.js';
+import type { ErrorCode } from '../catalogue/errors.js';
 import {
   NatDeterministicRecord,
   toWritten,
@@ -240,7 +241,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter {
     return `${this.#db}.${name}`;
   }
 
-  #fault(code: string, what: string, cause: unknown): IparError {
+  #fault(code: ErrorCode, what: string, cause: unknown): IparError {
     const message = cause instanceof Error ? cause.message : String(cause);
     const unreachable = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout error/i.test(message);
     if (unreachable) return new IparError('STORE_UNREACHABLE', `cannot reach ClickHouse (${this.#text}): ${message.split('\n')[0]}`, { cause });

@@ -5,12 +5,14 @@
  * and its answer is cached per local hour because a zone lookup costs ~5 µs.
  */
 import { IANAZone } from 'luxon';
+import type { ProblemReason } from '../../catalogue/problems.js';
 import { IparError } from '../../problems.js';
 import { parseInstant } from '../../time.js';
 import type { VendorOptions } from './types.js';
 
 /** Why a time could not be read. Constant, for grouping a batch report. */
-export type TimeReason =
+export type TimeReason = Extract<
+  ProblemReason,
   | 'TIME_MISSING'
   | 'INVALID_TIME'
   | 'ZONE_UNKNOWN'
@@ -19,7 +21,8 @@ export type TimeReason =
   | 'NONEXISTENT_LOCAL_TIME'
   | 'YEAR_UNKNOWN'
   /** Two clocks in one line disagree by more than their precision. */
-  | 'CLOCKS_DISAGREE';
+  | 'CLOCKS_DISAGREE'
+>;
 
 /**
  * An instant read from a log. `early` and `late` differ only for a wall-clock time in a
