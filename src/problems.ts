@@ -4,7 +4,7 @@
  * values (STYLE.md item 2).
  */
 import { z } from 'zod';
-import { type ErrorCode } from './catalogue/errors.js';
+import type { ErrorCode } from './catalogue/errors.js';
 import { isProblemReason, ProblemReason } from './catalogue/problems.js';
 
 /** One thing wrong with one input, named precisely enough to fix it. */
