@@ -6,7 +6,7 @@
  * readings) are fetched by the caller. Details carry counts and intervals, never the
  * identities of other customers.
  */
-import { flag } from '../src/catalogue/risks.js';
+import { flag, type RiskCode } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
 import type { StoreSettings, StoredCoverage } from '../src/store/types.js';
 import type { SubscriberType } from '../src/records.js';
