@@ -3,14 +3,14 @@
  * accounts; device identifiers in the request narrow the allocations that carry them.
  * Pure over the rows the store returned.
  */
-import { IDENTIFIER_KINDS, type IdentifierKind, type Identifiers } from '../src/request.js';
+import { IDENTIFIER_KINDS, type EvidenceKind, type IdentifierKind, type Identifiers } from '../src/request.js';
 import type { StoredAllocation } from '../src/store/types.js';
 import { intersect, type Window } from '../src/time.js';
 import type { NatEvidence } from './translate.js';
 
 /** A record supporting an account for one observation (becomes result evidence). */
 export interface Support {
-  readonly kind: 'allocation' | NatEvidence['kind'];
+  readonly kind: EvidenceKind;
   readonly id: string;
   readonly start: number;
   readonly end: number | null;

@@ -6,6 +6,7 @@
  * readings) are fetched by the caller. Details carry counts and intervals, never the
  * identities of other customers.
  */
+import { flag, type RiskCode } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
 import type { StoreSettings, StoredCoverage } from '../src/store/types.js';
 import type { SubscriberType } from '../src/records.js';
@@ -28,33 +29,8 @@ export interface RiskInputs {
   readonly readings: { readonly perObservation: readonly (readonly ReadingOutcome[])[]; readonly joint: readonly ReadingOutcome[] };
 }
 
-/** Every code, its kind and paragraph: the contract users group and count by. */
-export const RISK_CODES = {
-  SHARED_ADDRESS_NO_PORT: { kind: 'false-positive', paragraph: '9.20', meaning: 'the address is shared through CGNAT and no usable source port was given' },
-  ALLOCATION_BOUNDARY: { kind: 'false-positive', paragraph: '9.24', meaning: 'the address or port block changed hands inside the window' },
-  TIME_READING_CHANGES_RESULT: { kind: 'false-positive', paragraph: '9.24', meaning: 'under another plausible reading of a time (tolerance, DST, GMT/BST, 12-hour) an account of the answer does not fit' },
-  TIME_READING_FINDS_MORE: { kind: 'false-negative', paragraph: '9.24', meaning: 'another plausible reading of a time (a wider tolerance, DST, GMT/BST, 12-hour) finds accounts the answer lacks' },
-  SINGLE_OBSERVATION: { kind: 'false-positive', paragraph: '9.24', meaning: 'a unique answer rests on one observation, uncorroborated' },
-  SHARED_ACCOUNT: { kind: 'false-positive', paragraph: '9.24', meaning: 'a candidate account is public Wi-Fi, business or enterprise: not one individual' },
-  INFERRED_END: { kind: 'false-positive', paragraph: '9.24', meaning: 'a matched record’s end was inferred, not logged' },
-  PORT_REUSE: { kind: 'false-positive', paragraph: '9.24', meaning: 'the same public address and port was mapped for more than one inside host in the window' },
-  LOW_TIME_PRECISION: { kind: 'false-positive', paragraph: '9.24', meaning: 'a time was given to the minute or coarser' },
-  COVERAGE_GAP: { kind: 'false-negative', paragraph: '9.24', meaning: 'a declared coverage gap of a source the path needs overlaps the window' },
-  BEYOND_RETENTION: { kind: 'false-negative', paragraph: '9.24', meaning: 'the window is older than the store’s retention horizon' },
-  NOT_OPERATOR_ADDRESS: { kind: 'false-negative', paragraph: '9.19', meaning: 'the operator does not hold the address' },
-  SERVER_ADDRESS: { kind: 'false-negative', paragraph: '9.19', meaning: 'the address is a server or infrastructure address, not a device’s source address' },
-  CONTRADICTORY_OBSERVATIONS: { kind: 'false-negative', paragraph: '9.24', meaning: 'each observation matched someone but no account fits them all' },
-  EXCLUDED_BY_IDENTIFIER: { kind: 'false-negative', paragraph: '9.20', meaning: 'an account was dropped only because one supplied identifier differed' },
-  TOLERANCE_BELOW_CLOCK_ERROR: { kind: 'false-negative', paragraph: '9.24', meaning: 'the tolerance is below a source’s declared clock error' },
-  CONNECTION_RECORDS_PROCESSED: { kind: 'note', paragraph: '9.22', meaning: 'the request gives a destination, so resolving it processes internet connection records' },
-} as const satisfies Record<string, { kind: Risk['kind']; paragraph: string; meaning: string }>;
-
-export type RiskCode = keyof typeof RISK_CODES;
-
-function flag(code: RiskCode, message: string, detail: Record<string, unknown>): Risk {
-  const { kind, paragraph } = RISK_CODES[code];
-  return { code, kind, paragraph, message, detail };
-}
+/** Every code, its kind, paragraph and detail: the contract users group and count by (src/catalogue/risks.ts). */
+export { RISK_CODES, type RiskCode } from '../src/catalogue/risks.js';
 
 const SHARED_TYPES = new Set<SubscriberType>(['public-wifi', 'business', 'enterprise']);
 const LIST_LIMIT = 10;

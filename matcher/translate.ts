@@ -6,7 +6,7 @@
  */
 import { reverse, deterministicLayout, type ReverseReason } from '../nat/deterministic.js';
 import type { Address } from '../src/address.js';
-import type { AddressClass } from '../src/request.js';
+import type { AddressClass, EvidenceKind } from '../src/request.js';
 import type { StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
 import { intersect, type Window } from '../src/time.js';
 import { usesNat } from './classify.js';
@@ -14,7 +14,7 @@ import type { PlannedObservation } from './plan.js';
 
 /** The NAT record behind a translation (for evidence). */
 export interface NatEvidence {
-  readonly kind: 'nat-block' | 'nat-session' | 'nat-deterministic';
+  readonly kind: Exclude<EvidenceKind, 'allocation'>;
   readonly id: string;
   readonly start: number;
   readonly end: number | null;

@@ -6,6 +6,7 @@
  * ingest, and addresses repeat heavily in operator logs) and masks keys.
  */
 import { IPv4, IPv6 } from 'ip-num';
+import type { ProblemReason } from './catalogue/problems.js';
 
 /** An address or a prefix, in canonical text and as a 16-byte comparable key. */
 export interface Address {
@@ -20,12 +21,7 @@ export interface Address {
 }
 
 /** Why a string is not an address of the kind asked for. Constant, for grouping. */
-export type AddressReason =
-  | 'INVALID_ADDRESS'
-  | 'INVALID_PREFIX'
-  | 'HOST_BITS_SET'
-  /** An IPv6 zone id (`fe80::1%eth0`): it names a link on one host, not an address; refused, never dropped. */
-  | 'ADDRESS_ZONE_ID';
+export type AddressReason = Extract<ProblemReason, 'INVALID_ADDRESS' | 'INVALID_PREFIX' | 'HOST_BITS_SET' | 'ADDRESS_ZONE_ID'>;
 
 export type AddressParse =
   | { readonly ok: true; readonly value: Address }

@@ -20,6 +20,7 @@ import { runSimulate } from './cli/simulate.js';
 import { defaultWorkers, MAX_DEFAULT_WORKERS } from './cli/workers.js';
 import { PROFILE_NAMES } from '../nat/simulate.js';
 import { outputFailed, processIo, type Io } from './cli/io.js';
+import { ERRORS } from './catalogue/errors.js';
 import { IparError } from './problems.js';
 import { redactCredentials } from './store/clickhouse/url.js';
 
@@ -296,8 +297,8 @@ export async function main(argv: readonly string[], given: Io = processIo): Prom
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof IparError) {
-      io.stderr.write(`ipar: ${error.message}\n`);
-      return 2;
+      io.stderr.write(`ipar: ${error.code}: ${error.message}\n`);
+      return ERRORS[error.code].exit;
     }
     io.stderr.write(`ipar: internal error: ${(error as Error).stack ?? String(error)}\n`);
     return 3;

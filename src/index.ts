@@ -29,6 +29,7 @@ export { UnreadableRequest } from '../matcher/plan.js';
 export type { ResolveOptions } from '../matcher/pipeline.js';
 export { estimateRequests, resolveRequests };
 export { RISK_CODES, type RiskCode } from '../matcher/risk.js';
+export { AUDIT_VERDICTS, ERRORS, PROBLEMS, REFUSALS, type ErrorCode, type ProblemReason, type RefusalCode, type Risk } from './catalogue/index.js';
 export { auditedResolve, auditedEstimate, auditedBatches } from './audit/audited.js';
 export { openAuditLog } from './store/sqlite/audit.js';
 

@@ -3,24 +3,27 @@
  * with a constant `reason` (for grouping a batch report) and a message carrying the
  * values (STYLE.md item 2).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { ErrorCode } from './catalogue/errors.js';
+import { isProblemReason, ProblemReason } from './catalogue/problems.js';
 
 /** One thing wrong with one input, named precisely enough to fix it. */
-export interface Problem {
+export const Problem = z.strictObject({
   /** Dotted path of the field, `""` for the whole line. */
-  readonly field: string;
-  /** Constant code: `WRONG_TYPE`, `MISSING_FIELD`, `INSTANT_WITHOUT_OFFSET`, … */
-  readonly reason: string;
+  field: z.string(),
+  /** Constant code from the catalogue: `WRONG_TYPE`, `MISSING_FIELD`, `INSTANT_WITHOUT_OFFSET`, … */
+  reason: ProblemReason,
   /** Human sentence with the values. */
-  readonly message: string;
+  message: z.string(),
   /** The offending value, shortened when long; absent when the field was missing. */
-  readonly value?: unknown;
-}
+  value: z.unknown().optional(),
+});
+export type Problem = Readonly<z.infer<typeof Problem>>;
 
 /** A fault of the program or its infrastructure, with a stable code (not a bad input). */
 export class IparError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -56,7 +59,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): { found: boolean
   return { found: true, value: current };
 }
 
-function reasonOf(issue: z.core.$ZodIssue, found: boolean): string {
+function reasonOf(issue: z.core.$ZodIssue, found: boolean): ProblemReason {
   switch (issue.code) {
     case 'invalid_type':
       return found ? 'WRONG_TYPE' : 'MISSING_FIELD';
@@ -73,7 +76,7 @@ function reasonOf(issue: z.core.$ZodIssue, found: boolean): string {
       return 'INVALID_FORMAT';
     case 'custom': {
       const reason = issue.params?.['reason'];
-      return typeof reason === 'string' ? reason : 'INVALID';
+      return isProblemReason(reason) ? reason : 'INVALID';
     }
     default:
       return 'INVALID';

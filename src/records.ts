@@ -4,10 +4,11 @@
  * addresses into {@link Address} keys and instants into UTC epoch milliseconds.
  */
 import { z } from 'zod';
+import type { ProblemReason } from './catalogue/problems.js';
 import { parseAddress, type Address } from './address.js';
 import { parseInstant } from './time.js';
 
-function custom(ctx: z.core.$RefinementCtx<unknown>, input: unknown, reason: string, message: string, path?: PropertyKey[]): void {
+function custom(ctx: z.core.$RefinementCtx<unknown>, input: unknown, reason: ProblemReason, message: string, path?: PropertyKey[]): void {
   ctx.issues.push({ code: 'custom', message, input, params: { reason }, ...(path === undefined ? {} : { path }) });
 }
 

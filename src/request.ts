@@ -3,7 +3,13 @@
  * systems write and read. The zod schemas are the only source of these types.
  */
 import { z } from 'zod';
+import { RefusalCode } from './catalogue/refusals.js';
+import { Risk, RISK_KINDS } from './catalogue/risks.js';
+import { Problem } from './problems.js';
 import { imei, imsi, ipAddress, mac, msisdn, port, protocol } from './records.js';
+
+/** A risk flag: one schema per code, its detail typed (src/catalogue/risks.ts). */
+export { Risk, RISK_KINDS };
 
 /** An ISO instant with offset, kept as text here; matcher/time.ts reads it. */
 const text = z.string().min(1).max(64);
@@ -73,9 +79,13 @@ export type Status = (typeof STATUSES)[number];
 
 const IsoWindow = z.strictObject({ start: z.string(), end: z.string() });
 
+/** Kinds of record that can support a candidate (matcher/identify.ts, matcher/translate.ts). */
+export const EVIDENCE_KINDS = ['allocation', 'nat-block', 'nat-session', 'nat-deterministic'] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
 /** One record that supports a candidate: what it is, its id, its interval, which observation. */
 export const Evidence = z.strictObject({
-  kind: z.enum(['allocation', 'nat-block', 'nat-session', 'nat-deterministic']),
+  kind: z.enum(EVIDENCE_KINDS),
   id: z.string(),
   start: z.string(),
   end: z.string().nullable(),
@@ -115,20 +125,11 @@ export const ObservationResult = z.strictObject({
 });
 export type ObservationResult = z.infer<typeof ObservationResult>;
 
-export const RISK_KINDS = ['false-positive', 'false-negative', 'note'] as const;
-export const Risk = z.strictObject({
-  code: z.string(),
-  kind: z.enum(RISK_KINDS),
-  paragraph: z.string(),
-  message: z.string(),
-  detail: z.record(z.string(), z.unknown()),
-});
-export type Risk = z.infer<typeof Risk>;
-
-export const ResultError = z.strictObject({ field: z.string(), reason: z.string(), message: z.string(), value: z.unknown().optional() });
+/** An invalid request's problems: the {@link Problem} schema. */
+export const ResultError = Problem;
 
 /** Why a request was refused, and the paragraph that forbids it. */
-export const Refusal = z.strictObject({ code: z.string(), paragraph: z.string(), message: z.string() });
+export const Refusal = z.strictObject({ code: RefusalCode, paragraph: z.string(), message: z.string() });
 export type Refusal = z.infer<typeof Refusal>;
 
 export const Result = z.strictObject({

@@ -3,6 +3,7 @@
  * windows. An instant must say its offset; how it was written (precision, offset) is
  * kept because it drives risk analysis.
  */
+import type { ProblemReason } from './catalogue/problems.js';
 
 /** How finely a time was written: to the millisecond, the second or the minute. */
 export type Precision = 'ms' | 's' | 'min';
@@ -19,7 +20,7 @@ export interface Instant {
   readonly offsetMinutes: number;
 }
 
-export type InstantReason = 'INSTANT_WITHOUT_OFFSET' | 'INVALID_INSTANT';
+export type InstantReason = Extract<ProblemReason, 'INSTANT_WITHOUT_OFFSET' | 'INVALID_INSTANT'>;
 
 export type InstantParse =
   | { readonly ok: true; readonly value: Instant }

@@ -3,6 +3,7 @@
  * entry before, so changing, removing or reordering an entry breaks the chain where it
  * happened. Pure: the store module stores the entries, this module hashes and checks.
  */
+import type { AuditVerdict } from '../catalogue/audit.js';
 import type { AuditEntry } from './types.js';
 import { hashJson } from './hash.js';
 
@@ -32,12 +33,8 @@ export function entryHash(e: Omit<AuditEntry, 'seq' | 'hash'>): string {
   });
 }
 
-/**
- * Why a chain is not intact, at the first entry where it shows. `UNREADABLE`: a stored
- * column could not be read back (e.g. `records` not JSON); `UNSIGNED` and `BAD_SIGNATURE`
- * come from the signature check (src/audit/signing.ts).
- */
-export type ChainBreak = 'CHANGED' | 'REMOVED' | 'REORDERED' | 'BROKEN_LINK' | 'TRUNCATED' | 'UNREADABLE' | 'UNSIGNED' | 'BAD_SIGNATURE';
+/** How the chain broke: a verdict of the catalogue (src/catalogue/audit.ts). */
+export type ChainBreak = AuditVerdict;
 
 /** A head recorded earlier: its hash, and (from `ipar audit head`) its sequence number. */
 export interface RecordedHead {

@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { batchesOf, BATCH_SIZE, MAX_BATCH_CHARS, type Action } from '../audit/audited.js';
 import { readLines, type Input, type Line } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
+import type { ErrorCode } from '../catalogue/errors.js';
 import { isBlank, type BatchOutput } from './batch.js';
 
 /** The compiled worker entry beside this module (`dist/src/cli/resolve-worker.js`). */
@@ -63,7 +64,7 @@ export interface WorkerSetup {
 
 /** A fault as it crosses the thread boundary: an IparError's code, or `null` for a bug. */
 export interface Fault {
-  readonly code: string | null;
+  readonly code: ErrorCode | null;
   readonly message: string;
   readonly stack?: string;
 }

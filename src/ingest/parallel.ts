@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { IparError } from '../problems.js';
+import type { ErrorCode } from '../catalogue/errors.js';
 
 /** What the writer thread asks of the worker. */
 export type ToWorker =
@@ -19,7 +20,7 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'lines'; readonly values: unknown[]; readonly last: number; readonly chars: number }
   | { readonly type: 'end'; readonly last: number }
-  | { readonly type: 'error'; readonly code: string; readonly message: string };
+  | { readonly type: 'error'; readonly code: ErrorCode; readonly message: string };
 
 /** Lines of a file parsed by the worker: entries through line `last`. */
 export interface ParsedLines {

@@ -133,7 +133,7 @@ describe('ipar resolve --workers N: audit before result, batch by batch', () => 
       locker.close();
     }
     expect(lines()).toBe(512);
-    expect(stderr).toMatch(/^ipar: cannot write the audit log in .*audit-locked\.db: database is locked$/m);
+    expect(stderr).toMatch(/^ipar: AUDIT_WRITE_FAILED: cannot write the audit log in .*audit-locked\.db: database is locked$/m);
     expect(entriesOf(audit)).toHaveLength(512);
   });
 });
@@ -152,7 +152,7 @@ describe('ipar resolve: a reader that stops early', () => {
 
 describe('ipar resolve --workers N: faults', () => {
   test.each([
-    ['a missing store', () => join(dir, 'none.db'), /^ipar: no store at .*none\.db\n$/],
+    ['a missing store', () => join(dir, 'none.db'), /^ipar: STORE_NOT_FOUND: no store at .*none\.db\n$/],
     [
       'a file that is not a store',
       () => {
@@ -160,7 +160,7 @@ describe('ipar resolve --workers N: faults', () => {
         writeFileSync(file, 'not a database, just text\n'.repeat(200));
         return file;
       },
-      /^ipar: cannot (open|read) store .*not-a-store\.db/,
+      /^ipar: STORE_OPEN_FAILED: cannot (open|read) store .*not-a-store\.db/,
     ],
   ])('%s: exit 2 with the message --workers 1 gives, nothing printed, nothing audited', (_, store, message) => {
     const file = store();

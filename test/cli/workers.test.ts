@@ -129,7 +129,7 @@ describe('resolve workers from the TypeScript sources (no compiled worker entry)
     expect(defaultWorkers()).toBe(1);
     const io = captureIo('{"ref":"A"}\n');
     expect(await main(['resolve', '--db', 'unused.db', '--workers', '2'], io)).toBe(2);
-    expect(io.err()).toMatch(/^ipar: no compiled worker entry at .*resolve-worker\.js \(run npm run build, or give --workers 1\)\n$/);
+    expect(io.err()).toMatch(/^ipar: WORKERS_UNAVAILABLE: no compiled worker entry at .*resolve-worker\.js \(run npm run build, or give --workers 1\)\n$/);
     expect(io.out()).toBe('');
   });
 });

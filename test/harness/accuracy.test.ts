@@ -17,8 +17,8 @@ import {
 import type { SimRequest, SimTruth } from '../../nat/simulate.js';
 import type { Result, Risk } from '../../src/request.js';
 
-const FP: Risk = { code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', message: '', detail: {} };
-const FN: Risk = { code: 'COVERAGE_GAP', kind: 'false-negative', paragraph: '9.24', message: '', detail: {} };
+const FP: Risk = { code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', message: '', detail: { observations: 1 } };
+const FN: Risk = { code: 'COVERAGE_GAP', kind: 'false-negative', paragraph: '9.24', message: '', detail: { observation: 0, gaps: [] } };
 
 function trial(accounts: string[], risks: Risk[], over: { truth?: Partial<SimTruth>; time?: string; naive?: string | null } = {}): Trial {
   const status = accounts.length === 0 ? 'none' : accounts.length === 1 ? 'unique' : 'multiple';

@@ -49,7 +49,7 @@ describe('planRequest(): each observation becomes a window in UTC epoch ms', () 
   });
 
   test('a line that was not JSON plans to its problems, with no ref', () => {
-    const problems = [{ field: '', reason: 'INVALID_JSON', message: 'line 3 is not JSON', value: '{' }];
+    const problems = [{ field: '', reason: 'INVALID_JSON' as const, message: 'line 3 is not JSON', value: '{' }];
     expect(planRequest(new UnreadableRequest(problems))).toEqual({ ok: false, ref: null, errors: problems });
   });
 });

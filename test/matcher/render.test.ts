@@ -3,7 +3,7 @@ import { disclose } from '../../matcher/disclose.js';
 import { estimateRequests, matchPlans } from '../../matcher/pipeline.js';
 import { planRequest } from '../../matcher/plan.js';
 import { asEstimate, asResult, renderEstimate, renderResult } from '../../matcher/render.js';
-import { Estimate, Result } from '../../src/request.js';
+import { Estimate, Result, type Risk } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { riskStore, T } from './operators.js';
 
@@ -30,7 +30,7 @@ describe('render: a trace in the pinned result and estimate formats', () => {
     const [trace] = await matchPlans(store, [p.value]);
     return trace!;
   }
-  const flagged = [{ code: 'SINGLE_OBSERVATION', kind: 'false-positive' as const, paragraph: '9.24', message: 'a unique answer resting on one observation', detail: { observations: 1 } }];
+  const flagged: Risk[] = [{ code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', message: 'a unique answer resting on one observation', detail: { observations: 1 } }];
 
   test('a result: the disclosure as given, each observation with its window, path and count', async () => {
     const trace = await traceOf([{ sourceIp: '198.51.100.8', time: T('11:59:59') }]);
@@ -54,9 +54,9 @@ describe('render: a trace in the pinned result and estimate formats', () => {
   });
 
   test.each([
-    ['invalid', asResult.invalid('X', [{ field: 'observations', reason: 'TOO_SMALL', message: 'at least one' }]), Result],
+    ['invalid', asResult.invalid('X', [{ field: 'observations', reason: 'OUT_OF_RANGE', message: 'at least one' }]), Result],
     ['refused', asResult.refused('X', { code: 'LOCAL_AUTHORITY_ICR', paragraph: '9.14', message: 'no' }), Result],
-    ['invalid estimate', asEstimate.invalid('X', [{ field: 'observations', reason: 'TOO_SMALL', message: 'at least one' }]), Estimate],
+    ['invalid estimate', asEstimate.invalid('X', [{ field: 'observations', reason: 'OUT_OF_RANGE', message: 'at least one' }]), Estimate],
     ['refused estimate', asEstimate.refused('X', { code: 'LOCAL_AUTHORITY_ICR', paragraph: '9.14', message: 'no' }), Estimate],
   ] as const)('%s: nothing looked up, nothing counted, and the schema holds', (_name, rendered, schema) => {
     expect(schema.safeParse(rendered).success).toBe(true);

@@ -94,7 +94,7 @@ describe('resolve opens the store read-only', () => {
     chmodSync(join(dir, 'ro'), 0o555);
     const run = spawnSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(tempDir(), 'audit.db'), '-'], { ...asOther, input: '{"ref":"R","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n', encoding: 'utf8' });
     chmodSync(join(dir, 'ro'), 0o755);
-    expect(run.stderr).toMatch(/^ipar: cannot (read store|write the audit log)/);
+    expect(run.stderr).toMatch(/^ipar: (STORE_OPEN_FAILED: cannot read store|AUDIT_UNAVAILABLE: cannot write the audit log)/);
     expect(run.status).toBe(2);
   });
 });

@@ -132,7 +132,7 @@ describe('ipar purge', () => {
   test('through the CLI, a usage error is exit 2 with one line on stderr', async () => {
     const io = captureIo();
     expect(await main(['purge', '--db', db, '--before', '2999-01-01T00:00:00Z'], io)).toBe(2);
-    expect(io.err()).toMatch(/^ipar: --before 2999-01-01T00:00:00.000Z is in the future/);
+    expect(io.err()).toMatch(/^ipar: USAGE: --before 2999-01-01T00:00:00.000Z is in the future/);
   });
 
   test('a missing store is exit 2 and is not created', async () => {

@@ -5,12 +5,14 @@
  * and its answer is cached per local hour because a zone lookup costs ~5 µs.
  */
 import { IANAZone } from 'luxon';
+import type { ProblemReason } from '../../catalogue/problems.js';
 import { IparError } from '../../problems.js';
 import { parseInstant } from '../../time.js';
 import type { VendorOptions } from './types.js';
 
 /** Why a time could not be read. Constant, for grouping a batch report. */
-export type TimeReason =
+export type TimeReason = Extract<
+  ProblemReason,
   | 'TIME_MISSING'
   | 'INVALID_TIME'
   | 'ZONE_UNKNOWN'
@@ -21,7 +23,8 @@ export type TimeReason =
   /** Two clocks in one line disagree by more than their precision. */
   | 'CLOCKS_DISAGREE'
   /** A time (or a time plus a duration) outside 1970–9999, the years a record may hold. */
-  | 'TIME_OUT_OF_RANGE';
+  | 'TIME_OUT_OF_RANGE'
+>;
 
 /** The last instant a record may hold: 9999-12-31T23:59:59.999Z (the years {@link wallMs} reads). */
 export const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

@@ -4,6 +4,7 @@
  * report can group by reason and still show what was wrong.
  */
 import type { z } from 'zod';
+import type { ProblemReason } from '../../catalogue/problems.js';
 import { shortValue } from '../../problems.js';
 import type { AllocationRecord, CanonicalRecordInput, NatBlockRecord, NatSessionRecord } from '../../records.js';
 import type { LineProblem, ParseOutput } from './types.js';
@@ -32,7 +33,7 @@ export const LINE_REASONS = {
   UNTERMINATED_MESSAGE: 'UNTERMINATED_MESSAGE',
   /** A line in a structured file (lease blocks, RADIUS detail) that fits nothing there. */
   UNRECOGNISED_LINE: 'UNRECOGNISED_LINE',
-} as const;
+} as const satisfies Record<string, ProblemReason>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Interval = 'start' | 'end' | 'endInferred';
@@ -53,7 +54,7 @@ export class Collector {
     this.records.push(record);
   }
 
-  problem(line: number, field: string, reason: string, message: string, value?: unknown): void {
+  problem(line: number, field: string, reason: ProblemReason, message: string, value?: unknown): void {
     this.problems.push(value === undefined ? { line, field, reason, message } : { line, field, reason, message, value: shortValue(value) });
   }
 

@@ -24,6 +24,7 @@ import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { addressFromKey, maskKey, type Address } from '../../address.js';
 import { IparError } from '../../problems.js';
+import type { ErrorCode } from '../../catalogue/errors.js';
 import { NatDeterministicRecord, toWritten, type AddressRole, type AddressSpaceRecord, type CanonicalRecord, type Protocol, type RecordKind, type SubscriberType } from '../../records.js';
 import {
   BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
@@ -208,7 +209,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     return `${this.#db}.${name}`;
   }
 
-  #fault(code: string, what: string, cause: unknown): IparError {
+  #fault(code: ErrorCode, what: string, cause: unknown): IparError {
     const message = cause instanceof Error ? cause.message : String(cause);
     const unreachable = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout error/i.test(message);
     if (unreachable) return new IparError('STORE_UNREACHABLE', `cannot reach ClickHouse (${this.#text}): ${message.split('\n')[0]}`, { cause });
