@@ -315,8 +315,9 @@ if (invoked === fileURLToPath(import.meta.url)) {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT_PIPE_CLOSED);
     // Output that cannot be written (a full disk) is an I/O error: exit 2, one line.
-    process.stderr.write(`ipar: ${outputFailed(error).message}\n`);
-    process.exit(2);
+    const failed = outputFailed(error);
+    process.stderr.write(`ipar: ${failed.code}: ${failed.message}\n`);
+    process.exit(ERRORS[failed.code].exit);
   });
   process.exitCode = await main(process.argv.slice(2));
 }

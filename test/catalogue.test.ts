@@ -6,7 +6,7 @@ import { AUDIT_VERDICTS, ERRORS, flag, PROBLEMS, REFUSALS, Risk, RISK_CODES, RIS
 import { main } from '../src/cli.js';
 import { packagePath } from '../src/paths.js';
 import { Refusal, Result } from '../src/request.js';
-import { captureIo, tempDir } from './helpers.js';
+import { captureIo, tempDir } from './support/index.js';
 
 const TABLES: [name: string, table: Readonly<Record<string, Entry>>][] = [
   ['risks', RISK_CODES],
@@ -83,7 +83,8 @@ describe('every code the code base can emit is in the catalogue', () => {
 
   test.each([
     ['IparError codes', /new IparError\(\s*([^`]*?),\s*[`'"]/g, ERRORS],
-    ['problem reasons', /(?:reason: |timeFailure\(|reason: \{ reason: )([^,}]+)/g, PROBLEMS],
+    // A `reason:` is a problem reason, or in the audit's own checks (src/audit/signing.ts) a verdict.
+    ['problem reasons', /(?:reason: |timeFailure\(|reason: \{ reason: )([^,}]+)/g, { ...PROBLEMS, ...AUDIT_VERDICTS }],
     ['risk codes', /flag\(\s*('[A-Z_]+')/g, RISK_CODES],
     ['refusal codes', /refusal\(\s*('[A-Z_]+')/g, REFUSALS],
     ['audit verdicts', /broken\([^,]+,\s*('[A-Z_]+')/g, AUDIT_VERDICTS],

@@ -8,6 +8,7 @@
  * its own (`ipar audit check-result`). Pure over keys and text: the store keeps the
  * signatures, the CLI reads the key files.
  */
+import type { AuditVerdict } from '../catalogue/audit.js';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { IparError } from '../problems.js';
 import type { AuditEntry } from './types.js';
@@ -123,7 +124,7 @@ export interface SignableEntry extends SignedFields {
 }
 
 /** Why an entry fails the signature check. */
-export type SignatureBreak = 'UNSIGNED' | 'BAD_SIGNATURE';
+export type SignatureBreak = Extract<AuditVerdict, 'UNSIGNED' | 'BAD_SIGNATURE'>;
 
 /**
  * Check one entry's signature: `null` when it is good, else why not.
@@ -158,7 +159,7 @@ export function sealedLine(line: string, seal: ResultSeal): string {
 /** What checking a sealed result line found. */
 export type ResultCheck =
   | { readonly valid: true; readonly ref: string | null; readonly seq: number; readonly hash: string; readonly resultHash: string; readonly key: string }
-  | { readonly valid: false; readonly reason: 'NOT_SEALED' | 'BAD_SIGNATURE'; readonly message: string };
+  | { readonly valid: false; readonly reason: Extract<AuditVerdict, 'NOT_SEALED' | 'BAD_SIGNATURE'>; readonly message: string };
 
 /**
  * Check a result line printed with `--sign-results` against the public key, with no

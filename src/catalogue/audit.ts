@@ -11,6 +11,7 @@ export const AUDIT_VERDICTS = {
   UNREADABLE: { kind: 'audit-verdict', meaning: 'a stored column cannot be read back (e.g. `records` is not a JSON array): the entry was changed in the file' },
   UNSIGNED: { kind: 'audit-verdict', meaning: 'with `--public-key`: the entry carries no signature (written without the key, or its signature removed)' },
   BAD_SIGNATURE: { kind: 'audit-verdict', meaning: "with `--public-key`: the signature is not the key's over this entry (forged, or changed with its hash recomputed)" },
+  NOT_SEALED: { kind: 'audit-verdict', meaning: '`audit check-result`: the result line carries no `"audit"` seal at its end (it was printed without `--sign-results`)' },
 } as const satisfies Record<string, Entry>;
 
 export const AuditVerdict = z.enum(codesOf(AUDIT_VERDICTS));

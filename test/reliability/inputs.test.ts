@@ -16,9 +16,8 @@ import { planRequest } from '../../matcher/plan.js';
 import { CanonicalRecord } from '../../src/records.js';
 import { redactCredentials, parseClickHouseSpec } from '../../src/store/clickhouse/url.js';
 import { parseInstant } from '../../src/time.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, builtCli, captureIo, demoStore, storeDigest } from '../support/index.js';
 import { parseLines, samplesDir } from '../vendors/harness.js';
-import { builtCli, captureIo, demoStore, storeDigest } from './helpers.js';
 
 describe('credentials are redacted from every message', () => {
   test.each([
@@ -171,7 +170,7 @@ describe('write failures are errors (exit 2)', () => {
     const db = join(tempDir(), 's.db');
     const io = captureIo('{bad\n{"kind":"subscriber","account":"A","type":"residential"}\n');
     expect(await main(['ingest', '--db', db, '--rejects', '/dev/full', '-'], io)).toBe(2);
-    expect(io.err()).toMatch(/^ipar: cannot write \/dev\/full: ENOSPC/m);
+    expect(io.err()).toMatch(/^ipar: REJECTS_WRITE_FAILED: cannot write \/dev\/full: ENOSPC/m);
     expect(storeDigest(db).counts['account']).toBe(1);
   });
 
@@ -187,7 +186,7 @@ describe('write failures are errors (exit 2)', () => {
       for (const args of [['resolve', '--db', db, '--workers', '1', requests], ['resolve', '--db', db, '--workers', '2', requests], ['audit', 'show', '--db', db, '--action', 'resolve']]) {
         const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" ${args.map((a) => `'${a}'`).join(' ')} > /dev/full`], { encoding: 'utf8' });
         expect(r.status, args.join(' ')).toBe(2);
-        expect(r.stderr).toMatch(/^ipar: cannot write the output: ENOSPC/m);
+        expect(r.stderr).toMatch(/^ipar: OUTPUT_WRITE_FAILED: cannot write the output: ENOSPC/m);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
     }, 60_000);
