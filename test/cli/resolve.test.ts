@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
 import { Result } from '../../src/request.js';
-import { captureIo, tempDir } from '../helpers.js';
+import { captureIo, tempDir } from '../support/index.js';
 
 
 let db = '';

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import { Request } from '../../src/request.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import { captureIo, tempDir } from '../helpers.js';
+import { captureIo, tempDir } from '../support/index.js';
 
 
 describe('ipar simulate', () => {

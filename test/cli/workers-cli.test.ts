@@ -11,9 +11,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
 import type { AuditEntry } from '../../src/audit/types.js';
-import { tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, entriesOf } from '../reliability/helpers.js';
-import { clickhouseUnderTest, freshUrl, reportUnreachable } from '../clickhouse/server.js';
+import { tempDir, builtCli, captureIo, demoStore, entriesOf, clickhouseUnderTest, freshUrl, reportUnreachable } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'ipar resolve --workers on ClickHouse');

@@ -11,7 +11,7 @@ import type { Input } from '../../src/ingest/lines.js';
 import { main } from '../../src/cli.js';
 import { IparError } from '../../src/problems.js';
 import { defaultWorkers, inWorkers, ResolveWorkers, type AnsweredBatch } from '../../src/cli/workers.js';
-import { captureIo } from '../helpers.js';
+import { captureIo } from '../support/index.js';
 
 const SCRIPT = new URL('./fixtures/scripted-worker.mjs', import.meta.url);
 

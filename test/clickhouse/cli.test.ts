@@ -5,8 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { Io } from '../../src/cli/io.js';
 import { packagePath } from '../../src/paths.js';
-import { tempDir } from '../helpers.js';
-import { clickhouseUnderTest, freshUrl, reportUnreachable } from './server.js';
+import { tempDir, clickhouseUnderTest, freshUrl, reportUnreachable } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'ipar --store against ClickHouse');

@@ -6,8 +6,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import type { AllocationQuery } from '../../src/store/types.js';
-import { addr, at, records } from '../helpers.js';
-import { clickhouseUnderTest, freshClickHouseStore, freshUrl, reportUnreachable, selectOn } from './server.js';
+import { addr, at, records, clickhouseUnderTest, freshClickHouseStore, freshUrl, reportUnreachable, selectOn } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'the ClickHouse cluster tests');

@@ -14,21 +14,12 @@ import { openInputs } from '../../src/ingest/lines.js';
 import { packagePath } from '../../src/paths.js';
 import type { Estimate, Result } from '../../src/request.js';
 import type { Store } from '../../src/store/open.js';
-import { freshStore, tempDir } from '../helpers.js';
-import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable } from './server.js';
+import { freshStore, tempDir, clickhouseUnderTest, freshClickHouseStore, reportUnreachable, backendsUnder } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'the matcher end to end on ClickHouse');
 
-interface Backend {
-  readonly name: string;
-  readonly available: boolean;
-  readonly open: () => { store: Store; done: () => Promise<void> | void };
-}
-const backends: readonly Backend[] = [
-  { name: 'SQLite', available: true, open: () => { const { store } = freshStore(); return { store, done: () => store.close() }; } },
-  { name: 'ClickHouse, two shards', available: clickhouse.reachable, open: () => freshClickHouseStore(clickhouse) },
-];
+const backends = backendsUnder(clickhouse);
 
 const lines = (file: string): unknown[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
 

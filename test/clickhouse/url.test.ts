@@ -4,7 +4,7 @@ import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { isClickHouseSpec, parseClickHouseSpec, redactSpec } from '../../src/store/clickhouse/url.js';
 import { openStore } from '../../src/store/open.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../support/index.js';
 import { join } from 'node:path';
 
 describe('store specs: clickhouse:// URLs', () => {

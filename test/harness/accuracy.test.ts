@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
-import { captureIo } from '../helpers.js';
+import { captureIo } from '../support/index.js';
 import {
   AccuracyReport,
   causeOf,

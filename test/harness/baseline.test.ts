@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { forward } from '../../nat/deterministic.js';
 import { naiveBaseline } from '../../src/harness/index.js';
 import { NatDeterministicRecord } from '../../src/records.js';
-import { addr } from '../helpers.js';
+import { addr } from '../support/index.js';
 import { ask, RECORDS } from './fixture.js';
 
 describe('naiveBaseline(): what operators write by hand', () => {

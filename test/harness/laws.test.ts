@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GAP_WORLDS, LAW_NAMES, LAWS, openLawSuite, sqliteSystem, type LawName, type LawSuite, type System } from '../../src/harness/index.js';
 import type { Result } from '../../src/request.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 
 const RUNS: Record<LawName, number> = {
   soundness: 150,

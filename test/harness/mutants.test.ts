@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { buildWorld, LAW_WORLDS, openLawSuite, sqliteSystem, type Instance, type LawName, type LawSuite, type Resolver, type System } from '../../src/harness/index.js';
 import { flag } from '../../src/catalogue/risks.js';
 import type { RequestInput, Result } from '../../src/request.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 
 /** The dense world (many subscribers behind each public address), built and loaded once for every mutant. */
 const WORLD = buildWorld(LAW_WORLDS[1]!);

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { syntheticLine } from '../../bench/data.js';
 import { fastCanonicalRecord } from '../../src/ingest/fast-record.js';
 import { CanonicalRecord } from '../../src/records.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 import { commonRecord, junk, mutated, nearRecord } from './arbitraries.js';
 
 /** Same value, same keys in the same order (toWritten writes them in that order). True when the fast path accepted. */

@@ -17,8 +17,7 @@ import { MAX_LINE_CHARS, openInputs } from '../../src/ingest/lines.js';
 import { packagePath } from '../../src/paths.js';
 import { IparError } from '../../src/problems.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import { propertyRun, tempDir } from '../helpers.js';
-import { builtCli, storeDigest } from '../reliability/helpers.js';
+import { propertyRun, tempDir, builtCli, storeDigest } from '../support/index.js';
 
 type Ingest = typeof ingest;
 type Built = { ingest: Ingest; openInputs: typeof openInputs; openSqliteStore: typeof openSqliteStore };

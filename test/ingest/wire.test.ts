@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { fastCanonicalRecord, type FastRecord } from '../../src/ingest/fast-record.js';
 import { encodeRecord, encodeText, WireReader } from '../../src/ingest/wire.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 import { commonRecord, mutated } from './arbitraries.js';
 
 type Sent = { line: number; record: FastRecord } | { line: number; text: string; length: number | undefined };

@@ -9,8 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { CanonicalRecord } from '../../src/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { WriteSummary } from '../../src/store/types.js';
-import { addr, at, propertyRun, tempDir } from '../helpers.js';
-import { storeDigest } from '../reliability/helpers.js';
+import { addr, at, propertyRun, tempDir, storeDigest } from '../support/index.js';
 
 const T = (minute: number): string => new Date(Date.parse('2026-03-28T10:00:00Z') + minute * 60_000).toISOString();
 

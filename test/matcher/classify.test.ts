@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { classify, usesNat, usesPublicAllocations } from '../../matcher/classify.js';
 import { resolveRequests } from '../../matcher/pipeline.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
-import { addr } from '../helpers.js';
+import { addr } from '../support/index.js';
 import { operatorStore, SMALL_OPERATOR, T } from './operators.js';
 
 let store: SqliteStore;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { disagreeingIdentifiers, emptyMatches, identify } from '../../matcher/identify.js';
 import type { RequestInput } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
-import { records } from '../helpers.js';
+import { records } from '../support/index.js';
 import { accountsIn, operatorStore, SMALL_OPERATOR, T, type Obs } from './operators.js';
 
 let store: SqliteStore;

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { resolveRequests } from '../../matcher/pipeline.js';
 import { Result, type RequestInput } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
-import { freshStore, records } from '../helpers.js';
+import { freshStore, records } from '../support/index.js';
 
 export const T = (hms: string, day = '2026-03-28') => `${day}T${hms}Z`;
 

@@ -11,7 +11,7 @@ import { alternativeReadings, sameRows, sensitivityWindows } from '../../matcher
 import { CanonicalRecord } from '../../src/records.js';
 import type { RequestInput } from '../../src/request.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');
 type Raw = Record<string, unknown>;

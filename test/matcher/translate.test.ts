@@ -3,7 +3,7 @@ import { planRequest } from '../../matcher/plan.js';
 import { translateObservation } from '../../matcher/translate.js';
 import type { RequestInput } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
-import { records } from '../helpers.js';
+import { records } from '../support/index.js';
 import { accountsIn, operatorStore, SMALL_OPERATOR, T, type Obs } from './operators.js';
 
 let store: SqliteStore;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { propertyRun } from '../support/index.js';
 import fc from 'fast-check';
 import { NatDeterministicRecord } from '../../src/records.js';
 import { addToKey, keyToText, parseAddress, type Address } from '../../src/address.js';
 import { deterministicLayout, forward, reverse } from '../../nat/deterministic.js';
 
-const SEED = 20260328;
 
 function addr(text: string): Address {
   const r = parseAddress(text);
@@ -159,8 +159,7 @@ function enumerate(r: NatDeterministicRecord): Map<string, { inside: string; fir
 }
 
 describe('forward() and reverse(), laws over random configurations', () => {
-  it(`identity: reverse(forward(a), p) = a for every port p of a's range (seed ${SEED})`, () => {
-    console.log(`deterministic identity property seed ${SEED}`);
+  it(`identity: reverse(forward(a), p) = a for every port p of a's range`, () => {
     fc.assert(
       fc.property(arbRecord, fc.nat(), fc.nat(), (r, pickInside, pickPort) => {
         const size = 2 ** (128 - r.insidePrefix.length);
@@ -174,11 +173,11 @@ describe('forward() and reverse(), laws over random configurations', () => {
           if (back.ok) expect(back.value.insideAddress.text).toBe(inside.text);
         }
       }),
-      { seed: SEED, numRuns: 300 },
+      propertyRun('identity', 300),
     );
   });
 
-  it(`soundness: a port no share holds is reported as reserved, dynamic or unassigned, never as someone's (seed ${SEED})`, () => {
+  it(`soundness: a port no share holds is reported as reserved, dynamic or unassigned, never as someone's`, () => {
     fc.assert(
       fc.property(arbRecord, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 65535 })), { minLength: 50, maxLength: 50 }), (r, probes) => {
         const held = enumerate(r);
@@ -202,7 +201,7 @@ describe('forward() and reverse(), laws over random configurations', () => {
           } else expect(got.reason).toBe('unassigned');
         }
       }),
-      { seed: SEED, numRuns: 60 },
+      propertyRun('soundness', 60),
     );
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { propertyRun } from '../support/index.js';
 import fc from 'fast-check';
 import { parseAddress, type Address } from '../../src/address.js';
 import { PortBlockAllocator, PORT_QUARANTINE_MS, type PortBlock } from '../../nat/portblock.js';
 
-const SEED = 6888;
 
 function addr(text: string): Address {
   const r = parseAddress(text);
@@ -59,8 +59,7 @@ describe('PortBlockAllocator hands out blocks', () => {
 type Op = { subscriber: number; advance: number; hold: number };
 
 describe('PortBlockAllocator laws', () => {
-  it(`blocks never overlap: no two holders share an address and port at once, and reuse waits the quarantine (seed ${SEED})`, () => {
-    console.log(`port-block property seed ${SEED}`);
+  it(`blocks never overlap: no two holders share an address and port at once, and reuse waits the quarantine`, () => {
     const quarantineMs = 30_000;
     fc.assert(
       fc.property(
@@ -109,7 +108,7 @@ describe('PortBlockAllocator laws', () => {
           }
         },
       ),
-      { seed: SEED, numRuns: 150 },
+      propertyRun('blocks never overlap', 150),
     );
   });
 });

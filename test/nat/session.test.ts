@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { propertyRun } from '../support/index.js';
 import fc from 'fast-check';
 import { parseAddress, type Address } from '../../src/address.js';
 import { mappingEnd, SessionNat, SESSION_TIMEOUTS, type SessionMapping } from '../../nat/session.js';
 
-const SEED = 5382;
 const T0 = Date.UTC(2026, 2, 28, 10);
 
 function addr(text: string): Address {
@@ -60,8 +60,7 @@ describe('SessionNat port reuse', () => {
 });
 
 describe('SessionNat laws', () => {
-  it(`no two mappings hold the same address, protocol and port at once; reuse waits the quarantine (seed ${SEED})`, () => {
-    console.log(`session NAT property seed ${SEED}`);
+  it(`no two mappings hold the same address, protocol and port at once; reuse waits the quarantine`, () => {
     const quarantineMs = 60_000;
     fc.assert(
       fc.property(
@@ -100,7 +99,7 @@ describe('SessionNat laws', () => {
           }
         },
       ),
-      { seed: SEED, numRuns: 150 },
+      propertyRun('no two mappings hold the same address, protocol and port at once; reuse waits the quarantine', 150),
     );
   });
 });

@@ -13,8 +13,7 @@ import type { Result } from '../../src/request.js';
 import { openAuditLog } from '../../src/store/sqlite/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { AuditDraft, AuditEntry } from '../../src/audit/types.js';
-import { tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, entriesOf, ndjson, NO_OTHER_USER, otherUser, withDatabase } from './helpers.js';
+import { tempDir, builtCli, captureIo, demoStore, entriesOf, ndjson, NO_OTHER_USER, otherUser, withDatabase } from '../support/index.js';
 
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');

@@ -8,8 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { SYNTHETIC_SPACE, syntheticLine } from '../../bench/data.js';
-import { tempDir } from '../helpers.js';
-import { builtCli, committedRecords, integrity, storeDigest } from './helpers.js';
+import { tempDir, builtCli, committedRecords, integrity, storeDigest } from '../support/index.js';
 
 /** Records in the input (plus the address space), written in transactions of 10 000 (`--batch-size`). */
 const RECORDS = 60_000;

@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { MAX_JSON_DEPTH, MAX_LINE_CHARS, parseJsonLine, readLines, type Line } from '../../src/ingest/lines.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 
 async function collect(chunks: readonly (string | Buffer)[]): Promise<Line[]> {
   const out: Line[] = [];

@@ -11,8 +11,7 @@ import { CanonicalRecord } from '../../src/records.js';
 import type { Result } from '../../src/request.js';
 import { openAuditLog } from '../../src/store/sqlite/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import { propertyRun, tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, ndjson, NO_OTHER_USER, otherUser } from './helpers.js';
+import { propertyRun, tempDir, builtCli, captureIo, demoStore, ndjson, NO_OTHER_USER, otherUser } from '../support/index.js';
 
 const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8);
 /** A file's content hash; an absent file counts as empty (a reader may leave an empty -wal). */

@@ -7,8 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
-import { tempDir } from '../helpers.js';
-import { captureIo, integrity, storeDigest } from './helpers.js';
+import { tempDir, captureIo, integrity, storeDigest } from '../support/index.js';
 
 const N = 6000;
 const pad = (i: number) => String(i).padStart(6, '0');

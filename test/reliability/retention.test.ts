@@ -7,8 +7,7 @@ import { runResolve } from '../../src/cli/resolve.js';
 import type { Result } from '../../src/request.js';
 import { openAuditLog } from '../../src/store/sqlite/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import { tempDir } from '../helpers.js';
-import { captureIo, ndjson, storeDigest } from './helpers.js';
+import { tempDir, captureIo, ndjson, storeDigest } from '../support/index.js';
 
 const NOW = () => Date.parse('2026-04-01T00:00:00Z');
 const HORIZON = '2026-03-20T00:00:00Z';

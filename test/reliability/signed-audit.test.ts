@@ -12,8 +12,7 @@ import { entryHash } from '../../src/audit/chain.js';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
 import type { AuditEntry } from '../../src/audit/types.js';
-import { tempDir } from '../helpers.js';
-import { builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase } from './helpers.js';
+import { tempDir, builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase } from '../support/index.js';
 
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');
 const T0 = Date.parse('2026-04-01T09:00:00Z');

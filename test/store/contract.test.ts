@@ -7,22 +7,12 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Store } from '../../src/store/open.js';
 import type { AllocationQuery, NatQuery, StoreReader } from '../../src/store/types.js';
-import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable } from '../clickhouse/server.js';
-import { addr, at, freshStore, records } from '../helpers.js';
+import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable, addr, at, freshStore, records, backendsUnder } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'the store contract on ClickHouse');
 
-interface Backend {
-  readonly name: string;
-  readonly available: boolean;
-  readonly open: () => { store: Store; done: () => Promise<void> | void };
-}
-
-const backends: readonly Backend[] = [
-  { name: 'SQLite', available: true, open: () => { const { store } = freshStore(); return { store, done: () => store.close() }; } },
-  { name: 'ClickHouse, two shards', available: clickhouse.reachable, open: () => freshClickHouseStore(clickhouse) },
-];
+const backends = backendsUnder(clickhouse);
 
 const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
   kind: 'allocation', account, ip, start, end, source: 'dhcp', ...extra,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
-import { addr, at, freshStore, records } from '../helpers.js';
+import { addr, at, freshStore, records } from '../support/index.js';
 
 let open: SqliteStore[] = [];
 afterEach(() => {

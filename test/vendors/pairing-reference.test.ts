@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Collector, type RecordTemplate } from '../../src/ingest/vendors/output.js';
 import { IntervalBook } from '../../src/ingest/vendors/pairing.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 import { IntervalBook as ReferenceBook } from './pairing-reference.js';
 
 const T0 = Date.UTC(2025, 0, 1, 10, 0, 0);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { capUpTo, firstAfter, insertNode, minSeqAfter, priorityOf, removeNode, type StartNode } from '../../src/ingest/vendors/start-order.js';
-import { propertyRun } from '../helpers.js';
+import { propertyRun } from '../support/index.js';
 
 interface Node extends StartNode<Node> {
   inTree: boolean;
