@@ -137,12 +137,40 @@ function build(io: Io, setCode: (code: number) => void): Command {
       .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
       .option('--pretty', 'print a table for people instead of NDJSON', false)
       .option('--workers <n>', `worker threads resolving batches, each with its own read-only store connection; 1 resolves in this thread (default: one per core, at most ${MAX_DEFAULT_WORKERS})`, integer('--workers', 1, 64))
+      .option('--report <dir>', 'also write the report folder for the batch (as ipar report does; resolves in this thread)')
       .argument('[file]', 'requests file; - or nothing for stdin', '-')
-      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number }) => {
+      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number; report?: string }) => {
+        const db = storeSpec(opts, true);
+        const audit = opts.audit === undefined ? {} : { audit: opts.audit };
+        if (opts.report !== undefined) {
+          const { resolveWithReport } = await import('./cli/report.js');
+          setCode(await resolveWithReport({ db, file, pretty: opts.pretty, estimate, ...audit }, opts.report, io));
+          return;
+        }
         const workers = opts.workers ?? defaultWorkers();
-        setCode(await runResolve({ db: storeSpec(opts, true), file, pretty: opts.pretty, estimate, workers, ...(opts.audit === undefined ? {} : { audit: opts.audit }) }, io));
+        setCode(await runResolve({ db, file, pretty: opts.pretty, estimate, workers, ...audit }, io));
       });
   }
+
+  program
+    .command('report')
+    .description('one self-contained HTML page per result (the request as received, a timeline of the records, the flags, the audit entry) and an index')
+    .option('--db <file>', 'the SQLite store the results were resolved against (opened read-only)')
+    .option('--store <url>', STORE_HELP)
+    .option('--requests <file>', 'the requests file the results answer (shown as received, checked against the audit)')
+    .option('--audit <file>', 'audit database (default: the store itself, when it is a SQLite file)')
+    .requiredOption('--out <dir>', 'folder for the pages and index.html')
+    .option('--pdf', 'also print each page to PDF with headless Chromium', false)
+    .argument('<results>', 'results (or estimates) NDJSON file; - for stdin')
+    .action(async (results: string, opts: { db?: string; store?: string; requests?: string; audit?: string; out: string; pdf: boolean }) => {
+      const { runReport } = await import('./cli/report.js');
+      setCode(
+        await runReport(
+          { db: storeSpec(opts, true), results, out: opts.out, pdf: opts.pdf, ...(opts.requests === undefined ? {} : { requests: opts.requests }), ...(opts.audit === undefined ? {} : { audit: opts.audit }) },
+          io,
+        ),
+      );
+    });
 
   program
     .command('settings')

@@ -25,13 +25,19 @@ export interface ResolveCommand {
    * in this thread. The output and the audit's hashes are the same either way.
    */
   readonly workers?: number;
+  /**
+   * Keep each request line and result line of the run (for `--report`); resolves in this
+   * thread whatever `workers` says.
+   */
+  readonly collect?: { readonly requests: string[]; readonly results: string[] };
 }
 
 /** Requests from NDJSON lines (blank lines skipped), noting each one's line number. */
-async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[]): AsyncGenerator<AuditItem> {
+async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[], collect?: string[]): AsyncGenerator<AuditItem> {
   for await (const { text, line, length } of lines) {
     if (isBlank(text)) continue;
     lineNumbers.push(line);
+    collect?.push(text);
     yield requestItem(text, length);
   }
 }
@@ -60,7 +66,7 @@ function openAudit(cmd: ResolveCommand): SqliteAuditLog {
 export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   const [input] = await openInputs([cmd.file], io.stdin);
   const workers = cmd.workers ?? 1;
-  const { done, invalid } = workers > 1 ? await inWorkerThreads(cmd, io, input!, workers) : await inThisThread(cmd, io, input!);
+  const { done, invalid } = workers > 1 && cmd.collect === undefined ? await inWorkerThreads(cmd, io, input!, workers) : await inThisThread(cmd, io, input!);
   io.stderr.write(`${cmd.estimate === true ? 'estimate' : 'resolve'}: ${done} requests, ${invalid} invalid\n`);
   return invalid > 0 ? 1 : 0;
 }
@@ -85,7 +91,7 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const results = auditedBatches(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input), lineNumbers), { now: cmd.now ?? Date.now });
+    const results = auditedBatches(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input), lineNumbers, cmd.collect?.requests), { now: cmd.now ?? Date.now });
     for await (const result of results) {
       const line = lineNumbers.shift()!;
       done++;
@@ -93,7 +99,9 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
         invalid++;
         for (const problem of problemTexts(result)) io.stderr.write(`${input.name}:${line}: ${problem}\n`);
       }
-      await writeOut(io, cmd.pretty ? prettyRow(result) : JSON.stringify(result) + '\n');
+      const text = JSON.stringify(result);
+      cmd.collect?.results.push(text);
+      await writeOut(io, cmd.pretty ? prettyRow(result) : text + '\n');
       progress.tick(done);
     }
     lineNumbers.length = 0;
