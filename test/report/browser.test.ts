@@ -73,7 +73,7 @@ interface Drawn {
 async function timelines(page: Page): Promise<Drawn[]> {
   return page.$$eval('section.observation svg.timeline', (svgs) =>
     svgs.map((svg) => {
-      const num = (el: Element, a: string) => Number(el.getAttribute(a));
+      const num = (el: { getAttribute(name: string): string | null }, a: string) => Number(el.getAttribute(a));
       const band = svg.querySelector('rect.window-band')!;
       return {
         span: { start: Date.parse(svg.getAttribute('data-span-start')!), end: Date.parse(svg.getAttribute('data-span-end')!), left: num(svg, 'data-plot-left'), right: num(svg, 'data-plot-right') },
