@@ -7,7 +7,7 @@
  * Offers, requests and advertisements are not leases. The BSD header is the server's local
  * time without a year.
  */
-import { Parse, macOf, optionalRealm } from './common.js';
+import { Parse, macOf, optionalRealm, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { BSD_HEAD } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -24,6 +24,8 @@ function session(options: VendorOptions): VendorSession {
   const p = new Parse(options, NAME);
   const clocks = p.clocks;
   const realm = optionalRealm(options);
+  requireOption(options, 'timeZone', NAME);
+  requireOption(options, 'year', NAME);
 
   return p.session((text, line) => {
     const daemon = DAEMON.exec(text);

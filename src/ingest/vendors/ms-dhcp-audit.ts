@@ -7,7 +7,7 @@
  * Dates are `MM/DD/YY` and times `HH:MM:SS` in the server's local zone.
  */
 import { wallMs } from './clock.js';
-import { Parse, csvFields, macOf, optionalRealm } from './common.js';
+import { Parse, csvFields, macOf, optionalRealm, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -21,6 +21,7 @@ function session(options: VendorOptions): VendorSession {
   const p = new Parse(options, NAME);
   const clocks = p.clocks;
   const realm = optionalRealm(options);
+  requireOption(options, 'timeZone', NAME);
 
   return p.session((text, line) => {
     const row = ROW.exec(text);

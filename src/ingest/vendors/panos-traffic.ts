@@ -6,7 +6,7 @@
  * A session runs from start_time to the later of generated_time and start_time + elapsed.
  */
 import { wallMs, timeFailure, type TimeResult } from './clock.js';
-import { Parse, csvFields, requireRealm, natSessionEvent } from './common.js';
+import { Parse, csvFields, requireRealm, natSessionEvent, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -20,6 +20,7 @@ function session(options: VendorOptions): VendorSession {
   const realm = requireRealm(options, NAME);
   const p = new Parse(options, NAME);
   const clocks = p.clocks;
+  requireOption(options, 'timeZone', NAME);
 
   function local(text: string | undefined): TimeResult {
     const m = text === undefined ? null : STAMP.exec(text);
