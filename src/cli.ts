@@ -20,6 +20,8 @@ import { defaultWorkers, MAX_DEFAULT_WORKERS } from './cli/workers.js';
 import { PROFILE_NAMES } from '../nat/simulate.js';
 import { processIo, type Io } from './cli/io.js';
 import { IparError } from './problems.js';
+import { ENGINE } from './audit/audited.js';
+import { VENDOR_PARSERS } from './ingest/vendors/index.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -45,6 +47,12 @@ interface IngestOptions {
   batchSize?: number;
 }
 
+/** A format's description cut to its first clause, for the list under `ingest --help`. */
+function shortDescription(description: string): string {
+  const first = description.split(/: |\. /)[0]!;
+  return first.length > 76 ? first.slice(0, 75) + '…' : first;
+}
+
 const STORE_HELP = 'a store URL instead of --db: clickhouse://host:port[,host:port…]/database[?cluster=NAME] (or a SQLite file)';
 
 /** The store a command uses: `--db FILE` or `--store URL`, not both. */
@@ -60,9 +68,14 @@ function storeSpec(opts: { db?: string; store?: string }, required: boolean): st
 function build(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('ipar')
     .description('IP address resolution engine: who was using this IP address (and port) at this time?')
+    .version(ENGINE, '-V, --version', 'print the version (as every audit entry names it)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError('(run ipar --help for usage)');
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // A usage error is one line, as every other error (commander adds "Did you mean" lines).
+      outputError: (s, write) => write(`${s.trim().replace(/\s*\n\s*/g, ' ')} (run ipar --help for usage)\n`),
+    });
 
   program
     .command('ingest')
@@ -81,8 +94,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'also print the summary as JSON on stdout', false)
     .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
     .argument('<files...>', 'input files; - for stdin')
+    .addHelpText('after', () => `\nFormats (--format NAME; docs/importers.md has the rules of each):\n  canonical           canonical NDJSON records, one a line (the default)\n  auto                the importer chosen from each file's first lines\n${VENDOR_PARSERS.map((p) => `  ${p.name.padEnd(19)} ${shortDescription(p.description)}`).join('\n')}\n`)
     .action(async (files: string[], opts: IngestOptions) => {
-      const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
       let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
       if (opts.format === 'auto') format = 'auto';
       else if (opts.format !== 'canonical') {

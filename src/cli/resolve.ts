@@ -5,7 +5,7 @@ import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
 import { openAuditLog, type SqliteAuditLog } from '../store/audit.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
-import { isBlank, problemTexts, requestItem } from './batch.js';
+import { isBlank, oneObjectALine, problemTexts, requestItem } from './batch.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
 import { inWorkers, ResolveWorkers } from './workers.js';
@@ -91,7 +91,7 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const results = auditedBatches(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input), lineNumbers, cmd.collect?.requests), { now: cmd.now ?? Date.now });
+    const results = auditedBatches(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(oneObjectALine(input.name, readLines(input)), lineNumbers, cmd.collect?.requests), { now: cmd.now ?? Date.now });
     for await (const result of results) {
       const line = lineNumbers.shift()!;
       done++;

@@ -575,6 +575,11 @@ export class SqliteStore implements StoreReader, StoreWriter {
   }
 
   /** Set a store setting (retention horizon, clock errors). */
+  /** Every source and realm name the store has seen (what a clock error may be declared for), sorted. */
+  knownSources(): string[] {
+    return [...new Set([...this.#sourceNames.values(), ...this.#realmNames.values()])].filter((n) => n !== '').sort();
+  }
+
   setSetting(key: 'retentionHorizon' | `clockError.${string}`, value: number | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     if (value === null) {
