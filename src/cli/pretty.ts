@@ -4,6 +4,7 @@
  * whole — then one indented line per observation: its whole address and port, its path,
  * how many accounts fit it alone, and its own flags. Nothing is cut short.
  */
+import { hostPort } from '../address.js';
 import type { Estimate, Result, Risk } from '../request.js';
 
 const COLUMNS = ['ref', 'status', 'count', 'disclosed', 'flags of the request; then each observation: address, path, accounts fitting it, its flags'] as const;
@@ -17,11 +18,6 @@ function cell(text: string, width: number): string {
 export function prettyHeader(): string {
   const head = COLUMNS.map((c, i) => cell(c, WIDTHS[i]!)).join('  ');
   return `${head}\n${'-'.repeat(Math.max(head.length, 110))}\n`;
-}
-
-function hostPort(ip: string, port: number | null): string {
-  if (port === null) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 function codes(risks: readonly Risk[]): string {

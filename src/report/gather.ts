@@ -5,7 +5,7 @@
  * Accounts the result does not disclose are given letters (account A, B, …): the page
  * shows that someone else held the address, never who.
  */
-import { parseAddress } from '../address.js';
+import { hostPort, parseAddress } from '../address.js';
 import { planRequest, type PlannedObservation } from '../../matcher/plan.js';
 import { alternativeReadings, type ReadingName } from '../../matcher/sensitivity.js';
 import { Estimate, Result, type ObservationResult, type Risk } from '../request.js';
@@ -154,11 +154,6 @@ class Accounts {
     }
     return l;
   }
-}
-
-function hostPort(ip: string, port: number | null): string {
-  if (port === null) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 interface Fetched {
