@@ -85,7 +85,30 @@ export const MAX_BARS_PER_ROW = 60;
 export const MAX_HOLDER_ROWS = 24;
 
 /**
- * Read one line of a results file: a resolve result or an estimate, by its schema.
+ * Fields later versions of the result carry (a flag's severity and corroboration advice,
+ * a signature): the page shows them when present, and they do not make a line unreadable.
+ */
+const LATER_RISK_FIELDS = ['severity', 'advice', 'corroboration'] as const;
+const LATER_RESULT_FIELDS = ['corroboration', 'advice', 'signature'] as const;
+
+function withoutLaterFields(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const v = { ...(value as Record<string, unknown>) };
+  for (const k of LATER_RESULT_FIELDS) delete v[k];
+  if (Array.isArray(v['risks'])) {
+    v['risks'] = (v['risks'] as unknown[]).map((r) => {
+      if (typeof r !== 'object' || r === null) return r;
+      const c = { ...(r as Record<string, unknown>) };
+      for (const k of LATER_RISK_FIELDS) delete c[k];
+      return c;
+    });
+  }
+  return v;
+}
+
+/**
+ * Read one line of a results file: a resolve result or an estimate, by its schema (the
+ * value as written is kept, with any of the later fields it carries).
  *
  * @example
  * readResultLine('{"ref":"R1","status":"none",…}'); // { ok: true, result, action: 'resolve' }
@@ -97,10 +120,12 @@ export function readResultLine(line: string): { ok: true; result: Result | Estim
   } catch (error) {
     return { ok: false, message: `not JSON: ${(error as Error).message}` };
   }
-  const r = Result.safeParse(value);
-  if (r.success) return { ok: true, result: r.data, action: 'resolve' };
-  const e = Estimate.safeParse(value);
-  if (e.success) return { ok: true, result: e.data, action: 'estimate' };
+  const checked = withoutLaterFields(value);
+  // Checked against the schema; the value itself (schema-shaped, plus later fields) is what the page reads.
+  const r = Result.safeParse(checked);
+  if (r.success) return { ok: true, result: value as Result, action: 'resolve' };
+  const e = Estimate.safeParse(checked);
+  if (e.success) return { ok: true, result: value as Estimate, action: 'estimate' };
   const issue = r.error.issues[0];
   return { ok: false, message: `neither a result nor an estimate (${issue === undefined ? '?' : `${issue.path.join('.') || '(line)'}: ${issue.message}`})` };
 }

@@ -253,13 +253,13 @@ function flagsSection(r: Result | Estimate): string {
   return out.join('');
 }
 
-function auditSection(a: AuditView): string {
+function auditSection(a: AuditView, resultSignature: string | null): string {
   const out: string[] = ['<h2>Audit</h2>'];
   if (a.entry === null) {
     out.push(
       `<p class="warn">${a.source === null ? 'No audit log was read (give --audit FILE for a store that is not a SQLite file).' : `The audit log ${h(a.source)} holds no entry for this result line: it was not produced by a run audited there, or it was changed after.`}</p>`,
     );
-    out.push(`<table class="audit"><tbody><tr><th>result hash (sha256 of the line)</th><td class="mono">${h(a.resultHash)}</td></tr></tbody></table>`);
+    out.push(`<table class="audit"><tbody><tr><th>result hash (sha256 of the line)</th><td class="mono">${h(a.resultHash)}</td></tr>${resultSignature === null ? '' : `<tr><th>signature</th><td class="mono audit-signature">${h(resultSignature)}</td></tr>`}</tbody></table>`);
     return out.join('');
   }
   const e = a.entry as AuditEntry & Record<string, unknown>;
@@ -273,7 +273,7 @@ function auditSection(a: AuditView): string {
     ['entry hash', e.hash],
     ['previous entry hash', e.prevHash],
   ];
-  const signature = extra(e['signature']);
+  const signature = extra(e['signature']) ?? resultSignature;
   if (signature !== null) rows.push(['signature', signature]);
   out.push(`<p>Entry in ${h(a.source ?? '')}; <code>ipar audit verify</code> checks the chain.</p>`);
   out.push('<table class="audit"><tbody>' + rows.map(([k, v]) => `<tr><th>${h(k)}</th><td class="mono audit-${h(k.replace(/ /g, '-'))}">${h(v)}</td></tr>`).join('') + '</tbody></table>');
@@ -306,7 +306,7 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
   }
   if (r.status !== 'invalid' && r.status !== 'refused') out.push(correlationSection(page));
   out.push(flagsSection(r));
-  out.push(auditSection(audit));
+  out.push(auditSection(audit, extra((r as (Result | Estimate) & Record<string, unknown>)['signature'])));
   out.push(`<footer>Written by ipar report. Times are UTC; windows are half-open [start, end). Accounts the answer does not disclose are drawn as letters, never named.</footer>`);
   out.push('</main></body></html>\n');
   return out.join('');
