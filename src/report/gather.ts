@@ -7,6 +7,7 @@
  */
 import { hostPort, parseAddress } from '../address.js';
 import { planRequest, type PlannedObservation } from '../../matcher/plan.js';
+import { reverse } from '../../nat/deterministic.js';
 import { alternativeReadings, type ReadingName } from '../../matcher/sensitivity.js';
 import { Estimate, Result, type ObservationResult, type Risk } from '../request.js';
 import type { StoreReader, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../store/types.js';
@@ -217,6 +218,13 @@ async function fetchAround(store: StoreReader, o: ObservationResult, span: Windo
   ]);
   const hosts = new Map<string, { realm: string; ip: string }>();
   for (const t of [...blocks, ...sessions]) if (hosts.size < MAX_HOLDER_ROWS) hosts.set(`${t.realm}|${t.insideIp.text}`, { realm: t.realm, ip: t.insideIp.text });
+  // Deterministic NAT logs nothing per host: the configuration says who held the port.
+  if (o.sourcePort !== null) {
+    for (const d of deterministic) {
+      const r = reverse(d, address, o.sourcePort);
+      if (r.ok && hosts.size < MAX_HOLDER_ROWS) hosts.set(`${d.realm}|${r.value.insideAddress.text}`, { realm: d.realm, ip: r.value.insideAddress.text });
+    }
+  }
   const keys = [...hosts.keys()];
   const queries = keys.flatMap((k) => {
     const h = hosts.get(k)!;

@@ -108,7 +108,7 @@ const EXPECTED_BARS: readonly [string, Record<string, number>][] = [
   ['PBA-PORT', { 'nat-block': 1, allocation: 1 }],
   ['PBA-NOPORT', { 'nat-block': 2, allocation: 2 }],
   ['SESSION-DST', { 'nat-session': 2, allocation: 2 }],
-  ['DET-44', { 'nat-deterministic': 1 }],
+  ['DET-44', { 'nat-deterministic': 1, allocation: 1 }],
   ['GAP', { allocation: 1, coverage: 1 }],
 ];
 

@@ -215,3 +215,18 @@ describe('ipar report: fields a later result carries', () => {
     expect(html).not.toContain('audit-signature');
   });
 });
+
+describe('ipar estimate --report', () => {
+  test('writes the same folder for an estimate batch: counts, no identities, each page audited', async () => {
+    const out = join(tempDir(), 'est');
+    const io = captureIo();
+    expect(await main(['estimate', '--db', demo.db, '--report', out, demo.requestsFile], io)).toBe(1);
+    expect(io.err()).toMatch(/report: 17 pages and /);
+    expect(io.err()).not.toMatch(/no audit entry/);
+    for (const f of readdirSync(out)) {
+      const html = readFileSync(join(out, f), 'utf8');
+      for (const a of ACCOUNTS) expect(html, f).not.toContain(a);
+    }
+    expect(page(out, 0, 'DYN-1')).toContain('Estimate (counts only, no identities)');
+  });
+});
