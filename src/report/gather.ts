@@ -137,14 +137,23 @@ function ms(iso: string): number {
   return r.value.ms;
 }
 
-function zoneWords(o: PlannedObservation): string {
+function offsetText(minutes: number): string {
+  const a = Math.abs(minutes);
+  return `${minutes < 0 ? '−' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+function zoneWords(o: PlannedObservation, time: unknown): string {
   const r = o.reading;
-  if (r.timeZone !== null) return `wall-clock time in ${r.timeZone}`;
+  if (r.timeZone !== null) {
+    // The offset the zone had at that wall-clock time (one reading; a fold lists both below).
+    const local = typeof time === 'object' && time !== null ? (time as { local?: unknown }).local : undefined;
+    const wall = typeof local === 'string' ? parseInstant(local + 'Z') : null;
+    const inForce = wall !== null && wall.ok && r.foldInstants === null && !r.inGap ? `, offset in force ${offsetText(Math.round((wall.value.ms - r.start) / 60_000))}` : '';
+    return `wall-clock time in ${r.timeZone}${inForce}`;
+  }
   if (r.offsetMinutes === null) return 'instants with their own offsets';
   if (r.offsetMinutes === 0) return 'UTC (offset Z or +00:00)';
-  const sign = r.offsetMinutes < 0 ? '−' : '+';
-  const a = Math.abs(r.offsetMinutes);
-  return `offset ${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+  return `offset ${offsetText(r.offsetMinutes)}`;
 }
 
 const PRECISION_WORDS = { ms: 'to the millisecond', s: 'to the second', min: 'to the minute' } as const;
@@ -343,7 +352,7 @@ export async function gatherPage(store: StoreReader, item: ReportItem, action: '
         : {
             timeText: JSON.stringify(raw?.time ?? null),
             form: p.reading.form,
-            zone: zoneWords(p),
+            zone: zoneWords(p, raw?.time),
             precision: PRECISION_WORDS[p.reading.precision],
             clock: p.clock === '12h-ambiguous' ? '12-hour without AM/PM' : '24-hour',
             foldInstants: p.reading.foldInstants,

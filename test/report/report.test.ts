@@ -47,7 +47,7 @@ describe('ipar report: the folder', () => {
     const escaped = lines[i]!.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
     expect(html).toContain(`<pre class="request-line">${escaped}</pre>`);
     expect(html).toContain('&quot;local&quot;:&quot;2026-03-28T10:00:00&quot;,&quot;timeZone&quot;:&quot;Europe/London&quot;');
-    expect(html).toContain('wall-clock time in Europe/London');
+    expect(html).toContain('wall-clock time in Europe/London, offset in force +00:00');
     const w = demo.results[i]!.observations[0]!.window;
     expect(html).toContain(`[${w.start}, ${w.end})`);
     expect(html).toMatch(/tolerance<\/th><td class="mono">2 s/);
