@@ -28,7 +28,7 @@ export function isBlank(text: string): boolean {
 
 /**
  * Requests are one JSON object a line. An input whose first line is a lone `{` or `[`
- * and whose next line is indented is pretty-printed JSON: one usage error says so,
+ * and whose next line is indented JSON (a key, or a bracket) is pretty-printed JSON: one usage error says so,
  * rather than an invalid request for every line of it (nothing has been resolved or
  * audited when it throws). Anything else passes through as read; blank lines before the
  * first request are dropped (they carry no request).
@@ -54,7 +54,7 @@ export async function* oneObjectALine<T extends { readonly text: string; readonl
       }
       continue;
     }
-    if (/^\s+\S/.test(l.text)) {
+    if (/^\s+["{}[\]]/.test(l.text)) {
       throw new IparError(
         'USAGE',
         `${name}:${held.line}: requests are one JSON object a line (NDJSON); this input is JSON spread over lines (pretty-printed?). Write each request on one line (e.g. jq -c . ${name}); nothing was resolved`,

@@ -210,3 +210,28 @@ describe('npm start (ipar demo)', () => {
     expect(right + flagged + silent).toBe(none);
   });
 });
+
+describe('oneObjectALine', () => {
+  test.each([
+    ['a lone { then an indented key', ['{', '  "ref": "A",'], true],
+    ['a lone [ then an indented {', ['[', '  {'], true],
+    ['a lone { then an unindented line', ['{', GOOD], false],
+    ['a lone { then indented text that is not JSON', ['{', '  hello'], false],
+    ['a whole object first', [GOOD, '  {'], false],
+    ['a lone { and nothing after', ['{'], false],
+  ])('%s: pretty-printed %s', async (_name, lines, pretty) => {
+    const { oneObjectALine } = await import('../../src/cli/batch.js');
+    async function* read() {
+      for (const [i, text] of lines.entries()) yield { text, line: i + 1 };
+    }
+    const out: string[] = [];
+    let error: unknown = null;
+    try {
+      for await (const l of oneObjectALine('f', read())) out.push(l.text);
+    } catch (e) {
+      error = e;
+    }
+    expect(error !== null).toBe(pretty);
+    if (!pretty) expect(out).toEqual(lines);
+  });
+});
