@@ -49,6 +49,16 @@ function refOf(input: unknown): string | null {
   return null;
 }
 
+/** `"timeZone"` written beside `"time"` instead of inside it: the error says where it goes. */
+function zoneBesideTime(p: Problem, input: unknown): Problem {
+  const m = /^observations\.(\d+)\.timeZone$/.exec(p.field);
+  if (m === null || p.reason !== 'UNKNOWN_FIELD') return p;
+  const o = (input as { observations?: { time?: unknown; timeZone?: unknown }[] }).observations?.[Number(m[1])];
+  const local = typeof o?.time === 'string' ? o.time : '2026-03-28T10:00:00';
+  const zone = typeof o?.timeZone === 'string' ? o.timeZone : 'Europe/London';
+  return { ...p, message: shortValue(`${p.message}: a zone goes inside the time — write "time": ${JSON.stringify({ local, timeZone: zone })} (or {"from", "to", "timeZone"} for a range)`) as string };
+}
+
 /**
  * Validate a request (any JSON value) and plan its observations.
  *
@@ -59,7 +69,7 @@ function refOf(input: unknown): string | null {
 export function planRequest(input: unknown): Plan {
   if (input instanceof UnreadableRequest) return { ok: false, ref: null, errors: input.problems };
   const parsed = Request.safeParse(input);
-  if (!parsed.success) return { ok: false, ref: refOf(input), errors: problemsFromZod(parsed.error, input) };
+  if (!parsed.success) return { ok: false, ref: refOf(input), errors: problemsFromZod(parsed.error, input).map((p) => zoneBesideTime(p, input)) };
   const request = parsed.data;
   const toleranceMs = Math.round(request.toleranceSeconds * 1000);
   const errors: Problem[] = [];

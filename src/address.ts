@@ -200,3 +200,15 @@ export function addressFromV4(n: number): Address {
   }
   return a;
 }
+
+/**
+ * An address and port as people write them: `203.0.113.7:1300`, `[2001:db8::1]:443`
+ * (just the address when there is no port).
+ *
+ * @example
+ * hostPort('2001:db8::1', 443); // '[2001:db8::1]:443'
+ */
+export function hostPort(ip: string, port: number | null): string {
+  if (port === null) return ip;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

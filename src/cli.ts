@@ -23,6 +23,8 @@ import { outputFailed, processIo, type Io } from './cli/io.js';
 import { ERRORS } from './catalogue/errors.js';
 import { IparError } from './problems.js';
 import { redactCredentials } from './store/clickhouse/url.js';
+import { ENGINE } from './audit/audited.js';
+import { VENDOR_PARSERS } from './ingest/vendors/index.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -48,6 +50,12 @@ interface IngestOptions {
   batchSize?: number;
 }
 
+/** A format's description cut to its first clause, for the list under `ingest --help`. */
+function shortDescription(description: string): string {
+  const first = description.split(/: |\. /)[0]!;
+  return first.length > 76 ? first.slice(0, 75) + '…' : first;
+}
+
 const STORE_HELP = 'a store URL instead of --db: clickhouse://host:port[,host:port…]/database[?cluster=NAME] (or a SQLite file)';
 
 /** The store a command uses: `--db FILE` or `--store URL`, not both. */
@@ -63,9 +71,14 @@ function storeSpec(opts: { db?: string; store?: string }, required: boolean): st
 function build(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('ipar')
     .description('IP address resolution engine: who was using this IP address (and port) at this time?')
+    .version(ENGINE, '-V, --version', 'print the version (as every audit entry names it)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError('(run ipar --help for usage)');
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // A usage error is one line, as every other error (commander adds "Did you mean" lines).
+      outputError: (s, write) => write(`${s.trim().replace(/\s*\n\s*/g, ' ')} (run ipar --help for usage)\n`),
+    });
 
   program
     .command('ingest')
@@ -84,8 +97,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'also print the summary as JSON on stdout', false)
     .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
     .argument('<files...>', 'input files; - for stdin')
+    .addHelpText('after', () => `\nFormats (--format NAME; docs/importers.md has the rules of each):\n  canonical           canonical NDJSON records, one a line (the default)\n  auto                the importer chosen from each file's first lines\n${VENDOR_PARSERS.map((p) => `  ${p.name.padEnd(19)} ${shortDescription(p.description)}`).join('\n')}\n`)
     .action(async (files: string[], opts: IngestOptions) => {
-      const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
       let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
       if (opts.format === 'auto') format = 'auto';
       else if (opts.format !== 'canonical') {
@@ -142,26 +155,46 @@ function build(io: Io, setCode: (code: number) => void): Command {
       .option('--workers <n>', `worker threads resolving batches, each with its own read-only store connection; 1 resolves in this thread (default: one per core, at most ${MAX_DEFAULT_WORKERS})`, integer('--workers', 1, 64))
       .option('--audit-key <file>', "sign every audit entry with this Ed25519 private key (ipar audit keygen); default: the store's auditKey setting")
       .option('--sign-results', 'append to each result line its audit entry: {"audit":{"seq","hash","signature"}} (needs a key)', false)
+      .option('--report <dir>', 'also write the report folder for the batch (as ipar report does; resolves in this thread)')
       .argument('[file]', 'requests file; - or nothing for stdin', '-')
-      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number; auditKey?: string; signResults: boolean }) => {
-        const workers = opts.workers ?? defaultWorkers();
-        setCode(
-          await runResolve(
-            {
-              db: storeSpec(opts, true),
-              file,
-              pretty: opts.pretty,
-              estimate,
-              workers,
-              ...(opts.audit === undefined ? {} : { audit: opts.audit }),
-              ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
-              ...(opts.signResults ? { signResults: true } : {}),
-            },
-            io,
-          ),
-        );
+      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number; auditKey?: string; signResults: boolean; report?: string }) => {
+        const cmd = {
+          db: storeSpec(opts, true),
+          file,
+          pretty: opts.pretty,
+          estimate,
+          ...(opts.audit === undefined ? {} : { audit: opts.audit }),
+          ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+          ...(opts.signResults ? { signResults: true } : {}),
+        };
+        if (opts.report !== undefined) {
+          const { resolveWithReport } = await import('./cli/report.js');
+          setCode(await resolveWithReport(cmd, opts.report, io));
+          return;
+        }
+        setCode(await runResolve({ ...cmd, workers: opts.workers ?? defaultWorkers() }, io));
       });
   }
+
+  program
+    .command('report')
+    .description('one self-contained HTML page per result (the request as received, a timeline of the records, the flags, the audit entry) and an index')
+    .option('--db <file>', 'the SQLite store the results were resolved against (opened read-only)')
+    .option('--store <url>', STORE_HELP)
+    .option('--requests <file>', 'the requests file the results answer (shown as received, checked against the audit)')
+    .option('--audit <file>', 'audit database (default: the store itself, when it is a SQLite file)')
+    .requiredOption('--out <dir>', 'folder for the pages and index.html')
+    .option('--pdf', 'also print each page to PDF with headless Chromium', false)
+    .argument('<results>', 'results (or estimates) NDJSON file; - for stdin')
+    .action(async (results: string, opts: { db?: string; store?: string; requests?: string; audit?: string; out: string; pdf: boolean }) => {
+      const { runReport } = await import('./cli/report.js');
+      setCode(
+        await runReport(
+          { db: storeSpec(opts, true), results, out: opts.out, pdf: opts.pdf, ...(opts.requests === undefined ? {} : { requests: opts.requests }), ...(opts.audit === undefined ? {} : { audit: opts.audit }) },
+          io,
+        ),
+      );
+    });
 
   program
     .command('settings')

@@ -101,7 +101,8 @@ export function problemsFromZod(error: z.core.$ZodError, input: unknown, prefix 
     const { found, value } = valueAt(input, path);
     const field = [prefix, ...path.map(String)].filter((p) => p !== '').join('.');
     const reason = reasonOf(issue, found);
-    const message = short(reason === 'MISSING_FIELD' ? `${field} is required` : `${field || 'value'}: ${issue.message}`);
+    // The field is printed before the message (`field: REASON: message`): not again in it.
+    const message = short(reason === 'MISSING_FIELD' ? `${JSON.stringify(String(path[path.length - 1] ?? field))} is required` : issue.message);
     out.push(found ? { field: short(field), reason, message, value: shortValue(value) } : { field: short(field), reason, message });
   }
   return out;

@@ -10,6 +10,7 @@ import { sha256 } from '../audit/hash.js';
 import { parseJsonLine } from '../ingest/lines.js';
 import { estimateRequests, resolveRequests } from '../../matcher/pipeline.js';
 import { UnreadableRequest } from '../../matcher/plan.js';
+import { IparError } from '../problems.js';
 import type { Estimate, Result } from '../request.js';
 import type { AuditDraft } from '../audit/types.js';
 import type { StoreReader } from '../store/types.js';
@@ -24,6 +25,47 @@ export interface RequestLine {
 /** Blank lines carry no request: they are skipped (and not audited). */
 export function isBlank(text: string): boolean {
   return text.trim() === '';
+}
+
+/**
+ * Requests are one JSON object a line. An input whose first line is a lone `{` or `[`
+ * and whose next line is indented JSON (a key, or a bracket) is pretty-printed JSON: one usage error says so,
+ * rather than an invalid request for every line of it (nothing has been resolved or
+ * audited when it throws). Anything else passes through as read; blank lines before the
+ * first request are dropped (they carry no request).
+ *
+ * @example
+ * for await (const l of oneObjectALine('requests.json', readLines(input))) …; // throws IparError USAGE on pretty-printed JSON
+ */
+export async function* oneObjectALine<T extends { readonly text: string; readonly line: number }>(name: string, lines: AsyncIterable<T>): AsyncGenerator<T> {
+  let held: T | null = null;
+  let checked = false;
+  for await (const l of lines) {
+    if (checked) {
+      yield l;
+      continue;
+    }
+    if (isBlank(l.text)) continue;
+    if (held === null) {
+      const t = l.text.trim();
+      if (t === '{' || t === '[') held = l;
+      else {
+        checked = true;
+        yield l;
+      }
+      continue;
+    }
+    if (/^\s+["{}[\]]/.test(l.text)) {
+      throw new IparError(
+        'USAGE',
+        `${name}:${held.line}: requests are one JSON object a line (NDJSON); this input is JSON spread over lines (pretty-printed?). Write each request on one line (e.g. jq -c . ${name}); nothing was resolved`,
+      );
+    }
+    checked = true;
+    yield held;
+    yield l;
+  }
+  if (held !== null && !checked) yield held;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRequests } from '../../matcher/pipeline.js';
+import type { RecordFate, SimTruth } from '../../nat/simulate.js';
 import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import { packagePath } from '../paths.js';
@@ -14,8 +15,14 @@ import { openSqliteStore } from '../store/sqlite/store.js';
 import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
-import { runResolve } from './resolve.js';
+import { resolveWithReport } from './report.js';
 import { simulateInto } from './simulate.js';
+
+/** The true account's records were lost: a log gap over the time, or a record never written. */
+function recordsLost(t: Pick<SimTruth, 'logGap' | 'observations'>): boolean {
+  const lost = (f: RecordFate | undefined) => f === 'lost-declared' || f === 'lost-silent';
+  return t.logGap !== 'none' || t.observations.some((o) => o.inGapWindow || lost(o.allocation) || lost(o.nat));
+}
 
 /** The embedded default operator: builds in a few seconds on this machine. */
 export const DEMO_OPERATOR = { profile: 'mixed', subscribers: 3000, days: 2, seed: 2026, requests: 400 } as const;
@@ -36,8 +43,13 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
     store.close();
   }
   io.stdout.write(`== 1. Each resolution path, on the hand-made operator in fixtures/demo (${fixturesDb})\n\n`);
-  const code = await runResolve({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'requests.ndjson'), pretty: true }, io);
+  const reportDir = join(opts.dir, 'report');
+  const code = await resolveWithReport({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'requests.ndjson'), pretty: true }, reportDir, io);
   if (code === 2) return 2;
+  io.stdout.write(
+    `\n(BAD-TIME is invalid on purpose: its time "2026-03-28T10:00:00" has no offset, and the engine refuses to guess a zone — the stderr line above names the field.)\n` +
+      `The report of this batch, a page per request: ${join(reportDir, 'index.html')}\n`,
+  );
 
   const simDir = join(opts.dir, 'operator');
   const simDb = join(opts.dir, 'operator.db');
@@ -48,8 +60,8 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   const requests = readFileSync(join(simDir, 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
   const truth = new Map(
     readFileSync(join(simDir, 'truth.ndjson'), 'utf8').trim().split('\n').map((l) => {
-      const t = JSON.parse(l) as { ref: string; account: string };
-      return [t.ref, t.account] as const;
+      const t = JSON.parse(l) as Pick<SimTruth, 'ref' | 'account' | 'logGap' | 'observations'>;
+      return [t.ref, t] as const;
     }),
   );
   const sim = openSqliteStore(simDb, { readonly: true });
@@ -58,18 +70,27 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
     io.stdout.write(`\n== 2. A simulated operator (${simDb}): the first ${SHOWN} of ${results.length} authority requests\n\n`);
     io.stdout.write(prettyHeader());
     for (const r of results.slice(0, SHOWN)) io.stdout.write(prettyRow(r));
-    let unique = 0, right = 0, wrongFlagged = 0, wrongSilent = 0, withheld = 0, none = 0;
+    let unique = 0, right = 0, wrongFlagged = 0, wrongSilent = 0, withheld = 0, none = 0, noneLost = 0, noneFlagged = 0, noneSilent = 0;
     for (const r of results) {
-      if (r.status === 'none') none++;
+      const t = truth.get(r.ref ?? '');
+      if (r.status === 'none') {
+        // Every simulated request has a true account: a none is right only when the
+        // records that would show it were lost (a log gap, a record never written).
+        none++;
+        if (t !== undefined && recordsLost(t)) noneLost++;
+        else if (r.risks.some((k) => k.kind === 'false-negative')) noneFlagged++;
+        else noneSilent++;
+      }
       if (r.withheld) withheld++;
       if (r.status !== 'unique') continue;
       unique++;
-      if (r.candidates[0]?.account === truth.get(r.ref ?? '')) right++;
+      if (r.candidates[0]?.account === t?.account) right++;
       else if (r.risks.some((k) => k.kind === 'false-positive')) wrongFlagged++;
       else wrongSilent++;
     }
     io.stdout.write(
-      `\nagainst the simulator's truth: ${unique} unique answers of ${results.length} (${right} right, ${wrongFlagged} wrong but flagged, ${wrongSilent} wrong and unflagged); ${withheld} withheld as multi-customer; ${none} none\n`,
+      `\nagainst the simulator's truth: ${unique} unique answers of ${results.length} (${right} right, ${wrongFlagged} wrong but flagged, ${wrongSilent} wrong and unflagged); ${withheld} withheld as multi-customer; ` +
+        `${none} none (${noneLost} right: the records that would show the account were lost; ${noneFlagged} wrong but flagged as a possible false negative; ${noneSilent} wrong and unflagged)\n`,
     );
   } finally {
     sim.close();

@@ -35,7 +35,12 @@ export function formatSummary(s: IngestSummary): string {
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ') || 'none';
-  return `ingest: ${s.lines} lines; stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`;
+  // Every line is accounted for: it gave records, was rejected, or gave none of its own.
+  const other = Math.max(0, s.lines - s.rejectedLines - s.recordLines);
+  return (
+    `ingest: ${s.lines} lines (${s.recordLines} gave records, ${s.rejectedLines} rejected, ${other} gave none of their own: blank, header, other events or paired with a later line); ` +
+    `records stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`
+  );
 }
 
 export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {

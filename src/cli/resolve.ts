@@ -10,7 +10,7 @@ import type { AuditEntry } from '../audit/types.js';
 import { readPrivateKey } from './audit.js';
 import { redactSpec } from '../store/clickhouse/url.js';
 import { isClickHouseSpec, openStore } from '../store/open.js';
-import { isBlank, problemTexts, requestItem } from './batch.js';
+import { isBlank, oneObjectALine, problemTexts, requestItem } from './batch.js';
 import { writeOut, type Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
 import { inWorkers, ResolveWorkers } from './workers.js';
@@ -34,13 +34,19 @@ export interface ResolveCommand {
   readonly auditKey?: string;
   /** Append each result line's audit sequence, entry hash and signature (needs a key; not with `pretty`). */
   readonly signResults?: boolean;
+  /**
+   * Keep each request line and result line of the run (for `--report`); resolves in this
+   * thread whatever `workers` says.
+   */
+  readonly collect?: { readonly requests: string[]; readonly results: string[] };
 }
 
 /** Requests from NDJSON lines (blank lines skipped), noting each one's line number. */
-async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[]): AsyncGenerator<AuditItem> {
+async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[], collect?: string[]): AsyncGenerator<AuditItem> {
   for await (const { text, line, length } of lines) {
     if (isBlank(text)) continue;
     lineNumbers.push(line);
+    collect?.push(text);
     yield requestItem(text, length);
   }
 }
@@ -86,7 +92,7 @@ function openAudit(cmd: ResolveCommand): SqliteAuditLog {
 export async function runResolve(cmd: ResolveCommand, io: Io): Promise<number> {
   const [input] = await openInputs([cmd.file], io.stdin);
   const workers = cmd.workers ?? 1;
-  const { done, invalid } = workers > 1 ? await inWorkerThreads(cmd, io, input!, workers) : await inThisThread(cmd, io, input!);
+  const { done, invalid } = workers > 1 && cmd.collect === undefined ? await inWorkerThreads(cmd, io, input!, workers) : await inThisThread(cmd, io, input!);
   io.stderr.write(`${cmd.estimate === true ? 'estimate' : 'resolve'}: ${done} requests, ${invalid} invalid\n`);
   return invalid > 0 ? 1 : 0;
 }
@@ -111,7 +117,7 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const results = auditedResults(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(readLines(input), lineNumbers), { now: cmd.now ?? Date.now });
+    const results = auditedResults(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(oneObjectALine(input.name, readLines(input)), lineNumbers, cmd.collect?.requests), { now: cmd.now ?? Date.now });
     for await (const { result, line: text, entry } of results) {
       const line = lineNumbers.shift()!;
       done++;
@@ -119,6 +125,7 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
         invalid++;
         for (const problem of problemTexts(result)) io.stderr.write(`${input.name}:${line}: ${problem}\n`);
       }
+      cmd.collect?.results.push(text);
       await writeOut(io, cmd.pretty ? prettyRow(result) : printed(cmd, text, entry));
       progress.tick(done);
     }

@@ -17,22 +17,35 @@ export interface SettingsCommand {
 }
 
 export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number> {
-  const store = openSqliteStore(cmd.db);
+  // Every option is checked before anything is set: a refused one leaves the store as it was.
+  let horizon: number | undefined;
+  if (cmd.retentionHorizon !== undefined) {
+    const r = parseInstant(cmd.retentionHorizon);
+    if (!r.ok) throw new IparError('USAGE', `--retention-horizon: ${r.message}`);
+    horizon = r.value.ms;
+  }
+  const clockErrors = cmd.clockErrors.map((spec) => {
+    const m = /^([^=]+)=(\d+(?:\.\d+)?)?$/.exec(spec);
+    if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
+    return { source: m[1]!, ms: m[2] === undefined ? null : Math.round(Number(m[2]) * 1000) };
+  });
+  // Read-only unless something is set, and never created: a mistyped path is an error.
+  openSqliteStore(cmd.db, { readonly: true }).close();
+  const store = openSqliteStore(cmd.db, { readonly: horizon === undefined && clockErrors.length === 0 });
   try {
-    if (cmd.retentionHorizon !== undefined) {
-      const r = parseInstant(cmd.retentionHorizon);
-      if (!r.ok) throw new IparError('USAGE', `--retention-horizon: ${r.message}`);
-      await store.setSetting('retentionHorizon', r.value.ms);
-    }
-    for (const spec of cmd.clockErrors) {
-      const m = /^([^=]+)=(\d+(?:\.\d+)?)?$/.exec(spec);
-      if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
-      await store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
+    const known = store.knownSources();
+    for (const { source, ms } of clockErrors) {
+      // A typo would declare an error no record ever meets; removing one stays possible.
+      if (ms !== null && !known.includes(source)) {
+        throw new IparError('USAGE', `--clock-error: the store has no records from source or realm ${JSON.stringify(source)}; it knows ${known.length === 0 ? 'none yet (ingest first)' : known.join(', ')}`);
+      }
     }
     if (cmd.auditKey !== undefined) {
       if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve
       writeAuditKeySetting(cmd.db, cmd.auditKey === '' ? null : resolvePath(cmd.auditKey));
     }
+    if (horizon !== undefined) await store.setSetting('retentionHorizon', horizon);
+    for (const { source, ms } of clockErrors) await store.setSetting(`clockError.${source}`, ms);
     const s = await store.settings();
     const auditKey = readAuditKeySetting(cmd.db);
     io.stdout.write(

@@ -22,7 +22,7 @@ import { batchesOf, BATCH_SIZE, MAX_BATCH_CHARS, type Action } from '../audit/au
 import { readLines, type Input, type Line } from '../ingest/lines.js';
 import { IparError } from '../problems.js';
 import type { ErrorCode } from '../catalogue/errors.js';
-import { isBlank, type BatchOutput } from './batch.js';
+import { isBlank, oneObjectALine, type BatchOutput } from './batch.js';
 
 /** The compiled worker entry beside this module (`dist/src/cli/resolve-worker.js`). */
 export const WORKER_SCRIPT = new URL('./resolve-worker.js', import.meta.url);
@@ -288,7 +288,7 @@ export async function* inWorkers(pool: ResolveWorkers, input: Input, options: In
   void (async () => {
     try {
       const lines = readLines({ name: input.name, stream: () => stream });
-      for await (const batch of batchesOf(requestLines(lines), options.batchSize ?? BATCH_SIZE, options.maxBatchChars ?? MAX_BATCH_CHARS)) {
+      for await (const batch of batchesOf(requestLines(oneObjectALine(input.name, lines)), options.batchSize ?? BATCH_SIZE, options.maxBatchChars ?? MAX_BATCH_CHARS)) {
         if (stopped) return;
         const output = pool.run(batch);
         output.catch(() => undefined); // handled when its turn comes (or never, after a stop)

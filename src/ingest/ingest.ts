@@ -29,6 +29,12 @@ export interface IngestSummary {
   readonly stored: Readonly<Record<RecordKind, number>>;
   readonly unchanged: Readonly<Record<RecordKind, number>>;
   readonly rejectedLines: number;
+  /**
+   * Lines that gave records themselves (a vendor line that ends an interval gives the
+   * record its start began). The rest of `lines` — neither this nor rejected — gave none
+   * of their own: blank lines, headers, events of other kinds, or events paired later.
+   */
+  readonly recordLines: number;
 }
 
 export interface IngestOptions {
@@ -129,6 +135,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   const unchanged = zeroCounts();
   let lines = 0;
   let rejectedLines = 0;
+  let recordLines = 0;
   let batch: CanonicalRecord[] = [];
 
   const flush = async (): Promise<void> => {
@@ -152,7 +159,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
           if (text !== undefined) texts.set(line, text);
         } else list.push(...problems);
       };
-      const take = (out: ParseOutput, line: number, text: string | undefined): void => {
+      const take = (out: ParseOutput, line: number, text: string | undefined, own = true): void => {
+        const before = batch.length;
         for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
         for (const raw of out.records) {
           // The common shapes are checked by hand; zod sees the rest and explains every refusal.
@@ -165,6 +173,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
           if (parsed.success) batch.push(parsed.data);
           else reject(line, problemsFromZod(parsed.error, raw), text);
         }
+        if (own && batch.length > before && !rejected.has(line)) recordLines++;
       };
       const report = (): void => {
         for (const [line, problems] of [...rejected].sort((a, b) => a[0] - b[0])) {
@@ -221,6 +230,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
             if (entry.record === null) feed(canonical, entry.text, entry.line, entry.length);
             else {
               batch.push(entry.record);
+              recordLines++;
               if (rejected.size > 0) report();
             }
             if (batch.length >= batchSize) await flush();
@@ -251,12 +261,12 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         session = chooseSession();
         for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
       }
-      take(session.end(), lastLine, undefined);
+      take(session.end(), lastLine, undefined, false);
       report();
     }
     await flush();
   } finally {
     await worker?.close();
   }
-  return { lines, stored, unchanged, rejectedLines };
+  return { lines, stored, unchanged, rejectedLines, recordLines };
 }

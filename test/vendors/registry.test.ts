@@ -32,6 +32,24 @@ describe('VENDOR_PARSERS: the registry', () => {
     }
   });
 
+  // Their clocks never carry a zone (or a year): without the option every line would be rejected.
+  it.each([
+    ['ms-dhcp-audit', {}, 'timeZone'],
+    ['panos-traffic', { realm: 'pa' }, 'timeZone'],
+    ['infoblox-dhcpd', { year: 2024 }, 'timeZone'],
+    ['infoblox-dhcpd', { timeZone: 'UTC' }, 'year'],
+  ] as const)('%s refuses to start without an option every line needs (%o lacks %s)', (name, options, missing) => {
+    let error: unknown;
+    try {
+      byName(name).session(options);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as IparError).code).toBe('MISSING_OPTION');
+    expect((error as IparError).message).toContain(missing === 'timeZone' ? '--tz' : '--year');
+    expect(() => byName(name).session({ ...options, [missing]: missing === 'timeZone' ? 'UTC' : 2024 })).not.toThrow();
+  });
+
   it.each(NAMES)('%s refuses an unknown zone, a bad realm and a bad timeout up front', (name) => {
     const parser = byName(name);
     for (const bad of [{ realm: 'r', timeZone: 'Mars/Olympus' }, { realm: 'not a realm!' }, { realm: 'r', missingStopTimeoutSeconds: -5 }]) {

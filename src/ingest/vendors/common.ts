@@ -33,6 +33,16 @@ export function requireRealm(options: VendorOptions, format: string): string {
   return options.realm;
 }
 
+/**
+ * An option every line of a format needs — its clock names no zone, or its headers no
+ * year: without it every line would be rejected, so it is a usage error up front.
+ */
+export function requireOption(options: VendorOptions, option: 'timeZone' | 'year', format: string): void {
+  if (options[option] !== undefined) return;
+  const flag = option === 'timeZone' ? '--tz ZONE (the IANA zone of its clock)' : '--year YYYY (its headers have no year)';
+  throw new IparError('MISSING_OPTION', `${format} needs ${option} on every line: give ${flag}`);
+}
+
 /** The realm allocation records carry when the addresses sit behind a CGNAT realm (optional). */
 export function optionalRealm(options: VendorOptions): { realm: string } | Record<string, never> {
   if (options.realm === undefined) return {};

@@ -8,7 +8,7 @@
  * time without a year.
  */
 import { instantInRange } from './clock.js';
-import { allocationParse, macOf } from './common.js';
+import { allocationParse, macOf, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { BSD_HEAD } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -23,6 +23,8 @@ const DURATION = /\blease-duration (\d+)/;
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = allocationParse(options, NAME);
+  requireOption(options, 'timeZone', NAME);
+  requireOption(options, 'year', NAME);
 
   return p.session((text, line) => {
     const daemon = DAEMON.exec(text);

@@ -7,7 +7,7 @@
  * Dates are `MM/DD/YY` and times `HH:MM:SS` in the server's local zone.
  */
 import { wallMs } from './clock.js';
-import { allocationParse, csvFields, macOf } from './common.js';
+import { allocationParse, csvFields, macOf, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -19,6 +19,7 @@ const STOP = new Set(['12', '16', '17', '18']);
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = allocationParse(options, NAME);
+  requireOption(options, 'timeZone', NAME);
 
   return p.session((text, line) => {
     const row = ROW.exec(text);

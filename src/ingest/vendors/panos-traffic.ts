@@ -6,7 +6,7 @@
  * A session runs from start_time to the later of generated_time and start_time + elapsed.
  */
 import { wallMs, timeFailure, type TimeResult } from './clock.js';
-import { csvFields, natParse, natSessionEvent } from './common.js';
+import { csvFields, natParse, natSessionEvent, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -19,6 +19,7 @@ const F = { subtype: 4, generated: 6, src: 7, dst: 8, natsrc: 9, natdst: 10, ses
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = natParse(options, NAME);
+  requireOption(options, 'timeZone', NAME);
 
   function local(text: string | undefined): TimeResult {
     const m = text === undefined ? null : STAMP.exec(text);

@@ -574,6 +574,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     return { stored, unchanged };
   }
 
+  /** Every source and realm name the store has seen (what a clock error may be declared for), sorted. */
+  knownSources(): string[] {
+    return [...new Set([...this.#sourceNames.values(), ...this.#realmNames.values()])].filter((n) => n !== '').sort();
+  }
+
   /** Set a store setting (retention horizon, clock errors). */
   setSetting(key: SettingKey, value: number | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');

@@ -1,0 +1,228 @@
+/**
+ * Report pages in a real browser (issue 21): Debian's Chromium, driven by playwright-core
+ * (never a downloaded browser). Each page is loaded from disk, its DOM checked — a bar per
+ * record at its time, the window at its time, the flags listed — and its requests
+ * watched: the only one is the page itself. Screenshots go to test/output/report/ for a
+ * person to look at (gitignored).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { main } from '../../src/cli.js';
+import { packagePath } from '../../src/paths.js';
+import type { Result } from '../../src/request.js';
+import { CHROMIUM_FLAGS, pageName } from '../../src/report/write.js';
+import { captureIo, tempDir } from '../support/index.js';
+import { reportDemo, type Reported } from './fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = packagePath('test', 'output', 'report');
+const present = existsSync(CHROMIUM);
+
+if (!present) {
+  const message = `browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`;
+  process.stderr.write(`\n${message}\n\n`);
+  if (process.env['CI'] === 'true') {
+    test('Chromium is installed in CI', () => {
+      throw new Error(`CI=true but ${message}`);
+    });
+  }
+}
+
+let demo: Reported;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!present) return;
+  demo = await reportDemo();
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Loaded {
+  readonly page: Page;
+  /** Every URL the page asked for, the page itself included. */
+  readonly requests: string[];
+  readonly url: string;
+}
+
+async function load(file: string, shot?: string): Promise<Loaded> {
+  const context = await browser.newContext({ viewport: { width: 1040, height: 900 } });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const url = pathToFileURL(file).href;
+  await page.goto(url, { waitUntil: 'load' });
+  if (shot !== undefined) await page.screenshot({ path: join(SHOTS, shot), fullPage: true });
+  return { page, requests, url };
+}
+
+/** What the DOM draws: each bar's and window's interval and where it is drawn. */
+interface Drawn {
+  readonly span: { start: number; end: number; left: number; right: number };
+  readonly bars: { kind: string; start: string; end: string; x: number; width: number; row: string }[];
+  readonly band: { start: string; end: string; x: number; width: number };
+}
+
+async function timelines(page: Page): Promise<Drawn[]> {
+  return page.$$eval('section.observation svg.timeline', (svgs) =>
+    svgs.map((svg) => {
+      const num = (el: { getAttribute(name: string): string | null }, a: string) => Number(el.getAttribute(a));
+      const band = svg.querySelector('rect.window-band')!;
+      return {
+        span: { start: Date.parse(svg.getAttribute('data-span-start')!), end: Date.parse(svg.getAttribute('data-span-end')!), left: num(svg, 'data-plot-left'), right: num(svg, 'data-plot-right') },
+        bars: [...svg.querySelectorAll('rect.bar')].map((b) => ({
+          kind: b.getAttribute('data-kind')!,
+          start: b.getAttribute('data-start')!,
+          end: b.getAttribute('data-end')!,
+          x: num(b, 'x'),
+          width: num(b, 'width'),
+          row: b.closest('g.row')!.getAttribute('data-label')!,
+        })),
+        band: { start: band.getAttribute('data-start')!, end: band.getAttribute('data-end')!, x: num(band, 'x'), width: num(band, 'width') },
+      };
+    }),
+  );
+}
+
+/** Where an instant should be drawn: the reference model, the plain linear scale. */
+function expectedX(t: number, s: Drawn['span']): number {
+  const clamped = Math.min(Math.max(t, s.start), s.end);
+  return s.left + ((clamped - s.start) / (s.end - s.start)) * (s.right - s.left);
+}
+
+function resultPage(ref: string): { file: string; result: Result } {
+  const i = demo.results.findIndex((r) => r.ref === ref);
+  return { file: join(demo.resolveOut, pageName(i, ref)), result: demo.results[i]! };
+}
+
+/** The records of fixtures/demo each page must draw (in its widest timeline): kind → count. */
+const EXPECTED_BARS: readonly [string, Record<string, number>][] = [
+  ['DYN-EDGE', { allocation: 2 }],
+  ['PBA-PORT', { 'nat-block': 1, allocation: 1 }],
+  ['PBA-NOPORT', { 'nat-block': 2, allocation: 2 }],
+  ['SESSION-DST', { 'nat-session': 2, allocation: 2 }],
+  ['DET-44', { 'nat-deterministic': 1, allocation: 1 }],
+  ['GAP', { allocation: 1, coverage: 1 }],
+];
+
+describe.skipIf(!present)('report pages in Chromium', () => {
+  test.each(EXPECTED_BARS)('%s: a bar per record, each drawn at its time, and the window at its time', async (ref, kinds) => {
+    const { file, result } = resultPage(ref);
+    const { page } = await load(file, `${ref}.png`);
+    const drawn = await timelines(page);
+    expect(drawn.length).toBeGreaterThan(0);
+    const widest = drawn[drawn.length - 1]!;
+    const counts: Record<string, number> = {};
+    for (const b of widest.bars) counts[b.kind] = (counts[b.kind] ?? 0) + 1;
+    expect(counts).toEqual(kinds);
+    for (const t of drawn) {
+      // The band is the observation window of the result, drawn where the scale puts it.
+      expect({ start: t.band.start, end: t.band.end }).toEqual(result.observations[0]!.window);
+      const mid = (expectedX(Date.parse(t.band.start), t.span) + expectedX(Date.parse(t.band.end), t.span)) / 2;
+      expect(Math.abs(t.band.x + t.band.width / 2 - mid)).toBeLessThan(1.01);
+      for (const b of t.bars) {
+        const x0 = expectedX(Date.parse(b.start), t.span);
+        const x1 = b.end === 'open' ? t.span.right : expectedX(Date.parse(b.end), t.span);
+        expect(Math.abs(b.x + b.width / 2 - (x0 + x1) / 2), `${ref} ${b.kind} ${b.start}`).toBeLessThan(1.01);
+      }
+    }
+    await page.context().close();
+  });
+
+  test('DYN-EDGE: the address changed hands inside the window, and both holders are drawn anonymously', async () => {
+    const { file } = resultPage('DYN-EDGE');
+    const { page } = await load(file, 'DYN-EDGE-close.png');
+    const [near] = await timelines(page);
+    const rows = [...new Set(near!.bars.map((b) => b.row))];
+    expect(rows).toEqual(['account A (not disclosed)', 'account B (not disclosed)']);
+    const band = { start: Date.parse(near!.band.start), end: Date.parse(near!.band.end) };
+    const [first, second] = near!.bars;
+    expect(Date.parse(first!.end)).toBeGreaterThan(band.start);
+    expect(Date.parse(first!.end)).toBeLessThan(band.end);
+    expect(Date.parse(second!.start)).toBe(Date.parse(first!.end));
+    await page.context().close();
+  });
+
+  test('every flag of every result is listed with its paragraph, grouped by observation', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (const r of demo.results) {
+      const i = demo.results.indexOf(r);
+      await page.goto(pathToFileURL(join(demo.resolveOut, pageName(i, r.ref))).href);
+      const listed = await page.$$eval('li.flag', (lis) => lis.map((li) => ({ code: li.getAttribute('data-code'), text: li.textContent ?? '', group: li.closest('ul')!.previousElementSibling!.textContent })));
+      expect(listed.map((l) => l.code).sort()).toEqual(r.risks.map((k) => k.code).sort());
+      for (const k of r.risks) {
+        const shown = listed.find((l) => l.code === k.code && l.text.includes(k.message));
+        expect(shown?.text).toContain(`paragraph ${k.paragraph}`);
+        const o = k.detail['observation'];
+        expect(shown?.group).toBe(typeof o === 'number' ? `Observation ${o}` : o === 'all' ? 'All observations shifted together' : 'The request as a whole');
+      }
+      expect(await page.locator('[data-status]').getAttribute('data-status')).toBe(r.status);
+    }
+    await context.close();
+  });
+
+  test('a reading of the time that changes the answer is marked on its row', async () => {
+    const { file, result } = resultPage('CLOCK-12H');
+    const { page } = await load(file, 'CLOCK-12H.png');
+    const changing = await page.$$eval('svg.timeline:last-of-type rect.reading-changes', (rs) => rs.map((r) => r.closest('g.row')!.getAttribute('data-label')));
+    const flagged = result.risks.filter((k) => k.code.startsWith('TIME_READING_')).flatMap((k) => (k.detail['readings'] as { reading: string }[]).map((x) => `reading: ${x.reading}`));
+    expect(flagged).toContain('reading: plus-12h');
+    expect([...new Set(changing)].sort()).toEqual([...new Set(flagged)].sort());
+    await page.context().close();
+  });
+
+  test('no page asks for anything but itself: every page of both folders, and the index', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    for (const dir of [demo.resolveOut, demo.estimateOut]) {
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.html'))) {
+        requests = [];
+        const url = pathToFileURL(join(dir, f)).href;
+        await page.goto(url, { waitUntil: 'load' });
+        expect(requests, f).toEqual([url]);
+      }
+    }
+    await context.close();
+  });
+
+  test('an estimate page draws the same records, every holder anonymous', async () => {
+    const i = demo.estimates.findIndex((e) => e.ref === 'CORRELATE-2');
+    const { page } = await load(join(demo.estimateOut, pageName(i, 'CORRELATE-2')), 'estimate-CORRELATE-2.png');
+    const rows = (await timelines(page)).flatMap((t) => t.bars.filter((b) => b.kind === 'allocation').map((b) => b.row));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toMatch(/^account [A-Z] \(not disclosed\)$/);
+    await page.context().close();
+  });
+
+  test('the index links each page, and each link opens it', async () => {
+    const { page } = await load(join(demo.resolveOut, 'index.html'), 'index.png');
+    const links = await page.$$eval('table.index a', (as) => as.map((a) => a.getAttribute('href')));
+    expect(links).toEqual(demo.results.map((r, i) => pageName(i, r.ref)));
+    await page.click('text=PBA-PORT');
+    expect(page.url()).toBe(pathToFileURL(join(demo.resolveOut, pageName(demo.results.findIndex((r) => r.ref === 'PBA-PORT'), 'PBA-PORT'))).href);
+    await page.context().close();
+  });
+
+  test('--pdf prints every page through the installed Chromium', async () => {
+    const out = join(tempDir(), 'pdf');
+    const io = captureIo();
+    const lines = readFileSync(demo.resultsFile, 'utf8').split('\n').slice(0, 2).join('\n') + '\n';
+    const file = join(tempDir(), 'two.ndjson');
+    writeFileSync(file, lines);
+    expect(await main(['report', '--db', demo.db, '--out', out, '--pdf', file], io)).toBe(0);
+    expect(io.err()).toMatch(/report: 2 PDFs printed by /);
+    const pdfs = readdirSync(out).filter((f) => f.endsWith('.pdf'));
+    expect(pdfs).toHaveLength(2);
+    for (const p of pdfs) expect(readFileSync(join(out, p)).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
