@@ -117,6 +117,7 @@ interface OpenGap {
 }
 
 interface Stream {
+  /** The next sequence number; undefined when the last message's record count is unknown (it held sets). */
   expected: number | undefined;
   lastExportMs: number;
   lastUptimeMs: number | undefined;
@@ -157,6 +158,9 @@ export class FlowDecoder {
   /** Templates of this message whose held sets wait to be replayed. */
   private arrived: string[] = [];
   private heldThisMessage = false;
+  /** Data and options records of the current message's own sets (not replayed held ones). */
+  private ownRecords = 0;
+  private replaying = false;
 
   constructor(private readonly options: DecoderOptions) {
     this.templateTimeoutMs = options.templateTimeoutMs ?? DEFAULT_TEMPLATE_TIMEOUT_MS;
@@ -226,8 +230,7 @@ export class FlowDecoder {
     const seq = buf.readUInt32BE(8);
     const domain = buf.readUInt32BE(12);
     this.heldThisMessage = false;
-    const recordsBefore = this.out.records.length;
-    const optionsBefore = this.out.options;
+    this.ownRecords = 0;
     let at = 16;
     while (at + 4 <= length) {
       const setId = buf.readUInt16BE(at);
@@ -243,7 +246,7 @@ export class FlowDecoder {
       at += setLength;
     }
     this.replayArrived();
-    const counted = this.options.sequenceCountsMessages === true ? 1 : this.out.records.length - recordsBefore + (this.out.options - optionsBefore);
+    const counted = this.options.sequenceCountsMessages === true ? 1 : this.ownRecords;
     this.sequence(exporter, domain, seq, counted, exportMs, undefined, message);
   }
 
@@ -475,6 +478,7 @@ export class FlowDecoder {
         this.problem(message, `template ${t.id}`, FLOW_REASONS.MALFORMED_RECORD, `a record of template ${t.id} runs past the end of its set (variable-length field too long); the rest of the set is skipped`, t.id);
         return;
       }
+      if (!this.replaying) this.ownRecords++;
       if (t.options) this.out.options++;
       else this.out.records.push({ exporter, domain, templateId: t.id, exportMs, uptimeMs, values, message });
     }
@@ -508,11 +512,13 @@ export class FlowDecoder {
     const keys = new Set(this.arrived);
     this.arrived = [];
     const keep: HeldSet[] = [];
+    this.replaying = true;
     for (const h of this.held) {
       const t = keys.has(TemplateCache.key(h.exporter, h.domain, h.templateId)) ? this.templates.get(h.exporter, h.domain, h.templateId) : undefined;
       if (t === undefined) keep.push(h);
       else this.records(t, h.body, h.exporter, h.domain, h.exportMs, h.uptimeMs, h.message);
     }
+    this.replaying = false;
     this.held = keep;
   }
 
@@ -537,9 +543,12 @@ export class FlowDecoder {
     }
     const restarted = s.lastUptimeMs !== undefined && uptimeMs !== undefined && uptimeMs + 1000 < s.lastUptimeMs && exportMs >= s.lastExportMs;
     if (restarted || (s.expected !== undefined && seq === 0 && s.expected !== 0)) {
+      // The old sequence space ends here: what it lost is final.
+      for (const g of s.gaps) this.emitGap(exporter, domain, g);
+      s.gaps = [];
       this.problem(message, 'sequence', FLOW_REASONS.EXPORTER_RESTARTED, `${exporter} domain ${domain} restarted (sequence ${seq} after ${s.expected ?? 'none'}${uptimeMs === undefined ? '' : `, uptime ${uptimeMs} ms after ${s.lastUptimeMs} ms`}): not counted as loss`, seq);
       s.expected = next;
-    } else if (s.expected !== undefined && !this.heldThisMessage) {
+    } else if (s.expected !== undefined) {
       const diff = (seq - s.expected + U32) % U32;
       if (diff !== 0 && diff < U32 / 2) {
         s.gaps.push({ from: s.expected, to: seq, lost: diff, startMs: s.lastExportMs, endMs: exportMs, message, age: 0 });
@@ -559,6 +568,8 @@ export class FlowDecoder {
     } else {
       s.expected = next;
     }
+    // Records of sets held for their template are not counted yet: skip the next check.
+    if (this.heldThisMessage) s.expected = undefined;
     if (exportMs > s.lastExportMs || restarted) s.lastExportMs = exportMs;
     if (uptimeMs !== undefined) s.lastUptimeMs = uptimeMs;
     // Gaps old enough cannot be filled any more.
