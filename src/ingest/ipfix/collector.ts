@@ -68,7 +68,7 @@ class StreamSplitter {
 export async function startCollector(store: StoreWriter, options: CollectorOptions): Promise<Collector> {
   const session = new FlowSession(options);
   const sink = new FlowSink(store, { ...options, batchSize: options.batchSize ?? DEFAULT_COLLECT_BATCH });
-  const name = `${options.host}:${options.port}`;
+  let name = `${options.host}:${options.port}`;
   let received = 0;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown = null;
@@ -101,6 +101,7 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
   // Linux reports twice what it grants (bookkeeping overhead): compare against half.
   if (granted / 2 < asked) options.onWarning?.(`the UDP receive buffer is ${granted} octets, less than the ${asked} asked (raise net.core.rmem_max); bursts may be dropped`);
   const udpPort = udp.address().port;
+  name = `${options.host}:${udpPort}`;
 
   let server: Server | null = null;
   const sockets = new Set<TcpSocket>();
