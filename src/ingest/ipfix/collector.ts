@@ -3,8 +3,8 @@
  * IPFIX, TCP streams (RFC 7011 §10.4: messages back to back, delimited by their length)
  * on one host and port. Each message is decoded as it arrives; records go to the store
  * in batches, written when a batch is full and every `flushIntervalMs`, one write at a
- * time. `stop()` (the CLI calls it on SIGTERM and SIGINT) closes the sockets, reads what
- * they had delivered, reports the sets still waiting for a template, closes open
+ * time. `stop()` (the CLI calls it on SIGTERM and SIGINT) reads what the kernel still
+ * holds (until 100 ms pass without a datagram), closes the sockets, reports the sets still waiting for a template, closes open
  * intervals (marked `endInferred`), writes everything and resolves with the summary.
  *
  * The kernel drops datagrams that arrive while its receive buffer is full, and nothing
@@ -24,6 +24,9 @@ export const DEFAULT_RECV_BUFFER_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 /** Records batched before a write (smaller than ingest's: a live store should see records within a second). */
 export const DEFAULT_COLLECT_BATCH = 20_000;
+/** On stop, the socket is read until no datagram came for this long (at most `DRAIN_MAX_MS`). */
+const DRAIN_QUIET_MS = 100;
+const DRAIN_MAX_MS = 30_000;
 
 export interface CollectorOptions extends FlowSessionOptions, SinkOptions {
   readonly host: string;
@@ -140,6 +143,12 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
     stop(): Promise<FlowSummary> {
       stopping ??= (async () => {
         clearInterval(timer);
+        // Datagrams the kernel already holds are read first: stop once none came for a quiet spell.
+        const drainUntil = Date.now() + DRAIN_MAX_MS;
+        for (let before = -1; before !== received && Date.now() < drainUntil; ) {
+          before = received;
+          await new Promise((resolve) => setTimeout(resolve, DRAIN_QUIET_MS));
+        }
         await new Promise<void>((resolve) => udp.close(() => resolve()));
         if (server !== null) {
           for (const s of sockets) s.end();
