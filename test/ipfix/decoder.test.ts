@@ -3,7 +3,7 @@ import { FlowDecoder } from '../../src/ingest/ipfix/decoder.js';
 import { FlowSession, type FlowOutput } from '../../src/ingest/ipfix/session.js';
 import { profileNamed } from '../../src/ingest/ipfix/profiles.js';
 import { ipfixFileMessages, pcapMessages } from '../../src/ingest/ipfix/files.js';
-import { BLOCK_FIELDS, F, IpfixExporter, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
+import { BLOCK_FIELDS, F, IpfixExporter, pcapOf, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');
 const SESSION: TemplateDef = { id: 256, fields: SESSION_FIELDS };
@@ -301,34 +301,3 @@ describe('saved inputs', () => {
     expect(d.decode(Buffer.from([0, 9, 0, 0]), 'e', 6).problems.map((p) => [p.line, p.reason])).toEqual([[6, 'WRONG_VERSION']]);
   });
 });
-
-/** A pcap (Ethernet, IPv4, UDP from 192.0.2.1 to 127.0.0.1:4739) of these payloads. */
-export function pcapOf(payloads: readonly Buffer[]): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const packets = payloads.map((p, i) => {
-    const eth = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00]);
-    const ip = Buffer.alloc(20);
-    ip[0] = 0x45;
-    ip.writeUInt16BE(20 + 8 + p.length, 2);
-    ip[8] = 64;
-    ip[9] = 17;
-    Buffer.from([192, 0, 2, 1]).copy(ip, 12);
-    Buffer.from([127, 0, 0, 1]).copy(ip, 16);
-    const udp = Buffer.alloc(8);
-    udp.writeUInt16BE(50000, 0);
-    udp.writeUInt16BE(4739, 2);
-    udp.writeUInt16BE(8 + p.length, 4);
-    const frame = Buffer.concat([eth, ip, udp, p]);
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(1_774_692_000 + i, 0);
-    rec.writeUInt32LE(frame.length, 8);
-    rec.writeUInt32LE(frame.length, 12);
-    return Buffer.concat([rec, frame]);
-  });
-  return Buffer.concat([header, ...packets]);
-}

@@ -217,3 +217,34 @@ export function eventsOf(records: Iterable<CanonicalRecordInput>): { kind: 'sess
   out.sort((a, b) => a.event.timeMs - b.event.timeMs || a.order - b.order);
   return out.map(({ kind, event }) => ({ kind, event }));
 }
+
+/** A pcap (Ethernet, IPv4, UDP from 192.0.2.1 to 127.0.0.1:4739) of these payloads. */
+export function pcapOf(payloads: readonly Buffer[]): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(1, 20);
+  const packets = payloads.map((p, i) => {
+    const eth = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00]);
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + 8 + p.length, 2);
+    ip[8] = 64;
+    ip[9] = 17;
+    Buffer.from([192, 0, 2, 1]).copy(ip, 12);
+    Buffer.from([127, 0, 0, 1]).copy(ip, 16);
+    const udp = Buffer.alloc(8);
+    udp.writeUInt16BE(50000, 0);
+    udp.writeUInt16BE(4739, 2);
+    udp.writeUInt16BE(8 + p.length, 4);
+    const frame = Buffer.concat([eth, ip, udp, p]);
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(1_774_692_000 + i, 0);
+    rec.writeUInt32LE(frame.length, 8);
+    rec.writeUInt32LE(frame.length, 12);
+    return Buffer.concat([rec, frame]);
+  });
+  return Buffer.concat([header, ...packets]);
+}
