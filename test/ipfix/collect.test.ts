@@ -135,10 +135,10 @@ function asOpen(r: CanonicalRecord): CanonicalRecord {
 const byKey = (r: CanonicalRecord): string => JSON.stringify(r, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'text' in v ? (v as { text: string }).text : v));
 const sortRecords = (rs: readonly CanonicalRecord[]): string[] => rs.map((r) => byKey(asOpen(r))).sort();
 
-async function resolveAll(store: SqliteStore, requests: readonly SimRequest[]): Promise<{ ref: string; status: string; accounts: string[] }[]> {
-  const out: { ref: string; status: string; accounts: string[] }[] = [];
+async function resolveAll(store: SqliteStore, requests: readonly SimRequest[], withRisks = false): Promise<{ ref: string; status: string; accounts: string[]; risks?: string[] }[]> {
+  const out: { ref: string; status: string; accounts: string[]; risks?: string[] }[] = [];
   for await (const r of resolveBatch(store, requests, { returnPolicy: 'allow-multiple' } as never)) {
-    out.push({ ref: r.ref ?? '', status: r.status, accounts: r.candidates.map((c) => c.account).sort() });
+    out.push({ ref: r.ref ?? '', status: r.status, accounts: r.candidates.map((c) => c.account).sort(), ...(withRisks ? { risks: r.risks.map((k) => k.code) } : {}) });
   }
   return out;
 }
@@ -217,6 +217,10 @@ describe('ipar collect over loopback, against the simulator', () => {
       const [gaps] = await store.coverageGaps([{ source: null, window: { start: 0, end: 4e12 } }]);
       expect(gaps!.length).toBe(dropped.size);
       expect(new Set(gaps!.map((g) => g.source))).toEqual(new Set([`${realm}/ipfix/127.0.0.1/1`]));
+      // A request inside a gap is told its answer may be missing a customer.
+      const g = gaps![0]!;
+      const [result] = await resolveAll(store, [{ ref: 'IN-GAP', observations: [{ sourceIp: '192.0.2.1', sourcePort: 1100, time: new Date((g.start + (g.end ?? g.start)) / 2).toISOString() }] } as unknown as SimRequest], true);
+      expect(result!.risks).toContain('COVERAGE_GAP');
     } finally {
       store.close();
     }
