@@ -3,25 +3,13 @@ import { FlowDecoder } from '../../src/ingest/ipfix/decoder.js';
 import { FlowSession, type FlowOutput } from '../../src/ingest/ipfix/session.js';
 import { profileNamed } from '../../src/ingest/ipfix/profiles.js';
 import { ipfixFileMessages, pcapMessages } from '../../src/ingest/ipfix/files.js';
-import { BLOCK_FIELDS, F, IpfixExporter, pcapOf, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
+import { BLOCK_FIELDS, F, IpfixExporter, pcapOf, sampleEvent, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');
 const SESSION: TemplateDef = { id: 256, fields: SESSION_FIELDS };
 const BLOCK: TemplateDef = { id: 257, fields: BLOCK_FIELDS };
 
-function ev(i: number, natEvent: number, dt = 0): NatEvent {
-  return {
-    natEvent,
-    timeMs: T0 + i * 1000 + dt,
-    insideIp: `100.64.0.${i + 1}`,
-    insidePort: 40000 + i,
-    outsideIp: '203.0.113.7',
-    outsidePort: 1024 + i,
-    destinationIp: '198.51.100.80',
-    destinationPort: 443,
-    protocol: 6,
-  };
-}
+const ev = (i: number, natEvent: number, dt = 0): NatEvent => sampleEvent(T0, i, natEvent, dt);
 
 function session(profile = 'iana', format: 'ipfix' | 'netflow9' = 'ipfix', decoder = {}): FlowSession {
   return new FlowSession({ format, profile: profileNamed(profile)!, vendorOptions: { realm: 'cgn-a', reorderWindowSeconds: 0 }, decoder });

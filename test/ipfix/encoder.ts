@@ -34,6 +34,21 @@ export interface NatEvent {
   readonly ending?: boolean;
 }
 
+/** Session `i` of a small test stream: 100.64.0.(i+1):(40000+i) → 203.0.113.7:(1024+i) to 198.51.100.80:443, at `t0 + i` s. */
+export function sampleEvent(t0: number, i: number, natEvent: number, dt = 0, protocol = 6): NatEvent {
+  return {
+    natEvent,
+    timeMs: t0 + i * 1000 + dt,
+    insideIp: `100.64.0.${i + 1}`,
+    insidePort: 40000 + i,
+    outsideIp: '203.0.113.7',
+    outsidePort: 1024 + i,
+    destinationIp: '198.51.100.80',
+    destinationPort: 443,
+    protocol,
+  };
+}
+
 const u8 = (n: number): Buffer => Buffer.from([n & 0xff]);
 const u16 = (n: number): Buffer => {
   const b = Buffer.alloc(2);

@@ -8,21 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { captureIo, tempDir } from '../helpers.js';
-import { IpfixExporter, pcapOf, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
+import { IpfixExporter, pcapOf, sampleEvent, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');
 const SESSION: TemplateDef = { id: 256, fields: SESSION_FIELDS };
-const ev = (i: number, natEvent: number, dt = 0): NatEvent => ({
-  natEvent,
-  timeMs: T0 + i * 1000 + dt,
-  insideIp: `100.64.0.${i + 1}`,
-  insidePort: 40000 + i,
-  outsideIp: '203.0.113.7',
-  outsidePort: 1024 + i,
-  destinationIp: '198.51.100.80',
-  destinationPort: 443,
-  protocol: 17,
-});
+const ev = (i: number, natEvent: number, dt = 0): NatEvent => sampleEvent(T0, i, natEvent, dt, 17);
 
 describe('ipar ingest --format ipfix|netflow9', () => {
   it('stores an IPFIX file, reports an undefined event by its message number, and exits 1', async () => {
