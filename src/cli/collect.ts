@@ -19,6 +19,7 @@ import { formatReport } from './ingest.js';
 import type { Io } from './io.js';
 
 export const FLOW_FORMATS: readonly FlowFormat[] = ['ipfix', 'netflow9'];
+const COLLECT_PROGRESS_MS = 60_000;
 
 export function isFlowFormat(name: string): name is FlowFormat {
   return (FLOW_FORMATS as readonly string[]).includes(name);
@@ -130,7 +131,13 @@ export async function runCollect(cmd: CollectCommand, io: Io, stopSignal?: Promi
     });
     // One line a supervisor (and the tests) can wait for: where it listens.
     io.stderr.write(`collect: listening on udp ${host}:${collector.ports.udp}${collector.ports.tcp === null ? '' : ` and tcp ${host}:${collector.ports.tcp}`} (receive buffer ${collector.recvBufferBytes} octets)\n`);
+    // A collector runs for days: one progress line a minute (messages so far and their rate).
+    const progress = new Progress('collect messages', io.stderr, undefined, COLLECT_PROGRESS_MS);
+    const ticker = setInterval(() => progress.tick(collector.received()), 1000);
+    ticker.unref();
     await (stopSignal ?? untilSignal());
+    clearInterval(ticker);
+    progress.done();
     const summary = await collector.stop();
     io.stderr.write(formatFlowSummary('collect', summary) + '\n');
     if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
