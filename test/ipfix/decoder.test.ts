@@ -3,7 +3,7 @@ import { FlowDecoder } from '../../src/ingest/ipfix/decoder.js';
 import { FlowSession, type FlowOutput } from '../../src/ingest/ipfix/session.js';
 import { profileNamed } from '../../src/ingest/ipfix/profiles.js';
 import { ipfixFileMessages, pcapMessages } from '../../src/ingest/ipfix/files.js';
-import { BLOCK_FIELDS, F, IpfixExporter, pcapOf, sampleEvent, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
+import { BLOCK_FIELDS, F, IpfixExporter, pcapOf, sampleEvent, SESSION_FIELDS, V9Exporter, varString, type NatEvent, type TemplateDef } from './encoder.js';
 
 const T0 = Date.parse('2026-03-28T10:00:00Z');
 const SESSION: TemplateDef = { id: 256, fields: SESSION_FIELDS };
@@ -135,6 +135,33 @@ describe('IPFIX decoding into NAT records', () => {
     expect(out.records).toEqual([
       expect.objectContaining({ kind: 'nat-session', insideIp: '100.64.9.9', insidePort: 40000, outsideIp: '203.0.113.7', outsidePort: 1024, destinationIp: '198.51.100.80', start: '2026-03-28T10:00:00.000Z', end: '2026-03-28T10:00:05.000Z' }),
     ]);
+  });
+
+  it('reads NAT64 sessions (IPv6 inside, IPv4 outside) and the 3-octet variable-length form', () => {
+    const nat64: TemplateDef = { id: 330, fields: [F.time, F.natEvent, F.src6, F.postSrc4, F.proto, F.srcPort, F.postSrcPort, F.postDst4, F.postDstPort, F.unknownVar, { id: 84, length: 65535, write: () => varString('x'.repeat(300)) }] };
+    const x = new IpfixExporter();
+    const e = { ...ev(0, 6), insideIp: '2001:db8:0:0:0:0:0:17' };
+    const out = run(session(), [
+      x.message(T0 / 1000, { templates: [nat64], data: [{ template: nat64, events: [e, { ...e, natEvent: 7, timeMs: T0 + 9000 }] }] }),
+    ]);
+    expect(out.problems).toEqual([]);
+    expect(out.records).toEqual([expect.objectContaining({ kind: 'nat-session', insideIp: '2001:db8::17', outsideIp: '203.0.113.7', destinationIp: '198.51.100.80', end: '2026-03-28T10:00:09.000Z' })]);
+  });
+
+  it('reads options templates and their records (counted in the sequence, no events)', () => {
+    // Options template 400: scope observationDomainId (149, 4 octets), then exportedMessageTotalCount (41, 8).
+    const optionsTemplate = Buffer.from([0x00, 0x03, 0x00, 0x12, 0x01, 0x90, 0x00, 0x02, 0x00, 0x01, 0x00, 0x95, 0x00, 0x04, 0x00, 0x29, 0x00, 0x08]);
+    const optionsData = Buffer.concat([Buffer.from([0x01, 0x90, 0x00, 0x10]), Buffer.from([0, 0, 0, 1]), Buffer.alloc(8, 0)]);
+    const x = new IpfixExporter();
+    const first = x.message(T0 / 1000, { raw: [optionsTemplate, optionsData], templates: [SESSION], data: [{ template: SESSION, events: [ev(0, 4)] }] });
+    x.seq += 1; // the options record counts too
+    const second = x.message(T0 / 1000 + 1, { data: [{ template: SESSION, events: [ev(1, 4)] }] });
+    // A file: gaps are final at once (UDP would hold them 16 messages for late datagrams).
+    const d = new FlowDecoder({ format: 'ipfix', transport: 'file' });
+    const a = d.decode(first, 'e', 1);
+    expect([a.options, a.records.length, a.problems]).toEqual([1, 1, []]);
+    const b = d.decode(second, 'e', 2);
+    expect([b.records.length, b.problems, b.gaps]).toEqual([1, [], []]);
   });
 
   it('reports a malformed set, keeps the sets before it, and reads the next message', () => {
