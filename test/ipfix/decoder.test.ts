@@ -95,6 +95,14 @@ describe('IPFIX decoding into NAT records', () => {
     expect(out.problems[0]!.message).toContain('5 s');
   });
 
+  it('gives up on a held set by the exporter\u2019s export time, even when later messages hold nothing', () => {
+    const x = new IpfixExporter();
+    const d = new FlowDecoder({ format: 'ipfix', transport: 'udp', pendingMs: 5000 });
+    expect(d.decode(x.message(T0 / 1000, { data: [{ template: SESSION, events: [ev(0, 4)] }] }), 'e', 1).problems).toEqual([]);
+    expect(d.decode(x.message(T0 / 1000 + 3, { templates: [BLOCK] }), 'e', 2).problems).toEqual([]);
+    expect(d.decode(x.message(T0 / 1000 + 6, { templates: [BLOCK] }), 'e', 3).problems.map((p) => [p.line, p.reason])).toEqual([[1, 'TEMPLATE_UNKNOWN']]);
+  });
+
   it('forgets a withdrawn template, and over UDP one not refreshed within the timeout', () => {
     const x = new IpfixExporter();
     const withdrawn = run(session(), [

@@ -197,9 +197,8 @@ export class FlowDecoder {
       this.problem(message, 'version', FLOW_REASONS.WRONG_VERSION, `version ${version} is not ${this.options.format === 'ipfix' ? 'IPFIX (10)' : 'NetFlow v9 (9)'}`, version);
       return this.take();
     }
-    if (version === 10) this.ipfix(buf, exporter, message);
-    else this.v9(buf, exporter, message);
-    this.expireHeld(exporter);
+    const exportMs = version === 10 ? this.ipfix(buf, exporter, message) : this.v9(buf, exporter, message);
+    if (exportMs !== undefined) this.expireHeld(exporter, exportMs);
     return this.take();
   }
 
@@ -215,15 +214,16 @@ export class FlowDecoder {
     return this.take();
   }
 
-  private ipfix(buf: Buffer, exporter: string, message: number): void {
+  /** Returns the message's export time (undefined when its header could not be read). */
+  private ipfix(buf: Buffer, exporter: string, message: number): number | undefined {
     if (buf.length < 16) {
       this.problem(message, '', FLOW_REASONS.MALFORMED_MESSAGE, `an IPFIX message of ${buf.length} octets is shorter than its 16-octet header`);
-      return;
+      return undefined;
     }
     let length = buf.readUInt16BE(2);
     if (length < 16 || length > buf.length) {
       this.problem(message, 'length', FLOW_REASONS.MALFORMED_MESSAGE, `the header says ${length} octets, the message has ${buf.length}`, length);
-      if (length < 16) return;
+      if (length < 16) return undefined;
       length = buf.length;
     }
     const exportMs = buf.readUInt32BE(4) * 1000;
@@ -248,12 +248,13 @@ export class FlowDecoder {
     this.replayArrived();
     const counted = this.options.sequenceCountsMessages === true ? 1 : this.ownRecords;
     this.sequence(exporter, domain, seq, counted, exportMs, undefined, message);
+    return exportMs;
   }
 
-  private v9(buf: Buffer, exporter: string, message: number): void {
+  private v9(buf: Buffer, exporter: string, message: number): number | undefined {
     if (buf.length < 20) {
       this.problem(message, '', FLOW_REASONS.MALFORMED_MESSAGE, `a NetFlow v9 packet of ${buf.length} octets is shorter than its 20-octet header`);
-      return;
+      return undefined;
     }
     const uptimeMs = buf.readUInt32BE(4);
     const exportMs = buf.readUInt32BE(8) * 1000;
@@ -277,6 +278,7 @@ export class FlowDecoder {
     }
     this.replayArrived();
     this.sequence(exporter, domain, seq, 1, exportMs, uptimeMs, message);
+    return exportMs;
   }
 
   private ipfixTemplates(body: Buffer, options: boolean, exporter: string, domain: number, exportMs: number, message: number): void {
@@ -522,12 +524,12 @@ export class FlowDecoder {
     this.held = keep;
   }
 
-  private expireHeld(exporter: string): void {
+  /** Held sets of this exporter older than the wait, by its export time now. */
+  private expireHeld(exporter: string, nowMs: number): void {
     if (this.held.length === 0) return;
-    const newest = this.held.reduce((m, h) => (h.exporter === exporter && h.exportMs > m ? h.exportMs : m), -Infinity);
     const keep: HeldSet[] = [];
     for (const h of this.held) {
-      if (h.exporter === exporter && newest - h.exportMs > this.pendingMs) this.reportHeld(h, `${this.pendingMs / 1000} s of the exporter's export time had passed`);
+      if (h.exporter === exporter && nowMs - h.exportMs > this.pendingMs) this.reportHeld(h, `${this.pendingMs / 1000} s of the exporter's export time had passed`);
       else keep.push(h);
     }
     this.held = keep;
