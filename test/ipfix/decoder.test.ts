@@ -103,6 +103,17 @@ describe('IPFIX decoding into NAT records', () => {
     expect(d.decode(x.message(T0 / 1000 + 6, { templates: [BLOCK] }), 'e', 3).problems.map((p) => [p.line, p.reason])).toEqual([[1, 'TEMPLATE_UNKNOWN']]);
   });
 
+  it('over TCP, templates end with their connection', () => {
+    const x = new IpfixExporter();
+    const d = new FlowDecoder({ format: 'ipfix', transport: 'tcp' });
+    d.decode(x.message(T0 / 1000, { templates: [SESSION] }), 'e', 1);
+    expect(d.decode(x.message(T0 / 1000 + 1, { data: [{ template: SESSION, events: [ev(0, 4)] }] }), 'e', 2).records).toHaveLength(1);
+    d.closeSession('e');
+    const y = new IpfixExporter();
+    expect(d.decode(y.message(T0 / 1000 + 2, { data: [{ template: SESSION, events: [ev(1, 4)] }] }), 'e', 3).records).toEqual([]);
+    expect(d.end().problems.map((p) => [p.line, p.reason])).toEqual([[3, 'TEMPLATE_UNKNOWN']]);
+  });
+
   it('forgets a withdrawn template, and over UDP one not refreshed within the timeout', () => {
     const x = new IpfixExporter();
     const withdrawn = run(session(), [

@@ -121,7 +121,14 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
         }
       });
       socket.on('error', () => socket.destroy());
-      socket.on('close', () => sockets.delete(socket));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        // Templates live as long as their transport session; another connection of the same exporter keeps them.
+        if (![...sockets].some((s) => s.remoteAddress === exporter)) {
+          const out = session.closeTransport(exporter, 'tcp');
+          if (out.records.length > 0 || out.problems.length > 0 || out.notes.length > 0) enqueue(() => sink.take(out, name));
+        }
+      });
     });
     const listening = once(server, 'listening');
     server.listen(udpPort, options.host);

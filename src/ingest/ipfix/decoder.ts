@@ -214,6 +214,22 @@ export class FlowDecoder {
     return this.take();
   }
 
+  /**
+   * An exporter's transport session (a TCP connection) ended: its templates and sequence
+   * numbers belong to that session (RFC 7011 §8, §3.1), so they are forgotten; gaps still
+   * open are final.
+   */
+  closeSession(exporter: string): DecodeOutput {
+    this.templates.withdrawExporter(exporter);
+    for (const [key, s] of [...this.streams]) {
+      const [who, domain] = splitStream(key);
+      if (who !== exporter) continue;
+      for (const g of s.gaps) this.emitGap(who, domain, g);
+      this.streams.delete(key);
+    }
+    return this.take();
+  }
+
   /** Returns the message's export time (undefined when its header could not be read). */
   private ipfix(buf: Buffer, exporter: string, message: number): number | undefined {
     if (buf.length < 16) {

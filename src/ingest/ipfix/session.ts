@@ -95,6 +95,13 @@ export class FlowSession {
     return this.take();
   }
 
+  /** A TCP connection of `exporter` closed: its templates and sequence numbers go with it. */
+  closeTransport(exporter: string, transport: Transport): FlowOutput {
+    const d = this.decoders.get(transport);
+    if (d !== undefined) this.absorb(d.closeSession(exporter));
+    return this.take();
+  }
+
   /** End of input: held sets reported, open intervals closed (marked inferred). */
   end(): FlowOutput {
     for (const d of this.decoders.values()) this.absorb(d.end());

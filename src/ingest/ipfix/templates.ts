@@ -116,6 +116,19 @@ export class TemplateCache {
     return n;
   }
 
+  /** Forget every template of an exporter (its transport session ended); returns how many. */
+  withdrawExporter(exporter: string): number {
+    const prefix = exporter + '|';
+    let n = 0;
+    for (const key of [...this.byKey.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.byKey.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   get size(): number {
     return this.byKey.size;
   }
