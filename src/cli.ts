@@ -87,7 +87,11 @@ function build(io: Io, setCode: (code: number) => void): Command {
       const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
       const flow = await import('./cli/collect.js');
       if (flow.isFlowFormat(opts.format)) {
-        const vendorOptions = opts.realm === undefined ? {} : { realm: opts.realm };
+        const vendorOptions = {
+          ...(opts.realm === undefined ? {} : { realm: opts.realm }),
+          ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+          ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+        };
         const { batchSize } = opts;
         setCode(await flow.runFlowIngest({ db: storeSpec(opts, true), files, format: opts.format, profile: flow.flowProfile(opts.profile), vendorOptions, json: opts.json, ...(batchSize === undefined ? {} : { batchSize }) }, io));
         return;
@@ -147,8 +151,10 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--flush-interval <ms>', 'write batched records at least this often (default 1000)', integer('--flush-interval', 10, 3_600_000))
     .option('--batch-size <records>', 'records per write at most (default 20000)', integer('--batch-size', 1, 10_000_000))
     .option('--template-timeout <seconds>', 'UDP template lifetime after its last refresh (default 1800)', integer('--template-timeout', 1, 86_400))
+    .option('--missing-stop-timeout <seconds>', 'close a session or block whose delete never came this long after it began', integer('--missing-stop-timeout', 1, 31_536_000))
+    .option('--reorder-window <seconds>', 'how long out-of-order deletes may trail their create (default 10)', integer('--reorder-window', 0, 86_400))
     .option('--json', 'print the summary as JSON on stdout at the end', false)
-    .action(async (opts: { format: 'ipfix' | 'netflow9'; listen: string; db?: string; store?: string; profile: string; realm: string; tcp: boolean; recvBuffer?: number; flushInterval?: number; batchSize?: number; templateTimeout?: number; json: boolean }) => {
+    .action(async (opts: { format: 'ipfix' | 'netflow9'; listen: string; db?: string; store?: string; profile: string; realm: string; tcp: boolean; recvBuffer?: number; flushInterval?: number; batchSize?: number; templateTimeout?: number; missingStopTimeout?: number; reorderWindow?: number; json: boolean }) => {
       const { runCollect, flowProfile } = await import('./cli/collect.js');
       setCode(
         await runCollect(
@@ -157,7 +163,11 @@ function build(io: Io, setCode: (code: number) => void): Command {
             listen: opts.listen,
             format: opts.format,
             profile: flowProfile(opts.profile),
-            vendorOptions: { realm: opts.realm },
+            vendorOptions: {
+              realm: opts.realm,
+              ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+              ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+            },
             json: opts.json,
             tcp: opts.tcp,
             ...(opts.recvBuffer === undefined ? {} : { recvBufferBytes: opts.recvBuffer }),

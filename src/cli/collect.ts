@@ -5,7 +5,7 @@
  * with `--json` the summary as JSON on stdout. Exit 0 when nothing was rejected, 1
  * otherwise (loss alone is not a rejection: it is stored as coverage gaps).
  */
-import { startCollector, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_RECV_BUFFER_BYTES } from '../ingest/ipfix/collector.js';
+import { startCollector } from '../ingest/ipfix/collector.js';
 import { ingestFlowFiles } from '../ingest/ipfix/ingest.js';
 import { PROFILES, profileNamed, type Profile } from '../ingest/ipfix/profiles.js';
 import type { FlowFormat } from '../ingest/ipfix/decoder.js';
@@ -159,4 +159,3 @@ function untilSignal(): Promise<void> {
   });
 }
 
-export const COLLECT_DEFAULTS = { recvBufferBytes: DEFAULT_RECV_BUFFER_BYTES, flushIntervalMs: DEFAULT_FLUSH_INTERVAL_MS };
