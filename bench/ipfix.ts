@@ -5,7 +5,7 @@
  * lost. Events are NAT44 session create/delete pairs, 25 records a message (~1.1 kB
  * datagrams, as exporters fill a 1500-octet MTU), encoded by the test encoder.
  *
- *   node dist/bench/ipfix.js [--quick]
+ *   node dist/bench/ipfix.js [--quick] [--memory]   (--memory: only RSS over a 60 s stream at 10,000 events/s, 20 s with --quick)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -21,8 +21,8 @@ import { openSqliteStore } from '../src/store/sqlite.js';
 import { IpfixExporter, SESSION_FIELDS, type NatEvent, type TemplateDef } from '../test/ipfix/encoder.js';
 
 export const IPFIX_TRIALS = {
-  full: { events: 400_000, loopbackRates: [10_000, 25_000, 50_000], loopbackSeconds: 10 },
-  quick: { events: 100_000, loopbackRates: [10_000, 50_000], loopbackSeconds: 4 },
+  full: { events: 400_000, loopbackRates: [10_000, 25_000, 50_000], loopbackSeconds: 10, memorySeconds: 60 },
+  quick: { events: 100_000, loopbackRates: [10_000, 50_000], loopbackSeconds: 4, memorySeconds: 20 },
 } as const;
 const PER_MESSAGE = 25;
 const SESSION: TemplateDef = { id: 256, fields: SESSION_FIELDS };
@@ -78,8 +78,17 @@ function best(trials: number, run: () => number): number {
 const profile = profileNamed('iana')!;
 const sessionOptions = { format: 'ipfix' as const, profile, vendorOptions: { realm: 'cgn-a' } };
 
-export async function runIpfixBench(quick: boolean): Promise<IpfixResult[]> {
+export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise<IpfixResult[]> {
   const trial = quick ? IPFIX_TRIALS.quick : IPFIX_TRIALS.full;
+  if (memoryOnly) {
+    // Memory over a longer stream: sessions live 60 s of log time (6 s of this stream), so the open set is steady after that.
+    const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-ipfix-'));
+    try {
+      return [await loopback(dir, 10_000, trial.memorySeconds, true)];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   const evs = events(trial.events);
   const msgs = messages(evs);
   const results: IpfixResult[] = [];
@@ -132,7 +141,7 @@ export async function runIpfixBench(quick: boolean): Promise<IpfixResult[]> {
 }
 
 /** A worker sends `rate` events/s for `seconds` to a collector storing into SQLite; datagrams lost are counted. */
-async function loopback(dir: string, rate: number, seconds: number): Promise<IpfixResult> {
+async function loopback(dir: string, rate: number, seconds: number, sampleRss = false): Promise<IpfixResult> {
   const evs = events(rate * seconds);
   const msgs = messages(evs);
   const store = openSqliteStore(join(dir, `loopback-${rate}.db`));
@@ -153,7 +162,10 @@ async function loopback(dir: string, rate: number, seconds: number): Promise<Ipf
      tick();`,
     { eval: true, workerData: { msgs: msgs.map((m) => new Uint8Array(m)), port: collector.ports.udp, perTick } },
   );
+  const rss: number[] = [];
+  const sampler = sampleRss ? setInterval(() => rss.push(Math.round(process.memoryUsage().rss / 1048576)), 5000) : undefined;
   const sentMs = await new Promise<number>((resolve) => worker.once('message', resolve));
+  clearInterval(sampler);
   await worker.terminate();
   const until = Date.now() + 5000;
   while (collector.received() < msgs.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -165,14 +177,14 @@ async function loopback(dir: string, rate: number, seconds: number): Promise<Ipf
     events: evs.length,
     seconds: Math.round(sentMs) / 1000,
     eventsPerSecond: Math.round(evs.length / (sentMs / 1000)),
-    note: `${msgs.length} datagrams sent, ${lostDatagrams} lost; sequence gaps counted ${summary.lost} records lost; receive buffer ${collector.recvBufferBytes} octets`,
+    note: `${msgs.length} datagrams sent, ${lostDatagrams} lost; sequence gaps counted ${summary.lost} records lost; receive buffer ${collector.recvBufferBytes} octets${rss.length > 0 ? `; RSS every 5 s (MiB): ${rss.join(' ')}` : ''}`,
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const before = loadavg()[0]!.toFixed(2);
-  const results = await runIpfixBench(quick);
+  const results = await runIpfixBench(quick, process.argv.includes('--memory'));
   console.log(`${new Date().toISOString()} ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load ${before} → ${loadavg()[0]!.toFixed(2)}`);
   console.table(results);
 }
