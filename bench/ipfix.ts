@@ -17,7 +17,7 @@ import { FlowSession } from '../src/ingest/ipfix/session.js';
 import { FlowSink } from '../src/ingest/ipfix/sink.js';
 import { startCollector } from '../src/ingest/ipfix/collector.js';
 import { profileNamed } from '../src/ingest/ipfix/profiles.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openStore } from '../src/store/open.js';
 import { IpfixExporter, SESSION_FIELDS, type NatEvent, type TemplateDef } from '../test/ipfix/encoder.js';
 
 export const IPFIX_TRIALS = {
@@ -122,7 +122,7 @@ export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise
 
   const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-ipfix-'));
   try {
-    const store = openSqliteStore(join(dir, 'e2e.db'));
+    const store = openStore(join(dir, 'e2e.db'));
     const s = new FlowSession(sessionOptions);
     const sink = new FlowSink(store);
     const t = performance.now();
@@ -130,7 +130,7 @@ export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise
     await sink.take(s.end(), 'bench');
     await sink.flush();
     const seconds = (performance.now() - t) / 1000;
-    store.close();
+    await store.close();
     row('decode + pairing + SQLite store (end to end)', seconds, `${sink.stored['nat-session']} nat-session records stored`);
 
     for (const rate of trial.loopbackRates) results.push(await loopback(dir, rate, trial.loopbackSeconds));
@@ -144,7 +144,7 @@ export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise
 async function loopback(dir: string, rate: number, seconds: number, sampleRss = false): Promise<IpfixResult> {
   const evs = events(rate * seconds);
   const msgs = messages(evs);
-  const store = openSqliteStore(join(dir, `loopback-${rate}.db`));
+  const store = openStore(join(dir, `loopback-${rate}.db`));
   const collector = await startCollector(store, { host: '127.0.0.1', port: 0, ...sessionOptions, tcp: false });
   const perTick = Math.ceil(rate / PER_MESSAGE / 100); // datagrams each 10 ms
   const worker = new Worker(
@@ -170,7 +170,7 @@ async function loopback(dir: string, rate: number, seconds: number, sampleRss = 
   const until = Date.now() + 5000;
   while (collector.received() < msgs.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   const summary = await collector.stop();
-  store.close();
+  await store.close();
   const lostDatagrams = msgs.length - collector.received();
   return {
     task: `loopback UDP at ${rate} events/s for ${seconds} s into SQLite`,

@@ -16,7 +16,7 @@ import { simulate, type SimRequest, type SimTruth } from '../../nat/simulate.js'
 import { CanonicalRecord, type CanonicalRecordInput } from '../../src/records.js';
 import { startCollector } from '../../src/ingest/ipfix/collector.js';
 import { profileNamed } from '../../src/ingest/ipfix/profiles.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { openStore, type Store } from '../../src/store/open.js';
 import type { StoreWriter } from '../../src/store/types.js';
 import { resolveBatch } from '../../src/index.js';
 import { builtCli } from '../reliability/helpers.js';
@@ -107,7 +107,7 @@ async function sendUdp(port: number, datagrams: readonly Buffer[]): Promise<void
 }
 
 /** A store that keeps what it is given as well as storing it (the real store; nothing stubbed). */
-function recording(store: SqliteStore): { writer: StoreWriter; seen: CanonicalRecord[] } {
+function recording(store: Store): { writer: StoreWriter; seen: CanonicalRecord[] } {
   const seen: CanonicalRecord[] = [];
   return {
     seen,
@@ -135,7 +135,7 @@ function asOpen(r: CanonicalRecord): CanonicalRecord {
 const byKey = (r: CanonicalRecord): string => JSON.stringify(r, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'text' in v ? (v as { text: string }).text : v));
 const sortRecords = (rs: readonly CanonicalRecord[]): string[] => rs.map((r) => byKey(asOpen(r))).sort();
 
-async function resolveAll(store: SqliteStore, requests: readonly SimRequest[], withRisks = false): Promise<{ ref: string; status: string; accounts: string[]; risks?: string[] }[]> {
+async function resolveAll(store: Store, requests: readonly SimRequest[], withRisks = false): Promise<{ ref: string; status: string; accounts: string[]; risks?: string[] }[]> {
   const out: { ref: string; status: string; accounts: string[]; risks?: string[] }[] = [];
   for await (const r of resolveBatch(store, requests, { returnPolicy: 'allow-multiple' } as never)) {
     out.push({ ref: r.ref ?? '', status: r.status, accounts: r.candidates.map((c) => c.account).sort(), ...(withRisks ? { risks: r.risks.map((k) => k.code) } : {}) });
@@ -152,11 +152,11 @@ describe('ipar collect over loopback, against the simulator', () => {
     const messages = ipfixMessages(eventsOf(nat));
 
     const dir = tempDir();
-    const fromIpfix = openSqliteStore(join(dir, 'ipfix.db'));
-    const direct = openSqliteStore(join(dir, 'direct.db'));
+    const fromIpfix = openStore(join(dir, 'ipfix.db'));
+    const direct = openStore(join(dir, 'direct.db'));
     try {
-      direct.write(w.records.map((r) => CanonicalRecord.parse(r)));
-      fromIpfix.write(w.records.filter((r) => !isNat(r)).map((r) => CanonicalRecord.parse(r)));
+      await direct.write(w.records.map((r) => CanonicalRecord.parse(r)));
+      await fromIpfix.write(w.records.filter((r) => !isNat(r)).map((r) => CanonicalRecord.parse(r)));
       const { writer, seen } = recording(fromIpfix);
       const rejected: unknown[] = [];
       const collector = await startCollector(writer, { host: '127.0.0.1', port: 0, format: 'ipfix', profile: profileNamed('iana')!, vendorOptions: { realm }, onReject: (r) => rejected.push(r), flushIntervalMs: 50 });
@@ -181,8 +181,8 @@ describe('ipar collect over loopback, against the simulator', () => {
       // Most requests find their true account (noise makes some miss); the same ones as from the records.
       expect(found).toBeGreaterThan(b.length / 2);
     } finally {
-      fromIpfix.close();
-      direct.close();
+      await fromIpfix.close();
+      await direct.close();
     }
   });
 
@@ -202,7 +202,7 @@ describe('ipar collect over loopback, against the simulator', () => {
         droppedRecords += recordsIn(m);
       }
     });
-    const store = openSqliteStore(join(tempDir(), 'drops.db'));
+    const store = openStore(join(tempDir(), 'drops.db'));
     try {
       const notes: { reason: string; value?: unknown }[] = [];
       const collector = await startCollector(store, { host: '127.0.0.1', port: 0, format: 'ipfix', profile: profileNamed('iana')!, vendorOptions: { realm }, onNote: (r) => notes.push(...r.problems) });
@@ -222,7 +222,7 @@ describe('ipar collect over loopback, against the simulator', () => {
       const [result] = await resolveAll(store, [{ ref: 'IN-GAP', observations: [{ sourceIp: '192.0.2.1', sourcePort: 1100, time: new Date((g.start + (g.end ?? g.start)) / 2).toISOString() }] } as unknown as SimRequest], true);
       expect(result!.risks).toContain('COVERAGE_GAP');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -232,8 +232,8 @@ describe('ipar collect over loopback, against the simulator', () => {
     const realm = (nat[0] as { realm: string }).realm;
     const expected = sortRecords(nat.map((r) => CanonicalRecord.parse(r)));
 
-    const v9Store = openSqliteStore(join(tempDir(), 'v9.db'));
-    const tcpStore = openSqliteStore(join(tempDir(), 'tcp.db'));
+    const v9Store = openStore(join(tempDir(), 'v9.db'));
+    const tcpStore = openStore(join(tempDir(), 'tcp.db'));
     try {
       const v9 = recording(v9Store);
       const c1 = await startCollector(v9.writer, { host: '127.0.0.1', port: 0, format: 'netflow9', profile: profileNamed('cisco-nel')!, vendorOptions: { realm } });
@@ -259,8 +259,8 @@ describe('ipar collect over loopback, against the simulator', () => {
       expect([s2.rejectedMessages, s2.lost]).toEqual([0, 0]);
       expect(sortRecords(tcp.seen)).toEqual(expected);
     } finally {
-      v9Store.close();
-      tcpStore.close();
+      await v9Store.close();
+      await tcpStore.close();
     }
   });
 

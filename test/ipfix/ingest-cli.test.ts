@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openStore } from '../../src/store/open.js';
 import { captureIo, tempDir } from '../helpers.js';
 import { IpfixExporter, pcapOf, sampleEvent, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
 
@@ -33,11 +33,11 @@ describe('ipar ingest --format ipfix|netflow9', () => {
     expect(io.err()).toContain(`${file}:3: natEvent: EVENT_UNDEFINED: natEvent 99 is not defined by the iana profile`);
     const summary = JSON.parse(io.out()) as { messages: number; records: number; stored: Record<string, number>; rejectedMessages: number };
     expect([summary.messages, summary.records, summary.stored['nat-session'], summary.rejectedMessages]).toEqual([3, 5, 2, 1]);
-    const store = openSqliteStore(db, { readonly: true });
+    const store = openStore(db, { readonly: true });
     try {
       expect((await store.counts())['nat-session']).toBe(2);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -19,7 +19,7 @@ import { simulate } from '../../nat/simulate.js';
 import type { CanonicalRecord, CanonicalRecordInput } from '../../src/records.js';
 import { startCollector } from '../../src/ingest/ipfix/collector.js';
 import { profileNamed } from '../../src/ingest/ipfix/profiles.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openStore } from '../../src/store/open.js';
 import { tempDir } from '../helpers.js';
 import { BLOCK_FIELDS, eventsOf, IpfixExporter, SESSION_FIELDS, V9Exporter, type NatEvent, type TemplateDef } from './encoder.js';
 
@@ -139,7 +139,7 @@ describe.skipIf(!present && !inCi)('ipar collect against nfdump (nfcapd)', () =>
       const dir = tempDir();
       const nfPort = await freeUdpPort();
       const nf = await nfcapd(dir, nfPort);
-      const store = openSqliteStore(join(dir, 'ipar.db'));
+      const store = openStore(join(dir, 'ipar.db'));
       const seen: CanonicalRecord[] = [];
       const rejected: unknown[] = [];
       try {
@@ -160,7 +160,7 @@ describe.skipIf(!present && !inCi)('ipar collect against nfdump (nfcapd)', () =>
         nf.child.kill('SIGTERM');
         await once(nf.child, 'exit');
       } finally {
-        store.close();
+        await store.close();
         if (nf.child.exitCode === null) nf.child.kill('SIGKILL');
       }
       expect(rejected).toEqual([]);
