@@ -90,7 +90,12 @@ export class FlowSession {
   /** One message from `exporter` (its address), numbered `message` in its input. */
   message(buf: Buffer, exporter: string, message: number, transport: Transport): FlowOutput {
     this.counts.messages++;
-    this.absorb(this.decoder(transport).decode(buf, exporter, message));
+    try {
+      this.absorb(this.decoder(transport).decode(buf, exporter, message));
+    } catch (error) {
+      // A decoder bug on one message must not stop the collector or lose the rest of the input.
+      this.p.out.problem(message, '', 'PARSER_FAILED', `the ${this.options.format} decoder failed on this message from ${exporter}: ${(error as Error).message}`);
+    }
     this.p.book.drain();
     return this.take();
   }
