@@ -16,6 +16,7 @@ import { runIngestBench } from './ingest.js';
 import { resolveGrowth, runResolveBench, type ResolveTrialResult } from './resolve.js';
 import { benchCacheVersionDir, cachedStore } from './stores.js';
 import { runVendorBench } from './vendors.js';
+import { runIpfixBench } from './ipfix.js';
 
 export interface TargetCheck {
   readonly target: string;
@@ -104,11 +105,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log('vendor importers');
   console.table(vendors);
 
+  const ipfix = await runIpfixBench(quick);
+  loadAverage['ipfix'] = load();
+  console.log('IPFIX NAT event logging');
+  console.table(ipfix);
+
   // Each store's build, from the cache (built by the trials above, or by an earlier run).
   const stores = [...new Set([...resolve.map((r) => r.records), ...baselines.map((b) => b.records)])].map((n) => cachedStore(n));
   mkdirSync(packagePath('bench', 'results'), { recursive: true });
   writeFileSync(
     packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'),
-    JSON.stringify({ date, machine, loadAverage, quick, stores, ingest, resolve, resolveGrowth: resolveGrowthRows, baselines, baselineGrowth: baselineGrowthRows, targets, cli, vendors }, null, 2) + '\n',
+    JSON.stringify({ date, machine, loadAverage, quick, stores, ingest, resolve, resolveGrowth: resolveGrowthRows, baselines, baselineGrowth: baselineGrowthRows, targets, cli, vendors, ipfix }, null, 2) + '\n',
   );
 }

@@ -48,6 +48,7 @@ interface IngestOptions {
   reorderWindow?: number;
   json: boolean;
   batchSize?: number;
+  profile?: string;
 }
 
 /** A format's description cut to its first clause, for the list under `ingest --help`. */
@@ -96,9 +97,21 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--reorder-window <seconds>', 'how long out-of-order vendor stops may trail their start', integer('--reorder-window', 0, 86_400))
     .option('--json', 'also print the summary as JSON on stdout', false)
     .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
+    .option('--profile <name>', 'exporter event numbering for --format ipfix|netflow9 (iana, juniper-ipfix, juniper-v9, cisco-nel, nokia-lsn, vpp)')
     .argument('<files...>', 'input files; - for stdin')
-    .addHelpText('after', () => `\nFormats (--format NAME; docs/importers.md has the rules of each):\n  canonical           canonical NDJSON records, one a line (the default)\n  auto                the importer chosen from each file's first lines\n${VENDOR_PARSERS.map((p) => `  ${p.name.padEnd(19)} ${shortDescription(p.description)}`).join('\n')}\n`)
+    .addHelpText('after', () => `\nFormats (--format NAME; docs/importers.md has the rules of each):\n  canonical           canonical NDJSON records, one a line (the default)\n  auto                the importer chosen from each file's first lines\n  ipfix               IPFIX NAT event logging (RFC 7011 / 8158): a file of messages or a pcap; needs --profile and --realm\n  netflow9            NetFlow v9 NAT event logging (RFC 3954): a pcap; needs --profile and --realm\n${VENDOR_PARSERS.map((p) => `  ${p.name.padEnd(19)} ${shortDescription(p.description)}`).join('\n')}\n`)
     .action(async (files: string[], opts: IngestOptions) => {
+      const flow = await import('./cli/collect.js');
+      if (flow.isFlowFormat(opts.format)) {
+        const vendorOptions = {
+          ...(opts.realm === undefined ? {} : { realm: opts.realm }),
+          ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+          ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+        };
+        const { batchSize } = opts;
+        setCode(await flow.runFlowIngest({ db: storeSpec(opts, true), files, format: opts.format, profile: flow.flowProfile(opts.profile), vendorOptions, json: opts.json, ...(batchSize === undefined ? {} : { batchSize }) }, io));
+        return;
+      }
       let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
       if (opts.format === 'auto') format = 'auto';
       else if (opts.format !== 'canonical') {
@@ -134,6 +147,49 @@ function build(io: Io, setCode: (code: number) => void): Command {
             json: opts.json,
             ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }),
             ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('collect')
+    .description('receive NAT events over IPFIX (UDP and TCP) or NetFlow v9 (UDP) and store them until SIGTERM or SIGINT')
+    .addOption(new Option('--format <name>', 'ipfix or netflow9').choices(['ipfix', 'netflow9']).makeOptionMandatory())
+    .requiredOption('--listen <host:port>', 'where to listen (loopback or an interface address; port 0 picks one)')
+    .option('--db <file>', 'the SQLite store (created if missing)')
+    .option('--store <url>', STORE_HELP)
+    .requiredOption('--profile <name>', 'exporter event numbering: iana, juniper-ipfix, juniper-v9, cisco-nel, nokia-lsn, vpp')
+    .requiredOption('--realm <realm>', 'CGNAT realm the events belong to')
+    .option('--no-tcp', 'IPFIX: do not accept TCP on the same port')
+    .option('--recv-buffer <bytes>', 'UDP receive buffer asked of the kernel (default 8388608)', integer('--recv-buffer', 65_536, 1 << 30))
+    .option('--flush-interval <ms>', 'write batched records at least this often (default 1000)', integer('--flush-interval', 10, 3_600_000))
+    .option('--batch-size <records>', 'records per write at most (default 20000)', integer('--batch-size', 1, 10_000_000))
+    .option('--template-timeout <seconds>', 'UDP template lifetime after its last refresh (default 1800)', integer('--template-timeout', 1, 86_400))
+    .option('--missing-stop-timeout <seconds>', 'close a session or block whose delete never came this long after it began', integer('--missing-stop-timeout', 1, 31_536_000))
+    .option('--reorder-window <seconds>', 'how long out-of-order deletes may trail their create (default 10)', integer('--reorder-window', 0, 86_400))
+    .option('--json', 'print the summary as JSON on stdout at the end', false)
+    .action(async (opts: { format: 'ipfix' | 'netflow9'; listen: string; db?: string; store?: string; profile: string; realm: string; tcp: boolean; recvBuffer?: number; flushInterval?: number; batchSize?: number; templateTimeout?: number; missingStopTimeout?: number; reorderWindow?: number; json: boolean }) => {
+      const { runCollect, flowProfile } = await import('./cli/collect.js');
+      setCode(
+        await runCollect(
+          {
+            db: storeSpec(opts, true),
+            listen: opts.listen,
+            format: opts.format,
+            profile: flowProfile(opts.profile),
+            vendorOptions: {
+              realm: opts.realm,
+              ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+              ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+            },
+            json: opts.json,
+            tcp: opts.tcp,
+            ...(opts.recvBuffer === undefined ? {} : { recvBufferBytes: opts.recvBuffer }),
+            ...(opts.flushInterval === undefined ? {} : { flushIntervalMs: opts.flushInterval }),
+            ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+            ...(opts.templateTimeout === undefined ? {} : { templateTimeoutSeconds: opts.templateTimeout }),
           },
           io,
         ),

@@ -31,6 +31,7 @@ export const REGIONS: Readonly<Record<string, () => string>> = {
   refusals: () => table(REFUSALS, [code('code'), ['paragraph', (_, e) => e.paragraph], meaning('refused when')]),
   problems: () => table(PROBLEMS, [code('reason'), ['reported by', (_, e) => e.scope.join(', ')], meaning('meaning')]),
   'importer-problems': () => table(PROBLEMS, [code('reason'), meaning('meaning')], (e) => e.scope.some((s) => s === 'importers')),
+  'flow-problems': () => table(PROBLEMS, [code('reason'), meaning('meaning')], (e) => e.scope.some((s) => s === 'flow')),
   audit: () => table(AUDIT_VERDICTS, [code('reason'), meaning('what was done to the log')]),
   errors: () => table(ERRORS, [code('code'), ['exit', (_, e) => String(e.exit)], meaning('meaning')]),
 };

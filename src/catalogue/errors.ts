@@ -27,6 +27,8 @@ export const ERRORS = {
   STORE_WRITE_FAILED: { kind: 'store', exit: 2, meaning: 'a write or purge of the store failed (the transaction was rolled back)' },
   STORE_SPEC_INVALID: { kind: 'store', exit: 2, meaning: 'a `--store` URL is not `clickhouse://host:port[,host:port…]/database[?cluster=NAME]`' },
   STORE_UNREACHABLE: { kind: 'store', exit: 2, meaning: 'the ClickHouse server cannot be reached' },
+  LISTEN_FAILED: { kind: 'input', exit: 2, meaning: '`ipar collect` cannot listen on the address and port given (in use, or not this host\'s)' },
+  NOT_PCAP: { kind: 'input', exit: 2, meaning: 'a `--format ipfix|netflow9` input that is neither an IPFIX file nor a pcap capture (NetFlow v9 is read from captures only)' },
   AUDIT_KEY_NOT_FOUND: { kind: 'audit', exit: 2, meaning: 'the `--audit-key` or `--public-key` file (or the key the store setting names) cannot be read' },
   AUDIT_KEY_INVALID: { kind: 'audit', exit: 2, meaning: 'the file is not an Ed25519 key of the kind asked for (private to sign, public to verify)' },
   AUDIT_KEY_EXPOSED: { kind: 'audit', exit: 2, meaning: 'the private key may be read by group or others: refused until it is 0600' },

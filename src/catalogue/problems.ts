@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { codesOf, type Entry } from './entry.js';
 
-/** Where a reason can be reported: canonical records (`ipar ingest`), requests, vendor importers. */
-export type ProblemScope = 'records' | 'requests' | 'importers';
+/** Where a reason can be reported: canonical records (`ipar ingest`), requests, vendor importers, IPFIX / NetFlow v9 decoding (`flow`). */
+export type ProblemScope = 'records' | 'requests' | 'importers' | 'flow';
 
 interface ProblemEntry extends Entry {
   readonly scope: readonly ProblemScope[];
@@ -21,7 +21,7 @@ export const PROBLEMS = {
   INVALID_JSON: { kind: 'problem', scope: INPUT, meaning: 'the line is not JSON' },
   LINE_TOO_LONG: { kind: 'problem', scope: ALL, meaning: 'the line is longer than 1 MiB (`MAX_LINE_CHARS`)' },
   JSON_TOO_DEEP: { kind: 'problem', scope: ['requests'], meaning: 'a request line nests JSON more than 64 levels deep (`MAX_JSON_DEPTH`)' },
-  PARSER_FAILED: { kind: 'problem', scope: ['importers'], meaning: 'an importer failed on the line: a bug to report; the rest of the input is read' },
+  PARSER_FAILED: { kind: 'problem', scope: ['importers', 'flow'], meaning: 'an importer failed on the line: a bug to report; the rest of the input is read' },
   // The schemas (src/problems.ts reads zod's issues).
   MISSING_FIELD: { kind: 'problem', scope: ALL, meaning: 'a field the record needs is absent (in vendor logs: no client identity, no Framed-IP-Address)' },
   WRONG_TYPE: { kind: 'problem', scope: INPUT, meaning: 'a field has the wrong JSON type' },
@@ -61,6 +61,27 @@ export const PROBLEMS = {
   UNRECOGNISED_LINE: { kind: 'problem', scope: ['importers'], meaning: 'a line that fits nothing in a structured file (dhcpd.leases, RADIUS detail)' },
   STOP_WITHOUT_START: { kind: 'problem', scope: ['importers'], meaning: 'a stop whose start is not in the file and cannot be derived' },
   UNTERMINATED_MESSAGE: { kind: 'problem', scope: ['importers'], meaning: 'a wrapped message that never closed (VPP)' },
+  // IPFIX and NetFlow v9 (src/ingest/ipfix): messages, sets, templates, events, saved inputs.
+  MALFORMED_MESSAGE: { kind: 'problem', scope: ['flow'], meaning: 'a message shorter than its header, or whose length field disagrees with it' },
+  WRONG_VERSION: { kind: 'problem', scope: ['flow'], meaning: 'a message that is not of `--format` (version 10 for IPFIX, 9 for v9)' },
+  MALFORMED_SET: { kind: 'problem', scope: ['flow'], meaning: 'a set length that runs past its message, or a reserved set id; the rest of the message is not read' },
+  MALFORMED_TEMPLATE: { kind: 'problem', scope: ['flow'], meaning: 'a template cut short, with an id below 256, or describing empty records; the rest of its set is skipped' },
+  MALFORMED_RECORD: { kind: 'problem', scope: ['flow'], meaning: 'a data record (variable-length field) running past its set; the rest of the set is skipped' },
+  ELEMENT_LENGTH: { kind: 'problem', scope: ['flow'], meaning: 'an element of the table with a length its type cannot have; skipped' },
+  TEMPLATE_UNKNOWN: { kind: 'problem', scope: ['flow'], meaning: 'a data set whose template did not arrive within the wait (or before the end)' },
+  TEMPLATE_EXPIRED: { kind: 'problem', scope: ['flow'], meaning: 'a UDP template used after its timeout; its records wait for a refresh' },
+  TEMPLATE_REDEFINED: { kind: 'problem', scope: ['flow'], meaning: 'over TCP, a template id reused without a withdrawal' },
+  EVENT_UNDEFINED: { kind: 'problem', scope: ['flow'], meaning: 'a natEvent value (or, for `nokia-lsn`, a record with neither timestamp) the profile does not define' },
+  MISSING_TIME: { kind: 'problem', scope: ['flow'], meaning: 'a record with no event time' },
+  PORT_BLOCK_STRIDED: { kind: 'problem', scope: ['flow'], meaning: 'a port block with `portRangeStepSize` above 1' },
+  INVALID_RECORD: { kind: 'problem', scope: ['flow'], meaning: 'a decoded record failed the canonical schema (its problems follow)' },
+  RECORDS_LOST: { kind: 'problem', scope: ['flow'], meaning: '(note) records or packets lost, with the count; stored as a coverage gap' },
+  EXPORTER_RESTARTED: { kind: 'problem', scope: ['flow'], meaning: '(note) an exporter restart, told apart from loss' },
+  FILE_TRUNCATED: { kind: 'problem', scope: ['flow'], meaning: 'a saved IPFIX file whose last message is cut off, or octets after it that are no message' },
+  PCAP_TRUNCATED: { kind: 'problem', scope: ['flow'], meaning: 'a packet captured short (raise the snap length), or a capture that ends inside a packet' },
+  PCAP_NOT_UDP: { kind: 'problem', scope: ['flow'], meaning: 'a captured packet that is not UDP over IPv4 or IPv6 (TCP streams are not reassembled from captures)' },
+  PCAP_FRAGMENT: { kind: 'problem', scope: ['flow'], meaning: 'a captured IP fragment (fragments are not reassembled)' },
+  PCAP_LINKTYPE: { kind: 'problem', scope: ['flow'], meaning: 'a capture link type or ether type not read (Ethernet, SLL, SLL2, loopback and raw IP are)' },
 } as const satisfies Record<string, ProblemEntry>;
 
 export const ProblemReason = z.enum(codesOf(PROBLEMS));
