@@ -22,10 +22,10 @@ export type BudgetName = (typeof BUDGET_NAMES)[number];
 const DAY = 86_400_000;
 
 /**
- * The defaults: a month-long window (the simulator's requests are instants, a few seconds
- * wide; the demo's widest is a minute), 512 readings (a request of 64 instants with a
- * tolerance needs 448; the simulator's default mix needs at most 22), and 20,000 rows (the
- * simulator's default mix and the demo touch at most a few hundred a request).
+ * The defaults, far above what legitimate requests need: on the demo operator the
+ * simulator's default mix needs at most a 64-second window, 33 readings and 113 rows, and
+ * `fixtures/demo` 5 s, 14 and 6 (bench/RESULTS.md, "work budget"); a request of 64 instants
+ * with a tolerance needs 448 readings.
  */
 export const DEFAULT_WORK_BUDGET: WorkBudget = Object.freeze({ windowMs: 31 * DAY, readings: 512, rows: 20_000 });
 
