@@ -9,7 +9,7 @@
 import type { Address } from '../src/address.js';
 import type { AddressSpaceRecord } from '../src/records.js';
 import type { AddressClass, Identifiers } from '../src/request.js';
-import type { AllocationQuery, NatQuery, StoreReader, StoredAllocation, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
+import type { AllocationQuery, NatQuery, RowLimit, StoreReader, StoredAllocation, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
 import type { Window } from '../src/time.js';
 import { classify, usesNat, usesPublicAllocations } from './classify.js';
 import type { MatchTrace } from './evaluate.js';
@@ -66,6 +66,33 @@ function unique<R extends { readonly id: string }>(lists: readonly (readonly R[]
  * one round trip per step for the whole batch.
  */
 export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows: FetchWindows = (o) => [o.window]): Promise<FetchedObservation[][]> {
+  return (await fetchAll(store, plans, fetchWindows, null)).map((f) => f.observations);
+}
+
+/** A plan's rows, or how many it had read when it passed the row budget (its rows are dropped). */
+export type FetchedWithin = { readonly ok: true; readonly observations: FetchedObservation[]; readonly rows: number } | { readonly ok: false; readonly rows: number };
+
+/**
+ * {@link fetchPlans} within a row budget per plan (src/budget.ts): every store read of a
+ * plan shares one row limit, so the store stops one row past it; a plan that passes it is
+ * answered `{ok: false}` with the rows it had read (at least `rowBudget + 1`), and its
+ * inside hosts are not read at all.
+ *
+ * @example
+ * const [f] = await fetchPlansWithin(store, [plan], undefined, 20_000);
+ * f.ok ? f.observations : f.rows; // the rows, or how many it had read past the budget
+ */
+export async function fetchPlansWithin(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows: FetchWindows | undefined, rowBudget: number): Promise<FetchedWithin[]> {
+  return (await fetchAll(store, plans, fetchWindows ?? ((o) => [o.window]), rowBudget)).map((f) => (f.rows > rowBudget ? { ok: false, rows: f.rows } : { ok: true, observations: f.observations, rows: f.rows }));
+}
+
+async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows: FetchWindows, rowBudget: number | null): Promise<{ observations: FetchedObservation[]; rows: number }[]> {
+  // Each plan's reads share one row limit a call (RowLimit); `planOf` maps observations to plans.
+  const limits: (RowLimit | undefined)[] = plans.map(() => (rowBudget === null ? undefined : { limit: rowBudget }));
+  const planOf = plans.flatMap((p, k) => p.observations.map(() => k));
+  const rowsRead = plans.map(() => 0);
+  const limited = <Q extends object>(q: Q, i: number): Q => (limits[planOf[i]!] === undefined ? q : { ...q, rows: limits[planOf[i]!]! });
+  const over = (i: number): boolean => rowBudget !== null && rowsRead[planOf[i]!]! > rowBudget;
   const all = plans.flatMap((p) => p.observations.map((o) => ({ plan: p, o, ws: mergeWindows(fetchWindows(o, p)) })));
   const classes = await classify(store, all.map(({ o }) => o.sourceIp));
   // One query per (observation, fetch window); `owner` maps each back to its observation.
@@ -84,17 +111,19 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
     const hull = { start: ws[0]!.start, end: ws[ws.length - 1]!.end };
     if (usesNat(classes[i]!.addressClass)) {
       keyedOwner.push(i);
-      keyedQueries.push({ outside: o.sourceIp, port: o.sourcePort, window: hull });
-      for (const w of o.sourcePort === null ? ws : [hull]) (sessionOwner.push(i), sessionQueries.push({ outside: o.sourceIp, port: o.sourcePort, window: w }));
+      keyedQueries.push(limited({ outside: o.sourceIp, port: o.sourcePort, window: hull }, i));
+      for (const w of o.sourcePort === null ? ws : [hull]) (sessionOwner.push(i), sessionQueries.push(limited({ outside: o.sourceIp, port: o.sourcePort, window: w }, i)));
     }
-    if (usesPublicAllocations(classes[i]!.addressClass)) (pubOwner.push(i), pubQueries.push({ address: o.sourceIp, realm: null, window: hull }));
+    if (usesPublicAllocations(classes[i]!.addressClass)) (pubOwner.push(i), pubQueries.push(limited({ address: o.sourceIp, realm: null, window: hull }, i)));
   });
   const [blocks, sessions, deterministic, publicAllocations] = await Promise.all([
     store.natBlocks(keyedQueries),
     store.natSessions(sessionQueries),
-    store.natDeterministic(keyedQueries.map((q) => ({ outside: q.outside, window: q.window }))),
+    store.natDeterministic(keyedQueries.map((q) => (q.rows === undefined ? { outside: q.outside, window: q.window } : { outside: q.outside, window: q.window, rows: q.rows }))),
     store.allocations(pubQueries),
   ]);
+  const count = (owner: readonly number[], answers: readonly (readonly unknown[])[]): void => owner.forEach((i, k) => (rowsRead[planOf[i]!]! += answers[k]!.length));
+  count(keyedOwner, blocks), count(sessionOwner, sessions), count(keyedOwner, deterministic), count(pubOwner, publicAllocations);
   const group = <R>(owner: readonly number[], rows: readonly (readonly R[])[]): (readonly R[])[][] => {
     const out: (readonly R[])[][] = all.map(() => []);
     owner.forEach((i, k) => out[i]!.push(rows[k]!));
@@ -118,8 +147,11 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
   // which translations held within the fetch windows, merged; one query per merged span.
   const insideQueries: AllocationQuery[] = [];
   const owners: [number, string][] = [];
+  // A plan past its budget reads no more; the others share what is left of theirs.
+  const left = plans.map((_, k) => (rowBudget === null ? undefined : { limit: Math.max(0, rowBudget - rowsRead[k]!) }));
+  const insideLimit = (i: number): { rows: RowLimit } | object => (left[planOf[i]!] === undefined ? {} : { rows: left[planOf[i]!]! });
   fetched.forEach((f, i) => {
-    if (!usesNat(f.addressClass)) return;
+    if (!usesNat(f.addressClass) || over(i)) return;
     const spans = new Map<string, { realm: string; inside: Address; windows: Window[] }>();
     for (const w of f.fetchWindows) {
       for (const t of translateObservation({ ...f.observation, window: w }, f).translations) {
@@ -132,11 +164,12 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
     for (const [key, span] of spans) {
       // One inside host's allocations, asked once over the hull of its sub-windows (as above).
       const merged = mergeWindows(span.windows);
-      insideQueries.push({ address: span.inside, realm: span.realm, window: { start: merged[0]!.start, end: merged[merged.length - 1]!.end } });
+      insideQueries.push({ address: span.inside, realm: span.realm, window: { start: merged[0]!.start, end: merged[merged.length - 1]!.end }, ...insideLimit(i) });
       owners.push([i, key]);
     }
   });
   const insideAllocations = await store.allocations(insideQueries);
+  count(owners.map(([i]) => i), insideAllocations);
   const insideLists = new Map<string, (readonly StoredAllocation[])[]>();
   owners.forEach(([i, key], k) => {
     const id = `${i}|${key}`;
@@ -149,10 +182,10 @@ export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequ
   }
 
   let cursor = 0;
-  return plans.map((plan) => {
+  return plans.map((plan, k) => {
     const slice = fetched.slice(cursor, cursor + plan.observations.length);
     cursor += plan.observations.length;
-    return slice;
+    return { observations: slice, rows: rowsRead[k]! };
   });
 }
 

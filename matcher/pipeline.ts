@@ -4,13 +4,14 @@
  * risk, disclose, render. The store is asked once per step for the whole batch, in the
  * store's preferred batch size.
  */
+import { workBudget, type WorkBudget } from '../src/budget.js';
 import type { Estimate, Result } from '../src/request.js';
 import type { StoreReader } from '../src/store/types.js';
 import { correlate } from './correlate.js';
 import { disclose } from './disclose.js';
 import { evaluate, type MatchTrace } from './evaluate.js';
-import { fetchPlans, fetchRiskFacts, type FetchWindows } from './fetch.js';
-import { refusalFor } from './guard.js';
+import { fetchPlans, fetchPlansWithin, fetchRiskFacts, type FetchWindows } from './fetch.js';
+import { budgetRefusal, planBudgetRefusal, refusalFor } from './guard.js';
 import { planRequest, type Plan, type PlannedRequest } from './plan.js';
 import { asEstimate, asResult, type Renderer } from './render.js';
 import { analyseRisks, type RiskInputs } from './risk.js';
@@ -19,6 +20,8 @@ import { sensitivityWindows, timeSensitivity } from './sensitivity.js';
 export interface ResolveOptions {
   /** Analyse risk (the default). Off only for measuring the bare matcher. */
   readonly risks?: boolean;
+  /** Work budget limits for these requests, over the store's `budget.*` settings and the defaults (src/budget.ts). */
+  readonly budget?: Partial<WorkBudget>;
 }
 
 type Step =
@@ -36,22 +39,32 @@ type Step =
 export async function matchPlans(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows?: FetchWindows): Promise<MatchTrace[]> {
   // Classify every source address and read the records its windows need (fetch.ts).
   const fetched = await fetchPlans(store, plans, fetchWindows);
-  return plans.map((request, k) => {
-    // Translate and identify each observation in memory (evaluate.ts), then correlate.
-    const observations = fetched[k]!.map((f) => evaluate(f, f.observation.window));
-    return { request, observations, fetched: fetched[k]!, correlation: correlate(observations.map((t) => t.matches.accounts)) };
-  });
+  return plans.map((request, k) => traceOf(request, fetched[k]!));
+}
+
+function traceOf(request: PlannedRequest, fetched: MatchTrace['fetched']): MatchTrace {
+  // Translate and identify each observation in memory (evaluate.ts), then correlate.
+  const observations = fetched.map((f) => evaluate(f, f.observation.window));
+  return { request, observations, fetched, correlation: correlate(observations.map((t) => t.matches.accounts)) };
 }
 
 async function run(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions): Promise<Step[]> {
   // Plan: validate, read every time.
   const plans = inputs.map(planRequest);
-  // Guard: refuse what 9.14 and Condition D forbid, before any record is read.
-  const refusals = plans.map((p) => (p.ok ? refusalFor(p.value) : null));
-  const toMatch = plans.flatMap((p, i) => (p.ok && refusals[i] === null ? [p.value] : []));
-  // Match, reading wide enough for every alternative time reading risk analysis tries.
+  // Guard: refuse what 9.14 and Condition D forbid, and windows or readings past the work
+  // budget, before any record is read.
   const analyse = options.risks !== false;
-  const traces = await matchPlans(store, toMatch, analyse ? sensitivityWindows : undefined);
+  const budget = workBudget((await store.settings()).budget, options.budget);
+  const refusals = plans.map((p) => (p.ok ? (refusalFor(p.value) ?? planBudgetRefusal(p.value, budget, analyse)) : null));
+  const planned = plans.flatMap((p, i) => (p.ok && refusals[i] === null ? [{ i, plan: p.value }] : []));
+  // Match, reading wide enough for every alternative time reading risk analysis tries; a
+  // request whose reads pass the row budget is refused with what it had read.
+  const fetched = await fetchPlansWithin(store, planned.map((m) => m.plan), analyse ? sensitivityWindows : undefined, budget.rows);
+  const traces: MatchTrace[] = [];
+  fetched.forEach((f, k) => {
+    if (f.ok) traces.push(traceOf(planned[k]!.plan, f.observations));
+    else refusals[planned[k]!.i] = budgetRefusal([{ budget: 'rows', limit: budget.rows, value: f.rows, atLeast: true }]);
+  });
   // What risk analysis consults: facts from the store, and the other readings of the times.
   let inputsFor: (t: number) => RiskInputs | null = () => null;
   if (analyse && traces.length > 0) {

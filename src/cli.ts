@@ -259,7 +259,10 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
     .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--audit-key <file>', 'the private key resolve and estimate sign audit entries with when not given --audit-key; "" removes it')
-    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string }) => {
+    .option('--budget-window <seconds>', 'work budget: the longest observation window a request may have; "" restores the default (31 days)')
+    .option('--budget-readings <n>', 'work budget: the most readings (observations × time readings) a request may evaluate; "" restores the default (512)')
+    .option('--budget-rows <n>', 'work budget: the most candidate rows a request may read; "" restores the default (20000)')
+    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string; budgetWindow?: string; budgetReadings?: string; budgetRows?: string }) => {
       setCode(
         await runSettings(
           {
@@ -267,6 +270,9 @@ function build(io: Io, setCode: (code: number) => void): Command {
             clockErrors: opts.clockError,
             ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
             ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+            ...(opts.budgetWindow === undefined ? {} : { budgetWindow: opts.budgetWindow }),
+            ...(opts.budgetReadings === undefined ? {} : { budgetReadings: opts.budgetReadings }),
+            ...(opts.budgetRows === undefined ? {} : { budgetRows: opts.budgetRows }),
           },
           io,
         ),

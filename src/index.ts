@@ -27,9 +27,10 @@ export { openInputs } from './ingest/lines.js';
 export { IparError, type Problem } from './problems.js';
 export { UnreadableRequest } from '../matcher/plan.js';
 export type { ResolveOptions } from '../matcher/pipeline.js';
+export { DEFAULT_WORK_BUDGET, type WorkBudget } from './budget.js';
 export { estimateRequests, resolveRequests };
 export { RISK_CODES, type RiskCode } from '../matcher/risk.js';
-export { AUDIT_VERDICTS, ERRORS, PROBLEMS, REFUSALS, type ErrorCode, type ProblemReason, type RefusalCode, type Risk } from './catalogue/index.js';
+export { AUDIT_VERDICTS, BudgetDetail, ERRORS, PROBLEMS, REFUSALS, type ErrorCode, type ProblemReason, type RefusalCode, type Risk } from './catalogue/index.js';
 export { auditedResolve, auditedEstimate, auditedBatches } from './audit/audited.js';
 export { openAuditLog } from './store/sqlite/audit.js';
 

@@ -3,7 +3,7 @@
  * systems write and read. The zod schemas are the only source of these types.
  */
 import { z } from 'zod';
-import { RefusalCode } from './catalogue/refusals.js';
+import { BudgetDetail, RefusalCode } from './catalogue/refusals.js';
 import { Risk, RISK_KINDS } from './catalogue/risks.js';
 import { Problem } from './problems.js';
 import { imei, imsi, ipAddress, mac, msisdn, port, protocol } from './records.js';
@@ -128,8 +128,8 @@ export type ObservationResult = z.infer<typeof ObservationResult>;
 /** An invalid request's problems: the {@link Problem} schema. */
 export const ResultError = Problem;
 
-/** Why a request was refused, and the paragraph that forbids it. */
-export const Refusal = z.strictObject({ code: RefusalCode, paragraph: z.string(), message: z.string() });
+/** Why a request was refused, and the paragraph that forbids it (and, past the work budget, the numbers). */
+export const Refusal = z.strictObject({ code: RefusalCode, paragraph: z.string(), message: z.string(), detail: BudgetDetail.optional() });
 export type Refusal = z.infer<typeof Refusal>;
 
 export const Result = z.strictObject({

@@ -5,7 +5,7 @@
  */
 export type { Entry } from './entry.js';
 export { RISK_CODES, RISK_KINDS, Risk, flag, type RiskCode, type RiskDetail, type RiskKind, type RiskOf } from './risks.js';
-export { REFUSALS, RefusalCode } from './refusals.js';
+export { BudgetDetail, REFUSALS, RefusalCode } from './refusals.js';
 export { PROBLEMS, ProblemReason, isProblemReason, type ProblemScope } from './problems.js';
 export { AUDIT_VERDICTS, AuditVerdict } from './audit.js';
 export { ERRORS, ErrorCode, isErrorCode } from './errors.js';

@@ -1,10 +1,12 @@
-/** `ipar settings`: the store settings risk analysis needs (retention horizon, clock errors). */
+/** `ipar settings`: the store settings risk analysis needs (retention horizon, clock errors), the audit key and the work budget. */
 import { parseInstant } from '../time.js';
 import { IparError } from '../problems.js';
 import { resolve as resolvePath } from 'node:path';
 import { readAuditKeySetting, writeAuditKeySetting } from '../store/sqlite/audit.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 import { readPrivateKey } from './audit.js';
+import type { WorkBudget } from '../budget.js';
+import type { SettingKey } from '../store/types.js';
 import type { Io } from './io.js';
 
 export interface SettingsCommand {
@@ -14,6 +16,20 @@ export interface SettingsCommand {
   readonly clockErrors: readonly string[];
   /** The audit key file resolve and estimate sign with by default; `""` removes it. */
   readonly auditKey?: string;
+  /** Work budget limits (src/budget.ts), as given on the command line; `""` removes one (the default applies). */
+  readonly budgetWindow?: string;
+  readonly budgetReadings?: string;
+  readonly budgetRows?: string;
+}
+
+/** A budget option's value: `""` removes it; else a positive number (seconds for the window, whole numbers else). */
+function budgetValue(option: string, text: string, integer: boolean): number | null {
+  if (text === '') return null;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0) || (integer && !Number.isInteger(n)) || !Number.isSafeInteger(Math.round(n))) {
+    throw new IparError('USAGE', `${option} takes a positive ${integer ? 'whole number' : 'number of seconds'} (or "" for the default), got ${JSON.stringify(text)}`);
+  }
+  return n;
 }
 
 export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number> {
@@ -29,9 +45,16 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
     if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
     return { source: m[1]!, ms: m[2] === undefined ? null : Math.round(Number(m[2]) * 1000) };
   });
+  const budget: [SettingKey, number | null][] = [];
+  if (cmd.budgetWindow !== undefined) {
+    const seconds = budgetValue('--budget-window', cmd.budgetWindow, false);
+    budget.push(['budget.windowMs', seconds === null ? null : Math.round(seconds * 1000)]);
+  }
+  if (cmd.budgetReadings !== undefined) budget.push(['budget.readings', budgetValue('--budget-readings', cmd.budgetReadings, true)]);
+  if (cmd.budgetRows !== undefined) budget.push(['budget.rows', budgetValue('--budget-rows', cmd.budgetRows, true)]);
   // Read-only unless something is set, and never created: a mistyped path is an error.
   openSqliteStore(cmd.db, { readonly: true }).close();
-  const store = openSqliteStore(cmd.db, { readonly: horizon === undefined && clockErrors.length === 0 });
+  const store = openSqliteStore(cmd.db, { readonly: horizon === undefined && clockErrors.length === 0 && budget.length === 0 });
   try {
     const known = store.knownSources();
     for (const { source, ms } of clockErrors) {
@@ -40,6 +63,7 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
         throw new IparError('USAGE', `--clock-error: the store has no records from source or realm ${JSON.stringify(source)}; it knows ${known.length === 0 ? 'none yet (ingest first)' : known.join(', ')}`);
       }
     }
+    for (const [key, value] of budget) await store.setSetting(key, value);
     if (cmd.auditKey !== undefined) {
       if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve
       writeAuditKeySetting(cmd.db, cmd.auditKey === '' ? null : resolvePath(cmd.auditKey));
@@ -53,10 +77,16 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
         retentionHorizon: s.retentionHorizon === null ? null : new Date(s.retentionHorizon).toISOString(),
         clockErrorSeconds: Object.fromEntries(Object.entries(s.clockErrorMs).map(([k, v]) => [k, v / 1000])),
         ...(auditKey === null ? {} : { auditKey }),
+        ...(s.budget === undefined ? {} : { budget: budgetSettings(s.budget) }),
       }) + '\n',
     );
     return 0;
   } finally {
     store.close();
   }
+}
+
+/** The budget limits set on a store, as `ipar settings` prints them (the window in seconds). */
+function budgetSettings(b: Partial<WorkBudget>): Record<string, number> {
+  return { ...(b.windowMs === undefined ? {} : { windowSeconds: b.windowMs / 1000 }), ...(b.readings === undefined ? {} : { readings: b.readings }), ...(b.rows === undefined ? {} : { rows: b.rows }) };
 }

@@ -16,6 +16,7 @@ import type {
   RecordKind,
   SubscriberType,
 } from '../records.js';
+import type { BudgetName, WorkBudget } from '../budget.js';
 import type { Window } from '../time.js';
 
 /** A stored record carries a stable id built from its natural key (for evidence and audit). */
@@ -27,12 +28,26 @@ export type StoredNatSession = Stored<NatSessionRecord>;
 export type StoredNatDeterministic = Stored<NatDeterministicRecord>;
 export type StoredCoverage = Stored<CoverageRecord>;
 
+/**
+ * A share of rows that several queries of one call draw on together (a request's row
+ * budget, src/budget.ts). Within one call, the answers to the queries that carry the same
+ * object hold together exactly `min(n, limit + 1)` rows, `n` being the rows they cover:
+ * all of them when `n <= limit`; past it `limit + 1` of them (which ones is unspecified),
+ * so the caller knows the limit was passed and the store read little more than `limit`
+ * rows for them. Queries without one are answered in full.
+ */
+export interface RowLimit {
+  readonly limit: number;
+}
+
 /** Allocations on an address (or on prefixes containing it) in a realm, overlapping a window. */
 export interface AllocationQuery {
   readonly address: Address;
   /** Inside realm for addresses behind a CGNAT; `null` for public space. */
   readonly realm: string | null;
   readonly window: Window;
+  /** The row limit this query shares (see {@link RowLimit}). */
+  readonly rows?: RowLimit;
 }
 
 /** NAT records on an outside address (and port, when known) overlapping a window. */
@@ -41,12 +56,16 @@ export interface NatQuery {
   /** `null`: every block or session on the address in the window. */
   readonly port: number | null;
   readonly window: Window;
+  /** The row limit this query shares (see {@link RowLimit}). */
+  readonly rows?: RowLimit;
 }
 
 /** Deterministic NAT configurations whose outside prefix holds an address in a window. */
 export interface DeterministicQuery {
   readonly outside: Address;
   readonly window: Window;
+  /** The row limit this query shares (see {@link RowLimit}). */
+  readonly rows?: RowLimit;
 }
 
 /** Coverage gaps of one source (or of any source, `null`) overlapping a window. */
@@ -63,6 +82,8 @@ export interface StoreSettings {
   readonly clockErrorMs: Readonly<Record<string, number>>;
   /** The longest closed record the store holds, in milliseconds (how far back a record may reach). */
   readonly longestRecordMs: number;
+  /** The work budget limits set on this store (`budget.*` settings); absent when none is, and the defaults apply. */
+  readonly budget?: Partial<WorkBudget>;
 }
 
 export type RecordCounts = Readonly<Record<RecordKind, number>>;
@@ -105,8 +126,8 @@ export interface StoreWriter {
   close(): void | Promise<void>;
 }
 
-/** A store setting: the retention horizon, or the clock error of a source or realm. */
-export type SettingKey = 'retentionHorizon' | `clockError.${string}`;
+/** A store setting: the retention horizon, the clock error of a source or realm, or a work budget limit. */
+export type SettingKey = 'retentionHorizon' | `clockError.${string}` | `budget.${BudgetName}`;
 
 /** What a purge removed. */
 export interface PurgeSummary {

@@ -51,6 +51,9 @@ beforeAll(async () => {
   expect(code).toBe(0);
 });
 
+/** The work budget's refusals per backend (and a request beside them), compared at the end. */
+const budgetSeen = new Map<string, Result[]>();
+
 /** Results per backend, filled as each backend's suite runs, compared at the end. */
 const seen = new Map<string, { demo: Result[]; demoEstimates: Estimate[]; sim: Result[] }>();
 
@@ -70,6 +73,16 @@ describe.each(backends)('resolve() end to end on $name', (backend) => {
     expect(got).toEqual(DEMO_EXPECTED);
     const estimates = await estimateRequests(store, requests, {});
     seen.set(backend.name, { demo: results, demoEstimates: estimates, sim: [] });
+  });
+
+  it('the work budget: past the window or the row limit, refused with the same numbers (after the hand-made operator)', async () => {
+    const hostile = (ref: string) => ({ ref, observations: Array.from({ length: 64 }, () => ({ sourceIp: '203.0.113.7', time: { from: '2018-01-01T00:00:00Z', to: '2028-01-01T00:00:00Z' } })) });
+    const [byWindow] = await resolveRequests(store, [hostile('WINDOW')]);
+    const [byRows, fine] = await resolveRequests(store, [hostile('ROWS'), lines(packagePath('fixtures', 'demo', 'requests.ndjson'))[4]], { budget: { windowMs: 20 * 365 * 86_400_000, rows: 3 } });
+    expect([byWindow!.status, byRows!.status, fine!.status]).toEqual(['refused', 'refused', DEMO_EXPECTED[fine!.ref ?? '']![0]]);
+    expect(byWindow!.refusal?.detail?.exceeded.map((e) => e.budget)).toEqual(['windowSeconds']);
+    expect(byRows!.refusal?.detail?.exceeded).toEqual([{ budget: 'rows', limit: 3, value: byRows!.refusal!.detail!.exceeded[0]!.value, atLeast: true }]);
+    budgetSeen.set(backend.name, [byWindow!, byRows!, fine!]);
   });
 
   it('a simulated operator: ingested in batches, every authority request resolved in batches of 128', async () => {
@@ -100,5 +113,13 @@ describe.skipIf(!clickhouse.reachable)('resolve() end to end: SQLite and ClickHo
     expect(JSON.stringify(b!.demoEstimates)).toBe(JSON.stringify(a!.demoEstimates));
     expect(b!.sim.length).toBeGreaterThan(0);
     b!.sim.forEach((r, i) => expect(JSON.stringify(r), r.ref ?? '').toBe(JSON.stringify(a!.sim[i])));
+  });
+});
+
+describe.skipIf(!clickhouse.reachable)('the work budget: SQLite and ClickHouse agree', () => {
+  test('the same refusals, the same numbers, byte for byte', () => {
+    const [a, b] = backends.map((x) => budgetSeen.get(x.name));
+    expect(a, 'the SQLite suite ran').toBeDefined();
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
   });
 });

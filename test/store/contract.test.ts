@@ -290,6 +290,67 @@ describe.each(backends)('store contract: $name', (backend) => {
     });
   });
 
+  describe('row limits: queries sharing a RowLimit get exactly min(n, limit + 1) rows together', () => {
+    // 203.0.113.7: ten closed blocks (ports 1024…, an hour each) and two open ones;
+    // 203.0.113.70: six closed sessions and one open; 198.51.100.7: five allocations.
+    const history = () => records(
+      ...Array.from({ length: 10 }, (_, i) => block(`100.64.0.${i + 1}`, 1024 + 512 * i, 1535 + 512 * i, T('08:00:00'), T('09:00:00'))),
+      block('100.64.0.50', 1024, 1535, T('09:00:00'), null), block('100.64.0.51', 1536, 2047, T('09:00:00'), null),
+      ...Array.from({ length: 6 }, (_, i) => session(`100.64.1.${i + 1}`, '192.0.2.80', T(`0${i}:00:00`), T(`0${i}:30:00`))),
+      session('100.64.1.9', null, T('07:00:00'), null),
+      ...Array.from({ length: 5 }, (_, i) => alloc('198.51.100.7', `A${i}`, T(`0${i}:00:00`), T(`0${i}:30:00`))),
+    );
+    const day = win(T('00:00:00'), T('23:00:00'));
+    const total = (answers: readonly (readonly unknown[])[]) => answers.reduce((n, a) => n + a.length, 0);
+
+    it('blocks on an address without a port: every row within the limit, limit + 1 past it', async () => {
+      const s = store();
+      await s.write(history());
+      const q = (limit: number): NatQuery => ({ outside: addr('203.0.113.7'), port: null, window: day, rows: { limit } });
+      expect(total(await s.natBlocks([q(12)]))).toBe(12);
+      expect(total(await s.natBlocks([q(100)]))).toBe(12);
+      expect(total(await s.natBlocks([q(4)]))).toBe(5);
+      expect(total(await s.natBlocks([q(0)]))).toBe(1);
+      // Without a limit, as before.
+      expect(total(await s.natBlocks([{ outside: addr('203.0.113.7'), port: null, window: day }]))).toBe(12);
+    });
+
+    it('one limit shared by several queries counts them together; another limit is its own', async () => {
+      const s = store();
+      await s.write(history());
+      const shared = { limit: 15 };
+      const mine = { limit: 100 };
+      const q = (rows: { limit: number }): NatQuery => ({ outside: addr('203.0.113.7'), port: null, window: day, rows });
+      const answers = await s.natBlocks([q(shared), q(shared), q(mine)]);
+      expect(answers[0]!.length + answers[1]!.length).toBe(16);
+      expect(answers[2]!.length).toBe(12);
+    });
+
+    it('sessions, allocations and deterministic NAT honour the limit too', async () => {
+      const s = store();
+      await s.write(history());
+      const sessions = (limit: number) => s.natSessions([{ outside: addr('203.0.113.70'), port: null, window: day, rows: { limit } }]);
+      expect(total(await sessions(3))).toBe(4);
+      expect(total(await sessions(7))).toBe(7);
+      const withPort = { limit: 2 };
+      expect(total(await s.natSessions([{ outside: addr('203.0.113.70'), port: 40001, window: day, rows: withPort }]))).toBe(3);
+      const allocations = (limit: number) => s.allocations([{ address: addr('198.51.100.7'), realm: null, window: day, rows: { limit } }]);
+      expect(total(await allocations(2))).toBe(3);
+      expect(total(await allocations(5))).toBe(5);
+      expect(total(await s.natDeterministic([{ outside: addr('203.0.113.7'), window: day, rows: { limit: 0 } }]))).toBe(0);
+    });
+
+    it('a port given: blocks ending below the port do not use up the limit', async () => {
+      const s = store();
+      await s.write(history());
+      // Port 1300 is held by the closed block of 100.64.0.1 and the open one of 100.64.0.50.
+      const answer = async (limit: number) => (await s.natBlocks([{ outside: addr('203.0.113.7'), port: 1300, window: day, rows: { limit } }]))[0]!;
+      expect((await answer(2)).map((b) => b.insideIp.text).sort()).toEqual(['100.64.0.1', '100.64.0.50']);
+      expect((await answer(1)).length).toBe(2);
+      expect((await answer(0)).length).toBe(1);
+    });
+  });
+
   describe('idempotence, updates and settings', () => {
     it('writing the same records twice adds nothing', async () => {
       const s = store();

@@ -27,7 +27,7 @@ import { IparError } from '../../problems.js';
 import type { ErrorCode } from '../../catalogue/errors.js';
 import { NatDeterministicRecord, toWritten, type AddressRole, type AddressSpaceRecord, type CanonicalRecord, type Protocol, type RecordKind, type SubscriberType } from '../../records.js';
 import {
-  BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
+  BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
 } from '../core/index.js';
 import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
@@ -80,6 +80,34 @@ function packed(rows: readonly (readonly (string | number)[])[]): string {
  * expanded into every `q[i]`, and 18.16 names (and evaluates) each copy with the whole
  * literal in it — 2.5 s instead of 0.56 s for a 1.4 MB batch.
  */
+/**
+ * Answers cut to the queries' shared row limits (`RowLimit`: exactly `min(n, limit + 1)`
+ * rows for the queries sharing one), in query order as SQLite visits them by key — which
+ * rows are kept past a limit is unspecified, only how many.
+ */
+function cutToLimits<R>(queries: readonly { readonly rows?: { readonly limit: number } }[], answers: R[][]): R[][] {
+  const allowance = new RowAllowance();
+  return answers.map((answer, k) => allowance.cut(queries[k]!, answer));
+}
+
+/**
+ * `sql` (whose rows carry the batch index `k`) read at most `limit + 1` rows per shared
+ * row limit when every query has one: the server stops sending past it (one row per
+ * query of `k`, `queryOf(k)` its query). {@link cutToLimits} then makes the count exact.
+ */
+function limitedSelect(sql: string, queries: readonly { readonly rows?: { readonly limit: number } }[], ks: number, queryOf: (k: number) => number): string {
+  if (ks === 0 || !queries.every((q) => q.rows !== undefined)) return sql;
+  const groups = new Map<object, number>();
+  const groupOfK: number[] = [];
+  for (let k = 0; k < ks; k++) {
+    const rows = queries[queryOf(k)]!.rows!;
+    if (!groups.has(rows)) groups.set(rows, groups.size);
+    groupOfK.push(groups.get(rows)!);
+  }
+  const most = Math.max(...queries.map((q) => q.rows!.limit)) + 1;
+  return `SELECT * FROM (${sql}) LIMIT ${int(most)} BY arrayElement([${groupOfK.join(',')}], k + 1)`;
+}
+
 function batchRows(rows: readonly (readonly (string | number)[])[], fields: readonly string[]): string {
   return `SELECT splitByChar(',', row) AS q, ${fields.join(', ')} FROM (SELECT arrayJoin(splitByChar(';', ${packed(rows)})) AS row)`;
 }
@@ -673,11 +701,14 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     const cols = 'k, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver), argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)';
     const join = `ALL INNER JOIN (${batch}) USING (realm, addr, plen) PREWHERE (realm, addr, plen) IN (SELECT realm, addr, plen FROM (${batch})) WHERE 1`;
     const rows = await this.#select(
-      `SELECT 0 AS o, ${cols} FROM ${this.#t('allocation')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
-         GROUP BY k, ws, start, account HAVING e > ws
-       UNION ALL
-       SELECT 1 AS o, ${cols} FROM ${this.#t('allocation_open')} ${join} AND start < ${int(maxWe)} AND start < we
-         GROUP BY k, start, account HAVING e = ${END_OPEN}`,
+      limitedSelect(
+        `SELECT 0 AS o, ${cols} FROM ${this.#t('allocation')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
+           GROUP BY k, ws, start, account HAVING e > ws
+         UNION ALL
+         SELECT 1 AS o, ${cols} FROM ${this.#t('allocation_open')} ${join} AND start < ${int(maxWe)} AND start < we
+           GROUP BY k, start, account HAVING e = ${END_OPEN}`,
+        queries, subs.length, (k) => subs[k]!.q,
+      ),
     );
     type Row = [number, number, number, string, unknown, number, string, string, string, string, string, string];
     for (const [, k, start, account, e, ei, source, imsi, msisdn, imei, mac, sessionId] of rows as Row[]) {
@@ -686,7 +717,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
       const ip = sub.length === 128 && q.address.length === 128 ? q.address : addressFromKey(sub.key, sub.length);
       out[sub.q]!.push(allocationRecord({ ip, realm: q.realm, account, start, end: endOf(e), source, endInferred: ei === 1, imsi, msisdn, imei, mac, sessionId: sessionId === '' ? null : sessionId }));
     }
-    return out.map((answer) => inOrder(answer, allocationOrder));
+    return cutToLimits(queries, out.map((answer) => inOrder(answer, allocationOrder)));
   }
 
   async natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
@@ -707,17 +738,20 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     const join = `ALL INNER JOIN (${batch}) USING (out_addr) PREWHERE out_addr IN (SELECT out_addr FROM (${batch})) WHERE ${portOk}`;
     const group = 'GROUP BY k, ws, p, port_first, start, realm, in_addr, protocol';
     const rows = await this.#select(
-      `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_block')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
-         ${group} HAVING e > ws AND (p < 0 OR pl >= p)
-       UNION ALL
-       SELECT 1 AS o, ${cols} FROM ${this.#t('nat_block_open')} ${join} AND start < ${int(maxWe)} AND start < we
-         ${group} HAVING e = ${END_OPEN} AND (p < 0 OR pl >= p)`,
+      limitedSelect(
+        `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_block')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we
+           ${group} HAVING e > ws AND (p < 0 OR pl >= p)
+         UNION ALL
+         SELECT 1 AS o, ${cols} FROM ${this.#t('nat_block_open')} ${join} AND start < ${int(maxWe)} AND start < we
+           ${group} HAVING e = ${END_OPEN} AND (p < 0 OR pl >= p)`,
+        queries, queries.length, (k) => k,
+      ),
     );
     type Row = [number, number, number, number, number, string, string, string, number, unknown, number];
     for (const [, k, , portFirst, start, realm, ia, protocol, portLast, e, ei] of rows as Row[]) {
       out[k]!.push(natBlockRecord({ realm, insideIp: addressFromKey(keyFromHex(ia)), outsideIp: queries[k]!.outside, portFirst, portLast, start, end: endOf(e), protocol, endInferred: ei === 1 }));
     }
-    return out.map((answer, k) => inOrder(answer, natBlockOrder(queries[k]!.port)));
+    return cutToLimits(queries, out.map((answer, k) => inOrder(answer, natBlockOrder(queries[k]!.port))));
   }
 
   async natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
@@ -745,7 +779,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
         `SELECT 1 AS o, ${cols} FROM ${this.#t('nat_session_open')} ${join} AND start < ${int(maxWe)} AND start < we ${group} HAVING e = ${END_OPEN} ${limit('out_port, start')}`,
       );
     }
-    const rows = await this.#select(parts.join('\nUNION ALL\n'));
+    const rows = await this.#select(limitedSelect(parts.join('\nUNION ALL\n'), queries, queries.length, (k) => k));
     type Row = [number, number, number, number, Protocol, string, string, number, string, number, unknown, number];
     for (const [, k, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei] of rows as Row[]) {
       out[k]!.push(natSessionRecord({
@@ -753,7 +787,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
         destinationIp: da === '' ? null : addressFromKey(keyFromHex(da)), destinationPort: dstPort, endInferred: ei === 1,
       }));
     }
-    return out.map((answer) => inOrder(answer, natSessionOrder));
+    return cutToLimits(queries, out.map((answer) => inOrder(answer, natSessionOrder)));
   }
 
   async natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
@@ -769,9 +803,9 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
       subs.map((s, k) => [k, hexOf(s.key), s.length, queries[s.q]!.window.start, queries[s.q]!.window.end]),
       ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS ws', 'toInt64(q[5]) AS we'],
     );
-    const rows = await this.#select(`SELECT k, start, realm, argMax(\`end\`, ver) AS e, argMax(record, ver) FROM ${this.#t('nat_deterministic')}
+    const rows = await this.#select(limitedSelect(`SELECT k, start, realm, argMax(\`end\`, ver) AS e, argMax(record, ver) FROM ${this.#t('nat_deterministic')}
       ALL INNER JOIN (${batch}) USING (out_addr, plen) WHERE (out_addr, plen) IN (SELECT out_addr, plen FROM (${batch})) AND start < we
-      GROUP BY k, ws, start, realm HAVING e > ws`);
+      GROUP BY k, ws, start, realm HAVING e > ws`, queries, subs.length, (k) => subs[k]!.q));
     type Row = [number, number, string, unknown, string];
     for (const [k, start, realm, , text] of rows as Row[]) {
       let record = this.#detCache.get(text);
@@ -781,7 +815,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
       }
       out[subs[k]!.q]!.push(natDeterministicRecord(record, realm, start));
     }
-    return out.map((answer) => inOrder(answer, natDeterministicOrder));
+    return cutToLimits(queries, out.map((answer) => inOrder(answer, natDeterministicOrder)));
   }
 
   async coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {

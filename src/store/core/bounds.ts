@@ -5,6 +5,7 @@
  * Backends keep the bounds in their own meta tables under these keys.
  */
 import type { Address } from '../../address.js';
+import { BUDGET_NAMES, type BudgetName, type WorkBudget } from '../../budget.js';
 import type { Window } from '../../time.js';
 import type { StoreSettings } from '../types.js';
 
@@ -38,12 +39,14 @@ export function lengthsFor(address: Address, lengths: readonly number[]): number
 export function storeSettings(settings: Iterable<readonly [string, string]>, bounds: Iterable<readonly [string, number]>): StoreSettings {
   let retentionHorizon: number | null = null;
   const clockErrorMs: Record<string, number> = {};
+  const budget: { -readonly [K in keyof WorkBudget]?: number } = {};
   for (const [key, value] of settings) {
     if (value === '') continue;
     if (key === 'retentionHorizon') retentionHorizon = Number(value);
     else if (key.startsWith('clockError.')) clockErrorMs[key.slice('clockError.'.length)] = Number(value);
+    else if (key.startsWith('budget.') && (BUDGET_NAMES as readonly string[]).includes(key.slice('budget.'.length))) budget[key.slice('budget.'.length) as BudgetName] = Number(value);
   }
   let longestRecordMs = 0;
   for (const [key, value] of bounds) if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, value);
-  return { retentionHorizon, clockErrorMs, longestRecordMs };
+  return { retentionHorizon, clockErrorMs, longestRecordMs, ...(Object.keys(budget).length > 0 ? { budget } : {}) };
 }

@@ -5,7 +5,7 @@
  */
 export { BOUND_KEYS, lengthsFor, lookBackStart, storeSettings, type BoundTable } from './bounds.js';
 export { allocationId, coverageId, natBlockId, natDeterministicId, natSessionId } from './ids.js';
-export { SESSION_ROW_LIMIT } from './limits.js';
+export { RowAllowance, SESSION_ROW_LIMIT } from './limits.js';
 export { addressOrder, allocationOrder, coverageOrder, inOrder, natBlockOrder, natDeterministicOrder, natSessionOrder, textOrder } from './order.js';
 export {
   addressSpaceRecord,

@@ -26,7 +26,7 @@ import {
   type SubscriberType,
 } from '../../records.js';
 import {
-  BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
+  BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
 } from '../core/index.js';
 import { createPrivateFile } from './files.js';
@@ -89,14 +89,24 @@ function inKeyOrder<Q, R>(queries: readonly Q[], keyOf: (q: Q) => Buffer, answer
   return out;
 }
 
+/** A `LIMIT` parameter for at most `cap` rows (`-1`: none), and never more than `most`. */
+function limitOf(cap: number, most = Infinity): number {
+  const n = Math.min(cap, most);
+  return Number.isFinite(n) ? n : -1;
+}
+
 /**
  * Closed rows of `key` whose start lies in the look-back range of `window`, then, when the
  * table has open rows, the open ones: every lookup statement takes the key, then
- * (window end, look-back start, window start), its open twin the key and the window end.
+ * (window end, look-back start, window start), its open twin the key and the window end;
+ * each then the `LIMIT`. At most `cap` rows in all (`most` a statement).
  */
-function closedThenOpen(closed: Database.Statement, open: Database.Statement, present: { open: boolean }, key: readonly unknown[], window: Window, maxDuration: number): unknown[][] {
-  const rows = closed.all(...key, window.end, lookBackStart(window, maxDuration), window.start) as unknown[][];
-  if (present.open) for (const row of open.all(...key, window.end) as unknown[][]) rows.push(row);
+function closedThenOpen(
+  closed: Database.Statement, open: Database.Statement, present: { open: boolean }, key: readonly unknown[], window: Window, maxDuration: number, cap = Infinity, most = Infinity,
+): unknown[][] {
+  if (cap <= 0) return [];
+  const rows = closed.all(...key, window.end, lookBackStart(window, maxDuration), window.start, limitOf(cap, most)) as unknown[][];
+  if (present.open && rows.length < cap) for (const row of open.all(...key, window.end, limitOf(cap - rows.length, most)) as unknown[][]) rows.push(row);
   return rows;
 }
 
@@ -146,18 +156,18 @@ const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst
  */
 export const LOOKUPS = {
   classify: 'SELECT role, realm FROM address_space WHERE addr = ? AND plen = ?',
-  allocationsClosed: `SELECT ${ALLOCATION_COLUMNS} WHERE realm = ? AND addr = ? AND plen = ? AND start < ? AND start >= ? AND "end" > ?`,
-  allocationsOpen: `SELECT ${ALLOCATION_COLUMNS} INDEXED BY allocation_open WHERE realm = ? AND addr = ? AND plen = ? AND "end" IS NULL AND start < ?`,
+  allocationsClosed: `SELECT ${ALLOCATION_COLUMNS} WHERE realm = ? AND addr = ? AND plen = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ?`,
+  allocationsOpen: `SELECT ${ALLOCATION_COLUMNS} INDEXED BY allocation_open WHERE realm = ? AND addr = ? AND plen = ? AND "end" IS NULL AND start < ? LIMIT ?`,
   blockFirstPort: 'SELECT max(port_first) FROM nat_block WHERE out_addr = ? AND port_first <= ? AND port_first >= ?',
-  blocksClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND port_first = ? AND start < ? AND start >= ? AND "end" > ?`,
-  blocksOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND port_first = ? AND "end" IS NULL AND start < ?`,
+  blocksClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND port_first = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ?`,
+  blocksOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND port_first = ? AND "end" IS NULL AND start < ? LIMIT ?`,
   blockNextFirstPort: 'SELECT min(port_first) FROM nat_block WHERE out_addr = ? AND port_first > ?',
-  blocksOnAddressOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND "end" IS NULL AND start < ?`,
-  sessionsClosed: `SELECT ${SESSION_COLUMNS} WHERE out_addr = ? AND out_port = ? AND start < ? AND start >= ? AND "end" > ?`,
-  sessionsOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND out_port = ? AND "end" IS NULL AND start < ?`,
-  sessionsOnAddressClosed: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_by_start WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ${SESSION_ROW_LIMIT}`,
-  sessionsOnAddressOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND "end" IS NULL AND start < ? LIMIT ${SESSION_ROW_LIMIT}`,
-  deterministic: 'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?)',
+  blocksOnAddressOpen: `SELECT ${BLOCK_COLUMNS} INDEXED BY nat_block_open WHERE out_addr = ? AND "end" IS NULL AND start < ? LIMIT ?`,
+  sessionsClosed: `SELECT ${SESSION_COLUMNS} WHERE out_addr = ? AND out_port = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ?`,
+  sessionsOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND out_port = ? AND "end" IS NULL AND start < ? LIMIT ?`,
+  sessionsOnAddressClosed: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_by_start WHERE out_addr = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ?`,
+  sessionsOnAddressOpen: `SELECT ${SESSION_COLUMNS} INDEXED BY nat_session_open WHERE out_addr = ? AND "end" IS NULL AND start < ? LIMIT ?`,
+  deterministic: 'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?) LIMIT ?',
   coverageOfSource: `SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`,
   coverageAny: `SELECT source, start, "end", status FROM coverage WHERE start < ? AND ("end" IS NULL OR "end" > ?)`,
 } as const;
@@ -720,6 +730,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
     const present = this.#presence('allocation');
     const bound = new Map<number, number>();
+    const allowance = new RowAllowance();
     return this.#read(() =>
       inKeyOrder(queries, (q) => q.address.key, (q) => {
         if (!present.rows) return [];
@@ -736,7 +747,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         for (const length of lengthsFor(q.address, lengths)) {
           const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
           const disk = diskKey(key);
-          const rows = closedThenOpen(closed, open, present, [realmId, disk, length], q.window, maxDuration);
+          const rows = closedThenOpen(closed, open, present, [realmId, disk, length], q.window, maxDuration, allowance.left(q));
+          allowance.took(q, rows.length);
           if (rows.length === 0) continue;
           const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
@@ -763,32 +775,38 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     const nextFirstPort = this.#stmt(LOOKUPS.blockNextFirstPort).pluck();
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
     const present = this.#presence('nat_block');
+    const allowance = new RowAllowance();
     return this.#read(() =>
       inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
         const rows: unknown[][] = [];
+        const cap = allowance.left(q);
         if (q.port === null) {
           // Every block on the address: step through its first ports (a skip scan; the
           // key leads with the port, and a range on the address alone would read every
           // block the address ever had), each searched over the look-back range only.
-          for (let f = nextFirstPort.get(out, -1) as number | null; f !== null; f = nextFirstPort.get(out, f) as number | null) {
-            for (const row of closed.all(out, f, end, lookBackStart(q.window, maxDuration), start) as unknown[][]) rows.push(row);
+          for (let f = nextFirstPort.get(out, -1) as number | null; f !== null && rows.length < cap; f = nextFirstPort.get(out, f) as number | null) {
+            for (const row of closed.all(out, f, end, lookBackStart(q.window, maxDuration), start, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
           }
-          if (present.open) for (const row of openOnAddress.all(out, end) as unknown[][]) rows.push(row);
+          if (present.open && rows.length < cap) for (const row of openOnAddress.all(out, end, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
         } else {
           // Blocks of mixed sizes and layouts over time: visit each first port that could
           // hold the port, highest first, within the widest block ever seen.
           let hi = q.port;
           const lo = q.port - maxSpan + 1;
-          for (;;) {
+          while (rows.length < cap) {
             const f = firstPort.get(out, hi, lo) as number | null;
             if (f === null) break;
+            // Not limited by statement: a block ending below the port is read but is no row
+            // of the answer (the rows of one first port are few, bounded by the look-back).
             for (const row of closedThenOpen(closed, open, present, [out, f], q.window, maxDuration)) if ((row[5] as number) >= q.port) rows.push(row);
             hi = f - 1;
           }
+          if (rows.length > cap) rows.length = cap;
         }
+        allowance.took(q, rows.length);
         return inOrder(rows.map((row) => this.#blockFromRow(row, q.outside)), natBlockOrder(q.port));
       }),
     );
@@ -806,14 +824,16 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     const closedOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressClosed).raw();
     const openOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressOpen).raw();
     const present = this.#presence('nat_session');
+    const allowance = new RowAllowance();
     return this.#read(() =>
       inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const rows =
           q.port === null
-            ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration)
-            : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration);
+            ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration, allowance.left(q), SESSION_ROW_LIMIT)
+            : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration, allowance.left(q));
+        allowance.took(q, rows.length);
         return inOrder(rows.map((row) => this.#sessionFromRow(row, q.outside)), natSessionOrder);
       }),
     );
@@ -830,12 +850,17 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
     const lengths = this.#metaLengths('nat_deterministic');
     const stmt = this.#stmt(LOOKUPS.deterministic);
+    const allowance = new RowAllowance();
     return this.#read(() =>
       queries.map((q) => {
         const out: StoredNatDeterministic[] = [];
         for (const length of lengthsFor(q.outside, lengths)) {
           const key = maskKey(q.outside.key, length);
-          for (const row of stmt.all(diskKey(key), length, q.window.end, q.window.start) as Row[]) {
+          const cap = allowance.left(q);
+          if (cap <= 0) break;
+          const rows = stmt.all(diskKey(key), length, q.window.end, q.window.start, limitOf(cap)) as Row[];
+          allowance.took(q, rows.length);
+          for (const row of rows) {
             const text = row['record'] as string;
             let record = this.#detCache.get(text);
             if (record === undefined) {
