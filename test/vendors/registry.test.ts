@@ -8,12 +8,17 @@ import { fixturesDir, parseLines, readLines } from './harness.js';
 const NAMES = [
   'juniper-srx', 'juniper-ms-dpc', 'a10-cef', 'cisco-asa', 'vpp-syslog', 'jool', 'kea-csv', 'kea-legal',
   'isc-dhcpd-leases', 'freeradius-detail', 'ms-dhcp-audit', 'infoblox-dhcpd', 'panos-traffic', 'fortigate-traffic',
+  // issue 16: the samples not read before
+  '6wind-cgnat', 'nfware-cgnat', 'cisco-iosxe-nat', 'h3c-comware-nat', 'mikrotik-firewall',
 ];
-const NAT = new Set(['juniper-srx', 'juniper-ms-dpc', 'a10-cef', 'cisco-asa', 'vpp-syslog', 'jool', 'panos-traffic', 'fortigate-traffic']);
+const NAT = new Set([
+  'juniper-srx', 'juniper-ms-dpc', 'a10-cef', 'cisco-asa', 'vpp-syslog', 'jool', 'panos-traffic', 'fortigate-traffic',
+  '6wind-cgnat', 'nfware-cgnat', 'cisco-iosxe-nat', 'h3c-comware-nat', 'mikrotik-firewall',
+]);
 const byName = (name: string) => VENDOR_PARSERS.find((p) => p.name === name)!;
 
 describe('VENDOR_PARSERS: the registry', () => {
-  it('holds the fourteen importers of issue 7, once each', () => {
+  it('holds the importers of issues 7 and 16, once each', () => {
     expect(VENDOR_PARSERS.map((p) => p.name).sort()).toEqual([...NAMES].sort());
   });
 

@@ -9,17 +9,12 @@
  */
 import { natMappingEvent, natParse, natSessionEvent } from './common.js';
 import type { RecordTemplate } from './output.js';
+import { deviceStamp } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'cisco-asa';
 const MARKER = /%(?:ASA|FTD|PIX)-(?:[a-z]+-)?\d-(\d{6}): /;
 const READ = new Set(['305011', '305012', '302013', '302014', '302015', '302016', '722051']);
-/** Timestamps in a header; the last one is the device's. */
-const STAMP = /(?:^|[\s>])([A-Z][a-z]{2}) {1,2}(\d{1,2})(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?/g;
-const ISO_STAMP = /(?:^|[\s>])(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/g;
-/** What may follow the device time: its zone, then `:` ending the header. */
-const ZONE_AFTER = /^ ([A-Za-z]{1,5}|[+-]\d{2}:?\d{2}):\s*$/;
-
 const XLATE = /^(Built|Teardown) (?:dynamic |static )?(TCP|UDP|ICMP|SCTP) translation from [^:\s]+:([^/\s]+)\/(\d+)(?:\([^)]*\))? to [^:\s]+:([^/\s]+)\/(\d+)(?:\([^)]*\))?(?: duration (\d+):(\d{2}):(\d{2}))?/;
 const CONN_BUILT = /^Built outbound (TCP|UDP) connection (\d+) for [^:\s]+:([^/\s]+)\/(\d+) \(([^/\s]+)\/(\d+)\)(?:\([^)]*\))? to [^:\s]+:([^/\s]+)\/(\d+) \(([^/\s]+)\/(\d+)\)/;
 const CONN_TEARDOWN = /^Teardown (TCP|UDP) connection (\d+) /;
@@ -31,23 +26,12 @@ function session(options: VendorOptions): VendorSession {
   const connections = new Map<string, { resource: string; holder: string; fields: RecordTemplate }>();
 
   function deviceTime(header: string, line: number): { early: number; late: number } | undefined {
-    let last: RegExpExecArray | null = null;
-    let lastEnd = 0;
-    STAMP.lastIndex = 0;
-    for (let m = STAMP.exec(header); m !== null; m = STAMP.exec(header)) {
-      last = m;
-      lastEnd = m.index + m[0].length;
-    }
-    let lastIso: RegExpExecArray | null = null;
-    ISO_STAMP.lastIndex = 0;
-    for (let m = ISO_STAMP.exec(header); m !== null; m = ISO_STAMP.exec(header)) lastIso = m;
-    if (lastIso !== null && (last === null || lastIso.index > last.index)) return p.time(line, 'timestamp', clocks.iso(lastIso[1]!), lastIso[1]);
-    if (last === null) {
+    const stamp = deviceStamp(header, clocks);
+    if (stamp === undefined) {
       p.time(line, 'timestamp', { ok: false, reason: 'TIME_MISSING', message: 'the ASA message has no header, so no time' }, header);
       return undefined;
     }
-    const zone = ZONE_AFTER.exec(header.slice(lastEnd))?.[1];
-    return p.time(line, 'timestamp', clocks.bsd(last, 1, zone), last[0].trim());
+    return p.time(line, 'timestamp', stamp.result, stamp.text);
   }
 
   return p.session((text, line) => {

@@ -10,7 +10,7 @@
 import { instantInRange } from './clock.js';
 import { allocationParse, macOf } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { BSD_HEAD } from './syslog.js';
+import { BSD_HEAD, headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'infoblox-dhcpd';
@@ -39,7 +39,7 @@ function session(options: VendorOptions): VendorSession {
     const time = p.time(
       line,
       'timestamp',
-      head === null ? { ok: false, reason: 'TIME_MISSING', message: 'a dhcpd line without its syslog header' } : clocks.bsd(head, 1),
+      headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'a dhcpd line without its syslog header' },
       head?.[0] ?? text.slice(0, 30),
     );
     if (time === undefined) return;
