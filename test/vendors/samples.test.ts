@@ -172,15 +172,15 @@ const SAMPLES: readonly SampleCase[] = [
     format: 'kea-csv',
     // ::10 and ::12 appear twice (lease_type 0 and 1) with the same client and times: one
     // record each. Line 18 has 19 columns under an 18-column header; the other rows of the
-    // last group are declined (state 1) except 2001:db8:1::2.
+    // last group are declined (state 1) except 2001:db8:1::2, whose DUID 00:00:00 is zeros: Kea's
+    // placeholder, no client's identity (issue 16).
     records: [
       'allocation ::10 duid:32:30:33 dhcpv6 2022-01-12T15:06:10.000Z..2022-01-12T15:06:40.000Z',
       'allocation ::12 duid:32:32:33 dhcpv6 2022-01-26T15:51:55.000Z..2022-01-26T15:52:25.000Z',
       'allocation ::13 duid:32:33:33 dhcpv6 2023-11-14T22:12:50.000Z..2023-11-14T22:13:20.000Z',
       'allocation 2001:db8::100 duid:00:01:00:01:12:34:56:78:aa:bb:cc:dd mac=aa:bb:cc:dd:ee:01 dhcpv6 2025-12-31T00:00:00.000Z..2026-01-01T00:00:00.000Z',
-      'allocation 2001:db8:1::2 duid:00:00:00 dhcpv6 1970-01-01T00:00:00.000Z..1970-01-01T00:03:20.000Z',
     ],
-    problems: ['18:MALFORMED_LINE'],
+    problems: ['18:MALFORMED_LINE', '19:MISSING_FIELD'],
   },
   {
     file: 'kea_forensic_legal_log.txt',
@@ -247,12 +247,9 @@ const SAMPLES: readonly SampleCase[] = [
     file: 'ms_dhcp_server_audit_log.txt',
     format: 'ms-dhcp-audit',
     options: { timeZone: 'America/Chicago' },
-    // Two Assign rows at 01/01/01 01:01:01 CST (07:01:01Z), zeroed MACs, no release: they end
-    // at the file's last time, 09/20/21 09:18:01 CDT = 14:18:01Z.
-    records: [
-      'allocation 192.0.2.10 mac:00:00:00:00:00:00 mac=00:00:00:00:00:00 dhcp 2001-01-01T07:01:01.000Z..2021-09-20T14:18:01.000Z (inferred)',
-      'allocation 192.0.2.20 mac:00:00:00:00:00:00 mac=00:00:00:00:00:00 dhcp 2001-01-01T07:01:01.000Z..2021-09-20T14:18:01.000Z (inferred)',
-    ],
+    // Two Assign rows at 01/01/01 01:01:01 CST with zeroed MACs: an all-zero hardware address
+    // names no client (issue 16), so neither is a lease of anyone.
+    problems: ['11:MISSING_FIELD', '12:MISSING_FIELD'],
   },
   {
     file: 'infoblox_isc_dhcpd_syslog.txt',

@@ -8,7 +8,7 @@
  * time without a year.
  */
 import { instantInRange } from './clock.js';
-import { allocationParse, macOf } from './common.js';
+import { allocationParse, macOf, nullHardware } from './common.js';
 import { LINE_REASONS } from './output.js';
 import { BSD_HEAD, headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
@@ -58,7 +58,8 @@ function session(options: VendorOptions): VendorSession {
     const mac = macOf(m[2]);
     if (ip === undefined) return;
     if (mac === undefined) {
-      p.out.problem(line, 'mac', LINE_REASONS.MALFORMED_LINE, `not a MAC address: ${JSON.stringify(m[2])}`, m[2]);
+      if (nullHardware(m[2])) p.out.problem(line, 'mac', LINE_REASONS.MISSING_FIELD, `${m[2]} is zeros: the line names no client`, m[2]);
+      else p.out.problem(line, 'mac', LINE_REASONS.MALFORMED_LINE, `not a MAC address: ${JSON.stringify(m[2])}`, m[2]);
       return;
     }
     const account = `mac:${mac}`;
