@@ -100,9 +100,11 @@ const SAMPLES: readonly SampleCase[] = [
     // translation (mapped = real); the last two have no header. 1457/8270 is torn down
     // without a build: 16:34:56 − (30 s + 1 s). Builds still open end at the file's last time.
     records: [
-      'nat-session tcp 172.31.98.44#1454 -> 100.66.98.44#8267 => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z',
-      'nat-session tcp 172.31.98.44#1455 -> 100.66.98.44#8268 => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z',
-      'nat-session tcp 172.31.98.44#1456 -> 100.66.98.44#8269 => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z',
+      // Built and torn down at 16:34:56 with duration 0:00:30: the teardown's duration puts the
+      // start 30 s back (issue 16: a paired close uses its elapsed time, never an empty interval).
+      'nat-session tcp 172.31.98.44#1454 -> 100.66.98.44#8267 => *#* 2018-10-10T16:34:26.000Z..2018-10-10T16:34:56.000Z',
+      'nat-session tcp 172.31.98.44#1455 -> 100.66.98.44#8268 => *#* 2018-10-10T16:34:26.000Z..2018-10-10T16:34:56.000Z',
+      'nat-session tcp 172.31.98.44#1456 -> 100.66.98.44#8269 => *#* 2018-10-10T16:34:26.000Z..2018-10-10T16:34:56.000Z',
       'nat-session tcp 172.31.98.44#1457 -> 100.66.98.44#8270 => *#* 2018-10-10T16:34:25.000Z..2018-10-10T16:34:56.000Z',
       ...[
         ['tcp', '172.31.98.44#1772', '8256'], ['udp', '172.31.98.44#56132', '1188'], ['tcp', '172.31.98.44#1773', '8257'],

@@ -162,7 +162,7 @@ function session(options: VendorOptions): VendorSession {
     }
     // duration h:mm:ss is truncated: the start lies within one more second.
     const duration = m[7] === undefined ? undefined : Number(m[7]) * 3600 + Number(m[8]) * 60 + Number(m[9]);
-    p.book.stop(duration === undefined ? { ...ev, at: time.late } : { ...ev, at: time.late, derivedStart: time.late - (duration + 1) * 1000 });
+    p.book.stop(duration === undefined ? { ...ev, at: time.late } : { ...ev, at: time.late, derivedStart: time.late - (duration + 1) * 1000, elapsedMs: duration * 1000 });
   });
 }
 
