@@ -14,7 +14,8 @@ import { BSD_HEAD, headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'infoblox-dhcpd';
-const DAEMON = /\bdhcpd(?:v6)?(?:\[\d+\])?: /;
+/** `dhcpd[pid]: ` (BSD), or RFC 5424's `dhcpd PROCID MSGID - ` (no structured data). */
+const DAEMON = /\bdhcpd(?:v6)?(?:(?:\[\d+\])?: | \S+ \S+ - )/;
 const ACK = /^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)\b(.*)$/;
 const RELEASE = /^DHCPRELEASE of (\S+) from ([0-9A-Fa-f:]+)\b(.*)$/;
 const EXPIRE = /^DHCPEXPIRE on (\S+) to ([0-9A-Fa-f:]+)/;
