@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAuditCheckResult, runAuditHead, runAuditKeygen, runAuditShow, runAuditVerify } from './cli/audit.js';
 import { runBackup } from './cli/backup.js';
+import { runConvert } from './cli/convert.js';
 import { runDemo } from './cli/demo.js';
+import { runExport } from './cli/export.js';
 import { runIngest } from './cli/ingest.js';
 import { runPurge } from './cli/purge.js';
 import { runResolve } from './cli/resolve.js';
@@ -69,6 +71,39 @@ function storeSpec(opts: { db?: string; store?: string }, required: boolean): st
   return spec;
 }
 
+/** The import flags ingest and convert share. */
+type ImportFlags = Pick<IngestOptions, 'format' | 'tz' | 'year' | 'realm' | 'missingStopTimeout' | 'zoneAbbreviation' | 'interimInterval' | 'reorderWindow'>;
+
+/** The format and importer options the import flags name. */
+async function importSetup(opts: ImportFlags) {
+  const { VENDOR_PARSERS } = await import('./ingest/vendors/index.js');
+  let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
+  if (opts.format === 'auto') format = 'auto';
+  else if (opts.format !== 'canonical') {
+    const parser = VENDOR_PARSERS.find((p) => p.name === opts.format);
+    if (parser === undefined) {
+      throw new IparError('USAGE', `--format ${JSON.stringify(opts.format)} is not known; use canonical, auto, or one of: ${VENDOR_PARSERS.map((p) => p.name).join(', ')}`);
+    }
+    format = parser;
+  }
+  const abbreviations: Record<string, string> = {};
+  for (const spec of opts.zoneAbbreviation) {
+    const m = /^([A-Za-z]{1,6})=([+-]\d{2}:\d{2})$/.exec(spec);
+    if (m === null) throw new IparError('USAGE', `--zone-abbreviation takes ABBR=±HH:MM, got ${JSON.stringify(spec)}`);
+    abbreviations[m[1]!.toUpperCase()] = m[2]!;
+  }
+  const vendorOptions = {
+    ...(opts.tz === undefined ? {} : { timeZone: opts.tz }),
+    ...(opts.year === undefined ? {} : { year: opts.year }),
+    ...(opts.realm === undefined ? {} : { realm: opts.realm }),
+    ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+    ...(opts.zoneAbbreviation.length === 0 ? {} : { zoneAbbreviations: abbreviations }),
+    ...(opts.interimInterval === undefined ? {} : { interimIntervalSeconds: opts.interimInterval }),
+    ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+  };
+  return { format, parsers: VENDOR_PARSERS, vendorOptions };
+}
+
 function build(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('ipar')
     .description('IP address resolution engine: who was using this IP address (and port) at this time?')
@@ -81,20 +116,26 @@ function build(io: Io, setCode: (code: number) => void): Command {
       outputError: (s, write) => write(`${s.trim().replace(/\s*\n\s*/g, ' ')} (run ipar --help for usage)\n`),
     });
 
-  program
-    .command('ingest')
-    .description('store canonical NDJSON records (or vendor logs with --format) in a store')
-    .option('--db <file>', 'the SQLite store (created if missing)')
-    .option('--store <url>', STORE_HELP)
-    .option('--rejects <file>', 'write each rejected line, with its problems, as NDJSON')
-    .addOption(new Option('--format <name>', 'input format').default('canonical'))
-    .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
-    .option('--year <year>', 'year for vendor headers without one', integer('--year', 1970, 9999))
-    .option('--realm <realm>', 'CGNAT realm for vendor NAT logs')
-    .option('--missing-stop-timeout <seconds>', 'close a vendor session with no stop this long after its last evidence', integer('--missing-stop-timeout', 1, 31_536_000))
-    .option('--zone-abbreviation <abbr=offset>', 'read a zone abbreviation as this offset, e.g. PST=+08:00; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--interim-interval <seconds>', 'RADIUS interim cadence when records do not carry it', integer('--interim-interval', 1, 86_400))
-    .option('--reorder-window <seconds>', 'how long out-of-order vendor stops may trail their start', integer('--reorder-window', 0, 86_400))
+  /** The options of every command that reads vendor logs (ingest, convert). */
+  const importOptions = (command: Command): Command =>
+    command
+      .addOption(new Option('--format <name>', 'input format').default('canonical'))
+      .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
+      .option('--year <year>', 'year for vendor headers without one', integer('--year', 1970, 9999))
+      .option('--realm <realm>', 'CGNAT realm for vendor NAT logs')
+      .option('--missing-stop-timeout <seconds>', 'close a vendor session with no stop this long after its last evidence', integer('--missing-stop-timeout', 1, 31_536_000))
+      .option('--zone-abbreviation <abbr=offset>', 'read a zone abbreviation as this offset, e.g. PST=+08:00; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+      .option('--interim-interval <seconds>', 'RADIUS interim cadence when records do not carry it', integer('--interim-interval', 1, 86_400))
+      .option('--reorder-window <seconds>', 'how long out-of-order vendor stops may trail their start', integer('--reorder-window', 0, 86_400));
+
+  importOptions(
+    program
+      .command('ingest')
+      .description('store canonical NDJSON records (or vendor logs with --format) in a store')
+      .option('--db <file>', 'the SQLite store (created if missing)')
+      .option('--store <url>', STORE_HELP)
+      .option('--rejects <file>', 'write each rejected line, with its problems, as NDJSON'),
+  )
     .option('--json', 'also print the summary as JSON on stdout', false)
     .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
     .option('--profile <name>', 'exporter event numbering for --format ipfix|netflow9 (iana, juniper-ipfix, juniper-v9, cisco-nel, nokia-lsn, vpp)')
@@ -112,37 +153,14 @@ function build(io: Io, setCode: (code: number) => void): Command {
         setCode(await flow.runFlowIngest({ db: storeSpec(opts, true), files, format: opts.format, profile: flow.flowProfile(opts.profile), vendorOptions, json: opts.json, ...(batchSize === undefined ? {} : { batchSize }) }, io));
         return;
       }
-      let format: 'canonical' | 'auto' | (typeof VENDOR_PARSERS)[number] = 'canonical';
-      if (opts.format === 'auto') format = 'auto';
-      else if (opts.format !== 'canonical') {
-        const parser = VENDOR_PARSERS.find((p) => p.name === opts.format);
-        if (parser === undefined) {
-          throw new IparError('USAGE', `--format ${JSON.stringify(opts.format)} is not known; use canonical, auto, or one of: ${VENDOR_PARSERS.map((p) => p.name).join(', ')}`);
-        }
-        format = parser;
-      }
-      const abbreviations: Record<string, string> = {};
-      for (const spec of opts.zoneAbbreviation) {
-        const m = /^([A-Za-z]{1,6})=([+-]\d{2}:\d{2})$/.exec(spec);
-        if (m === null) throw new IparError('USAGE', `--zone-abbreviation takes ABBR=±HH:MM, got ${JSON.stringify(spec)}`);
-        abbreviations[m[1]!.toUpperCase()] = m[2]!;
-      }
-      const vendorOptions = {
-        ...(opts.tz === undefined ? {} : { timeZone: opts.tz }),
-        ...(opts.year === undefined ? {} : { year: opts.year }),
-        ...(opts.realm === undefined ? {} : { realm: opts.realm }),
-        ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
-        ...(opts.zoneAbbreviation.length === 0 ? {} : { zoneAbbreviations: abbreviations }),
-        ...(opts.interimInterval === undefined ? {} : { interimIntervalSeconds: opts.interimInterval }),
-        ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
-      };
+      const { format, parsers, vendorOptions } = await importSetup(opts);
       setCode(
         await runIngest(
           {
             db: storeSpec(opts, true),
             files,
             format,
-            parsers: VENDOR_PARSERS,
+            parsers,
             vendorOptions,
             json: opts.json,
             ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }),
@@ -195,6 +213,28 @@ function build(io: Io, setCode: (code: number) => void): Command {
         ),
       );
     });
+
+  importOptions(
+    program
+      .command('convert')
+      .description('print the canonical records an ingest of these lines would store (NDJSON on stdout, problems on stderr), without a store')
+      .argument('<files...>', 'input files; - for stdin'),
+  ).action(async (files: string[], opts: ImportFlags) => {
+    const { format, parsers, vendorOptions } = await importSetup(opts);
+    setCode(await runConvert({ files, format, parsers, vendorOptions }, io));
+  });
+
+  program
+    .command('export')
+    .description("a store's records as canonical NDJSON on stdout (ipar ingest reads them back, into any backend)")
+    .option('--db <file>', 'the SQLite store (opened read-only)')
+    .option('--store <url>', STORE_HELP)
+    .option('--kind <kind>', 'only records of this kind; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--from <instant>', 'only records whose interval overlaps [from, to): ISO instant with offset')
+    .option('--to <instant>', 'see --from')
+    .action(async (opts: { db?: string; store?: string; kind: string[]; from?: string; to?: string }) =>
+      setCode(await runExport({ db: storeSpec(opts, true), kinds: opts.kind, ...(opts.from === undefined ? {} : { from: opts.from }), ...(opts.to === undefined ? {} : { to: opts.to }) }, io)),
+    );
 
   const batchCommands = [
     ['resolve', 'resolve NDJSON requests to NDJSON results (one per request, in order)', false],

@@ -15,6 +15,7 @@ export const ERRORS = {
   USAGE: { kind: 'usage', exit: 2, meaning: 'an option is missing, malformed or contradicts another (`--db` and `--store`, an instant without offset, an unknown `--format`)' },
   INVALID_OPTION: { kind: 'usage', exit: 2, meaning: 'an importer option is not valid (a zone that is not IANA, a negative timeout, a bad realm name or zone abbreviation)' },
   MISSING_OPTION: { kind: 'usage', exit: 2, meaning: 'an importer needs an option that was not given (`--realm` for NAT logs)' },
+  FORMAT_NOT_RECOGNISED: { kind: 'input', exit: 2, meaning: '`--format auto` recognises no format in an input\'s first lines (the message names the supported formats)' },
   INPUT_NOT_READABLE: { kind: 'input', exit: 2, meaning: 'an input file does not exist or may not be read' },
   INPUT_READ_FAILED: { kind: 'input', exit: 2, meaning: 'reading an input failed part way (the lines before it were processed)' },
   REJECTS_NOT_WRITABLE: { kind: 'input', exit: 2, meaning: 'the `--rejects` file cannot be written' },

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
-import { problemsFromZod, shortValue, type Problem } from '../problems.js';
+import { IparError, problemsFromZod, shortValue, type Problem } from '../problems.js';
 import type { StoreWriter } from '../store/types.js';
 import { fastCanonicalRecord } from './fast-record.js';
 import { MAX_LINE_CHARS, readLines, type Input } from './lines.js';
@@ -190,7 +190,16 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         let parser: VendorParser = canonicalFormat;
         if (options.format === 'auto') {
           const first = pending.map((p) => p.text);
-          parser = [canonicalFormat, ...(options.parsers ?? [])].find((p) => p.sniff(first)) ?? canonicalFormat;
+          const candidates = [canonicalFormat, ...(options.parsers ?? [])];
+          const found = candidates.find((p) => p.sniff(first));
+          // Read as canonical, every line of a log would be INVALID_JSON: say so once instead.
+          if (found === undefined && first.some((t) => t.trim() !== '')) {
+            throw new IparError(
+              'FORMAT_NOT_RECOGNISED',
+              `${input.name}: --format auto recognises no format in its first ${first.length} lines; supported formats: ${candidates.map((p) => p.name).join(', ')} (name one with --format)`,
+            );
+          }
+          parser = found ?? canonicalFormat;
         } else if (options.format !== undefined && options.format !== 'canonical') {
           parser = options.format;
         }

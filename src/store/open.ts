@@ -6,14 +6,14 @@
 import { ClickHouseStore, type ClickHouseOpenOptions } from './clickhouse/store.js';
 import { isClickHouseSpec } from './clickhouse/url.js';
 import { SqliteStore, type SqliteOpenOptions } from './sqlite/store.js';
-import type { StoreAdmin, StoreReader, StoreWriter } from './types.js';
+import type { StoreAdmin, StoreExporter, StoreReader, StoreWriter } from './types.js';
 
 export { isClickHouseSpec } from './clickhouse/url.js';
 
 export type OpenStoreOptions = SqliteOpenOptions & ClickHouseOpenOptions;
 
-/** A store that reads, writes and is run (settings, purge, coverage), whichever backend. */
-export type Store = StoreReader & StoreWriter & StoreAdmin;
+/** A store that reads, writes, is run (settings, purge, coverage) and exported, whichever backend. */
+export type Store = StoreReader & StoreWriter & StoreAdmin & StoreExporter;
 
 /**
  * Open the store a spec names: `clickhouse://host:port[,host:port…]/database[?cluster=NAME]`

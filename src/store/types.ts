@@ -126,6 +126,31 @@ export interface StoreWriter {
   close(): void | Promise<void>;
 }
 
+/**
+ * What `ipar export` asks for: records of these kinds whose interval overlaps the window
+ * (an open record runs forever). Records without an interval — address space and
+ * subscribers — hold at every time and are always given when their kind is asked for.
+ */
+export interface ExportQuery {
+  readonly kinds: readonly RecordKind[];
+  readonly window: Window;
+}
+
+/** A stored record of any kind, as an export gives it. */
+export type StoredRecord = CanonicalRecord & { readonly id?: string };
+
+/**
+ * Reading a store back out, whichever backend (`ipar export`): batches of records, kind
+ * by kind in `RECORD_KINDS` order, each kind in its table's key order (the backend's; a
+ * comparison of two stores compares the records as sets). Memory is one batch.
+ *
+ * @example
+ * for await (const batch of store.exportRecords({ kinds: ['allocation'], window: { start: -Infinity, end: Infinity } })) …
+ */
+export interface StoreExporter {
+  exportRecords(query: ExportQuery): AsyncIterable<readonly StoredRecord[]>;
+}
+
 /** A store setting: the retention horizon, the clock error of a source or realm, or a work budget limit. */
 export type SettingKey = 'retentionHorizon' | `clockError.${string}` | `budget.${BudgetName}`;
 

@@ -138,7 +138,6 @@ describe('ipar ingest', () => {
   test.each([
     ['ms-dhcp-audit', [], '--tz'],
     ['panos-traffic', ['--realm', 'pa'], '--tz'],
-    ['infoblox-dhcpd', ['--tz', 'UTC'], '--year'],
   ])('--format %s without the option every line needs is a usage error (exit 2), not every line rejected', async (format, extra, missing) => {
     const io = captureIo();
     const file = packagePath('fixtures', 'vendors', format, 'traps.log');

@@ -100,9 +100,11 @@ const SAMPLES: readonly SampleCase[] = [
     // translation (mapped = real); the last two have no header. 1457/8270 is torn down
     // without a build: 16:34:56 − (30 s + 1 s). Builds still open end at the file's last time.
     records: [
-      'nat-session tcp 172.31.98.44#1454 -> 100.66.98.44#8267 => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z',
-      'nat-session tcp 172.31.98.44#1455 -> 100.66.98.44#8268 => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z',
-      'nat-session tcp 172.31.98.44#1456 -> 100.66.98.44#8269 => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z',
+      // Built and torn down at 16:34:56 with duration 0:00:30: the teardown's duration puts the
+      // start 30 s back (issue 16: a paired close uses its elapsed time, never an empty interval).
+      'nat-session tcp 172.31.98.44#1454 -> 100.66.98.44#8267 => *#* 2018-10-10T16:34:26.000Z..2018-10-10T16:34:56.000Z',
+      'nat-session tcp 172.31.98.44#1455 -> 100.66.98.44#8268 => *#* 2018-10-10T16:34:26.000Z..2018-10-10T16:34:56.000Z',
+      'nat-session tcp 172.31.98.44#1456 -> 100.66.98.44#8269 => *#* 2018-10-10T16:34:26.000Z..2018-10-10T16:34:56.000Z',
       'nat-session tcp 172.31.98.44#1457 -> 100.66.98.44#8270 => *#* 2018-10-10T16:34:25.000Z..2018-10-10T16:34:56.000Z',
       ...[
         ['tcp', '172.31.98.44#1772', '8256'], ['udp', '172.31.98.44#56132', '1188'], ['tcp', '172.31.98.44#1773', '8257'],
@@ -172,15 +174,15 @@ const SAMPLES: readonly SampleCase[] = [
     format: 'kea-csv',
     // ::10 and ::12 appear twice (lease_type 0 and 1) with the same client and times: one
     // record each. Line 18 has 19 columns under an 18-column header; the other rows of the
-    // last group are declined (state 1) except 2001:db8:1::2.
+    // last group are declined (state 1) except 2001:db8:1::2, whose DUID 00:00:00 is zeros: Kea's
+    // placeholder, no client's identity (issue 16).
     records: [
       'allocation ::10 duid:32:30:33 dhcpv6 2022-01-12T15:06:10.000Z..2022-01-12T15:06:40.000Z',
       'allocation ::12 duid:32:32:33 dhcpv6 2022-01-26T15:51:55.000Z..2022-01-26T15:52:25.000Z',
       'allocation ::13 duid:32:33:33 dhcpv6 2023-11-14T22:12:50.000Z..2023-11-14T22:13:20.000Z',
       'allocation 2001:db8::100 duid:00:01:00:01:12:34:56:78:aa:bb:cc:dd mac=aa:bb:cc:dd:ee:01 dhcpv6 2025-12-31T00:00:00.000Z..2026-01-01T00:00:00.000Z',
-      'allocation 2001:db8:1::2 duid:00:00:00 dhcpv6 1970-01-01T00:00:00.000Z..1970-01-01T00:03:20.000Z',
     ],
-    problems: ['18:MALFORMED_LINE'],
+    problems: ['18:MALFORMED_LINE', '19:MISSING_FIELD'],
   },
   {
     file: 'kea_forensic_legal_log.txt',
@@ -247,12 +249,9 @@ const SAMPLES: readonly SampleCase[] = [
     file: 'ms_dhcp_server_audit_log.txt',
     format: 'ms-dhcp-audit',
     options: { timeZone: 'America/Chicago' },
-    // Two Assign rows at 01/01/01 01:01:01 CST (07:01:01Z), zeroed MACs, no release: they end
-    // at the file's last time, 09/20/21 09:18:01 CDT = 14:18:01Z.
-    records: [
-      'allocation 192.0.2.10 mac:00:00:00:00:00:00 mac=00:00:00:00:00:00 dhcp 2001-01-01T07:01:01.000Z..2021-09-20T14:18:01.000Z (inferred)',
-      'allocation 192.0.2.20 mac:00:00:00:00:00:00 mac=00:00:00:00:00:00 dhcp 2001-01-01T07:01:01.000Z..2021-09-20T14:18:01.000Z (inferred)',
-    ],
+    // Two Assign rows at 01/01/01 01:01:01 CST with zeroed MACs: an all-zero hardware address
+    // names no client (issue 16), so neither is a lease of anyone.
+    problems: ['11:MISSING_FIELD', '12:MISSING_FIELD'],
   },
   {
     file: 'infoblox_isc_dhcpd_syslog.txt',
@@ -301,11 +300,55 @@ const SAMPLES: readonly SampleCase[] = [
     records: ['nat-session tcp 10.1.100.11#58012 -> 172.16.200.2#58012 => 81.2.69.142#80 2019-05-10T18:35:50.369Z..2019-05-10T18:37:47.369Z'],
     problems: ['5:CLOCKS_DISAGREE'],
   },
-  { file: '6wind_fp_cgnat_syslog.txt', format: null, why: 'not an importer of issue 7' },
-  { file: 'nfware_cgnat_syslog.txt', format: null, why: 'not an importer of issue 7 (message bodies only, no time)' },
-  { file: 'cisco_iosxe_nat_log_translation.txt', format: null, why: 'not an importer of issue 7; the sample is anonymised' },
-  { file: 'h3c_comware_userlog_nat_session.txt', format: null, why: 'not an importer of issue 7' },
-  { file: 'mikrotik_routeros_firewall_nat.txt', format: null, why: 'not an importer of issue 7 (per-packet logs, no time in the sample)' },
+  {
+    file: '6wind_fp_cgnat_syslog.txt',
+    format: '6wind-cgnat',
+    options: { realm: '6w', timeZone: 'UTC', year: 2024 },
+    // NEW CONN: inside 10.100.0.1:4241, public 10.175.0.3:10752 (the back tuple's destination).
+    // The DESTROY CONN's back tuple names 10.175.0.3:10753 (the doc's own inconsistency): it
+    // closes no translation of the file, and the NEW ends at the file's last time, Jun 14 12:19:04.
+    // The block lines (Jun 11) are proto 6, ports 1-512.
+    records: [
+      'nat-session tcp 10.100.0.1#4241 -> 10.175.0.3#10752 => 10.200.0.1#33815 2024-06-14T12:17:35.000Z..2024-06-14T12:19:04.000Z (inferred)',
+      'nat-block 100.64.0.1 -> 192.0.2.33#1-512/tcp 2024-06-11T08:03:09.000Z..2024-06-11T08:07:30.000Z',
+    ],
+    problems: ['3:STOP_WITHOUT_START'],
+  },
+  {
+    file: 'nfware_cgnat_syslog.txt',
+    format: 'nfware-cgnat',
+    options: { realm: 'nf' },
+    // Message bodies only: NFWare's RFC 5424 header, the one clock, is not in the sample.
+    problems: ['3:TIME_MISSING', '4:TIME_MISSING', '5:TIME_MISSING', '6:TIME_MISSING'],
+  },
+  {
+    file: 'cisco_iosxe_nat_log_translation.txt',
+    format: 'cisco-iosxe-nat',
+    options: { realm: 'xe', year: 2020 },
+    // May 21 12:00:01.123 gmt; inside local :44593 → inside global :21129 → outside global :53
+    // (every address anonymised to 192.168.0.11). No Deleted line: open to the file's last time.
+    records: ['nat-session udp 192.168.0.11#44593 -> 192.168.0.11#21129 => 192.168.0.11#53 2020-05-21T12:00:01.123Z..2020-05-21T12:00:01.123Z (inferred)'],
+  },
+  {
+    file: 'h3c_comware_userlog_nat_session.txt',
+    format: 'h3c-comware-nat',
+    options: { realm: 'h3c', timeZone: 'Asia/Shanghai' },
+    // Records wrapped over 4 lines. +08:00: 04:20:03 local = 20:20:03Z the day before. The
+    // first flow is created then "Normal over" at 04:20:09; the second is created at 04:20:29
+    // and still open at the last log time, the header's 04:20:30.
+    records: [
+      'nat-session icmp 192.168.1.6#768 -> 1.1.1.1#12288 => 2.2.2.2#768 2005-07-06T20:20:03.000Z..2005-07-06T20:20:09.000Z',
+      'nat-session icmp 192.168.1.6#768 -> 1.1.1.1#12288 => 2.2.2.2#768 2005-07-06T20:20:29.000Z..2005-07-06T20:20:30.000Z (inferred)',
+    ],
+  },
+  {
+    file: 'mikrotik_routeros_firewall_nat.txt',
+    format: 'mikrotik-firewall',
+    options: { realm: 'mt', timeZone: 'UTC', year: 2024 },
+    // No syslog header in the sample: each line with a source-NAT annotation has no time.
+    // Lines 5, 6, 8 and 9 show no translation.
+    problems: [3, 4, 7, 10, 11, 12, 13].map((l) => `${l}:TIME_MISSING`),
+  },
   { file: 'kea_dhcp_server_log.txt', format: null, why: 'offers and advertisements are not leases' },
   { file: 'freeradius_radacct_schema.txt', format: null, why: 'a database schema, not records' },
 ];

@@ -177,9 +177,23 @@ const CANONICAL_V4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]
 /** A MAC exactly as the canonical `mac` schema writes it. */
 const CANONICAL_MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 
-/** A MAC in canonical form (`aa:bb:cc:dd:ee:ff`) when `text` is six octets, else undefined. */
+/**
+ * A hardware address of zeros only (`00:00:00:00:00:00`, `000000000000`): what servers
+ * write when they do not know the client's (the Windows DHCP audit log's zeroed MACs). It
+ * names no client: two such leases are not one client's.
+ *
+ * @example nullHardware('00-00-00-00-00-00') // true
+ */
+export function nullHardware(text: string | undefined): boolean {
+  return text !== undefined && /^[0:.\-\s]+$/.test(text) && /0/.test(text);
+}
+
+/**
+ * A MAC in canonical form (`aa:bb:cc:dd:ee:ff`) when `text` is six octets, else undefined
+ * (also for an all-zero address, which is no client's: {@link nullHardware}).
+ */
 export function macOf(text: string | undefined): string | undefined {
-  if (text === undefined || text === '') return undefined;
+  if (text === undefined || text === '' || nullHardware(text)) return undefined;
   if (CANONICAL_MAC.test(text)) return text;
   const r = macSchema.safeParse(text);
   return r.success ? r.data : undefined;

@@ -83,7 +83,7 @@ function session(options: VendorOptions): VendorSession {
     const duration = p.seconds(line, 'duration', kvParam(text, 'duration'));
     if (duration === undefined) return;
     // duration is whole seconds: the session began up to one more second earlier.
-    p.book.stop({ ...ev, at: time.late, derivedStart: time.late - (duration + 1) * 1000 });
+    p.book.stop({ ...ev, at: time.late, derivedStart: time.late - (duration + 1) * 1000, elapsedMs: duration * 1000 });
   });
 }
 

@@ -7,7 +7,12 @@
  * for (const [i, text] of lines.entries()) s.line(text, i + 1); // records + problems per line
  * s.end();                                                       // what was still open
  */
+import { sixwindCgnat } from './6wind-cgnat.js';
 import { a10Cef } from './a10-cef.js';
+import { ciscoIosxeNat } from './cisco-iosxe-nat.js';
+import { h3cComwareNat } from './h3c-comware-nat.js';
+import { mikrotikFirewall } from './mikrotik-firewall.js';
+import { nfwareCgnat } from './nfware-cgnat.js';
 import { fortigateTraffic } from './fortigate-traffic.js';
 import { infobloxDhcpd } from './infoblox-dhcpd.js';
 import { ciscoAsa } from './cisco-asa.js';
@@ -43,6 +48,11 @@ export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([
   infobloxDhcpd,
   panosTraffic,
   fortigateTraffic,
+  sixwindCgnat,
+  nfwareCgnat,
+  ciscoIosxeNat,
+  h3cComwareNat,
+  mikrotikFirewall,
 ]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */

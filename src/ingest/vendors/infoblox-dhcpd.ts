@@ -8,13 +8,14 @@
  * time without a year.
  */
 import { instantInRange } from './clock.js';
-import { allocationParse, macOf, requireOption } from './common.js';
+import { allocationParse, macOf, nullHardware } from './common.js';
 import { LINE_REASONS } from './output.js';
-import { BSD_HEAD } from './syslog.js';
+import { BSD_HEAD, headerTime } from './syslog.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'infoblox-dhcpd';
-const DAEMON = /\bdhcpd(?:v6)?(?:\[\d+\])?: /;
+/** `dhcpd[pid]: ` (BSD), or RFC 5424's `dhcpd PROCID MSGID - ` (no structured data). */
+const DAEMON = /\bdhcpd(?:v6)?(?:(?:\[\d+\])?: | \S+ \S+ - )/;
 const ACK = /^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)\b(.*)$/;
 const RELEASE = /^DHCPRELEASE of (\S+) from ([0-9A-Fa-f:]+)\b(.*)$/;
 const EXPIRE = /^DHCPEXPIRE on (\S+) to ([0-9A-Fa-f:]+)/;
@@ -23,8 +24,6 @@ const DURATION = /\blease-duration (\d+)/;
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = allocationParse(options, NAME);
-  requireOption(options, 'timeZone', NAME);
-  requireOption(options, 'year', NAME);
 
   return p.session((text, line) => {
     const daemon = DAEMON.exec(text);
@@ -41,7 +40,7 @@ function session(options: VendorOptions): VendorSession {
     const time = p.time(
       line,
       'timestamp',
-      head === null ? { ok: false, reason: 'TIME_MISSING', message: 'a dhcpd line without its syslog header' } : clocks.bsd(head, 1),
+      headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'a dhcpd line without its syslog header' },
       head?.[0] ?? text.slice(0, 30),
     );
     if (time === undefined) return;
@@ -60,7 +59,8 @@ function session(options: VendorOptions): VendorSession {
     const mac = macOf(m[2]);
     if (ip === undefined) return;
     if (mac === undefined) {
-      p.out.problem(line, 'mac', LINE_REASONS.MALFORMED_LINE, `not a MAC address: ${JSON.stringify(m[2])}`, m[2]);
+      if (nullHardware(m[2])) p.out.problem(line, 'mac', LINE_REASONS.MISSING_FIELD, `${m[2]} is zeros: the line names no client`, m[2]);
+      else p.out.problem(line, 'mac', LINE_REASONS.MALFORMED_LINE, `not a MAC address: ${JSON.stringify(m[2])}`, m[2]);
       return;
     }
     const account = `mac:${mac}`;

@@ -9,7 +9,7 @@
  * `&#x2c`, so a row is split on `,` exactly as Kea reads it (csv-parse would reject the
  * bare quotes in `user_context` JSON).
  */
-import { allocationParse, macOf } from './common.js';
+import { allocationParse, macOf, nullHardware } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -97,9 +97,10 @@ function session(options: VendorOptions): VendorSession {
     const duid = v6 ? (get(cols.duid) ?? '').toLowerCase() : '';
     const clientId = v6 ? '' : (get(cols.clientId) ?? '').toLowerCase();
     // The client's own identifier: DUID for DHCPv6, else the hardware address, else client-id.
-    const account = duid !== '' ? `duid:${duid}` : mac !== undefined ? `mac:${mac}` : hwaddr !== '' ? `hwaddr:${hwaddr}` : clientId !== '' ? `client-id:${clientId}` : undefined;
+    const account =
+      duid !== '' && !nullHardware(duid) ? `duid:${duid}` : mac !== undefined ? `mac:${mac}` : hwaddr !== '' && !nullHardware(hwaddr) ? `hwaddr:${hwaddr}` : clientId !== '' && !nullHardware(clientId) ? `client-id:${clientId}` : undefined;
     if (account === undefined) {
-      p.out.problem(line, v6 ? 'duid' : 'hwaddr', LINE_REASONS.MISSING_FIELD, `lease ${ip} names no client (${v6 ? 'duid, hwaddr' : 'hwaddr, client_id'} empty)`);
+      p.out.problem(line, v6 ? 'duid' : 'hwaddr', LINE_REASONS.MISSING_FIELD, `lease ${ip} names no client (${v6 ? 'duid, hwaddr' : 'hwaddr, client_id'} empty or zeros)`);
       return;
     }
     const expireMs = expire * 1000;

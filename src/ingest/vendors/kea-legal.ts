@@ -6,7 +6,7 @@
  * the database backend's `logs` table (`| timestamp | address | log | id |`, no zone).
  */
 import { fractionMs } from './clock.js';
-import { allocationParse, macOf } from './common.js';
+import { allocationParse, macOf, nullHardware } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -44,7 +44,12 @@ function session(options: VendorOptions): VendorSession {
     const ip = p.address(line, entry[1]!, entry[2], prefix);
     if (ip === undefined) return;
     const mac = macOf(entry[5]);
-    const account = entry[6] !== undefined ? `duid:${entry[6].toLowerCase()}` : mac !== undefined ? `mac:${mac}` : `hwaddr:${entry[5]!.toLowerCase()}`;
+    const account =
+      entry[6] !== undefined && !nullHardware(entry[6]) ? `duid:${entry[6].toLowerCase()}` : mac !== undefined ? `mac:${mac}` : nullHardware(entry[5]) ? undefined : `hwaddr:${entry[5]!.toLowerCase()}`;
+    if (account === undefined) {
+      p.out.problem(line, 'hwaddr', LINE_REASONS.MISSING_FIELD, `${entry[1]} ${ip} names no client: its hardware address is zeros and no DUID is given`, entry[5]);
+      return;
+    }
     const source = ip.includes(':') ? (prefix ? 'dhcpv6-pd' : 'dhcpv6') : 'dhcp';
     const fields = { kind: 'allocation' as const, account, ip, source, ...realm, ...(mac === undefined ? {} : { mac }) };
     const ev = { resource: ip, holder: account, fields, line };

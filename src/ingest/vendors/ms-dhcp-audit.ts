@@ -7,7 +7,7 @@
  * Dates are `MM/DD/YY` and times `HH:MM:SS` in the server's local zone.
  */
 import { wallMs } from './clock.js';
-import { allocationParse, csvFields, macOf, requireOption } from './common.js';
+import { allocationParse, csvFields, macOf, nullHardware, requireOption } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -46,7 +46,7 @@ function session(options: VendorOptions): VendorSession {
     if (ip === undefined) return;
     const macText = cells[6] ?? '';
     const mac = macOf(macText);
-    if (macText !== '' && mac === undefined) {
+    if (macText !== '' && mac === undefined && !nullHardware(macText)) {
       p.out.problem(line, 'MAC Address', LINE_REASONS.MALFORMED_LINE, `not a MAC address: ${JSON.stringify(macText)}`, macText);
       return;
     }
@@ -58,7 +58,7 @@ function session(options: VendorOptions): VendorSession {
       return;
     }
     if (account === undefined) {
-      p.out.problem(line, 'MAC Address', LINE_REASONS.MISSING_FIELD, `lease of ${ip} names no client MAC`);
+      p.out.problem(line, 'MAC Address', LINE_REASONS.MISSING_FIELD, `lease of ${ip} names no client MAC${macText === '' ? '' : ` (${macText} is zeros)`}`, macText === '' ? undefined : macText);
       return;
     }
     const ev = { resource: ip, holder: account, fields, line, at: time.early };

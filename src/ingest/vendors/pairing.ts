@@ -74,6 +74,12 @@ export interface StopEvent extends Event {
   /** A start derived from the stop itself (close time − duration), used when no start was seen. */
   readonly derivedStart?: number;
   /**
+   * The duration the stop reports (whole seconds, truncated): the interval it closes lasted
+   * at least this long, so its start is no later than the stop minus it — a session of one
+   * second logged with whole-second times never becomes an empty interval.
+   */
+  readonly elapsedMs?: number;
+  /**
    * The stop does not name its holder (an expiry row without a MAC): it ends whoever holds
    * the resource, and is dropped quietly when nobody does.
    */
@@ -188,6 +194,8 @@ export class IntervalBook {
     }
     if (best !== undefined) {
       best.stopAt = ev.at;
+      // The close says how long the session lasted: its start was at least that long before.
+      if (ev.elapsedMs !== undefined && ev.at - ev.elapsedMs < best.start!) this.moveStart(r, best, ev.at - ev.elapsedMs);
       this.touch(best, ev.at);
       fill(best.fields, ev.fields);
       this.enqueue(best);

@@ -60,6 +60,9 @@ function session(options: VendorOptions): VendorSession {
     if (ev === undefined) return;
     if (subtype === 'start') {
       p.book.grant({ ...ev, at: began.early });
+      // A start log is written once the session is established (its generated_time): alive then.
+      const generated = p.time(line, 'generated_time', local(cells[F.generated]), cells[F.generated]);
+      if (generated !== undefined && generated.late > began.early) p.book.confirm({ ...ev, at: generated.late });
       return;
     }
     const generated = p.time(line, 'generated_time', local(cells[F.generated]), cells[F.generated]);

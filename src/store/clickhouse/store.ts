@@ -25,7 +25,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { addressFromKey, maskKey, type Address } from '../../address.js';
 import { IparError } from '../../problems.js';
 import type { ErrorCode } from '../../catalogue/errors.js';
-import { NatDeterministicRecord, toWritten, type AddressRole, type AddressSpaceRecord, type CanonicalRecord, type Protocol, type RecordKind, type SubscriberType } from '../../records.js';
+import { NatDeterministicRecord, RECORD_KINDS, toWritten, type AddressRole, type AddressSpaceRecord, type CanonicalRecord, type Protocol, type RecordKind, type SubscriberType } from '../../records.js';
 import {
   BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
@@ -33,7 +33,10 @@ import {
 import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
 import { RowBinary, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
-import type { AllocationQuery, CoverageQuery, DeterministicQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreReader, StoreSettings, StoreWriter, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, WriteSummary } from '../types.js';
+import type {
+  AllocationQuery, CoverageQuery, DeterministicQuery, ExportQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreExporter, StoreReader, StoreSettings, StoreWriter,
+  StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, StoredRecord, WriteSummary,
+} from '../types.js';
 
 export interface ClickHouseOpenOptions {
   /** Open for queries only: no tables are created, and the store must exist. */
@@ -203,7 +206,7 @@ interface Meta {
  * const [hits] = await store.allocations([{ address, realm: null, window }]);
  * await store.close();
  */
-export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
+export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, StoreExporter {
   readonly spec: ClickHouseSpec;
   readonly #text: string;
   readonly #readonly: boolean;
@@ -865,6 +868,93 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0 } as Record<RecordKind, number>;
     for (const [kind, n] of rows as [RecordKind, number][]) out[kind] += Number(n);
     return out;
+  }
+
+  /**
+   * Rows of a query as they arrive, in batches (the whole answer is never held). 18.16
+   * streams JSONEachRow only (JSONCompactEachRow came later): each row's values, in the
+   * order of the query's columns, whose names must differ.
+   */
+  async *#stream(sql: string): AsyncIterable<unknown[][]> {
+    let rs;
+    try {
+      rs = await this.#clients[0]!.query({ query: sql, format: 'JSONEachRow' });
+    } catch (cause) {
+      throw this.#fault('STORE_READ_FAILED', 'store read failed', cause);
+    }
+    try {
+      for await (const rows of rs.stream<Record<string, unknown>>()) yield rows.map((r) => Object.values(r.json<Record<string, unknown>>()));
+    } catch (cause) {
+      throw this.#fault('STORE_READ_FAILED', 'store read failed', cause);
+    }
+  }
+
+  /**
+   * Every stored record of the kinds asked for, overlapping the window ({@link StoreExporter}):
+   * each record's latest version (argMax over `ver`), closed records from the day tables and
+   * the still-open ones from the `*_open` tables, each table in its key order.
+   */
+  async *exportRecords(query: ExportQuery): AsyncIterable<readonly StoredRecord[]> {
+    await this.#open();
+    const lo = int(Math.max(query.window.start, Number.MIN_SAFE_INTEGER));
+    const hi = int(Math.min(query.window.end, Number.MAX_SAFE_INTEGER));
+    // Closed records, then the ones still open: each part in the table's key order.
+    const timed = (table: 'allocation' | 'nat_block' | 'nat_session', cols: string): string[] => {
+      const key = TABLE[table].orderBy.join(', ');
+      return [
+        `SELECT ${cols} FROM ${this.#t(table)} WHERE start < ${hi} GROUP BY ${key} HAVING e > ${lo} ORDER BY ${key}`,
+        `SELECT ${cols} FROM ${this.#t(`${table}_open`)} WHERE start < ${hi} GROUP BY ${key} HAVING e = ${END_OPEN} ORDER BY ${key}`,
+      ];
+    };
+    const ip = (hex: string, length = 128): Address => addressFromKey(keyFromHex(hex), length);
+    const queries: Record<RecordKind, { sql: string | string[]; row: (r: unknown[]) => StoredRecord }> = {
+      'address-space': {
+        sql: `SELECT lower(hex(addr)), plen, argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')} GROUP BY addr, plen ORDER BY addr, plen`,
+        row: ([hex, plen, role, realm]) => addressSpaceRecord(ip(hex as string, plen as number), role as AddressRole, realm as string),
+      },
+      subscriber: {
+        sql: `SELECT account, argMax(type, ver) FROM ${this.#t('subscriber')} GROUP BY account ORDER BY account`,
+        row: ([account, type]) => Object.freeze({ kind: 'subscriber' as const, account: account as string, type: type as SubscriberType }),
+      },
+      allocation: {
+        sql: timed('allocation', 'realm, lower(hex(addr)) AS a, plen, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei, argMax(source, ver) AS so, argMax(imsi, ver) AS i1, argMax(msisdn, ver) AS i2, argMax(imei, ver) AS i3, argMax(mac, ver) AS i4, argMax(session_id, ver) AS sid'),
+        row: ([realm, hex, plen, start, account, e, ei, source, imsi, msisdn, imei, mac, sessionId]) =>
+          allocationRecord({
+            ip: ip(hex as string, plen as number), realm: realm === '' ? null : (realm as string), account: account as string, start: Number(start), end: endOf(e), source: source as string,
+            endInferred: ei === 1, imsi: imsi as string, msisdn: msisdn as string, imei: imei as string, mac: mac as string, sessionId: sessionId === '' ? null : (sessionId as string),
+          }),
+      },
+      'nat-block': {
+        sql: timed('nat_block', 'lower(hex(out_addr)) AS oa, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei'),
+        row: ([oa, portFirst, start, realm, ia, protocol, portLast, e, ei]) =>
+          natBlockRecord({ realm: realm as string, insideIp: ip(ia as string), outsideIp: ip(oa as string), portFirst: portFirst as number, portLast: portLast as number, start: Number(start), end: endOf(e), protocol: protocol as string, endInferred: ei === 1 }),
+      },
+      'nat-session': {
+        sql: timed('nat_session', 'lower(hex(out_addr)) AS oa, out_port, start, protocol, realm, lower(hex(in_addr)) AS ia, in_port, lower(hex(dst_addr)) AS da, dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei'),
+        row: ([oa, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei]) =>
+          natSessionRecord({
+            realm: realm as string, insideIp: ip(ia as string), insidePort: insidePort as number, outsideIp: ip(oa as string), outsidePort: outsidePort as number, protocol: protocol as Protocol,
+            start: Number(start), end: endOf(e), destinationIp: da === '' ? null : ip(da as string), destinationPort: dstPort as number, endInferred: ei === 1,
+          }),
+      },
+      'nat-deterministic': {
+        sql: `SELECT realm, start, argMax(\`end\`, ver) AS e, argMax(record, ver) FROM ${this.#t('nat_deterministic')} WHERE start < ${hi}
+          GROUP BY out_addr, plen, start, realm HAVING e > ${lo} ORDER BY out_addr, plen, start, realm`,
+        row: ([realm, start, , text]) => natDeterministicRecord(NatDeterministicRecord.parse(JSON.parse(text as string)), realm as string, Number(start)),
+      },
+      coverage: {
+        sql: `SELECT source, start, status, argMax(\`end\`, ver) AS e FROM ${this.#t('coverage')} WHERE start < ${hi}
+          GROUP BY source, start, status HAVING e > ${lo} ORDER BY source, start, status`,
+        row: ([source, start, status, e]) => coverageRecord(source as string, Number(start), endOf(e), status as 'gap'),
+      },
+    };
+    for (const kind of RECORD_KINDS) {
+      if (!query.kinds.includes(kind)) continue;
+      const { sql, row } = queries[kind];
+      for (const part of typeof sql === 'string' ? [sql] : sql) {
+        for await (const rows of this.#stream(part)) if (rows.length > 0) yield rows.map(row);
+      }
+    }
   }
 
   async close(): Promise<void> {
