@@ -90,6 +90,22 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX nat_session_by_start ON nat_session (out_addr, start);
   `,
+  // 4 (issue 15): pairing that survives files and runs, and readers that cannot be stale.
+  // last_seen: the last time a line showed a record held while the importer's pairing
+  // book still owns it (open when exported, or waiting for a later stop); NULL once final.
+  // pairing: an importer's unfinished intervals per scope (format and realm), replaced by
+  // each run in its last write; generation guards against two runs of a scope at once.
+  // write_version: bumped by every write transaction of records, settings or purges, so a
+  // long-running reader knows when its cached bounds and names went stale (the audit
+  // log's commits leave it alone).
+  `
+  ALTER TABLE allocation ADD COLUMN last_seen INTEGER;
+  ALTER TABLE nat_block ADD COLUMN last_seen INTEGER;
+  ALTER TABLE nat_session ADD COLUMN last_seen INTEGER;
+  CREATE TABLE pairing (scope TEXT PRIMARY KEY, generation INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE write_version (id INTEGER PRIMARY KEY CHECK (id = 0), value INTEGER NOT NULL);
+  INSERT INTO write_version (id, value) VALUES (0, 0);
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */

@@ -229,6 +229,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         }
       }
       this.#loadDictionaries();
+      this.#dataVersion = this.#readDataVersion();
+      this.#writeVersion = this.#readWriteVersion();
     } catch (error) {
       this.#db.close();
       if (error instanceof IparError) throw error;
@@ -237,16 +239,24 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     }
   }
 
+  /**
+   * Migrate under the write lock (BEGIN IMMEDIATE), reading the version inside it: two
+   * writers opening a new store at once apply each migration once (the second waits for
+   * the lock, then finds the version raised), never "table meta already exists".
+   */
   #migrate(file: string): void {
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new IparError('STORE_TOO_NEW', `store ${file} has schema version ${version}; this ipar knows up to ${SCHEMA_VERSION}`);
-    }
-    for (let v = version; v < SCHEMA_VERSION; v++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[v]!);
-        this.#db.pragma(`user_version = ${v + 1}`);
-      })();
+    const step = this.#db.transaction((): boolean => {
+      const version = this.#db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new IparError('STORE_TOO_NEW', `store ${file} has schema version ${version}; this ipar knows up to ${SCHEMA_VERSION}`);
+      }
+      if (version === SCHEMA_VERSION) return false;
+      this.#db.exec(MIGRATIONS[version]!);
+      this.#db.pragma(`user_version = ${version + 1}`);
+      return true;
+    }).immediate;
+    while (step()) {
+      // one migration a transaction, each re-reading the version
     }
   }
 
@@ -263,6 +273,55 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     for (const row of this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) {
       this.#meta.set(row.key, row.value);
     }
+  }
+
+  // ---- other connections' commits ---------------------------------------------------
+  // Bounds, address space, presence and names are cached per connection. Another
+  // connection's commit (a concurrent ingest beside a long-running resolve) bumps
+  // SQLite's data_version; every read and write transaction looks at it first, inside
+  // the transaction, and forgets the caches when it moved, so a batch's bounds come from
+  // the same snapshot as its rows.
+
+  #dataVersion = 0;
+  #writeVersion = 0;
+
+  #readDataVersion(): number {
+    return this.#stmt('PRAGMA data_version').pluck().get() as number;
+  }
+
+  #readWriteVersion(): number {
+    return this.#stmt('SELECT value FROM write_version WHERE id = 0').pluck().get() as number;
+  }
+
+  /** Inside a write transaction: the writer's bump (readers compare it with theirs). */
+  #bumpWriteVersion(): void {
+    this.#writeVersion = this.#stmt('UPDATE write_version SET value = value + 1 WHERE id = 0 RETURNING value').pluck().get() as number;
+  }
+
+  /**
+   * Inside a transaction: drop what another connection's commit may have made stale.
+   * data_version (in memory) moves on any other commit, the audit log's too; only a
+   * moved write_version (one indexed row) costs the caches.
+   */
+  #sync(): void {
+    const version = this.#readDataVersion();
+    if (version === this.#dataVersion) return;
+    this.#dataVersion = version;
+    const written = this.#readWriteVersion();
+    if (written === this.#writeVersion) return;
+    this.#writeVersion = written;
+    this.#meta.clear();
+    this.#bounds.clear();
+    this.#lengths.clear();
+    this.#boundsDirty = false;
+    this.#present.clear();
+    this.#classified.clear();
+    this.#accountNames.clear();
+    this.#devices.clear();
+    this.#deviceIds.clear();
+    this.#realmNames.clear();
+    this.#sourceNames.clear();
+    this.#loadDictionaries();
   }
 
   // Whether a table has any rows, and any open rows: lookups of a kind the store does not
@@ -343,6 +402,15 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
       this.#lengths.set(table, [...lengths, length].sort((a, b) => b - a));
       this.#boundsDirty = true;
     }
+  }
+
+  /** The bounds as the database holds them now (inside a write transaction). */
+  #reloadBounds(): void {
+    for (const row of this.#stmt("SELECT key, value FROM meta WHERE key LIKE 'maxDuration.%' OR key LIKE 'maxSpan.%' OR key LIKE 'lengths.%'").all() as { key: string; value: string }[]) {
+      this.#meta.set(row.key, row.value);
+    }
+    this.#bounds.clear();
+    this.#lengths.clear();
   }
 
   #persistBounds(): void {
@@ -549,7 +617,13 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     const metaBefore = new Map(this.#meta);
     this.#classified.clear(); // the batch may hold address space
     try {
+      // IMMEDIATE: the write lock first, then the bounds as committed, raised to this
+      // batch's maxima in the same transaction — a concurrent writer's larger bound is
+      // read here and kept, never overwritten with this connection's older copy.
       this.#db.transaction(() => {
+        this.#sync();
+        this.#reloadBounds();
+        this.#bumpWriteVersion();
         const bounds = batchBounds();
         for (const r of records) {
           const tally = this.#writeOne(r, bounds) ? stored : unchanged;
@@ -557,7 +631,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         }
         this.#foldBounds(bounds);
         this.#persistBounds();
-      })();
+      }).immediate();
     } catch (cause) {
       // The transaction rolled back: forget what it noted and interned.
       this.#meta.clear();
@@ -577,12 +651,15 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   /** Set a store setting (retention horizon, clock errors). */
   setSetting(key: SettingKey, value: number | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
-    if (value === null) {
-      this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
-      this.#meta.delete(`setting.${key}`);
-    } else {
-      this.#setMeta(`setting.${key}`, String(value));
-    }
+    this.#db.transaction(() => {
+      this.#bumpWriteVersion();
+      if (value === null) {
+        this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
+        this.#meta.delete(`setting.${key}`);
+      } else {
+        this.#setMeta(`setting.${key}`, String(value));
+      }
+    }).immediate();
   }
 
   /**
@@ -600,6 +677,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     this.#db.pragma('secure_delete = ON');
     try {
       this.#db.transaction(() => {
+        this.#bumpWriteVersion();
         for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const) {
           deleted[kind] = this.#db.prepare(`DELETE FROM ${TABLE_OF[kind]} WHERE "end" IS NOT NULL AND "end" <= ?`).run(before).changes;
         }
@@ -646,7 +724,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
 
   #read<T>(fn: () => T): Promise<T> {
     try {
-      this.#readTransaction ??= this.#db.transaction((f: () => unknown) => f()).deferred;
+      this.#readTransaction ??= this.#db.transaction((f: () => unknown) => {
+        this.#sync();
+        return f();
+      }).deferred;
       return Promise.resolve(this.#readTransaction(fn) as T);
     } catch (cause) {
       return Promise.reject(new IparError('STORE_READ_FAILED', `store read failed: ${(cause as Error).message}`, { cause }));
@@ -708,15 +789,16 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]> {
-    const lengths = this.#metaLengths('allocation');
-    const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
     // Positional parameters and raw rows: the cheapest better-sqlite3 call.
     const closed = this.#stmt(LOOKUPS.allocationsClosed).raw();
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
-    const present = this.#presence('allocation');
     const bound = new Map<number, number>();
-    return this.#read(() =>
-      inKeyOrder(queries, (q) => q.address.key, (q) => {
+    return this.#read(() => {
+      // Bounds inside the read transaction: the same snapshot as the rows.
+      const lengths = this.#metaLengths('allocation');
+      const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
+      const present = this.#presence('allocation');
+      return inKeyOrder(queries, (q) => q.address.key, (q) => {
         if (!present.rows) return [];
         const realmId = this.#names.get('realm')!.get(q.realm ?? '');
         if (realmId === undefined) return [];
@@ -737,8 +819,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
         }
         return inOrder(out, allocationOrder);
-      }),
-    );
+      });
+    });
   }
 
   #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
@@ -750,16 +832,16 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
-    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
-    const maxSpan = this.#metaNumber(BOUND_KEYS.widestBlock);
     const firstPort = this.#stmt(LOOKUPS.blockFirstPort).pluck();
     const closed = this.#stmt(LOOKUPS.blocksClosed).raw();
     const open = this.#stmt(LOOKUPS.blocksOpen).raw();
     const nextFirstPort = this.#stmt(LOOKUPS.blockNextFirstPort).pluck();
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
-    const present = this.#presence('nat_block');
-    return this.#read(() =>
-      inKeyOrder(queries, (q) => q.outside.key, (q) => {
+    return this.#read(() => {
+      const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
+      const maxSpan = this.#metaNumber(BOUND_KEYS.widestBlock);
+      const present = this.#presence('nat_block');
+      return inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
@@ -785,8 +867,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
           }
         }
         return inOrder(rows.map((row) => this.#blockFromRow(row, q.outside)), natBlockOrder(q.port));
-      }),
-    );
+      });
+    });
   }
 
   #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
@@ -795,14 +877,14 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
-    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
     const closed = this.#stmt(LOOKUPS.sessionsClosed).raw();
     const open = this.#stmt(LOOKUPS.sessionsOpen).raw();
     const closedOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressClosed).raw();
     const openOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressOpen).raw();
-    const present = this.#presence('nat_session');
-    return this.#read(() =>
-      inKeyOrder(queries, (q) => q.outside.key, (q) => {
+    return this.#read(() => {
+      const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
+      const present = this.#presence('nat_session');
+      return inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const rows =
@@ -810,8 +892,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
             ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration)
             : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration);
         return inOrder(rows.map((row) => this.#sessionFromRow(row, q.outside)), natSessionOrder);
-      }),
-    );
+      });
+    });
   }
 
   #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
@@ -823,10 +905,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
-    const lengths = this.#metaLengths('nat_deterministic');
     const stmt = this.#stmt(LOOKUPS.deterministic);
-    return this.#read(() =>
-      queries.map((q) => {
+    return this.#read(() => {
+      const lengths = this.#metaLengths('nat_deterministic');
+      return queries.map((q) => {
         const out: StoredNatDeterministic[] = [];
         for (const length of lengthsFor(q.outside, lengths)) {
           const key = maskKey(q.outside.key, length);
@@ -841,8 +923,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
           }
         }
         return inOrder(out, natDeterministicOrder);
-      }),
-    );
+      });
+    });
   }
 
   coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
@@ -879,11 +961,13 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   settings(): Promise<StoreSettings> {
-    const settings: [string, string][] = [];
-    for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
-    const bounds: [string, number][] = [];
-    for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
-    return Promise.resolve(storeSettings(settings, bounds));
+    return this.#read(() => {
+      const settings: [string, string][] = [];
+      for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
+      const bounds: [string, number][] = [];
+      for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
+      return storeSettings(settings, bounds);
+    });
   }
 
   counts(): Promise<RecordCounts> {
