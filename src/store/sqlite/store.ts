@@ -48,6 +48,7 @@ import type {
   StoredNatBlock,
   StoredNatDeterministic,
   StoredNatSession,
+  WriteOptions,
   WriteSummary,
 } from '../types.js';
 
@@ -134,9 +135,9 @@ function batchBounds(): BatchBounds {
   return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, blockSpan: 0, rows: 0, open: 0 };
 }
 
-const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device FROM allocation`;
-const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred FROM nat_block`;
-const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred FROM nat_session`;
+const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device, last_seen FROM allocation`;
+const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen FROM nat_block`;
+const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen FROM nat_session`;
 
 /**
  * Every lookup the read path makes, by name (tests check each one's query plan). Closed
@@ -477,8 +478,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   /** The insert statements, prepared once (SQL text is built once, not per row). */
   #writers(): Record<string, Database.Statement> {
     if (this.#writeStatements !== null) return this.#writeStatements;
-    const upsertEnd = `ON CONFLICT DO UPDATE SET "end" = excluded."end", end_inferred = excluded.end_inferred
-      WHERE "end" IS NULL AND excluded."end" IS NOT NULL OR end_inferred = 1 AND excluded.end_inferred = 0 AND excluded."end" IS NOT NULL`;
+    // A record the pairing still owns (pending) takes whatever its next version says (a
+    // later run closed it, capped it, or extended its evidence); a final one only gains an end.
+    const upsertEnd = `ON CONFLICT DO UPDATE SET "end" = excluded."end", end_inferred = excluded.end_inferred, last_seen = excluded.last_seen, pending = excluded.pending
+      WHERE "end" IS NULL AND excluded."end" IS NOT NULL OR end_inferred = 1 AND excluded.end_inferred = 0 AND excluded."end" IS NOT NULL
+        OR pending = 1 AND ("end" IS NOT excluded."end" OR end_inferred <> excluded.end_inferred OR last_seen IS NOT excluded.last_seen OR pending <> excluded.pending)`;
     this.#writeStatements = {
       addressSpace: this.#db.prepare(
         `INSERT INTO address_space (addr, plen, role, realm) VALUES (?, ?, ?, ?)
@@ -486,16 +490,16 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
       ),
       subscriber: this.#db.prepare('UPDATE account SET type = ? WHERE name = ? AND type IS NOT ?'),
       allocation: this.#db.prepare(
-        `INSERT INTO allocation (realm, addr, plen, start, account, "end", source, end_inferred, device, session_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
+        `INSERT INTO allocation (realm, addr, plen, start, account, "end", source, end_inferred, device, session_id, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
       ),
       natBlock: this.#db.prepare(
-        `INSERT INTO nat_block (out_addr, port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
+        `INSERT INTO nat_block (out_addr, port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
       ),
       natSession: this.#db.prepare(
-        `INSERT INTO nat_session (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
+        `INSERT INTO nat_session (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
       ),
       natDeterministic: this.#db.prepare(
         `INSERT INTO nat_deterministic (out_addr, plen, start, realm, "end", record) VALUES (?, ?, ?, ?, ?, ?)
@@ -526,7 +530,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     }
   }
 
-  #writeOne(r: CanonicalRecord, b: BatchBounds): boolean {
+  #writeOne(r: CanonicalRecord, b: BatchBounds, pending: 0 | 1 = 0): boolean {
     const w = this.#writers();
     switch (r.kind) {
       case 'address-space':
@@ -557,6 +561,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
             r.endInferred === true ? 1 : 0,
             this.#device(r),
             r.sessionId ?? null,
+            r.lastSeen ?? null,
+            pending,
           ).changes > 0
         );
       }
@@ -577,6 +583,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
             r.portLast,
             r.end,
             r.endInferred === true ? 1 : 0,
+            r.lastSeen ?? null,
+            pending,
           ).changes > 0
         );
       }
@@ -597,6 +605,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
             r.destinationPort ?? -1,
             r.end,
             r.endInferred === true ? 1 : 0,
+            r.lastSeen ?? null,
+            pending,
           ).changes > 0
         );
       case 'nat-deterministic':
@@ -609,8 +619,47 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     }
   }
 
-  /** Store a batch in one transaction. Re-storing a record changes nothing (natural keys). */
-  write(records: readonly CanonicalRecord[]): WriteSummary {
+  /** The pairing state an importer saved for `scope` (see {@link StoreWriter.pairingState}). */
+  pairingState(scope: string): string | null {
+    return (this.#stmt('SELECT state FROM pairing WHERE scope = ?').pluck().get(scope) as string | undefined) ?? null;
+  }
+
+  /** Remove a record the pairing still owns (pending), by its natural key; names not interned yet hold nothing. */
+  #retract(r: CanonicalRecord): void {
+    const realmOf = (name: string): number | undefined => this.#realmIds.get(name) ?? (this.#stmt('SELECT id FROM realm WHERE name = ?').pluck().get(name) as number | undefined);
+    switch (r.kind) {
+      case 'allocation': {
+        const realm = realmOf(r.realm ?? '');
+        const account = this.#accountIds.get(r.account) ?? (this.#stmt('SELECT id FROM account WHERE name = ?').pluck().get(r.account) as number | undefined);
+        if (realm === undefined || account === undefined) return;
+        this.#stmt('DELETE FROM allocation WHERE realm = ? AND addr = ? AND plen = ? AND start = ? AND account = ? AND pending = 1').run(realm, diskKey(r.ip.key), r.ip.length, r.start, account);
+        return;
+      }
+      case 'nat-block': {
+        const realm = realmOf(r.realm);
+        if (realm === undefined) return;
+        this.#stmt('DELETE FROM nat_block WHERE out_addr = ? AND port_first = ? AND start = ? AND realm = ? AND in_addr = ? AND protocol = ? AND pending = 1')
+          .run(diskKey(r.outsideIp.key), r.portFirst, r.start, realm, diskKey(r.insideIp.key), r.protocol ?? '');
+        return;
+      }
+      case 'nat-session': {
+        const realm = realmOf(r.realm);
+        if (realm === undefined) return;
+        this.#stmt('DELETE FROM nat_session WHERE out_addr = ? AND out_port = ? AND start = ? AND protocol = ? AND realm = ? AND in_addr = ? AND in_port = ? AND dst_addr = ? AND dst_port = ? AND pending = 1')
+          .run(diskKey(r.outsideIp.key), r.outsidePort, r.start, r.protocol, realm, diskKey(r.insideIp.key), r.insidePort, r.destinationIp === undefined ? EMPTY : diskKey(r.destinationIp.key), r.destinationPort ?? -1);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Store a batch in one transaction. Re-storing a record changes nothing (natural keys).
+   * With `options.pairing`, the previous run's provisional records are retracted and the
+   * new pairing state saved in the same transaction.
+   */
+  write(records: readonly CanonicalRecord[], options: WriteOptions = {}): WriteSummary {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     const stored: Partial<Record<RecordKind, number>> = {};
     const unchanged: Partial<Record<RecordKind, number>> = {};
@@ -624,13 +673,26 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         this.#sync();
         this.#reloadBounds();
         this.#bumpWriteVersion();
+        const pairing = options.pairing;
+        if (pairing !== undefined) for (const r of pairing.retract) this.#retract(r);
         const bounds = batchBounds();
         for (const r of records) {
           const tally = this.#writeOne(r, bounds) ? stored : unchanged;
           tally[r.kind] = (tally[r.kind] ?? 0) + 1;
         }
+        for (const r of pairing?.provisional ?? []) {
+          const tally = this.#writeOne(r, bounds, 1) ? stored : unchanged;
+          tally[r.kind] = (tally[r.kind] ?? 0) + 1;
+        }
         this.#foldBounds(bounds);
         this.#persistBounds();
+        if (pairing !== undefined) {
+          if (pairing.state === null) this.#stmt('DELETE FROM pairing WHERE scope = ?').run(pairing.scope);
+          else {
+            this.#stmt('INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state')
+              .run(pairing.scope, pairing.state);
+          }
+        }
       }).immediate();
     } catch (cause) {
       // The transaction rolled back: forget what it noted and interned.
@@ -824,10 +886,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
-    const [start, end, endInferred, source, sessionId, accountId, deviceId] = row as [number, number | null, number, number, string | null, number, number];
+    const [start, end, endInferred, source, sessionId, accountId, deviceId, lastSeen] = row as [number, number | null, number, number, string | null, number, number, number | null];
     const [imsi, msisdn, imei, mac] = deviceId === 0 ? NO_DEVICE : this.#deviceOf(deviceId);
     return allocationRecord({
-      ip, realm, account: this.#accountName(accountId), start, end, source: this.#sourceNames.get(source) ?? '?', endInferred: endInferred === 1, imsi, msisdn, imei, mac, sessionId,
+      ip, realm, account: this.#accountName(accountId), start, end, source: this.#sourceNames.get(source) ?? '?', endInferred: endInferred === 1, imsi, msisdn, imei, mac, sessionId, lastSeen,
     });
   }
 
@@ -872,8 +934,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
-    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred] = row as [number, number, number, Buffer, string, number, number | null, number];
-    return natBlockRecord({ realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), outsideIp, portFirst, portLast, start, end, protocol, endInferred: endInferred === 1 });
+    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred, lastSeen] = row as [number, number, number, Buffer, string, number, number | null, number, number | null];
+    return natBlockRecord({ realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), outsideIp, portFirst, portLast, start, end, protocol, endInferred: endInferred === 1, lastSeen });
   }
 
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
@@ -897,10 +959,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
-    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number];
+    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred, lastSeen] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number, number | null];
     return natSessionRecord({
       realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), insidePort, outsideIp, outsidePort, protocol, start, end,
-      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null, destinationPort: dstPort, endInferred: endInferred === 1,
+      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null, destinationPort: dstPort, endInferred: endInferred === 1, lastSeen,
     });
   }
 
