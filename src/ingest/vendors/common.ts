@@ -127,6 +127,7 @@ export class Parse {
   session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void): VendorSession {
     const suspend = (last: boolean): SuspendedSession => {
       atEnd?.();
+      this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
       const { state, provisional } = this.book.suspend(last);
       return { output: this.out.take(), state, provisional, inferred: { ...this.book.inferred } };
     };
