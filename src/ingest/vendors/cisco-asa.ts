@@ -121,6 +121,12 @@ function session(options: VendorOptions): VendorSession {
     // duration h:mm:ss is truncated: the start lies within one more second.
     const duration = m[7] === undefined ? undefined : Number(m[7]) * 3600 + Number(m[8]) * 60 + Number(m[9]);
     p.book.stop(duration === undefined ? { ...ev, at: time.late } : { ...ev, at: time.late, derivedStart: time.late - (duration + 1) * 1000 });
+  }, undefined, {
+    // A connection built in one file is torn down in the next: its addresses go on with the state.
+    save: () => [...connections],
+    load: (saved) => {
+      for (const [k, v] of saved as [string, { resource: string; holder: string; fields: RecordTemplate }][]) connections.set(k, v);
+    },
   });
 }
 

@@ -124,11 +124,13 @@ export class Parse {
   }
 
   /** Wrap a per-line handler (and an optional end-of-file step) as a {@link VendorSession}. */
-  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void): VendorSession {
+  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void, carry?: Carry): VendorSession {
     const suspend = (last: boolean): SuspendedSession => {
       atEnd?.();
       this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
-      const { state, provisional } = this.book.suspend(last);
+      const { state: book, provisional } = this.book.suspend(last);
+      const extra = carry?.save();
+      const state: SessionState | null = book === null && (extra === undefined || (Array.isArray(extra) && extra.length === 0)) ? null : { book, ...(extra === undefined ? {} : { extra }) };
       return { output: this.out.take(), state, provisional, inferred: { ...this.book.inferred } };
     };
     return {
@@ -143,7 +145,9 @@ export class Parse {
       },
       suspend: (last: boolean) => suspend(last),
       resume: (state: PairingState) => {
-        this.book.resume(bookState(state));
+        const s = sessionState(state);
+        if (s.book !== null) this.book.resume(s.book);
+        if (s.extra !== undefined) carry?.load(s.extra);
       },
     };
   }
@@ -206,13 +210,26 @@ export class Parse {
   }
 }
 
-/** A saved state as this build's book reads it; another version's is refused (a store written by another ipar). */
-function bookState(state: PairingState): BookState {
-  const s = state as Partial<BookState> | null;
-  if (s === null || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.chains) || typeof s.maxSeen !== 'number') {
+/** An importer's own state beyond the book (ids that map later lines to earlier ones), handed on with it. */
+export interface Carry {
+  save(): unknown;
+  load(saved: unknown): void;
+}
+
+/** What a session hands on: the book's unfinished intervals and the importer's own state. */
+interface SessionState {
+  readonly book: BookState | null;
+  readonly extra?: unknown;
+}
+
+/** A saved state as this build reads it; another version's is refused (a store written by another ipar). */
+function sessionState(state: PairingState): SessionState {
+  const s = state as Partial<SessionState> | null;
+  const b = s?.book as Partial<BookState> | null | undefined;
+  if (s === null || typeof s !== 'object' || (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number'))) {
     throw new IparError('STORE_READ_FAILED', 'the store\'s pairing state is not one this ipar reads (version 1)');
   }
-  return s as BookState;
+  return s as SessionState;
 }
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, Protocol>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp', '58': 'icmpv6', '132': 'sctp' };
