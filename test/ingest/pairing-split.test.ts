@@ -122,3 +122,56 @@ describe('pairing across files and runs equals one stream (split invariance), ev
     );
   }, 120_000);
 });
+
+describe('ipar ingest: rotated logs, one run per hourly file (the CLI)', () => {
+  const pba = (kind: 'ALLOC' | 'RELEASE', time: string, inside: string, low: number): string =>
+    `<14>1 ${time} srx1 RT_NAT - RT_SRC_NAT_PBA_${kind} [junos@2636.1.1.1.2.26 internal-ip="${inside}" block-used="1" block-max-per-host="4" ` +
+    `block-port-low="${low}" block-port-high="${low + 511}" reflexive-ip="203.0.113.7" nat-pool-name="pool-a" logical-system-id="0" ` +
+    `epoch-time-64="${(Date.parse(time) / 1000).toString(16)}"]`;
+
+  it('a block allocated in one file and released in the next is stored open, then closed; a request in the middle finds it', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'store.db');
+    const hour1 = path.join(dir, 'srx-10.log');
+    const hour2 = path.join(dir, 'srx-11.log');
+    fs.writeFileSync(hour1, pba('ALLOC', '2025-03-01T10:30:00.000Z', '100.64.0.10', 1024) + '\n' + pba('ALLOC', '2025-03-01T10:59:00.000Z', '100.64.0.11', 1536) + '\n');
+    fs.writeFileSync(hour2, pba('RELEASE', '2025-03-01T11:20:00.000Z', '100.64.0.10', 1024) + '\n' + pba('ALLOC', '2025-03-01T11:40:00.000Z', '100.64.0.12', 2048) + '\n');
+    const { main } = await import('../../src/cli.js');
+    const { captureIo } = await import('../helpers.js');
+
+    const first = captureIo();
+    expect(await main(['ingest', '--db', db, '--format', 'juniper-srx', '--realm', 'cgn-a', '--json', hour1], first)).toBe(0);
+    const s1 = JSON.parse(first.out()) as { pairing: { open: number; inferredEnds: { count: number } } };
+    expect(s1.pairing).toMatchObject({ open: 2, inferredEnds: { count: 0 } });
+    expect(first.err()).toMatch(/ends inferred 0; open at the end 2/);
+
+    const second = captureIo();
+    // No STOP_WITHOUT_START: the release pairs with the allocation the store kept.
+    expect(await main(['ingest', '--db', db, '--format', 'juniper-srx', '--realm', 'cgn-a', '--json', hour2], second)).toBe(0);
+    expect(second.err()).not.toMatch(/STOP_WITHOUT_START/);
+    const rows = stored(db).map((r) => JSON.parse(r) as unknown[]).filter((r) => r[0] === 'nat-block');
+    // [kind, out, portFirst, start, realm, in, protocol, portLast, end, endInferred, lastSeen, pending]
+    expect(rows.map((r) => [r[2], r[8], r[10], r[11]]).sort()).toEqual([
+      [1024, Date.parse('2025-03-01T11:20:00.000Z'), null, 0],
+      [1536, null, Date.parse('2025-03-01T10:59:00.000Z'), 1],
+      [2048, null, Date.parse('2025-03-01T11:40:00.000Z'), 1],
+    ]);
+
+    // The customer behind the block, and a request at 11:00, between the two files.
+    const canonical = path.join(dir, 'space.ndjson');
+    fs.writeFileSync(
+      canonical,
+      [
+        { kind: 'address-space', prefix: '203.0.113.0/24', role: 'cgnat-outside', realm: 'cgn-a' },
+        { kind: 'allocation', account: 'ACC-10', ip: '100.64.0.10', realm: 'cgn-a', start: '2025-03-01T00:00:00Z', end: '2025-03-02T00:00:00Z', source: 'radius' },
+      ].map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
+    expect(await main(['ingest', '--db', db, canonical], captureIo())).toBe(0);
+    const requests = path.join(dir, 'requests.ndjson');
+    fs.writeFileSync(requests, JSON.stringify({ ref: 'MID', observations: [{ sourceIp: '203.0.113.7', sourcePort: 1100, time: '2025-03-01T11:00:00Z' }] }) + '\n');
+    const resolved = captureIo();
+    expect(await main(['resolve', '--db', db, requests], resolved)).toBe(0);
+    const result = JSON.parse(resolved.out()) as { status: string; candidates: { account: string }[] };
+    expect([result.status, result.candidates.map((c) => c.account)]).toEqual(['unique', ['ACC-10']]);
+  });
+});
