@@ -117,6 +117,8 @@ interface SavedChain {
   readonly deadline: number | null;
   /** The earliest later start on the resource it knew of (null: none). */
   readonly nextStart: number | null;
+  /** The line of its first event, in the input it came from (for a problem reported later). */
+  readonly line: number;
 }
 
 /** A book's unfinished intervals, handed from one file or run to the next. */
@@ -381,6 +383,7 @@ export class IntervalBook {
         cadence: c.cadence ?? null,
         deadline: c.queued ? c.deadline : null,
         nextStart: next === Infinity ? null : next,
+        line: c.line,
       });
     }
     return { state: chains.length === 0 ? null : { version: 1, maxSeen: this.maxSeen, chains }, provisional };
@@ -395,7 +398,7 @@ export class IntervalBook {
     const queued: Chain[] = [];
     for (const s of state.chains) {
       const r = this.resourceOf(s.resource);
-      const c = this.chain({ resource: s.resource, holder: s.holder, fields: s.fields, at: s.lastEvidence, line: 0 }, s.start ?? undefined, s.knownEnd, s.lastEvidence);
+      const c = this.chain({ resource: s.resource, holder: s.holder, fields: s.fields, at: s.lastEvidence, line: s.line }, s.start ?? undefined, s.knownEnd, s.lastEvidence);
       c.startDerived = s.startDerived;
       c.lastGrant = s.lastGrant;
       c.stopAt = s.stopAt ?? undefined;
