@@ -180,17 +180,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       };
       const take = (out: ParseOutput, line: number, text: string | undefined): void => {
         for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
-        for (const raw of out.records) {
-          // The common shapes are checked by hand; zod sees the rest and explains every refusal.
-          const fast = fastCanonicalRecord(raw);
-          if (fast !== undefined) {
-            batch.push(fast);
-            continue;
-          }
-          const parsed = CanonicalRecord.safeParse(raw);
-          if (parsed.success) batch.push(parsed.data);
-          else reject(line, problemsFromZod(parsed.error, raw), text);
-        }
+        for (const raw of out.records) pushRecord(batch, raw, (problems) => reject(line, problems, text));
       };
       const report = (): void => {
         for (const [line, problems] of [...rejected].sort((a, b) => a[0] - b[0])) {
@@ -338,8 +328,9 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   }
   return pairing === undefined ? { lines, stored, unchanged, rejectedLines } : { lines, stored, unchanged, rejectedLines, pairing };
 
-  /** A record of the run's end (pairing), validated like any other. */
+  /** A record validated onto `to`, or its problems to `reject`. */
   function pushRecord(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
+    // The common shapes are checked by hand; zod sees the rest and explains every refusal.
     const fast = fastCanonicalRecord(raw);
     if (fast !== undefined) {
       to.push(fast);

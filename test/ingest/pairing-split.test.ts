@@ -19,7 +19,7 @@ import { VENDOR_PARSERS } from '../../src/ingest/vendors/index.js';
 import type { VendorOptions } from '../../src/ingest/vendors/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { propertyRun, tempDir } from '../helpers.js';
-import { fixturesDir, readLines } from '../vendors/harness.js';
+import { fixtureCases, readLines } from '../vendors/harness.js';
 
 /** Where a new file may begin, and the header each file repeats, per format. */
 function layout(format: string, lines: readonly string[]): { header: string[]; body: string[]; canStart: (line: string) => boolean } {
@@ -69,21 +69,12 @@ async function ingestRuns(file: string, format: string, options: VendorOptions, 
   return stored(file);
 }
 
-const cases = fs
-  .readdirSync(fixturesDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .flatMap((d) =>
-    fs
-      .readdirSync(path.join(fixturesDir, d.name))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => {
-        const name = f.replace(/\.json$/, '');
-        const dir = path.join(fixturesDir, d.name);
-        const input = fs.readdirSync(dir).find((x) => x.startsWith(name + '.') && !x.endsWith('.json'))!;
-        const expected = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { options: VendorOptions; records: unknown[] };
-        return { format: d.name, name, options: expected.options, records: expected.records.length, lines: readLines(path.join(dir, input)) };
-      }),
-  )
+const cases = fixtureCases()
+  .map(({ format, name, dir }) => {
+    const input = fs.readdirSync(dir).find((x) => x.startsWith(name + '.') && !x.endsWith('.json'))!;
+    const expected = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { options: VendorOptions; records: unknown[] };
+    return { format, name, options: expected.options, records: expected.records.length, lines: readLines(path.join(dir, input)) };
+  })
   // The year of a header without one is read from month order within a file (clock.ts):
   // a file cut from another knows no earlier month, so rotated files of such a log are
   // ingested with --year (given here), and the rollover fixture, which is about that
