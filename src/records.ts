@@ -83,6 +83,13 @@ export const mac = z.string().regex(MAC_PATTERN, 'a MAC is six hex octets').tran
 
 const interval = { start: instantMs, end: instantMs.nullable() };
 
+/**
+ * The last time a line showed the interval held, while the importer's pairing still owns
+ * it (issue 15): on a record open when exported (`end: null`) it says how far the
+ * evidence goes — held then, nothing known after; absent once the record is final.
+ */
+const lastSeenField = { lastSeen: instantMs.optional() };
+
 function checkInterval(v: { start: number; end: number | null }, ctx: z.core.$RefinementCtx<unknown>): void {
   if (v.end !== null && v.end < v.start) {
     custom(ctx, v.end, 'END_BEFORE_START', `end ${new Date(v.end).toISOString()} is before start ${new Date(v.start).toISOString()}`, ['end']);
@@ -118,6 +125,7 @@ export const AllocationRecord = z
     sessionId: name.optional(),
     /** The end was not logged but inferred (missing stop closed by timeout or the next allocation). */
     endInferred: z.boolean().optional(),
+    ...lastSeenField,
   })
   .superRefine(checkInterval);
 
@@ -132,6 +140,7 @@ export const NatBlockRecord = z
     protocol: protocol.optional(),
     ...interval,
     endInferred: z.boolean().optional(),
+    ...lastSeenField,
   })
   .superRefine((v, ctx) => {
     checkInterval(v, ctx);
@@ -151,6 +160,7 @@ export const NatSessionRecord = z
     protocol,
     ...interval,
     endInferred: z.boolean().optional(),
+    ...lastSeenField,
   })
   .superRefine(checkInterval);
 
@@ -237,7 +247,7 @@ export function toWritten(record: CanonicalRecord): CanonicalRecordInput {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
-    if (key === 'start' || key === 'end') out[key] = value === null ? null : new Date(value as number).toISOString();
+    if (key === 'start' || key === 'end' || key === 'lastSeen') out[key] = value === null ? null : new Date(value as number).toISOString();
     else if (isAddress(value)) out[key] = value.text;
     else out[key] = value;
   }

@@ -37,10 +37,27 @@ export function formatSummary(s: IngestSummary): string {
       .join(', ') || 'none';
   // Every line is accounted for: it gave records, was rejected, or gave none of its own.
   const other = Math.max(0, s.lines - s.rejectedLines - s.recordLines);
-  return (
+  const base =
     `ingest: ${s.lines} lines (${s.recordLines} gave records, ${s.rejectedLines} rejected, ${other} gave none of their own: blank, header, other events or paired with a later line); ` +
-    `records stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`
-  );
+    `records stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`;
+  if (s.pairing === undefined) return base;
+  const { inferredEnds: e, open } = s.pairing;
+  const longest = e.longest === null ? '' : ` (longest ${formatDuration(e.longestMs)} past its last evidence: ${e.longest.holder} on ${e.longest.resource} ${e.longest.start}..${e.longest.end}, last seen ${e.longest.lastEvidence})`;
+  return `${base}; ends inferred ${e.count}${longest}; open at the end ${open}`;
+}
+
+/** `1d 2h 3m 4s` (whole seconds; `0s` for none). */
+function formatDuration(ms: number): string {
+  let rest = Math.round(ms / 1000);
+  const out: string[] = [];
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+    if (rest >= size) {
+      out.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || out.length === 0) out.push(`${rest}s`);
+  return out.join(' ');
 }
 
 export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {

@@ -8,12 +8,13 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
 import { IparError, problemsFromZod, shortValue, type Problem } from '../problems.js';
-import type { StoreWriter } from '../store/types.js';
+import type { StoreWriter, WriteOptions } from '../store/types.js';
 import { fastCanonicalRecord } from './fast-record.js';
 import { MAX_LINE_CHARS, readLines, type Input } from './lines.js';
 import { ParseWorker, parseWorkerEntry } from './parallel.js';
 import { WireReader } from './wire.js';
-import type { ParseOutput, VendorOptions, VendorParser, VendorSession } from './vendors/types.js';
+import type { CanonicalRecordInput } from '../records.js';
+import type { InferredEndsSummary, PairingState, ParseOutput, VendorOptions, VendorParser, VendorSession } from './vendors/types.js';
 
 /** A problem with one line of one input. */
 export interface LineReport {
@@ -35,6 +36,27 @@ export interface IngestSummary {
    * of their own: blank lines, headers, events of other kinds, or events paired later.
    */
   readonly recordLines: number;
+  /** Vendor formats only: what pairing inferred and left open (absent for canonical records). */
+  readonly pairing?: PairingSummary;
+}
+
+/** What the run's pairing did: ends it inferred (missing stops) and intervals it left open. */
+export interface PairingSummary {
+  /** Ends inferred (timeout, next holder, restart, deletion), and the one that reached furthest past its last evidence. */
+  readonly inferredEnds: InferredEndsSummary;
+  /** Intervals still unfinished at the end of the run, stored provisionally (`lastSeen` set) and handed to the next run. */
+  readonly open: number;
+}
+
+/** The pairing state a run stores per scope: the book's state and the provisional records it stood for. */
+interface SavedPairing {
+  readonly book: PairingState;
+  readonly provisional: readonly CanonicalRecordInput[];
+}
+
+/** The store's key for an importer's pairing state: its format and realm (files of one source, fed in log order). */
+export function pairingScope(format: string, options: VendorOptions): string {
+  return `${format}|${options.realm ?? ''}`;
 }
 
 export interface IngestOptions {
@@ -137,17 +159,21 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   let rejectedLines = 0;
   let recordLines = 0;
   let batch: CanonicalRecord[] = [];
+  const vendorOptions = options.vendorOptions ?? {};
+  /** Per pairing scope: the state loaded at its first input (to retract), and what the last input handed on. */
+  const scopes = new Map<string, { parser: VendorParser; loaded: SavedPairing | null; carried: PairingState | null; inferred: InferredEndsSummary; file: string }>();
 
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
+  const flush = async (writeOptions?: WriteOptions): Promise<void> => {
+    if (batch.length === 0 && writeOptions === undefined) return;
     const records = batch;
     batch = [];
-    const summary = await store.write(records);
+    const summary = await store.write(records, writeOptions);
     for (const [kind, n] of Object.entries(summary.stored)) stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
   };
 
   let worker: ParseWorker | null = null;
+  let pairing: PairingSummary | undefined;
   try {
     for (const input of inputs) {
       const rejected = new Map<number, Problem[]>();
@@ -162,17 +188,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       const take = (out: ParseOutput, line: number, text: string | undefined, own = true): void => {
         const before = batch.length;
         for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
-        for (const raw of out.records) {
-          // The common shapes are checked by hand; zod sees the rest and explains every refusal.
-          const fast = fastCanonicalRecord(raw);
-          if (fast !== undefined) {
-            batch.push(fast);
-            continue;
-          }
-          const parsed = CanonicalRecord.safeParse(raw);
-          if (parsed.success) batch.push(parsed.data);
-          else reject(line, problemsFromZod(parsed.error, raw), text);
-        }
+        for (const raw of out.records) pushRecord(batch, raw, (problems) => reject(line, problems, text));
         if (own && batch.length > before && !rejected.has(line)) recordLines++;
       };
       const report = (): void => {
@@ -186,7 +202,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
 
       let session: VendorSession | null = null;
       const pending: { text: string; line: number; length?: number }[] = [];
-      const chooseSession = (): VendorSession => {
+      let scope: string | null = null;
+      const chooseSession = async (): Promise<VendorSession> => {
         let parser: VendorParser = canonicalFormat;
         if (options.format === 'auto') {
           const first = pending.map((p) => p.text);
@@ -203,7 +220,21 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         } else if (options.format !== undefined && options.format !== 'canonical') {
           parser = options.format;
         }
-        return parser.session(options.vendorOptions ?? {});
+        const s = parser.session(vendorOptions);
+        if (s.suspend === undefined || s.resume === undefined) return s;
+        // Inputs of one scope pair as one stream: this one continues what the last left,
+        // or, for the first, what the store kept from the last run.
+        scope = pairingScope(parser.name, vendorOptions);
+        let known = scopes.get(scope);
+        if (known === undefined) {
+          const text = (await store.pairingState?.(scope)) ?? null;
+          const loaded = text === null ? null : (JSON.parse(text) as SavedPairing);
+          known = { parser, loaded, carried: loaded?.book ?? null, inferred: { count: 0, longestMs: 0, longest: null }, file: input.name };
+          scopes.set(scope, known);
+        }
+        known.file = input.name;
+        if (known.carried !== null) s.resume(known.carried);
+        return s;
       };
       const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
         if (length > MAX_LINE_CHARS) {
@@ -258,7 +289,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         if (session === null) {
           pending.push(read);
           if (options.format === 'auto' && pending.length < SNIFF_LINES) continue;
-          session = chooseSession();
+          session = await chooseSession();
           for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
           if (batch.length >= batchSize) await flush();
           continue;
@@ -267,15 +298,71 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         if (batch.length >= batchSize) await flush();
       }
       if (session === null) {
-        session = chooseSession();
+        session = await chooseSession();
         for (const p of pending.splice(0)) feed(session, p.text, p.line, p.length);
       }
-      take(session.end(), lastLine, undefined, false);
+      const known = scope === null ? undefined : scopes.get(scope);
+      if (known !== undefined && session.suspend !== undefined) {
+        // The end of a file ends nothing: its open intervals go on to the next input.
+        const out = session.suspend(false);
+        take(out.output, lastLine, undefined, false);
+        known.carried = out.state;
+        known.inferred = addInferred(known.inferred, out.inferred);
+      } else take(session.end(), lastLine, undefined, false);
       report();
+    }
+    for (const [scope, known] of scopes) {
+      // The run's end: what is still unfinished is stored as it stands (provisional records,
+      // `lastSeen` set) with the state, in the last write; stops whose start never came are reported.
+      const s = known.parser.session(vendorOptions);
+      if (known.carried !== null) s.resume!(known.carried);
+      const out = s.suspend!(true);
+      const problems = new Map<number, Problem[]>();
+      for (const p of out.output.problems) problems.set(p.line, [...(problems.get(p.line) ?? []), p]);
+      const rejectAtEnd = (problem: Problem[]): void => void problems.set(0, [...(problems.get(0) ?? []), ...problem]);
+      for (const raw of out.output.records) pushRecord(batch, raw, rejectAtEnd);
+      // A backend that keeps no pairing state stores them as they stand, final.
+      const provisional: CanonicalRecord[] = store.pairingState === undefined ? batch : [];
+      for (const raw of out.provisional) pushRecord(provisional, raw, rejectAtEnd);
+      for (const [line, list] of [...problems].sort((a, b) => a[0] - b[0])) {
+        rejectedLines++;
+        options.onReject?.({ file: known.file, line, problems: list, input: '' });
+      }
+      const saved: SavedPairing | null = out.state === null ? null : { book: out.state, provisional: out.provisional };
+      const retract: CanonicalRecord[] = [];
+      for (const raw of known.loaded?.provisional ?? []) {
+        const parsed = CanonicalRecord.safeParse(raw);
+        if (parsed.success) retract.push(parsed.data);
+      }
+      if (store.pairingState !== undefined) await flush({ pairing: { scope, state: saved === null ? null : JSON.stringify(saved), provisional, retract } });
+      const inferred = addInferred(known.inferred, out.inferred);
+      pairing = {
+        inferredEnds: pairing === undefined ? inferred : addInferred(pairing.inferredEnds, inferred),
+        open: (pairing?.open ?? 0) + out.provisional.length,
+      };
     }
     await flush();
   } finally {
     await worker?.close();
   }
-  return { lines, stored, unchanged, rejectedLines, recordLines };
+  return pairing === undefined ? { lines, stored, unchanged, rejectedLines, recordLines } : { lines, stored, unchanged, rejectedLines, recordLines, pairing };
+
+  /** A record validated onto `to`, or its problems to `reject`. */
+  function pushRecord(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
+    // The common shapes are checked by hand; zod sees the rest and explains every refusal.
+    const fast = fastCanonicalRecord(raw);
+    if (fast !== undefined) {
+      to.push(fast);
+      return;
+    }
+    const parsed = CanonicalRecord.safeParse(raw);
+    if (parsed.success) to.push(parsed.data);
+    else reject(problemsFromZod(parsed.error, raw));
+  }
+}
+
+/** Two tallies of inferred ends as one. */
+function addInferred(a: InferredEndsSummary, b: InferredEndsSummary): InferredEndsSummary {
+  const longest = b.longest !== null && (a.longest === null || b.longestMs > a.longestMs) ? b : a;
+  return { count: a.count + b.count, longestMs: longest.longestMs, longest: longest.longest };
 }

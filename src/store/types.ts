@@ -122,8 +122,37 @@ export interface WriteSummary {
  * returns at once; a network store's returns a promise (await either).
  */
 export interface StoreWriter {
-  write(records: readonly CanonicalRecord[]): WriteSummary | Promise<WriteSummary>;
+  write(records: readonly CanonicalRecord[], options?: WriteOptions): WriteSummary | Promise<WriteSummary>;
+  /**
+   * The pairing state a vendor importer left for `scope` (format and realm) in its last
+   * run, or `null`: intervals still open, or closed but waiting for late lines, that a
+   * later file's lines may close, extend or pair (issue 15). Absent: the backend keeps
+   * none, and each run pairs alone.
+   */
+  pairingState?(scope: string): string | null | Promise<string | null>;
   close(): void | Promise<void>;
+}
+
+/**
+ * What a run's last write carries besides records: the importer's pairing state, saved in
+ * the same transaction as the provisional records it describes.
+ */
+export interface WriteOptions {
+  readonly pairing?: {
+    readonly scope: string;
+    /** The new state (opaque text), `null` when nothing is left open. */
+    readonly state: string | null;
+    /**
+     * The records the new state stands for now, stored as pending: a later run's version
+     * of each replaces it, whatever it says (open ones carry `lastSeen`).
+     */
+    readonly provisional: readonly CanonicalRecord[];
+    /**
+     * The provisional records the previous state had stored: removed first when they are
+     * still pending, so a record whose start moved leaves no copy.
+     */
+    readonly retract: readonly CanonicalRecord[];
+  };
 }
 
 /**

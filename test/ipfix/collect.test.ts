@@ -122,13 +122,13 @@ function recording(store: Store): { writer: StoreWriter; seen: CanonicalRecord[]
 
 /**
  * A record still open when the simulation ended (`end: null`) has no delete event: the
- * collector closes it at the end of the stream, marked `endInferred` (as every importer
- * does). Compared as open.
+ * collector stores it open too, with `lastSeen` at its create (the end of a stream ends
+ * nothing). Compared without `lastSeen`, which the simulator does not write.
  */
 function asOpen(r: CanonicalRecord): CanonicalRecord {
-  if (!('endInferred' in r) || r.endInferred !== true) return r;
-  const { endInferred: _inferred, ...rest } = r;
-  return { ...rest, end: null } as CanonicalRecord;
+  if (!('lastSeen' in r) || r.lastSeen === undefined) return r;
+  const { lastSeen: _seen, ...rest } = r;
+  return rest as CanonicalRecord;
 }
 
 const byKey = (r: CanonicalRecord): string => JSON.stringify(r, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'text' in v ? (v as { text: string }).text : v));
@@ -167,8 +167,7 @@ describe('ipar collect over loopback, against the simulator', () => {
       expect(summary.messages).toBe(messages.length);
       expect(sortRecords(seen)).toEqual(sortRecords(nat.map((r) => CanonicalRecord.parse(r))));
 
-      // A session still open at the end of the stream ends there (inferred), while the
-      // simulator's record stays open: requests after the last event may differ, no others.
+      // Requests after the last event may differ (open records carry no end), no others.
       const lastEvent = Math.max(...nat.map((r) => Date.parse((r as { end: string | null }).end ?? (r as { start: string }).start)));
       const late = new Set(w.truth.filter((t) => t.observations.some((o) => Date.parse(o.time) > lastEvent)).map((t) => t.ref));
       expect(late.size).toBeLessThan(w.requests.length / 4);

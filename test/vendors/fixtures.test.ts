@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { VENDOR_PARSERS, sniffFormat } from '../../src/ingest/vendors/index.js';
 import type { VendorOptions } from '../../src/ingest/vendors/types.js';
 import type { CanonicalRecordInput } from '../../src/records.js';
-import { fixturesDir, invalidRecords, parseLines, readLines, sorted } from './harness.js';
+import { fixtureCases, invalidRecords, parseLines, readLines, sorted } from './harness.js';
 
 interface Expected {
   readonly options: VendorOptions;
@@ -14,15 +14,7 @@ interface Expected {
   readonly sniff?: boolean;
 }
 
-const cases = fs
-  .readdirSync(fixturesDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .flatMap((d) =>
-    fs
-      .readdirSync(path.join(fixturesDir, d.name))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => ({ format: d.name, name: f.replace(/\.json$/, ''), dir: path.join(fixturesDir, d.name) })),
-  );
+const cases = fixtureCases();
 
 describe('vendor importers on hand-written fixtures', () => {
   it('every fixture folder is named after an importer', () => {

@@ -70,3 +70,16 @@ export function invalidRecords(records: readonly CanonicalRecordInput[]): { reco
   }
   return bad;
 }
+
+/** Every hand-written fixture: its importer (the folder), its name and folder. */
+export function fixtureCases(): { format: string; name: string; dir: string }[] {
+  return fs
+    .readdirSync(fixturesDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) =>
+      fs
+        .readdirSync(path.join(fixturesDir, d.name))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ format: d.name, name: f.replace(/\.json$/, ''), dir: path.join(fixturesDir, d.name) })),
+    );
+}

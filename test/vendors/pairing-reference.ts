@@ -282,7 +282,7 @@ export class IntervalBook {
       return;
     }
     if (list.length === 0) this.resources.delete(ev.resource);
-    this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in this file`, ev.resource);
+    this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in the input (nor in the store's pairing state)`, ev.resource);
   }
 
   /** Stop every open interval `match` picks (a NAS restarted: Accounting-On/Off), marked inferred. */
@@ -315,14 +315,55 @@ export class IntervalBook {
     }
   }
 
-  /** End of file: emit everything, closing what is still open. */
-  flush(): void {
-    for (let i = this.head; i < this.queue.length; i++) this.finalize(this.queue[i]!, true);
-    this.queue = [];
-    this.head = 0;
-    for (const list of [...this.resources.values()]) {
-      for (const c of [...list]) this.finalize(c, true);
+  /**
+   * End of the input (issue 15): emit what the clock lets go — all of it for a lease
+   * database — then each unfinished interval with a start as it stands, `lastSeen` its
+   * last evidence, without closing it.
+   */
+  suspend(): void {
+    if (this.options.holdUntilEnd === true) {
+      const now = this.maxSeen;
+      while (this.head < this.queue.length && this.queue[this.head]!.deadline <= now) this.finalize(this.queue[this.head++]!, false);
+      const horizon = now - this.options.reorderWindowMs;
+      while (this.ends.size > 0 && this.ends.peek() < horizon) {
+        const { key, chain } = this.ends.pop();
+        if (!chain.done && !chain.queued && this.naturalEnd(chain) === key) this.finalize(chain, false);
+      }
     }
+    // The last input: a stop whose start never came is reported, not handed on.
+    for (const list of [...this.resources.values()]) for (const c of [...list]) if (!c.done && c.start === undefined) this.finalize(c, false);
+    for (const list of this.resources.values()) {
+      for (const c of list) {
+        if (c.done || c.start === undefined) continue;
+        let next = c.nextStart;
+        for (const o of list) if (o !== c && !o.done && o.start !== undefined && o.start > c.start && o.start < next) next = o.start;
+        const { end, inferred } = this.endOf(c, next, false);
+        const record = { ...(c.fields as Record<string, unknown>) };
+        record['start'] = formatInstant(c.start);
+        record['end'] = end === null ? null : formatInstant(Math.max(end, c.start));
+        if (inferred) record['endInferred'] = true;
+        if (end === null) record['lastSeen'] = formatInstant(Math.max(c.lastEvidence, c.start));
+        this.options.collector.record(record as CanonicalRecordInput);
+      }
+    }
+  }
+
+  private timeoutOf(c: Chain): number | undefined {
+    return this.options.timeoutMs ?? (c.cadence === undefined ? undefined : 3 * c.cadence.intervalMs);
+  }
+
+  private endOf(c: Chain, next: number, timeouts = true): { end: number | null; inferred: boolean } {
+    if (c.stopAt !== undefined) {
+      let end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
+      if (c.stopInferred && next < end) end = next;
+      return { end, inferred: c.stopInferred };
+    }
+    if (c.knownEnd === null) return next === Infinity ? { end: null, inferred: false } : { end: next, inferred: true };
+    if (typeof c.knownEnd === 'number') return { end: Math.min(c.knownEnd, next), inferred: next < c.knownEnd };
+    // A provisional record (timeouts off) is open until its timeout has been seen to pass.
+    const timeout = timeouts ? this.timeoutOf(c) : undefined;
+    const bound = Math.min(next, timeout === undefined ? Infinity : c.lastEvidence + timeout);
+    return bound === Infinity ? { end: null, inferred: false } : { end: bound, inferred: true };
   }
 
   private listOf(resource: string): Chain[] {
@@ -410,8 +451,8 @@ export class IntervalBook {
   private naturalEnd(c: Chain): number | undefined {
     if (c.stopAt !== undefined || c.start === undefined) return undefined;
     if (typeof c.knownEnd === 'number') return c.knownEnd;
-    if (c.knownEnd === undefined && this.options.timeoutMs !== undefined) return c.lastEvidence + this.options.timeoutMs;
-    return undefined;
+    const timeout = c.knownEnd === undefined ? this.timeoutOf(c) : undefined;
+    return timeout === undefined ? undefined : c.lastEvidence + timeout;
   }
 
   private watch(c: Chain): void {
@@ -447,30 +488,13 @@ export class IntervalBook {
         c.line,
         '',
         LINE_REASONS.STOP_WITHOUT_START,
-        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)} but its start is not in this file`,
+        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)} but its start is not in the input (nor in the store's pairing state)`,
         c.resource,
       );
       return;
     }
-    let end: number | null;
-    let inferred: boolean;
-    if (c.stopAt !== undefined) {
-      end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
-      inferred = c.stopInferred;
-      if (inferred && next < end) end = next;
-    } else if (c.knownEnd === null) {
-      end = next === Infinity ? null : next;
-      inferred = end !== null;
-    } else if (typeof c.knownEnd === 'number') {
-      end = Math.min(c.knownEnd, next);
-      inferred = next < c.knownEnd;
-    } else {
-      let bound = next;
-      if (this.options.timeoutMs !== undefined) bound = Math.min(bound, c.lastEvidence + this.options.timeoutMs);
-      if (atEnd || bound === Infinity) bound = Math.min(bound, Math.max(this.maxSeen, c.lastEvidence));
-      end = bound;
-      inferred = true;
-    }
+    void atEnd;
+    const { end, inferred } = this.endOf(c, next);
     // Updates stopped long before an end nobody logged: the source has a hole there.
     if (inferred && end !== null && c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) {
       this.gap(c.cadence.source, c.lastEvidence, end);

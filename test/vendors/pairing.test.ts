@@ -39,13 +39,13 @@ function run(events: Ev[], opts: { window?: number; timeout?: number; cadence?: 
     records.push(...o.records);
     problems.push(...o.problems.map((p) => `${p.line}:${p.reason}`));
   });
-  book.flush();
+  const { provisional } = book.suspend(true);
   const o = out.take();
-  records.push(...o.records);
+  records.push(...o.records, ...provisional);
   problems.push(...o.problems.map((p) => `${p.line}:${p.reason}`));
   const summary = records.map((record) => {
-    const r = record as { kind: string; account?: string; ip?: string; start: string; end: string | null; endInferred?: boolean };
-    return r.kind === 'coverage' ? `gap ${r.start}..${r.end}` : `${r.account} ${r.ip} ${r.start}..${r.end}${r.endInferred ? ' inferred' : ''}`;
+    const r = record as { kind: string; account?: string; ip?: string; start: string; end: string | null; endInferred?: boolean; lastSeen?: string };
+    return r.kind === 'coverage' ? `gap ${r.start}..${r.end}` : `${r.account} ${r.ip} ${r.start}..${r.end}${r.endInferred ? ' inferred' : ''}${r.end === null && r.lastSeen !== undefined ? ' seen ' + r.lastSeen : ''}`;
   });
   return { summary: summary.sort(), problems };
 }
@@ -72,9 +72,9 @@ describe('IntervalBook: pairing starts and stops', () => {
       want: [`A ${ip} ${iso(0)}..${iso(100)} inferred`, `B ${ip} ${iso(100)}..${iso(200)}`],
     },
     {
-      name: 'a start open at end of file closes at the last time the file shows, inferred',
+      name: 'a start open at the end of the input stays open, last seen at its start (no end from the file ending)',
       events: [['grant', ip, 'A', 0], ['see', 500]],
-      want: [`A ${ip} ${iso(0)}..${iso(500)} inferred`],
+      want: [`A ${ip} ${iso(0)}..null seen ${iso(0)}`],
     },
     {
       name: 'the timeout closes a start with no stop after its last evidence',
@@ -167,7 +167,7 @@ describe('IntervalBook: leases with known ends', () => {
     {
       name: 'a lease with no end stays open (end null)',
       events: [['grant', ip, 'A', 0, null]],
-      want: [`A ${ip} ${iso(0)}..null`],
+      want: [`A ${ip} ${iso(0)}..null seen ${iso(0)}`],
     },
     {
       name: 'a deleted lease keeps its known end, inferred, until the next grant',
@@ -198,8 +198,13 @@ describe('IntervalBook: coverage gaps from a cadence', () => {
     const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 550], ['confirm', ip, 'A', 1150], ['stop', ip, 'A', 1400]], { cadence });
     expect(r.summary).toEqual([`A ${ip} ${iso(0)}..${iso(1400)}`]);
   });
-  it('a session whose updates stop while the file goes on ends inferred, with a gap after its last update', () => {
+  it('a session whose updates stop while the file goes on ends inferred three cadences after its last update, with a gap to there', () => {
     const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 300], ['see', 3000]], { cadence });
-    expect(r.summary).toEqual([`A ${ip} ${iso(0)}..${iso(3000)} inferred`, `gap ${iso(300)}..${iso(3000)}`].sort());
+    expect(r.summary).toEqual([`A ${ip} ${iso(0)}..${iso(1200)} inferred`, `gap ${iso(300)}..${iso(1200)}`].sort());
+  });
+
+  it('a session whose updates stop at the end of the input stays open, last seen at its last update', () => {
+    const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 300], ['see', 400]], { cadence });
+    expect(r.summary).toEqual([`A ${ip} ${iso(0)}..null seen ${iso(300)}`]);
   });
 });

@@ -15,7 +15,7 @@ import { canon, invalidRecords, parseLines, readLines, samplesDir } from './harn
 /** One line per record: what a reader checks against the sample. Ports follow `#`. */
 export function summarise(record: CanonicalRecordInput): string {
   const r = record as Record<string, unknown>;
-  const span = `${String(r['start'])}..${String(r['end'])}${r['endInferred'] === true ? ' (inferred)' : ''}`;
+  const span = `${String(r['start'])}..${String(r['end'])}${r['endInferred'] === true ? ' (inferred)' : ''}${r['end'] === null && r['lastSeen'] !== undefined ? ` (open, last seen ${String(r['lastSeen'])})` : ''}`;
   switch (record.kind) {
     case 'nat-block':
       return `nat-block ${canon(record.insideIp)} -> ${canon(record.outsideIp)}#${record.portFirst}-${record.portLast}${record.protocol ? '/' + record.protocol : ''} ${span}`;
@@ -63,7 +63,7 @@ const SAMPLES: readonly SampleCase[] = [
       'nat-session udp 192.168.255.2#62047 -> 192.168.0.47#20215 => 67.43.156.15#53 2018-06-30T02:17:18.753Z..2018-06-30T02:17:22.753Z',
       'nat-session tcp 10.164.110.223#9057 -> 10.9.1.150#58020 => 10.12.70.1#21 2015-09-25T14:19:51.846Z..2015-09-25T14:19:53.846Z',
       'nat-session tcp 10.1.1.100#64720 -> 172.19.34.100#24519 => 67.43.156.15#8883 2020-07-13T10:07:09.041Z..2020-07-13T16:43:05.041Z',
-      'nat-session udp 10.1.1.100#49583 -> 172.19.34.100#30838 => 67.43.156.15#53 2020-07-13T16:12:05.530Z..2020-07-13T16:43:05.041Z (inferred)',
+      'nat-session udp 10.1.1.100#49583 -> 172.19.34.100#30838 => 67.43.156.15#53 2020-07-13T16:12:05.530Z..2020-07-13T16:42:05.530Z (inferred)',
     ],
     problems: ['10:ZONE_UNKNOWN'],
   },
@@ -76,11 +76,11 @@ const SAMPLES: readonly SampleCase[] = [
     // body with no time at all.
     records: [
       'nat-block 100.65.140.73 -> 99.99.99.12#22016-22271/udp 2025-05-02T11:34:56.870Z..2025-05-02T11:35:00.870Z',
-      'nat-session icmp 100.65.161.0#48856 -> 99.99.99.13#48856 => *#* 2025-05-02T11:35:00.620Z..2025-05-02T11:35:00.870Z (inferred)',
+      'nat-session icmp 100.65.161.0#48856 -> 99.99.99.13#48856 => *#* 2025-05-02T11:35:00.620Z..null (open, last seen 2025-05-02T11:35:00.620Z)',
       'nat-session icmp 100.65.154.17#3638 -> 99.99.99.15#3638 => *#* 2025-05-02T11:35:00.720Z..2025-05-02T11:35:00.720Z',
-      'nat-session icmp 100.65.189.8#56026 -> 99.99.99.12#56026 => *#* 2025-05-02T11:35:00.780Z..2025-05-02T11:35:00.870Z (inferred)',
-      'nat-session icmp 100.65.161.188#44035 -> 99.99.99.9#44035 => *#* 2025-05-02T11:34:58.710Z..2025-05-02T11:35:00.870Z (inferred)',
-      'nat-session icmp 100.65.250.67#735 -> 99.99.99.9#20209 => *#* 2025-05-02T11:34:59.110Z..2025-05-02T11:35:00.870Z (inferred)',
+      'nat-session icmp 100.65.189.8#56026 -> 99.99.99.12#56026 => *#* 2025-05-02T11:35:00.780Z..null (open, last seen 2025-05-02T11:35:00.780Z)',
+      'nat-session icmp 100.65.161.188#44035 -> 99.99.99.9#44035 => *#* 2025-05-02T11:34:58.710Z..null (open, last seen 2025-05-02T11:34:58.710Z)',
+      'nat-session icmp 100.65.250.67#735 -> 99.99.99.9#20209 => *#* 2025-05-02T11:34:59.110Z..null (open, last seen 2025-05-02T11:34:59.110Z)',
     ],
     problems: ['5:STOP_WITHOUT_START', '6:STOP_WITHOUT_START', '13:TIME_MISSING'],
   },
@@ -89,7 +89,7 @@ const SAMPLES: readonly SampleCase[] = [
     format: 'vpp-syslog',
     options: { realm: 'cgn-a' },
     // One SADD wrapped over lines 2-5 with typographic quotes; no SDEL, no destination.
-    records: ['nat-session tcp 172.16.1.2#6303 -> 10.0.0.3#16253 => *#* 2018-11-12T11:25:30.252Z..2018-11-12T11:25:30.252Z (inferred)'],
+    records: ['nat-session tcp 172.16.1.2#6303 -> 10.0.0.3#16253 => *#* 2018-11-12T11:25:30.252Z..null (open, last seen 2018-11-12T11:25:30.252Z)'],
   },
   {
     file: 'cisco_asa_305011_305012.txt',
@@ -98,7 +98,8 @@ const SAMPLES: readonly SampleCase[] = [
     // Oct 10 2018 12:34:56 EDT = 16:34:56Z; Nov 11 2014 06:47:11 EST = 11:47:11Z (the relay's
     // 06:54:58 is not the device clock). The 302013/302015 lines with a header show no
     // translation (mapped = real); the last two have no header. 1457/8270 is torn down
-    // without a build: 16:34:56 − (30 s + 1 s). Builds still open end at the file's last time.
+    // without a build: 16:34:56 − (30 s + 1 s). Builds still open at the end of the file stay open (last seen
+    // at their build), but for the 2014 one, three hours (timeout xlate) after its build.
     records: [
       // Built and torn down at 16:34:56 with duration 0:00:30: the teardown's duration puts the
       // start 30 s back (issue 16: a paired close uses its elapsed time, never an empty interval).
@@ -111,8 +112,8 @@ const SAMPLES: readonly SampleCase[] = [
         ['tcp', '172.31.98.44#1774', '8258'], ['tcp', '172.31.98.44#1775', '8259'], ['udp', '172.31.98.44#56132', '1189'],
         ['tcp', '172.31.98.44#1452', '8265'], ['tcp', '172.31.98.44#1453', '8266'], ['tcp', '172.31.156.80#1385', '8277'],
         ['tcp', '172.31.156.80#1386', '8278'],
-      ].map(([proto, inside, port]) => `nat-session ${proto} ${inside} -> 100.66.98.44#${port} => *#* 2018-10-10T16:34:56.000Z..2018-10-10T16:34:56.000Z (inferred)`),
-      'nat-session tcp 10.28.0.73#53063 -> 217.20.25.200#53063 => *#* 2014-11-11T11:47:11.000Z..2018-10-10T16:34:56.000Z (inferred)',
+      ].map(([proto, inside, port]) => `nat-session ${proto} ${inside} -> 100.66.98.44#${port} => *#* 2018-10-10T16:34:56.000Z..null (open, last seen 2018-10-10T16:34:56.000Z)`),
+      'nat-session tcp 10.28.0.73#53063 -> 217.20.25.200#53063 => *#* 2014-11-11T11:47:11.000Z..2014-11-11T14:47:11.000Z (inferred)',
     ],
     problems: ['29:TIME_MISSING', '30:TIME_MISSING'],
   },
@@ -121,7 +122,7 @@ const SAMPLES: readonly SampleCase[] = [
     format: 'cisco-asa',
     options: { realm: 'asa', year: 2020 },
     // Only 722051 is read: Jan 22 14:05:11 PST (−08:00, North American by decision) = 22:05:11Z.
-    records: ['allocation 10.20.0.1 user_NAME asa-vpn 2020-01-22T22:05:11.000Z..2020-01-22T22:05:11.000Z (inferred)'],
+    records: ['allocation 10.20.0.1 user_NAME asa-vpn 2020-01-22T22:05:11.000Z..null (open, last seen 2020-01-22T22:05:11.000Z)'],
   },
   {
     file: 'juniper_ms_dpc_pba_and_sfw_flow.txt',
@@ -132,7 +133,7 @@ const SAMPLES: readonly SampleCase[] = [
     // no CREATE in the file; the one CREATE stays open to the file's last time, 01:09:55.
     records: [
       'nat-block 3002::1 -> 33.33.0.3#1050-1099 2011-10-31T04:46:04.000Z..2011-10-31T04:48:34.000Z',
-      'nat-session udp 192.168.0.102#17062 -> 192.168.0.202#19062 => 66.129.224.36#55261 2012-11-10T01:06:25.000Z..2012-11-10T01:09:55.000Z (inferred)',
+      'nat-session udp 192.168.0.102#17062 -> 192.168.0.202#19062 => 66.129.224.36#55261 2012-11-10T01:06:25.000Z..null (open, last seen 2012-11-10T01:06:25.000Z)',
     ],
     problems: ['6:STOP_WITHOUT_START', '7:STOP_WITHOUT_START', '9:STOP_WITHOUT_START'],
   },
@@ -144,7 +145,7 @@ const SAMPLES: readonly SampleCase[] = [
     // it ends at the file's last time, 17:05:51.
     records: [
       'nat-session udp 2001:db8::5#19945 -> 192.0.2.2#8208 => *#* 2015-04-08T16:13:02.000Z..2015-04-08T16:15:38.000Z',
-      'nat-session tcp 2001:db8::8#46516 -> 192.0.2.2#12592 => *#* 2015-04-08T16:14:03.000Z..2015-04-08T17:05:51.000Z (inferred)',
+      'nat-session tcp 2001:db8::8#46516 -> 192.0.2.2#12592 => *#* 2015-04-08T16:14:03.000Z..null (open, last seen 2015-04-08T16:14:03.000Z)',
       'nat-session tcp 1::5#47073 -> 192.0.2.2#63527 => 192.0.2.5#80 2015-04-08T17:01:47.000Z..2015-04-08T17:05:48.000Z',
       'nat-session tcp 1::5#47074 -> 192.0.2.2#42527 => 192.0.2.5#80 2015-04-08T17:01:47.000Z..2015-04-08T17:05:48.000Z',
       'nat-session tcp 1::5#33160 -> 192.0.2.2#15496 => 192.0.2.5#8080 2015-04-08T17:01:51.000Z..2015-04-08T17:05:51.000Z',
@@ -223,10 +224,10 @@ const SAMPLES: readonly SampleCase[] = [
     // Record 1 (line 4) has no Framed-IP-Address. Interims with no Stop end at the file's
     // last time; the fe80::/64 prefix is link-local.
     records: [
-      'allocation 78.92.255.12 taki_dsl_p radius 2015-06-08T22:03:48.000Z..2023-05-27T05:19:14.000Z (inferred)',
-      'allocation 78.92.255.8 elemerA016_dsl radius 2015-06-08T22:08:19.000Z..2023-05-27T05:19:14.000Z (inferred)',
-      'allocation 192.168.122.118 f6-ff-cc-5f-51-68 radius 2023-05-25T09:13:08.000Z..2023-05-27T05:19:14.000Z (inferred)',
-      'allocation 2400:2411:561:5b00::/64 f6-ff-cc-5f-51-68 radius 2023-05-25T09:13:08.000Z..2023-05-27T05:19:14.000Z (inferred)',
+      'allocation 78.92.255.12 taki_dsl_p radius 2015-06-08T22:03:48.000Z..2015-06-09T22:03:48.000Z (inferred)',
+      'allocation 78.92.255.8 elemerA016_dsl radius 2015-06-08T22:08:19.000Z..2015-06-09T22:08:19.000Z (inferred)',
+      'allocation 192.168.122.118 f6-ff-cc-5f-51-68 radius 2023-05-25T09:13:08.000Z..null (open, last seen 2023-05-27T05:19:14.000Z)',
+      'allocation 2400:2411:561:5b00::/64 f6-ff-cc-5f-51-68 radius 2023-05-25T09:13:08.000Z..null (open, last seen 2023-05-27T05:19:14.000Z)',
     ],
     problems: ['4:MISSING_FIELD'],
   },
@@ -238,10 +239,10 @@ const SAMPLES: readonly SampleCase[] = [
     // user1's Interim (01:28:28Z − 31 s, ended by user0's Start at 01:28:58Z), user0's Start
     // (open to the file's last time, the vBNG record). The vBNG Interim: 11:45:08Z − 1801 s.
     records: [
-      'allocation 198.51.100.59 user0@example.org radius 2015-02-01T01:28:58.000Z..2017-04-14T11:45:08.000Z (inferred)',
+      'allocation 198.51.100.59 user0@example.org radius 2015-02-01T01:28:58.000Z..2015-02-02T01:28:58.000Z (inferred)',
       'allocation 198.51.100.59 user1@example.org radius 2015-02-01T01:27:57.000Z..2015-02-01T01:28:58.000Z (inferred)',
       'allocation 198.51.100.59 user2@example.org radius 2015-02-01T01:26:57.000Z..2015-02-01T01:28:58.000Z',
-      'allocation 100.1.0.2 000c.29c3.a03a mac=00:0c:29:c3:a0:3a radius 2017-04-14T11:15:07.000Z..2017-04-14T11:45:08.000Z (inferred)',
+      'allocation 100.1.0.2 000c.29c3.a03a mac=00:0c:29:c3:a0:3a radius 2017-04-14T11:15:07.000Z..null (open, last seen 2017-04-14T11:45:08.000Z)',
     ],
     problems: ['120:UNRECOGNISED_LINE', '121:UNRECOGNISED_LINE'],
   },
@@ -309,7 +310,7 @@ const SAMPLES: readonly SampleCase[] = [
     // closes no translation of the file, and the NEW ends at the file's last time, Jun 14 12:19:04.
     // The block lines (Jun 11) are proto 6, ports 1-512.
     records: [
-      'nat-session tcp 10.100.0.1#4241 -> 10.175.0.3#10752 => 10.200.0.1#33815 2024-06-14T12:17:35.000Z..2024-06-14T12:19:04.000Z (inferred)',
+      'nat-session tcp 10.100.0.1#4241 -> 10.175.0.3#10752 => 10.200.0.1#33815 2024-06-14T12:17:35.000Z..null (open, last seen 2024-06-14T12:17:35.000Z)',
       'nat-block 100.64.0.1 -> 192.0.2.33#1-512/tcp 2024-06-11T08:03:09.000Z..2024-06-11T08:07:30.000Z',
     ],
     problems: ['3:STOP_WITHOUT_START'],
@@ -327,7 +328,7 @@ const SAMPLES: readonly SampleCase[] = [
     options: { realm: 'xe', year: 2020 },
     // May 21 12:00:01.123 gmt; inside local :44593 → inside global :21129 → outside global :53
     // (every address anonymised to 192.168.0.11). No Deleted line: open to the file's last time.
-    records: ['nat-session udp 192.168.0.11#44593 -> 192.168.0.11#21129 => 192.168.0.11#53 2020-05-21T12:00:01.123Z..2020-05-21T12:00:01.123Z (inferred)'],
+    records: ['nat-session udp 192.168.0.11#44593 -> 192.168.0.11#21129 => 192.168.0.11#53 2020-05-21T12:00:01.123Z..null (open, last seen 2020-05-21T12:00:01.123Z)'],
   },
   {
     file: 'h3c_comware_userlog_nat_session.txt',
@@ -338,7 +339,7 @@ const SAMPLES: readonly SampleCase[] = [
     // and still open at the last log time, the header's 04:20:30.
     records: [
       'nat-session icmp 192.168.1.6#768 -> 1.1.1.1#12288 => 2.2.2.2#768 2005-07-06T20:20:03.000Z..2005-07-06T20:20:09.000Z',
-      'nat-session icmp 192.168.1.6#768 -> 1.1.1.1#12288 => 2.2.2.2#768 2005-07-06T20:20:29.000Z..2005-07-06T20:20:30.000Z (inferred)',
+      'nat-session icmp 192.168.1.6#768 -> 1.1.1.1#12288 => 2.2.2.2#768 2005-07-06T20:20:29.000Z..null (open, last seen 2005-07-06T20:20:29.000Z)',
     ],
   },
   {

@@ -107,10 +107,13 @@ export class FlowSession {
     return this.take();
   }
 
-  /** End of input: held sets reported, open intervals closed (marked inferred). */
+  /**
+   * End of input: held sets reported. The end of a stream ends nothing (issue 15): intervals
+   * still open are stored open, with `lastSeen` at their last event.
+   */
   end(): FlowOutput {
     for (const d of this.decoders.values()) this.absorb(d.end());
-    this.p.book.flush();
+    for (const record of this.p.book.suspend(true).provisional) this.p.out.record(record);
     return this.take();
   }
 

@@ -163,6 +163,15 @@ function session(options: VendorOptions): VendorSession {
     // duration h:mm:ss is truncated: the start lies within one more second.
     const duration = m[7] === undefined ? undefined : Number(m[7]) * 3600 + Number(m[8]) * 60 + Number(m[9]);
     p.book.stop(duration === undefined ? { ...ev, at: time.late } : { ...ev, at: time.late, derivedStart: time.late - (duration + 1) * 1000, elapsedMs: duration * 1000 });
+  }, undefined, {
+    // A connection (or ICMP translation) built in one file is torn down in the next: its addresses go on with the state.
+    save: () => ({ connections: [...connections], icmp: [...icmp] }),
+    load: (saved) => {
+      type Open = [string, { resource: string; holder: string; fields: RecordTemplate }][];
+      const { connections: c, icmp: i } = saved as { connections: Open; icmp: Open };
+      for (const [k, v] of c) connections.set(k, v);
+      for (const [k, v] of i) icmp.set(k, v);
+    },
   });
 }
 

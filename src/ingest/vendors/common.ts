@@ -7,9 +7,10 @@ import { parseAddress } from '../../address.js';
 import { IparError } from '../../problems.js';
 import { mac as macSchema, realmName, type Protocol } from '../../records.js';
 import { Collector, LINE_REASONS } from './output.js';
-import { IntervalBook, type GrantEvent } from './pairing.js';
+import { IntervalBook, type BookState, type GrantEvent } from './pairing.js';
 import { Clocks, instantInRange, type TimeResult } from './clock.js';
-import type { VendorOptions, VendorSession } from './types.js';
+import type { PairingState, SuspendedSession, VendorOptions, VendorSession } from './types.js';
+import type { RecordTemplate } from './output.js';
 
 /**
  * Default log time a closed interval waits for late events (`reorderWindowSeconds`): UDP
@@ -17,6 +18,47 @@ import type { VendorOptions, VendorSession } from './types.js';
  * intervals in memory (a CGNAT logging 100k events/s holds a million for 10 s).
  */
 export const DEFAULT_REORDER_WINDOW_SECONDS = 10;
+
+const HOUR = 3600;
+const DAY = 86_400;
+
+/**
+ * Missing-stop timeouts per format and record kind, in seconds: how long after its last
+ * evidence an interval with no logged stop is taken to have ended, when the operator gives
+ * no `missingStopTimeoutSeconds`. Each is what the vendor's own default timers imply
+ * (docs/importers.md "Open records and missing stops" gives the source of each); a source
+ * that reports live sessions with a cadence (RADIUS interims) ends them after
+ * three cadences instead. A format or kind not listed infers no end from time: the
+ * interval stays open (`end: null`, `lastSeen`) until a stop or the next holder.
+ */
+export const DEFAULT_MISSING_STOP_TIMEOUTS: Readonly<Record<string, Readonly<Partial<Record<RecordTemplate['kind'], number>>>>> = {
+  // Port batches: freed with their last session; sessions: the default idle timeouts (TCP 300 s … UDP 120 s), rounded up.
+  'a10-cef': { 'nat-block': DAY, 'nat-session': HOUR },
+  // `timeout xlate 3:00:00` (the default PAT/NAT translation slot lifetime).
+  'cisco-asa': { 'nat-session': 3 * HOUR },
+  // session-ttl default 3600 s.
+  'fortigate-traffic': { 'nat-session': HOUR },
+  // Without Acct-Interim-Interval: a day (the common Session-Timeout of broadband re-authentication).
+  'freeradius-detail': { allocation: DAY },
+  // ISC dhcpd default-lease-time 43200 s when the line gives no lease time.
+  'infoblox-dhcpd': { allocation: 12 * HOUR },
+  'isc-dhcpd-leases': { allocation: 12 * HOUR },
+  // Jool: TCP established 2 h (the BIB entry outlives its sessions by as much).
+  jool: { 'nat-session': 2 * HOUR },
+  // PBA blocks: active-block-timeout unset keeps a block while the subscriber is active (a day);
+  // flows: the SFW TCP inactivity default 1800 s.
+  'juniper-ms-dpc': { 'nat-block': DAY, 'nat-session': 1800 },
+  'juniper-srx': { 'nat-block': DAY, 'nat-session': 1800 },
+  // Kea valid-lifetime default 7200 s, for a lease line without one.
+  'kea-csv': { allocation: 2 * HOUR },
+  'kea-legal': { allocation: 2 * HOUR },
+  // Windows DHCP scopes default to an 8-day lease.
+  'ms-dhcp-audit': { allocation: 8 * DAY },
+  // PAN-OS TCP session timeout 3600 s.
+  'panos-traffic': { 'nat-session': HOUR },
+  // VPP NAT44 TCP established 7440 s.
+  'vpp-syslog': { 'nat-session': 7440 },
+};
 
 function positive(name: string, value: number | undefined, allowZero: boolean): number | undefined {
   if (value === undefined) return undefined;
@@ -85,13 +127,22 @@ export class Parse {
       collector: this.out,
       reorderWindowMs: window * 1000,
       timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      defaultTimeoutMs: Object.fromEntries(Object.entries(DEFAULT_MISSING_STOP_TIMEOUTS[format] ?? {}).map(([k, v]) => [k, v * 1000])),
       holdUntilEnd,
     });
     positive('interimIntervalSeconds', options.interimIntervalSeconds, false);
   }
 
   /** Wrap a per-line handler (and an optional end-of-file step) as a {@link VendorSession}. */
-  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void): VendorSession {
+  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void, carry?: Carry): VendorSession {
+    const suspend = (last: boolean): SuspendedSession => {
+      atEnd?.();
+      this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
+      const { state: book, provisional } = this.book.suspend(last);
+      const extra = carry?.save();
+      const state: SessionState | null = book === null && (extra === undefined || (Array.isArray(extra) && extra.length === 0)) ? null : { book, ...(extra === undefined ? {} : { extra }) };
+      return { output: this.out.take(), state, provisional, inferred: { ...this.book.inferred } };
+    };
     return {
       line: (text, lineNumber) => {
         handle(text, lineNumber);
@@ -99,9 +150,14 @@ export class Parse {
         return this.out.take();
       },
       end: () => {
-        atEnd?.();
-        this.book.flush();
-        return this.out.take();
+        const { output, provisional } = suspend(true);
+        return { records: [...output.records, ...provisional], problems: output.problems };
+      },
+      suspend: (last: boolean) => suspend(last),
+      resume: (state: PairingState) => {
+        const s = sessionState(state);
+        if (s.book !== null) this.book.resume(s.book);
+        if (s.extra !== undefined) carry?.load(s.extra);
       },
     };
   }
@@ -162,6 +218,28 @@ export class Parse {
     this.out.problem(line, field, text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_NUMBER, `${field} is not a whole number of seconds: ${JSON.stringify(text)}`, text);
     return undefined;
   }
+}
+
+/** An importer's own state beyond the book (ids that map later lines to earlier ones), handed on with it. */
+export interface Carry {
+  save(): unknown;
+  load(saved: unknown): void;
+}
+
+/** What a session hands on: the book's unfinished intervals and the importer's own state. */
+interface SessionState {
+  readonly book: BookState | null;
+  readonly extra?: unknown;
+}
+
+/** A saved state as this build reads it; another version's is refused (a store written by another ipar). */
+function sessionState(state: PairingState): SessionState {
+  const s = state as Partial<SessionState> | null;
+  const b = s?.book as Partial<BookState> | null | undefined;
+  if (s === null || typeof s !== 'object' || (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number'))) {
+    throw new IparError('STORE_READ_FAILED', 'the store\'s pairing state is not one this ipar reads (version 1)');
+  }
+  return s as SessionState;
 }
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, Protocol>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp', '58': 'icmpv6', '132': 'sctp' };

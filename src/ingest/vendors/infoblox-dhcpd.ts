@@ -1,8 +1,8 @@
 /**
  * ISC dhcpd syslog as Infoblox NIOS (and plain dhcpd) writes it: `DHCPACK on IP to MAC …
  * lease-duration N` starts or renews a lease (Infoblox adds the duration; plain dhcpd does
- * not, and such a lease ends at its release, expiry, the next client, the timeout or the
- * file's last time), `DHCPRELEASE of IP from MAC` and `DHCPEXPIRE on IP to MAC` end it;
+ * not, and such a lease ends at its release, expiry, the next client or the timeout —
+ * `default-lease-time`, 12 h, unless given), `DHCPRELEASE of IP from MAC` and `DHCPEXPIRE on IP to MAC` end it;
  * dhcpdv6 `Reply NA`/`Reply PD … valid for N seconds` leases an address or a prefix.
  * Offers, requests and advertisements are not leases. The BSD header is the server's local
  * time without a year.

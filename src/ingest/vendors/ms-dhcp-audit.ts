@@ -3,7 +3,7 @@
  * and 20 (BOOTP) start a lease, 11 (renew) confirms it, 12 (release), 16 (deleted) and
  * 17/18 (expired) end it. The log does not say how long a lease lasts: a lease ends at
  * its release or expiry, at the next lease of the address to another client, at
- * `missingStopTimeoutSeconds` (pass the scope's lease time) or at the file's last time.
+ * `missingStopTimeoutSeconds` (pass the scope's lease time; 8 days, the Windows default, unless given).
  * Dates are `MM/DD/YY` and times `HH:MM:SS` in the server's local zone.
  */
 import { wallMs } from './clock.js';
@@ -70,7 +70,7 @@ function session(options: VendorOptions): VendorSession {
 export const msDhcpAudit: VendorParser = {
   name: NAME,
   description:
-    'Windows Server DHCP audit log (IPv4): 10/20 new lease → allocation (account mac:), 11 renew confirms, 12 release, 16 deleted, 17/18 expired end it; the log has no lease length, so pass missingStopTimeoutSeconds (the scope lease time) or leases end at the next client, or at the file\'s last time (inferred). Clock: MM/DD/YY HH:MM:SS in the server\'s zone: needs timeZone. Optional realm.',
+    'Windows Server DHCP audit log (IPv4): 10/20 new lease → allocation (account mac:), 11 renew confirms, 12 release, 16 deleted, 17/18 expired end it; the log has no lease length, so pass missingStopTimeoutSeconds (the scope lease time) or leases end at the next client, or 8 days (the Windows default) after their last evidence (inferred). Clock: MM/DD/YY HH:MM:SS in the server\'s zone: needs timeZone. Optional realm.',
   sniff: (lines) => lines.some((l) => /Microsoft DHCP Service Activity Log/.test(l) || /^ID,Date,Time,Description,IP Address,/.test(l)) || lines.filter((l) => ROW.test(l)).length >= Math.min(3, lines.length),
   session,
 };

@@ -11,9 +11,11 @@
  * - `stop`: the holder gave it back at `at` (release, Stop, close, free).
  *
  * An interval with no logged stop ends at the next grant of the same resource to someone
- * else, at `timeout` after its last evidence, or at the last time the file shows (the
- * source was logging and did not report a stop); those ends are marked `endInferred`.
- * Only a source that says the grant has no end (an infinite lease) yields `end: null`.
+ * else, or at a timeout after its last evidence (the user's, else the format's default for
+ * the record kind, else three cadences of a source that reports live sessions); those ends
+ * are marked `endInferred`. The end of a file ends nothing (issue 15): what is still open
+ * there is handed on (`suspend`) to the next file or run as state, and stored meanwhile
+ * as provisional records (`end: null` when open, `lastSeen` its last evidence).
  *
  * Closed intervals wait `reorderWindowMs` of log time before they are emitted, so a stop
  * that arrives before its start (UDP syslog reorders) or a duplicate still pairs.
@@ -42,6 +44,8 @@ export interface BookOptions {
   readonly reorderWindowMs: number;
   /** `missingStopTimeoutSeconds` in ms: an interval with no stop ends this long after its last evidence. */
   readonly timeoutMs: number | undefined;
+  /** The format's own timeouts per record kind (ms), used when `timeoutMs` is not given. */
+  readonly defaultTimeoutMs?: Readonly<Partial<Record<RecordTemplate['kind'], number>>>;
   /**
    * Emit nothing before the end of the file: for lease databases, whose rows are keyed by
    * address and not written in time order (a compacted Kea file, a dhcpd.leases rewrite).
@@ -89,6 +93,55 @@ export interface StopEvent extends Event {
 /** A start written from a duration may be this much earlier than the logged start. */
 const DERIVED_SLACK_MS = 2000;
 
+/** A source that reports live sessions every cadence has lost one after this many silent cadences. */
+export const CADENCES_BEFORE_TIMEOUT = 3;
+
+/** How many ends a run inferred, and the one that reached furthest past its evidence. */
+export interface InferredEnds {
+  count: number;
+  /** Longest `end − last evidence` among them, ms (0 when none). */
+  longestMs: number;
+  /** That record's resource, holder and interval (ISO), for the summary. */
+  longest: { readonly resource: string; readonly holder: string; readonly start: string; readonly end: string; readonly lastEvidence: string } | null;
+}
+
+/** One unfinished chain as the state carries it (JSON). */
+interface SavedChain {
+  readonly resource: string;
+  readonly holder: string;
+  readonly fields: RecordTemplate;
+  readonly start: number | null;
+  readonly startDerived: boolean;
+  /** Absent: unknown; `null`: the source says none. */
+  readonly knownEnd?: number | null;
+  readonly lastGrant: number;
+  readonly stopAt: number | null;
+  readonly stopInferred: boolean;
+  readonly lastEvidence: number;
+  readonly cadence: Cadence | null;
+  /** Deadline when queued (closed, waiting for late lines), else null. */
+  readonly deadline: number | null;
+  /** The earliest later start on the resource it knew of (null: none). */
+  readonly nextStart: number | null;
+  /** The line of its first event, in the input it came from (for a problem reported later). */
+  readonly line: number;
+}
+
+/** A book's unfinished intervals, handed from one file or run to the next. */
+export interface BookState {
+  readonly version: 1;
+  readonly maxSeen: number;
+  readonly chains: readonly SavedChain[];
+}
+
+/** What `suspend` hands over: the state and, for the store, the records it stands for now. */
+export interface Suspended {
+  /** `null` when nothing is left unfinished. */
+  readonly state: BookState | null;
+  /** One record per unfinished interval with a start, as it stands (`lastSeen` set). */
+  readonly provisional: readonly CanonicalRecordInput[];
+}
+
 /** Fill the optional fields a later event knows and the first did not (a MAC, an IMSI). */
 function fill(fields: RecordTemplate, more: RecordTemplate): void {
   if (fields === more) return;
@@ -114,8 +167,17 @@ export class IntervalBook {
    * Emitted and stopped chains leave a list when it is next used, or at a rebuild.
    */
   private prefixes: { index: Map<string, Chain[]>; addedSinceBuild: number } | undefined;
+  /** Ends inferred so far (timeouts, next holders, restarts, deletions). */
+  readonly inferred: InferredEnds = { count: 0, longestMs: 0, longest: null };
 
   constructor(private readonly options: BookOptions) {}
+
+  /** The missing-stop timeout of a chain: the user's, else its cadence's, else the format's for its kind. */
+  private timeoutOf(c: Chain): number | undefined {
+    if (this.options.timeoutMs !== undefined) return this.options.timeoutMs;
+    if (c.cadence !== undefined) return CADENCES_BEFORE_TIMEOUT * c.cadence.intervalMs;
+    return this.options.defaultTimeoutMs?.[c.fields.kind];
+  }
 
   /** Every time read from the file moves the file's clock (even lines that yield nothing). */
   see(at: number): void {
@@ -228,7 +290,7 @@ export class IntervalBook {
       return;
     }
     if (r.live === 0) this.resources.delete(ev.resource);
-    this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in this file`, ev.resource);
+    this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in the input (nor in the store's pairing state)`, ev.resource);
   }
 
   /**
@@ -267,7 +329,7 @@ export class IntervalBook {
     if (this.options.holdUntilEnd === true) return;
     const now = this.maxSeen;
     const queue = this.queue;
-    while (this.head < queue.length && queue[this.head]!.deadline <= now) this.finalize(queue[this.head++]!, false);
+    while (this.head < queue.length && queue[this.head]!.deadline <= now) this.finalize(queue[this.head++]!);
     if (this.head > 1024 && this.head * 2 > queue.length) {
       this.queue = queue.slice(this.head);
       this.head = 0;
@@ -275,18 +337,108 @@ export class IntervalBook {
     const horizon = now - this.options.reorderWindowMs;
     while (this.ends.size > 0 && this.ends.peek() < horizon) {
       const { key, chain } = this.ends.pop();
-      if (!chain.done && !chain.queued && this.naturalEnd(chain) === key) this.finalize(chain, false);
+      if (!chain.done && !chain.queued && this.naturalEnd(chain) === key) this.finalize(chain);
     }
   }
 
-  /** End of file: emit everything, closing what is still open. */
-  flush(): void {
-    for (let i = this.head; i < this.queue.length; i++) this.finalize(this.queue[i]!, true);
-    this.queue = [];
-    this.head = 0;
-    for (const r of [...this.resources.values()]) {
-      for (const c of [...r.chains]) this.finalize(c, true);
+  /**
+   * End of an input: emit what the clock lets go (a lease database, held to the end of its
+   * file, is drained now as a time-ordered log would have been), and hand the rest on as
+   * state with the records it stands for now. Nothing is closed because the input ended.
+   * `last`: no later input of this run follows — a stop whose start was never seen is
+   * reported now (STOP_WITHOUT_START) and not handed on.
+   */
+  suspend(last: boolean): Suspended {
+    if (this.options.holdUntilEnd === true) this.drainNow();
+    if (last) {
+      for (const r of [...this.resources.values()]) for (const c of [...r.chains]) if (!c.done && c.start === undefined) this.finalize(c);
+      this.queue = this.queue.filter((c) => !c.done);
+      this.head = 0;
     }
+    const unfinished: Chain[] = [];
+    for (const r of this.resources.values()) for (const c of r.chains) if (!c.done) unfinished.push(c);
+    unfinished.sort((a, b) => a.seq - b.seq);
+    const chains: SavedChain[] = [];
+    const provisional: CanonicalRecordInput[] = [];
+    for (const c of unfinished) {
+      const r = this.resources.get(c.resource)!;
+      let next = c.nextStart;
+      if (c.start !== undefined) {
+        // Out of the start order and back: that hands it every cap it received.
+        r.starts = removeNode(r.starts, c);
+        const later = firstAfter(r.starts, c.start);
+        if (later !== undefined && later.key < next) next = later.key;
+        r.starts = insertNode(r.starts, c);
+        const { end, inferred } = this.endOf(c, next, false);
+        const record = { ...(c.fields as Record<string, unknown>) };
+        record['start'] = formatInstant(c.start);
+        record['end'] = end === null ? null : formatInstant(Math.max(end, c.start));
+        if (inferred) record['endInferred'] = true;
+        if (end === null) record['lastSeen'] = formatInstant(Math.max(c.lastEvidence, c.start));
+        provisional.push(record as CanonicalRecordInput);
+      }
+      chains.push({
+        resource: c.resource,
+        holder: c.holder,
+        fields: c.fields,
+        start: c.start ?? null,
+        startDerived: c.startDerived,
+        ...(c.knownEnd === undefined ? {} : { knownEnd: c.knownEnd }),
+        lastGrant: c.lastGrant,
+        stopAt: c.stopAt ?? null,
+        stopInferred: c.stopInferred,
+        lastEvidence: c.lastEvidence,
+        cadence: c.cadence ?? null,
+        deadline: c.queued ? c.deadline : null,
+        nextStart: next === Infinity ? null : next,
+        line: c.line,
+      });
+    }
+    return { state: chains.length === 0 ? null : { version: 1, maxSeen: this.maxSeen, chains }, provisional };
+  }
+
+  /**
+   * Take over the unfinished intervals an earlier input or run handed on (before the first
+   * event): they pair with this input's lines as if the inputs were one stream.
+   */
+  resume(state: BookState): void {
+    this.see(state.maxSeen);
+    const queued: Chain[] = [];
+    for (const s of state.chains) {
+      const r = this.resourceOf(s.resource);
+      const c = this.chain({ resource: s.resource, holder: s.holder, fields: s.fields, at: s.lastEvidence, line: s.line }, s.start ?? undefined, s.knownEnd, s.lastEvidence);
+      c.startDerived = s.startDerived;
+      c.lastGrant = s.lastGrant;
+      c.stopAt = s.stopAt ?? undefined;
+      c.stopInferred = s.stopInferred;
+      c.cadence = s.cadence ?? undefined;
+      c.nextStart = s.nextStart ?? Infinity;
+      this.add(r, c);
+      if (s.deadline !== null) {
+        c.queued = true;
+        c.deadline = s.deadline;
+        queued.push(c);
+      } else if (c.start !== undefined) {
+        // At most one started chain of a resource is unqueued (see Resource.unqueued).
+        r.unqueued = c;
+      }
+      this.watch(c);
+    }
+    queued.sort((a, b) => a.deadline - b.deadline);
+    for (const c of queued) this.queue.push(c);
+  }
+
+  /** `drain`, whatever `holdUntilEnd` says. */
+  private drainNow(): void {
+    const now = this.maxSeen;
+    while (this.head < this.queue.length && this.queue[this.head]!.deadline <= now) this.finalize(this.queue[this.head++]!);
+    const horizon = now - this.options.reorderWindowMs;
+    while (this.ends.size > 0 && this.ends.peek() < horizon) {
+      const { key, chain } = this.ends.pop();
+      if (!chain.done && !chain.queued && this.naturalEnd(chain) === key) this.finalize(chain);
+    }
+    this.queue = this.queue.slice(this.head);
+    this.head = 0;
   }
 
   private resourceOf(resource: string): Resource {
@@ -427,8 +579,8 @@ export class IntervalBook {
   private naturalEnd(c: Chain): number | undefined {
     if (c.stopAt !== undefined || c.start === undefined) return undefined;
     if (typeof c.knownEnd === 'number') return c.knownEnd;
-    if (c.knownEnd === undefined && this.options.timeoutMs !== undefined) return c.lastEvidence + this.options.timeoutMs;
-    return undefined;
+    const timeout = c.knownEnd === undefined ? this.timeoutOf(c) : undefined;
+    return timeout === undefined ? undefined : c.lastEvidence + timeout;
   }
 
   private watch(c: Chain): void {
@@ -453,7 +605,22 @@ export class IntervalBook {
     dropChain(r, c);
   }
 
-  private finalize(c: Chain, atEnd: boolean): void {
+  /** The end a chain has given `next`, the earliest later start on its resource: `null` while open. */
+  private endOf(c: Chain, next: number, timeouts = true): { end: number | null; inferred: boolean } {
+    if (c.stopAt !== undefined) {
+      let end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
+      if (c.stopInferred && next < end) end = next;
+      return { end, inferred: c.stopInferred };
+    }
+    if (c.knownEnd === null) return next === Infinity ? { end: null, inferred: false } : { end: next, inferred: true };
+    if (typeof c.knownEnd === 'number') return { end: Math.min(c.knownEnd, next), inferred: next < c.knownEnd };
+    // A provisional record (timeouts off) is open until its timeout has been seen to pass.
+    const timeout = timeouts ? this.timeoutOf(c) : undefined;
+    const bound = Math.min(next, timeout === undefined ? Infinity : c.lastEvidence + timeout);
+    return bound === Infinity ? { end: null, inferred: false } : { end: bound, inferred: true };
+  }
+
+  private finalize(c: Chain): void {
     if (c.done) return;
     c.done = true;
     const r = this.resources.get(c.resource);
@@ -473,30 +640,13 @@ export class IntervalBook {
         c.line,
         '',
         LINE_REASONS.STOP_WITHOUT_START,
-        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)} but its start is not in this file`,
+        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)} but its start is not in the input (nor in the store's pairing state)`,
         c.resource,
       );
       return;
     }
-    let end: number | null;
-    let inferred: boolean;
-    if (c.stopAt !== undefined) {
-      end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
-      inferred = c.stopInferred;
-      if (inferred && next < end) end = next;
-    } else if (c.knownEnd === null) {
-      end = next === Infinity ? null : next;
-      inferred = end !== null;
-    } else if (typeof c.knownEnd === 'number') {
-      end = Math.min(c.knownEnd, next);
-      inferred = next < c.knownEnd;
-    } else {
-      let bound = next;
-      if (this.options.timeoutMs !== undefined) bound = Math.min(bound, c.lastEvidence + this.options.timeoutMs);
-      if (atEnd || bound === Infinity) bound = Math.min(bound, Math.max(this.maxSeen, c.lastEvidence));
-      end = bound;
-      inferred = true;
-    }
+    const { end, inferred } = this.endOf(c, next);
+    if (inferred && end !== null) this.noteInferred(c, start, end);
     // Updates stopped long before an end nobody logged: the source has a hole there.
     if (inferred && end !== null && c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) {
       this.gap(c.cadence.source, c.lastEvidence, end);
@@ -507,6 +657,16 @@ export class IntervalBook {
     record['end'] = end === null ? null : this.iso(Math.max(end, start), 1);
     if (inferred) record['endInferred'] = true;
     this.options.collector.record(record as CanonicalRecordInput);
+  }
+
+  private noteInferred(c: Chain, start: number, end: number): void {
+    const tally = this.inferred;
+    tally.count++;
+    const reach = end - c.lastEvidence;
+    if (tally.longest === null || reach > tally.longestMs) {
+      tally.longestMs = Math.max(0, reach);
+      tally.longest = { resource: c.resource, holder: c.holder, start: formatInstant(start), end: formatInstant(Math.max(end, start)), lastEvidence: formatInstant(c.lastEvidence) };
+    }
   }
 
   /** The last instant written per slot (0 starts, 1 ends) and its text. */

@@ -39,11 +39,47 @@ export interface ParseOutput {
   readonly problems: readonly LineProblem[];
 }
 
-/** One file's parse: feed every line in order, then call `end()` once. */
+/**
+ * A book's unfinished intervals as opaque JSON (pairing.ts `BookState`), handed from one
+ * input to the next and, through the store, from one run to the next.
+ */
+export type PairingState = unknown;
+
+/** What a session hands on at the end of an input (see `suspend`). */
+export interface SuspendedSession {
+  /** The records and problems the end of the input released (final records only). */
+  readonly output: ParseOutput;
+  /** The unfinished intervals, `null` when none. */
+  readonly state: PairingState | null;
+  /** The records those intervals stand for now (`lastSeen` set; `end: null` while open). */
+  readonly provisional: readonly CanonicalRecordInput[];
+  /** Ends inferred in this session, and the one that reached furthest past its evidence. */
+  readonly inferred: InferredEndsSummary;
+}
+
+export interface InferredEndsSummary {
+  readonly count: number;
+  readonly longestMs: number;
+  readonly longest: { readonly resource: string; readonly holder: string; readonly start: string; readonly end: string; readonly lastEvidence: string } | null;
+}
+
+/** One file's parse: feed every line in order, then call `end()` (or `suspend()`) once. */
 export interface VendorSession {
   line(text: string, lineNumber: number): ParseOutput;
-  /** Flush what is still open (unpaired starts become open or inferred-end records). */
+  /**
+   * End of the input: the records it released, then one provisional record per interval
+   * still unfinished (open ones with `end: null` and `lastSeen`). No end is inferred
+   * because the input ended.
+   */
   end(): ParseOutput;
+  /**
+   * End of an input that a later input or run continues: the unfinished intervals as
+   * state for `resume`, not as records (absent: the format pairs nothing). `last`: no
+   * later input of this run follows (stops whose start was never seen are reported then).
+   */
+  suspend?(last: boolean): SuspendedSession;
+  /** Continue the intervals an earlier input or run left (before the first line). */
+  resume?(state: PairingState): void;
 }
 
 export interface VendorParser {

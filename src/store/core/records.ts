@@ -23,6 +23,8 @@ export interface AllocationFields {
   readonly end: number | null;
   readonly source: string;
   readonly endInferred: boolean;
+  /** The last evidence of a record the pairing still owns (`lastSeen`); absent or `null` once final. */
+  readonly lastSeen?: number | null;
   readonly imsi: string;
   readonly msisdn: string;
   readonly imei: string;
@@ -39,6 +41,7 @@ export function allocationRecord(f: AllocationFields): StoredAllocation {
   if (f.mac !== '') r['mac'] = f.mac;
   if (f.sessionId !== null) r['sessionId'] = f.sessionId;
   if (f.endInferred) r['endInferred'] = true;
+  if (f.lastSeen !== undefined && f.lastSeen !== null) r['lastSeen'] = f.lastSeen;
   return Object.freeze(r) as StoredAllocation;
 }
 
@@ -53,6 +56,8 @@ export interface NatBlockFields {
   readonly end: number | null;
   readonly protocol: string;
   readonly endInferred: boolean;
+  /** The last evidence of a record the pairing still owns (`lastSeen`); absent or `null` once final. */
+  readonly lastSeen?: number | null;
 }
 
 export function natBlockRecord(f: NatBlockFields): StoredNatBlock {
@@ -62,6 +67,7 @@ export function natBlockRecord(f: NatBlockFields): StoredNatBlock {
   };
   if (f.protocol !== '') r['protocol'] = f.protocol as Protocol;
   if (f.endInferred) r['endInferred'] = true;
+  if (f.lastSeen !== undefined && f.lastSeen !== null) r['lastSeen'] = f.lastSeen;
   return Object.freeze(r) as StoredNatBlock;
 }
 
@@ -78,6 +84,8 @@ export interface NatSessionFields {
   readonly destinationIp: Address | null;
   readonly destinationPort: number;
   readonly endInferred: boolean;
+  /** The last evidence of a record the pairing still owns (`lastSeen`); absent or `null` once final. */
+  readonly lastSeen?: number | null;
 }
 
 export function natSessionRecord(f: NatSessionFields): StoredNatSession {
@@ -85,6 +93,7 @@ export function natSessionRecord(f: NatSessionFields): StoredNatSession {
   if (f.destinationIp !== null) r['destinationIp'] = f.destinationIp;
   if (f.destinationPort >= 0) r['destinationPort'] = f.destinationPort;
   if (f.endInferred) r['endInferred'] = true;
+  if (f.lastSeen !== undefined && f.lastSeen !== null) r['lastSeen'] = f.lastSeen;
   r['id'] = natSessionId(f.realm, f.outsideIp, f.outsidePort, f.protocol, f.start, f.insideIp, f.insidePort, f.destinationIp?.text ?? '', f.destinationPort);
   return Object.freeze(r) as StoredNatSession;
 }

@@ -90,6 +90,26 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX nat_session_by_start ON nat_session (out_addr, start);
   `,
+  // 4 (issue 15): pairing that survives files and runs, and readers that cannot be stale.
+  // last_seen: on a record open when exported (end NULL), the last time a line showed it
+  // held. pending: the importer's pairing still owns the record (open, or closed but
+  // waiting for late lines): a later run's version of it replaces it, whatever it says.
+  // pairing: an importer's unfinished intervals per scope (format and realm), replaced by
+  // each run in its last write; generation guards against two runs of a scope at once.
+  // write_version: bumped by every write transaction of records, settings or purges, so a
+  // long-running reader knows when its cached bounds and names went stale (the audit
+  // log's commits leave it alone).
+  `
+  ALTER TABLE allocation ADD COLUMN last_seen INTEGER;
+  ALTER TABLE nat_block ADD COLUMN last_seen INTEGER;
+  ALTER TABLE nat_session ADD COLUMN last_seen INTEGER;
+  ALTER TABLE allocation ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE nat_block ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE nat_session ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE pairing (scope TEXT PRIMARY KEY, generation INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE write_version (id INTEGER PRIMARY KEY CHECK (id = 0), value INTEGER NOT NULL);
+  INSERT INTO write_version (id, value) VALUES (0, 0);
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */

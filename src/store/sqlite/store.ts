@@ -52,6 +52,7 @@ import type {
   StoredNatDeterministic,
   StoredNatSession,
   StoredRecord,
+  WriteOptions,
   WriteSummary,
 } from '../types.js';
 
@@ -156,9 +157,9 @@ function batchBounds(): BatchBounds {
   return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, blockSpan: 0, rows: 0, open: 0 };
 }
 
-const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device FROM allocation`;
-const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred FROM nat_block`;
-const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred FROM nat_session`;
+const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device, last_seen FROM allocation`;
+const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen FROM nat_block`;
+const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen FROM nat_session`;
 
 /**
  * Every lookup the read path makes, by name (tests check each one's query plan). Closed
@@ -251,6 +252,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         }
       }
       this.#loadDictionaries();
+      this.#dataVersion = this.#readDataVersion();
+      this.#writeVersion = this.#readWriteVersion();
     } catch (error) {
       this.#db.close();
       if (error instanceof IparError) throw error;
@@ -259,16 +262,24 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     }
   }
 
+  /**
+   * Migrate under the write lock (BEGIN IMMEDIATE), reading the version inside it: two
+   * writers opening a new store at once apply each migration once (the second waits for
+   * the lock, then finds the version raised), never "table meta already exists".
+   */
   #migrate(file: string): void {
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new IparError('STORE_TOO_NEW', `store ${file} has schema version ${version}; this ipar knows up to ${SCHEMA_VERSION}`);
-    }
-    for (let v = version; v < SCHEMA_VERSION; v++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[v]!);
-        this.#db.pragma(`user_version = ${v + 1}`);
-      })();
+    const step = this.#db.transaction((): boolean => {
+      const version = this.#db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new IparError('STORE_TOO_NEW', `store ${file} has schema version ${version}; this ipar knows up to ${SCHEMA_VERSION}`);
+      }
+      if (version === SCHEMA_VERSION) return false;
+      this.#db.exec(MIGRATIONS[version]!);
+      this.#db.pragma(`user_version = ${version + 1}`);
+      return true;
+    }).immediate;
+    while (step()) {
+      // one migration a transaction, each re-reading the version
     }
   }
 
@@ -285,6 +296,55 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     for (const row of this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) {
       this.#meta.set(row.key, row.value);
     }
+  }
+
+  // ---- other connections' commits ---------------------------------------------------
+  // Bounds, address space, presence and names are cached per connection. Another
+  // connection's commit (a concurrent ingest beside a long-running resolve) bumps
+  // SQLite's data_version; every read and write transaction looks at it first, inside
+  // the transaction, and forgets the caches when it moved, so a batch's bounds come from
+  // the same snapshot as its rows.
+
+  #dataVersion = 0;
+  #writeVersion = 0;
+
+  #readDataVersion(): number {
+    return this.#stmt('PRAGMA data_version').pluck().get() as number;
+  }
+
+  #readWriteVersion(): number {
+    return this.#stmt('SELECT value FROM write_version WHERE id = 0').pluck().get() as number;
+  }
+
+  /** Inside a write transaction: the writer's bump (readers compare it with theirs). */
+  #bumpWriteVersion(): void {
+    this.#writeVersion = this.#stmt('UPDATE write_version SET value = value + 1 WHERE id = 0 RETURNING value').pluck().get() as number;
+  }
+
+  /**
+   * Inside a transaction: drop what another connection's commit may have made stale.
+   * data_version (in memory) moves on any other commit, the audit log's too; only a
+   * moved write_version (one indexed row) costs the caches.
+   */
+  #sync(): void {
+    const version = this.#readDataVersion();
+    if (version === this.#dataVersion) return;
+    this.#dataVersion = version;
+    const written = this.#readWriteVersion();
+    if (written === this.#writeVersion) return;
+    this.#writeVersion = written;
+    this.#meta.clear();
+    this.#bounds.clear();
+    this.#lengths.clear();
+    this.#boundsDirty = false;
+    this.#present.clear();
+    this.#classified.clear();
+    this.#accountNames.clear();
+    this.#devices.clear();
+    this.#deviceIds.clear();
+    this.#realmNames.clear();
+    this.#sourceNames.clear();
+    this.#loadDictionaries();
   }
 
   // Whether a table has any rows, and any open rows: lookups of a kind the store does not
@@ -367,6 +427,15 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     }
   }
 
+  /** The bounds as the database holds them now (inside a write transaction). */
+  #reloadBounds(): void {
+    for (const row of this.#stmt("SELECT key, value FROM meta WHERE key LIKE 'maxDuration.%' OR key LIKE 'maxSpan.%' OR key LIKE 'lengths.%'").all() as { key: string; value: string }[]) {
+      this.#meta.set(row.key, row.value);
+    }
+    this.#bounds.clear();
+    this.#lengths.clear();
+  }
+
   #persistBounds(): void {
     if (!this.#boundsDirty) return;
     for (const [key, value] of this.#bounds) this.#setMeta(key, String(value));
@@ -431,8 +500,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   /** The insert statements, prepared once (SQL text is built once, not per row). */
   #writers(): Record<string, Database.Statement> {
     if (this.#writeStatements !== null) return this.#writeStatements;
-    const upsertEnd = `ON CONFLICT DO UPDATE SET "end" = excluded."end", end_inferred = excluded.end_inferred
-      WHERE "end" IS NULL AND excluded."end" IS NOT NULL OR end_inferred = 1 AND excluded.end_inferred = 0 AND excluded."end" IS NOT NULL`;
+    // A record the pairing still owns (pending) takes whatever its next version says (a
+    // later run closed it, capped it, or extended its evidence); a final one only gains an end.
+    const upsertEnd = `ON CONFLICT DO UPDATE SET "end" = excluded."end", end_inferred = excluded.end_inferred, last_seen = excluded.last_seen, pending = excluded.pending
+      WHERE "end" IS NULL AND excluded."end" IS NOT NULL OR end_inferred = 1 AND excluded.end_inferred = 0 AND excluded."end" IS NOT NULL
+        OR pending = 1 AND ("end" IS NOT excluded."end" OR end_inferred <> excluded.end_inferred OR last_seen IS NOT excluded.last_seen OR pending <> excluded.pending)`;
     this.#writeStatements = {
       addressSpace: this.#db.prepare(
         `INSERT INTO address_space (addr, plen, role, realm) VALUES (?, ?, ?, ?)
@@ -440,16 +512,16 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       ),
       subscriber: this.#db.prepare('UPDATE account SET type = ? WHERE name = ? AND type IS NOT ?'),
       allocation: this.#db.prepare(
-        `INSERT INTO allocation (realm, addr, plen, start, account, "end", source, end_inferred, device, session_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
+        `INSERT INTO allocation (realm, addr, plen, start, account, "end", source, end_inferred, device, session_id, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
       ),
       natBlock: this.#db.prepare(
-        `INSERT INTO nat_block (out_addr, port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
+        `INSERT INTO nat_block (out_addr, port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
       ),
       natSession: this.#db.prepare(
-        `INSERT INTO nat_session (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
+        `INSERT INTO nat_session (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
       ),
       natDeterministic: this.#db.prepare(
         `INSERT INTO nat_deterministic (out_addr, plen, start, realm, "end", record) VALUES (?, ?, ?, ?, ?, ?)
@@ -480,7 +552,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     }
   }
 
-  #writeOne(r: CanonicalRecord, b: BatchBounds): boolean {
+  #writeOne(r: CanonicalRecord, b: BatchBounds, pending: 0 | 1 = 0): boolean {
     const w = this.#writers();
     switch (r.kind) {
       case 'address-space':
@@ -511,6 +583,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             r.endInferred === true ? 1 : 0,
             this.#device(r),
             r.sessionId ?? null,
+            r.lastSeen ?? null,
+            pending,
           ).changes > 0
         );
       }
@@ -531,6 +605,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             r.portLast,
             r.end,
             r.endInferred === true ? 1 : 0,
+            r.lastSeen ?? null,
+            pending,
           ).changes > 0
         );
       }
@@ -551,6 +627,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             r.destinationPort ?? -1,
             r.end,
             r.endInferred === true ? 1 : 0,
+            r.lastSeen ?? null,
+            pending,
           ).changes > 0
         );
       case 'nat-deterministic':
@@ -563,23 +641,81 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     }
   }
 
-  /** Store a batch in one transaction. Re-storing a record changes nothing (natural keys). */
-  write(records: readonly CanonicalRecord[]): WriteSummary {
+  /** The pairing state an importer saved for `scope` (see {@link StoreWriter.pairingState}). */
+  pairingState(scope: string): string | null {
+    return (this.#stmt('SELECT state FROM pairing WHERE scope = ?').pluck().get(scope) as string | undefined) ?? null;
+  }
+
+  /** Remove a record the pairing still owns (pending), by its natural key; names not interned yet hold nothing. */
+  #retract(r: CanonicalRecord): void {
+    const realmOf = (name: string): number | undefined => this.#realmIds.get(name) ?? (this.#stmt('SELECT id FROM realm WHERE name = ?').pluck().get(name) as number | undefined);
+    switch (r.kind) {
+      case 'allocation': {
+        const realm = realmOf(r.realm ?? '');
+        const account = this.#accountIds.get(r.account) ?? (this.#stmt('SELECT id FROM account WHERE name = ?').pluck().get(r.account) as number | undefined);
+        if (realm === undefined || account === undefined) return;
+        this.#stmt('DELETE FROM allocation WHERE realm = ? AND addr = ? AND plen = ? AND start = ? AND account = ? AND pending = 1').run(realm, diskKey(r.ip.key), r.ip.length, r.start, account);
+        return;
+      }
+      case 'nat-block': {
+        const realm = realmOf(r.realm);
+        if (realm === undefined) return;
+        this.#stmt('DELETE FROM nat_block WHERE out_addr = ? AND port_first = ? AND start = ? AND realm = ? AND in_addr = ? AND protocol = ? AND pending = 1')
+          .run(diskKey(r.outsideIp.key), r.portFirst, r.start, realm, diskKey(r.insideIp.key), r.protocol ?? '');
+        return;
+      }
+      case 'nat-session': {
+        const realm = realmOf(r.realm);
+        if (realm === undefined) return;
+        this.#stmt('DELETE FROM nat_session WHERE out_addr = ? AND out_port = ? AND start = ? AND protocol = ? AND realm = ? AND in_addr = ? AND in_port = ? AND dst_addr = ? AND dst_port = ? AND pending = 1')
+          .run(diskKey(r.outsideIp.key), r.outsidePort, r.start, r.protocol, realm, diskKey(r.insideIp.key), r.insidePort, r.destinationIp === undefined ? EMPTY : diskKey(r.destinationIp.key), r.destinationPort ?? -1);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Store a batch in one transaction. Re-storing a record changes nothing (natural keys).
+   * With `options.pairing`, the previous run's provisional records are retracted and the
+   * new pairing state saved in the same transaction.
+   */
+  write(records: readonly CanonicalRecord[], options: WriteOptions = {}): WriteSummary {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     const stored: Partial<Record<RecordKind, number>> = {};
     const unchanged: Partial<Record<RecordKind, number>> = {};
     const metaBefore = new Map(this.#meta);
     this.#classified.clear(); // the batch may hold address space
     try {
+      // IMMEDIATE: the write lock first, then the bounds as committed, raised to this
+      // batch's maxima in the same transaction — a concurrent writer's larger bound is
+      // read here and kept, never overwritten with this connection's older copy.
       this.#db.transaction(() => {
+        this.#sync();
+        this.#reloadBounds();
+        this.#bumpWriteVersion();
+        const pairing = options.pairing;
+        if (pairing !== undefined) for (const r of pairing.retract) this.#retract(r);
         const bounds = batchBounds();
         for (const r of records) {
           const tally = this.#writeOne(r, bounds) ? stored : unchanged;
           tally[r.kind] = (tally[r.kind] ?? 0) + 1;
         }
+        for (const r of pairing?.provisional ?? []) {
+          const tally = this.#writeOne(r, bounds, 1) ? stored : unchanged;
+          tally[r.kind] = (tally[r.kind] ?? 0) + 1;
+        }
         this.#foldBounds(bounds);
         this.#persistBounds();
-      })();
+        if (pairing !== undefined) {
+          if (pairing.state === null) this.#stmt('DELETE FROM pairing WHERE scope = ?').run(pairing.scope);
+          else {
+            this.#stmt('INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state')
+              .run(pairing.scope, pairing.state);
+          }
+        }
+      }).immediate();
     } catch (cause) {
       // The transaction rolled back: forget what it noted and interned.
       this.#meta.clear();
@@ -604,12 +740,15 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   /** Set a store setting (retention horizon, clock errors). */
   setSetting(key: SettingKey, value: number | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
-    if (value === null) {
-      this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
-      this.#meta.delete(`setting.${key}`);
-    } else {
-      this.#setMeta(`setting.${key}`, String(value));
-    }
+    this.#db.transaction(() => {
+      this.#bumpWriteVersion();
+      if (value === null) {
+        this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
+        this.#meta.delete(`setting.${key}`);
+      } else {
+        this.#setMeta(`setting.${key}`, String(value));
+      }
+    }).immediate();
   }
 
   /**
@@ -627,6 +766,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     this.#db.pragma('secure_delete = ON');
     try {
       this.#db.transaction(() => {
+        this.#bumpWriteVersion();
         for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const) {
           deleted[kind] = this.#db.prepare(`DELETE FROM ${TABLE_OF[kind]} WHERE "end" IS NOT NULL AND "end" <= ?`).run(before).changes;
         }
@@ -673,7 +813,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
 
   #read<T>(fn: () => T): Promise<T> {
     try {
-      this.#readTransaction ??= this.#db.transaction((f: () => unknown) => f()).deferred;
+      this.#readTransaction ??= this.#db.transaction((f: () => unknown) => {
+        this.#sync();
+        return f();
+      }).deferred;
       return Promise.resolve(this.#readTransaction(fn) as T);
     } catch (cause) {
       return Promise.reject(new IparError('STORE_READ_FAILED', `store read failed: ${(cause as Error).message}`, { cause }));
@@ -735,16 +878,17 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   }
 
   allocations(queries: readonly AllocationQuery[]): Promise<readonly (readonly StoredAllocation[])[]> {
-    const lengths = this.#metaLengths('allocation');
-    const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
     // Positional parameters and raw rows: the cheapest better-sqlite3 call.
     const closed = this.#stmt(LOOKUPS.allocationsClosed).raw();
     const open = this.#stmt(LOOKUPS.allocationsOpen).raw();
-    const present = this.#presence('allocation');
     const bound = new Map<number, number>();
     const allowance = new RowAllowance();
-    return this.#read(() =>
-      inKeyOrder(queries, (q) => q.address.key, (q) => {
+    return this.#read(() => {
+      // Bounds inside the read transaction: the same snapshot as the rows.
+      const lengths = this.#metaLengths('allocation');
+      const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
+      const present = this.#presence('allocation');
+      return inKeyOrder(queries, (q) => q.address.key, (q) => {
         if (!present.rows) return [];
         const realmId = this.#names.get('realm')!.get(q.realm ?? '');
         if (realmId === undefined) return [];
@@ -766,30 +910,30 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
         }
         return inOrder(out, allocationOrder);
-      }),
-    );
+      });
+    });
   }
 
   #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
-    const [start, end, endInferred, source, sessionId, accountId, deviceId] = row as [number, number | null, number, number, string | null, number, number];
+    const [start, end, endInferred, source, sessionId, accountId, deviceId, lastSeen] = row as [number, number | null, number, number, string | null, number, number, number | null];
     const [imsi, msisdn, imei, mac] = deviceId === 0 ? NO_DEVICE : this.#deviceOf(deviceId);
     return allocationRecord({
-      ip, realm, account: this.#accountName(accountId), start, end, source: this.#sourceNames.get(source) ?? '?', endInferred: endInferred === 1, imsi, msisdn, imei, mac, sessionId,
+      ip, realm, account: this.#accountName(accountId), start, end, source: this.#sourceNames.get(source) ?? '?', endInferred: endInferred === 1, imsi, msisdn, imei, mac, sessionId, lastSeen,
     });
   }
 
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
-    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
-    const maxSpan = this.#metaNumber(BOUND_KEYS.widestBlock);
     const firstPort = this.#stmt(LOOKUPS.blockFirstPort).pluck();
     const closed = this.#stmt(LOOKUPS.blocksClosed).raw();
     const open = this.#stmt(LOOKUPS.blocksOpen).raw();
     const nextFirstPort = this.#stmt(LOOKUPS.blockNextFirstPort).pluck();
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
-    const present = this.#presence('nat_block');
     const allowance = new RowAllowance();
-    return this.#read(() =>
-      inKeyOrder(queries, (q) => q.outside.key, (q) => {
+    return this.#read(() => {
+      const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
+      const maxSpan = this.#metaNumber(BOUND_KEYS.widestBlock);
+      const present = this.#presence('nat_block');
+      return inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const { start, end } = q.window;
@@ -820,25 +964,25 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         }
         allowance.took(q, rows.length);
         return inOrder(rows.map((row) => this.#blockFromRow(row, q.outside)), natBlockOrder(q.port));
-      }),
-    );
+      });
+    });
   }
 
   #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
-    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred] = row as [number, number, number, Buffer, string, number, number | null, number];
-    return natBlockRecord({ realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), outsideIp, portFirst, portLast, start, end, protocol, endInferred: endInferred === 1 });
+    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred, lastSeen] = row as [number, number, number, Buffer, string, number, number | null, number, number | null];
+    return natBlockRecord({ realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), outsideIp, portFirst, portLast, start, end, protocol, endInferred: endInferred === 1, lastSeen });
   }
 
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
-    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
     const closed = this.#stmt(LOOKUPS.sessionsClosed).raw();
     const open = this.#stmt(LOOKUPS.sessionsOpen).raw();
     const closedOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressClosed).raw();
     const openOnAddress = this.#stmt(LOOKUPS.sessionsOnAddressOpen).raw();
-    const present = this.#presence('nat_session');
     const allowance = new RowAllowance();
-    return this.#read(() =>
-      inKeyOrder(queries, (q) => q.outside.key, (q) => {
+    return this.#read(() => {
+      const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
+      const present = this.#presence('nat_session');
+      return inKeyOrder(queries, (q) => q.outside.key, (q) => {
         if (!present.rows) return [];
         const out = diskKey(q.outside.key);
         const rows =
@@ -847,24 +991,24 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration, allowance.left(q));
         allowance.took(q, rows.length);
         return inOrder(rows.map((row) => this.#sessionFromRow(row, q.outside)), natSessionOrder);
-      }),
-    );
+      });
+    });
   }
 
   #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
-    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number];
+    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred, lastSeen] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number, number | null];
     return natSessionRecord({
       realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), insidePort, outsideIp, outsidePort, protocol, start, end,
-      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null, destinationPort: dstPort, endInferred: endInferred === 1,
+      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null, destinationPort: dstPort, endInferred: endInferred === 1, lastSeen,
     });
   }
 
   natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
-    const lengths = this.#metaLengths('nat_deterministic');
     const stmt = this.#stmt(LOOKUPS.deterministic);
     const allowance = new RowAllowance();
-    return this.#read(() =>
-      queries.map((q) => {
+    return this.#read(() => {
+      const lengths = this.#metaLengths('nat_deterministic');
+      return queries.map((q) => {
         const out: StoredNatDeterministic[] = [];
         for (const length of lengthsFor(q.outside, lengths)) {
           const key = maskKey(q.outside.key, length);
@@ -883,8 +1027,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           }
         }
         return inOrder(out, natDeterministicOrder);
-      }),
-    );
+      });
+    });
   }
 
   coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
@@ -921,11 +1065,13 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   }
 
   settings(): Promise<StoreSettings> {
-    const settings: [string, string][] = [];
-    for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
-    const bounds: [string, number][] = [];
-    for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
-    return Promise.resolve(storeSettings(settings, bounds));
+    return this.#read(() => {
+      const settings: [string, string][] = [];
+      for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
+      const bounds: [string, number][] = [];
+      for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
+      return storeSettings(settings, bounds);
+    });
   }
 
   counts(): Promise<RecordCounts> {
