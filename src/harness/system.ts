@@ -9,6 +9,7 @@ import { resolveRequests } from '../../matcher/pipeline.js';
 import { IparError } from '../problems.js';
 import { CanonicalRecord, type CanonicalRecordInput } from '../records.js';
 import { Result, type RequestInput } from '../request.js';
+import { CoverageRecorder } from '../store/core/coverage.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 
 /** Resolve a batch of requests: one result per request, in request order. */
@@ -44,6 +45,10 @@ export function sqliteSystem(options: { readonly file?: string } = {}): System {
         const parsed: CanonicalRecord[] = [];
         for (const r of records) parsed.push(CanonicalRecord.parse(r));
         store.write(parsed);
+        // As `ipar ingest` does: what each source covered, for the edges-of-knowledge flags.
+        const coverage = new CoverageRecorder();
+        coverage.observe(parsed);
+        store.recordCoverage(coverage.report());
       } catch (error) {
         store.close();
         throw error;

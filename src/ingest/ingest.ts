@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
 import { problemsFromZod, shortValue, type Problem } from '../problems.js';
+import { CoverageRecorder } from '../store/core/coverage.js';
 import type { StoreWriter } from '../store/types.js';
 import { fastCanonicalRecord } from './fast-record.js';
 import { MAX_LINE_CHARS, readLines, type Input } from './lines.js';
@@ -130,12 +131,15 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   let lines = 0;
   let rejectedLines = 0;
   let batch: CanonicalRecord[] = [];
+  // What each source covered (issue 15): noted per stored batch, folded into the store at the end.
+  const coverage = new CoverageRecorder();
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const records = batch;
     batch = [];
     const summary = await store.write(records);
+    coverage.observe(records);
     for (const [kind, n] of Object.entries(summary.stored)) stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
   };
@@ -255,6 +259,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       report();
     }
     await flush();
+    await store.recordCoverage(coverage.report());
   } finally {
     await worker?.close();
   }

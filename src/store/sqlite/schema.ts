@@ -90,6 +90,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX nat_session_by_start ON nat_session (out_addr, start);
   `,
+  // 4: what each source covered (issue 15): one row a source (an allocation source or a
+  // NAT realm), its span, event counts, edge rates and inferred gaps as the JSON of
+  // SourceCoverage (src/store/types.ts), folded by src/store/core/coverage.ts.
+  `
+  CREATE TABLE source_coverage (source TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */
