@@ -8,6 +8,7 @@
  */
 import { flag, type RiskCode } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
+import { GAP_EXPECTED_EVENTS } from '../src/store/core/coverage.js';
 import { SESSION_ROW_LIMIT } from '../src/store/core/limits.js';
 import type { SourceCoverage, StoreSettings, StoredCoverage } from '../src/store/types.js';
 import type { SubscriberType } from '../src/records.js';
@@ -246,6 +247,25 @@ function inferredGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
   ];
 }
 
+/** Silences shorter than this on a source the detector cannot see are worth a flag on a miss (syslog loss runs minutes to hours). */
+export const UNDETECTABLE_HORIZON_MINUTES = 10;
+
+function gapUndetectable({ ot, inputs, i, where }: ObservationContext): Risk[] {
+  if (ot.matches.accounts.size > 0 || (ot.outcome !== 'no-record' && ot.outcome !== 'inside-unallocated')) return [];
+  const path = pathSources(ot);
+  const sources = inputs.coverage
+    .filter((c) => onPath(c.source, path, inputs.coverage))
+    .map((c) => {
+      const meanRate = c.events / Math.max(1, (c.last - c.first) / 60_000);
+      return { source: c.source, meanRate: Math.round(meanRate * 1000) / 1000, horizonMinutes: Math.round(GAP_EXPECTED_EVENTS / meanRate) };
+    })
+    .filter((c) => c.horizonMinutes >= UNDETECTABLE_HORIZON_MINUTES);
+  if (sources.length === 0) return [];
+  return [
+    flag('GAP_UNDETECTABLE', `${where}: nothing matched, and ${sources.map((c) => `${c.source} logs ${c.meanRate} events a minute, so a silence shorter than ${c.horizonMinutes} min would not show`).join('; ')}`, { observation: i, sources: sources.slice(0, LIST_LIMIT) }),
+  ];
+}
+
 function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Risk[] {
   const w = ot.observation.window;
   if (ot.addressClass === 'server' || ot.addressClass === 'infrastructure' || ot.addressClass === 'not-operator' || inputs.coverage.length === 0) return [];
@@ -414,6 +434,7 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore },
   { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap },
   { code: 'INFERRED_GAP', scope: 'observation', rule: inferredGap },
+  { code: 'GAP_UNDETECTABLE', scope: 'observation', rule: gapUndetectable },
   { code: 'OUTSIDE_SOURCE_SPAN', scope: 'observation', rule: outsideSourceSpan },
   { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence },
   { code: 'INSIDE_UNALLOCATED', scope: 'observation', rule: insideUnallocated },

@@ -106,6 +106,13 @@ export const RISK_CODES = {
       gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string(), relation: z.string(), rateBefore: z.number(), rateAfter: z.number(), usualRate: z.number(), expectedEvents: z.number() })),
     }),
   },
+  GAP_UNDETECTABLE: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning:
+      'nothing matched, and a source on the path logs too rarely for the inferred-gap detector to see a silence shorter than `horizonMinutes` (its mean rate expects fewer than 20 events in it): a record lost in such a gap would not show',
+    detail: detailOf({ observation, sources: z.array(z.strictObject({ source: z.string(), meanRate: z.number(), horizonMinutes: z.number() })) }),
+  },
   OUTSIDE_SOURCE_SPAN: {
     kind: 'false-negative',
     paragraph: '9.24',

@@ -34,6 +34,8 @@ const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInpu
   ['TIME_READING_CHANGES_RESULT', [[{ sourceIp: '198.51.100.8', time: T('11:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['TIME_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['INFERRED_GAP', [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  // 198.51.100.8 at 05:30 finds nobody, and dhcp logs a handful of events a day.
+  ['GAP_UNDETECTABLE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.8', time: T('10:00:00') }]]],
   ['OUTSIDE_SOURCE_SPAN', [[{ sourceIp: '198.51.100.7', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['OPEN_PAST_EVIDENCE', [[{ sourceIp: '198.51.100.9', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]]],
   ['INSIDE_UNALLOCATED', [[{ sourceIp: '203.0.113.71', sourcePort: 1100, time: T('10:00:00') }]], [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]]],
