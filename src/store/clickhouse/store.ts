@@ -29,7 +29,7 @@ import { NatDeterministicRecord, toWritten, type AddressRole, type AddressSpaceR
 import {
   BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
-  coverageFromText, coverageToText, mergeSourceCoverage,
+  coverageFromText, coverageListing, coverageToText, mergeSourceCoverage,
 } from '../core/index.js';
 
 /** Meta key prefix of a source's coverage (`coverage.<source>`). */
@@ -842,9 +842,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     }));
   }
 
-  async coverage(): Promise<CoverageListing> {
-    const [sources, [declaredGaps], settings] = await Promise.all([this.sourceCoverage(), this.coverageGaps([{ source: null, window: { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER } }]), this.settings()]);
-    return { sources, declaredGaps: declaredGaps ?? [], retentionHorizon: settings.retentionHorizon };
+  coverage(): Promise<CoverageListing> {
+    return coverageListing(this);
   }
 
   async settings(): Promise<StoreSettings> {

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { IparError } from '../../problems.js';
 import type { CanonicalRecord } from '../../records.js';
-import type { InferredGap, SourceCoverage } from '../types.js';
+import type { CoverageListing, InferredGap, SourceCoverage, StoreReader } from '../types.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -212,4 +212,10 @@ export function coverageFromText(text: string): SourceCoverage {
   const parsed = StoredSourceCoverage.safeParse(value);
   if (!parsed.success) throw new IparError('STORE_READ_FAILED', `a stored source coverage is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+/** A store's whole coverage listing from its reader methods (the same on every backend). */
+export async function coverageListing(store: Pick<StoreReader, 'sourceCoverage' | 'coverageGaps' | 'settings'>): Promise<CoverageListing> {
+  const [sources, [declaredGaps], settings] = await Promise.all([store.sourceCoverage(), store.coverageGaps([{ source: null, window: { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER } }]), store.settings()]);
+  return { sources, declaredGaps: declaredGaps ?? [], retentionHorizon: settings.retentionHorizon };
 }

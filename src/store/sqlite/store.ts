@@ -28,7 +28,7 @@ import {
 import {
   BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
-  coverageFromText, coverageToText, mergeSourceCoverage,
+  coverageFromText, coverageListing, coverageToText, mergeSourceCoverage,
 } from '../core/index.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -913,9 +913,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     return this.#read(() => (this.#stmt('SELECT state FROM source_coverage ORDER BY source').pluck().all() as string[]).map(coverageFromText));
   }
 
-  async coverage(): Promise<CoverageListing> {
-    const [sources, [declaredGaps], settings] = await Promise.all([this.sourceCoverage(), this.coverageGaps([{ source: null, window: { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER } }]), this.settings()]);
-    return { sources, declaredGaps: declaredGaps ?? [], retentionHorizon: settings.retentionHorizon };
+  coverage(): Promise<CoverageListing> {
+    return coverageListing(this);
   }
 
   counts(): Promise<RecordCounts> {
