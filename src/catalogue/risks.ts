@@ -110,7 +110,7 @@ export const RISK_CODES = {
     kind: 'false-negative',
     paragraph: '9.24',
     meaning:
-      'nothing matched, and a source on the path logs too rarely for the inferred-gap detector to see a silence shorter than `horizonMinutes` (its mean rate expects fewer than 20 events in it): a record lost in such a gap would not show',
+      'nothing matched, and a source on the path logs too rarely for the inferred-gap detector to see a silence shorter than `horizonMinutes` (its mean rate expects fewer than GAP_EXPECTED_EVENTS (50) events in it): a record lost in such a gap would not show',
     detail: detailOf({ observation, sources: z.array(z.strictObject({ source: z.string(), meanRate: z.number(), horizonMinutes: z.number() })) }),
   },
   OUTSIDE_SOURCE_SPAN: {
