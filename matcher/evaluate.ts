@@ -24,6 +24,10 @@ export interface ObservationTrace {
   readonly unresolved: readonly UnresolvedPort[];
   readonly sessionsExcluded: number;
   readonly matches: AccountMatches;
+  /** Translations whose inside host no allocation holds in the sub-window (a missing feed, or no customer). */
+  readonly unallocated: readonly Translation[];
+  /** A port-less session lookup returned as many rows as the store gives (more may exist). */
+  readonly sessionsCapped: boolean;
   readonly path: readonly string[];
   readonly outcome: ObservationOutcome;
 }
@@ -49,7 +53,12 @@ export function evaluate(f: FetchedObservation, window: Window): ObservationTrac
   const { translations, unresolved, sessionsExcluded } = translateObservation(o, f);
   const m = emptyMatches();
   if (usesPublicAllocations(f.addressClass)) identify(m, f.publicAllocations, window, f.identifiers, null);
-  for (const t of translations) identify(m, f.inside.get(`${t.realm}|${t.inside.text}`) ?? [], t.window, f.identifiers, t.record);
+  const unallocated: Translation[] = [];
+  for (const t of translations) {
+    const before = m.allocations.length;
+    identify(m, f.inside.get(`${t.realm}|${t.inside.text}`) ?? [], t.window, f.identifiers, t.record);
+    if (m.allocations.length === before) unallocated.push(t);
+  }
   const kinds = new Set<string>();
   for (const supports of m.accounts.values()) for (const s of supports) kinds.add(s.kind);
   const c = f.addressClass;
@@ -58,7 +67,11 @@ export function evaluate(f: FetchedObservation, window: Window): ObservationTrac
   else if (m.accounts.size > 0) outcome = 'matched';
   else if (c === 'not-operator' && translations.length === 0 && m.allocations.length === 0) outcome = 'not-operator-address';
   else if (unresolved.length > 0 && translations.length === 0) outcome = 'unresolvable-port';
-  else outcome = 'no-record';
+  else if (translations.length > 0 && m.allocations.length === 0) {
+    // The NAT step held but no allocation holds the inside host: keep the NAT step in the path.
+    outcome = 'inside-unallocated';
+    for (const t of translations) kinds.add(t.record.kind);
+  } else outcome = 'no-record';
   return {
     observation: o,
     addressSpace: f.addressSpace,
@@ -68,6 +81,8 @@ export function evaluate(f: FetchedObservation, window: Window): ObservationTrac
     unresolved,
     sessionsExcluded,
     matches: m,
+    unallocated,
+    sessionsCapped: f.sessionsCapped,
     path: PATH_ORDER.filter((k) => kinds.has(k)),
     outcome,
   };

@@ -11,6 +11,7 @@ import type { AddressSpaceRecord } from '../src/records.js';
 import type { AddressClass, Identifiers } from '../src/request.js';
 import type { AllocationQuery, NatQuery, RowLimit, StoreReader, StoredAllocation, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
 import type { Window } from '../src/time.js';
+import { SESSION_ROW_LIMIT } from '../src/store/core/limits.js';
 import { classify, usesNat, usesPublicAllocations } from './classify.js';
 import type { MatchTrace } from './evaluate.js';
 import type { PlannedObservation, PlannedRequest } from './plan.js';
@@ -35,6 +36,8 @@ export interface FetchedObservation {
   readonly publicAllocations: readonly StoredAllocation[];
   /** Inside allocations by `realm|inside address`. */
   readonly inside: ReadonlyMap<string, readonly StoredAllocation[]>;
+  /** A port-less session lookup came back with {@link SESSION_ROW_LIMIT} rows: the store cut it. */
+  readonly sessionsCapped: boolean;
 }
 
 /** The windows to fetch for an observation; the default is its own window. */
@@ -141,6 +144,7 @@ async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fe
     deterministic: unique(d[i]!),
     publicAllocations: unique(p[i]!),
     inside: new Map<string, readonly StoredAllocation[]>(),
+    sessionsCapped: o.sourcePort === null && s[i]!.some((rows) => rows.length >= SESSION_ROW_LIMIT),
   }));
 
   // Inside allocations: for each (observation, realm, inside address), the sub-windows in
@@ -196,13 +200,13 @@ async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fe
  */
 export async function fetchRiskFacts(store: StoreReader, traces: readonly MatchTrace[]): Promise<Omit<RiskInputs, 'readings'>[]> {
   const accounts = traces.flatMap((t) => t.correlation.candidates.map((c) => c.account));
-  const settings = await store.settings();
+  const [settings, coverage] = await Promise.all([store.settings(), store.sourceCoverage()]);
   // Gaps before the window count too: a record that started in one may still be held.
   const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: { start: o.observation.window.start - settings.longestRecordMs, end: o.observation.window.end } })));
   const [subscriberTypes, gaps] = await Promise.all([store.subscriberTypes(accounts), store.coverageGaps(windows)]);
   let at = 0;
   return traces.map((t) => {
-    const facts = { settings, subscriberTypes, gaps: gaps.slice(at, at + t.observations.length) };
+    const facts = { settings, subscriberTypes, coverage, gaps: gaps.slice(at, at + t.observations.length) };
     at += t.observations.length;
     return facts;
   });

@@ -8,7 +8,9 @@
  */
 import { flag, type RiskCode } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
-import type { StoreSettings, StoredCoverage } from '../src/store/types.js';
+import { GAP_EXPECTED_EVENTS } from '../src/store/core/coverage.js';
+import { SESSION_ROW_LIMIT } from '../src/store/core/limits.js';
+import type { SourceCoverage, StoreSettings, StoredCoverage } from '../src/store/types.js';
 import type { SubscriberType } from '../src/records.js';
 import { formatInstant } from '../src/time.js';
 import { processesConnectionRecords } from './guard.js';
@@ -25,6 +27,8 @@ export interface RiskInputs {
    * before it (records that started in a gap may still be held at the window).
    */
   readonly gaps: readonly (readonly StoredCoverage[])[];
+  /** What each source covered (spans, inferred gaps): read once per batch. */
+  readonly coverage: readonly SourceCoverage[];
   /** Alternative time readings: each observation's own, and the joint shifts. */
   readonly readings: { readonly perObservation: readonly (readonly ReadingOutcome[])[]; readonly joint: readonly ReadingOutcome[] };
 }
@@ -165,30 +169,179 @@ function timeReadingFindsMore({ inputs, candidates, i, where }: ObservationConte
 }
 
 /**
- * Sources the path needed: NAT realms and allocation sources met. Every source, when
- * nothing was met, or when a translation reached an inside host no allocation covers
- * (then the allocation source that should have covered it is unknown).
+ * The last time a line showed the record held: its end, or for an open record the
+ * `lastSeen` pairing keeps (its start when a canonical export gave none).
  */
-function pathSources(ot: ObservationTrace): { realms: Set<string>; sources: Set<string>; everySource: boolean } {
+export function lastEvidenceOf(r: { readonly start: number; readonly end: number | null; readonly lastSeen?: number | undefined }): number {
+  // An open record's last evidence is the last line that showed it held (issue 15's pairing keeps it).
+  return r.end ?? r.lastSeen ?? r.start;
+}
+
+/** A source's family: `radius:192.0.2.10` (a NAS of RADIUS) belongs to `radius`. */
+function familyOf(source: string): string {
+  const colon = source.indexOf(':');
+  return colon < 0 ? source : source.slice(0, colon);
+}
+
+/**
+ * Sources the path needed: NAT realms and allocation sources met. When no allocation was
+ * met — nothing matched on an address that uses allocations, or a translation reached an
+ * inside host no allocation covers — the allocation source that should have covered it
+ * is unknown, so every allocation source (`anyAllocationSource`); a NAT realm counts only
+ * when the path went through it.
+ */
+function pathSources(ot: ObservationTrace): { realms: Set<string>; sources: Set<string>; anyAllocationSource: boolean } {
   const realms = new Set<string>([...(ot.realm === null ? [] : [ot.realm]), ...ot.translations.map((t) => t.realm)]);
   const sources = new Set<string>(ot.matches.allocations.map((a) => a.source));
-  const uncovered = ot.translations.some((t) => !ot.matches.allocations.some((a) => a.realm === t.realm && a.ip.key.equals(t.inside.key)));
-  return { realms, sources, everySource: uncovered || (realms.size === 0 && sources.size === 0) };
+  const uncovered = ot.unallocated.length > 0;
+  return { realms, sources, anyAllocationSource: uncovered || (sources.size === 0 && ot.outcome !== 'server-address' && (realms.size === 0 || ot.translations.length > 0)) };
+}
+
+/** Whether a gap's source is on the path: its realm or allocation source, or (with none known) any allocation source. */
+function onPath(source: string, path: ReturnType<typeof pathSources>, coverage: readonly SourceCoverage[]): boolean {
+  const family = familyOf(source);
+  if (path.realms.has(source) || path.sources.has(source) || path.sources.has(family)) return true;
+  if (!path.anyAllocationSource) return false;
+  const known = coverage.find((c) => c.source === source || c.source === family);
+  // A store without coverage records (written before issue 15) cannot tell a realm from a source.
+  return known === undefined ? !coverage.some((c) => c.role === 'nat' && c.source === source) : known.role === 'allocation';
+}
+
+function relationTo(g: { end: number | null }, w: { start: number }): string {
+  // A gap before the window: records that started in it may still have been held.
+  return g.end !== null && g.end <= w.start ? 'before-window' : 'overlaps-window';
 }
 
 function coverageGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
   const w = ot.observation.window;
-  const { realms, sources, everySource } = pathSources(ot);
-  const gaps = (inputs.gaps[i] ?? []).filter((g) => everySource || realms.has(g.source) || sources.has(g.source));
+  const path = pathSources(ot);
+  const gaps = (inputs.gaps[i] ?? []).filter((g) => onPath(g.source, path, inputs.coverage));
   if (gaps.length === 0) return [];
   const described = gaps.slice(0, LIST_LIMIT).map((g) => ({
     source: g.source,
     start: formatInstant(g.start),
     end: g.end === null ? null : formatInstant(g.end),
-    // A gap before the window: records that started in it may still have been held.
-    relation: g.end !== null && g.end <= w.start ? 'before-window' : 'overlaps-window',
+    relation: relationTo(g, w),
   }));
   return [flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described })];
+}
+
+function inferredGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
+  const w = ot.observation.window;
+  const path = pathSources(ot);
+  const from = w.start - inputs.settings.longestRecordMs;
+  const gaps = inputs.coverage.filter((c) => onPath(c.source, path, inputs.coverage)).flatMap((c) => c.inferredGaps.filter((g) => g.start < w.end && g.end > from));
+  if (gaps.length === 0) return [];
+  const described = gaps.slice(0, LIST_LIMIT).map((g) => ({
+    source: g.source,
+    start: formatInstant(g.start),
+    end: formatInstant(g.end),
+    relation: relationTo(g, w),
+    rateBefore: g.rateBefore,
+    rateAfter: g.rateAfter,
+    usualRate: g.usualRate,
+    expectedEvents: g.expectedEvents,
+  }));
+  return [
+    flag('INFERRED_GAP', `${where}: ${described.map((g) => `${g.source} was silent ${g.start}–${g.end} (${g.relation}) though its rates (${g.rateBefore}/min before, ${g.rateAfter}/min after, ${g.usualRate}/min usual) expected ${g.expectedEvents} events`).join('; ')}`, { observation: i, gaps: described }),
+  ];
+}
+
+/** Silences shorter than this on a source the detector cannot see are worth a flag on a miss (syslog loss runs minutes to hours). */
+export const UNDETECTABLE_HORIZON_MINUTES = 10;
+
+function gapUndetectable({ ot, inputs, i, where }: ObservationContext): Risk[] {
+  if (ot.matches.accounts.size > 0 || (ot.outcome !== 'no-record' && ot.outcome !== 'inside-unallocated')) return [];
+  const path = pathSources(ot);
+  const sources = inputs.coverage
+    .filter((c) => onPath(c.source, path, inputs.coverage))
+    .map((c) => {
+      const meanRate = c.events / Math.max(1, (c.last - c.first) / 60_000);
+      return { source: c.source, meanRate: Math.round(meanRate * 1000) / 1000, horizonMinutes: Math.round(GAP_EXPECTED_EVENTS / meanRate) };
+    })
+    .filter((c) => c.horizonMinutes >= UNDETECTABLE_HORIZON_MINUTES);
+  if (sources.length === 0) return [];
+  return [
+    flag('GAP_UNDETECTABLE', `${where}: nothing matched, and ${sources.map((c) => `${c.source} logs ${c.meanRate} events a minute, so a silence shorter than ${c.horizonMinutes} min would not show`).join('; ')}`, { observation: i, sources: sources.slice(0, LIST_LIMIT) }),
+  ];
+}
+
+function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Risk[] {
+  const w = ot.observation.window;
+  if (ot.addressClass === 'server' || ot.addressClass === 'infrastructure' || ot.addressClass === 'not-operator' || inputs.coverage.length === 0) return [];
+  const path = pathSources(ot);
+  const span = (c: SourceCoverage) => ({ source: c.source, first: formatInstant(c.first), last: formatInstant(c.last), relation: w.end <= c.first ? ('before' as const) : ('after' as const) });
+  const outside = (c: SourceCoverage) => w.end <= c.first || w.start > c.last;
+  const named = inputs.coverage.filter((c) => path.realms.has(c.source) || path.sources.has(c.source));
+  const out = named.filter(outside);
+  if (path.anyAllocationSource) {
+    const allocationSources = inputs.coverage.filter((c) => c.role === 'allocation');
+    if (allocationSources.length > 0 && allocationSources.every(outside)) out.push(...allocationSources.filter((c) => !out.includes(c)));
+  }
+  if (out.length === 0) return [];
+  const sources = out.slice(0, LIST_LIMIT).map(span);
+  return [
+    flag('OUTSIDE_SOURCE_SPAN', `${where}: the window ${formatInstant(w.start)}–${formatInstant(w.end)} is outside what ${sources.map((s) => `${s.source} covered (${s.first}–${s.last}, ${s.relation})`).join('; ')}`, {
+      observation: i,
+      window: { start: formatInstant(w.start), end: formatInstant(w.end) },
+      sources,
+    }),
+  ];
+}
+
+function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationContext): Risk[] {
+  const w = ot.observation.window;
+  const lastOf = new Map(inputs.coverage.map((c) => [c.source, c.last]));
+  const records: { kind: string; source: string; start: string; heldAt: string; sourceLast: string }[] = [];
+  const seen = new Set<string>();
+  const consider = (id: string, kind: string, source: string, r: { start: number; end: number | null }): void => {
+    const last = lastOf.get(source);
+    if (r.end !== null || last === undefined || w.start <= last || seen.has(id)) return;
+    seen.add(id);
+    records.push({ kind, source, start: formatInstant(r.start), heldAt: formatInstant(lastEvidenceOf(r)), sourceLast: formatInstant(last) });
+  };
+  const accounts = new Set(ot.matches.accounts.keys());
+  for (const a of ot.matches.allocations) if (accounts.has(a.account) && (candidates.size === 0 || candidates.has(a.account))) consider(a.id, 'allocation', a.source, a);
+  const unallocated = new Set(ot.unallocated);
+  for (const t of ot.translations) if (!unallocated.has(t)) consider(t.record.id, t.record.kind, t.realm, t.record);
+  if (records.length === 0) return [];
+  return [
+    flag('OPEN_PAST_EVIDENCE', `${where}: ${records.length} matched records are open past their source's last evidence (first: ${records[0]!.kind} of ${records[0]!.source}, held at ${records[0]!.heldAt}, the source's last event ${records[0]!.sourceLast}; nothing known after)`, {
+      observation: i,
+      records: records.slice(0, LIST_LIMIT),
+    }),
+  ];
+}
+
+function insideUnallocated({ ot, i, where }: ObservationContext): Risk[] {
+  if (ot.unallocated.length === 0) return [];
+  const hosts = new Map<string, (typeof ot.unallocated)[number]>();
+  for (const t of ot.unallocated) if (!hosts.has(`${t.realm}|${t.inside.text}`)) hosts.set(`${t.realm}|${t.inside.text}`, t);
+  const listed = [...hosts.values()].slice(0, LIST_LIMIT).map((t) => ({ realm: t.realm, insideIp: t.inside.text, kind: t.record.kind, start: formatInstant(t.window.start), end: formatInstant(t.window.end) }));
+  return [
+    flag('INSIDE_UNALLOCATED', `${where}: ${hosts.size} inside hosts the NAT translated to are held by no allocation then (first: ${listed[0]!.insideIp} in ${listed[0]!.realm}); an allocation feed of that realm may be missing`, { observation: i, insideHosts: hosts.size, hosts: listed }),
+  ];
+}
+
+function sessionLookupCapped({ ot, i, where }: ObservationContext): Risk[] {
+  if (!ot.sessionsCapped) return [];
+  return [flag('SESSION_LOOKUP_CAPPED', `${where}: the session lookup without a source port was cut at ${SESSION_ROW_LIMIT} rows; sessions beyond were not read`, { observation: i, sourceIp: ot.observation.sourceIp.text, limit: SESSION_ROW_LIMIT })];
+}
+
+/** The port space a NAT allocates from, unless its records say otherwise. */
+const NAT_PORT_SPACE = { portFirst: 1024, portLast: 65535 } as const;
+
+function portOutsideNatRange({ ot, trace, i, where }: ObservationContext): Risk[] {
+  const o = ot.observation;
+  if (o.sourcePort === null || ot.addressClass !== 'cgnat-outside') return [];
+  const f = trace.fetched[i]!;
+  const ranges = f.deterministic.length > 0 ? f.deterministic.map((d) => ({ portFirst: d.portFirst, portLast: d.portLast })) : [NAT_PORT_SPACE];
+  const blocks = f.blocks.map((b) => ({ portFirst: b.portFirst, portLast: b.portLast }));
+  if ([...ranges, ...blocks].some((r) => r.portFirst <= o.sourcePort! && o.sourcePort! <= r.portLast) && o.sourcePort !== 0) return [];
+  const space = { portFirst: Math.min(...ranges.map((r) => r.portFirst)), portLast: Math.max(...ranges.map((r) => r.portLast)) };
+  return [
+    flag('PORT_OUTSIDE_NAT_RANGE', `${where}: source port ${o.sourcePort} is outside the NAT's port space ${space.portFirst}–${space.portLast}; the port was probably misread`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, ...space }),
+  ];
 }
 
 function beyondRetention({ ot, inputs, i, where }: ObservationContext): Risk[] {
@@ -280,6 +433,13 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'TIME_READING_CHANGES_RESULT', scope: 'observation', rule: timeReadingChangesResult },
   { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore },
   { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap },
+  { code: 'INFERRED_GAP', scope: 'observation', rule: inferredGap },
+  { code: 'GAP_UNDETECTABLE', scope: 'observation', rule: gapUndetectable },
+  { code: 'OUTSIDE_SOURCE_SPAN', scope: 'observation', rule: outsideSourceSpan },
+  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence },
+  { code: 'INSIDE_UNALLOCATED', scope: 'observation', rule: insideUnallocated },
+  { code: 'SESSION_LOOKUP_CAPPED', scope: 'observation', rule: sessionLookupCapped },
+  { code: 'PORT_OUTSIDE_NAT_RANGE', scope: 'observation', rule: portOutsideNatRange },
   { code: 'BEYOND_RETENTION', scope: 'observation', rule: beyondRetention },
   { code: 'EXCLUDED_BY_IDENTIFIER', scope: 'observation', rule: excludedByIdentifier },
   { code: 'TOLERANCE_BELOW_CLOCK_ERROR', scope: 'observation', rule: toleranceBelowClockError },

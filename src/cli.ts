@@ -387,6 +387,19 @@ function build(io: Io, setCode: (code: number) => void): Command {
     });
 
   program
+    .command('coverage')
+    .description('what the store knows it holds: each source\'s span, its gaps (declared and inferred) and the retention horizon')
+    .option('--db <file>', 'the SQLite store')
+    .option('--store <url>', STORE_HELP)
+    .option('--json', 'print the listing as JSON', false)
+    .option('--timeline', 'print a timeline of each source (one bar a source)', false)
+    .option('--width <columns>', 'columns of the timeline bars', integer('--width', 10, 1000), 60)
+    .action(async (opts: { db?: string; store?: string; json: boolean; timeline: boolean; width: number }) => {
+      const { runCoverage } = await import('./cli/coverage.js');
+      setCode(await runCoverage({ db: storeSpec(opts, true), json: opts.json, timeline: opts.timeline, width: opts.width }, io));
+    });
+
+  program
     .command('purge')
     .description('delete records that ended before an instant, set the retention horizon, and audit it')
     .requiredOption('--db <file>', 'the SQLite store')

@@ -106,7 +106,7 @@ export type Candidate = z.infer<typeof Candidate>;
 export const ADDRESS_CLASSES = ['dynamic', 'static', 'cgnat-outside', 'server', 'infrastructure', 'not-operator'] as const;
 export type AddressClass = (typeof ADDRESS_CLASSES)[number];
 
-export const OBSERVATION_OUTCOMES = ['matched', 'no-record', 'server-address', 'not-operator-address', 'unresolvable-port'] as const;
+export const OBSERVATION_OUTCOMES = ['matched', 'no-record', 'inside-unallocated', 'server-address', 'not-operator-address', 'unresolvable-port'] as const;
 export type ObservationOutcome = (typeof OBSERVATION_OUTCOMES)[number];
 
 /** Each observation's own outcome and path — counts only, never identities. */

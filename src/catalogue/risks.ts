@@ -96,6 +96,54 @@ export const RISK_CODES = {
     // `relation` is `before-window` or `overlaps-window`.
     detail: detailOf({ observation, gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string().nullable(), relation: z.string() })) }),
   },
+  INFERRED_GAP: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning:
+      "a source the path needs fell silent for far longer than its own rates allow (an inferred gap: no coverage record declares it) over the window, or before it within the longest record the store holds; the detail gives each gap's rates before and after, the usual rate at that time of day and the events they expected",
+    detail: detailOf({
+      observation,
+      gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string(), relation: z.string(), rateBefore: z.number(), rateAfter: z.number(), usualRate: z.number(), expectedEvents: z.number() })),
+    }),
+  },
+  GAP_UNDETECTABLE: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning:
+      'nothing matched, and a source on the path logs too rarely for the inferred-gap detector to see a silence shorter than `horizonMinutes` (its mean rate expects fewer than GAP_EXPECTED_EVENTS (50) events in it): a record lost in such a gap would not show',
+    detail: detailOf({ observation, sources: z.array(z.strictObject({ source: z.string(), meanRate: z.number(), horizonMinutes: z.number() })) }),
+  },
+  OUTSIDE_SOURCE_SPAN: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning:
+      "the window lies outside the span of log time a source on the path covered (before its first event or after its last); when nothing on the path matched, outside every allocation source's span — the store knows nothing of that time",
+    detail: detailOf({ observation, window: isoWindow, sources: z.array(z.strictObject({ source: z.string(), first: z.string(), last: z.string(), relation: z.enum(['before', 'after']) })) }),
+  },
+  OPEN_PAST_EVIDENCE: {
+    kind: 'false-positive',
+    paragraph: '9.24',
+    meaning: "a matched record is open (no end exported) and the window is after its source's last evidence: held at that time, nothing known after",
+    detail: detailOf({ observation, records: z.array(z.strictObject({ kind: z.string(), source: z.string(), start: z.string(), heldAt: z.string(), sourceLast: z.string() })) }),
+  },
+  INSIDE_UNALLOCATED: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning: 'a NAT record translated the address to an inside host that no allocation holds in that time (a missing allocation feed looks like no customer); the detail gives the inside addresses and realms',
+    detail: detailOf({ observation, insideHosts: count, hosts: z.array(z.strictObject({ realm: z.string(), insideIp: z.string(), kind: z.string(), start: z.string(), end: z.string() })) }),
+  },
+  SESSION_LOOKUP_CAPPED: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning: 'a session lookup without a source port returned as many rows as the store gives (`SESSION_ROW_LIMIT`): the sessions beyond the cap were not read',
+    detail: detailOf({ observation, sourceIp: z.string(), limit: count }),
+  },
+  PORT_OUTSIDE_NAT_RANGE: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning: "the source port is outside the NAT's port space (port 0, or outside the ports its deterministic or block records use — by default 1024–65535): the port was probably misread",
+    detail: detailOf({ observation, sourceIp: z.string(), sourcePort: count, portFirst: count, portLast: count }),
+  },
   BEYOND_RETENTION: {
     kind: 'false-negative',
     paragraph: '9.24',

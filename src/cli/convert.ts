@@ -25,6 +25,8 @@ export interface ConvertCommand {
  */
 function printer(io: Io, counts: Record<string, number>): StoreWriter {
   return {
+    // No store: what the sources covered is the store's to keep, and there is none here.
+    recordCoverage: () => undefined,
     async write(records: readonly CanonicalRecord[]): Promise<WriteSummary> {
       let text = '';
       for (const r of records) {

@@ -11,7 +11,9 @@ import { z } from 'zod';
 import { readTime } from '../../matcher/time.js';
 import { PROFILE_NAMES, type SimRequest, type SimTruth, type SimulationConfigInput } from '../../nat/simulate.js';
 import { IparError } from '../problems.js';
-import type { Result } from '../request.js';
+import type { CanonicalRecordInput } from '../records.js';
+import type { RequestInput, Result } from '../request.js';
+import { hourlyRuns } from './rotate.js';
 import { naiveBaseline } from './baseline.js';
 import { SCENARIOS, SCENARIO_NAMES, COMPLETE_LOGS, QUIET_NOISE, type Scenario } from './scenarios.js';
 import { resolveChecked, sqliteSystem, type System } from './system.js';
@@ -35,6 +37,8 @@ const MAX_EMPTY_WORLDS = 3;
 export const SILENT_CAUSES = {
   'log-lost-undeclared': { detectable: false, explanation: 'a record behind the true answer was lost in a log gap that no coverage record declares: nothing in the records shows that it is missing' },
   'log-lost-declared': { detectable: true, explanation: 'a record behind the true answer was lost in a log gap that a coverage record declares' },
+  'outside-span': { detectable: true, explanation: "the request's time lies outside the span of log time the store's sources covered: the records show that nothing is known then" },
+  'feed-missing': { detectable: true, explanation: 'an allocation behind the true answer came from a feed that was not loaded: the NAT record reaches an inside host no allocation holds' },
   'time-misread': { detectable: true, explanation: 'a time was written the wrong way (zone label, offset or 12-hour clock), and the request says which readings are plausible' },
   'skew-beyond-tolerance': { detectable: true, explanation: "the authority's clock was off by more than the tolerance the request gave, and the record that held starts or ends just outside the window" },
   unexplained: { detectable: true, explanation: 'nothing in the truth explains it: a defect to investigate' },
@@ -86,6 +90,10 @@ export const ScenarioReport = Figures.extend({
   /** pass: no silent error; undetectable: only errors the records cannot show; known-gap: errors the records could show; fail: unexplained ones. */
   verdict: z.enum(VERDICTS),
   silentCauses: z.array(SilentCauseReport),
+  /** Of the requests whose true record was lost in an undeclared gap, the share flagged INFERRED_GAP; `null` when there were none. */
+  inferredGapDetection: rate.nullable(),
+  /** Of the requests whose truth touches no gap at all, the share flagged INFERRED_GAP (at most 1 % where the logs are complete); `null` when there were none. */
+  inferredGapFalseAlarm: rate.nullable(),
 });
 export type ScenarioReport = z.infer<typeof ScenarioReport>;
 
@@ -131,6 +139,10 @@ export interface Trial {
   readonly truth: SimTruth;
   readonly result: Result;
   readonly naive: string | null;
+  /** The request's times were moved outside the data's span (scenario `outside-span`). */
+  readonly movedOutside?: boolean;
+  /** An allocation of the true account was withheld with a missing feed (scenario `missing-feed`). */
+  readonly feedMissing?: boolean;
 }
 
 const hasKind = (r: Result, kind: 'false-positive' | 'false-negative') => r.risks.some((x) => x.kind === kind);
@@ -151,6 +163,8 @@ export function isSilentError(t: Trial): boolean {
 
 /** Why a silent error happened, read from the truth (first cause that applies). */
 export function causeOf(t: Trial): SilentCause {
+  if (t.movedOutside === true) return 'outside-span';
+  if (t.feedMissing === true) return 'feed-missing';
   if (t.truth.logGap === 'record-lost-silent') return 'log-lost-undeclared';
   if (t.truth.logGap === 'record-lost-declared') return 'log-lost-declared';
   const misread = t.request.observations.some((o, i) => {
@@ -215,8 +229,12 @@ export function scoreEngine(scenario: Scenario, trials: readonly Trial[]): Scena
       },
     };
   });
+  const flagged = (t: Trial) => t.result.risks.some((r) => r.code === 'INFERRED_GAP');
+  const shareFlagged = (list: readonly Trial[]) => (list.length === 0 ? null : round(list.filter(flagged).length / list.length));
+  const inferredGapDetection = shareFlagged(trials.filter((t) => t.truth.logGap === 'record-lost-silent'));
+  const inferredGapFalseAlarm = shareFlagged(trials.filter((t) => t.truth.logGap === 'none'));
   const verdict = silentCauses.length === 0 ? 'pass' : silentCauses.some((c) => c.cause === 'unexplained') ? 'fail' : silentCauses.some((c) => c.detectable) ? 'known-gap' : 'undetectable';
-  return { ...f, description: scenario.description, verdict, silentCauses };
+  return { ...f, description: scenario.description, verdict, silentCauses, inferredGapDetection, inferredGapFalseAlarm };
 }
 
 /** Baseline figures: it raises no flags, so every error it makes is silent. */
@@ -252,6 +270,24 @@ export function scenarioWorld(scenario: Scenario, profile: AccuracyOptions['prof
   return { name: `${scenario.name}#${index}`, config, seed: worldSeed(seed, scenario.name, index) };
 }
 
+/** A request with every instant written as a string moved by `ms` (the `outside-span` scenario's requests are UTC instants). */
+function moveRequest(r: RequestInput, ms: number): RequestInput {
+  return { ...r, observations: r.observations.map((o) => (typeof o.time === 'string' ? { ...o, time: new Date(Date.parse(o.time) + ms).toISOString() } : o)) };
+}
+
+/** The records without the allocations of inside hosts whose last IPv4 octet is odd, and the accounts that lost one. */
+function withoutFeed(records: readonly CanonicalRecordInput[]): { records: CanonicalRecordInput[]; withheld: Set<string> } {
+  const withheld = new Set<string>();
+  const kept = records.filter((r) => {
+    if (r.kind !== 'allocation' || r.realm === undefined) return true;
+    const last = Number(/\.(\d+)$/.exec(r.ip)?.[1] ?? 0);
+    if (last % 2 === 0) return true;
+    withheld.add(r.account);
+    return false;
+  });
+  return { records: kept, withheld };
+}
+
 /** Run one scenario: worlds until `trials` requests have been scored. */
 export async function runScenario(scenario: Scenario, options: AccuracyOptions, system: System, onTrials: (done: number) => void = () => {}): Promise<Trial[]> {
   const trials: Trial[] = [];
@@ -266,19 +302,29 @@ export async function runScenario(scenario: Scenario, options: AccuracyOptions, 
     }
     empty = 0;
     const requests = world.requests.slice(0, take);
-    const inputs = requests.map(asRequest);
-    const instance = await system.open(world.records);
+    const moved = scenario.outsideSpanMs;
+    const inputs = requests.map(asRequest).map((r, i) => (moved === undefined ? r : moveRequest(r, i % 2 === 0 ? -moved.before : moved.after)));
+    const { records, withheld } = scenario.missingFeed === true ? withoutFeed(world.records) : { records: world.records, withheld: new Set<string>() };
+    const instance = await system.open(records, scenario.rotated === true ? hourlyRuns(records) : undefined);
     let results: Result[];
     try {
       results = await resolveChecked(instance, inputs);
     } finally {
       await instance.close();
     }
-    const naive = naiveBaseline(world.records);
+    const naive = naiveBaseline(records);
     requests.forEach((request, i) => {
       const truth = world.truth[i]!;
       if (truth.ref !== request.ref) throw new IparError('ACCURACY_TRUTH_MISMATCH', `world ${spec.name}: truth ${truth.ref} does not follow request ${request.ref}`);
-      trials.push({ world: spec, request, truth, result: results[i]!, naive: naive(inputs[i]!) });
+      trials.push({
+        world: spec,
+        request: moved === undefined ? request : (inputs[i]! as SimRequest),
+        truth,
+        result: results[i]!,
+        naive: naive(inputs[i]!),
+        ...(moved === undefined ? {} : { movedOutside: true }),
+        ...(withheld.has(truth.account) ? { feedMissing: true } : {}),
+      });
     });
     onTrials(trials.length);
   }

@@ -8,12 +8,12 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}
 const pad = (s: string, n: number) => s.padEnd(n);
 const left = (s: string, n: number) => s.padStart(n);
 
-const HEAD = ['scenario', 'trials', 'system', 'unique', 'precision', 'recall', 'mean cand.', 'silent', 'verdict'];
-const WIDTH = [24, 6, 8, 8, 9, 8, 10, 6, 0];
+const HEAD = ['scenario', 'trials', 'system', 'unique', 'precision', 'recall', 'mean cand.', 'silent', 'gap det.', 'false al.', 'verdict'];
+const WIDTH = [24, 6, 8, 8, 9, 8, 10, 6, 8, 9, 0];
 
 function row(cells: readonly string[]): string {
   return cells
-    .map((c, i) => (i === 0 || i === 2 || i === 8 ? pad(c, WIDTH[i]!) : left(c, WIDTH[i]!)))
+    .map((c, i) => (i === 0 || i === 2 || i === 10 ? pad(c, WIDTH[i]!) : left(c, WIDTH[i]!)))
     .join('  ')
     .trimEnd();
 }
@@ -39,8 +39,8 @@ export function formatAccuracy(report: AccuracyReport): string {
   ];
   report.scenarios.forEach((s, i) => {
     const b = report.baseline.scenarios[i]!;
-    lines.push(row([s.name, String(s.trials), 'ipar', ...figureCells(s), s.verdict]));
-    lines.push(row(['', '', 'baseline', ...figureCells(b), '']));
+    lines.push(row([s.name, String(s.trials), 'ipar', ...figureCells(s), pct(s.inferredGapDetection), pct(s.inferredGapFalseAlarm), s.verdict]));
+    lines.push(row(['', '', 'baseline', ...figureCells(b), '', '', '']));
   });
   lines.push('', `baseline: ${report.baseline.description}.`);
   const silent = report.scenarios.filter((s) => s.silentCauses.length > 0);
@@ -58,7 +58,8 @@ export function formatAccuracy(report: AccuracyReport): string {
   lines.push(
     '',
     'unique: share answered with one account; precision: share of unique answers that are right; recall: share with the true account among the candidates;',
-    'mean cand.: mean candidate count; silent: wrong unique answers without a false-positive flag plus misses without a false-negative flag.',
+    'mean cand.: mean candidate count; silent: wrong unique answers without a false-positive flag plus misses without a false-negative flag;',
+    'gap det.: of the requests whose true record was lost in an undeclared gap, the share flagged INFERRED_GAP; false al.: of the requests whose truth touches no gap, the share flagged INFERRED_GAP.',
   );
   return lines.join('\n') + '\n';
 }

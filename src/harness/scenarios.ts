@@ -16,6 +16,12 @@ export interface Scenario {
   readonly noise?: Noise;
   readonly logs?: Logs;
   readonly observationsPerRequest?: { readonly min: number; readonly max: number };
+  /** The records as hourly files, each ingested in a run of its own (src/harness/rotate.ts). */
+  readonly rotated?: boolean;
+  /** Every request's times moved outside the data's span: alternately this long before its start and after its end. */
+  readonly outsideSpanMs?: { readonly before: number; readonly after: number };
+  /** The allocation feed of part of each CGNAT realm is missing: allocations of inside hosts whose last octet is odd are not loaded. */
+  readonly missingFeed?: boolean;
 }
 
 /** Every request-noise kind of the simulator switched off. */
@@ -61,6 +67,9 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   { name: 'gaps-undeclared', description: `${GAPS_A_DAY} log gaps a day, none declared`, logs: { gaps: GAPS_A_DAY, gapDeclared: 0 } },
   { name: 'missing-stop-inferred', description: `${MISSING_STOPS * 100} % of stops missing, ends inferred at the next timeout step`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'inferred' } },
   { name: 'missing-stop-open', description: `${MISSING_STOPS * 100} % of stops missing, records left open (end null)`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'open' } },
+  { name: 'rotated-hourly', description: 'the records as hourly files, each ingested in a run of its own (intervals crossing an hour open in one file, closed in a later one)', rotated: true },
+  { name: 'outside-span', description: 'every request time moved outside the data: two days before its first record, or fifteen months after the last', outsideSpanMs: { before: 2 * 86_400_000, after: 456 * 86_400_000 } },
+  { name: 'missing-feed', description: "the allocation feed of half of each CGNAT realm's inside hosts is missing (NAT records kept)", missingFeed: true },
 ]);
 
 export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);

@@ -9,6 +9,7 @@ import { resolveRequests } from '../../matcher/pipeline.js';
 import { IparError } from '../problems.js';
 import { CanonicalRecord, type CanonicalRecordInput } from '../records.js';
 import { Result, type RequestInput } from '../request.js';
+import { CoverageRecorder } from '../store/core/coverage.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 
 /** Resolve a batch of requests: one result per request, in request order. */
@@ -23,7 +24,12 @@ export interface Instance {
 /** How to load an operator's records (canonical NDJSON values) into a fresh system under test. */
 export interface System {
   readonly name: string;
-  open(records: Iterable<CanonicalRecordInput>): Promise<Instance>;
+  /**
+   * Load `records`. With `runs` (the same records as rotated files, in order: the
+   * rotated-logs scenario), a system that ingests in runs loads each as an ingest of its
+   * own; one that cannot may load `records` at once.
+   */
+  open(records: Iterable<CanonicalRecordInput>, runs?: readonly (readonly CanonicalRecordInput[])[]): Promise<Instance>;
 }
 
 /**
@@ -38,12 +44,18 @@ export interface System {
 export function sqliteSystem(options: { readonly file?: string } = {}): System {
   return {
     name: 'ipar (SQLite store)',
-    async open(records) {
+    async open(records, runs) {
       const store = openSqliteStore(options.file ?? ':memory:');
       try {
-        const parsed: CanonicalRecord[] = [];
-        for (const r of records) parsed.push(CanonicalRecord.parse(r));
-        store.write(parsed);
+        for (const run of runs ?? [records]) {
+          const parsed: CanonicalRecord[] = [];
+          for (const r of run) parsed.push(CanonicalRecord.parse(r));
+          store.write(parsed);
+          // As `ipar ingest` does at the end of each run: what each source covered.
+          const coverage = new CoverageRecorder();
+          coverage.observe(parsed);
+          store.recordCoverage(coverage.report());
+        }
       } catch (error) {
         store.close();
         throw error;

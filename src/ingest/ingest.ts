@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
 import { IparError, problemsFromZod, shortValue, type Problem } from '../problems.js';
+import { CoverageRecorder } from '../store/core/coverage.js';
 import type { StoreWriter, WriteOptions } from '../store/types.js';
 import { fastCanonicalRecord } from './fast-record.js';
 import { MAX_LINE_CHARS, readLines, type Input } from './lines.js';
@@ -162,12 +163,15 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   const vendorOptions = options.vendorOptions ?? {};
   /** Per pairing scope: the state loaded at its first input (to retract), and what the last input handed on. */
   const scopes = new Map<string, { parser: VendorParser; loaded: SavedPairing | null; carried: PairingState | null; inferred: InferredEndsSummary; file: string }>();
+  // What each source covered (issue 15): noted per stored batch, folded into the store at the end.
+  const coverage = new CoverageRecorder();
 
   const flush = async (writeOptions?: WriteOptions): Promise<void> => {
     if (batch.length === 0 && writeOptions === undefined) return;
     const records = batch;
     batch = [];
     const summary = await store.write(records, writeOptions);
+    coverage.observe(records);
     for (const [kind, n] of Object.entries(summary.stored)) stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
   };
@@ -342,6 +346,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       };
     }
     await flush();
+    await store.recordCoverage(coverage.report());
   } finally {
     await worker?.close();
   }

@@ -88,6 +88,48 @@ export interface StoreSettings {
 
 export type RecordCounts = Readonly<Record<RecordKind, number>>;
 
+/**
+ * A stretch in which a source that usually logs fell silent (src/store/core/coverage.ts):
+ * from its last event before to its first event after, with the evidence — the rates
+ * (events a minute) in the hour before and after, and the usual rate at that time of day.
+ */
+export interface InferredGap {
+  readonly source: string;
+  readonly start: number;
+  readonly end: number;
+  readonly rateBefore: number;
+  readonly rateAfter: number;
+  readonly usualRate: number;
+  /** Events the lowest of those rates expects over the silence (the detector's evidence). */
+  readonly expectedEvents: number;
+}
+
+/**
+ * What the store knows a source covered: the span of log time its inputs covered (first
+ * and last event), how many events and ingests, the rates at the span's edges (to judge a
+ * silence between two ingests) and its inferred gaps. A source is an allocation `source`
+ * or a NAT realm, as the records name it.
+ */
+export interface SourceCoverage {
+  readonly source: string;
+  readonly role: 'allocation' | 'nat';
+  readonly first: number;
+  readonly last: number;
+  readonly events: number;
+  readonly ingests: number;
+  /** Events a minute in the first and last hour of the span. */
+  readonly rateAtFirst: number;
+  readonly rateAtLast: number;
+  readonly inferredGaps: readonly InferredGap[];
+}
+
+/** Everything `ipar coverage` shows: each source's span and gaps, the declared gaps, the retention horizon. */
+export interface CoverageListing {
+  readonly sources: readonly SourceCoverage[];
+  readonly declaredGaps: readonly StoredCoverage[];
+  readonly retentionHorizon: number | null;
+}
+
 /** What the matcher may ask. Each method answers a batch: one result per query, same order. */
 export interface StoreReader {
   /**
@@ -107,6 +149,8 @@ export interface StoreReader {
   subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>>;
   settings(): Promise<StoreSettings>;
   counts(): Promise<RecordCounts>;
+  /** What each source covered (spans and inferred gaps), read fresh on every call. */
+  sourceCoverage(): Promise<readonly SourceCoverage[]>;
   /** Release the store (a network store closes its connections: await it). */
   close(): void | Promise<void>;
 }
@@ -130,6 +174,11 @@ export interface StoreWriter {
    * none, and each run pairs alone.
    */
   pairingState?(scope: string): string | null | Promise<string | null>;
+  /**
+   * Fold what one ingest saw of each source into the stored coverage
+   * ({@link mergeSourceCoverage} in src/store/core/coverage.ts, the same on every backend).
+   */
+  recordCoverage(seen: readonly SourceCoverage[]): void | Promise<void>;
   close(): void | Promise<void>;
 }
 
@@ -212,4 +261,6 @@ export interface StoreAdmin {
   purge(before: number): PurgeSummary | Promise<PurgeSummary>;
   /** Coverage: how many records of each kind the store holds. */
   counts(): Promise<RecordCounts>;
+  /** Coverage: each source's span and gaps (declared and inferred), and the retention horizon (`ipar coverage`). */
+  coverage(): Promise<CoverageListing>;
 }

@@ -37,7 +37,8 @@ const DEMO_EXPECTED: Record<string, [string, number, string[], string[]]> = {
   'DET-44': ['unique', 1, ['ACC-000010'], ['SINGLE_OBSERVATION']],
   'CORRELATE-2': ['unique', 1, ['ACC-000007'], ['SHARED_ADDRESS_NO_PORT']],
   IMSI: ['unique', 1, ['ACC-000007'], ['SHARED_ADDRESS_NO_PORT', 'EXCLUDED_BY_IDENTIFIER', 'SINGLE_OBSERVATION']],
-  NONE: ['none', 0, [], []],
+  // The demo's feeds log a handful of events: a miss there could be a gap too short to show (issue 15).
+  NONE: ['none', 0, [], ['GAP_UNDETECTABLE']],
   SERVER: ['none', 0, [], ['SERVER_ADDRESS']],
   'BAD-TIME': ['invalid', 0, [], []],
 };

@@ -111,6 +111,7 @@ function recording(store: Store): { writer: StoreWriter; seen: CanonicalRecord[]
   return {
     seen,
     writer: {
+      recordCoverage: (seen) => store.recordCoverage(seen),
       write: (records) => {
         seen.push(...records);
         return store.write(records);

@@ -144,7 +144,7 @@ describe.skipIf(!present && !inCi)('ipar collect against nfdump (nfcapd)', () =>
       const rejected: unknown[] = [];
       try {
         const collector = await startCollector(
-          { write: (rs) => (seen.push(...rs), store.write(rs)), close: () => undefined },
+          { write: (rs) => (seen.push(...rs), store.write(rs)), recordCoverage: (c) => store.recordCoverage(c), close: () => undefined },
           { host: '127.0.0.1', port: 0, format, profile: profileNamed('iana')!, vendorOptions: { realm }, onReject: (r) => rejected.push(r) },
         );
         const socket = createSocket('udp4');

@@ -39,6 +39,7 @@ function counting(store: SqliteStore): { reader: StoreReader; rows: () => number
     natSessions: counted((q) => store.natSessions(q)),
     natDeterministic: counted((q) => store.natDeterministic(q)),
     coverageGaps: (q) => store.coverageGaps(q),
+    sourceCoverage: () => store.sourceCoverage(),
     subscriberTypes: (a) => store.subscriberTypes(a),
     settings: () => store.settings(),
     counts: () => store.counts(),

@@ -92,7 +92,7 @@ describe('fetchRiskFacts()', () => {
     const traces = await matchPlans(store, plans([{ sourceIp: '198.51.100.7', time: T('10:00:00') }], [{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '203.0.113.7', time: T('09:30:00') }]));
     const { reader, calls } = counted();
     const facts = await fetchRiskFacts(reader, traces);
-    expect(Object.fromEntries(calls)).toEqual({ settings: 1, subscriberTypes: 1, coverageGaps: 1 });
+    expect(Object.fromEntries(calls)).toEqual({ settings: 1, sourceCoverage: 1, subscriberTypes: 1, coverageGaps: 1 });
     expect(facts.map((f) => f.gaps.length)).toEqual([1, 2]);
     expect(facts[0]!.settings).toBe(facts[1]!.settings);
   });

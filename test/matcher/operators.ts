@@ -5,6 +5,8 @@
 import { expect } from 'vitest';
 import { resolveRequests } from '../../matcher/pipeline.js';
 import { Result, type RequestInput } from '../../src/request.js';
+import { CoverageRecorder } from '../../src/store/core/coverage.js';
+import { SESSION_ROW_LIMIT } from '../../src/store/core/limits.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { freshStore, records } from '../support/index.js';
 
@@ -79,7 +81,26 @@ export const RISK_OPERATOR = [
   { kind: 'nat-deterministic', realm: 'cgn-d', insidePrefix: '100.65.0.0/28', outsidePrefix: '203.0.113.128/31', portFirst: 1024, portLast: 65535, algorithm: 'rfc7422', ratio: 16, dynamicShares: 2, start: T('00:00:00'), end: null },
   { kind: 'coverage', source: 'dhcp', start: T('14:00:00'), end: T('15:00:00'), status: 'gap' },
   { kind: 'coverage', source: 'cgn-a', start: T('16:00:00'), end: T('17:00:00'), status: 'gap' },
+  // The edges of knowledge (issue 15): realm cgn-g, whose allocations come from the feed
+  // `gfeed` (with an inferred gap, riskStore); a block to an inside host no allocation
+  // holds; an address with more port-less sessions than a lookup returns.
+  { kind: 'address-space', prefix: '203.0.113.64/28', role: 'cgnat-outside', realm: 'cgn-g' },
+  { kind: 'allocation', account: 'G1', ip: '100.64.9.1', realm: 'cgn-g', start: T('08:00:00'), end: T('12:00:00'), source: 'gfeed' },
+  { kind: 'nat-block', realm: 'cgn-g', insideIp: '100.64.9.1', outsideIp: '203.0.113.70', portFirst: 1024, portLast: 2047, start: T('08:00:00'), end: T('12:00:00') },
+  { kind: 'nat-block', realm: 'cgn-g', insideIp: '100.64.9.99', outsideIp: '203.0.113.71', portFirst: 1024, portLast: 2047, start: T('08:00:00'), end: T('12:00:00') },
 ];
+
+/** Sessions on 203.0.113.72 between 10:00 and 10:01 (of one inside host no allocation holds), one more than a port-less lookup returns. */
+export function cappedSessions(): object[] {
+  const start = Date.parse(T('10:00:00'));
+  return Array.from({ length: SESSION_ROW_LIMIT + 1 }, (_, k) => ({
+    kind: 'nat-session', realm: 'cgn-g', insideIp: '100.64.9.200', insidePort: 1024 + (k % 60000), outsideIp: '203.0.113.72', outsidePort: 1024 + (k % 64000),
+    destinationIp: '192.0.2.80', destinationPort: 443, protocol: 'tcp', start: new Date(start + (k % 1000)).toISOString(), end: new Date(start + 60_000 + k).toISOString(),
+  }));
+}
+
+/** The inferred gap riskStore gives `gfeed`: silent 09:00–09:30 though it logged 3 events a minute either side. */
+export const GFEED_GAP = { source: 'gfeed', start: Date.parse(T('09:00:00')), end: Date.parse(T('09:30:00')), rateBefore: 3, rateAfter: 3, usualRate: 3, expectedEvents: 90 };
 
 /** A fresh store holding `operator`. */
 export function operatorStore(operator: readonly object[]): SqliteStore {
@@ -91,6 +112,11 @@ export function operatorStore(operator: readonly object[]): SqliteStore {
 /** A fresh store holding the risk operator, with radius's clock error and a retention horizon. */
 export function riskStore(): SqliteStore {
   const store = operatorStore(RISK_OPERATOR);
+  store.write(records(...cappedSessions()));
+  // What each source covered, as an ingest records it, and gfeed's inferred gap.
+  const recorder = new CoverageRecorder();
+  recorder.observe(records(...RISK_OPERATOR));
+  store.recordCoverage(recorder.report().map((c) => (c.source === 'gfeed' ? { ...c, inferredGaps: [GFEED_GAP] } : c)));
   store.setSetting('clockError.radius', 5000);
   store.setSetting('retentionHorizon', Date.parse('2026-01-01T00:00:00Z'));
   return store;

@@ -11,6 +11,8 @@ import { codes, resolveIn, risk, riskStore, T, type Obs } from './operators.js';
 let store: SqliteStore;
 beforeAll(() => {
   store = riskStore();
+  // SESSION_LOOKUP_CAPPED's case reads more rows than the default work budget lets a request touch.
+  store.setSetting('budget.rows', 1_000_000);
 });
 afterAll(() => store.close());
 const resolve = (observations: Obs[], extra: Partial<RequestInput> = {}) => resolveIn(store, observations, extra);
@@ -33,6 +35,14 @@ const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInpu
   ['TOLERANCE_BELOW_CLOCK_ERROR', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }], [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 5 }]],
   ['TIME_READING_CHANGES_RESULT', [[{ sourceIp: '198.51.100.8', time: T('11:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['TIME_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['INFERRED_GAP', [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  // 198.51.100.8 at 05:30 finds nobody, and dhcp logs a handful of events a day.
+  ['GAP_UNDETECTABLE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.8', time: T('10:00:00') }]]],
+  ['OUTSIDE_SOURCE_SPAN', [[{ sourceIp: '198.51.100.7', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  ['OPEN_PAST_EVIDENCE', [[{ sourceIp: '198.51.100.9', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]]],
+  ['INSIDE_UNALLOCATED', [[{ sourceIp: '203.0.113.71', sourcePort: 1100, time: T('10:00:00') }]], [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]]],
+  ['SESSION_LOOKUP_CAPPED', [[{ sourceIp: '203.0.113.72', time: T('10:00:30') }]], [[{ sourceIp: '203.0.113.72', sourcePort: 1100, time: T('10:00:30') }]]],
+  ['PORT_OUTSIDE_NAT_RANGE', [[{ sourceIp: '203.0.113.70', sourcePort: 0, time: T('10:00:00') }]], [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]]],
   ['CONNECTION_RECORDS_PROCESSED', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
 ];
 
@@ -65,6 +75,26 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     // HOME's lease runs all day: a lease that began in DHCP's 14:00-15:00 gap could be held at 15:30.
     const r = risk(await resolve([{ sourceIp: '198.51.100.7', time: T('15:30:00') }]), 'COVERAGE_GAP');
     expect(r!.detail['gaps']).toEqual([{ source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z', relation: 'before-window' }]);
+  });
+
+  test('the edges of knowledge carry their values (issue 15)', async () => {
+    const later = await resolve([{ sourceIp: '198.51.100.9', time: '2027-06-28T10:00:00Z' }]);
+    expect(later.status).toBe('unique');
+    expect(risk(later, 'OPEN_PAST_EVIDENCE')!.detail['records']).toEqual([{ kind: 'allocation', source: 'dhcp', start: '2026-03-28T00:00:00.000Z', heldAt: '2026-03-28T00:00:00.000Z', sourceLast: '2026-10-25T02:00:00.000Z' }]);
+    expect((risk(later, 'OUTSIDE_SOURCE_SPAN')!.detail['sources'] as { source: string; relation: string }[]).map((s) => [s.source, s.relation])).toEqual([['dhcp', 'after']]);
+    // A missing allocation feed: the NAT step stays in the path, with its own outcome.
+    const inside = await resolve([{ sourceIp: '203.0.113.71', sourcePort: 1100, time: T('10:00:00') }]);
+    expect(inside.observations[0]).toMatchObject({ outcome: 'inside-unallocated', path: ['nat-block'] });
+    expect(risk(inside, 'INSIDE_UNALLOCATED')!.detail).toMatchObject({ insideHosts: 1, hosts: [{ realm: 'cgn-g', insideIp: '100.64.9.99', kind: 'nat-block' }] });
+    const gap = risk(await resolve([{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]), 'INFERRED_GAP')!;
+    expect(gap.detail['gaps']).toEqual([{ source: 'gfeed', start: '2026-03-28T09:00:00.000Z', end: '2026-03-28T09:30:00.000Z', relation: 'before-window', rateBefore: 3, rateAfter: 3, usualRate: 3, expectedEvents: 90 }]);
+    expect(risk(await resolve([{ sourceIp: '203.0.113.70', sourcePort: 0, time: T('10:00:00') }]), 'PORT_OUTSIDE_NAT_RANGE')!.detail).toEqual({ observation: 0, sourceIp: '203.0.113.70', sourcePort: 0, portFirst: 1024, portLast: 65535 });
+  });
+
+  test("a gap counts only on paths through its source: a NAS's gap is not flagged on a NAT realm with no translation", async () => {
+    const r = await resolve([{ sourceIp: '203.0.113.5', sourcePort: 1100, time: T('16:30:00', '2026-03-29') }]);
+    expect(codes(r)).not.toContain('INFERRED_GAP');
+    expect((risk(r, 'COVERAGE_GAP')?.detail['gaps'] as { source: string }[] | undefined)?.map((g) => g.source) ?? []).not.toContain('dhcp');
   });
 
   test('a reading that finds someone the answer lacks is a false-negative flag', async () => {
@@ -148,7 +178,9 @@ describe('RISK_RULES: the table of rules, each tested alone', () => {
 
   // Observation 0 (a shared address, a port handed over at 10:00), observation 1 (a lease
   // boundary inside a minute), then the request's own flag: the order results have always carried.
-  const ORDER = ['0 SHARED_ADDRESS_NO_PORT', '0 ALLOCATION_BOUNDARY', '0 TOLERANCE_BELOW_CLOCK_ERROR', '1 ALLOCATION_BOUNDARY', '1 LOW_TIME_PRECISION', '- CONTRADICTORY_OBSERVATIONS'];
+  // (radius's last event is LOST-STOP's start at 09:00: M1 and M2, open since 00:00, are
+  // past it at 09:59:59, so that observation is outside radius's span and open past it.)
+  const ORDER = ['0 SHARED_ADDRESS_NO_PORT', '0 ALLOCATION_BOUNDARY', '0 OUTSIDE_SOURCE_SPAN', '0 OPEN_PAST_EVIDENCE', '0 TOLERANCE_BELOW_CLOCK_ERROR', '1 ALLOCATION_BOUNDARY', '1 LOW_TIME_PRECISION', '- CONTRADICTORY_OBSERVATIONS'];
   test('analyseRisks: the observation rules in table order for each observation in turn, then the request rules', async () => {
     const ctx = await contextOf([{ sourceIp: '203.0.113.7', time: T('09:59:59') }, { sourceIp: '198.51.100.8', time: '2026-03-28T11:59Z' }]);
     const byObservation = ctx.trace.observations.flatMap((_, i) => RISK_RULES.flatMap((r) => (r.scope === 'observation' ? r.rule(observationContext(ctx, i)) : [])));

@@ -510,3 +510,34 @@ describe.skipIf(!clickhouse.reachable)('store contract: SQLite and ClickHouse gi
     }
   });
 });
+
+describe.each(backends)('store contract, what each source covered (issue 15): $name', (backend) => {
+  const it = backend.available ? test : test.skip;
+  const seen = (source: string, first: string, last: string, gaps: [string, string][] = []) => ({
+    source, role: 'nat' as const, first: at(first), last: at(last), events: 100, ingests: 1, rateAtFirst: 2, rateAtLast: 2,
+    inferredGaps: gaps.map(([s, e]) => ({ source, start: at(s), end: at(e), rateBefore: 2, rateAfter: 2, usualRate: 2, expectedEvents: 60 })),
+  });
+
+  it('each ingest folds into the stored coverage: spans widen, events add up, a later input with events in a gap cuts it back, coverage() lists it with the declared gaps', async () => {
+    const { store: s, done } = backend.open();
+    try {
+      expect(await s.sourceCoverage()).toEqual([]);
+      await s.write(records({ kind: 'coverage', source: 'dhcp', start: T('01:00:00'), end: T('02:00:00'), status: 'gap' }));
+      await s.recordCoverage([seen('cgn-a', T('08:00:00'), T('12:00:00'), [[T('09:00:00'), T('10:00:00')]])]);
+      await s.recordCoverage([seen('cgn-a', T('09:30:00'), T('13:00:00')), seen('cgn-b', T('00:00:00'), T('01:00:00'))]);
+      const coverage = await s.sourceCoverage();
+      expect(coverage.map((c) => [c.source, c.first, c.last, c.events, c.ingests])).toEqual([
+        ['cgn-a', at(T('08:00:00')), at(T('13:00:00')), 200, 2],
+        ['cgn-b', at(T('00:00:00')), at(T('01:00:00')), 100, 1],
+      ]);
+      expect(coverage[0]!.inferredGaps.map((g) => [g.start, g.end])).toEqual([[at(T('09:00:00')), at(T('09:30:00'))]]);
+      await s.setSetting('retentionHorizon', at(T('00:30:00')));
+      const listing = await s.coverage();
+      expect(listing.sources).toEqual(coverage);
+      expect(listing.declaredGaps.map((g) => [g.source, g.start, g.end])).toEqual([['dhcp', at(T('01:00:00')), at(T('02:00:00'))]]);
+      expect(listing.retentionHorizon).toBe(at(T('00:30:00')));
+    } finally {
+      await done();
+    }
+  });
+});

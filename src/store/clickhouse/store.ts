@@ -29,12 +29,16 @@ import { NatDeterministicRecord, RECORD_KINDS, toWritten, type AddressRole, type
 import {
   BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
+  coverageFromText, coverageListing, coverageToText, mergeSourceCoverage,
 } from '../core/index.js';
+
+/** Meta key prefix of a source's coverage (`coverage.<source>`). */
+const COVERAGE_KEY = 'coverage.';
 import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
 import { RowBinary, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
 import type {
-  AllocationQuery, CoverageQuery, DeterministicQuery, ExportQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreExporter, StoreReader, StoreSettings, StoreWriter,
+  AllocationQuery, CoverageListing, CoverageQuery, DeterministicQuery, ExportQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, SourceCoverage, StoreAdmin, StoreExporter, StoreReader, StoreSettings, StoreWriter,
   StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, StoredRecord, WriteSummary,
 } from '../types.js';
 
@@ -319,6 +323,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       if (key === 'schema.version') schema = Number(last);
       else if (key.startsWith('lengths.')) meta.lengths.set(key.slice(8), [...new Set(values.flatMap((v) => JSON.parse(v) as number[]))].sort((a, b) => b - a));
       else if (key.startsWith('setting.')) meta.settings.set(key.slice(8), { value: last, ver: Number(ver) });
+      else if (key.startsWith(COVERAGE_KEY)) continue; // read fresh by sourceCoverage()
       else meta.bounds.set(key, maxOf(values.map(Number)));
     }
     const out = { ...meta, schema };
@@ -843,6 +848,39 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       WHERE account IN (SELECT account FROM (${batchRows(unique.map((a) => [textHex(a)]), ['unhex(q[1]) AS account'])})) GROUP BY account`);
     for (const [account, type] of rows as [string, SubscriberType][]) out.set(account, type);
     return out;
+  }
+
+  /** Each source's coverage, as the latest version of its `coverage.<source>` meta row. */
+  async #sourceCoverage(only?: readonly string[]): Promise<Map<string, { state: SourceCoverage; ver: number }>> {
+    const where = only === undefined ? `startsWith(key, ${str(COVERAGE_KEY)})` : `key IN (${only.map((s) => str(COVERAGE_KEY + s)).join(', ')})`;
+    const rows = (await this.#select(`SELECT key, argMax(value, ver), max(ver) FROM ${this.#t('meta')} WHERE ${where} GROUP BY key ORDER BY key`)) as [string, string, number][];
+    return new Map(rows.map(([key, value, ver]) => [key.slice(COVERAGE_KEY.length), { state: coverageFromText(value), ver: Number(ver) }]));
+  }
+
+  async sourceCoverage(): Promise<readonly SourceCoverage[]> {
+    await this.#open();
+    return [...(await this.#sourceCoverage()).values()].map((c) => c.state);
+  }
+
+  /**
+   * Fold one ingest's view of its sources into the stored coverage: a new version of each
+   * source's meta row. Not atomic across writers (ClickHouse has no transactions): two
+   * ingests of the same source at once may each fold over the same version, and the
+   * later insert wins; the next ingest of that source widens the span again.
+   */
+  async recordCoverage(seen: readonly SourceCoverage[]): Promise<void> {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    if (seen.length === 0) return;
+    await this.#open();
+    const held = await this.#sourceCoverage(seen.map((c) => c.source));
+    await this.#insertMeta(seen.map((c) => {
+      const h = held.get(c.source);
+      return [COVERAGE_KEY + c.source, coverageToText(mergeSourceCoverage(h?.state, c)), (h?.ver ?? 0) + 1] as const;
+    }));
+  }
+
+  coverage(): Promise<CoverageListing> {
+    return coverageListing(this);
   }
 
   async settings(): Promise<StoreSettings> {

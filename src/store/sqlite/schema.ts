@@ -110,6 +110,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE write_version (id INTEGER PRIMARY KEY CHECK (id = 0), value INTEGER NOT NULL);
   INSERT INTO write_version (id, value) VALUES (0, 0);
   `,
+  // 5: what each source covered (issue 15): one row a source (an allocation source or a
+  // NAT realm), its span, event counts, edge rates and inferred gaps as the JSON of
+  // SourceCoverage (src/store/types.ts), folded by src/store/core/coverage.ts.
+  `
+  CREATE TABLE source_coverage (source TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */

@@ -29,11 +29,13 @@ import {
 import {
   BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
   natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
+  coverageFromText, coverageListing, coverageToText, mergeSourceCoverage,
 } from '../core/index.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
   AllocationQuery,
+  CoverageListing,
   CoverageQuery,
   DeterministicQuery,
   ExportQuery,
@@ -41,6 +43,7 @@ import type {
   PurgeSummary,
   RecordCounts,
   SettingKey,
+  SourceCoverage,
   StoreAdmin,
   StoreExporter,
   StoreReader,
@@ -737,6 +740,26 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     return [...new Set([...this.#sourceNames.values(), ...this.#realmNames.values()])].filter((n) => n !== '').sort();
   }
 
+  /** Fold one ingest's view of its sources into the stored coverage, in one transaction. */
+  recordCoverage(seen: readonly SourceCoverage[]): void {
+    if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
+    if (seen.length === 0) return;
+    const get = this.#stmt('SELECT state FROM source_coverage WHERE source = ?').pluck();
+    const put = this.#stmt('INSERT INTO source_coverage (source, state) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET state = excluded.state');
+    try {
+      // Immediate: a concurrent ingest's fold is read after it commits, never overwritten.
+      this.#db.transaction(() => {
+        for (const c of seen) {
+          const held = get.get(c.source) as string | undefined;
+          put.run(c.source, coverageToText(mergeSourceCoverage(held === undefined ? undefined : coverageFromText(held), c)));
+        }
+      }).immediate();
+    } catch (cause) {
+      if (cause instanceof IparError) throw cause;
+      throw new IparError('STORE_WRITE_FAILED', `store write of source coverage failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
   /** Set a store setting (retention horizon, clock errors). */
   setSetting(key: SettingKey, value: number | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
@@ -1072,6 +1095,14 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
       return storeSettings(settings, bounds);
     });
+  }
+
+  sourceCoverage(): Promise<readonly SourceCoverage[]> {
+    return this.#read(() => (this.#stmt('SELECT state FROM source_coverage ORDER BY source').pluck().all() as string[]).map(coverageFromText));
+  }
+
+  coverage(): Promise<CoverageListing> {
+    return coverageListing(this);
   }
 
   counts(): Promise<RecordCounts> {
