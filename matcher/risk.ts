@@ -6,7 +6,7 @@
  * readings) are fetched by the caller. Details carry counts and intervals, never the
  * identities of other customers.
  */
-import { flag, type RiskCode } from '../src/catalogue/risks.js';
+import { flag, rated, type RiskCode, type Severity, type UnratedRisk } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
 import type { StoreSettings, StoredCoverage } from '../src/store/types.js';
 import type { SubscriberType } from '../src/records.js';
@@ -15,6 +15,7 @@ import { processesConnectionRecords } from './guard.js';
 import type { MatchTrace, ObservationTrace } from './evaluate.js';
 import type { Support } from './identify.js';
 import type { ReadingOutcome } from './sensitivity.js';
+import { readingPlausibility, severityOf, SEVERITY, type RatingContext, type ReadingFacts, type SeverityRule } from './severity.js';
 
 /** What risk analysis consults besides the trace. */
 export interface RiskInputs {
@@ -41,6 +42,8 @@ export interface RequestContext {
   readonly inputs: RiskInputs;
   /** The accounts that fit every observation. */
   readonly candidates: ReadonlySet<string>;
+  /** What deciding each observation's readings' plausibility reads (matcher/severity.ts). */
+  readonly readingFacts: readonly ReadingFacts[];
 }
 
 /** What a rule over one observation reads: the request's context, the observation, and how messages name it. */
@@ -53,26 +56,30 @@ export interface ObservationContext extends RequestContext {
 }
 
 /**
- * One rule of the catalogue: the code it raises and the function that raises it, over one
- * observation (run for each observation in turn) or over the whole request.
+ * One rule of the catalogue: the code it raises, the function that raises it, over one
+ * observation (run for each observation in turn) or over the whole request, and its
+ * severity (matcher/severity.ts): fixed, or decided from the flag and the request — a
+ * required field, so every rule says when its flag is material.
  */
 export type RiskRule =
-  | { readonly code: RiskCode; readonly scope: 'observation'; readonly rule: (ctx: ObservationContext) => Risk[] }
-  | { readonly code: RiskCode; readonly scope: 'request'; readonly rule: (ctx: RequestContext) => Risk[] };
+  | { readonly code: RiskCode; readonly scope: 'observation'; readonly rule: (ctx: ObservationContext) => UnratedRisk[]; readonly severity: RuleSeverity }
+  | { readonly code: RiskCode; readonly scope: 'request'; readonly rule: (ctx: RequestContext) => UnratedRisk[]; readonly severity: RuleSeverity };
+/** A rule's severity as the table holds it: any code's {@link SeverityRule}. */
+type RuleSeverity = Severity | ((flag: never, ctx: RatingContext) => Severity);
 
-function serverAddress({ ot, i, where }: ObservationContext): Risk[] {
+function serverAddress({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.addressClass !== 'server' && ot.addressClass !== 'infrastructure') return [];
   return [flag('SERVER_ADDRESS', `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`, { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass })];
 }
 
-function notOperatorAddress({ ot, i, where }: ObservationContext): Risk[] {
+function notOperatorAddress({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.outcome !== 'not-operator-address') return [];
   return [flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, { observation: i, sourceIp: o.sourceIp.text })];
 }
 
-function sharedAddressNoPort({ ot, i, where }: ObservationContext): Risk[] {
+function sharedAddressNoPort({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.translations.length === 0 && ot.addressClass !== 'cgnat-outside') return [];
   const insideHosts = new Set(ot.translations.map((t) => `${t.realm}|${t.inside.text}`));
@@ -85,7 +92,7 @@ function sharedAddressNoPort({ ot, i, where }: ObservationContext): Risk[] {
   return [];
 }
 
-function portReuse({ ot, i, where }: ObservationContext): Risk[] {
+function portReuse({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (o.sourcePort === null) return [];
   const holding = new Set(ot.translations.filter((t) => t.portFirst <= o.sourcePort! && o.sourcePort! <= t.portLast).map((t) => `${t.realm}|${t.inside.text}`));
@@ -98,7 +105,7 @@ function supportsOf(ot: ObservationTrace): Support[] {
   return [...ot.matches.accounts.values()].flat();
 }
 
-function allocationBoundary({ ot, i, where }: ObservationContext): Risk[] {
+function allocationBoundary({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const boundaries: { kind: string; edge: 'start' | 'end'; at: string }[] = [];
   const seen = new Set<string>();
@@ -115,53 +122,56 @@ function allocationBoundary({ ot, i, where }: ObservationContext): Risk[] {
   return [flag('ALLOCATION_BOUNDARY', `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`, { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) })];
 }
 
-function inferredEnd({ ot, i, where }: ObservationContext): Risk[] {
+function inferredEnd({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const inferred = supportsOf(ot).filter((s) => s.endInferred);
   if (inferred.length === 0) return [];
   return [flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, { observation: i, records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })) })];
 }
 
-function lowTimePrecision({ ot, i, where }: ObservationContext): Risk[] {
+function lowTimePrecision({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   const w = o.window;
   if (o.reading.precision !== 'min' || o.reading.form === 'range') return [];
   return [flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 })];
 }
 
-function describeReading(r: ReadingOutcome) {
-  return { reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added };
+function describeReading(ctx: RequestContext, r: ReadingOutcome) {
+  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts);
+  return { reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added, plausible, why };
 }
 
-function readingsChangingResult(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+function readingsChangingResult(ctx: RequestContext, readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): UnratedRisk[] {
   const dropping = readings.filter((r) => r.missing > 0);
   if (dropping.length === 0) return [];
   return [
     flag('TIME_READING_CHANGES_RESULT', `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`, {
       observation,
       candidateCount: answer,
-      readings: dropping.map(describeReading),
+      readings: dropping.map((r) => describeReading(ctx, r)),
     }),
   ];
 }
 
-function readingsFindingMore(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+function readingsFindingMore(ctx: RequestContext, readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): UnratedRisk[] {
   const adding = readings.filter((r) => r.added > 0);
   if (adding.length === 0) return [];
   return [
     flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
       observation,
       candidateCount: answer,
-      readings: adding.map(describeReading),
+      readings: adding.map((r) => describeReading(ctx, r)),
     }),
   ];
 }
 
-function timeReadingChangesResult({ inputs, candidates, i, where }: ObservationContext): Risk[] {
-  return readingsChangingResult(inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
+  const { inputs, candidates, i, where } = ctx;
+  return readingsChangingResult(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
-function timeReadingFindsMore({ inputs, candidates, i, where }: ObservationContext): Risk[] {
-  return readingsFindingMore(inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+function timeReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
+  const { inputs, candidates, i, where } = ctx;
+  return readingsFindingMore(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
 /**
@@ -176,7 +186,7 @@ function pathSources(ot: ObservationTrace): { realms: Set<string>; sources: Set<
   return { realms, sources, everySource: uncovered || (realms.size === 0 && sources.size === 0) };
 }
 
-function coverageGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function coverageGap({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const { realms, sources, everySource } = pathSources(ot);
   const gaps = (inputs.gaps[i] ?? []).filter((g) => everySource || realms.has(g.source) || sources.has(g.source));
@@ -191,14 +201,14 @@ function coverageGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
   return [flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described })];
 }
 
-function beyondRetention({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function beyondRetention({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const horizon = inputs.settings.retentionHorizon;
   if (horizon === null || w.start >= horizon) return [];
   return [flag('BEYOND_RETENTION', `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`, { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) })];
 }
 
-function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext): Risk[] {
+function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext): UnratedRisk[] {
   const byKind = new Map<string, Set<string>>();
   for (const e of ot.matches.exclusions) {
     if (e.kinds.length !== 1 || candidates.has(e.account) || ot.matches.accounts.has(e.account)) continue;
@@ -211,10 +221,10 @@ function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext):
   );
 }
 
-function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationContext): Risk[] {
+function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const { realms, sources } = pathSources(ot);
   const clockSources = new Set([...realms, ...sources]);
-  const out: Risk[] = [];
+  const out: UnratedRisk[] = [];
   for (const [source, errorMs] of Object.entries(inputs.settings.clockErrorMs)) {
     if (errorMs > trace.request.toleranceMs && (clockSources.has(source) || clockSources.size === 0)) {
       out.push(flag('TOLERANCE_BELOW_CLOCK_ERROR', `${where}: tolerance ${trace.request.toleranceMs / 1000} s is below ${source}'s declared clock error of ${errorMs / 1000} s`, { observation: i, source, clockErrorSeconds: errorMs / 1000, toleranceSeconds: trace.request.toleranceMs / 1000 }));
@@ -223,20 +233,22 @@ function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationCo
   return out;
 }
 
-function jointTimeReadingChangesResult({ trace, inputs, candidates }: RequestContext): Risk[] {
-  return readingsChangingResult(inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+function jointTimeReadingChangesResult(ctx: RequestContext): UnratedRisk[] {
+  const { trace, inputs, candidates } = ctx;
+  return readingsChangingResult(ctx, inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
 }
 
-function jointTimeReadingFindsMore({ trace, inputs, candidates }: RequestContext): Risk[] {
-  return readingsFindingMore(inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+function jointTimeReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
+  const { trace, inputs, candidates } = ctx;
+  return readingsFindingMore(ctx, inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
 }
 
-function singleObservation({ trace, candidates }: RequestContext): Risk[] {
+function singleObservation({ trace, candidates }: RequestContext): UnratedRisk[] {
   if (candidates.size !== 1 || trace.observations.length !== 1) return [];
   return [flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation; 9.24 asks for more IP/time pairs to cross-correlate', { observations: 1 })];
 }
 
-function contradictoryObservations({ trace, candidates }: RequestContext): Risk[] {
+function contradictoryObservations({ trace, candidates }: RequestContext): UnratedRisk[] {
   const n = trace.observations.length;
   if (n <= 1 || candidates.size !== 0 || !trace.observations.every((ot) => ot.matches.accounts.size > 0)) return [];
   const { supportCounts, bestSupport } = trace.correlation;
@@ -249,7 +261,7 @@ function contradictoryObservations({ trace, candidates }: RequestContext): Risk[
   ];
 }
 
-function sharedAccount({ inputs, candidates }: RequestContext): Risk[] {
+function sharedAccount({ inputs, candidates }: RequestContext): UnratedRisk[] {
   const sharedTypes = new Map<string, number>();
   for (const account of candidates) {
     const type = inputs.subscriberTypes.get(account);
@@ -259,7 +271,7 @@ function sharedAccount({ inputs, candidates }: RequestContext): Risk[] {
   return [flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, { types: Object.fromEntries(sharedTypes), candidates: candidates.size })];
 }
 
-function connectionRecordsProcessed({ trace }: RequestContext): Risk[] {
+function connectionRecordsProcessed({ trace }: RequestContext): UnratedRisk[] {
   if (!processesConnectionRecords(trace.request)) return [];
   const withDestination = trace.observations.filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null).map((ot) => ot.observation.index);
   return [flag('CONNECTION_RECORDS_PROCESSED', `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`, { observations: withDestination })];
@@ -270,29 +282,35 @@ function connectionRecordsProcessed({ trace }: RequestContext): Risk[] {
  * observation in turn, then the request rules. Each rule raises only its own code.
  */
 export const RISK_RULES: readonly RiskRule[] = [
-  { code: 'SERVER_ADDRESS', scope: 'observation', rule: serverAddress },
-  { code: 'NOT_OPERATOR_ADDRESS', scope: 'observation', rule: notOperatorAddress },
-  { code: 'SHARED_ADDRESS_NO_PORT', scope: 'observation', rule: sharedAddressNoPort },
-  { code: 'PORT_REUSE', scope: 'observation', rule: portReuse },
-  { code: 'ALLOCATION_BOUNDARY', scope: 'observation', rule: allocationBoundary },
-  { code: 'INFERRED_END', scope: 'observation', rule: inferredEnd },
-  { code: 'LOW_TIME_PRECISION', scope: 'observation', rule: lowTimePrecision },
-  { code: 'TIME_READING_CHANGES_RESULT', scope: 'observation', rule: timeReadingChangesResult },
-  { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore },
-  { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap },
-  { code: 'BEYOND_RETENTION', scope: 'observation', rule: beyondRetention },
-  { code: 'EXCLUDED_BY_IDENTIFIER', scope: 'observation', rule: excludedByIdentifier },
-  { code: 'TOLERANCE_BELOW_CLOCK_ERROR', scope: 'observation', rule: toleranceBelowClockError },
-  { code: 'TIME_READING_CHANGES_RESULT', scope: 'request', rule: jointTimeReadingChangesResult },
-  { code: 'TIME_READING_FINDS_MORE', scope: 'request', rule: jointTimeReadingFindsMore },
-  { code: 'SINGLE_OBSERVATION', scope: 'request', rule: singleObservation },
-  { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations },
-  { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount },
-  { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed },
+  { code: 'SERVER_ADDRESS', scope: 'observation', rule: serverAddress, severity: SEVERITY.serverAddress },
+  { code: 'NOT_OPERATOR_ADDRESS', scope: 'observation', rule: notOperatorAddress, severity: 'note' },
+  { code: 'SHARED_ADDRESS_NO_PORT', scope: 'observation', rule: sharedAddressNoPort, severity: SEVERITY.whenSeveral },
+  { code: 'PORT_REUSE', scope: 'observation', rule: portReuse, severity: SEVERITY.whenSeveral },
+  { code: 'ALLOCATION_BOUNDARY', scope: 'observation', rule: allocationBoundary, severity: SEVERITY.whenSeveral },
+  { code: 'INFERRED_END', scope: 'observation', rule: inferredEnd, severity: SEVERITY.inferredEnd },
+  { code: 'LOW_TIME_PRECISION', scope: 'observation', rule: lowTimePrecision, severity: SEVERITY.whenSeveral },
+  { code: 'TIME_READING_CHANGES_RESULT', scope: 'observation', rule: timeReadingChangesResult, severity: SEVERITY.readingChanges },
+  { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap, severity: SEVERITY.coverageGap },
+  { code: 'BEYOND_RETENTION', scope: 'observation', rule: beyondRetention, severity: 'material' },
+  { code: 'EXCLUDED_BY_IDENTIFIER', scope: 'observation', rule: excludedByIdentifier, severity: 'material' },
+  { code: 'TOLERANCE_BELOW_CLOCK_ERROR', scope: 'observation', rule: toleranceBelowClockError, severity: SEVERITY.toleranceBelowClockError },
+  { code: 'TIME_READING_CHANGES_RESULT', scope: 'request', rule: jointTimeReadingChangesResult, severity: SEVERITY.readingChanges },
+  { code: 'TIME_READING_FINDS_MORE', scope: 'request', rule: jointTimeReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'SINGLE_OBSERVATION', scope: 'request', rule: singleObservation, severity: 'note' },
+  { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations, severity: 'material' },
+  { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount, severity: 'note' },
+  { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed, severity: 'note' },
 ];
 
-const OBSERVATION_RULES = RISK_RULES.flatMap((r) => (r.scope === 'observation' ? [r.rule] : []));
-const REQUEST_RULES = RISK_RULES.flatMap((r) => (r.scope === 'request' ? [r.rule] : []));
+const OBSERVATION_RULES = RISK_RULES.filter((r) => r.scope === 'observation');
+const REQUEST_RULES = RISK_RULES.filter((r) => r.scope === 'request');
+
+/** The context every rule of a request reads. */
+export function requestContext(trace: MatchTrace, inputs: RiskInputs): RequestContext {
+  const readingFacts = trace.request.observations.map((observation) => ({ observation, settings: inputs.settings, toleranceMs: trace.request.toleranceMs }));
+  return { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)), readingFacts };
+}
 
 /** The context of observation `i` of a request. */
 export function observationContext(ctx: RequestContext, i: number): ObservationContext {
@@ -309,11 +327,20 @@ export function observationContext(ctx: RequestContext, i: number): ObservationC
  * analyseRisks(trace, inputs).map((r) => r.code); // ['SHARED_ADDRESS_NO_PORT', 'SINGLE_OBSERVATION']
  */
 export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
-  const ctx: RequestContext = { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)) };
-  const out: Risk[] = trace.observations.flatMap((_, i) => {
+  const ctx = requestContext(trace, inputs);
+  const raised: { flag: UnratedRisk; severity: RuleSeverity }[] = [];
+  trace.observations.forEach((_, i) => {
     const oc = observationContext(ctx, i);
-    return OBSERVATION_RULES.flatMap((rule) => rule(oc));
+    for (const r of OBSERVATION_RULES) if (r.scope === 'observation') for (const f of r.rule(oc)) raised.push({ flag: f, severity: r.severity });
   });
-  for (const rule of REQUEST_RULES) out.push(...rule(ctx));
-  return out;
+  for (const r of REQUEST_RULES) if (r.scope === 'request') for (const f of r.rule(ctx)) raised.push({ flag: f, severity: r.severity });
+  const rating: RatingContext = { candidates: ctx.candidates, flags: raised.map((x) => x.flag), readings: inputs.readings, inferredOnly: trace.observations.map((ot) => inferredOnly(ot, ctx.candidates)) };
+  return raised.map(({ flag: f, severity }) => rated(f, severityOf(severity as SeverityRule, f, rating)));
+}
+
+/** How many accounts of the answer rest, for this observation, only on records whose end was inferred. */
+function inferredOnly(ot: ObservationTrace, candidates: ReadonlySet<string>): number {
+  let n = 0;
+  for (const [account, supports] of ot.matches.accounts) if (candidates.has(account) && supports.length > 0 && supports.every((s) => s.endInferred)) n++;
+  return n;
 }

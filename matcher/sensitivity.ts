@@ -37,6 +37,8 @@ export interface ReadingOutcome {
   readonly missing: number;
   /** Accounts this reading returns that the answer given lacks (false-negative risk). */
   readonly added: number;
+  /** The accounts the whole request would return under this reading (never rendered in a flag; advice and the harness read them). */
+  readonly accounts: ReadonlySet<string>;
 }
 
 const HOUR = 3_600_000;
@@ -81,7 +83,7 @@ function outcome(reading: ReadingName, observation: number | null, window: Windo
   for (const a of baseline) if (!combined.has(a)) missing++;
   let added = 0;
   for (const a of combined) if (!baseline.has(a)) added++;
-  return { reading, observation, window, candidateCount: combined.size, missing, added };
+  return { reading, observation, window, candidateCount: combined.size, missing, added, accounts: combined };
 }
 
 /**

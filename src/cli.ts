@@ -169,14 +169,18 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--db <file>', 'the SQLite store')
     .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
     .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--zone-change <source=instant>', 'a source changed its time-zone format without notice at INSTANT: an hour either side becomes plausible for later times; SOURCE= removes it; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--jurisdiction-zone <zone>', 'the IANA zone times are plausibly misread in (an hour either side of a written offset; default Europe/London); "" restores the default')
     .option('--audit-key <file>', 'the private key resolve and estimate sign audit entries with when not given --audit-key; "" removes it')
-    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string }) => {
+    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; zoneChange: string[]; jurisdictionZone?: string; auditKey?: string }) => {
       setCode(
         await runSettings(
           {
             db: opts.db,
             clockErrors: opts.clockError,
+            zoneChanges: opts.zoneChange,
             ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
+            ...(opts.jurisdictionZone === undefined ? {} : { jurisdictionZone: opts.jurisdictionZone }),
             ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
           },
           io,

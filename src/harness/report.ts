@@ -8,12 +8,12 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}
 const pad = (s: string, n: number) => s.padEnd(n);
 const left = (s: string, n: number) => s.padStart(n);
 
-const HEAD = ['scenario', 'trials', 'system', 'unique', 'precision', 'recall', 'mean cand.', 'silent', 'verdict'];
-const WIDTH = [24, 6, 8, 8, 9, 8, 10, 6, 0];
+const HEAD = ['scenario', 'trials', 'system', 'unique', 'precision', 'recall', 'mean cand.', 'silent', 'clean', 'any-flag', 'wrong-clean', 'mat. prec.', 'recall+r', 'verdict'];
+const WIDTH = [24, 6, 8, 8, 9, 8, 10, 6, 8, 8, 11, 10, 8, 0];
 
 function row(cells: readonly string[]): string {
   return cells
-    .map((c, i) => (i === 0 || i === 2 || i === 8 ? pad(c, WIDTH[i]!) : left(c, WIDTH[i]!)))
+    .map((c, i) => (i === 0 || i === 2 || i === 13 ? pad(c, WIDTH[i]!) : left(c, WIDTH[i]!)))
     .join('  ')
     .trimEnd();
 }
@@ -39,8 +39,9 @@ export function formatAccuracy(report: AccuracyReport): string {
   ];
   report.scenarios.forEach((s, i) => {
     const b = report.baseline.scenarios[i]!;
-    lines.push(row([s.name, String(s.trials), 'ipar', ...figureCells(s), s.verdict]));
-    lines.push(row(['', '', 'baseline', ...figureCells(b), '']));
+    const g = s.guidance;
+    lines.push(row([s.name, String(s.trials), 'ipar', ...figureCells(s), pct(g.clean), pct(g.cleanAnyFlag), String(g.wrongClean), pct(g.materialPrecision), pct(g.recallWithReadings), s.verdict]));
+    lines.push(row(['', '', 'baseline', ...figureCells(b), '', '', '', '', '', '']));
   });
   lines.push('', `baseline: ${report.baseline.description}.`);
   const silent = report.scenarios.filter((s) => s.silentCauses.length > 0);
@@ -58,7 +59,10 @@ export function formatAccuracy(report: AccuracyReport): string {
   lines.push(
     '',
     'unique: share answered with one account; precision: share of unique answers that are right; recall: share with the true account among the candidates;',
-    'mean cand.: mean candidate count; silent: wrong unique answers without a false-positive flag plus misses without a false-negative flag.',
+    'mean cand.: mean candidate count; silent: wrong unique answers without a false-positive flag plus misses without a false-negative flag;',
+    'clean: share of right unique answers without a material false-positive flag (any-flag: without any false-positive flag, as before severity);',
+    'wrong-clean: wrong unique answers without a material false-positive flag (must be 0); mat. prec.: share of unique answers with a material false-positive flag that were wrong;',
+    'recall+r: share with the true account among the candidates or among the accounts of a plausible reading the advice names.',
   );
   return lines.join('\n') + '\n';
 }

@@ -63,6 +63,14 @@ export interface StoreSettings {
   readonly clockErrorMs: Readonly<Record<string, number>>;
   /** The longest closed record the store holds, in milliseconds (how far back a record may reach). */
   readonly longestRecordMs: number;
+  /**
+   * The jurisdiction's time zone (IANA), default `Europe/London`: an hour either side of a
+   * time written with an offset is a plausible reading where this zone is an hour from
+   * that offset at that date (matcher/severity.ts).
+   */
+  readonly jurisdictionZone: string;
+  /** Per source or realm, the instant (epoch ms) it changed its time-zone format without notice. */
+  readonly zoneChangeAt: Readonly<Record<string, number>>;
 }
 
 export type RecordCounts = Readonly<Record<RecordKind, number>>;
@@ -106,7 +114,9 @@ export interface StoreWriter {
 }
 
 /** A store setting: the retention horizon, or the clock error of a source or realm. */
-export type SettingKey = 'retentionHorizon' | `clockError.${string}`;
+export type SettingKey = 'retentionHorizon' | 'jurisdictionZone' | `clockError.${string}` | `zoneChange.${string}`;
+/** A setting's value: epoch ms or milliseconds, except `jurisdictionZone`, an IANA zone name. */
+export type SettingValue = number | string;
 
 /** What a purge removed. */
 export interface PurgeSummary {
@@ -128,7 +138,7 @@ export interface PurgeSummary {
 export interface StoreAdmin {
   settings(): Promise<StoreSettings>;
   /** Set a setting; `null` removes it. */
-  setSetting(key: SettingKey, value: number | null): void | Promise<void>;
+  setSetting(key: SettingKey, value: SettingValue | null): void | Promise<void>;
   /**
    * Retention: remove the closed records that ended at or before `before` (open records,
    * address space and subscribers are kept) and raise the retention horizon to it, so a

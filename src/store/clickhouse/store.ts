@@ -33,7 +33,7 @@ import {
 import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
 import { RowBinary, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
-import type { AllocationQuery, CoverageQuery, DeterministicQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreReader, StoreSettings, StoreWriter, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, WriteSummary } from '../types.js';
+import type { AllocationQuery, CoverageQuery, DeterministicQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, SettingValue, StoreAdmin, StoreReader, StoreSettings, StoreWriter, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, WriteSummary } from '../types.js';
 
 export interface ClickHouseOpenOptions {
   /** Open for queries only: no tables are created, and the store must exist. */
@@ -580,7 +580,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   /** Set a store setting (retention horizon, clock errors); `null` removes it. */
-  async setSetting(key: SettingKey, value: number | null): Promise<void> {
+  async setSetting(key: SettingKey, value: SettingValue | null): Promise<void> {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     await this.#open();
     const meta = await this.#loadMeta();

@@ -39,6 +39,7 @@ import type {
   PurgeSummary,
   RecordCounts,
   SettingKey,
+  SettingValue,
   StoreAdmin,
   StoreReader,
   StoreSettings,
@@ -575,7 +576,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
   }
 
   /** Set a store setting (retention horizon, clock errors). */
-  setSetting(key: SettingKey, value: number | null): void {
+  setSetting(key: SettingKey, value: SettingValue | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     if (value === null) {
       this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
