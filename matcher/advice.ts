@@ -69,21 +69,27 @@ function destination(f: MatchTrace['fetched'][number], ot: ObservationTrace): Ad
   return { kind: 'destination', observation: o.index, sessions, message: `observation ${o.index}: ${sessions} session records with a destination cover the window: a destination ip:port would narrow the answer (9.22: processes connection records)` };
 }
 
-/** The earliest instant after the window at which a candidate's records stop holding. */
+/** When an account's hold on the observed address ends: its NAT records' latest end behind NAT, else its allocations' (`null`: still open). */
+function holdEnd(supports: readonly { readonly kind: string; readonly end: number | null }[]): number | null {
+  const nat = supports.filter((s) => s.kind !== 'allocation');
+  const relevant = nat.length > 0 ? nat : supports;
+  let end: number | null = 0;
+  for (const s of relevant) end = end === null || s.end === null ? null : Math.max(end, s.end);
+  return end;
+}
+
+/** The first instant at or after the window's start at which some candidate's hold on the address ends, and who still holds after it. */
 function anotherObservation(trace: MatchTrace, candidates: ReadonlySet<string>): Advice | null {
   if (candidates.size < 2) return null;
-  let best: Advice | null = null;
+  let best: Extract<Advice, { kind: 'another-observation' }> | null = null;
   for (const ot of trace.observations) {
-    const ends = answerSupports(ot, candidates).map(([, supports]) => {
-      const latest = supports.map((s) => s.end).reduce<number | null>((m, e) => (m === null || e === null ? null : Math.max(m, e)), 0);
-      return latest;
-    });
-    const closed = ends.filter((e): e is number => e !== null && e >= ot.observation.window.end);
+    const ends = answerSupports(ot, candidates).map(([, supports]) => holdEnd(supports));
+    const closed = ends.filter((e): e is number => e !== null && e >= ot.observation.window.start);
     if (closed.length === 0) continue;
     const after = Math.min(...closed);
     const remaining = ends.filter((e) => e === null || e > after).length;
-    if (remaining >= candidates.size) continue;
-    if (best === null || (best.kind === 'another-observation' && remaining < best.remaining)) {
+    if (remaining === 0 || remaining >= candidates.size) continue;
+    if (best === null || remaining < best.remaining) {
       best = {
         kind: 'another-observation',
         after: formatInstant(after),
