@@ -197,7 +197,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--profile <name>', 'simulated operator: fixed-dhcp, mobile-cgnat-blocks, mobile-cgnat-sessions, deterministic-nat, ipv6-delegated, public-wifi or mixed', 'mixed')
     .option('--scenarios <names>', 'only these scenarios, comma-separated (default: all)')
     .option('--json', 'print the report as JSON', false)
-    .action(async (opts: { trials: number; seed: number; profile: string; scenarios?: string; json: boolean }) => {
+    .option('--system-command <cmd>', 'measure this resolver instead of ipar: run per world through the shell, records in the NDJSON file $IPAR_RECORDS names, requests on stdin, results on stdout (NDJSON)')
+    .action(async (opts: { trials: number; seed: number; profile: string; scenarios?: string; json: boolean; systemCommand?: string }) => {
       const { runAccuracy } = await import('./cli/accuracy.js');
       const { scenarios, ...rest } = opts;
       setCode(await runAccuracy({ ...rest, ...(scenarios === undefined ? {} : { scenarios: scenarios.split(',').map((s) => s.trim()) }) }, io));

@@ -62,3 +62,4 @@ export {
   type Trial,
 } from './accuracy.js';
 export { formatAccuracy } from './report.js';
+export { commandSystem } from './command.js';

@@ -37,16 +37,17 @@ export function formatAccuracy(report: AccuracyReport): string {
     row(HEAD),
     row(HEAD.map((h, i) => '-'.repeat(Math.max(h.length, WIDTH[i]!)))),
   ];
+  const label = report.system.startsWith('ipar') ? 'ipar' : 'tested';
   report.scenarios.forEach((s, i) => {
     const b = report.baseline.scenarios[i]!;
     const g = s.guidance;
-    lines.push(row([s.name, String(s.trials), 'ipar', ...figureCells(s), pct(g.clean), pct(g.cleanAnyFlag), String(g.wrongClean), pct(g.materialPrecision), pct(g.recallWithReadings), s.verdict]));
+    lines.push(row([s.name, String(s.trials), label, ...figureCells(s), pct(g.clean), pct(g.cleanAnyFlag), String(g.wrongClean), pct(g.materialPrecision), pct(g.recallWithReadings), s.verdict]));
     lines.push(row(['', '', 'baseline', ...figureCells(b), '', '', '', '', '', '']));
   });
   lines.push('', `baseline: ${report.baseline.description}.`);
   const silent = report.scenarios.filter((s) => s.silentCauses.length > 0);
   if (silent.length > 0) {
-    lines.push('', 'Silent errors of ipar, by cause:');
+    lines.push('', `Silent errors of ${label === 'ipar' ? 'ipar' : report.system}, by cause:`);
     for (const s of silent) {
       lines.push(`  ${s.name} (${s.description}): ${s.silentErrors}, ${s.verdict}`);
       for (const c of s.silentCauses) {
