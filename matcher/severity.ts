@@ -114,6 +114,10 @@ export const READING_PLAUSIBILITY: Readonly<Record<Exclude<ReadingName, 'any-com
   },
   'minus-12h': { rule: READING_ENTRIES['minus-12h'].meaning, plausible: always('the clock is declared 12-hour without AM/PM') },
   'plus-12h': { rule: READING_ENTRIES['plus-12h'].meaning, plausible: always('the clock is declared 12-hour without AM/PM') },
+  'minus-1d': { rule: READING_ENTRIES['minus-1d'].meaning, plausible: always('the date is declared ambiguous') },
+  'plus-1d': { rule: READING_ENTRIES['plus-1d'].meaning, plausible: always('the date is declared ambiguous') },
+  'minus-1y': { rule: READING_ENTRIES['minus-1y'].meaning, plausible: always('the date is declared ambiguous') },
+  'day-month-swapped': { rule: READING_ENTRIES['day-month-swapped'].meaning, plausible: always('the date is declared ambiguous, and day and month are both below 13') },
 };
 
 /**

@@ -24,9 +24,10 @@ export type ObservationTime = z.infer<typeof ObservationTime>;
 /**
  * How the authority's source writes times: `12h-ambiguous` is 12-hour without AM/PM;
  * `uncertain` says the zone or offset the time was written in is not known for sure
- * (an hour either side becomes a plausible reading).
+ * (an hour either side becomes a plausible reading); `date-ambiguous` says the date may be
+ * miswritten (a year later, a day either side, day and month swapped).
  */
-export const CLOCK_STYLES = ['24h', '12h-ambiguous', 'uncertain'] as const;
+export const CLOCK_STYLES = ['24h', '12h-ambiguous', 'uncertain', 'date-ambiguous'] as const;
 export type ClockStyle = (typeof CLOCK_STYLES)[number];
 
 export const Observation = z.strictObject({

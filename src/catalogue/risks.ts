@@ -193,6 +193,10 @@ export const READING_ENTRIES = {
   'plus-1h': { kind: 'zone', meaning: 'an hour later (GMT written as BST): plausible when the jurisdiction zone is an hour behind the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time' },
   'minus-12h': { kind: '12h', meaning: 'twelve hours earlier: tried, and plausible, only for clocks declared `12h-ambiguous`' },
   'plus-12h': { kind: '12h', meaning: 'twelve hours later: tried, and plausible, only for clocks declared `12h-ambiguous`' },
+  'minus-1d': { kind: 'date', meaning: 'the day before: tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'plus-1d': { kind: 'date', meaning: 'the day after: tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'minus-1y': { kind: 'date', meaning: 'the year before (a SPoC chose 2019 for 2018): tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'day-month-swapped': { kind: 'date', meaning: 'day and month swapped: tried, and plausible, only for clocks declared `date-ambiguous` and a date whose day and month are both below 13 and differ' },
   'any-combination': { kind: 'joint', meaning: 'each of several observations read any way tried, independently: plausible when some observation has a plausible reading other than the exact instant' },
 } as const satisfies Record<string, Entry>;
 export type ReadingCode = keyof typeof READING_ENTRIES;

@@ -281,7 +281,7 @@ export function scenarioWorld(scenario: Scenario, profile: AccuracyOptions['prof
     profile,
     subscribers: WORLD.subscribers,
     days: WORLD.days,
-    start: WORLD.starts[index % WORLD.starts.length]!,
+    start: (scenario.starts ?? WORLD.starts)[index % (scenario.starts ?? WORLD.starts).length]!,
     requests,
     toleranceSeconds: WORLD.toleranceSeconds,
     noise: { ...QUIET_NOISE, ...scenario.noise },

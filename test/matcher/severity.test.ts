@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { planRequest } from '../../matcher/plan.js';
+import { dateReadings } from '../../matcher/sensitivity.js';
 import { READING_PLAUSIBILITY, zoneShifts } from '../../matcher/severity.js';
 import type { RequestInput, Result } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
@@ -83,6 +85,39 @@ describe('severity of TIME_READING_CHANGES_RESULT: a reading counts only where t
     const r = await resolveIn(store, [{ sourceIp: '198.51.100.8', time: W('10:00:00') }]);
     expect(r.assessment).toBe('robust: unique under the time as written; no plausible reading or fact changes who would be disclosed');
     expect(r.advice).toEqual([]);
+  });
+});
+
+describe('date readings: tried only for clocks declared date-ambiguous', () => {
+  test.each([
+    ['the year written one later: the year before finds the holder', { sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' }, 'minus-1y', ['B-W']],
+    ['the day written one later: the day before', { sourceIp: '198.51.100.8', time: '2026-01-16T10:00:00Z', clock: 'date-ambiguous' }, 'minus-1d', ['B-W']],
+    ['the day written one earlier: the day after', { sourceIp: '198.51.100.8', time: '2026-01-14T10:00:00Z', clock: 'date-ambiguous' }, 'plus-1d', ['B-W']],
+    ['day and month swapped (1 July written 7 January)', { sourceIp: '198.51.100.8', time: '2026-01-07T10:00:00Z', clock: 'date-ambiguous' }, 'day-month-swapped', ['B-S']],
+  ] as const)('%s', async (_name, obs, reading, accounts) => {
+    const r = await resolveIn(store, [obs]);
+    expect(r.status).toBe('none');
+    const more = r.risks.find((k) => k.code === 'TIME_READING_FINDS_MORE')!;
+    expect(more.severity).toBe('material');
+    expect((more.detail['readings'] as { reading: string; plausible: boolean }[]).find((x) => x.reading === reading)).toMatchObject({ plausible: true });
+    const zone = r.advice.find((a) => a.kind === 'confirm-time-zone');
+    expect(zone?.kind === 'confirm-time-zone' && zone.readings.find((x) => x.reading === reading)).toMatchObject({ candidateCount: 1, accounts });
+  });
+
+  test('without the declaration, no date reading is tried', async () => {
+    const r = await resolveIn(store, [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }]);
+    expect(JSON.stringify(r.risks)).not.toMatch(/minus-1y|minus-1d|plus-1d|day-month-swapped/);
+  });
+
+  test('day and month are not swapped when the day is 13 or more, or equals the month', () => {
+    const plan = (time: string) => {
+      const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time, clock: 'date-ambiguous' }] });
+      if (!p.ok) throw new Error('invalid');
+      return dateReadings(p.value.observations[0]!).map((d) => d.reading);
+    };
+    expect(plan('2026-03-28T10:00:00Z')).toEqual(['minus-1d', 'plus-1d', 'minus-1y']);
+    expect(plan('2026-03-03T10:00:00Z')).toEqual(['minus-1d', 'plus-1d', 'minus-1y']);
+    expect(plan('2026-03-05T10:00:00Z')).toEqual(['minus-1d', 'plus-1d', 'minus-1y', 'day-month-swapped']);
   });
 });
 
