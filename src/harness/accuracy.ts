@@ -284,8 +284,8 @@ export function scenarioWorld(scenario: Scenario, profile: AccuracyOptions['prof
     start: (scenario.starts ?? WORLD.starts)[index % (scenario.starts ?? WORLD.starts).length]!,
     requests,
     toleranceSeconds: WORLD.toleranceSeconds,
-    noise: { ...QUIET_NOISE, ...scenario.noise },
-    logs: { ...COMPLETE_LOGS, ...scenario.logs },
+    noise: scenario.defaults === true ? { ...scenario.noise } : { ...QUIET_NOISE, ...scenario.noise },
+    logs: scenario.defaults === true ? { ...scenario.logs } : { ...COMPLETE_LOGS, ...scenario.logs },
     ...(scenario.observationsPerRequest === undefined ? {} : { observationsPerRequest: scenario.observationsPerRequest }),
   };
   return { name: `${scenario.name}#${index}`, config, seed: worldSeed(seed, scenario.name, index) };

@@ -16,6 +16,8 @@ export interface Scenario {
   readonly noise?: Noise;
   readonly logs?: Logs;
   readonly observationsPerRequest?: { readonly min: number; readonly max: number };
+  /** Start from the simulator's default noise and logs (the mixed request mix), not the quiet base. */
+  readonly defaults?: boolean;
   /** The instants the scenario's worlds start at, in turn, instead of the harness's two clock changes. */
   readonly starts?: readonly string[];
 }
@@ -70,6 +72,7 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   { name: 'gaps-declared', description: `${GAPS_A_DAY} log gaps a day, each declared by a coverage record`, logs: { gaps: GAPS_A_DAY, gapDeclared: 1 } },
   { name: 'gaps-undeclared', description: `${GAPS_A_DAY} log gaps a day, none declared`, logs: { gaps: GAPS_A_DAY, gapDeclared: 0 } },
   { name: 'missing-stop-inferred', description: `${MISSING_STOPS * 100} % of stops missing, ends inferred at the next timeout step`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'inferred' } },
+  { name: 'default-mix', description: "the simulator's default request mix: every kind of noise at its default rate, its default logs", defaults: true },
   { name: 'missing-stop-open', description: `${MISSING_STOPS * 100} % of stops missing, records left open (end null)`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'open' } },
 ]);
 
