@@ -7,10 +7,10 @@
  * each flag (the `severity` of each row of matcher/risk.ts's table, the `material` text of
  * each code in src/catalogue/risks.ts). Pure.
  */
-import { IANAZone } from 'luxon';
 import { READING_ENTRIES, type RiskCode, type Severity, type UnratedOf, type UnratedRisk } from '../src/catalogue/risks.js';
 import type { StoreSettings } from '../src/store/types.js';
 import type { PlannedObservation } from './plan.js';
+import { zone } from './time.js';
 import type { ReadingName, ReadingOutcome } from './sensitivity.js';
 
 const HOUR_MIN = 60;
@@ -26,17 +26,6 @@ export interface ReadingFacts {
 export interface Plausibility {
   readonly plausible: boolean;
   readonly why: string;
-}
-
-const zones = new Map<string, IANAZone | null>();
-function zone(name: string): IANAZone | null {
-  let z = zones.get(name);
-  if (z === undefined) {
-    const created = IANAZone.create(name);
-    z = created.isValid ? created : null;
-    zones.set(name, z);
-  }
-  return z;
 }
 
 /**

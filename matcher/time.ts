@@ -40,7 +40,8 @@ interface LocalInstants {
 
 const zones = new Map<string, IANAZone | null>();
 
-function zone(name: string): IANAZone | null {
+/** The IANA zone of that name (cached), or `null` when there is none. */
+export function zone(name: string): IANAZone | null {
   let z = zones.get(name);
   if (z === undefined) {
     const created = IANAZone.create(name);
