@@ -7,6 +7,7 @@
 import { workBudget, type WorkBudget } from '../src/budget.js';
 import type { Estimate, Result } from '../src/request.js';
 import type { StoreReader } from '../src/store/types.js';
+import { advise, assess } from './advice.js';
 import { correlate } from './correlate.js';
 import { disclose } from './disclose.js';
 import { evaluate, type MatchTrace } from './evaluate.js';
@@ -87,8 +88,13 @@ function finish<T>(step: Step, render: Renderer<T>): T {
   if (step.kind === 'invalid') return render.invalid(step.plan.ref, step.plan.errors);
   if (step.kind === 'refused') return render.refused(step.plan.ref, step.refusal);
   const { trace } = step;
+  const { returnPolicy, maxCandidates } = trace.request;
   const risks = step.risks === null ? [] : analyseRisks(trace, step.risks);
-  return render.matched(trace, disclose(trace.correlation.candidates, trace.request.returnPolicy, trace.request.maxCandidates), risks);
+  const disclosure = disclose(trace.correlation.candidates, returnPolicy, maxCandidates);
+  // Advice names a reading's accounts only where the policy would disclose that set.
+  const discloses = (accounts: readonly string[]) => !disclose(accounts.map((account) => ({ account, support: 0, of: 0, evidence: [] })), returnPolicy, maxCandidates).withheld;
+  const advice = step.risks === null ? [] : advise(trace, { risks, readings: step.risks.readings, discloses });
+  return render.matched(trace, disclosure, risks, { assessment: assess(disclosure.status, disclosure.candidateCount, risks), advice });
 }
 
 /** Resolve `inputs` in chunks of the store's preferred batch, rendering each chunk before the next. */

@@ -6,7 +6,7 @@
 import type { Address } from '../src/address.js';
 import { problemsFromZod, shortValue, type Problem } from '../src/problems.js';
 import type { Protocol } from '../src/records.js';
-import { Request, type Authorisation, type Identifiers, type ReturnPolicy } from '../src/request.js';
+import { Request, type Authorisation, type ClockStyle, type Identifiers, type ReturnPolicy } from '../src/request.js';
 import type { Window } from '../src/time.js';
 import { readTime, windowOf, type TimeReading } from './time.js';
 
@@ -18,7 +18,7 @@ export interface PlannedObservation {
   readonly destinationPort: number | null;
   readonly protocol: Protocol | null;
   readonly fqdn: string | null;
-  readonly clock: '24h' | '12h-ambiguous';
+  readonly clock: ClockStyle;
   readonly reading: TimeReading;
   /** `[t − τ, t + p + τ)` (or `[from − τ, to + τ)`). */
   readonly window: Window;

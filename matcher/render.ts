@@ -4,8 +4,9 @@
  * guidance 9.24 asks for before a multi-customer disclosure). Pure.
  */
 import type { Problem } from '../src/problems.js';
-import type { Estimate, Refusal, Result, Risk } from '../src/request.js';
+import type { Advice, Estimate, Refusal, Result, Risk } from '../src/request.js';
 import { formatInstant } from '../src/time.js';
+import { assess } from './advice.js';
 import type { Disclosure } from './disclose.js';
 import type { MatchTrace } from './evaluate.js';
 
@@ -16,8 +17,22 @@ export interface Renderer<T> {
   /** A request the guardrails refused: nothing was looked up. */
   readonly refused: (ref: string, refusal: Refusal) => T;
   /** A request matched, its answer classified and the policy applied. */
-  readonly matched: (trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[]) => T;
+  readonly matched: (trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[], guidance?: Guidance) => T;
 }
+
+/** The assessment line and the corroboration advice of a matched request (matcher/advice.ts). */
+export interface Guidance {
+  readonly assessment: string;
+  readonly advice: readonly Advice[];
+}
+
+/** Without advice: the assessment the flags give. */
+function guidanceOf(disclosure: Disclosure, risks: readonly Risk[]): Guidance {
+  return { assessment: assess(disclosure.status, disclosure.candidateCount, risks), advice: [] };
+}
+
+const INVALID_ASSESSMENT = 'invalid: nothing was looked up; see errors';
+const REFUSED_ASSESSMENT = 'refused: nothing was looked up; see refusal';
 
 /**
  * Render a trace as the pinned result format, with the disclosure the policy allowed.
@@ -25,7 +40,7 @@ export interface Renderer<T> {
  * @example
  * renderResult(trace, disclose(trace.correlation.candidates, 'single-only', 50), []).status; // 'unique'
  */
-export function renderResult(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[]): Result {
+export function renderResult(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[], guidance: Guidance = guidanceOf(disclosure, risks)): Result {
   const d = disclosure;
   return {
     ref: trace.request.ref,
@@ -45,17 +60,19 @@ export function renderResult(trace: MatchTrace, disclosure: Disclosure, risks: r
       candidateCount: t.matches.accounts.size,
     })),
     risks: [...risks],
+    assessment: guidance.assessment,
+    advice: [...guidance.advice],
   };
 }
 
 /** The result for a request that failed validation. */
 export function invalidResult(ref: string | null, errors: readonly Problem[]): Result {
-  return { ref, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], errors: [...errors] };
+  return { ref, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], assessment: INVALID_ASSESSMENT, advice: [], errors: [...errors] };
 }
 
 /** The result for a request the guardrails refused: nothing was looked up. */
 export function refusedResult(ref: string, refusal: Refusal): Result {
-  return { ref, status: 'refused', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], refusal };
+  return { ref, status: 'refused', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], assessment: REFUSED_ASSESSMENT, advice: [], refusal };
 }
 
 /**
@@ -65,19 +82,25 @@ export function refusedResult(ref: string, refusal: Refusal): Result {
  * @example
  * renderEstimate(trace, disclosure, risks).supportCounts; // [3, 0]: three accounts fit one of two observations
  */
-export function renderEstimate(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[]): Estimate {
-  const r = renderResult(trace, disclosure, risks);
-  return { ref: r.ref, status: r.status, candidateCount: r.candidateCount, supportCounts: [...trace.correlation.supportCounts], observations: r.observations, risks: r.risks };
+export function renderEstimate(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[], guidance: Guidance = guidanceOf(disclosure, risks)): Estimate {
+  const r = renderResult(trace, disclosure, risks, guidance);
+  return { ref: r.ref, status: r.status, candidateCount: r.candidateCount, supportCounts: [...trace.correlation.supportCounts], observations: r.observations, risks: r.risks, assessment: r.assessment, advice: r.advice.map(withoutIdentities) };
+}
+
+/** Advice as an estimate gives it: no reading's accounts. */
+function withoutIdentities(a: Advice): Advice {
+  if (a.kind !== 'confirm-time-zone') return a;
+  return { ...a, readings: a.readings.map(({ accounts: _, ...r }) => r) };
 }
 
 /** The estimate for a request that failed validation. */
 export function invalidEstimate(ref: string | null, errors: readonly Problem[]): Estimate {
-  return { ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], errors: [...errors] };
+  return { ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], assessment: INVALID_ASSESSMENT, advice: [], errors: [...errors] };
 }
 
 /** The estimate for a request the guardrails refused. */
 export function refusedEstimate(ref: string, refusal: Refusal): Estimate {
-  return { ref, status: 'refused', candidateCount: 0, supportCounts: [], observations: [], risks: [], refusal };
+  return { ref, status: 'refused', candidateCount: 0, supportCounts: [], observations: [], risks: [], assessment: REFUSED_ASSESSMENT, advice: [], refusal };
 }
 
 /** Outcomes as results (`resolve`). */

@@ -6,7 +6,7 @@
  * readings) are fetched by the caller. Details carry counts and intervals, never the
  * identities of other customers.
  */
-import { flag, type RiskCode } from '../src/catalogue/risks.js';
+import { flag, rated, type RiskCode, type Severity, type UnratedRisk } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
 import { GAP_EXPECTED_EVENTS } from '../src/store/core/coverage.js';
 import { SESSION_ROW_LIMIT } from '../src/store/core/limits.js';
@@ -17,6 +17,7 @@ import { processesConnectionRecords } from './guard.js';
 import type { MatchTrace, ObservationTrace } from './evaluate.js';
 import type { Support } from './identify.js';
 import type { ReadingOutcome } from './sensitivity.js';
+import { readingPlausibility, severityOf, SEVERITY, type RatingContext, type ReadingFacts, type SeverityRule } from './severity.js';
 
 /** What risk analysis consults besides the trace. */
 export interface RiskInputs {
@@ -45,6 +46,8 @@ export interface RequestContext {
   readonly inputs: RiskInputs;
   /** The accounts that fit every observation. */
   readonly candidates: ReadonlySet<string>;
+  /** What deciding each observation's readings' plausibility reads (matcher/severity.ts). */
+  readonly readingFacts: readonly ReadingFacts[];
 }
 
 /** What a rule over one observation reads: the request's context, the observation, and how messages name it. */
@@ -57,26 +60,30 @@ export interface ObservationContext extends RequestContext {
 }
 
 /**
- * One rule of the catalogue: the code it raises and the function that raises it, over one
- * observation (run for each observation in turn) or over the whole request.
+ * One rule of the catalogue: the code it raises, the function that raises it, over one
+ * observation (run for each observation in turn) or over the whole request, and its
+ * severity (matcher/severity.ts): fixed, or decided from the flag and the request — a
+ * required field, so every rule says when its flag is material.
  */
 export type RiskRule =
-  | { readonly code: RiskCode; readonly scope: 'observation'; readonly rule: (ctx: ObservationContext) => Risk[] }
-  | { readonly code: RiskCode; readonly scope: 'request'; readonly rule: (ctx: RequestContext) => Risk[] };
+  | { readonly code: RiskCode; readonly scope: 'observation'; readonly rule: (ctx: ObservationContext) => UnratedRisk[]; readonly severity: RuleSeverity }
+  | { readonly code: RiskCode; readonly scope: 'request'; readonly rule: (ctx: RequestContext) => UnratedRisk[]; readonly severity: RuleSeverity };
+/** A rule's severity as the table holds it: any code's {@link SeverityRule}. */
+type RuleSeverity = Severity | ((flag: never, ctx: RatingContext) => Severity);
 
-function serverAddress({ ot, i, where }: ObservationContext): Risk[] {
+function serverAddress({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.addressClass !== 'server' && ot.addressClass !== 'infrastructure') return [];
   return [flag('SERVER_ADDRESS', `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`, { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass })];
 }
 
-function notOperatorAddress({ ot, i, where }: ObservationContext): Risk[] {
+function notOperatorAddress({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.outcome !== 'not-operator-address') return [];
   return [flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, { observation: i, sourceIp: o.sourceIp.text })];
 }
 
-function sharedAddressNoPort({ ot, i, where }: ObservationContext): Risk[] {
+function sharedAddressNoPort({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.translations.length === 0 && ot.addressClass !== 'cgnat-outside') return [];
   const insideHosts = new Set(ot.translations.map((t) => `${t.realm}|${t.inside.text}`));
@@ -89,7 +96,7 @@ function sharedAddressNoPort({ ot, i, where }: ObservationContext): Risk[] {
   return [];
 }
 
-function portReuse({ ot, i, where }: ObservationContext): Risk[] {
+function portReuse({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (o.sourcePort === null) return [];
   const holding = new Set(ot.translations.filter((t) => t.portFirst <= o.sourcePort! && o.sourcePort! <= t.portLast).map((t) => `${t.realm}|${t.inside.text}`));
@@ -102,7 +109,7 @@ function supportsOf(ot: ObservationTrace): Support[] {
   return [...ot.matches.accounts.values()].flat();
 }
 
-function allocationBoundary({ ot, i, where }: ObservationContext): Risk[] {
+function allocationBoundary({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const boundaries: { kind: string; edge: 'start' | 'end'; at: string }[] = [];
   const seen = new Set<string>();
@@ -119,53 +126,56 @@ function allocationBoundary({ ot, i, where }: ObservationContext): Risk[] {
   return [flag('ALLOCATION_BOUNDARY', `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`, { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) })];
 }
 
-function inferredEnd({ ot, i, where }: ObservationContext): Risk[] {
+function inferredEnd({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const inferred = supportsOf(ot).filter((s) => s.endInferred);
   if (inferred.length === 0) return [];
   return [flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, { observation: i, records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })) })];
 }
 
-function lowTimePrecision({ ot, i, where }: ObservationContext): Risk[] {
+function lowTimePrecision({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   const w = o.window;
   if (o.reading.precision !== 'min' || o.reading.form === 'range') return [];
   return [flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 })];
 }
 
-function describeReading(r: ReadingOutcome) {
-  return { reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added };
+function describeReading(ctx: RequestContext, r: ReadingOutcome) {
+  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts);
+  return { reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added, plausible, why };
 }
 
-function readingsChangingResult(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+function readingsChangingResult(ctx: RequestContext, readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): UnratedRisk[] {
   const dropping = readings.filter((r) => r.missing > 0);
   if (dropping.length === 0) return [];
   return [
     flag('TIME_READING_CHANGES_RESULT', `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`, {
       observation,
       candidateCount: answer,
-      readings: dropping.map(describeReading),
+      readings: dropping.map((r) => describeReading(ctx, r)),
     }),
   ];
 }
 
-function readingsFindingMore(readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): Risk[] {
+function readingsFindingMore(ctx: RequestContext, readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): UnratedRisk[] {
   const adding = readings.filter((r) => r.added > 0);
   if (adding.length === 0) return [];
   return [
     flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
       observation,
       candidateCount: answer,
-      readings: adding.map(describeReading),
+      readings: adding.map((r) => describeReading(ctx, r)),
     }),
   ];
 }
 
-function timeReadingChangesResult({ inputs, candidates, i, where }: ObservationContext): Risk[] {
-  return readingsChangingResult(inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
+  const { inputs, candidates, i, where } = ctx;
+  return readingsChangingResult(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
-function timeReadingFindsMore({ inputs, candidates, i, where }: ObservationContext): Risk[] {
-  return readingsFindingMore(inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+function timeReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
+  const { inputs, candidates, i, where } = ctx;
+  return readingsFindingMore(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
 /**
@@ -212,7 +222,7 @@ function relationTo(g: { end: number | null }, w: { start: number }): string {
   return g.end !== null && g.end <= w.start ? 'before-window' : 'overlaps-window';
 }
 
-function coverageGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function coverageGap({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const path = pathSources(ot);
   const gaps = (inputs.gaps[i] ?? []).filter((g) => onPath(g.source, path, inputs.coverage));
@@ -226,7 +236,7 @@ function coverageGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
   return [flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described })];
 }
 
-function inferredGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function inferredGap({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const path = pathSources(ot);
   const from = w.start - inputs.settings.longestRecordMs;
@@ -250,7 +260,7 @@ function inferredGap({ ot, inputs, i, where }: ObservationContext): Risk[] {
 /** Silences shorter than this on a source the detector cannot see are worth a flag on a miss (syslog loss runs minutes to hours). */
 export const UNDETECTABLE_HORIZON_MINUTES = 10;
 
-function gapUndetectable({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function gapUndetectable({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   if (ot.matches.accounts.size > 0 || (ot.outcome !== 'no-record' && ot.outcome !== 'inside-unallocated')) return [];
   const path = pathSources(ot);
   const sources = inputs.coverage
@@ -266,7 +276,7 @@ function gapUndetectable({ ot, inputs, i, where }: ObservationContext): Risk[] {
   ];
 }
 
-function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   if (ot.addressClass === 'server' || ot.addressClass === 'infrastructure' || ot.addressClass === 'not-operator' || inputs.coverage.length === 0) return [];
   const path = pathSources(ot);
@@ -289,7 +299,7 @@ function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Risk[]
   ];
 }
 
-function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationContext): Risk[] {
+function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const lastOf = new Map(inputs.coverage.map((c) => [c.source, c.last]));
   const records: { kind: string; source: string; start: string; heldAt: string; sourceLast: string }[] = [];
@@ -313,7 +323,7 @@ function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationConte
   ];
 }
 
-function insideUnallocated({ ot, i, where }: ObservationContext): Risk[] {
+function insideUnallocated({ ot, i, where }: ObservationContext): UnratedRisk[] {
   if (ot.unallocated.length === 0) return [];
   const hosts = new Map<string, (typeof ot.unallocated)[number]>();
   for (const t of ot.unallocated) if (!hosts.has(`${t.realm}|${t.inside.text}`)) hosts.set(`${t.realm}|${t.inside.text}`, t);
@@ -323,7 +333,7 @@ function insideUnallocated({ ot, i, where }: ObservationContext): Risk[] {
   ];
 }
 
-function sessionLookupCapped({ ot, i, where }: ObservationContext): Risk[] {
+function sessionLookupCapped({ ot, i, where }: ObservationContext): UnratedRisk[] {
   if (!ot.sessionsCapped) return [];
   return [flag('SESSION_LOOKUP_CAPPED', `${where}: the session lookup without a source port was cut at ${SESSION_ROW_LIMIT} rows; sessions beyond were not read`, { observation: i, sourceIp: ot.observation.sourceIp.text, limit: SESSION_ROW_LIMIT })];
 }
@@ -331,7 +341,7 @@ function sessionLookupCapped({ ot, i, where }: ObservationContext): Risk[] {
 /** The port space a NAT allocates from, unless its records say otherwise. */
 const NAT_PORT_SPACE = { portFirst: 1024, portLast: 65535 } as const;
 
-function portOutsideNatRange({ ot, trace, i, where }: ObservationContext): Risk[] {
+function portOutsideNatRange({ ot, trace, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (o.sourcePort === null || ot.addressClass !== 'cgnat-outside') return [];
   const f = trace.fetched[i]!;
@@ -344,14 +354,14 @@ function portOutsideNatRange({ ot, trace, i, where }: ObservationContext): Risk[
   ];
 }
 
-function beyondRetention({ ot, inputs, i, where }: ObservationContext): Risk[] {
+function beyondRetention({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const horizon = inputs.settings.retentionHorizon;
   if (horizon === null || w.start >= horizon) return [];
   return [flag('BEYOND_RETENTION', `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`, { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) })];
 }
 
-function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext): Risk[] {
+function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext): UnratedRisk[] {
   const byKind = new Map<string, Set<string>>();
   for (const e of ot.matches.exclusions) {
     if (e.kinds.length !== 1 || candidates.has(e.account) || ot.matches.accounts.has(e.account)) continue;
@@ -364,10 +374,10 @@ function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext):
   );
 }
 
-function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationContext): Risk[] {
+function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const { realms, sources } = pathSources(ot);
   const clockSources = new Set([...realms, ...sources]);
-  const out: Risk[] = [];
+  const out: UnratedRisk[] = [];
   for (const [source, errorMs] of Object.entries(inputs.settings.clockErrorMs)) {
     if (errorMs > trace.request.toleranceMs && (clockSources.has(source) || clockSources.size === 0)) {
       out.push(flag('TOLERANCE_BELOW_CLOCK_ERROR', `${where}: tolerance ${trace.request.toleranceMs / 1000} s is below ${source}'s declared clock error of ${errorMs / 1000} s`, { observation: i, source, clockErrorSeconds: errorMs / 1000, toleranceSeconds: trace.request.toleranceMs / 1000 }));
@@ -376,20 +386,22 @@ function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationCo
   return out;
 }
 
-function jointTimeReadingChangesResult({ trace, inputs, candidates }: RequestContext): Risk[] {
-  return readingsChangingResult(inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+function jointTimeReadingChangesResult(ctx: RequestContext): UnratedRisk[] {
+  const { trace, inputs, candidates } = ctx;
+  return readingsChangingResult(ctx, inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
 }
 
-function jointTimeReadingFindsMore({ trace, inputs, candidates }: RequestContext): Risk[] {
-  return readingsFindingMore(inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+function jointTimeReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
+  const { trace, inputs, candidates } = ctx;
+  return readingsFindingMore(ctx, inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
 }
 
-function singleObservation({ trace, candidates }: RequestContext): Risk[] {
+function singleObservation({ trace, candidates }: RequestContext): UnratedRisk[] {
   if (candidates.size !== 1 || trace.observations.length !== 1) return [];
   return [flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation; 9.24 asks for more IP/time pairs to cross-correlate', { observations: 1 })];
 }
 
-function contradictoryObservations({ trace, candidates }: RequestContext): Risk[] {
+function contradictoryObservations({ trace, candidates }: RequestContext): UnratedRisk[] {
   const n = trace.observations.length;
   if (n <= 1 || candidates.size !== 0 || !trace.observations.every((ot) => ot.matches.accounts.size > 0)) return [];
   const { supportCounts, bestSupport } = trace.correlation;
@@ -402,7 +414,7 @@ function contradictoryObservations({ trace, candidates }: RequestContext): Risk[
   ];
 }
 
-function sharedAccount({ inputs, candidates }: RequestContext): Risk[] {
+function sharedAccount({ inputs, candidates }: RequestContext): UnratedRisk[] {
   const sharedTypes = new Map<string, number>();
   for (const account of candidates) {
     const type = inputs.subscriberTypes.get(account);
@@ -412,7 +424,7 @@ function sharedAccount({ inputs, candidates }: RequestContext): Risk[] {
   return [flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, { types: Object.fromEntries(sharedTypes), candidates: candidates.size })];
 }
 
-function connectionRecordsProcessed({ trace }: RequestContext): Risk[] {
+function connectionRecordsProcessed({ trace }: RequestContext): UnratedRisk[] {
   if (!processesConnectionRecords(trace.request)) return [];
   const withDestination = trace.observations.filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null).map((ot) => ot.observation.index);
   return [flag('CONNECTION_RECORDS_PROCESSED', `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`, { observations: withDestination })];
@@ -423,36 +435,42 @@ function connectionRecordsProcessed({ trace }: RequestContext): Risk[] {
  * observation in turn, then the request rules. Each rule raises only its own code.
  */
 export const RISK_RULES: readonly RiskRule[] = [
-  { code: 'SERVER_ADDRESS', scope: 'observation', rule: serverAddress },
-  { code: 'NOT_OPERATOR_ADDRESS', scope: 'observation', rule: notOperatorAddress },
-  { code: 'SHARED_ADDRESS_NO_PORT', scope: 'observation', rule: sharedAddressNoPort },
-  { code: 'PORT_REUSE', scope: 'observation', rule: portReuse },
-  { code: 'ALLOCATION_BOUNDARY', scope: 'observation', rule: allocationBoundary },
-  { code: 'INFERRED_END', scope: 'observation', rule: inferredEnd },
-  { code: 'LOW_TIME_PRECISION', scope: 'observation', rule: lowTimePrecision },
-  { code: 'TIME_READING_CHANGES_RESULT', scope: 'observation', rule: timeReadingChangesResult },
-  { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore },
-  { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap },
-  { code: 'INFERRED_GAP', scope: 'observation', rule: inferredGap },
-  { code: 'GAP_UNDETECTABLE', scope: 'observation', rule: gapUndetectable },
-  { code: 'OUTSIDE_SOURCE_SPAN', scope: 'observation', rule: outsideSourceSpan },
-  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence },
-  { code: 'INSIDE_UNALLOCATED', scope: 'observation', rule: insideUnallocated },
-  { code: 'SESSION_LOOKUP_CAPPED', scope: 'observation', rule: sessionLookupCapped },
-  { code: 'PORT_OUTSIDE_NAT_RANGE', scope: 'observation', rule: portOutsideNatRange },
-  { code: 'BEYOND_RETENTION', scope: 'observation', rule: beyondRetention },
-  { code: 'EXCLUDED_BY_IDENTIFIER', scope: 'observation', rule: excludedByIdentifier },
-  { code: 'TOLERANCE_BELOW_CLOCK_ERROR', scope: 'observation', rule: toleranceBelowClockError },
-  { code: 'TIME_READING_CHANGES_RESULT', scope: 'request', rule: jointTimeReadingChangesResult },
-  { code: 'TIME_READING_FINDS_MORE', scope: 'request', rule: jointTimeReadingFindsMore },
-  { code: 'SINGLE_OBSERVATION', scope: 'request', rule: singleObservation },
-  { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations },
-  { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount },
-  { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed },
+  { code: 'SERVER_ADDRESS', scope: 'observation', rule: serverAddress, severity: SEVERITY.serverAddress },
+  { code: 'NOT_OPERATOR_ADDRESS', scope: 'observation', rule: notOperatorAddress, severity: 'note' },
+  { code: 'SHARED_ADDRESS_NO_PORT', scope: 'observation', rule: sharedAddressNoPort, severity: SEVERITY.whenSeveral },
+  { code: 'PORT_REUSE', scope: 'observation', rule: portReuse, severity: SEVERITY.whenSeveral },
+  { code: 'ALLOCATION_BOUNDARY', scope: 'observation', rule: allocationBoundary, severity: SEVERITY.whenSeveral },
+  { code: 'INFERRED_END', scope: 'observation', rule: inferredEnd, severity: SEVERITY.inferredEnd },
+  { code: 'LOW_TIME_PRECISION', scope: 'observation', rule: lowTimePrecision, severity: SEVERITY.whenSeveral },
+  { code: 'TIME_READING_CHANGES_RESULT', scope: 'observation', rule: timeReadingChangesResult, severity: SEVERITY.readingChanges },
+  { code: 'TIME_READING_FINDS_MORE', scope: 'observation', rule: timeReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'COVERAGE_GAP', scope: 'observation', rule: coverageGap, severity: SEVERITY.coverageGap },
+  { code: 'INFERRED_GAP', scope: 'observation', rule: inferredGap, severity: SEVERITY.coverageGap },
+  { code: 'GAP_UNDETECTABLE', scope: 'observation', rule: gapUndetectable, severity: 'material' },
+  { code: 'OUTSIDE_SOURCE_SPAN', scope: 'observation', rule: outsideSourceSpan, severity: 'material' },
+  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence, severity: SEVERITY.inferredEnd },
+  { code: 'INSIDE_UNALLOCATED', scope: 'observation', rule: insideUnallocated, severity: 'material' },
+  { code: 'SESSION_LOOKUP_CAPPED', scope: 'observation', rule: sessionLookupCapped, severity: 'material' },
+  { code: 'PORT_OUTSIDE_NAT_RANGE', scope: 'observation', rule: portOutsideNatRange, severity: 'material' },
+  { code: 'BEYOND_RETENTION', scope: 'observation', rule: beyondRetention, severity: 'material' },
+  { code: 'EXCLUDED_BY_IDENTIFIER', scope: 'observation', rule: excludedByIdentifier, severity: 'material' },
+  { code: 'TOLERANCE_BELOW_CLOCK_ERROR', scope: 'observation', rule: toleranceBelowClockError, severity: SEVERITY.toleranceBelowClockError },
+  { code: 'TIME_READING_CHANGES_RESULT', scope: 'request', rule: jointTimeReadingChangesResult, severity: SEVERITY.readingChanges },
+  { code: 'TIME_READING_FINDS_MORE', scope: 'request', rule: jointTimeReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'SINGLE_OBSERVATION', scope: 'request', rule: singleObservation, severity: 'note' },
+  { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations, severity: 'material' },
+  { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount, severity: 'note' },
+  { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed, severity: 'note' },
 ];
 
-const OBSERVATION_RULES = RISK_RULES.flatMap((r) => (r.scope === 'observation' ? [r.rule] : []));
-const REQUEST_RULES = RISK_RULES.flatMap((r) => (r.scope === 'request' ? [r.rule] : []));
+const OBSERVATION_RULES = RISK_RULES.filter((r) => r.scope === 'observation');
+const REQUEST_RULES = RISK_RULES.filter((r) => r.scope === 'request');
+
+/** The context every rule of a request reads. */
+export function requestContext(trace: MatchTrace, inputs: RiskInputs): RequestContext {
+  const readingFacts = trace.request.observations.map((observation) => ({ observation, settings: inputs.settings, toleranceMs: trace.request.toleranceMs }));
+  return { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)), readingFacts };
+}
 
 /** The context of observation `i` of a request. */
 export function observationContext(ctx: RequestContext, i: number): ObservationContext {
@@ -469,11 +487,20 @@ export function observationContext(ctx: RequestContext, i: number): ObservationC
  * analyseRisks(trace, inputs).map((r) => r.code); // ['SHARED_ADDRESS_NO_PORT', 'SINGLE_OBSERVATION']
  */
 export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
-  const ctx: RequestContext = { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)) };
-  const out: Risk[] = trace.observations.flatMap((_, i) => {
+  const ctx = requestContext(trace, inputs);
+  const raised: { flag: UnratedRisk; severity: RuleSeverity }[] = [];
+  trace.observations.forEach((_, i) => {
     const oc = observationContext(ctx, i);
-    return OBSERVATION_RULES.flatMap((rule) => rule(oc));
+    for (const r of OBSERVATION_RULES) if (r.scope === 'observation') for (const f of r.rule(oc)) raised.push({ flag: f, severity: r.severity });
   });
-  for (const rule of REQUEST_RULES) out.push(...rule(ctx));
-  return out;
+  for (const r of REQUEST_RULES) if (r.scope === 'request') for (const f of r.rule(ctx)) raised.push({ flag: f, severity: r.severity });
+  const rating: RatingContext = { candidates: ctx.candidates, flags: raised.map((x) => x.flag), readings: inputs.readings, inferredOnly: trace.observations.map((ot) => inferredOnly(ot, ctx.candidates)) };
+  return raised.map(({ flag: f, severity }) => rated(f, severityOf(severity as SeverityRule, f, rating)));
+}
+
+/** How many accounts of the answer rest, for this observation, only on records whose end was inferred. */
+function inferredOnly(ot: ObservationTrace, candidates: ReadonlySet<string>): number {
+  let n = 0;
+  for (const [account, supports] of ot.matches.accounts) if (candidates.has(account) && supports.length > 0 && supports.every((s) => s.endInferred)) n++;
+  return n;
 }

@@ -6,6 +6,7 @@
  * same way (an hour, twelve hours) are also tried on all of them together. The rows are
  * fetched once for windows covering every reading; each reading is evaluated in memory.
  */
+import { DateTime, FixedOffsetZone } from 'luxon';
 import { IparError } from '../src/problems.js';
 import { overlaps, type Interval, type Window } from '../src/time.js';
 import type { PlannedObservation, PlannedRequest } from './plan.js';
@@ -23,6 +24,10 @@ export type ReadingName =
   | 'plus-1h'
   | 'minus-12h'
   | 'plus-12h'
+  | 'minus-1d'
+  | 'plus-1d'
+  | 'minus-1y'
+  | 'day-month-swapped'
   | 'any-combination';
 
 export interface ReadingOutcome {
@@ -37,6 +42,8 @@ export interface ReadingOutcome {
   readonly missing: number;
   /** Accounts this reading returns that the answer given lacks (false-negative risk). */
   readonly added: number;
+  /** The accounts the whole request would return under this reading (never rendered in a flag; advice and the harness read them). */
+  readonly accounts: ReadonlySet<string>;
 }
 
 const HOUR = 3_600_000;
@@ -60,15 +67,36 @@ export function alternativeReadings(o: PlannedObservation, toleranceMs: number):
   if (r.gapAlternative !== null) out.push({ reading: 'gap-other-offset', window: { start: r.gapAlternative - toleranceMs, end: r.gapAlternative + p + toleranceMs } });
   out.push({ reading: 'minus-1h', window: shift(-HOUR) }, { reading: 'plus-1h', window: shift(HOUR) });
   if (o.clock === '12h-ambiguous') out.push({ reading: 'minus-12h', window: shift(-12 * HOUR) }, { reading: 'plus-12h', window: shift(12 * HOUR) });
+  if (o.clock === 'date-ambiguous') for (const d of dateReadings(o)) out.push({ reading: d.reading, window: shift(d.ms) });
   return out;
 }
 
-/** Shifts tried on all observations together (each observation's own window moved). */
-const JOINT: readonly { reading: ReadingName; ms: number; only12h: boolean }[] = [
-  { reading: 'minus-1h', ms: -HOUR, only12h: false },
-  { reading: 'plus-1h', ms: HOUR, only12h: false },
-  { reading: 'minus-12h', ms: -12 * HOUR, only12h: true },
-  { reading: 'plus-12h', ms: 12 * HOUR, only12h: true },
+/**
+ * The date misreadings oversight reports name, for a clock declared `date-ambiguous`: a
+ * day either side, the year before (the year written one later), and day and month
+ * swapped where both are below 13 and differ — as shifts of the written instant, on the
+ * wall clock the time was written in.
+ */
+export function dateReadings(o: PlannedObservation): { reading: ReadingName; ms: number }[] {
+  const r = o.reading;
+  const zone = r.timeZone ?? (r.offsetMinutes === null ? 'utc' : FixedOffsetZone.instance(r.offsetMinutes));
+  const wall = DateTime.fromMillis(r.start, { zone });
+  const out: { reading: ReadingName; ms: number }[] = [
+    { reading: 'minus-1d', ms: wall.minus({ days: 1 }).toMillis() - r.start },
+    { reading: 'plus-1d', ms: wall.plus({ days: 1 }).toMillis() - r.start },
+    { reading: 'minus-1y', ms: wall.minus({ years: 1 }).toMillis() - r.start },
+  ];
+  if (wall.day <= 12 && wall.day !== wall.month) out.push({ reading: 'day-month-swapped', ms: wall.set({ month: wall.day, day: wall.month }).toMillis() - r.start });
+  return out;
+}
+
+/** Shifts tried on all observations together (each observation's own window moved), and the clock they need, if any. */
+const JOINT: readonly { reading: ReadingName; ms: (o: PlannedObservation) => number | null; only: PlannedObservation['clock'] | null }[] = [
+  { reading: 'minus-1h', ms: () => -HOUR, only: null },
+  { reading: 'plus-1h', ms: () => HOUR, only: null },
+  { reading: 'minus-12h', ms: () => -12 * HOUR, only: '12h-ambiguous' },
+  { reading: 'plus-12h', ms: () => 12 * HOUR, only: '12h-ambiguous' },
+  ...(['minus-1d', 'plus-1d', 'minus-1y', 'day-month-swapped'] as const).map((reading) => ({ reading, ms: (o: PlannedObservation) => dateReadings(o).find((d) => d.reading === reading)?.ms ?? null, only: 'date-ambiguous' as const })),
 ];
 
 /** The windows to fetch for an observation: its own and every alternative reading's. */
@@ -81,7 +109,7 @@ function outcome(reading: ReadingName, observation: number | null, window: Windo
   for (const a of baseline) if (!combined.has(a)) missing++;
   let added = 0;
   for (const a of combined) if (!baseline.has(a)) added++;
-  return { reading, observation, window, candidateCount: combined.size, missing, added };
+  return { reading, observation, window, candidateCount: combined.size, missing, added, accounts: combined };
 }
 
 /**
@@ -130,12 +158,16 @@ export function timeSensitivity(traces: readonly MatchTrace[]): { perObservation
     const perObservation = readings.map((list, i) => list.map(({ reading, window, set }) => outcome(reading, i, window, intersectAll(own.map((s, j) => (j === i ? set : s))), baseline)));
     const joint: ReadingOutcome[] = [];
     if (trace.fetched.length > 1) {
-      for (const { reading, ms, only12h } of JOINT) {
-        const moved = trace.fetched.map((f) => !only12h || f.observation.clock === '12h-ambiguous');
-        if (moved.filter(Boolean).length < 2) continue;
-        const sets = trace.fetched.map((f, i) => (moved[i] ? at(i, { start: f.observation.window.start + ms, end: f.observation.window.end + ms }) : own[i]!));
+      for (const { reading, ms, only } of JOINT) {
+        const shifts = trace.fetched.map((f) => (only === null || f.observation.clock === only ? ms(f.observation) : null));
+        if (shifts.filter((x) => x !== null).length < 2) continue;
+        const sets = trace.fetched.map((f, i) => {
+          const d = shifts[i];
+          return d === null || d === undefined ? own[i]! : at(i, { start: f.observation.window.start + d, end: f.observation.window.end + d });
+        });
         const first = trace.fetched[0]!.observation.window;
-        joint.push(outcome(reading, null, { start: first.start + ms, end: first.end + ms }, intersectAll(sets), baseline));
+        const d0 = shifts[0] ?? 0;
+        joint.push(outcome(reading, null, { start: first.start + d0, end: first.end + d0 }, intersectAll(sets), baseline));
       }
       // Each observation read any plausible way, independently (a 12-hour clock can be
       // right for one time and twelve hours off for the next): who fits some combination.

@@ -15,7 +15,7 @@ export interface TimeReading {
   readonly end: number;
   readonly precision: Precision;
   readonly form: 'instant' | 'range' | 'local';
-  /** The offset written with an instant, in minutes east of UTC. */
+  /** The offset written with an instant (or with both ends of a range), in minutes east of UTC. */
   readonly offsetMinutes: number | null;
   readonly timeZone: string | null;
   /** For a wall-clock time in a DST fold: each instant it can mean (two). */
@@ -40,7 +40,8 @@ interface LocalInstants {
 
 const zones = new Map<string, IANAZone | null>();
 
-function zone(name: string): IANAZone | null {
+/** The IANA zone of that name (cached), or `null` when there is none. */
+export function zone(name: string): IANAZone | null {
   let z = zones.get(name);
   if (z === undefined) {
     const created = IANAZone.create(name);
@@ -127,6 +128,7 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
   }
   // A range.
   let from: number, to: number, precision: Precision;
+  let offsetMinutes: number | null = null;
   let fold: number[] | null = null;
   let inGap = false;
   if (time.timeZone === undefined) {
@@ -134,6 +136,8 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
     const b = instant(time.to, `${field}.to`);
     if (!a.ok || !b.ok) return { ok: false, problems: [...(a.ok ? [] : a.problems), ...(b.ok ? [] : b.problems)] };
     [from, to] = [a.ms, b.ms];
+    // Both ends written with the same offset: the range says it, as an instant would.
+    if (a.offsetMinutes === b.offsetMinutes) offsetMinutes = a.offsetMinutes;
     precision = PRECISION_MS[a.precision] >= PRECISION_MS[b.precision] ? a.precision : b.precision;
   } else {
     const a = localInstants(time.from, time.timeZone, `${field}.from`, `${field}.timeZone`);
@@ -151,7 +155,7 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
   }
   return {
     ok: true,
-    value: { start: from, end: to, precision, form: 'range', offsetMinutes: null, timeZone: time.timeZone ?? null, foldInstants: fold, inGap, gapAlternative: null },
+    value: { start: from, end: to, precision, form: 'range', offsetMinutes, timeZone: time.timeZone ?? null, foldInstants: fold, inGap, gapAlternative: null },
   };
 }
 

@@ -69,3 +69,28 @@ export function writeTime(ms: number, how: TimeWriting): WrittenTime {
       return wall + 'Z';
   }
 }
+
+/** How a date can be miswritten (oversight reports): a year later, a day off, day and month swapped. */
+export type DateError = 'wrong-year' | 'day-before' | 'day-after' | 'day-month-swapped';
+
+/**
+ * A written time with its date miswritten; the time of day and the zone stay as written.
+ * `day-month-swapped` changes nothing unless day and month are both below 13 and differ.
+ *
+ * @example
+ * misdate('2026-03-05T10:00:00Z', 'day-month-swapped'); // '2026-05-03T10:00:00Z'
+ */
+export function misdate(written: WrittenTime, error: DateError): WrittenTime {
+  const change = (wall: string): string => {
+    const date = wall.slice(0, 10);
+    const d = DateTime.fromISO(date, { zone: 'utc' });
+    let out: DateTime;
+    if (error === 'wrong-year') out = d.plus({ years: 1 });
+    else if (error === 'day-before') out = d.minus({ days: 1 });
+    else if (error === 'day-after') out = d.plus({ days: 1 });
+    else if (d.day <= 12 && d.day !== d.month) out = d.set({ month: d.day, day: d.month });
+    else out = d;
+    return `${pad(out.year, 4)}-${pad(out.month)}-${pad(out.day)}${wall.slice(10)}`;
+  };
+  return typeof written === 'string' ? change(written) : { ...written, local: change(written.local) };
+}

@@ -89,6 +89,12 @@ export const SimulationConfig = z
         localTime: probability.default(0.1),
         /** 12-hour clock without AM/PM (`"clock":"12h-ambiguous"`). */
         clock12h: probability.default(0.02),
+        /** The year written one later (a SPoC chose 2019 for 2018), declared `"clock":"date-ambiguous"`. */
+        wrongYear: probability.default(0),
+        /** The day written one off either way, declared `date-ambiguous`. */
+        wrongDay: probability.default(0),
+        /** Day and month swapped (only where both are below 13 and differ), declared `date-ambiguous`. */
+        dayMonthSwap: probability.default(0),
         destinationKnown: probability.default(0.4),
         identifiersKnown: probability.default(0.1),
         timeZone: z.string().min(1).default('Europe/London'),
@@ -123,6 +129,7 @@ export const SimulationConfig = z
   .superRefine((v, ctx) => {
     const n = v.noise;
     if (n.precisionSecond + n.precisionMinute > 1) ctx.addIssue({ code: 'custom', path: ['noise', 'precisionSecond'], message: 'precisionSecond + precisionMinute exceed 1', params: { reason: 'OUT_OF_RANGE' } });
+    if (n.wrongYear + n.wrongDay + n.dayMonthSwap > 1) ctx.addIssue({ code: 'custom', path: ['noise', 'wrongYear'], message: 'wrongYear + wrongDay + dayMonthSwap exceed 1', params: { reason: 'OUT_OF_RANGE' } });
     if (n.zoneAsUtc + n.zoneOffsetOffByOne + n.localTime > 1) ctx.addIssue({ code: 'custom', path: ['noise', 'zoneAsUtc'], message: 'zoneAsUtc + zoneOffsetOffByOne + localTime exceed 1', params: { reason: 'OUT_OF_RANGE' } });
     if (v.observationsPerRequest.min > v.observationsPerRequest.max) {
       ctx.addIssue({ code: 'custom', path: ['observationsPerRequest', 'min'], message: 'min exceeds max', params: { reason: 'OUT_OF_RANGE' } });

@@ -5,7 +5,7 @@
  */
 import { addToKey, keyToText } from '../src/address.js';
 import type { Precision } from '../src/time.js';
-import { writeTime, type ZoneWriting } from './observe.js';
+import { misdate, writeTime, type DateError, type ZoneWriting } from './observe.js';
 import type { Event, Pending, WorldContext } from './world-context.js';
 import { MOBILE_SEGMENTS, PLAN, address } from './world-plan.js';
 import { imeiOf, imsiOf, macOf, msisdnOf, pad } from './world-subscribers.js';
@@ -90,6 +90,15 @@ export function requestDesk(ctx: WorldContext) {
     const z = ask.float();
     const zone: ZoneWriting = z < n.zoneAsUtc ? 'as-utc' : z < n.zoneAsUtc + n.zoneOffsetOffByOne ? 'offset-off-by-one' : z < n.zoneAsUtc + n.zoneOffsetOffByOne + n.localTime ? 'local' : 'utc';
     const shift: 60 | -60 = ask.chance(0.5) ? 60 : -60;
+    // Drawn only when asked for, so worlds without date errors keep their random stream.
+    let date: DateError | undefined;
+    const dateChance = n.wrongYear + n.wrongDay + n.dayMonthSwap;
+    if (dateChance > 0) {
+      const d = ask.float();
+      if (d < n.wrongYear) date = 'wrong-year';
+      else if (d < n.wrongYear + n.wrongDay) date = ask.chance(0.5) ? 'day-before' : 'day-after';
+      else if (d < dateChance) date = 'day-month-swapped';
+    }
     return {
       skewMs,
       sourcePort,
@@ -97,6 +106,7 @@ export function requestDesk(ctx: WorldContext) {
       zone,
       ...(zone === 'offset-off-by-one' ? { offsetShiftMinutes: shift } : {}),
       clock12h: ask.chance(n.clock12h),
+      ...(date === undefined ? {} : { date }),
       destination: ask.chance(n.destinationKnown),
       identifiers: ask.chance(n.identifiersKnown),
     };
@@ -106,19 +116,22 @@ export function requestDesk(ctx: WorldContext) {
     pending.delete(p.sub);
     const ref = `REQ-${pad(++requestsMade, 6)}`;
     const n = p.noise;
-    const observations: SimObservation[] = p.events.map((e) => ({
-      sourceIp: e.ip,
-      ...(n.sourcePort ? { sourcePort: e.port } : {}),
-      time: writeTime(e.time + n.skewMs, {
+    const observations: SimObservation[] = p.events.map((e) => {
+      const written = writeTime(e.time + n.skewMs, {
         precision: n.precision,
         zone: n.zone,
         clock12h: n.clock12h,
         timeZone: config.noise.timeZone,
         ...(n.offsetShiftMinutes === undefined ? {} : { offsetShiftMinutes: n.offsetShiftMinutes }),
-      }),
-      ...(n.destination ? { destinationIp: e.destinationIp, destinationPort: e.destinationPort, protocol: e.protocol } : {}),
-      ...(n.clock12h ? { clock: '12h-ambiguous' as const } : {}),
-    }));
+      });
+      return {
+        sourceIp: e.ip,
+        ...(n.sourcePort ? { sourcePort: e.port } : {}),
+        time: n.date === undefined ? written : misdate(written, n.date),
+        ...(n.destination ? { destinationIp: e.destinationIp, destinationPort: e.destinationPort, protocol: e.protocol } : {}),
+        ...(n.clock12h ? { clock: '12h-ambiguous' as const } : n.date !== undefined ? { clock: 'date-ambiguous' as const } : {}),
+      };
+    });
     const seg = segment(p.sub);
     let identifiers: SimRequest['identifiers'];
     if (n.identifiers) {

@@ -4,7 +4,7 @@
  */
 import type { CanonicalRecordInput } from '../src/records.js';
 import type { Precision } from '../src/time.js';
-import type { ZoneWriting } from './observe.js';
+import type { DateError, ZoneWriting } from './observe.js';
 import type { SessionProtocol } from './session.js';
 
 export type Segment = 'dhcp' | 'pd' | 'det' | 'pba' | 'ses' | 'wifi';
@@ -33,6 +33,9 @@ export interface WorldConfig {
     readonly zoneOffsetOffByOne: number;
     readonly localTime: number;
     readonly clock12h: number;
+    readonly wrongYear: number;
+    readonly wrongDay: number;
+    readonly dayMonthSwap: number;
     readonly destinationKnown: number;
     readonly identifiersKnown: number;
     readonly timeZone: string;
@@ -62,7 +65,7 @@ export interface SimObservation {
   readonly destinationIp?: string;
   readonly destinationPort?: number;
   readonly protocol?: SessionProtocol;
-  readonly clock?: '12h-ambiguous';
+  readonly clock?: '12h-ambiguous' | 'date-ambiguous';
 }
 
 export interface SimRequest {
@@ -80,6 +83,8 @@ export interface RequestNoise {
   readonly zone: ZoneWriting;
   readonly offsetShiftMinutes?: 60 | -60;
   readonly clock12h: boolean;
+  /** How the date was miswritten, when it was (the request then declares `date-ambiguous`). */
+  readonly date?: DateError;
   readonly destination: boolean;
   readonly identifiers: boolean;
 }

@@ -298,17 +298,21 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--db <file>', 'the SQLite store')
     .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
     .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--zone-change <source=instant>', 'a source changed its time-zone format without notice at INSTANT: an hour either side becomes plausible for later times; SOURCE= removes it; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--jurisdiction-zone <zone>', 'the IANA zone times are plausibly misread in (an hour either side of a written offset; default Europe/London); "" restores the default')
     .option('--audit-key <file>', 'the private key resolve and estimate sign audit entries with when not given --audit-key; "" removes it')
     .option('--budget-window <seconds>', 'work budget: the longest observation window a request may have; "" restores the default (31 days)')
     .option('--budget-readings <n>', 'work budget: the most readings (observations × time readings) a request may evaluate; "" restores the default (512)')
     .option('--budget-rows <n>', 'work budget: the most candidate rows a request may read; "" restores the default (20000)')
-    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string; budgetWindow?: string; budgetReadings?: string; budgetRows?: string }) => {
+    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string; zoneChange: string[]; jurisdictionZone?: string; budgetWindow?: string; budgetReadings?: string; budgetRows?: string }) => {
       setCode(
         await runSettings(
           {
             db: opts.db,
             clockErrors: opts.clockError,
+            zoneChanges: opts.zoneChange,
             ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
+            ...(opts.jurisdictionZone === undefined ? {} : { jurisdictionZone: opts.jurisdictionZone }),
             ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
             ...(opts.budgetWindow === undefined ? {} : { budgetWindow: opts.budgetWindow }),
             ...(opts.budgetReadings === undefined ? {} : { budgetReadings: opts.budgetReadings }),
@@ -328,7 +332,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--profile <name>', 'simulated operator: fixed-dhcp, mobile-cgnat-blocks, mobile-cgnat-sessions, deterministic-nat, ipv6-delegated, public-wifi or mixed', 'mixed')
     .option('--scenarios <names>', 'only these scenarios, comma-separated (default: all)')
     .option('--json', 'print the report as JSON', false)
-    .action(async (opts: { trials: number; seed: number; profile: string; scenarios?: string; json: boolean }) => {
+    .option('--system-command <cmd>', 'measure this resolver instead of ipar: run per world through the shell, records in the NDJSON file $IPAR_RECORDS names, requests on stdin, results on stdout (NDJSON)')
+    .action(async (opts: { trials: number; seed: number; profile: string; scenarios?: string; json: boolean; systemCommand?: string }) => {
       const { runAccuracy } = await import('./cli/accuracy.js');
       const { scenarios, ...rest } = opts;
       setCode(await runAccuracy({ ...rest, ...(scenarios === undefined ? {} : { scenarios: scenarios.split(',').map((s) => s.trim()) }) }, io));

@@ -21,8 +21,14 @@ export const TimeRange = z.strictObject({ from: text, to: text, timeZone: text.o
 export const ObservationTime = z.union([text, LocalTime, TimeRange]);
 export type ObservationTime = z.infer<typeof ObservationTime>;
 
-/** How the authority's source writes times: `12h-ambiguous` is 12-hour without AM/PM. */
-export const CLOCK_STYLES = ['24h', '12h-ambiguous'] as const;
+/**
+ * How the authority's source writes times: `12h-ambiguous` is 12-hour without AM/PM;
+ * `uncertain` says the zone or offset the time was written in is not known for sure
+ * (an hour either side becomes a plausible reading); `date-ambiguous` says the date may be
+ * miswritten (a year later, a day either side, day and month swapped).
+ */
+export const CLOCK_STYLES = ['24h', '12h-ambiguous', 'uncertain', 'date-ambiguous'] as const;
+export type ClockStyle = (typeof CLOCK_STYLES)[number];
 
 export const Observation = z.strictObject({
   sourceIp: ipAddress,
@@ -132,6 +138,64 @@ export const ResultError = Problem;
 export const Refusal = z.strictObject({ code: RefusalCode, paragraph: z.string(), message: z.string(), detail: BudgetDetail.optional() });
 export type Refusal = z.infer<typeof Refusal>;
 
+/** One reading named in `confirm-time-zone` advice: what the request would return under it. */
+export const AdviceReading = z.strictObject({
+  reading: z.string(),
+  /** The observation re-read, or `all` for a shift applied to every observation. */
+  observation: z.union([z.int().min(0), z.literal('all')]),
+  candidateCount: z.int().min(0),
+  /** The accounts under this reading, only in a result and only where the disclosure policy would disclose them. */
+  accounts: z.array(z.string()).optional(),
+});
+
+/**
+ * Corroboration advice (9.24, the SPoC's strategy; matcher/advice.ts): which further data
+ * would settle a multi-customer or materially flagged answer, and by how much — counts
+ * read from the records, never identities (except a reading's accounts, as above).
+ */
+export const Advice = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('source-port'),
+    observation: z.int().min(0),
+    /** Inside hosts the address was shared by in the window. */
+    insideHosts: z.int().min(0),
+    /** The most hosts any one port was mapped for: 1 when their port ranges are disjoint. */
+    worstCase: z.int().min(0),
+    message: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('destination'),
+    observation: z.int().min(0),
+    /** Session records with a destination held over the window for this address. */
+    sessions: z.int().min(1),
+    message: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('another-observation'),
+    /** After this instant the candidates' records diverge. */
+    after: z.string(),
+    /** Candidates whose records still hold after it (at most this many would fit). */
+    remaining: z.int().min(0),
+    of: z.int().min(0),
+    message: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('device-identifier'),
+    identifier: z.enum(IDENTIFIER_KINDS),
+    /** Candidates whose records carry this identifier. */
+    carried: z.int().min(1),
+    of: z.int().min(1),
+    message: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('confirm-time-zone'),
+    readings: z.array(AdviceReading).min(1),
+    message: z.string(),
+  }),
+]);
+export type Advice = z.infer<typeof Advice>;
+export const ADVICE_KINDS = ['source-port', 'destination', 'another-observation', 'device-identifier', 'confirm-time-zone'] as const;
+
 export const Result = z.strictObject({
   ref: z.string().nullable(),
   status: z.enum(STATUSES),
@@ -140,6 +204,9 @@ export const Result = z.strictObject({
   candidates: z.array(Candidate),
   observations: z.array(ObservationResult),
   risks: z.array(Risk),
+  /** One line a person can act on: robust, or what could make the answer wrong (matcher/advice.ts). */
+  assessment: z.string(),
+  advice: z.array(Advice),
   errors: z.array(ResultError).optional(),
   refusal: Refusal.optional(),
 });
@@ -154,6 +221,9 @@ export const Estimate = z.strictObject({
   supportCounts: z.array(z.int().min(0)),
   observations: z.array(ObservationResult),
   risks: z.array(Risk),
+  assessment: z.string(),
+  /** As in a result, without any reading's accounts. */
+  advice: z.array(Advice),
   errors: z.array(ResultError).optional(),
   refusal: Refusal.optional(),
 });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DOC_FILES, REGIONS, regionsIn, rewriteRegions } from '../src/catalogue/docs.js';
-import { AUDIT_VERDICTS, ERRORS, flag, PROBLEMS, REFUSALS, Risk, RISK_CODES, RISK_KINDS, type Entry } from '../src/catalogue/index.js';
+import { AUDIT_VERDICTS, ERRORS, flag, rated, PROBLEMS, REFUSALS, Risk, RISK_CODES, RISK_KINDS, type Entry } from '../src/catalogue/index.js';
 import { main } from '../src/cli.js';
 import { packagePath } from '../src/paths.js';
 import { Refusal, Result } from '../src/request.js';
@@ -41,9 +41,12 @@ describe('the catalogue of codes', () => {
   });
 
   test('a flag parses as a Risk, and a detail of another code does not', () => {
-    const ok = flag('PORT_REUSE', 'm', { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 });
-    expect(ok).toEqual({ code: 'PORT_REUSE', kind: 'false-positive', paragraph: '9.24', message: 'm', detail: { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 } });
+    const unrated = flag('PORT_REUSE', 'm', { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 });
+    expect(unrated).toEqual({ code: 'PORT_REUSE', kind: 'false-positive', paragraph: '9.24', message: 'm', detail: { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 } });
+    expect(Risk.safeParse(unrated).success).toBe(false); // a flag is not a risk until its severity is rated
+    const ok = rated(unrated, 'material');
     expect(Risk.safeParse(ok).success).toBe(true);
+    expect(Risk.safeParse({ ...ok, severity: 'high' }).success).toBe(false);
     expect(Risk.safeParse({ ...ok, detail: { observations: 1 } }).success).toBe(false);
     expect(Risk.safeParse({ ...ok, kind: 'note' }).success).toBe(false);
     expect(Risk.safeParse({ ...ok, code: 'NOT_A_CODE' }).success).toBe(false);
@@ -52,7 +55,7 @@ describe('the catalogue of codes', () => {
   test('results and refusals carry only catalogue codes', () => {
     expect(Refusal.safeParse({ code: 'LOCAL_AUTHORITY_ICR', paragraph: '9.14', message: 'm' }).success).toBe(true);
     expect(Refusal.safeParse({ code: 'SOMETHING_ELSE', paragraph: '9.14', message: 'm' }).success).toBe(false);
-    const invalid = { ref: null, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], errors: [{ field: 'ref', reason: 'NO_SUCH_REASON', message: 'm' }] };
+    const invalid = { ref: null, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], assessment: 'invalid', advice: [], errors: [{ field: 'ref', reason: 'NO_SUCH_REASON', message: 'm' }] };
     expect(Result.safeParse(invalid).success).toBe(false);
     expect(Result.safeParse({ ...invalid, errors: [{ field: 'ref', reason: 'MISSING_FIELD', message: 'm' }] }).success).toBe(true);
   });

@@ -10,7 +10,7 @@ import type { Entry } from './entry.js';
 import { ERRORS } from './errors.js';
 import { PROBLEMS } from './problems.js';
 import { REFUSALS } from './refusals.js';
-import { RISK_CODES } from './risks.js';
+import { READING_ENTRIES, RISK_CODES } from './risks.js';
 
 type Column<E> = readonly [heading: string, cell: (code: string, entry: E) => string];
 
@@ -27,7 +27,8 @@ const meaning = <E extends Entry>(heading: string): Column<E> => [heading, (_, e
 
 /** Every generated region by name. */
 export const REGIONS: Readonly<Record<string, () => string>> = {
-  risks: () => table(RISK_CODES, [code('code'), ['kind', (_, e) => e.kind], ['paragraph', (_, e) => e.paragraph], meaning('raised when')]),
+  risks: () => table(RISK_CODES, [code('code'), ['kind', (_, e) => e.kind], ['paragraph', (_, e) => e.paragraph], meaning('raised when'), ['material', (_, e) => e.material]]),
+  readings: () => table(READING_ENTRIES, [code('reading'), meaning('plausible')]),
   refusals: () => table(REFUSALS, [code('code'), ['paragraph', (_, e) => e.paragraph], meaning('refused when')]),
   problems: () => table(PROBLEMS, [code('reason'), ['reported by', (_, e) => e.scope.join(', ')], meaning('meaning')]),
   'importer-problems': () => table(PROBLEMS, [code('reason'), meaning('meaning')], (e) => e.scope.some((s) => s === 'importers')),

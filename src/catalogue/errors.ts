@@ -59,6 +59,7 @@ export const ERRORS = {
   REFERENCE_UNSUPPORTED: { kind: 'harness', exit: 2, meaning: 'the reference model does not read this request (local times)' },
   REFERENCE_TOO_LARGE: { kind: 'harness', exit: 2, meaning: 'the reference model would map too many inside hosts one by one' },
   HARNESS_BAD_RESULT: { kind: 'harness', exit: 2, meaning: 'the system under test returned something that is not a result for each request' },
+  HARNESS_COMMAND_FAILED: { kind: 'harness', exit: 2, meaning: 'the resolver `ipar accuracy --system-command` runs could not be started or exited with a failure' },
   HARNESS_NO_CASES: { kind: 'harness', exit: 2, meaning: 'no simulated request fits the law being checked' },
   HARNESS_BAD_CASE: { kind: 'harness', exit: 2, meaning: 'a law was given a case of another kind' },
 } as const satisfies Record<string, ErrorEntry>;

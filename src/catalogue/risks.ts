@@ -10,9 +10,18 @@ import { codesOf, type Entry } from './entry.js';
 export const RISK_KINDS = ['false-positive', 'false-negative', 'note'] as const;
 export type RiskKind = (typeof RISK_KINDS)[number];
 
+/**
+ * `material`: a reading or a fact plausible for this request changes who would be
+ * disclosed (or that someone would be); `note`: worth knowing, changes nobody (issue 18).
+ */
+export const SEVERITIES = ['material', 'note'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 interface RiskEntry extends Entry {
   readonly kind: RiskKind;
   readonly paragraph: string;
+  /** When the flag is material, and why that is plausible (the rule in matcher/severity.ts). */
+  readonly material: string;
   readonly detail: z.ZodType<Readonly<Record<string, unknown>>>;
 }
 
@@ -26,13 +35,23 @@ const count = z.int().min(0);
 const observation = count;
 const isoWindow = z.strictObject({ start: z.string(), end: z.string() });
 /** One alternative reading of a time and what it would return (matcher/sensitivity.ts). */
-const reading = z.strictObject({ reading: z.string(), window: isoWindow, candidateCount: count, missing: count, added: count });
+const reading = z.strictObject({
+  reading: z.string(),
+  window: isoWindow,
+  candidateCount: count,
+  missing: count,
+  added: count,
+  /** Whether the way the time was written allows this reading (matcher/severity.ts), and why. */
+  plausible: z.boolean(),
+  why: z.string(),
+});
 const readingDetail = detailOf({ observation: z.union([observation, z.literal('all')]), candidateCount: count, readings: z.array(reading) });
 
 export const RISK_CODES = {
   SHARED_ADDRESS_NO_PORT: {
     kind: 'false-positive',
     paragraph: '9.20',
+    material: 'when the answer names more than one account: the shared address is why; a unique answer (one inside host, or cross-correlation) is not changed by it',
     meaning: 'the address is shared through CGNAT and no usable source port was given (none, or a port in a deterministic dynamic share)',
     detail: z.union([
       detailOf({ observation, sourceIp: z.string(), insideHosts: count, accounts: count }),
@@ -42,12 +61,14 @@ export const RISK_CODES = {
   ALLOCATION_BOUNDARY: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'when the answer names more than one account; for a unique answer the tolerance edge is the `exact-instant` reading of TIME_READING_CHANGES_RESULT',
     meaning: 'the address or port block changed hands inside the window',
     detail: detailOf({ observation, window: isoWindow, boundaries: z.array(z.strictObject({ kind: z.string(), edge: z.enum(['start', 'end']), at: z.string() })) }),
   },
   TIME_READING_CHANGES_RESULT: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'when a plausible reading (see "Severity") names accounts the answer lacks, or names nobody while the coverage of that observation is in doubt (a coverage gap, the retention horizon or an inferred end is flagged on it): traffic came from the address, so a reading under which nobody held it contradicts the observation unless records may be missing',
     meaning:
       'under another plausible reading of a time an account of the answer does not fit: the exact instant without tolerance, each instant of a DST fold, the other offset in a DST gap, an hour either side (GMT/BST), twelve hours apart for `12h-ambiguous` clocks — each observation alone and, with several, all shifted together; the detail gives each reading\'s counts',
     detail: readingDetail,
@@ -55,42 +76,49 @@ export const RISK_CODES = {
   TIME_READING_FINDS_MORE: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'when a plausible reading (see "Severity") finds accounts the answer lacks',
     meaning: 'another plausible reading (the same ones, a minute beyond the tolerance either side, and — with several observations — each read any plausible way independently) finds accounts the answer lacks',
     detail: readingDetail,
   },
   SINGLE_OBSERVATION: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'never: a structural note (what more would corroborate is in `advice`)',
     meaning: 'a unique answer rests on one observation (9.24 asks for cross-correlation)',
     detail: detailOf({ observations: count }),
   },
   SHARED_ACCOUNT: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'never: the account is the one that held the address; who used it is a further question',
     meaning: 'a candidate is a public Wi-Fi, business or enterprise account: not one individual',
     detail: detailOf({ types: z.record(z.string(), count), candidates: count }),
   },
   INFERRED_END: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'when an account of the answer rests, for this observation, only on records whose end was inferred',
     meaning: "a matched record's end was inferred (no stop logged)",
     detail: detailOf({ observation, records: z.array(z.strictObject({ kind: z.string(), start: z.string(), end: z.string().nullable() })) }),
   },
   PORT_REUSE: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'when the answer names more than one account',
     meaning: 'the same public address and port was mapped for more than one inside host in the window',
     detail: detailOf({ observation, sourceIp: z.string(), sourcePort: count, insideHosts: count }),
   },
   LOW_TIME_PRECISION: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: 'when the answer names more than one account (the minute is why)',
     meaning: 'a time was written to the minute',
     detail: detailOf({ observation, precision: z.string(), windowSeconds: z.number() }),
   },
   COVERAGE_GAP: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: "when a gap overlaps the window, or when nothing matched: the true holder's record may be the one missing",
     meaning:
       'a declared coverage gap of a source the path needs (its NAT realm, its allocation sources; every source when nothing matched or a translation reached an inside host no allocation covers) overlaps the window, or lies before it within the longest record the store holds (a record that started in the gap may still be held)',
     // `relation` is `before-window` or `overlaps-window`.
@@ -99,6 +127,7 @@ export const RISK_CODES = {
   INFERRED_GAP: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'when the inferred gap lies on the path at the window: a record lost in it could name someone the answer lacks',
     meaning:
       "a source the path needs fell silent for far longer than its own rates allow (an inferred gap: no coverage record declares it) over the window, or before it within the longest record the store holds; the detail gives each gap's rates before and after, the usual rate at that time of day and the events they expected",
     detail: detailOf({
@@ -109,6 +138,7 @@ export const RISK_CODES = {
   GAP_UNDETECTABLE: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: it is raised only on an answer that found no one, where a record lost unseen would name someone',
     meaning:
       'nothing matched, and a source on the path logs too rarely for the inferred-gap detector to see a silence shorter than `horizonMinutes` (its mean rate expects fewer than GAP_EXPECTED_EVENTS (50) events in it): a record lost in such a gap would not show',
     detail: detailOf({ observation, sources: z.array(z.strictObject({ source: z.string(), meanRate: z.number(), horizonMinutes: z.number() })) }),
@@ -116,6 +146,7 @@ export const RISK_CODES = {
   OUTSIDE_SOURCE_SPAN: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: the store knows nothing of that time, so "no one" or the answer given may not be the truth',
     meaning:
       "the window lies outside the span of log time a source on the path covered (before its first event or after its last); when nothing on the path matched, outside every allocation source's span — the store knows nothing of that time",
     detail: detailOf({ observation, window: isoWindow, sources: z.array(z.strictObject({ source: z.string(), first: z.string(), last: z.string(), relation: z.enum(['before', 'after']) })) }),
@@ -123,70 +154,107 @@ export const RISK_CODES = {
   OPEN_PAST_EVIDENCE: {
     kind: 'false-positive',
     paragraph: '9.24',
+    material: "when the window is past the record's last evidence: the holder may have changed since",
     meaning: "a matched record is open (no end exported) and the window is after its source's last evidence: held at that time, nothing known after",
     detail: detailOf({ observation, records: z.array(z.strictObject({ kind: z.string(), source: z.string(), start: z.string(), heldAt: z.string(), sourceLast: z.string() })) }),
   },
   INSIDE_UNALLOCATED: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: a missing allocation feed hides the customer behind the inside host',
     meaning: 'a NAT record translated the address to an inside host that no allocation holds in that time (a missing allocation feed looks like no customer); the detail gives the inside addresses and realms',
     detail: detailOf({ observation, insideHosts: count, hosts: z.array(z.strictObject({ realm: z.string(), insideIp: z.string(), kind: z.string(), start: z.string(), end: z.string() })) }),
   },
   SESSION_LOOKUP_CAPPED: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: the sessions beyond the cap were not read, and one of them may name another account',
     meaning: 'a session lookup without a source port returned as many rows as the store gives (`SESSION_ROW_LIMIT`): the sessions beyond the cap were not read',
     detail: detailOf({ observation, sourceIp: z.string(), limit: count }),
   },
   PORT_OUTSIDE_NAT_RANGE: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: a misread port means the answer was sought on the wrong port',
     meaning: "the source port is outside the NAT's port space (port 0, or outside the ports its deterministic or block records use — by default 1024–65535): the port was probably misread",
     detail: detailOf({ observation, sourceIp: z.string(), sourcePort: count, portFirst: count, portLast: count }),
   },
   BEYOND_RETENTION: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: records from then were purged, so the holder may be missing',
     meaning: "the window is older than the store's retention horizon",
     detail: detailOf({ observation, windowStart: z.string(), retentionHorizon: z.string() }),
   },
   NOT_OPERATOR_ADDRESS: {
     kind: 'false-negative',
     paragraph: '9.19',
+    material: 'never: no record of the operator holds the address under any reading',
     meaning: 'the address is in no declared address space and no record holds it',
     detail: detailOf({ observation, sourceIp: z.string() }),
   },
   SERVER_ADDRESS: {
     kind: 'false-negative',
     paragraph: '9.19',
+    material: 'when an account would be disclosed: it holds a server, not a device',
     meaning: "the address is a server or infrastructure address (9.19 asks for a device's source address)",
     detail: detailOf({ observation, sourceIp: z.string(), role: z.enum(['server', 'infrastructure']) }),
   },
   CONTRADICTORY_OBSERVATIONS: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'always: an account fitting all but one observation may be the one, with one time misread',
     meaning: 'each observation matched someone but no account fits them all; the detail gives the best partial support (k of n) as counts',
     detail: detailOf({ observations: count, bestSupport: count, supportCounts: z.array(z.strictObject({ support: count, of: count, accounts: count })) }),
   },
   EXCLUDED_BY_IDENTIFIER: {
     kind: 'false-negative',
     paragraph: '9.20',
+    material: 'always: one differing identifier alone changes who is disclosed',
     meaning: 'an account held the address but was dropped only because one supplied identifier differed',
     detail: detailOf({ observation, identifier: z.string(), accounts: count }),
   },
   TOLERANCE_BELOW_CLOCK_ERROR: {
     kind: 'false-negative',
     paragraph: '9.24',
+    material: 'when the `wider-tolerance` reading of that observation changes the answer',
     meaning: "the tolerance is below a source's declared clock error (`ipar settings --clock-error`)",
     detail: detailOf({ observation, source: z.string(), clockErrorSeconds: z.number(), toleranceSeconds: z.number() }),
   },
   CONNECTION_RECORDS_PROCESSED: {
     kind: 'note',
     paragraph: '9.22',
+    material: 'never: a structural note (9.22)',
     meaning: 'a destination (IP, port or FQDN) means the request processes internet connection records',
     detail: detailOf({ observations: z.array(observation) }),
   },
 } as const satisfies Record<string, RiskEntry>;
+
+/**
+ * The alternative readings of a time that risk analysis tries (matcher/sensitivity.ts)
+ * and when each is plausible for a request (matcher/severity.ts decides it; a reading
+ * that is not plausible never makes a flag material).
+ */
+export const READING_ENTRIES = {
+  'exact-instant': { kind: 'tolerance', meaning: 'the time as written without the tolerance: always plausible' },
+  'wider-tolerance': { kind: 'tolerance', meaning: "a minute beyond the tolerance either side: plausible when a source's declared clock error exceeds the tolerance, or the observation's clock is declared `uncertain`" },
+  'fold-first': { kind: 'dst', meaning: 'the first instant of a wall-clock time in a DST fold: tried, and plausible, only in a fold' },
+  'fold-second': { kind: 'dst', meaning: 'the second instant of a wall-clock time in a DST fold: tried, and plausible, only in a fold' },
+  'gap-other-offset': { kind: 'dst', meaning: 'a wall-clock time in a DST gap read with the offset after the gap: tried, and plausible, only in a gap' },
+  'minus-1h': {
+    kind: 'zone',
+    meaning: 'an hour earlier (BST written as GMT): plausible when the jurisdiction zone (`ipar settings --jurisdiction-zone`, default Europe/London) is an hour ahead of the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time (`ipar settings --zone-change`)',
+  },
+  'plus-1h': { kind: 'zone', meaning: 'an hour later (GMT written as BST): plausible when the jurisdiction zone is an hour behind the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time' },
+  'minus-12h': { kind: '12h', meaning: 'twelve hours earlier: tried, and plausible, only for clocks declared `12h-ambiguous`' },
+  'plus-12h': { kind: '12h', meaning: 'twelve hours later: tried, and plausible, only for clocks declared `12h-ambiguous`' },
+  'minus-1d': { kind: 'date', meaning: 'the day before: tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'plus-1d': { kind: 'date', meaning: 'the day after: tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'minus-1y': { kind: 'date', meaning: 'the year before (a SPoC chose 2019 for 2018): tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'day-month-swapped': { kind: 'date', meaning: 'day and month swapped: tried, and plausible, only for clocks declared `date-ambiguous` and a date whose day and month are both below 13 and differ' },
+  'any-combination': { kind: 'joint', meaning: 'each of several observations read any way tried, independently: plausible when some observation has a plausible reading other than the exact instant' },
+} as const satisfies Record<string, Entry>;
+export type ReadingCode = keyof typeof READING_ENTRIES;
 
 export type RiskCode = keyof typeof RISK_CODES;
 export const RISK_CODE_LIST = codesOf(RISK_CODES);
@@ -202,6 +270,7 @@ function riskSchema<C extends RiskCode>(code: C) {
     code: z.literal(code),
     kind: z.literal(kind as Risks[C]['kind']),
     paragraph: z.literal(paragraph as Risks[C]['paragraph']),
+    severity: z.enum(SEVERITIES),
     message: z.string(),
     detail: detail as Risks[C]['detail'],
   });
@@ -209,19 +278,34 @@ function riskSchema<C extends RiskCode>(code: C) {
 type RiskSchemas = { [C in RiskCode]: ReturnType<typeof riskSchema<C>> };
 type AnyRiskSchema = RiskSchemas[RiskCode];
 
-/** One flag: `{code, kind, paragraph, message, detail}`, discriminated on `code`. */
+/** One flag: `{code, kind, paragraph, severity, message, detail}`, discriminated on `code`. */
 export const Risk = z.discriminatedUnion('code', RISK_CODE_LIST.map((code) => riskSchema(code)) as [AnyRiskSchema, ...AnyRiskSchema[]]);
 export type Risk = z.infer<typeof Risk>;
 /** The flag with code `C`. */
 export type RiskOf<C extends RiskCode> = Extract<Risk, { code: C }>;
+/** A flag before its severity is rated (matcher/severity.ts rates every flag a rule raises). */
+export type UnratedOf<C extends RiskCode> = Omit<RiskOf<C>, 'severity'>;
+export type UnratedRisk = { [C in RiskCode]: UnratedOf<C> }[RiskCode];
 
 /**
- * A flag with its kind and paragraph from the catalogue; `detail` is checked against `code`.
+ * A flag with its kind and paragraph from the catalogue, not yet rated; `detail` is
+ * checked against `code`.
  *
  * @example
  * flag('SINGLE_OBSERVATION', 'a unique answer resting on one observation', { observations: 1 });
  */
-export function flag<C extends RiskCode>(code: C, message: string, detail: RiskDetail<C>): RiskOf<C> {
+export function flag<C extends RiskCode>(code: C, message: string, detail: RiskDetail<C>): UnratedOf<C> {
   const { kind, paragraph } = RISK_CODES[code];
-  return { code, kind, paragraph, message, detail } as RiskOf<C>;
+  return { code, kind, paragraph, message, detail } as unknown as UnratedOf<C>;
+}
+
+/**
+ * A flag with its severity, `severity` placed after `paragraph` as results print it.
+ *
+ * @example
+ * rated(flag('SINGLE_OBSERVATION', 'one observation', { observations: 1 }), 'note').severity; // 'note'
+ */
+export function rated<C extends RiskCode>(f: UnratedOf<C>, severity: Severity): RiskOf<C> {
+  const { code, kind, paragraph, message, detail } = f as UnratedOf<RiskCode>;
+  return { code, kind, paragraph, severity, message, detail } as unknown as RiskOf<C>;
 }

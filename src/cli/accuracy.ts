@@ -1,5 +1,6 @@
 /** `ipar accuracy`: the accuracy harness over simulated operators, as a table or JSON. */
 import { AccuracyOptions, measureAccuracy, type AccuracyReport } from '../harness/accuracy.js';
+import { commandSystem } from '../harness/command.js';
 import { formatAccuracy } from '../harness/report.js';
 import { IparError } from '../problems.js';
 import { Progress } from '../progress.js';
@@ -13,6 +14,8 @@ export interface AccuracyCommand {
   /** Scenario names (checked here). */
   readonly scenarios?: readonly string[];
   readonly json?: boolean;
+  /** Run this resolver process per world instead of ipar (src/harness/command.ts). */
+  readonly systemCommand?: string;
 }
 
 /**
@@ -24,13 +27,14 @@ export interface AccuracyCommand {
  * process.exitCode = await runAccuracy({ trials: 1000, seed: 1, profile: 'mixed', json: true }, processIo);
  */
 export async function runAccuracy(cmd: AccuracyCommand, io: Io): Promise<number> {
-  const { json = false, ...input } = cmd;
+  const { json = false, systemCommand, ...input } = cmd;
   const parsed = AccuracyOptions.safeParse(input);
   if (!parsed.success) throw new IparError('USAGE', parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
   const progress = new Progress('accuracy: trials', io.stderr);
   let report: AccuracyReport;
   try {
-    report = await measureAccuracy(parsed.data, undefined, (p) => progress.tick(p.index * p.of + p.trials, `scenario ${p.index + 1}/${p.scenarios} ${p.scenario}`));
+    const system = systemCommand === undefined ? undefined : commandSystem(systemCommand);
+    report = await measureAccuracy(parsed.data, system, (p) => progress.tick(p.index * p.of + p.trials, `scenario ${p.index + 1}/${p.scenarios} ${p.scenario}`));
   } finally {
     progress.done();
   }

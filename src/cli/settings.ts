@@ -1,4 +1,5 @@
-/** `ipar settings`: the store settings risk analysis needs (retention horizon, clock errors), the audit key and the work budget. */
+/** `ipar settings`: the store settings risk analysis needs (retention horizon, clock errors, zones), the audit key and the work budget. */
+import { IANAZone } from 'luxon';
 import { parseInstant } from '../time.js';
 import { IparError } from '../problems.js';
 import { resolve as resolvePath } from 'node:path';
@@ -14,6 +15,10 @@ export interface SettingsCommand {
   readonly retentionHorizon?: string;
   /** `SOURCE=SECONDS`, or `SOURCE=` to remove. */
   readonly clockErrors: readonly string[];
+  /** `SOURCE=INSTANT`: the source changed its time-zone format then; `SOURCE=` removes it. */
+  readonly zoneChanges?: readonly string[];
+  /** The jurisdiction's IANA zone (severity of an hour either side); `""` restores the default. */
+  readonly jurisdictionZone?: string;
   /** The audit key file resolve and estimate sign with by default; `""` removes it. */
   readonly auditKey?: string;
   /** Work budget limits (src/budget.ts), as given on the command line; `""` removes one (the default applies). */
@@ -54,7 +59,7 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
   if (cmd.budgetRows !== undefined) budget.push(['budget.rows', budgetValue('--budget-rows', cmd.budgetRows, true)]);
   // Read-only unless something is set, and never created: a mistyped path is an error.
   openSqliteStore(cmd.db, { readonly: true }).close();
-  const store = openSqliteStore(cmd.db, { readonly: horizon === undefined && clockErrors.length === 0 && budget.length === 0 });
+  const store = openSqliteStore(cmd.db, { readonly: horizon === undefined && clockErrors.length === 0 && budget.length === 0 && (cmd.zoneChanges ?? []).length === 0 && cmd.jurisdictionZone === undefined });
   try {
     const known = store.knownSources();
     for (const { source, ms } of clockErrors) {
@@ -64,6 +69,21 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       }
     }
     for (const [key, value] of budget) await store.setSetting(key, value);
+    for (const spec of cmd.zoneChanges ?? []) {
+      const m = /^([^=]+)=(.*)$/.exec(spec);
+      if (m === null) throw new IparError('USAGE', `--zone-change takes SOURCE=INSTANT, got ${JSON.stringify(spec)}`);
+      if (m[2] === '') {
+        await store.setSetting(`zoneChange.${m[1]!}`, null);
+        continue;
+      }
+      const at = parseInstant(m[2]!);
+      if (!at.ok) throw new IparError('USAGE', `--zone-change ${m[1]!}: ${at.message}`);
+      await store.setSetting(`zoneChange.${m[1]!}`, at.value.ms);
+    }
+    if (cmd.jurisdictionZone !== undefined) {
+      if (cmd.jurisdictionZone !== '' && !IANAZone.isValidZone(cmd.jurisdictionZone)) throw new IparError('USAGE', `--jurisdiction-zone: not an IANA time zone: ${JSON.stringify(cmd.jurisdictionZone)}`);
+      await store.setSetting('jurisdictionZone', cmd.jurisdictionZone === '' ? null : cmd.jurisdictionZone);
+    }
     if (cmd.auditKey !== undefined) {
       if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve
       writeAuditKeySetting(cmd.db, cmd.auditKey === '' ? null : resolvePath(cmd.auditKey));
@@ -76,6 +96,8 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       JSON.stringify({
         retentionHorizon: s.retentionHorizon === null ? null : new Date(s.retentionHorizon).toISOString(),
         clockErrorSeconds: Object.fromEntries(Object.entries(s.clockErrorMs).map(([k, v]) => [k, v / 1000])),
+        jurisdictionZone: s.jurisdictionZone,
+        zoneChanges: Object.fromEntries(Object.entries(s.zoneChangeAt).map(([k, v]) => [k, new Date(v).toISOString()])),
         ...(auditKey === null ? {} : { auditKey }),
         ...(s.budget === undefined ? {} : { budget: budgetSettings(s.budget) }),
       }) + '\n',

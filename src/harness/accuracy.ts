@@ -85,8 +85,24 @@ export const SilentCauseReport = z.strictObject({
 });
 export type SilentCauseReport = z.infer<typeof SilentCauseReport>;
 
+/** How far the flags guide a decision (issue 18): severity measured against the truth. */
+export const Guidance = z.strictObject({
+  /** Of the right unique answers, the share with no material false-positive flag; `null` when there were none. */
+  clean: rate.nullable(),
+  /** The same share counting every false-positive flag, whatever its severity (what the flags said before severity). */
+  cleanAnyFlag: rate.nullable(),
+  /** Wrong unique answers with no material false-positive flag: silent errors of a reader who trusts severity (must be 0). */
+  wrongClean: z.int().min(0),
+  /** Of the unique answers carrying a material false-positive flag, the share that were wrong; `null` when there were none. */
+  materialPrecision: rate.nullable(),
+  /** Share of requests whose true account is among the candidates, or among the accounts of a plausible reading the result's advice names. */
+  recallWithReadings: rate,
+});
+export type Guidance = z.infer<typeof Guidance>;
+
 export const ScenarioReport = Figures.extend({
   description: z.string(),
+  guidance: Guidance,
   /** pass: no silent error; undetectable: only errors the records cannot show; known-gap: errors the records could show; fail: unexplained ones. */
   verdict: z.enum(VERDICTS),
   silentCauses: z.array(SilentCauseReport),
@@ -159,6 +175,29 @@ export function found(t: Trial): boolean {
 export function isSilentError(t: Trial): boolean {
   if (found(t)) return false;
   return t.result.status === 'unique' ? !hasKind(t.result, 'false-positive') : !hasKind(t.result, 'false-negative');
+}
+
+const materialFp = (r: Result) => r.risks.some((x) => x.kind === 'false-positive' && x.severity === 'material');
+
+/** The true account is among the candidates or among the accounts of a reading the advice names. */
+export function foundWithReadings(t: Trial): boolean {
+  if (found(t)) return true;
+  return t.result.advice.some((a) => a.kind === 'confirm-time-zone' && a.readings.some((r) => r.accounts?.includes(t.truth.account) === true));
+}
+
+/** Severity scored against the truth: clean answers, silent errors among them, precision of material flags. */
+export function scoreGuidance(trials: readonly Trial[]): Guidance {
+  const unique = trials.filter((t) => t.result.status === 'unique');
+  const right = unique.filter(found);
+  const flagged = unique.filter((t) => materialFp(t.result));
+  const share = (k: number, of: number) => (of === 0 ? null : round(k / of));
+  return {
+    clean: share(right.filter((t) => !materialFp(t.result)).length, right.length),
+    cleanAnyFlag: share(right.filter((t) => !hasKind(t.result, 'false-positive')).length, right.length),
+    wrongClean: unique.filter((t) => !found(t) && !materialFp(t.result)).length,
+    materialPrecision: share(flagged.filter((t) => !found(t)).length, flagged.length),
+    recallWithReadings: share(trials.filter(foundWithReadings).length, trials.length) ?? 0,
+  };
 }
 
 /** Why a silent error happened, read from the truth (first cause that applies). */
@@ -234,7 +273,7 @@ export function scoreEngine(scenario: Scenario, trials: readonly Trial[]): Scena
   const inferredGapDetection = shareFlagged(trials.filter((t) => t.truth.logGap === 'record-lost-silent'));
   const inferredGapFalseAlarm = shareFlagged(trials.filter((t) => t.truth.logGap === 'none'));
   const verdict = silentCauses.length === 0 ? 'pass' : silentCauses.some((c) => c.cause === 'unexplained') ? 'fail' : silentCauses.some((c) => c.detectable) ? 'known-gap' : 'undetectable';
-  return { ...f, description: scenario.description, verdict, silentCauses, inferredGapDetection, inferredGapFalseAlarm };
+  return { ...f, description: scenario.description, guidance: scoreGuidance(trials), verdict, silentCauses, inferredGapDetection, inferredGapFalseAlarm };
 }
 
 /** Baseline figures: it raises no flags, so every error it makes is silent. */
@@ -260,11 +299,11 @@ export function scenarioWorld(scenario: Scenario, profile: AccuracyOptions['prof
     profile,
     subscribers: WORLD.subscribers,
     days: WORLD.days,
-    start: WORLD.starts[index % WORLD.starts.length]!,
+    start: (scenario.starts ?? WORLD.starts)[index % (scenario.starts ?? WORLD.starts).length]!,
     requests,
     toleranceSeconds: WORLD.toleranceSeconds,
-    noise: { ...QUIET_NOISE, ...scenario.noise },
-    logs: { ...COMPLETE_LOGS, ...scenario.logs },
+    noise: scenario.defaults === true ? { ...scenario.noise } : { ...QUIET_NOISE, ...scenario.noise },
+    logs: scenario.defaults === true ? { ...scenario.logs } : { ...COMPLETE_LOGS, ...scenario.logs },
     ...(scenario.observationsPerRequest === undefined ? {} : { observationsPerRequest: scenario.observationsPerRequest }),
   };
   return { name: `${scenario.name}#${index}`, config, seed: worldSeed(seed, scenario.name, index) };

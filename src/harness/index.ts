@@ -41,6 +41,8 @@ export {
   causeOf,
   Figures,
   found,
+  foundWithReadings,
+  Guidance,
   isSilentError,
   measureAccuracy,
   runScenario,
@@ -48,6 +50,7 @@ export {
   scenarioWorld,
   scoreBaseline,
   scoreEngine,
+  scoreGuidance,
   SILENT_CAUSES,
   SilentCauseReport,
   VERDICTS,
@@ -59,3 +62,4 @@ export {
   type Trial,
 } from './accuracy.js';
 export { formatAccuracy } from './report.js';
+export { commandSystem } from './command.js';

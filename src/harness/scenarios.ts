@@ -22,6 +22,10 @@ export interface Scenario {
   readonly outsideSpanMs?: { readonly before: number; readonly after: number };
   /** The allocation feed of part of each CGNAT realm is missing: allocations of inside hosts whose last octet is odd are not loaded. */
   readonly missingFeed?: boolean;
+  /** Start from the simulator's default noise and logs (the mixed request mix), not the quiet base. */
+  readonly defaults?: boolean;
+  /** The instants the scenario's worlds start at, in turn, instead of the harness's two clock changes. */
+  readonly starts?: readonly string[];
 }
 
 /** Every request-noise kind of the simulator switched off. */
@@ -34,6 +38,9 @@ export const QUIET_NOISE: Readonly<Noise> = Object.freeze({
   zoneOffsetOffByOne: 0,
   localTime: 0,
   clock12h: 0,
+  wrongYear: 0,
+  wrongDay: 0,
+  dayMonthSwap: 0,
   destinationKnown: 0,
   identifiersKnown: 0,
 });
@@ -60,12 +67,18 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   { name: 'zone-as-utc', description: 'UK wall-clock time labelled UTC (an hour late in BST)', noise: { zoneAsUtc: 1 } },
   { name: 'zone-offset-off-by-one', description: 'wall-clock time with an offset one hour off (GMT/BST confusion)', noise: { zoneOffsetOffByOne: 1 } },
   { name: 'local-time', description: 'correct wall-clock time with its zone, {local, timeZone}', noise: { localTime: 1 } },
+  { name: 'zone-as-utc-winter', description: 'UK wall-clock time labelled UTC, in January (GMT: nothing to misread)', noise: { zoneAsUtc: 1 }, starts: ['2026-01-15T00:00:00Z'] },
+  { name: 'zone-as-utc-summer', description: 'UK wall-clock time labelled UTC, in July (BST: an hour late)', noise: { zoneAsUtc: 1 }, starts: ['2026-07-01T00:00:00Z'] },
+  { name: 'wrong-year', description: 'the year written one later (a SPoC chose 2019 for 2018), declared "date-ambiguous"', noise: { wrongYear: 1 } },
+  { name: 'wrong-day', description: 'the day written one off either way, declared "date-ambiguous"', noise: { wrongDay: 1 } },
+  { name: 'day-month-swapped', description: 'day and month swapped on dates where both are below 13, declared "date-ambiguous"', noise: { dayMonthSwap: 1 }, starts: ['2026-03-05T12:00:00Z', '2026-10-06T12:00:00Z'] },
   { name: 'clock-12h', description: 'a 12-hour clock without AM/PM, declared as "12h-ambiguous"', noise: { clock12h: 1 } },
   { name: 'destination-known', description: 'destination address, port and protocol given', noise: { destinationKnown: 1 } },
   { name: 'identifiers-known', description: 'a device identifier given (IMSI, MSISDN, IMEI or MAC)', noise: { identifiersKnown: 1 } },
   { name: 'gaps-declared', description: `${GAPS_A_DAY} log gaps a day, each declared by a coverage record`, logs: { gaps: GAPS_A_DAY, gapDeclared: 1 } },
   { name: 'gaps-undeclared', description: `${GAPS_A_DAY} log gaps a day, none declared`, logs: { gaps: GAPS_A_DAY, gapDeclared: 0 } },
   { name: 'missing-stop-inferred', description: `${MISSING_STOPS * 100} % of stops missing, ends inferred at the next timeout step`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'inferred' } },
+  { name: 'default-mix', description: "the simulator's default request mix: every kind of noise at its default rate, its default logs", defaults: true },
   { name: 'missing-stop-open', description: `${MISSING_STOPS * 100} % of stops missing, records left open (end null)`, logs: { missingStop: MISSING_STOPS, missingStopMode: 'open' } },
   { name: 'rotated-hourly', description: 'the records as hourly files, each ingested in a run of its own (intervals crossing an hour open in one file, closed in a later one)', rotated: true },
   { name: 'outside-span', description: 'every request time moved outside the data: two days before its first record, or fifteen months after the last', outsideSpanMs: { before: 2 * 86_400_000, after: 456 * 86_400_000 } },

@@ -84,6 +84,14 @@ export interface StoreSettings {
   readonly longestRecordMs: number;
   /** The work budget limits set on this store (`budget.*` settings); absent when none is, and the defaults apply. */
   readonly budget?: Partial<WorkBudget>;
+  /**
+   * The jurisdiction's time zone (IANA), default `Europe/London`: an hour either side of a
+   * time written with an offset is a plausible reading where this zone is an hour from
+   * that offset at that date (matcher/severity.ts).
+   */
+  readonly jurisdictionZone: string;
+  /** Per source or realm, the instant (epoch ms) it changed its time-zone format without notice. */
+  readonly zoneChangeAt: Readonly<Record<string, number>>;
 }
 
 export type RecordCounts = Readonly<Record<RecordKind, number>>;
@@ -229,8 +237,10 @@ export interface StoreExporter {
   exportRecords(query: ExportQuery): AsyncIterable<readonly StoredRecord[]>;
 }
 
-/** A store setting: the retention horizon, the clock error of a source or realm, or a work budget limit. */
-export type SettingKey = 'retentionHorizon' | `clockError.${string}` | `budget.${BudgetName}`;
+/** A store setting: the retention horizon, the jurisdiction's zone, the clock error or zone change of a source or realm, or a work budget limit. */
+export type SettingKey = 'retentionHorizon' | 'jurisdictionZone' | `clockError.${string}` | `zoneChange.${string}` | `budget.${BudgetName}`;
+/** A setting's value: epoch ms or milliseconds, except `jurisdictionZone`, an IANA zone name. */
+export type SettingValue = number | string;
 
 /** What a purge removed. */
 export interface PurgeSummary {
@@ -252,7 +262,7 @@ export interface PurgeSummary {
 export interface StoreAdmin {
   settings(): Promise<StoreSettings>;
   /** Set a setting; `null` removes it. */
-  setSetting(key: SettingKey, value: number | null): void | Promise<void>;
+  setSetting(key: SettingKey, value: SettingValue | null): void | Promise<void>;
   /**
    * Retention: remove the closed records that ended at or before `before` (open records,
    * address space and subscribers are kept) and raise the retention horizon to it, so a

@@ -119,7 +119,7 @@ describe('ipar settings --clock-error', () => {
     expect(io.err()).toBe('ipar: USAGE: --clock-error: the store has no records from source or realm "dchp"; it knows cgn-a, cgn-d, cgn-s, dhcp, dhcpv6-pd, pgw, radius, static\n');
     const show = captureIo();
     expect(await main(['settings', '--db', db], show)).toBe(0);
-    expect(JSON.parse(show.out())).toEqual({ retentionHorizon: null, clockErrorSeconds: {} });
+    expect(JSON.parse(show.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: {} });
   });
 
   test('a source it has seen (an allocation source or a realm) is set, and can be removed', async () => {
@@ -127,10 +127,10 @@ describe('ipar settings --clock-error', () => {
     expect(await main(['ingest', '--db', local, RECORDS], captureIo())).toBe(0);
     const io = captureIo();
     expect(await main(['settings', '--db', local, '--clock-error', 'dhcp=3', '--clock-error', 'cgn-a=1.5'], io)).toBe(0);
-    expect(JSON.parse(io.out())).toEqual({ retentionHorizon: null, clockErrorSeconds: { dhcp: 3, 'cgn-a': 1.5 } });
+    expect(JSON.parse(io.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: { dhcp: 3, 'cgn-a': 1.5 } });
     const removed = captureIo();
     expect(await main(['settings', '--db', local, '--clock-error', 'dhcp='], removed)).toBe(0);
-    expect(JSON.parse(removed.out())).toEqual({ retentionHorizon: null, clockErrorSeconds: { 'cgn-a': 1.5 } });
+    expect(JSON.parse(removed.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: { 'cgn-a': 1.5 } });
   });
 });
 

@@ -56,13 +56,32 @@ describe('ipar settings and ipar estimate', () => {
     expect(await main(['ingest', '--db', local, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
     const set = captureIo();
     expect(await main(['settings', '--db', local, '--retention-horizon', '2026-03-28T00:00:00Z', '--clock-error', 'dhcp=3'], set)).toBe(0);
-    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: '2026-03-28T00:00:00.000Z', clockErrorSeconds: { dhcp: 3 } });
+    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: '2026-03-28T00:00:00.000Z', clockErrorSeconds: { dhcp: 3 }, jurisdictionZone: 'Europe/London', zoneChanges: {} });
     const io = captureIo('{"ref":"OLD","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-27T10:00:00Z"}],"toleranceSeconds":1}\n');
     expect(await main(['estimate', '--db', local], io)).toBe(0);
     const e = JSON.parse(io.out()) as { status: string; risks: { code: string }[]; candidates?: unknown };
     expect(e.status).toBe('none');
     expect(e.candidates).toBeUndefined();
     expect(e.risks.map((r) => r.code)).toEqual(expect.arrayContaining(['BEYOND_RETENTION', 'TOLERANCE_BELOW_CLOCK_ERROR']));
+  });
+
+  test('the jurisdiction zone: set, shown, refused when not an IANA zone, restored with ""', async () => {
+    const local = join(tempDir(), 'zone.db');
+    const set = captureIo();
+    expect(await main(['settings', '--db', local, '--jurisdiction-zone', 'Europe/Dublin'], set)).toBe(0);
+    expect(JSON.parse(set.out())).toMatchObject({ jurisdictionZone: 'Europe/Dublin' });
+    const bad = captureIo();
+    expect(await main(['settings', '--db', local, '--jurisdiction-zone', 'Mars/Olympus'], bad)).toBe(2);
+    expect(bad.err()).toMatch(/--jurisdiction-zone: not an IANA time zone: "Mars\/Olympus"/);
+    const reset = captureIo();
+    expect(await main(['settings', '--db', local, '--jurisdiction-zone', ''], reset)).toBe(0);
+    expect(JSON.parse(reset.out())).toMatchObject({ jurisdictionZone: 'Europe/London' });
+    const changed = captureIo();
+    expect(await main(['settings', '--db', local, '--zone-change', 'radius=2026-03-01T00:00:00Z'], changed)).toBe(0);
+    expect(JSON.parse(changed.out())).toMatchObject({ zoneChanges: { radius: '2026-03-01T00:00:00.000Z' } });
+    const badChange = captureIo();
+    expect(await main(['settings', '--db', local, '--zone-change', 'radius'], badChange)).toBe(2);
+    expect(badChange.err()).toMatch(/SOURCE=INSTANT/);
   });
 
   test('a malformed setting is a usage error', async () => {

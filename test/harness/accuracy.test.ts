@@ -17,12 +17,12 @@ import {
 import type { SimRequest, SimTruth } from '../../nat/simulate.js';
 import type { Result, Risk } from '../../src/request.js';
 
-const FP: Risk = { code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', message: '', detail: { observations: 1 } };
-const FN: Risk = { code: 'COVERAGE_GAP', kind: 'false-negative', paragraph: '9.24', message: '', detail: { observation: 0, gaps: [] } };
+const FP: Risk = { code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', severity: 'note', message: '', detail: { observations: 1 } };
+const FN: Risk = { code: 'COVERAGE_GAP', kind: 'false-negative', paragraph: '9.24', severity: 'material', message: '', detail: { observation: 0, gaps: [] } };
 
 function trial(accounts: string[], risks: Risk[], over: { truth?: Partial<SimTruth>; time?: string; naive?: string | null } = {}): Trial {
   const status = accounts.length === 0 ? 'none' : accounts.length === 1 ? 'unique' : 'multiple';
-  const result: Result = { ref: 'R', status, candidateCount: accounts.length, withheld: false, candidates: accounts.map((account) => ({ account, support: 1, of: 1, evidence: [] })), observations: [], risks };
+  const result: Result = { ref: 'R', status, candidateCount: accounts.length, withheld: false, candidates: accounts.map((account) => ({ account, support: 1, of: 1, evidence: [] })), observations: [], risks, assessment: '', advice: [] };
   const request: SimRequest = { ref: 'R', observations: [{ sourceIp: '198.51.100.7', time: over.time ?? '2026-06-01T10:00:00Z' }], toleranceSeconds: 2 };
   const truth: SimTruth = {
     ref: 'R',

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { buildWorld, LAW_WORLDS, openLawSuite, sqliteSystem, type Instance, type LawName, type LawSuite, type Resolver, type System } from '../../src/harness/index.js';
-import { flag } from '../../src/catalogue/risks.js';
+import { flag, rated } from '../../src/catalogue/risks.js';
 import type { RequestInput, Result } from '../../src/request.js';
 import { propertyRun } from '../support/index.js';
 
@@ -57,7 +57,7 @@ const MUTANTS: Record<LawName, [string, System]> = {
   ],
   'tolerance-monotonicity': ['reads the tolerance backwards (60 s minus it)', mutant('backwards', (q, resolve) => resolve(q.map((r) => ({ ...r, toleranceSeconds: Math.max(0, 60 - (r.toleranceSeconds ?? 0)) }))))],
   'order-independence': ['resolves the first observation only', mutant('first', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.slice(0, 1) }))))],
-  determinism: ['counts its calls in a note', mutant('counter', async (q, resolve) => (await resolve(q)).map((r) => ({ ...r, risks: [...r.risks, flag('CONNECTION_RECORDS_PROCESSED', `call ${++calls}`, { observations: [] })] })))],
+  determinism: ['counts its calls in a note', mutant('counter', async (q, resolve) => (await resolve(q)).map((r) => ({ ...r, risks: [...r.risks, rated(flag('CONNECTION_RECORDS_PROCESSED', `call ${++calls}`, { observations: [] }), 'note')] })))],
   'offset-equivalence': [
     'reads every offset as Z',
     mutant('offsets', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.map((o) => (typeof o.time === 'string' ? { ...o, time: o.time.replace(/([+-]\d{2}:\d{2}|Z)$/, 'Z') } : o)) })))),

@@ -169,13 +169,13 @@ describe('ipar settings --budget-*', () => {
     s.close();
     const set = captureIo();
     expect(await main(['settings', '--db', file, '--budget-window', '3600', '--budget-readings', '100', '--budget-rows', '5000'], set)).toBe(0);
-    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: null, clockErrorSeconds: {}, budget: { windowSeconds: 3600, readings: 100, rows: 5000 } });
+    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: {}, budget: { windowSeconds: 3600, readings: 100, rows: 5000 } });
     const io = captureIo('{"ref":"DAY","observations":[{"sourceIp":"198.51.100.7","time":{"from":"2026-03-28T00:00:00Z","to":"2026-03-29T00:00:00Z"}}]}\n');
     expect(await main(['resolve', '--db', file, '--workers', '1'], io)).toBe(0);
     expect(JSON.parse(io.out())).toMatchObject({ ref: 'DAY', status: 'refused', refusal: { code: 'WORK_BUDGET_EXCEEDED', detail: { exceeded: [{ budget: 'windowSeconds', limit: 3600, value: 86_400 }] } } });
     const reset = captureIo();
     expect(await main(['settings', '--db', file, '--budget-window', '', '--budget-readings', '', '--budget-rows', ''], reset)).toBe(0);
-    expect(JSON.parse(reset.out())).toEqual({ retentionHorizon: null, clockErrorSeconds: {} });
+    expect(JSON.parse(reset.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: {} });
   });
 
   test.each([

@@ -30,7 +30,7 @@ describe('render: a trace in the pinned result and estimate formats', () => {
     const [trace] = await matchPlans(store, [p.value]);
     return trace!;
   }
-  const flagged: Risk[] = [{ code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', message: 'a unique answer resting on one observation', detail: { observations: 1 } }];
+  const flagged: Risk[] = [{ code: 'SINGLE_OBSERVATION', kind: 'false-positive', paragraph: '9.24', severity: 'note', message: 'a unique answer resting on one observation', detail: { observations: 1 } }];
 
   test('a result: the disclosure as given, each observation with its window, path and count', async () => {
     const trace = await traceOf([{ sourceIp: '198.51.100.8', time: T('11:59:59') }]);
@@ -49,7 +49,8 @@ describe('render: a trace in the pinned result and estimate formats', () => {
     const d = disclose(trace.correlation.candidates, 'allow-multiple', 50);
     const e = Estimate.parse(renderEstimate(trace, d, flagged));
     const r = renderResult(trace, d, flagged);
-    expect(e).toEqual({ ref: r.ref, status: r.status, candidateCount: 1, supportCounts: [1, 1], observations: r.observations, risks: flagged });
+    expect(e).toEqual({ ref: r.ref, status: r.status, candidateCount: 1, supportCounts: [1, 1], observations: r.observations, risks: flagged, assessment: r.assessment, advice: [] });
+    expect(e.assessment).toBe('robust: unique under the time as written; no plausible reading or fact changes who would be disclosed');
     expect(JSON.stringify(e)).not.toMatch(/"A"|"B"/);
   });
 

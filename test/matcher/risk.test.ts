@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fetchRiskFacts } from '../../matcher/fetch.js';
 import { matchPlans } from '../../matcher/pipeline.js';
 import { planRequest } from '../../matcher/plan.js';
-import { analyseRisks, observationContext, RISK_CODES, RISK_RULES, type RequestContext, type RiskRule } from '../../matcher/risk.js';
+import { analyseRisks, observationContext, requestContext, RISK_CODES, RISK_RULES, type RequestContext, type RiskRule } from '../../matcher/risk.js';
+import type { UnratedRisk } from '../../src/catalogue/risks.js';
 import { sensitivityWindows, timeSensitivity } from '../../matcher/sensitivity.js';
 import type { RequestInput, Risk } from '../../src/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
@@ -156,9 +157,9 @@ describe('RISK_RULES: the table of rules, each tested alone', () => {
     const [facts] = await fetchRiskFacts(store, traces);
     const [readings] = timeSensitivity(traces);
     const trace = traces[0]!;
-    return { trace, inputs: { ...facts!, readings: readings! }, candidates: new Set(trace.correlation.candidates.map((c) => c.account)) };
+    return requestContext(trace, { ...facts!, readings: readings! });
   }
-  function alone(r: RiskRule, ctx: RequestContext): Risk[] {
+  function alone(r: RiskRule, ctx: RequestContext): UnratedRisk[] {
     return r.scope === 'request' ? r.rule(ctx) : ctx.trace.observations.flatMap((_, i) => r.rule(observationContext(ctx, i)));
   }
 
@@ -186,7 +187,8 @@ describe('RISK_RULES: the table of rules, each tested alone', () => {
     const byObservation = ctx.trace.observations.flatMap((_, i) => RISK_RULES.flatMap((r) => (r.scope === 'observation' ? r.rule(observationContext(ctx, i)) : [])));
     const byRequest = RISK_RULES.flatMap((r) => (r.scope === 'request' ? r.rule(ctx) : []));
     const risks = analyseRisks(ctx.trace, ctx.inputs);
-    expect(risks).toEqual([...byObservation, ...byRequest]);
+    expect(risks.map(({ severity: _, ...unrated }) => unrated)).toEqual([...byObservation, ...byRequest]);
+    expect(risks.every((k) => k.severity === 'material' || k.severity === 'note')).toBe(true);
     expect(risks.map((k) => `${String(k.detail['observation'] ?? '-')} ${k.code}`)).toEqual(ORDER);
   });
 });

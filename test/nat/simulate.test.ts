@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { DateTime } from 'luxon';
 import { CanonicalRecord, NatDeterministicRecord, type CanonicalRecordInput } from '../../src/records.js';
 import { reverse } from '../../nat/deterministic.js';
+import { misdate } from '../../nat/observe.js';
 import { parseAddress, prefixContains, type Address } from '../../src/address.js';
 import { parseInstant } from '../../src/time.js';
 import {
@@ -551,5 +552,32 @@ describe('simulate() log noise, visible in the records', () => {
     expect(effects).toContain('none');
     expect([...effects].some((e) => e.startsWith('record-lost') || e === 'window')).toBe(true);
     expect(new Set(truth.map((t) => t.missingStop)).size).toBeGreaterThan(1);
+  });
+});
+
+describe('misdate: the date errors oversight reports name, on the written text', () => {
+  test.each([
+    ['wrong-year', '2026-03-05T10:00:00Z', '2027-03-05T10:00:00Z'],
+    ['day-before', '2026-03-01T10:00:00+01:00', '2026-02-28T10:00:00+01:00'],
+    ['day-after', '2026-12-31T23:59Z', '2027-01-01T23:59Z'],
+    ['day-month-swapped', '2026-03-05T10:00:00.123Z', '2026-05-03T10:00:00.123Z'],
+    ['day-month-swapped', '2026-03-28T10:00:00Z', '2026-03-28T10:00:00Z'],
+    ['day-month-swapped', '2026-03-03T10:00:00Z', '2026-03-03T10:00:00Z'],
+  ] as const)('%s: %s → %s', (error, written, expected) => {
+    expect(misdate(written, error)).toBe(expected);
+  });
+
+  test('a local time keeps its zone', () => {
+    expect(misdate({ local: '2026-10-06T01:30:00', timeZone: 'Europe/London' }, 'day-month-swapped')).toEqual({ local: '2026-06-10T01:30:00', timeZone: 'Europe/London' });
+  });
+
+  test('a date-error world declares date-ambiguous on every request, and the truth says which error', () => {
+    const items = [...simulate({ profile: 'fixed-dhcp', subscribers: 20, days: 1, requests: 10, noise: { wrongYear: 1 } }, 3).items()];
+    const requests = items.flatMap((i) => (i.stream === 'request' ? [i.value] : []));
+    const truths = items.flatMap((i) => (i.stream === 'truth' ? [i.value] : []));
+    expect(requests.length).toBeGreaterThan(0);
+    for (const r of requests) for (const o of r.observations) expect(o.clock).toBe('date-ambiguous');
+    expect(truths.every((t) => t.noise.date === 'wrong-year')).toBe(true);
+    expect(String(requests[0]!.observations[0]!.time)).toMatch(/^2027-/);
   });
 });

@@ -411,12 +411,17 @@ describe.each(backends)('store contract: $name', (backend) => {
     it('settings: retention horizon and clock errors, set and removed', async () => {
       const s = store();
       await s.write([]);
-      expect(await s.settings()).toEqual({ retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0 });
+      expect(await s.settings()).toEqual({ retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0, jurisdictionZone: 'Europe/London', zoneChangeAt: {} });
       await s.setSetting('retentionHorizon', at('2026-01-01T00:00:00Z'));
       await s.setSetting('clockError.dhcp', 2000);
       await s.setSetting('clockError.cgn-a', 500);
       await s.setSetting('clockError.cgn-a', null);
-      expect(await s.settings()).toEqual({ retentionHorizon: at('2026-01-01T00:00:00Z'), clockErrorMs: { dhcp: 2000 }, longestRecordMs: 0 });
+      await s.setSetting('jurisdictionZone', 'Europe/Dublin');
+      await s.setSetting('zoneChange.radius', at('2026-03-01T00:00:00Z'));
+      expect(await s.settings()).toEqual({ retentionHorizon: at('2026-01-01T00:00:00Z'), clockErrorMs: { dhcp: 2000 }, longestRecordMs: 0, jurisdictionZone: 'Europe/Dublin', zoneChangeAt: { radius: at('2026-03-01T00:00:00Z') } });
+      await s.setSetting('jurisdictionZone', null);
+      await s.setSetting('zoneChange.radius', null);
+      expect(await s.settings()).toMatchObject({ jurisdictionZone: 'Europe/London', zoneChangeAt: {} });
       await s.write(records(alloc('198.51.100.7', 'A', T('10:00:00'), T('12:00:00')), alloc('198.51.100.8', 'B', T('10:00:00'), T('10:30:00'))));
       expect((await s.settings()).longestRecordMs).toBe(2 * 3_600_000);
     });

@@ -38,7 +38,7 @@ import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE
 import { RowBinary, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
 import type {
-  AllocationQuery, CoverageListing, CoverageQuery, DeterministicQuery, ExportQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, SourceCoverage, StoreAdmin, StoreExporter, StoreReader, StoreSettings, StoreWriter,
+  AllocationQuery, CoverageListing, CoverageQuery, DeterministicQuery, ExportQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, SettingValue, SourceCoverage, StoreAdmin, StoreExporter, StoreReader, StoreSettings, StoreWriter,
   StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, StoredRecord, WriteSummary,
 } from '../types.js';
 
@@ -616,7 +616,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
   }
 
   /** Set a store setting (retention horizon, clock errors); `null` removes it. */
-  async setSetting(key: SettingKey, value: number | null): Promise<void> {
+  async setSetting(key: SettingKey, value: SettingValue | null): Promise<void> {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     await this.#open();
     const meta = await this.#loadMeta();

@@ -28,25 +28,32 @@ export function lengthsFor(address: Address, lengths: readonly number[]): number
   return lengths.filter((l) => l <= address.length && (address.family === 6 || l >= 96));
 }
 
+/** The jurisdiction's zone when no `jurisdictionZone` setting says otherwise. */
+export const DEFAULT_JURISDICTION_ZONE = 'Europe/London';
+
 /**
  * The settings risk analysis reads, from a backend's stored settings (keys without their
  * `setting.` prefix; `''` is a removed value) and its bounds.
  *
  * @example
  * storeSettings([['clockError.dhcp', '2000']], [['maxDuration.allocation', 3600000]]);
- * // { retentionHorizon: null, clockErrorMs: { dhcp: 2000 }, longestRecordMs: 3600000 }
+ * // { retentionHorizon: null, clockErrorMs: { dhcp: 2000 }, longestRecordMs: 3600000, jurisdictionZone: 'Europe/London', zoneChangeAt: {} }
  */
 export function storeSettings(settings: Iterable<readonly [string, string]>, bounds: Iterable<readonly [string, number]>): StoreSettings {
   let retentionHorizon: number | null = null;
+  let jurisdictionZone = DEFAULT_JURISDICTION_ZONE;
   const clockErrorMs: Record<string, number> = {};
   const budget: { -readonly [K in keyof WorkBudget]?: number } = {};
+  const zoneChangeAt: Record<string, number> = {};
   for (const [key, value] of settings) {
     if (value === '') continue;
     if (key === 'retentionHorizon') retentionHorizon = Number(value);
+    else if (key === 'jurisdictionZone') jurisdictionZone = value;
     else if (key.startsWith('clockError.')) clockErrorMs[key.slice('clockError.'.length)] = Number(value);
+    else if (key.startsWith('zoneChange.')) zoneChangeAt[key.slice('zoneChange.'.length)] = Number(value);
     else if (key.startsWith('budget.') && (BUDGET_NAMES as readonly string[]).includes(key.slice('budget.'.length))) budget[key.slice('budget.'.length) as BudgetName] = Number(value);
   }
   let longestRecordMs = 0;
   for (const [key, value] of bounds) if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, value);
-  return { retentionHorizon, clockErrorMs, longestRecordMs, ...(Object.keys(budget).length > 0 ? { budget } : {}) };
+  return { retentionHorizon, clockErrorMs, longestRecordMs, jurisdictionZone, zoneChangeAt, ...(Object.keys(budget).length > 0 ? { budget } : {}) };
 }

@@ -43,6 +43,7 @@ import type {
   PurgeSummary,
   RecordCounts,
   SettingKey,
+  SettingValue,
   SourceCoverage,
   StoreAdmin,
   StoreExporter,
@@ -761,7 +762,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   }
 
   /** Set a store setting (retention horizon, clock errors). */
-  setSetting(key: SettingKey, value: number | null): void {
+  setSetting(key: SettingKey, value: SettingValue | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     this.#db.transaction(() => {
       this.#bumpWriteVersion();
