@@ -34,7 +34,7 @@ type Layout = keyof (typeof BASELINE_TRIALS)['full']['lookups'];
 /** What each layout is, in the words of the results table. */
 export const LAYOUTS: Readonly<Record<Layout, string>> = {
   ipar: 'ipar store: allocations(), batches of 512',
-  floor: 'raw indexed lookup: the store\'s own statement on its table (the floor)',
+  floor: "raw indexed lookup: the store's own statement on its table (the floor)",
   radacct: 'radacct-style: index on the address only',
   rtree: 'R*Tree on (address, time), integer',
   scan: 'linear scan of the raw log (grep -F)',
@@ -119,7 +119,8 @@ function cachedBaselineTables(dir: string, records: number): { radacct: string; 
         }
       })();
     })();
-    if (from % 1_000_000 === 0 && from > 0) process.stderr.write(`bench:   ${from.toLocaleString('en')} records, ${Math.round((performance.now() - started) / 1000)} s\n`);
+    if (from % 1_000_000 === 0 && from > 0)
+      process.stderr.write(`bench:   ${from.toLocaleString('en')} records, ${Math.round((performance.now() - started) / 1000)} s\n`);
   }
   r.close();
   t.close();
@@ -147,11 +148,18 @@ export async function baselinesAt(records: number, quick: boolean): Promise<Base
   const rtree = new Database(tables.rtree, { readonly: true });
   try {
     // The floor runs the store's own statement with the store's own look-back bound.
-    const bound = Number((raw.prepare("SELECT value FROM meta WHERE key IN ('maxDuration.allocation.0', 'maxDuration.allocation') ORDER BY key DESC LIMIT 1").pluck().get() as string | undefined) ?? 0);
+    const bound = Number(
+      (raw.prepare("SELECT value FROM meta WHERE key IN ('maxDuration.allocation.0', 'maxDuration.allocation') ORDER BY key DESC LIMIT 1").pluck().get() as
+        string | undefined) ?? 0,
+    );
     const floorStmt = raw.prepare(LOOKUPS.allocationsClosed).raw();
     const accountName = raw.prepare('SELECT name FROM account WHERE id = ?').pluck();
-    const qR = radacct.prepare('SELECT username FROM radacct WHERE framedipaddress = ? AND acctstarttime <= ? AND (acctstoptime > ? OR acctstoptime IS NULL)').pluck();
-    const qT = rtree.prepare('SELECT l.account FROM lease_rtree r JOIN lease l ON l.id = r.id WHERE r.addr_lo <= ? AND r.addr_hi >= ? AND r.time_lo <= ? AND r.time_hi > ?').pluck();
+    const qR = radacct
+      .prepare('SELECT username FROM radacct WHERE framedipaddress = ? AND acctstarttime <= ? AND (acctstoptime > ? OR acctstoptime IS NULL)')
+      .pluck();
+    const qT = rtree
+      .prepare('SELECT l.account FROM lease_rtree r JOIN lease l ON l.id = r.id WHERE r.addr_lo <= ? AND r.addr_hi >= ? AND r.time_lo <= ? AND r.time_hi > ?')
+      .pluck();
 
     // Each layout answers a batch with the accounts found, one list per lookup.
     const answer: Record<Layout, (q: readonly Lookup[]) => Promise<string[][]> | string[][]> = {
@@ -208,9 +216,12 @@ export async function baselinesAt(records: number, quick: boolean): Promise<Base
         const want = layout === 'floor' ? null : x.account;
         const hits = got[i]!;
         if (hits.length !== 1 || (want !== null && hits[0] !== want)) {
-          throw new Error(`bench: ${LAYOUTS[layout]} found [${hits.join(', ')}] for ${x.address.text} at ${new Date(x.at).toISOString()}, expected ${x.account}`);
+          throw new Error(
+            `bench: ${LAYOUTS[layout]} found [${hits.join(', ')}] for ${x.address.text} at ${new Date(x.at).toISOString()}, expected ${x.account}`,
+          );
         }
-        if (layout === 'floor' && accountName.get(Number(hits[0])) !== x.account) throw new Error(`bench: the floor found account id ${hits[0]} for ${x.address.text}, not ${x.account}`);
+        if (layout === 'floor' && accountName.get(Number(hits[0])) !== x.account)
+          throw new Error(`bench: the floor found account id ${hits[0]} for ${x.address.text}, not ${x.account}`);
       });
     }
 
@@ -289,7 +300,16 @@ export function baselineGrowth(results: readonly BaselineResult[]): BaselineGrow
       const big = results.find((x) => x.records === to && x.layout === r.layout);
       return big === undefined
         ? []
-        : [{ layout: r.layout, fromRecords: from, toRecords: to, microsecondsFrom: r.microsecondsPerLookup, microsecondsTo: big.microsecondsPerLookup, growth: round(big.microsecondsPerLookup / r.microsecondsPerLookup, 2) }];
+        : [
+            {
+              layout: r.layout,
+              fromRecords: from,
+              toRecords: to,
+              microsecondsFrom: r.microsecondsPerLookup,
+              microsecondsTo: big.microsecondsPerLookup,
+              growth: round(big.microsecondsPerLookup / r.microsecondsPerLookup, 2),
+            },
+          ];
     });
 }
 

@@ -73,7 +73,11 @@ export async function runCliBench(quick: boolean, store: CliStore = syntheticSto
       const out = openSync(join(dir, `results-${workers}.ndjson`), 'w');
       try {
         // The flag the `ipar` command's #! line gives (src/cli.ts).
-        execFileSync(process.execPath, ['--max-semi-space-size=32', cli, 'resolve', '--db', db, '--audit', join(dir, `audit-${workers}.db`), '--workers', String(workers), requests], { stdio: ['ignore', out, 'ignore'] });
+        execFileSync(
+          process.execPath,
+          ['--max-semi-space-size=32', cli, 'resolve', '--db', db, '--audit', join(dir, `audit-${workers}.db`), '--workers', String(workers), requests],
+          { stdio: ['ignore', out, 'ignore'] },
+        );
       } finally {
         closeSync(out);
       }
@@ -87,7 +91,14 @@ export async function runCliBench(quick: boolean, store: CliStore = syntheticSto
   return bench.tasks.map((task, i): CliResult => {
     const workers = t.workers[i]!;
     const ms = (task.result as { latency?: { mean: number } } | undefined)?.latency?.mean ?? NaN;
-    return { workers, records: t.records, requests: t.requests, seconds: Math.round(ms) / 1000, requestsPerSecond: Math.round(t.requests / (ms / 1000)), load: Math.round((load.get(workers) ?? NaN) * 100) / 100 };
+    return {
+      workers,
+      records: t.records,
+      requests: t.requests,
+      seconds: Math.round(ms) / 1000,
+      requestsPerSecond: Math.round(t.requests / (ms / 1000)),
+      load: Math.round((load.get(workers) ?? NaN) * 100) / 100,
+    };
   });
 }
 

@@ -49,7 +49,9 @@ function v4(a: number, b: number, c: number, d: number): Address {
 
 /** 256 outside addresses, 65 536 inside, 64 destinations: built once. */
 const OUTSIDE = Array.from({ length: 256 }, (_, i) => v4(203, 0, 113, i));
-const INSIDE = Array.from({ length: 65_536 }, (_, i) => addressFromKey(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 100, 64 + (i >> 16), (i >> 8) & 255, i & 255])));
+const INSIDE = Array.from({ length: 65_536 }, (_, i) =>
+  addressFromKey(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 100, 64 + (i >> 16), (i >> 8) & 255, i & 255])),
+);
 const DESTINATIONS = Array.from({ length: 64 }, (_, i) => v4(192, 0, 2, i));
 const PROTOCOLS = ['tcp', 'udp'] as const;
 
@@ -101,7 +103,14 @@ async function rewrite(writer: StoreWriter, m: number, n: number): Promise<numbe
   return Math.round(m / (ms / 1000));
 }
 
-async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | undefined, dir: string, lookupsOnly: boolean, rewriteCount: number): Promise<Record<string, unknown>> {
+async function run(
+  backend: 'sqlite' | 'clickhouse',
+  n: number,
+  url: string | undefined,
+  dir: string,
+  lookupsOnly: boolean,
+  rewriteCount: number,
+): Promise<Record<string, unknown>> {
   let writer: StoreWriter & StoreReader;
   let sqliteFile = '';
   if (backend === 'sqlite') {
@@ -125,7 +134,8 @@ async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | un
     const summary = await writer.write(batch);
     writeMs += performance.now() - w0;
     stored += summary.stored['nat-session'] ?? 0;
-    if ((from / SESSION_BENCH.writeBatch) % 20 === 0) process.stderr.write(`${backend} ${n}: ${from + batch.length} written, ${Math.round((from + batch.length) / (writeMs / 1000))} rec/s in write()\n`);
+    if ((from / SESSION_BENCH.writeBatch) % 20 === 0)
+      process.stderr.write(`${backend} ${n}: ${from + batch.length} written, ${Math.round((from + batch.length) / (writeMs / 1000))} rec/s in write()\n`);
   }
   const wallMs = performance.now() - t0;
   if (stored !== n && !lookupsOnly) throw new Error(`stored ${stored} of ${n}`);
@@ -143,7 +153,10 @@ async function run(backend: 'sqlite' | 'clickhouse', n: number, url: string | un
     reader = ch;
     const db = ch.spec.database;
     for (const h of ch.spec.hosts) {
-      const r = await fetch(`http://${h.host}:${h.port}/`, { method: 'POST', body: `SELECT sum(bytes_on_disk), count() FROM system.parts WHERE database = '${db}' AND active FORMAT TSV` });
+      const r = await fetch(`http://${h.host}:${h.port}/`, {
+        method: 'POST',
+        body: `SELECT sum(bytes_on_disk), count() FROM system.parts WHERE database = '${db}' AND active FORMAT TSV`,
+      });
       const [b, p] = (await r.text()).trim().split('\t').map(Number);
       bytes += b!;
       parts = (parts ?? 0) + p!;
@@ -195,6 +208,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const backend = arg('--backend') === 'clickhouse' ? 'clickhouse' : 'sqlite';
   const n = Number(arg('--records') ?? 1_000_000);
-  const result = await run(backend, n, arg('--url'), arg('--dir') ?? join(tmpdir(), 'ipar-bench-sessions'), process.argv.includes('--lookups-only'), Number(arg('--rewrite') ?? 0));
+  const result = await run(
+    backend,
+    n,
+    arg('--url'),
+    arg('--dir') ?? join(tmpdir(), 'ipar-bench-sessions'),
+    process.argv.includes('--lookups-only'),
+    Number(arg('--rewrite') ?? 0),
+  );
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -81,10 +81,28 @@ function legacySpec(slot: number, kind: number): Spec {
       return { kind: 'allocation', account: residential(sub), ip: v4(PUBLIC, slot % 256), start, end: start + 200_000, source: 'dhcp', mac };
     }
     case 1:
-      return { kind: 'allocation', account: mobile(slot), ip: v4(INSIDE, slot % 65_536), realm: 'cgn-a', start, end: start + 7_200_000, source: 'radius', imsi: imsiOf(slot) };
+      return {
+        kind: 'allocation',
+        account: mobile(slot),
+        ip: v4(INSIDE, slot % 65_536),
+        realm: 'cgn-a',
+        start,
+        end: start + 7_200_000,
+        source: 'radius',
+        imsi: imsiOf(slot),
+      };
     default: {
       const first = blockFirst(slot);
-      return { kind: 'nat-block', realm: 'cgn-a', insideIp: v4(INSIDE, slot % 65_536), outsideIp: v4(OUTSIDE, slot % 64), portFirst: first, portLast: first + 511, start, end: start + 1_800_000 };
+      return {
+        kind: 'nat-block',
+        realm: 'cgn-a',
+        insideIp: v4(INSIDE, slot % 65_536),
+        outsideIp: v4(OUTSIDE, slot % 64),
+        portFirst: first,
+        portLast: first + 511,
+        start,
+        end: start + 1_800_000,
+      };
     }
   }
 }
@@ -114,12 +132,17 @@ async function writeLines(file: string, rows: number, line: (i: number) => strin
   for (let i = 0; i < rows; i++) {
     chunk.push(line(i));
     if (chunk.length === 10_000) {
-      if (!out.write(chunk.join('\n') + '\n')) await new Promise<void>((r) => { out.once('drain', () => r()); });
+      if (!out.write(chunk.join('\n') + '\n'))
+        await new Promise<void>((r) => {
+          out.once('drain', () => r());
+        });
       chunk = [];
     }
   }
   out.write(chunk.length > 0 ? chunk.join('\n') + '\n' : '');
-  await new Promise<void>((r) => { out.end(() => r()); });
+  await new Promise<void>((r) => {
+    out.end(() => r());
+  });
 }
 
 /**
@@ -181,9 +204,27 @@ function extraSpec(g: number, k: number): Spec {
       };
     case 2:
       // One holder an address at a time: 300 s blocks, each address reused every 512 s.
-      return { kind: 'nat-block', realm: 'cgn-a', insideIp: v4(INSIDE, slot % 65_536), outsideIp: v4(OUTSIDE_ONE_HOLDER, g % 64), portFirst: 1024, portLast: 1535, start, end: start + 300_000 };
+      return {
+        kind: 'nat-block',
+        realm: 'cgn-a',
+        insideIp: v4(INSIDE, slot % 65_536),
+        outsideIp: v4(OUTSIDE_ONE_HOLDER, g % 64),
+        portFirst: 1024,
+        portLast: 1535,
+        start,
+        end: start + 300_000,
+      };
     default:
-      return { kind: 'allocation', account: mobile(slot), ip: v4(DET_INSIDE, deterministicInside(g)), realm: 'cgn-d', start, end: start + 7_200_000, source: 'radius', imsi: imsiOf(slot) };
+      return {
+        kind: 'allocation',
+        account: mobile(slot),
+        ip: v4(DET_INSIDE, deterministicInside(g)),
+        realm: 'cgn-d',
+        start,
+        end: start + 7_200_000,
+        source: 'radius',
+        imsi: imsiOf(slot),
+      };
   }
 }
 

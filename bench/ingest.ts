@@ -133,7 +133,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     };
     const batch = flag('--batch');
     const parseIn = flag('--parse-in') as ParseIn | undefined;
-    const trial: IngestTrial = { rows: Number(process.argv[i + 1]), ...(batch === undefined ? {} : { batchSize: Number(batch) }), ...(parseIn === undefined ? {} : { parseIn }) };
+    const trial: IngestTrial = {
+      rows: Number(process.argv[i + 1]),
+      ...(batch === undefined ? {} : { batchSize: Number(batch) }),
+      ...(parseIn === undefined ? {} : { parseIn }),
+    };
     process.stdout.write(JSON.stringify(await child(trial)) + '\n');
   } else {
     console.table(runIngestBench(process.argv.includes('--quick')));

@@ -56,7 +56,9 @@ function messages(evs: readonly NatEvent[]): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < evs.length; i += PER_MESSAGE) {
     const chunk = evs.slice(i, i + PER_MESSAGE);
-    out.push(x.message(Math.floor(chunk[chunk.length - 1]!.timeMs / 1000), { templates: i === 0 ? [SESSION] : [], data: [{ template: SESSION, events: chunk }] }));
+    out.push(
+      x.message(Math.floor(chunk[chunk.length - 1]!.timeMs / 1000), { templates: i === 0 ? [SESSION] : [], data: [{ template: SESSION, events: chunk }] }),
+    );
   }
   return out;
 }
@@ -93,7 +95,13 @@ export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise
   const msgs = messages(evs);
   const results: IpfixResult[] = [];
   const row = (task: string, seconds: number, note?: string): void => {
-    results.push({ task, events: evs.length, seconds: Math.round(seconds * 1000) / 1000, eventsPerSecond: Math.round(evs.length / seconds), ...(note === undefined ? {} : { note }) });
+    results.push({
+      task,
+      events: evs.length,
+      seconds: Math.round(seconds * 1000) / 1000,
+      eventsPerSecond: Math.round(evs.length / seconds),
+      ...(note === undefined ? {} : { note }),
+    });
   };
 
   let decoded = 0;

@@ -44,10 +44,26 @@ async function trial(dir: string, db: string, n: number, slots: number): Promise
   const probe = join(dir, `rss-${n}.json`);
   const audit = join(dir, `audit-${n}.db`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', packagePath('dist', 'bench', 'rss-probe.js'), packagePath('dist', 'src', 'cli.js'), 'resolve', '--workers', '1', '--db', db, '--audit', audit, '-'], {
-    env: { ...process.env, IPAR_RSS_PROBE: probe },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      packagePath('dist', 'bench', 'rss-probe.js'),
+      packagePath('dist', 'src', 'cli.js'),
+      'resolve',
+      '--workers',
+      '1',
+      '--db',
+      db,
+      '--audit',
+      audit,
+      '-',
+    ],
+    {
+      env: { ...process.env, IPAR_RSS_PROBE: probe },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
@@ -70,7 +86,7 @@ async function trial(dir: string, db: string, n: number, slots: number): Promise
   });
 
   // Requests are generated as the child takes them (backpressure), never all at once.
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const chunk: string[] = [];
     for (const end = Math.min(n, i + 1000); i < end; i++) chunk.push(syntheticRequest(i, slots));
     if (!child.stdin.write(chunk.join('\n') + '\n')) await new Promise<void>((r) => child.stdin.once('drain', () => r()));
@@ -121,7 +137,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const r = process.argv.indexOf('--records');
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  process.stderr.write(`load: ${quick ? 'quick' : 'full'} run on ${machine.cpus} × ${machine.model}, ${machine.memoryGiB} GiB, node ${machine.node}, ${new Date().toISOString()}\n`);
+  process.stderr.write(
+    `load: ${quick ? 'quick' : 'full'} run on ${machine.cpus} × ${machine.model}, ${machine.memoryGiB} GiB, node ${machine.node}, ${new Date().toISOString()}\n`,
+  );
   const results = await runLoadBench(quick, r >= 0 ? Number(process.argv[r + 1]) : undefined);
   console.table(results);
   process.stdout.write(JSON.stringify({ date: new Date().toISOString(), machine, results }) + '\n');

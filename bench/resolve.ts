@@ -58,11 +58,17 @@ export interface ResolveTrialResult {
 async function verify(store: SqliteStore, path: ResolvePath, aimed: readonly AimedRequest[]): Promise<void> {
   for (let i = 0; i < aimed.length; i += 512) {
     const slice = aimed.slice(i, i + 512);
-    const results = await resolveRequests(store, slice.map((a) => a.request), { risks: false });
+    const results = await resolveRequests(
+      store,
+      slice.map((a) => a.request),
+      { risks: false },
+    );
     results.forEach((r, k) => {
       const want = slice[k]!;
       if (r.status !== 'unique' || r.candidates[0]?.account !== want.account) {
-        throw new Error(`bench: ${path} request ${want.request.ref} resolved ${r.status} (${r.candidates.map((c) => c.account).join(', ')}), aimed at ${want.account}: the benchmark data is off`);
+        throw new Error(
+          `bench: ${path} request ${want.request.ref} resolved ${r.status} (${r.candidates.map((c) => c.account).join(', ')}), aimed at ${want.account}: the benchmark data is off`,
+        );
       }
     });
   }
@@ -166,13 +172,25 @@ export function resolveGrowth(results: readonly ResolveTrialResult[]): ResolveGr
   const sizes = [...new Set(results.map((r) => r.records))].sort((a, b) => a - b);
   if (sizes.length < 2) return [];
   const [from, to] = [sizes[0]!, sizes[sizes.length - 1]!];
-  const find = (r: ResolveTrialResult, records: number) => results.find((x) => x.records === records && x.path === r.path && x.task === r.task && x.risks === r.risks);
+  const find = (r: ResolveTrialResult, records: number) =>
+    results.find((x) => x.records === records && x.path === r.path && x.task === r.task && x.risks === r.risks);
   return results
     .filter((r) => r.records === from)
     .flatMap((r) => {
       const big = find(r, to);
       if (big === undefined) return [];
-      return [{ path: r.path, task: r.task, risks: r.risks, fromRecords: from, toRecords: to, microsecondsFrom: r.microsecondsPerRequest, microsecondsTo: big.microsecondsPerRequest, growth: round(big.microsecondsPerRequest / r.microsecondsPerRequest, 2) }];
+      return [
+        {
+          path: r.path,
+          task: r.task,
+          risks: r.risks,
+          fromRecords: from,
+          toRecords: to,
+          microsecondsFrom: r.microsecondsPerRequest,
+          microsecondsTo: big.microsecondsPerRequest,
+          growth: round(big.microsecondsPerRequest / r.microsecondsPerRequest, 2),
+        },
+      ];
     });
 }
 

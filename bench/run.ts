@@ -40,19 +40,37 @@ export function targetChecks(resolve: readonly ResolveTrialResult[], baselines: 
   const n = largest.toLocaleString('en');
   if (ipar !== undefined && floor !== undefined) {
     const r = ipar.microsecondsPerLookup / floor.microsecondsPerLookup;
-    out.push({ target: `store lookup within 2× of the raw indexed lookup (${n} records)`, measured: `${fmt(r)}× (${ipar.microsecondsPerLookup} vs ${floor.microsecondsPerLookup} µs)`, met: r <= 2 });
+    out.push({
+      target: `store lookup within 2× of the raw indexed lookup (${n} records)`,
+      measured: `${fmt(r)}× (${ipar.microsecondsPerLookup} vs ${floor.microsecondsPerLookup} µs)`,
+      met: r <= 2,
+    });
   }
-  for (const [layout, times] of [['radacct', 3], ['rtree', 10], ['scan', 1000]] as const) {
+  for (const [layout, times] of [
+    ['radacct', 3],
+    ['rtree', 10],
+    ['scan', 1000],
+  ] as const) {
     const b = at(LAYOUTS[layout]);
-    if (b !== undefined) out.push({ target: `≥${fmt(times)}× faster than "${LAYOUTS[layout]}" (${n} records)`, measured: `${fmt(b.ratioToIpar)}×`, met: b.ratioToIpar >= times });
+    if (b !== undefined)
+      out.push({ target: `≥${fmt(times)}× faster than "${LAYOUTS[layout]}" (${n} records)`, measured: `${fmt(b.ratioToIpar)}×`, met: b.ratioToIpar >= times });
   }
   for (const risks of ['off', 'on'] as const) {
     const r = resolve.find((x) => x.records === largest && x.path === 'port-block-with-port' && x.task === 'batch of 512' && x.risks === risks);
-    if (r !== undefined) out.push({ target: `≥100,000 requests/s through a port block with a port, one core, risk analysis ${risks} (${n} records)`, measured: `${fmt(r.requestsPerSecond)}/s`, met: r.requestsPerSecond >= 100_000 });
+    if (r !== undefined)
+      out.push({
+        target: `≥100,000 requests/s through a port block with a port, one core, risk analysis ${risks} (${n} records)`,
+        measured: `${fmt(r.requestsPerSecond)}/s`,
+        met: r.requestsPerSecond >= 100_000,
+      });
   }
   const growth = baselineGrowth(baselines).find((g) => g.layout === LAYOUTS.ipar);
   if (growth !== undefined) {
-    out.push({ target: `store lookup cost grows with log n, not n (${growth.fromRecords.toLocaleString('en')} → ${growth.toRecords.toLocaleString('en')}: log n gives 1.17×, n gives 10×; met at ≤ 1.5×)`, measured: `${fmt(growth.growth)}×`, met: growth.growth <= 1.5 });
+    out.push({
+      target: `store lookup cost grows with log n, not n (${growth.fromRecords.toLocaleString('en')} → ${growth.toRecords.toLocaleString('en')}: log n gives 1.17×, n gives 10×; met at ≤ 1.5×)`,
+      measured: `${fmt(growth.growth)}×`,
+      met: growth.growth <= 1.5,
+    });
   }
   return out;
 }
@@ -63,7 +81,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const date = new Date().toISOString();
-  process.stderr.write(`bench: ${quick ? 'quick' : 'full'} run on ${machine.cpus} × ${machine.model}, ${machine.memoryGiB} GiB, node ${machine.node}; store cache ${benchCacheVersionDir()}\n`);
+  process.stderr.write(
+    `bench: ${quick ? 'quick' : 'full'} run on ${machine.cpus} × ${machine.model}, ${machine.memoryGiB} GiB, node ${machine.node}; store cache ${benchCacheVersionDir()}\n`,
+  );
   const loadAverage: Record<string, number[]> = { start: load() };
 
   const ingest = runIngestBench(quick);
@@ -115,6 +135,25 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   mkdirSync(packagePath('bench', 'results'), { recursive: true });
   writeFileSync(
     packagePath('bench', 'results', quick ? 'quick.json' : 'latest.json'),
-    JSON.stringify({ date, machine, loadAverage, quick, stores, ingest, resolve, resolveGrowth: resolveGrowthRows, baselines, baselineGrowth: baselineGrowthRows, targets, cli, vendors, ipfix }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        date,
+        machine,
+        loadAverage,
+        quick,
+        stores,
+        ingest,
+        resolve,
+        resolveGrowth: resolveGrowthRows,
+        baselines,
+        baselineGrowth: baselineGrowthRows,
+        targets,
+        cli,
+        vendors,
+        ipfix,
+      },
+      null,
+      2,
+    ) + '\n',
   );
 }

@@ -93,7 +93,9 @@ function build(dir: string, records: number): { seconds: number; writeRecordsPer
     if (now - lastReport > 2000 || from + BUILD_BATCH >= records) {
       lastReport = now;
       const done = Math.min(records, from + BUILD_BATCH);
-      progress(`bench:   ${done.toLocaleString('en')} / ${records.toLocaleString('en')} records, ${Math.round((now - started) / 1000)} s, ${Math.round(done / (writeMs / 1000)).toLocaleString('en')} records/s in write()\n`);
+      progress(
+        `bench:   ${done.toLocaleString('en')} / ${records.toLocaleString('en')} records, ${Math.round((now - started) / 1000)} s, ${Math.round(done / (writeMs / 1000)).toLocaleString('en')} records/s in write()\n`,
+      );
     }
   }
   store.close();
@@ -119,13 +121,37 @@ export function cachedStore(records: number): CachedStore {
   let builtNow = false;
   if (!existsSync(file) || !existsSync(meta)) {
     const stale = existsSync(benchCacheRoot()) ? readdirSync(benchCacheRoot()).filter((d) => join(benchCacheRoot(), d) !== benchCacheVersionDir()) : [];
-    if (stale.length > 0) progress(`bench: the cache ${benchCacheRoot()} also holds ${stale.join(', ')} (other generator or schema versions; delete them if unused)\n`);
+    if (stale.length > 0)
+      progress(`bench: the cache ${benchCacheRoot()} also holds ${stale.join(', ')} (other generator or schema versions; delete them if unused)\n`);
     const { seconds, writeRecordsPerSecond } = build(dir, records);
-    writeFileSync(meta, JSON.stringify({ records, buildSeconds: Math.round(seconds * 10) / 10, writeRecordsPerSecond, builtAt: new Date().toISOString(), operatorVersion: OPERATOR_VERSION, schemaVersion: SCHEMA_VERSION }, null, 2) + '\n');
+    writeFileSync(
+      meta,
+      JSON.stringify(
+        {
+          records,
+          buildSeconds: Math.round(seconds * 10) / 10,
+          writeRecordsPerSecond,
+          builtAt: new Date().toISOString(),
+          operatorVersion: OPERATOR_VERSION,
+          schemaVersion: SCHEMA_VERSION,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     builtNow = true;
   }
   const m = JSON.parse(readFileSync(meta, 'utf8')) as { buildSeconds: number; writeRecordsPerSecond: number; builtAt: string };
-  return { file, dir, records, buildSeconds: m.buildSeconds, writeRecordsPerSecond: m.writeRecordsPerSecond, bytes: statSync(file).size, builtNow, builtAt: m.builtAt };
+  return {
+    file,
+    dir,
+    records,
+    buildSeconds: m.buildSeconds,
+    writeRecordsPerSecond: m.writeRecordsPerSecond,
+    bytes: statSync(file).size,
+    builtNow,
+    builtAt: m.builtAt,
+  };
 }
 
 /**
@@ -146,6 +172,9 @@ export async function cachedLog(records: number): Promise<string> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
   console.table(sizes.map((n) => cachedStore(n)));
 }

@@ -40,12 +40,14 @@ function sourcePort(ot: ObservationTrace): Advice | null {
   // The most hosts any one port falls in: sweep the range edges.
   const edges: [number, number][] = [];
   for (const ranges of byHost.values()) {
-    const merged = [...ranges].sort((a, b) => a.first - b.first).reduce<{ first: number; last: number }[]>((acc, r) => {
-      const last = acc[acc.length - 1];
-      if (last !== undefined && r.first <= last.last + 1) last.last = Math.max(last.last, r.last);
-      else acc.push({ ...r });
-      return acc;
-    }, []);
+    const merged = [...ranges]
+      .sort((a, b) => a.first - b.first)
+      .reduce<{ first: number; last: number }[]>((acc, r) => {
+        const last = acc[acc.length - 1];
+        if (last !== undefined && r.first <= last.last + 1) last.last = Math.max(last.last, r.last);
+        else acc.push({ ...r });
+        return acc;
+      }, []);
     for (const r of merged) edges.push([r.first, 1], [r.last + 1, -1]);
   }
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -66,7 +68,12 @@ function destination(f: MatchTrace['fetched'][number], ot: ObservationTrace): Ad
   const w = o.window;
   const sessions = f.sessions.filter((s) => s.destinationIp !== undefined && s.start < w.end && (s.end === null || s.end > w.start)).length;
   if (sessions === 0) return null;
-  return { kind: 'destination', observation: o.index, sessions, message: `observation ${o.index}: ${sessions} session records with a destination cover the window: a destination ip:port would narrow the answer (9.22: processes connection records)` };
+  return {
+    kind: 'destination',
+    observation: o.index,
+    sessions,
+    message: `observation ${o.index}: ${sessions} session records with a destination cover the window: a destination ip:port would narrow the answer (9.22: processes connection records)`,
+  };
 }
 
 /** When an account's hold on the observed address ends: its NAT records' latest end behind NAT, else its allocations' (`null`: still open). */
@@ -120,7 +127,15 @@ function deviceIdentifiers(trace: MatchTrace, candidates: ReadonlySet<string>): 
   return IDENTIFIER_KINDS.flatMap((kind): Advice[] => {
     const carried = carriers.get(kind)?.size ?? 0;
     if (carried === 0) return [];
-    return [{ kind: 'device-identifier', identifier: kind, carried, of: candidates.size, message: `the records carry ${IDENTIFIER_NAMES[kind]} for ${carried} of ${candidates.size} candidates: the device's ${kind} would confirm or exclude them` }];
+    return [
+      {
+        kind: 'device-identifier',
+        identifier: kind,
+        carried,
+        of: candidates.size,
+        message: `the records carry ${IDENTIFIER_NAMES[kind]} for ${carried} of ${candidates.size} candidates: the device's ${kind} would confirm or exclude them`,
+      },
+    ];
   });
 }
 
@@ -138,7 +153,12 @@ function confirmTimeZone(inputs: AdviceInputs): Advice | null {
     .filter((o) => named.has(`${o.observation === null ? 'all' : String(o.observation)}|${o.reading}`))
     .map((o) => {
       const accounts = [...o.accounts].sort();
-      return { reading: o.reading, observation: o.observation ?? ('all' as const), candidateCount: o.candidateCount, ...(inputs.discloses(accounts) ? { accounts } : {}) };
+      return {
+        reading: o.reading,
+        observation: o.observation ?? ('all' as const),
+        candidateCount: o.candidateCount,
+        ...(inputs.discloses(accounts) ? { accounts } : {}),
+      };
     });
   if (readings.length === 0) return null;
   return {
@@ -176,7 +196,12 @@ export function advise(trace: MatchTrace, inputs: AdviceInputs): Advice[] {
   return out;
 }
 
-const SHORT: Readonly<Record<string, string>> = { 'minus-1h': 'an hour earlier (BST read as GMT)', 'plus-1h': 'an hour later (GMT read as BST)', 'minus-12h': 'twelve hours earlier', 'plus-12h': 'twelve hours later' };
+const SHORT: Readonly<Record<string, string>> = {
+  'minus-1h': 'an hour earlier (BST read as GMT)',
+  'plus-1h': 'an hour later (GMT read as BST)',
+  'minus-12h': 'twelve hours earlier',
+  'plus-12h': 'twelve hours later',
+};
 
 /** What one material flag says could make the answer wrong, in a phrase. */
 function threat(r: Risk): string {
@@ -184,7 +209,12 @@ function threat(r: Risk): string {
     const plausible = r.detail.readings.filter((y) => y.plausible);
     const x = plausible.find((y) => y.added > 0) ?? plausible[0];
     if (x !== undefined) {
-      const who = x.candidateCount === 0 ? 'nobody would fit' : x.added > 0 && x.missing > 0 ? `${x.candidateCount} other account(s) would fit` : `${x.candidateCount} account(s) would fit`;
+      const who =
+        x.candidateCount === 0
+          ? 'nobody would fit'
+          : x.added > 0 && x.missing > 0
+            ? `${x.candidateCount} other account(s) would fit`
+            : `${x.candidateCount} account(s) would fit`;
       return `under ${SHORT[x.reading] ?? x.reading}${r.detail.observation === 'all' ? ' for all observations' : ` for observation ${r.detail.observation}`} ${who}`;
     }
   }
@@ -200,7 +230,12 @@ function threat(r: Risk): string {
  */
 export function assess(status: 'unique' | 'multiple' | 'none' | 'refused', candidateCount: number, risks: readonly Risk[]): string {
   if (status === 'refused') return 'refused: nothing was looked up; see refusal';
-  const head = status === 'unique' ? 'unique under the time as written' : status === 'multiple' ? `${candidateCount} accounts fit the time as written` : 'no account fits the time as written';
+  const head =
+    status === 'unique'
+      ? 'unique under the time as written'
+      : status === 'multiple'
+        ? `${candidateCount} accounts fit the time as written`
+        : 'no account fits the time as written';
   const material = risks.filter((r) => r.severity === 'material');
   if (material.length === 0) return `robust: ${head}; no plausible reading or fact changes who would be disclosed`;
   return `${head}; could be wrong: ${[...new Set(material.map(threat))].join('; ')}`;

@@ -35,7 +35,13 @@ export function correlate(perObservation: readonly ReadonlyMap<string, readonly 
   for (const [account, k] of [...support].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     if (k !== n) continue;
     const evidence = perObservation.flatMap((accounts, observation) =>
-      (accounts.get(account) ?? []).map((s) => ({ kind: s.kind, id: s.id, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end), observation })),
+      (accounts.get(account) ?? []).map((s) => ({
+        kind: s.kind,
+        id: s.id,
+        start: formatInstant(s.start),
+        end: s.end === null ? null : formatInstant(s.end),
+        observation,
+      })),
     );
     candidates.push({ account, support: k, of: n, evidence });
   }

@@ -9,7 +9,16 @@
 import type { Address } from '../src/address.js';
 import type { AddressSpaceRecord } from '../src/records.js';
 import type { AddressClass, Identifiers } from '../src/request.js';
-import type { AllocationQuery, NatQuery, RowLimit, StoreReader, StoredAllocation, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../src/store/types.js';
+import type {
+  AllocationQuery,
+  NatQuery,
+  RowLimit,
+  StoreReader,
+  StoredAllocation,
+  StoredNatBlock,
+  StoredNatDeterministic,
+  StoredNatSession,
+} from '../src/store/types.js';
 import type { Window } from '../src/time.js';
 import { SESSION_ROW_LIMIT } from '../src/store/core/limits.js';
 import { classify, usesNat, usesPublicAllocations } from './classify.js';
@@ -68,12 +77,17 @@ function unique<R extends { readonly id: string }>(lists: readonly (readonly R[]
  * Fetch the rows every observation of every plan needs, batching each store question:
  * one round trip per step for the whole batch.
  */
-export async function fetchPlans(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows: FetchWindows = (o) => [o.window]): Promise<FetchedObservation[][]> {
+export async function fetchPlans(
+  store: StoreReader,
+  plans: readonly PlannedRequest[],
+  fetchWindows: FetchWindows = (o) => [o.window],
+): Promise<FetchedObservation[][]> {
   return (await fetchAll(store, plans, fetchWindows, null)).map((f) => f.observations);
 }
 
 /** A plan's rows, or how many it had read when it passed the row budget (its rows are dropped). */
-export type FetchedWithin = { readonly ok: true; readonly observations: FetchedObservation[]; readonly rows: number } | { readonly ok: false; readonly rows: number };
+export type FetchedWithin =
+  { readonly ok: true; readonly observations: FetchedObservation[]; readonly rows: number } | { readonly ok: false; readonly rows: number };
 
 /**
  * {@link fetchPlans} within a row budget per plan (src/budget.ts): every store read of a
@@ -85,11 +99,23 @@ export type FetchedWithin = { readonly ok: true; readonly observations: FetchedO
  * const [f] = await fetchPlansWithin(store, [plan], undefined, 20_000);
  * f.ok ? f.observations : f.rows; // the rows, or how many it had read past the budget
  */
-export async function fetchPlansWithin(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows: FetchWindows | undefined, rowBudget: number): Promise<FetchedWithin[]> {
-  return (await fetchAll(store, plans, fetchWindows ?? ((o) => [o.window]), rowBudget)).map((f) => (f.rows > rowBudget ? { ok: false, rows: f.rows } : { ok: true, observations: f.observations, rows: f.rows }));
+export async function fetchPlansWithin(
+  store: StoreReader,
+  plans: readonly PlannedRequest[],
+  fetchWindows: FetchWindows | undefined,
+  rowBudget: number,
+): Promise<FetchedWithin[]> {
+  return (await fetchAll(store, plans, fetchWindows ?? ((o) => [o.window]), rowBudget)).map((f) =>
+    f.rows > rowBudget ? { ok: false, rows: f.rows } : { ok: true, observations: f.observations, rows: f.rows },
+  );
 }
 
-async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fetchWindows: FetchWindows, rowBudget: number | null): Promise<{ observations: FetchedObservation[]; rows: number }[]> {
+async function fetchAll(
+  store: StoreReader,
+  plans: readonly PlannedRequest[],
+  fetchWindows: FetchWindows,
+  rowBudget: number | null,
+): Promise<{ observations: FetchedObservation[]; rows: number }[]> {
   // Each plan's reads share one row limit a call (RowLimit); `planOf` maps observations to plans.
   const limits: (RowLimit | undefined)[] = plans.map(() => (rowBudget === null ? undefined : { limit: rowBudget }));
   const planOf = plans.flatMap((p, k) => p.observations.map(() => k));
@@ -97,7 +123,10 @@ async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fe
   const limited = <Q extends object>(q: Q, i: number): Q => (limits[planOf[i]!] === undefined ? q : { ...q, rows: limits[planOf[i]!]! });
   const over = (i: number): boolean => rowBudget !== null && rowsRead[planOf[i]!]! > rowBudget;
   const all = plans.flatMap((p) => p.observations.map((o) => ({ plan: p, o, ws: mergeWindows(fetchWindows(o, p)) })));
-  const classes = await classify(store, all.map(({ o }) => o.sourceIp));
+  const classes = await classify(
+    store,
+    all.map(({ o }) => o.sourceIp),
+  );
   // One query per (observation, fetch window); `owner` maps each back to its observation.
   // Lookups keyed to one row history (an address, an address and port) ask once over the
   // hull of the windows: the store's look-back by the longest record already spans more
@@ -115,18 +144,22 @@ async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fe
     if (usesNat(classes[i]!.addressClass)) {
       keyedOwner.push(i);
       keyedQueries.push(limited({ outside: o.sourceIp, port: o.sourcePort, window: hull }, i));
-      for (const w of o.sourcePort === null ? ws : [hull]) (sessionOwner.push(i), sessionQueries.push(limited({ outside: o.sourceIp, port: o.sourcePort, window: w }, i)));
+      for (const w of o.sourcePort === null ? ws : [hull])
+        (sessionOwner.push(i), sessionQueries.push(limited({ outside: o.sourceIp, port: o.sourcePort, window: w }, i)));
     }
     if (usesPublicAllocations(classes[i]!.addressClass)) (pubOwner.push(i), pubQueries.push(limited({ address: o.sourceIp, realm: null, window: hull }, i)));
   });
   const [blocks, sessions, deterministic, publicAllocations] = await Promise.all([
     store.natBlocks(keyedQueries),
     store.natSessions(sessionQueries),
-    store.natDeterministic(keyedQueries.map((q) => (q.rows === undefined ? { outside: q.outside, window: q.window } : { outside: q.outside, window: q.window, rows: q.rows }))),
+    store.natDeterministic(
+      keyedQueries.map((q) => (q.rows === undefined ? { outside: q.outside, window: q.window } : { outside: q.outside, window: q.window, rows: q.rows })),
+    ),
     store.allocations(pubQueries),
   ]);
-  const count = (owner: readonly number[], answers: readonly (readonly unknown[])[]): void => owner.forEach((i, k) => (rowsRead[planOf[i]!]! += answers[k]!.length));
-  count(keyedOwner, blocks), count(sessionOwner, sessions), count(keyedOwner, deterministic), count(pubOwner, publicAllocations);
+  const count = (owner: readonly number[], answers: readonly (readonly unknown[])[]): void =>
+    owner.forEach((i, k) => (rowsRead[planOf[i]!]! += answers[k]!.length));
+  (count(keyedOwner, blocks), count(sessionOwner, sessions), count(keyedOwner, deterministic), count(pubOwner, publicAllocations));
   const group = <R>(owner: readonly number[], rows: readonly (readonly R[])[]): (readonly R[])[][] => {
     const out: (readonly R[])[][] = all.map(() => []);
     owner.forEach((i, k) => out[i]!.push(rows[k]!));
@@ -168,12 +201,20 @@ async function fetchAll(store: StoreReader, plans: readonly PlannedRequest[], fe
     for (const [key, span] of spans) {
       // One inside host's allocations, asked once over the hull of its sub-windows (as above).
       const merged = mergeWindows(span.windows);
-      insideQueries.push({ address: span.inside, realm: span.realm, window: { start: merged[0]!.start, end: merged[merged.length - 1]!.end }, ...insideLimit(i) });
+      insideQueries.push({
+        address: span.inside,
+        realm: span.realm,
+        window: { start: merged[0]!.start, end: merged[merged.length - 1]!.end },
+        ...insideLimit(i),
+      });
       owners.push([i, key]);
     }
   });
   const insideAllocations = await store.allocations(insideQueries);
-  count(owners.map(([i]) => i), insideAllocations);
+  count(
+    owners.map(([i]) => i),
+    insideAllocations,
+  );
   const insideLists = new Map<string, (readonly StoredAllocation[])[]>();
   owners.forEach(([i, key], k) => {
     const id = `${i}|${key}`;
@@ -202,7 +243,9 @@ export async function fetchRiskFacts(store: StoreReader, traces: readonly MatchT
   const accounts = traces.flatMap((t) => t.correlation.candidates.map((c) => c.account));
   const [settings, coverage] = await Promise.all([store.settings(), store.sourceCoverage()]);
   // Gaps before the window count too: a record that started in one may still be held.
-  const windows = traces.flatMap((t) => t.observations.map((o) => ({ source: null, window: { start: o.observation.window.start - settings.longestRecordMs, end: o.observation.window.end } })));
+  const windows = traces.flatMap((t) =>
+    t.observations.map((o) => ({ source: null, window: { start: o.observation.window.start - settings.longestRecordMs, end: o.observation.window.end } })),
+  );
   const [subscriberTypes, gaps] = await Promise.all([store.subscriberTypes(accounts), store.coverageGaps(windows)]);
   let at = 0;
   return traces.map((t) => {

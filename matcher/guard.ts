@@ -44,7 +44,10 @@ export function refusalFor(plan: PlannedRequest): Refusal | null {
     return refusal('CONDITION_D_AUTHORITY', `Condition D is limited to the intelligence community and the National Crime Agency, not ${a.authorityType}`);
   }
   if (a.condition === 'D' && !CONDITION_D_PURPOSES.has(a.purpose)) {
-    return refusal('CONDITION_D_PURPOSE', `Condition D is limited to national security, economic well-being relevant to it, and serious crime, not ${a.purpose}`);
+    return refusal(
+      'CONDITION_D_PURPOSE',
+      `Condition D is limited to national security, economic well-being relevant to it, and serious crime, not ${a.purpose}`,
+    );
   }
   return null;
 }
@@ -77,7 +80,11 @@ export function longestWindowMs(plan: PlannedRequest): number {
 /** `WORK_BUDGET_EXCEEDED` with the limits passed, as the refusal says it. */
 export function budgetRefusal(exceeded: BudgetDetail['exceeded']): Refusal {
   const says = exceeded.map((e) => `${e.budget} ${e.atLeast ? 'at least ' : ''}${e.value} > ${e.limit}`).join(', ');
-  return refusal('WORK_BUDGET_EXCEEDED', `the request would cost more than the work budget allows (${says}); nothing was disclosed: narrow the request, or ask the operator to raise the limit`, { exceeded });
+  return refusal(
+    'WORK_BUDGET_EXCEEDED',
+    `the request would cost more than the work budget allows (${says}); nothing was disclosed: narrow the request, or ask the operator to raise the limit`,
+    { exceeded },
+  );
 }
 
 /**

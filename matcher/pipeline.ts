@@ -60,7 +60,12 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
   const planned = plans.flatMap((p, i) => (p.ok && refusals[i] === null ? [{ i, plan: p.value }] : []));
   // Match, reading wide enough for every alternative time reading risk analysis tries; a
   // request whose reads pass the row budget is refused with what it had read.
-  const fetched = await fetchPlansWithin(store, planned.map((m) => m.plan), analyse ? sensitivityWindows : undefined, budget.rows);
+  const fetched = await fetchPlansWithin(
+    store,
+    planned.map((m) => m.plan),
+    analyse ? sensitivityWindows : undefined,
+    budget.rows,
+  );
   const traces: MatchTrace[] = [];
   fetched.forEach((f, k) => {
     if (f.ok) traces.push(traceOf(planned[k]!.plan, f.observations));
@@ -92,7 +97,12 @@ function finish<T>(step: Step, render: Renderer<T>): T {
   const risks = step.risks === null ? [] : analyseRisks(trace, step.risks);
   const disclosure = disclose(trace.correlation.candidates, returnPolicy, maxCandidates);
   // Advice names a reading's accounts only where the policy would disclose that set.
-  const discloses = (accounts: readonly string[]) => !disclose(accounts.map((account) => ({ account, support: 0, of: 0, evidence: [] })), returnPolicy, maxCandidates).withheld;
+  const discloses = (accounts: readonly string[]) =>
+    !disclose(
+      accounts.map((account) => ({ account, support: 0, of: 0, evidence: [] })),
+      returnPolicy,
+      maxCandidates,
+    ).withheld;
   const advice = step.risks === null ? [] : advise(trace, { risks, readings: step.risks.readings, discloses });
   return render.matched(trace, disclosure, risks, { assessment: assess(disclosure.status, disclosure.candidateCount, risks), advice });
 }

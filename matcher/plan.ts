@@ -34,7 +34,8 @@ export interface PlannedRequest {
   readonly authorisation: Authorisation | null;
 }
 
-export type Plan = { readonly ok: true; readonly value: PlannedRequest } | { readonly ok: false; readonly ref: string | null; readonly errors: readonly Problem[] };
+export type Plan =
+  { readonly ok: true; readonly value: PlannedRequest } | { readonly ok: false; readonly ref: string | null; readonly errors: readonly Problem[] };
 
 /** A request line that could not even be read as JSON; it resolves to `status: "invalid"`. */
 export class UnreadableRequest {
@@ -56,7 +57,12 @@ function zoneBesideTime(p: Problem, input: unknown): Problem {
   const o = (input as { observations?: { time?: unknown; timeZone?: unknown }[] }).observations?.[Number(m[1])];
   const local = typeof o?.time === 'string' ? o.time : '2026-03-28T10:00:00';
   const zone = typeof o?.timeZone === 'string' ? o.timeZone : 'Europe/London';
-  return { ...p, message: shortValue(`${p.message}: a zone goes inside the time — write "time": ${JSON.stringify({ local, timeZone: zone })} (or {"from", "to", "timeZone"} for a range)`) as string };
+  return {
+    ...p,
+    message: shortValue(
+      `${p.message}: a zone goes inside the time — write "time": ${JSON.stringify({ local, timeZone: zone })} (or {"from", "to", "timeZone"} for a range)`,
+    ) as string,
+  };
 }
 
 /**

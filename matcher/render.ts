@@ -67,12 +67,34 @@ export function renderResult(trace: MatchTrace, disclosure: Disclosure, risks: r
 
 /** The result for a request that failed validation. */
 export function invalidResult(ref: string | null, errors: readonly Problem[]): Result {
-  return { ref, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], assessment: INVALID_ASSESSMENT, advice: [], errors: [...errors] };
+  return {
+    ref,
+    status: 'invalid',
+    candidateCount: 0,
+    withheld: false,
+    candidates: [],
+    observations: [],
+    risks: [],
+    assessment: INVALID_ASSESSMENT,
+    advice: [],
+    errors: [...errors],
+  };
 }
 
 /** The result for a request the guardrails refused: nothing was looked up. */
 export function refusedResult(ref: string, refusal: Refusal): Result {
-  return { ref, status: 'refused', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], assessment: REFUSED_ASSESSMENT, advice: [], refusal };
+  return {
+    ref,
+    status: 'refused',
+    candidateCount: 0,
+    withheld: false,
+    candidates: [],
+    observations: [],
+    risks: [],
+    assessment: REFUSED_ASSESSMENT,
+    advice: [],
+    refusal,
+  };
 }
 
 /**
@@ -82,9 +104,23 @@ export function refusedResult(ref: string, refusal: Refusal): Result {
  * @example
  * renderEstimate(trace, disclosure, risks).supportCounts; // [3, 0]: three accounts fit one of two observations
  */
-export function renderEstimate(trace: MatchTrace, disclosure: Disclosure, risks: readonly Risk[], guidance: Guidance = guidanceOf(disclosure, risks)): Estimate {
+export function renderEstimate(
+  trace: MatchTrace,
+  disclosure: Disclosure,
+  risks: readonly Risk[],
+  guidance: Guidance = guidanceOf(disclosure, risks),
+): Estimate {
   const r = renderResult(trace, disclosure, risks, guidance);
-  return { ref: r.ref, status: r.status, candidateCount: r.candidateCount, supportCounts: [...trace.correlation.supportCounts], observations: r.observations, risks: r.risks, assessment: r.assessment, advice: r.advice.map(withoutIdentities) };
+  return {
+    ref: r.ref,
+    status: r.status,
+    candidateCount: r.candidateCount,
+    supportCounts: [...trace.correlation.supportCounts],
+    observations: r.observations,
+    risks: r.risks,
+    assessment: r.assessment,
+    advice: r.advice.map(withoutIdentities),
+  };
 }
 
 /** Advice as an estimate gives it: no reading's accounts. */
@@ -95,7 +131,17 @@ function withoutIdentities(a: Advice): Advice {
 
 /** The estimate for a request that failed validation. */
 export function invalidEstimate(ref: string | null, errors: readonly Problem[]): Estimate {
-  return { ref, status: 'invalid', candidateCount: 0, supportCounts: [], observations: [], risks: [], assessment: INVALID_ASSESSMENT, advice: [], errors: [...errors] };
+  return {
+    ref,
+    status: 'invalid',
+    candidateCount: 0,
+    supportCounts: [],
+    observations: [],
+    risks: [],
+    assessment: INVALID_ASSESSMENT,
+    advice: [],
+    errors: [...errors],
+  };
 }
 
 /** The estimate for a request the guardrails refused. */

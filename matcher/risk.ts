@@ -74,13 +74,24 @@ type RuleSeverity = Severity | ((flag: never, ctx: RatingContext) => Severity);
 function serverAddress({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.addressClass !== 'server' && ot.addressClass !== 'infrastructure') return [];
-  return [flag('SERVER_ADDRESS', `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`, { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass })];
+  return [
+    flag(
+      'SERVER_ADDRESS',
+      `${where}: ${o.sourceIp.text} is a ${ot.addressClass} address (${ot.addressSpace?.prefix.text ?? '?'}); 9.19 asks for a device's source address`,
+      { observation: i, sourceIp: o.sourceIp.text, role: ot.addressClass },
+    ),
+  ];
 }
 
 function notOperatorAddress({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   if (ot.outcome !== 'not-operator-address') return [];
-  return [flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, { observation: i, sourceIp: o.sourceIp.text })];
+  return [
+    flag('NOT_OPERATOR_ADDRESS', `${where}: ${o.sourceIp.text} is in no address space the operator declared, and no record holds it`, {
+      observation: i,
+      sourceIp: o.sourceIp.text,
+    }),
+  ];
 }
 
 function sharedAddressNoPort({ ot, i, where }: ObservationContext): UnratedRisk[] {
@@ -89,9 +100,21 @@ function sharedAddressNoPort({ ot, i, where }: ObservationContext): UnratedRisk[
   const insideHosts = new Set(ot.translations.map((t) => `${t.realm}|${t.inside.text}`));
   const dynamicShare = ot.unresolved.filter((u) => u.reason === 'dynamic-share' || u.reason === 'unassigned');
   if (o.sourcePort === null) {
-    return [flag('SHARED_ADDRESS_NO_PORT', `${where}: the address is shared through CGNAT and no source port was given; ${insideHosts.size} inside hosts and ${ot.matches.accounts.size} accounts fit`, { observation: i, sourceIp: o.sourceIp.text, insideHosts: insideHosts.size, accounts: ot.matches.accounts.size })];
+    return [
+      flag(
+        'SHARED_ADDRESS_NO_PORT',
+        `${where}: the address is shared through CGNAT and no source port was given; ${insideHosts.size} inside hosts and ${ot.matches.accounts.size} accounts fit`,
+        { observation: i, sourceIp: o.sourceIp.text, insideHosts: insideHosts.size, accounts: ot.matches.accounts.size },
+      ),
+    ];
   } else if (dynamicShare.length > 0) {
-    return [flag('SHARED_ADDRESS_NO_PORT', `${where}: port ${o.sourcePort} is in no deterministic share (${dynamicShare.map((u) => u.reason).join(', ')}); only NAT logs could resolve it`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, reasons: [...new Set(dynamicShare.map((u) => u.reason))] })];
+    return [
+      flag(
+        'SHARED_ADDRESS_NO_PORT',
+        `${where}: port ${o.sourcePort} is in no deterministic share (${dynamicShare.map((u) => u.reason).join(', ')}); only NAT logs could resolve it`,
+        { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, reasons: [...new Set(dynamicShare.map((u) => u.reason))] },
+      ),
+    ];
   }
   return [];
 }
@@ -101,7 +124,14 @@ function portReuse({ ot, i, where }: ObservationContext): UnratedRisk[] {
   if (o.sourcePort === null) return [];
   const holding = new Set(ot.translations.filter((t) => t.portFirst <= o.sourcePort! && o.sourcePort! <= t.portLast).map((t) => `${t.realm}|${t.inside.text}`));
   if (holding.size <= 1) return [];
-  return [flag('PORT_REUSE', `${where}: ${o.sourceIp.text}:${o.sourcePort} was mapped for ${holding.size} inside hosts within the window`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, insideHosts: holding.size })];
+  return [
+    flag('PORT_REUSE', `${where}: ${o.sourceIp.text}:${o.sourcePort} was mapped for ${holding.size} inside hosts within the window`, {
+      observation: i,
+      sourceIp: o.sourceIp.text,
+      sourcePort: o.sourcePort,
+      insideHosts: holding.size,
+    }),
+  ];
 }
 
 /** Records behind the accounts that fit this observation. */
@@ -114,7 +144,10 @@ function allocationBoundary({ ot, i, where }: ObservationContext): UnratedRisk[]
   const boundaries: { kind: string; edge: 'start' | 'end'; at: string }[] = [];
   const seen = new Set<string>();
   for (const s of supportsOf(ot)) {
-    for (const [edge, at] of [['start', s.start], ['end', s.end]] as const) {
+    for (const [edge, at] of [
+      ['start', s.start],
+      ['end', s.end],
+    ] as const) {
       if (at === null || at <= w.start || at >= w.end) continue;
       const key = `${s.kind}|${edge}|${at}`;
       if (seen.has(key)) continue;
@@ -123,40 +156,81 @@ function allocationBoundary({ ot, i, where }: ObservationContext): UnratedRisk[]
     }
   }
   if (boundaries.length === 0) return [];
-  return [flag('ALLOCATION_BOUNDARY', `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`, { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) })];
+  return [
+    flag(
+      'ALLOCATION_BOUNDARY',
+      `${where}: ${boundaries.length} record boundaries fall inside the window ${formatInstant(w.start)}–${formatInstant(w.end)} (first: ${boundaries[0]!.kind} ${boundaries[0]!.edge} at ${boundaries[0]!.at})`,
+      { observation: i, window: { start: formatInstant(w.start), end: formatInstant(w.end) }, boundaries: boundaries.slice(0, LIST_LIMIT) },
+    ),
+  ];
 }
 
 function inferredEnd({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const inferred = supportsOf(ot).filter((s) => s.endInferred);
   if (inferred.length === 0) return [];
-  return [flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, { observation: i, records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })) })];
+  return [
+    flag('INFERRED_END', `${where}: ${inferred.length} matched records have an inferred end (no stop was logged)`, {
+      observation: i,
+      records: inferred.slice(0, LIST_LIMIT).map((s) => ({ kind: s.kind, start: formatInstant(s.start), end: s.end === null ? null : formatInstant(s.end) })),
+    }),
+  ];
 }
 
 function lowTimePrecision({ ot, i, where }: ObservationContext): UnratedRisk[] {
   const o = ot.observation;
   const w = o.window;
   if (o.reading.precision !== 'min' || o.reading.form === 'range') return [];
-  return [flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, { observation: i, precision: o.reading.precision, windowSeconds: (w.end - w.start) / 1000 })];
-}
-
-function describeReading(ctx: RequestContext, r: ReadingOutcome) {
-  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts);
-  return { reading: r.reading, window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) }, candidateCount: r.candidateCount, missing: r.missing, added: r.added, plausible, why };
-}
-
-function readingsChangingResult(ctx: RequestContext, readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): UnratedRisk[] {
-  const dropping = readings.filter((r) => r.missing > 0);
-  if (dropping.length === 0) return [];
   return [
-    flag('TIME_READING_CHANGES_RESULT', `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`, {
-      observation,
-      candidateCount: answer,
-      readings: dropping.map((r) => describeReading(ctx, r)),
+    flag('LOW_TIME_PRECISION', `${where}: the time was written to the minute, so the whole minute is searched`, {
+      observation: i,
+      precision: o.reading.precision,
+      windowSeconds: (w.end - w.start) / 1000,
     }),
   ];
 }
 
-function readingsFindingMore(ctx: RequestContext, readings: readonly ReadingOutcome[], where: string, observation: number | 'all', answer: number): UnratedRisk[] {
+function describeReading(ctx: RequestContext, r: ReadingOutcome) {
+  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts);
+  return {
+    reading: r.reading,
+    window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) },
+    candidateCount: r.candidateCount,
+    missing: r.missing,
+    added: r.added,
+    plausible,
+    why,
+  };
+}
+
+function readingsChangingResult(
+  ctx: RequestContext,
+  readings: readonly ReadingOutcome[],
+  where: string,
+  observation: number | 'all',
+  answer: number,
+): UnratedRisk[] {
+  const dropping = readings.filter((r) => r.missing > 0);
+  if (dropping.length === 0) return [];
+  return [
+    flag(
+      'TIME_READING_CHANGES_RESULT',
+      `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`,
+      {
+        observation,
+        candidateCount: answer,
+        readings: dropping.map((r) => describeReading(ctx, r)),
+      },
+    ),
+  ];
+}
+
+function readingsFindingMore(
+  ctx: RequestContext,
+  readings: readonly ReadingOutcome[],
+  where: string,
+  observation: number | 'all',
+  answer: number,
+): UnratedRisk[] {
   const adding = readings.filter((r) => r.added > 0);
   if (adding.length === 0) return [];
   return [
@@ -204,7 +278,11 @@ function pathSources(ot: ObservationTrace): { realms: Set<string>; sources: Set<
   const realms = new Set<string>([...(ot.realm === null ? [] : [ot.realm]), ...ot.translations.map((t) => t.realm)]);
   const sources = new Set<string>(ot.matches.allocations.map((a) => a.source));
   const uncovered = ot.unallocated.length > 0;
-  return { realms, sources, anyAllocationSource: uncovered || (sources.size === 0 && ot.outcome !== 'server-address' && (realms.size === 0 || ot.translations.length > 0)) };
+  return {
+    realms,
+    sources,
+    anyAllocationSource: uncovered || (sources.size === 0 && ot.outcome !== 'server-address' && (realms.size === 0 || ot.translations.length > 0)),
+  };
 }
 
 /** Whether a gap's source is on the path: its realm or allocation source, or (with none known) any allocation source. */
@@ -233,14 +311,21 @@ function coverageGap({ ot, inputs, i, where }: ObservationContext): UnratedRisk[
     end: g.end === null ? null : formatInstant(g.end),
     relation: relationTo(g, w),
   }));
-  return [flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, { observation: i, gaps: described })];
+  return [
+    flag('COVERAGE_GAP', `${where}: ${described.map((g) => `${g.source} has no records ${g.start}–${g.end ?? 'now'} (${g.relation})`).join('; ')}`, {
+      observation: i,
+      gaps: described,
+    }),
+  ];
 }
 
 function inferredGap({ ot, inputs, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const path = pathSources(ot);
   const from = w.start - inputs.settings.longestRecordMs;
-  const gaps = inputs.coverage.filter((c) => onPath(c.source, path, inputs.coverage)).flatMap((c) => c.inferredGaps.filter((g) => g.start < w.end && g.end > from));
+  const gaps = inputs.coverage
+    .filter((c) => onPath(c.source, path, inputs.coverage))
+    .flatMap((c) => c.inferredGaps.filter((g) => g.start < w.end && g.end > from));
   if (gaps.length === 0) return [];
   const described = gaps.slice(0, LIST_LIMIT).map((g) => ({
     source: g.source,
@@ -253,7 +338,11 @@ function inferredGap({ ot, inputs, i, where }: ObservationContext): UnratedRisk[
     expectedEvents: g.expectedEvents,
   }));
   return [
-    flag('INFERRED_GAP', `${where}: ${described.map((g) => `${g.source} was silent ${g.start}–${g.end} (${g.relation}) though its rates (${g.rateBefore}/min before, ${g.rateAfter}/min after, ${g.usualRate}/min usual) expected ${g.expectedEvents} events`).join('; ')}`, { observation: i, gaps: described }),
+    flag(
+      'INFERRED_GAP',
+      `${where}: ${described.map((g) => `${g.source} was silent ${g.start}–${g.end} (${g.relation}) though its rates (${g.rateBefore}/min before, ${g.rateAfter}/min after, ${g.usualRate}/min usual) expected ${g.expectedEvents} events`).join('; ')}`,
+      { observation: i, gaps: described },
+    ),
   ];
 }
 
@@ -272,7 +361,11 @@ function gapUndetectable({ ot, inputs, i, where }: ObservationContext): UnratedR
     .filter((c) => c.horizonMinutes >= UNDETECTABLE_HORIZON_MINUTES);
   if (sources.length === 0) return [];
   return [
-    flag('GAP_UNDETECTABLE', `${where}: nothing matched, and ${sources.map((c) => `${c.source} logs ${c.meanRate} events a minute, so a silence shorter than ${c.horizonMinutes} min would not show`).join('; ')}`, { observation: i, sources: sources.slice(0, LIST_LIMIT) }),
+    flag(
+      'GAP_UNDETECTABLE',
+      `${where}: nothing matched, and ${sources.map((c) => `${c.source} logs ${c.meanRate} events a minute, so a silence shorter than ${c.horizonMinutes} min would not show`).join('; ')}`,
+      { observation: i, sources: sources.slice(0, LIST_LIMIT) },
+    ),
   ];
 }
 
@@ -280,7 +373,12 @@ function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Unrate
   const w = ot.observation.window;
   if (ot.addressClass === 'server' || ot.addressClass === 'infrastructure' || ot.addressClass === 'not-operator' || inputs.coverage.length === 0) return [];
   const path = pathSources(ot);
-  const span = (c: SourceCoverage) => ({ source: c.source, first: formatInstant(c.first), last: formatInstant(c.last), relation: w.end <= c.first ? ('before' as const) : ('after' as const) });
+  const span = (c: SourceCoverage) => ({
+    source: c.source,
+    first: formatInstant(c.first),
+    last: formatInstant(c.last),
+    relation: w.end <= c.first ? ('before' as const) : ('after' as const),
+  });
   const outside = (c: SourceCoverage) => w.end <= c.first || w.start > c.last;
   const named = inputs.coverage.filter((c) => path.realms.has(c.source) || path.sources.has(c.source));
   const out = named.filter(outside);
@@ -291,11 +389,15 @@ function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Unrate
   if (out.length === 0) return [];
   const sources = out.slice(0, LIST_LIMIT).map(span);
   return [
-    flag('OUTSIDE_SOURCE_SPAN', `${where}: the window ${formatInstant(w.start)}–${formatInstant(w.end)} is outside what ${sources.map((s) => `${s.source} covered (${s.first}–${s.last}, ${s.relation})`).join('; ')}`, {
-      observation: i,
-      window: { start: formatInstant(w.start), end: formatInstant(w.end) },
-      sources,
-    }),
+    flag(
+      'OUTSIDE_SOURCE_SPAN',
+      `${where}: the window ${formatInstant(w.start)}–${formatInstant(w.end)} is outside what ${sources.map((s) => `${s.source} covered (${s.first}–${s.last}, ${s.relation})`).join('; ')}`,
+      {
+        observation: i,
+        window: { start: formatInstant(w.start), end: formatInstant(w.end) },
+        sources,
+      },
+    ),
   ];
 }
 
@@ -311,15 +413,20 @@ function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationConte
     records.push({ kind, source, start: formatInstant(r.start), heldAt: formatInstant(lastEvidenceOf(r)), sourceLast: formatInstant(last) });
   };
   const accounts = new Set(ot.matches.accounts.keys());
-  for (const a of ot.matches.allocations) if (accounts.has(a.account) && (candidates.size === 0 || candidates.has(a.account))) consider(a.id, 'allocation', a.source, a);
+  for (const a of ot.matches.allocations)
+    if (accounts.has(a.account) && (candidates.size === 0 || candidates.has(a.account))) consider(a.id, 'allocation', a.source, a);
   const unallocated = new Set(ot.unallocated);
   for (const t of ot.translations) if (!unallocated.has(t)) consider(t.record.id, t.record.kind, t.realm, t.record);
   if (records.length === 0) return [];
   return [
-    flag('OPEN_PAST_EVIDENCE', `${where}: ${records.length} matched records are open past their source's last evidence (first: ${records[0]!.kind} of ${records[0]!.source}, held at ${records[0]!.heldAt}, the source's last event ${records[0]!.sourceLast}; nothing known after)`, {
-      observation: i,
-      records: records.slice(0, LIST_LIMIT),
-    }),
+    flag(
+      'OPEN_PAST_EVIDENCE',
+      `${where}: ${records.length} matched records are open past their source's last evidence (first: ${records[0]!.kind} of ${records[0]!.source}, held at ${records[0]!.heldAt}, the source's last event ${records[0]!.sourceLast}; nothing known after)`,
+      {
+        observation: i,
+        records: records.slice(0, LIST_LIMIT),
+      },
+    ),
   ];
 }
 
@@ -327,15 +434,27 @@ function insideUnallocated({ ot, i, where }: ObservationContext): UnratedRisk[] 
   if (ot.unallocated.length === 0) return [];
   const hosts = new Map<string, (typeof ot.unallocated)[number]>();
   for (const t of ot.unallocated) if (!hosts.has(`${t.realm}|${t.inside.text}`)) hosts.set(`${t.realm}|${t.inside.text}`, t);
-  const listed = [...hosts.values()].slice(0, LIST_LIMIT).map((t) => ({ realm: t.realm, insideIp: t.inside.text, kind: t.record.kind, start: formatInstant(t.window.start), end: formatInstant(t.window.end) }));
+  const listed = [...hosts.values()]
+    .slice(0, LIST_LIMIT)
+    .map((t) => ({ realm: t.realm, insideIp: t.inside.text, kind: t.record.kind, start: formatInstant(t.window.start), end: formatInstant(t.window.end) }));
   return [
-    flag('INSIDE_UNALLOCATED', `${where}: ${hosts.size} inside hosts the NAT translated to are held by no allocation then (first: ${listed[0]!.insideIp} in ${listed[0]!.realm}); an allocation feed of that realm may be missing`, { observation: i, insideHosts: hosts.size, hosts: listed }),
+    flag(
+      'INSIDE_UNALLOCATED',
+      `${where}: ${hosts.size} inside hosts the NAT translated to are held by no allocation then (first: ${listed[0]!.insideIp} in ${listed[0]!.realm}); an allocation feed of that realm may be missing`,
+      { observation: i, insideHosts: hosts.size, hosts: listed },
+    ),
   ];
 }
 
 function sessionLookupCapped({ ot, i, where }: ObservationContext): UnratedRisk[] {
   if (!ot.sessionsCapped) return [];
-  return [flag('SESSION_LOOKUP_CAPPED', `${where}: the session lookup without a source port was cut at ${SESSION_ROW_LIMIT} rows; sessions beyond were not read`, { observation: i, sourceIp: ot.observation.sourceIp.text, limit: SESSION_ROW_LIMIT })];
+  return [
+    flag('SESSION_LOOKUP_CAPPED', `${where}: the session lookup without a source port was cut at ${SESSION_ROW_LIMIT} rows; sessions beyond were not read`, {
+      observation: i,
+      sourceIp: ot.observation.sourceIp.text,
+      limit: SESSION_ROW_LIMIT,
+    }),
+  ];
 }
 
 /** The port space a NAT allocates from, unless its records say otherwise. */
@@ -350,7 +469,11 @@ function portOutsideNatRange({ ot, trace, i, where }: ObservationContext): Unrat
   if ([...ranges, ...blocks].some((r) => r.portFirst <= o.sourcePort! && o.sourcePort! <= r.portLast) && o.sourcePort !== 0) return [];
   const space = { portFirst: Math.min(...ranges.map((r) => r.portFirst)), portLast: Math.max(...ranges.map((r) => r.portLast)) };
   return [
-    flag('PORT_OUTSIDE_NAT_RANGE', `${where}: source port ${o.sourcePort} is outside the NAT's port space ${space.portFirst}–${space.portLast}; the port was probably misread`, { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, ...space }),
+    flag(
+      'PORT_OUTSIDE_NAT_RANGE',
+      `${where}: source port ${o.sourcePort} is outside the NAT's port space ${space.portFirst}–${space.portLast}; the port was probably misread`,
+      { observation: i, sourceIp: o.sourceIp.text, sourcePort: o.sourcePort, ...space },
+    ),
   ];
 }
 
@@ -358,7 +481,13 @@ function beyondRetention({ ot, inputs, i, where }: ObservationContext): UnratedR
   const w = ot.observation.window;
   const horizon = inputs.settings.retentionHorizon;
   if (horizon === null || w.start >= horizon) return [];
-  return [flag('BEYOND_RETENTION', `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`, { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) })];
+  return [
+    flag(
+      'BEYOND_RETENTION',
+      `${where}: the window starts ${formatInstant(w.start)}, before the retention horizon ${formatInstant(horizon)}; records from then were purged`,
+      { observation: i, windowStart: formatInstant(w.start), retentionHorizon: formatInstant(horizon) },
+    ),
+  ];
 }
 
 function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext): UnratedRisk[] {
@@ -370,7 +499,11 @@ function excludedByIdentifier({ ot, candidates, i, where }: ObservationContext):
     byKind.get(kind)!.add(e.account);
   }
   return [...byKind].map(([kind, accounts]) =>
-    flag('EXCLUDED_BY_IDENTIFIER', `${where}: ${accounts.size} accounts held the address but were dropped only because their ${kind} differed from the one supplied`, { observation: i, identifier: kind, accounts: accounts.size }),
+    flag(
+      'EXCLUDED_BY_IDENTIFIER',
+      `${where}: ${accounts.size} accounts held the address but were dropped only because their ${kind} differed from the one supplied`,
+      { observation: i, identifier: kind, accounts: accounts.size },
+    ),
   );
 }
 
@@ -380,7 +513,13 @@ function toleranceBelowClockError({ ot, trace, inputs, i, where }: ObservationCo
   const out: UnratedRisk[] = [];
   for (const [source, errorMs] of Object.entries(inputs.settings.clockErrorMs)) {
     if (errorMs > trace.request.toleranceMs && (clockSources.has(source) || clockSources.size === 0)) {
-      out.push(flag('TOLERANCE_BELOW_CLOCK_ERROR', `${where}: tolerance ${trace.request.toleranceMs / 1000} s is below ${source}'s declared clock error of ${errorMs / 1000} s`, { observation: i, source, clockErrorSeconds: errorMs / 1000, toleranceSeconds: trace.request.toleranceMs / 1000 }));
+      out.push(
+        flag(
+          'TOLERANCE_BELOW_CLOCK_ERROR',
+          `${where}: tolerance ${trace.request.toleranceMs / 1000} s is below ${source}'s declared clock error of ${errorMs / 1000} s`,
+          { observation: i, source, clockErrorSeconds: errorMs / 1000, toleranceSeconds: trace.request.toleranceMs / 1000 },
+        ),
+      );
     }
   }
   return out;
@@ -421,13 +560,26 @@ function sharedAccount({ inputs, candidates }: RequestContext): UnratedRisk[] {
     if (type !== undefined && SHARED_TYPES.has(type)) sharedTypes.set(type, (sharedTypes.get(type) ?? 0) + 1);
   }
   if (sharedTypes.size === 0) return [];
-  return [flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, { types: Object.fromEntries(sharedTypes), candidates: candidates.size })];
+  return [
+    flag('SHARED_ACCOUNT', `${[...sharedTypes].map(([t, k]) => `${k} ${t}`).join(', ')} account(s) among the candidates: not one individual`, {
+      types: Object.fromEntries(sharedTypes),
+      candidates: candidates.size,
+    }),
+  ];
 }
 
 function connectionRecordsProcessed({ trace }: RequestContext): UnratedRisk[] {
   if (!processesConnectionRecords(trace.request)) return [];
-  const withDestination = trace.observations.filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null).map((ot) => ot.observation.index);
-  return [flag('CONNECTION_RECORDS_PROCESSED', `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`, { observations: withDestination })];
+  const withDestination = trace.observations
+    .filter((ot) => ot.observation.destinationIp !== null || ot.observation.destinationPort !== null || ot.observation.fqdn !== null)
+    .map((ot) => ot.observation.index);
+  return [
+    flag(
+      'CONNECTION_RECORDS_PROCESSED',
+      `observations ${withDestination.join(', ')} give a destination: resolving them processes internet connection records (condition A, 9.22)`,
+      { observations: withDestination },
+    ),
+  ];
 }
 
 /**
@@ -494,7 +646,12 @@ export function analyseRisks(trace: MatchTrace, inputs: RiskInputs): Risk[] {
     for (const r of OBSERVATION_RULES) if (r.scope === 'observation') for (const f of r.rule(oc)) raised.push({ flag: f, severity: r.severity });
   });
   for (const r of REQUEST_RULES) if (r.scope === 'request') for (const f of r.rule(ctx)) raised.push({ flag: f, severity: r.severity });
-  const rating: RatingContext = { candidates: ctx.candidates, flags: raised.map((x) => x.flag), readings: inputs.readings, inferredOnly: trace.observations.map((ot) => inferredOnly(ot, ctx.candidates)) };
+  const rating: RatingContext = {
+    candidates: ctx.candidates,
+    flags: raised.map((x) => x.flag),
+    readings: inputs.readings,
+    inferredOnly: trace.observations.map((ot) => inferredOnly(ot, ctx.candidates)),
+  };
   return raised.map(({ flag: f, severity }) => rated(f, severityOf(severity as SeverityRule, f, rating)));
 }
 

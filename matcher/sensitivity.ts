@@ -64,7 +64,8 @@ export function alternativeReadings(o: PlannedObservation, toleranceMs: number):
     out.push({ reading: 'fold-first', window: { start: a - toleranceMs, end: a + span + toleranceMs } });
     out.push({ reading: 'fold-second', window: { start: b - toleranceMs, end: b + span + toleranceMs } });
   }
-  if (r.gapAlternative !== null) out.push({ reading: 'gap-other-offset', window: { start: r.gapAlternative - toleranceMs, end: r.gapAlternative + p + toleranceMs } });
+  if (r.gapAlternative !== null)
+    out.push({ reading: 'gap-other-offset', window: { start: r.gapAlternative - toleranceMs, end: r.gapAlternative + p + toleranceMs } });
   out.push({ reading: 'minus-1h', window: shift(-HOUR) }, { reading: 'plus-1h', window: shift(HOUR) });
   if (o.clock === '12h-ambiguous') out.push({ reading: 'minus-12h', window: shift(-12 * HOUR) }, { reading: 'plus-12h', window: shift(12 * HOUR) });
   if (o.clock === 'date-ambiguous') for (const d of dateReadings(o)) out.push({ reading: d.reading, window: shift(d.ms) });
@@ -86,7 +87,8 @@ export function dateReadings(o: PlannedObservation): { reading: ReadingName; ms:
     { reading: 'plus-1d', ms: wall.plus({ days: 1 }).toMillis() - r.start },
     { reading: 'minus-1y', ms: wall.minus({ years: 1 }).toMillis() - r.start },
   ];
-  if (wall.day <= 12 && wall.day !== wall.month) out.push({ reading: 'day-month-swapped', ms: wall.set({ month: wall.day, day: wall.month }).toMillis() - r.start });
+  if (wall.day <= 12 && wall.day !== wall.month)
+    out.push({ reading: 'day-month-swapped', ms: wall.set({ month: wall.day, day: wall.month }).toMillis() - r.start });
   return out;
 }
 
@@ -96,7 +98,11 @@ const JOINT: readonly { reading: ReadingName; ms: (o: PlannedObservation) => num
   { reading: 'plus-1h', ms: () => HOUR, only: null },
   { reading: 'minus-12h', ms: () => -12 * HOUR, only: '12h-ambiguous' },
   { reading: 'plus-12h', ms: () => 12 * HOUR, only: '12h-ambiguous' },
-  ...(['minus-1d', 'plus-1d', 'minus-1y', 'day-month-swapped'] as const).map((reading) => ({ reading, ms: (o: PlannedObservation) => dateReadings(o).find((d) => d.reading === reading)?.ms ?? null, only: 'date-ambiguous' as const })),
+  ...(['minus-1d', 'plus-1d', 'minus-1y', 'day-month-swapped'] as const).map((reading) => ({
+    reading,
+    ms: (o: PlannedObservation) => dateReadings(o).find((d) => d.reading === reading)?.ms ?? null,
+    only: 'date-ambiguous' as const,
+  })),
 ];
 
 /** The windows to fetch for an observation: its own and every alternative reading's. */
@@ -104,7 +110,13 @@ export function sensitivityWindows(o: PlannedObservation, request: PlannedReques
   return [o.window, ...alternativeReadings(o, request.toleranceMs).map((a) => a.window)];
 }
 
-function outcome(reading: ReadingName, observation: number | null, window: Window, combined: ReadonlySet<string>, baseline: ReadonlySet<string>): ReadingOutcome {
+function outcome(
+  reading: ReadingName,
+  observation: number | null,
+  window: Window,
+  combined: ReadonlySet<string>,
+  baseline: ReadonlySet<string>,
+): ReadingOutcome {
   let missing = 0;
   for (const a of baseline) if (!combined.has(a)) missing++;
   let added = 0;
@@ -155,7 +167,9 @@ export function timeSensitivity(traces: readonly MatchTrace[]): { perObservation
       return new Set(evaluate(f, window).matches.accounts.keys());
     };
     const readings = trace.fetched.map((f, i) => alternativeReadings(f.observation, trace.request.toleranceMs).map((r) => ({ ...r, set: at(i, r.window) })));
-    const perObservation = readings.map((list, i) => list.map(({ reading, window, set }) => outcome(reading, i, window, intersectAll(own.map((s, j) => (j === i ? set : s))), baseline)));
+    const perObservation = readings.map((list, i) =>
+      list.map(({ reading, window, set }) => outcome(reading, i, window, intersectAll(own.map((s, j) => (j === i ? set : s))), baseline)),
+    );
     const joint: ReadingOutcome[] = [];
     if (trace.fetched.length > 1) {
       for (const { reading, ms, only } of JOINT) {

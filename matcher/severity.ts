@@ -52,16 +52,23 @@ function hourShift(direction: -1 | 1) {
   return ({ observation: o, settings }: ReadingFacts): Plausibility => {
     const r = o.reading;
     if (o.clock === 'uncertain') return { plausible: true, why: 'the source clock is declared uncertain' };
-    if (r.form === 'local' || (r.form === 'range' && r.timeZone !== null)) return { plausible: true, why: `the time was given as local time in ${r.timeZone ?? '?'}` };
+    if (r.form === 'local' || (r.form === 'range' && r.timeZone !== null))
+      return { plausible: true, why: `the time was given as local time in ${r.timeZone ?? '?'}` };
     // A source that changed its time-zone format without notice: its records after then may be an hour off.
     const changed = Object.entries(settings.zoneChangeAt).find(([, at]) => at <= r.end);
     if (changed !== undefined) return { plausible: true, why: `${changed[0]} changed its time-zone format at ${new Date(changed[1]).toISOString()}` };
     if (r.offsetMinutes === null) return { plausible: false, why: 'the time was written without one offset' };
     const shifts = zoneShifts(r.start, r.offsetMinutes, settings.jurisdictionZone);
     if (shifts.includes(direction * HOUR_MIN)) {
-      return { plausible: true, why: `${settings.jurisdictionZone} is an hour ${direction < 0 ? 'ahead of' : 'behind'} the written offset ${formatOffset(r.offsetMinutes)} at that date` };
+      return {
+        plausible: true,
+        why: `${settings.jurisdictionZone} is an hour ${direction < 0 ? 'ahead of' : 'behind'} the written offset ${formatOffset(r.offsetMinutes)} at that date`,
+      };
     }
-    return { plausible: false, why: `${settings.jurisdictionZone} is not an hour ${direction < 0 ? 'ahead of' : 'behind'} the written offset ${formatOffset(r.offsetMinutes)} at that date` };
+    return {
+      plausible: false,
+      why: `${settings.jurisdictionZone} is not an hour ${direction < 0 ? 'ahead of' : 'behind'} the written offset ${formatOffset(r.offsetMinutes)} at that date`,
+    };
   };
 }
 
@@ -78,7 +85,9 @@ const always = (why: string) => (): Plausibility => ({ plausible: true, why });
  * it plausible. The fold, gap and twelve-hour readings are only tried where they apply
  * (a fold, a gap, a clock declared `12h-ambiguous`), so where tried they are plausible.
  */
-export const READING_PLAUSIBILITY: Readonly<Record<Exclude<ReadingName, 'any-combination'>, { readonly rule: string; readonly plausible: (f: ReadingFacts) => Plausibility }>> = {
+export const READING_PLAUSIBILITY: Readonly<
+  Record<Exclude<ReadingName, 'any-combination'>, { readonly rule: string; readonly plausible: (f: ReadingFacts) => Plausibility }>
+> = {
   'exact-instant': { rule: READING_ENTRIES['exact-instant'].meaning, plausible: always('the time as written, without the tolerance') },
   'wider-tolerance': {
     rule: READING_ENTRIES['wider-tolerance'].meaning,
@@ -106,7 +115,10 @@ export const READING_PLAUSIBILITY: Readonly<Record<Exclude<ReadingName, 'any-com
   'minus-1d': { rule: READING_ENTRIES['minus-1d'].meaning, plausible: always('the date is declared ambiguous') },
   'plus-1d': { rule: READING_ENTRIES['plus-1d'].meaning, plausible: always('the date is declared ambiguous') },
   'minus-1y': { rule: READING_ENTRIES['minus-1y'].meaning, plausible: always('the date is declared ambiguous') },
-  'day-month-swapped': { rule: READING_ENTRIES['day-month-swapped'].meaning, plausible: always('the date is declared ambiguous, and day and month are both below 13') },
+  'day-month-swapped': {
+    rule: READING_ENTRIES['day-month-swapped'].meaning,
+    plausible: always('the date is declared ambiguous, and day and month are both below 13'),
+  },
 };
 
 /**
@@ -169,9 +181,13 @@ export const SEVERITY = {
   }) as SeverityRule<'TIME_READING_CHANGES_RESULT'>,
   readingFindsMore: ((f) => (f.detail.readings.some((r) => r.plausible && r.added > 0) ? 'material' : 'note')) as SeverityRule<'TIME_READING_FINDS_MORE'>,
   inferredEnd: ((f, ctx) => ((ctx.inferredOnly[f.detail.observation] ?? 0) > 0 ? 'material' : 'note')) as SeverityRule<'INFERRED_END'>,
-  coverageGap: ((f, ctx) => (ctx.candidates.size === 0 || f.detail.gaps.some((g) => g.relation === 'overlaps-window') ? 'material' : 'note')) as SeverityRule<'COVERAGE_GAP'>,
+  coverageGap: ((f, ctx) =>
+    ctx.candidates.size === 0 || f.detail.gaps.some((g) => g.relation === 'overlaps-window') ? 'material' : 'note') as SeverityRule<'COVERAGE_GAP'>,
   serverAddress: ((_, ctx) => (ctx.candidates.size > 0 ? 'material' : 'note')) as SeverityRule,
-  toleranceBelowClockError: ((f, ctx) => ((ctx.readings.perObservation[f.detail.observation] ?? []).some((r) => r.reading === 'wider-tolerance' && (r.added > 0 || r.missing > 0)) ? 'material' : 'note')) as SeverityRule<'TOLERANCE_BELOW_CLOCK_ERROR'>,
+  toleranceBelowClockError: ((f, ctx) =>
+    (ctx.readings.perObservation[f.detail.observation] ?? []).some((r) => r.reading === 'wider-tolerance' && (r.added > 0 || r.missing > 0))
+      ? 'material'
+      : 'note') as SeverityRule<'TOLERANCE_BELOW_CLOCK_ERROR'>,
 } as const;
 
 /** Apply a rule. */

@@ -59,10 +59,17 @@ export function localInstants(
   zoneField: string,
 ): { ok: true; value: LocalInstants } | { ok: false; problems: Problem[] } {
   const z = zone(timeZone);
-  if (z === null) return { ok: false, problems: [{ field: zoneField, reason: 'UNKNOWN_TIME_ZONE', message: `not an IANA time zone: ${JSON.stringify(timeZone)}`, value: timeZone }] };
+  if (z === null)
+    return {
+      ok: false,
+      problems: [{ field: zoneField, reason: 'UNKNOWN_TIME_ZONE', message: `not an IANA time zone: ${JSON.stringify(timeZone)}`, value: timeZone }],
+    };
   const wall = parseInstant(local + 'Z');
   if (!wall.ok) {
-    return { ok: false, problems: [{ field, reason: 'INVALID_LOCAL_TIME', message: `not a wall-clock time without offset: ${JSON.stringify(local)}`, value: local }] };
+    return {
+      ok: false,
+      problems: [{ field, reason: 'INVALID_LOCAL_TIME', message: `not a wall-clock time without offset: ${JSON.stringify(local)}`, value: local }],
+    };
   }
   const asUtc = wall.value.ms;
   const offsets = new Set<number>();
@@ -102,7 +109,17 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
     if (!r.ok) return r;
     return {
       ok: true,
-      value: { start: r.ms, end: r.ms + PRECISION_MS[r.precision], precision: r.precision, form: 'instant', offsetMinutes: r.offsetMinutes, timeZone: null, foldInstants: null, inGap: false, gapAlternative: null },
+      value: {
+        start: r.ms,
+        end: r.ms + PRECISION_MS[r.precision],
+        precision: r.precision,
+        form: 'instant',
+        offsetMinutes: r.offsetMinutes,
+        timeZone: null,
+        foldInstants: null,
+        inGap: false,
+        gapAlternative: null,
+      },
     };
   }
   if ('local' in time) {
@@ -151,7 +168,17 @@ export function readTime(time: ObservationTime, field: string): TimeParse {
     inGap = a.value.instants.length === 0 || b.value.instants.length === 0;
   }
   if (to < from) {
-    return { ok: false, problems: [{ field: `${field}.to`, reason: 'END_BEFORE_START', message: `range ends (${new Date(to).toISOString()}) before it starts (${new Date(from).toISOString()})`, value: time.to }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          field: `${field}.to`,
+          reason: 'END_BEFORE_START',
+          message: `range ends (${new Date(to).toISOString()}) before it starts (${new Date(from).toISOString()})`,
+          value: time.to,
+        },
+      ],
+    };
   }
   return {
     ok: true,

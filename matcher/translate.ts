@@ -87,7 +87,10 @@ export function throughSessions(o: PlannedObservation, sessions: readonly Stored
 export const MAX_DETERMINISTIC_HOSTS = 65_536;
 
 /** Deterministic NAT: reverse-map the port, or every share of the address when no port is known. */
-export function throughDeterministic(o: PlannedObservation, records: readonly StoredNatDeterministic[]): { translations: Translation[]; unresolved: UnresolvedPort[] } {
+export function throughDeterministic(
+  o: PlannedObservation,
+  records: readonly StoredNatDeterministic[],
+): { translations: Translation[]; unresolved: UnresolvedPort[] } {
   const translations: Translation[] = [];
   const unresolved: UnresolvedPort[] = [];
   for (const d of records) {

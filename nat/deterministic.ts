@@ -79,8 +79,7 @@ export interface DeterministicLayout {
 export type LayoutReason = 'unusable-config';
 
 export type LayoutOutcome =
-  | { readonly ok: true; readonly value: DeterministicLayout }
-  | { readonly ok: false; readonly reason: LayoutReason; readonly message: string };
+  { readonly ok: true; readonly value: DeterministicLayout } | { readonly ok: false; readonly reason: LayoutReason; readonly message: string };
 
 /** Why an inside address has no outside address and ports. */
 export type ForwardReason = 'outside-prefix' | 'boundary-address' | 'no-share' | LayoutReason;
@@ -102,12 +101,10 @@ export interface ReverseMapping {
 }
 
 export type ForwardOutcome =
-  | { readonly ok: true; readonly value: ForwardMapping }
-  | { readonly ok: false; readonly reason: ForwardReason; readonly message: string };
+  { readonly ok: true; readonly value: ForwardMapping } | { readonly ok: false; readonly reason: ForwardReason; readonly message: string };
 
 export type ReverseOutcome =
-  | { readonly ok: true; readonly value: ReverseMapping }
-  | { readonly ok: false; readonly reason: ReverseReason; readonly message: string };
+  { readonly ok: true; readonly value: ReverseMapping } | { readonly ok: false; readonly reason: ReverseReason; readonly message: string };
 
 function prefixSize(prefix: Address): bigint {
   return 1n << BigInt(128 - prefix.length);
@@ -213,7 +210,11 @@ export function forward(record: NatDeterministicRecord, insideAddress: Address):
   }
   const i = keyOffset(lay.insideFirst, insideAddress.key);
   if (i < 0n || i >= lay.insideCount) {
-    return { ok: false, reason: 'boundary-address', message: `${insideAddress.text} is the network or broadcast address of ${inside.text}, which ${record.algorithm} does not translate` };
+    return {
+      ok: false,
+      reason: 'boundary-address',
+      message: `${insideAddress.text} is the network or broadcast address of ${inside.text}, which ${record.algorithm} does not translate`,
+    };
   }
   const perAddress = BigInt(lay.sharesPerAddress);
   const addressIndex = i / perAddress;
@@ -269,7 +270,11 @@ export function reverse(record: NatDeterministicRecord, outsideAddress: Address,
   }
   const i = keyOffset(outside.key, outsideAddress.key) * BigInt(lay.sharesPerAddress) + BigInt(share);
   if (i >= lay.insideCount) {
-    return { ok: false, reason: 'unassigned', message: `${outsideAddress.text} port ${port} would map to inside address ${i}, past the ${lay.insideCount} in ${record.insidePrefix.text}` };
+    return {
+      ok: false,
+      reason: 'unassigned',
+      message: `${outsideAddress.text} port ${port} would map to inside address ${i}, past the ${lay.insideCount} in ${record.insidePrefix.text}`,
+    };
   }
   return { ok: true, value: { insideAddress: addressFromKey(addToKey(lay.insideFirst, i)), portFirst: shareFirst, portLast: shareFirst + lay.shareSize - 1 } };
 }

@@ -46,8 +46,7 @@ export interface PortBlock {
 export type AllocateReason = 'exhausted' | 'subscriber-limit';
 
 export type AllocateOutcome =
-  | { readonly ok: true; readonly value: PortBlock }
-  | { readonly ok: false; readonly reason: AllocateReason; readonly message: string };
+  { readonly ok: true; readonly value: PortBlock } | { readonly ok: false; readonly reason: AllocateReason; readonly message: string };
 
 /**
  * Hands out, releases and quarantines port blocks across a pool of outside addresses.
@@ -130,7 +129,11 @@ export class PortBlockAllocator {
       address = live[0]! % addresses;
       const t = this.#free[address]!.peekTime();
       if (t === undefined || t > now) {
-        return { ok: false, reason: 'exhausted', message: `${this.#options.outside[address]!.text}, paired with ${subscriber}, has no free block at ${new Date(now).toISOString()}` };
+        return {
+          ok: false,
+          reason: 'exhausted',
+          message: `${this.#options.outside[address]!.text}, paired with ${subscriber}, has no free block at ${new Date(now).toISOString()}`,
+        };
       }
     } else {
       address = -1;

@@ -57,8 +57,7 @@ export interface SessionMapping {
 }
 
 export type OpenOutcome =
-  | { readonly ok: true; readonly value: SessionMapping }
-  | { readonly ok: false; readonly reason: 'exhausted'; readonly message: string };
+  { readonly ok: true; readonly value: SessionMapping } | { readonly ok: false; readonly reason: 'exhausted'; readonly message: string };
 
 interface PortSpace {
   next: number;
@@ -92,7 +91,8 @@ export class SessionNat {
   #clock = -Infinity;
 
   constructor(options: SessionNatOptions) {
-    if (options.outside.length === 0 || options.portFirst > options.portLast) throw new IparError('INVALID_POOL', 'a session NAT needs outside addresses and a port range');
+    if (options.outside.length === 0 || options.portFirst > options.portLast)
+      throw new IparError('INVALID_POOL', 'a session NAT needs outside addresses and a port range');
     this.#options = options;
     this.quarantineMs = options.quarantineMs ?? PORT_QUARANTINE_MS;
   }

@@ -27,7 +27,15 @@ export { PLAN } from './world.js';
 export type { Holding, RecordFate, RequestNoise, Segment, SimItem, SimObservation, SimRequest, SimTruth, TruthObservation } from './world.js';
 
 /** Profile names, for the CLI's `--profile`. */
-export const PROFILE_NAMES = ['fixed-dhcp', 'mobile-cgnat-blocks', 'mobile-cgnat-sessions', 'deterministic-nat', 'ipv6-delegated', 'public-wifi', 'mixed'] as const;
+export const PROFILE_NAMES = [
+  'fixed-dhcp',
+  'mobile-cgnat-blocks',
+  'mobile-cgnat-sessions',
+  'deterministic-nat',
+  'ipv6-delegated',
+  'public-wifi',
+  'mixed',
+] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 const MIXES: Readonly<Record<ProfileName, Readonly<Partial<Record<Segment, number>>>>> = {
@@ -48,9 +56,18 @@ const MIXES: Readonly<Record<ProfileName, Readonly<Partial<Record<Segment, numbe
  */
 export const PROFILES: readonly { readonly name: ProfileName; readonly description: string }[] = Object.freeze([
   { name: 'fixed-dhcp', description: 'fixed broadband on public DHCP leases from 198.51.100.0/24 (sticky, at most 254 online at once)' },
-  { name: 'mobile-cgnat-blocks', description: 'mobile subscribers behind CGNAT with logged port blocks (PGW sessions with IMSI/MSISDN/IMEI, 100.64.0.0/12 inside)' },
-  { name: 'mobile-cgnat-sessions', description: 'mobile subscribers behind CGNAT with a log record per connection (destination, protocol, port reuse after 120 s)' },
-  { name: 'deterministic-nat', description: 'fixed broadband behind deterministic NAT (RFC 7422 by default, with logged dynamic shares; or vpp-det44 / juniper)' },
+  {
+    name: 'mobile-cgnat-blocks',
+    description: 'mobile subscribers behind CGNAT with logged port blocks (PGW sessions with IMSI/MSISDN/IMEI, 100.64.0.0/12 inside)',
+  },
+  {
+    name: 'mobile-cgnat-sessions',
+    description: 'mobile subscribers behind CGNAT with a log record per connection (destination, protocol, port reuse after 120 s)',
+  },
+  {
+    name: 'deterministic-nat',
+    description: 'fixed broadband behind deterministic NAT (RFC 7422 by default, with logged dynamic shares; or vpp-det44 / juniper)',
+  },
   { name: 'ipv6-delegated', description: 'fixed broadband with IPv6 /56 prefixes delegated by DHCPv6-PD from 2001:db8:1000::/36' },
   { name: 'public-wifi', description: 'public Wi-Fi hotspot venues (subscriber type public-wifi, many users behind one account) behind CGNAT port blocks' },
   { name: 'mixed', description: 'a mixed operator: mobile blocks and sessions, deterministic and public-DHCP fixed lines, IPv6 delegation and hotspots' },
@@ -128,9 +145,27 @@ export const SimulationConfig = z
   })
   .superRefine((v, ctx) => {
     const n = v.noise;
-    if (n.precisionSecond + n.precisionMinute > 1) ctx.addIssue({ code: 'custom', path: ['noise', 'precisionSecond'], message: 'precisionSecond + precisionMinute exceed 1', params: { reason: 'OUT_OF_RANGE' } });
-    if (n.wrongYear + n.wrongDay + n.dayMonthSwap > 1) ctx.addIssue({ code: 'custom', path: ['noise', 'wrongYear'], message: 'wrongYear + wrongDay + dayMonthSwap exceed 1', params: { reason: 'OUT_OF_RANGE' } });
-    if (n.zoneAsUtc + n.zoneOffsetOffByOne + n.localTime > 1) ctx.addIssue({ code: 'custom', path: ['noise', 'zoneAsUtc'], message: 'zoneAsUtc + zoneOffsetOffByOne + localTime exceed 1', params: { reason: 'OUT_OF_RANGE' } });
+    if (n.precisionSecond + n.precisionMinute > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noise', 'precisionSecond'],
+        message: 'precisionSecond + precisionMinute exceed 1',
+        params: { reason: 'OUT_OF_RANGE' },
+      });
+    if (n.wrongYear + n.wrongDay + n.dayMonthSwap > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noise', 'wrongYear'],
+        message: 'wrongYear + wrongDay + dayMonthSwap exceed 1',
+        params: { reason: 'OUT_OF_RANGE' },
+      });
+    if (n.zoneAsUtc + n.zoneOffsetOffByOne + n.localTime > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noise', 'zoneAsUtc'],
+        message: 'zoneAsUtc + zoneOffsetOffByOne + localTime exceed 1',
+        params: { reason: 'OUT_OF_RANGE' },
+      });
     if (v.observationsPerRequest.min > v.observationsPerRequest.max) {
       ctx.addIssue({ code: 'custom', path: ['observationsPerRequest', 'min'], message: 'min exceeds max', params: { reason: 'OUT_OF_RANGE' } });
     }
@@ -317,7 +352,12 @@ export async function writeSimulation(options: WriteSimulationOptions, onProgres
     holding: holdings ? new NdjsonSink(join(outDir, 'holdings.ndjson')) : null,
   };
   const span = wc.days * 86_400_000;
-  const counts = (): SimulationCounts => ({ records: sinks.record.count, requests: sinks.request.count, truth: sinks.truth.count, holdings: sinks.holding?.count ?? 0 });
+  const counts = (): SimulationCounts => ({
+    records: sinks.record.count,
+    requests: sinks.request.count,
+    truth: sinks.truth.count,
+    holdings: sinks.holding?.count ?? 0,
+  });
   let lines = 0;
   let at = wc.startMs;
   try {

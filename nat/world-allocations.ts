@@ -22,7 +22,8 @@ export function allocations(ctx: WorldContext) {
     const seg = segment(i);
     const r = RHYTHM[seg];
     const preferred = world.chance(RENUMBER[seg]) ? -1 : previous[i]!;
-    const pool = seg === 'dhcp' ? dhcpPool : seg === 'pd' ? pdPool : seg === 'det' ? ctx.detPool! : seg === 'pba' ? pbaPool : seg === 'ses' ? sesPool : wifiPool;
+    const pool =
+      seg === 'dhcp' ? dhcpPool : seg === 'pd' ? pdPool : seg === 'det' ? ctx.detPool! : seg === 'pba' ? pbaPool : seg === 'ses' ? sesPool : wifiPool;
     const index = pool.acquire(preferred, t);
     if (index < 0) {
       schedule(t + 10 * MIN + world.exponential(10 * MIN), i, ONLINE); // pool empty: try again later
@@ -88,7 +89,16 @@ export function allocations(ctx: WorldContext) {
       detOutside[i] = fw.value.outsideAddress.text;
       detFirst[i] = fw.value.portFirst;
       detLast[i] = fw.value.portLast;
-      holding(t, { account: account(i), ip: fw.value.outsideAddress.text, portFirst: fw.value.portFirst, portLast: fw.value.portLast, start: iso(t), end: iso(end), via: 'nat-deterministic', realm: PLAN.det.realm });
+      holding(t, {
+        account: account(i),
+        ip: fw.value.outsideAddress.text,
+        portFirst: fw.value.portFirst,
+        portLast: fw.value.portLast,
+        start: iso(t),
+        end: iso(end),
+        via: 'nat-deterministic',
+        realm: PLAN.det.realm,
+      });
     }
     schedule(t + world.exponential(r.activity), i, SPELL, end);
     schedule(end + Math.max(MIN, world.exponential(r.offline)), i, ONLINE);

@@ -47,7 +47,16 @@ export interface Pending {
 }
 
 const DEST_PORTS: readonly (readonly [number, SessionProtocol])[] = [
-  [443, 'tcp'], [443, 'tcp'], [443, 'tcp'], [443, 'udp'], [80, 'tcp'], [53, 'udp'], [123, 'udp'], [993, 'tcp'], [5222, 'tcp'], [3478, 'udp'],
+  [443, 'tcp'],
+  [443, 'tcp'],
+  [443, 'tcp'],
+  [443, 'udp'],
+  [80, 'tcp'],
+  [53, 'udp'],
+  [123, 'udp'],
+  [993, 'tcp'],
+  [5222, 'tcp'],
+  [3478, 'udp'],
 ];
 
 /** Set up the world: the streams, who is who, the resources, the gaps and the state. */
@@ -105,10 +114,39 @@ export function createContext(config: WorldConfig, seed: number) {
   const sessionEvent = new Map<number, Event>();
 
   return {
-    config, world, logs, ask, S, END, N, iso, account,
-    ...subscribers, ...resources, ...log,
-    previous, onlineEnd, spellEnd, holdEnd, addrText, allocFate, detOutside, detFirst, detLast, blocks, pending, requestSeeds, presentCodes,
-    out, queue, schedule, record, holding, destination, heldAt, sessionEvent,
+    config,
+    world,
+    logs,
+    ask,
+    S,
+    END,
+    N,
+    iso,
+    account,
+    ...subscribers,
+    ...resources,
+    ...log,
+    previous,
+    onlineEnd,
+    spellEnd,
+    holdEnd,
+    addrText,
+    allocFate,
+    detOutside,
+    detFirst,
+    detLast,
+    blocks,
+    pending,
+    requestSeeds,
+    presentCodes,
+    out,
+    queue,
+    schedule,
+    record,
+    holding,
+    destination,
+    heldAt,
+    sessionEvent,
   };
 }
 

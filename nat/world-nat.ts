@@ -32,7 +32,16 @@ export function natRecords(ctx: WorldContext) {
         ...(f.inferred ? { endInferred: true } : {}),
       });
     }
-    holding(t, { account: account(i), ip: b.outsideAddress.text, portFirst: b.portFirst, portLast: b.portLast, start: iso(t), end: iso(end), via: dynamic ? 'dynamic-share' : 'nat-block', realm });
+    holding(t, {
+      account: account(i),
+      ip: b.outsideAddress.text,
+      portFirst: b.portFirst,
+      portLast: b.portLast,
+      start: iso(t),
+      end: iso(end),
+      via: dynamic ? 'dynamic-share' : 'nat-block',
+      realm,
+    });
     const list = (blocks.get(i) ?? []).filter((h) => h.end > t);
     list.push({ outside: b.outsideAddress.text, first: b.portFirst, last: b.portLast, start: t, end, fate: f.fate, dynamic });
     blocks.set(i, list);
@@ -43,7 +52,13 @@ export function natRecords(ctx: WorldContext) {
     if (a === undefined) {
       const lay = ctx.detLayout!;
       const first = lay.portFirst + lay.sharesPerAddress * lay.shareSize;
-      a = new PortBlockAllocator({ outside: [address(outside)], portFirst: first, portLast: lay.portFirst + lay.totalShares * lay.shareSize - 1, blockSize: lay.shareSize, quarantineMs });
+      a = new PortBlockAllocator({
+        outside: [address(outside)],
+        portFirst: first,
+        portLast: lay.portFirst + lay.totalShares * lay.shareSize - 1,
+        blockSize: lay.shareSize,
+        quarantineMs,
+      });
       detDynamic.set(outside, a);
     }
     return a;
@@ -80,7 +95,17 @@ export function natRecords(ctx: WorldContext) {
         ...(f.inferred ? { endInferred: true } : {}),
       });
     }
-    holding(t, { account: account(i), ip: m.outsideAddress.text, portFirst: m.outsidePort, portLast: m.outsidePort, protocol: d.protocol, start: iso(t), end: iso(end), via: 'nat-session', realm: PLAN.ses.realm });
+    holding(t, {
+      account: account(i),
+      ip: m.outsideAddress.text,
+      portFirst: m.outsidePort,
+      portLast: m.outsidePort,
+      protocol: d.protocol,
+      start: iso(t),
+      end: iso(end),
+      via: 'nat-session',
+      realm: PLAN.ses.realm,
+    });
     sessionEvent.set(i, {
       time: t + Math.floor(world.float() * (last - t + 1)),
       ip: m.outsideAddress.text,

@@ -54,9 +54,19 @@ export const BURST = { pba: 0.25, wifi: 0.6, det: 0.1 } as const;
 /** Chance that a reconnecting subscriber is given a different address than last time. */
 export const RENUMBER: Readonly<Record<Segment, number>> = { dhcp: 0, pd: 0.05, det: 0.15, pba: 1, ses: 1, wifi: 0.05 };
 export const TYPES: Readonly<Record<Segment, readonly (readonly [SubscriberType, number])[]>> = {
-  dhcp: [['residential', 0.9], ['business', 1]],
-  pd: [['residential', 0.85], ['business', 0.95], ['enterprise', 1]],
-  det: [['residential', 0.95], ['business', 1]],
+  dhcp: [
+    ['residential', 0.9],
+    ['business', 1],
+  ],
+  pd: [
+    ['residential', 0.85],
+    ['business', 0.95],
+    ['enterprise', 1],
+  ],
+  det: [
+    ['residential', 0.95],
+    ['business', 1],
+  ],
   pba: [['mobile', 1]],
   ses: [['mobile', 1]],
   wifi: [['public-wifi', 1]],
@@ -142,7 +152,14 @@ export function buildResources(config: WorldConfig, counts: ReadonlyMap<Segment,
   const sesPool = insidePool(counts.get('ses')!, false);
   const wifiPool = insidePool(counts.get('wifi')!, true);
   const pbaNat = present('pba')
-    ? new PortBlockAllocator({ outside: outsideOf(PLAN.pba.outside), portFirst: 1024, portLast: 65535, blockSize: config.nat.blockSize, quarantineMs, maxBlocksPerSubscriber: config.nat.maxBlocksPerSubscriber })
+    ? new PortBlockAllocator({
+        outside: outsideOf(PLAN.pba.outside),
+        portFirst: 1024,
+        portLast: 65535,
+        blockSize: config.nat.blockSize,
+        quarantineMs,
+        maxBlocksPerSubscriber: config.nat.maxBlocksPerSubscriber,
+      })
     : null;
   const wifiNat = present('wifi')
     ? new PortBlockAllocator({
@@ -167,10 +184,24 @@ export function buildResources(config: WorldConfig, counts: ReadonlyMap<Segment,
     const algorithm = config.nat.deterministic;
     const size = Math.min(2 ** 20, Math.max(algorithm === 'vpp-det44' ? outsideCount : 4, nextPow2(Math.ceil(counts.get('det')! * 1.25) + 2)));
     const insidePrefix = `${PLAN.det.inside}/${32 - Math.log2(size)}`;
-    const common = { kind: 'nat-deterministic', realm: PLAN.det.realm, insidePrefix, outsidePrefix: PLAN.det.outside, portFirst: 1024, portLast: 65535 } as const;
+    const common = {
+      kind: 'nat-deterministic',
+      realm: PLAN.det.realm,
+      insidePrefix,
+      outsidePrefix: PLAN.det.outside,
+      portFirst: 1024,
+      portLast: 65535,
+    } as const;
     detInput =
       algorithm === 'rfc7422'
-        ? { ...common, algorithm, ratio: Math.ceil(size / outsideCount) + config.nat.dynamicShares, dynamicShares: config.nat.dynamicShares, start: iso(S), end: null }
+        ? {
+            ...common,
+            algorithm,
+            ratio: Math.ceil(size / outsideCount) + config.nat.dynamicShares,
+            dynamicShares: config.nat.dynamicShares,
+            start: iso(S),
+            end: null,
+          }
         : algorithm === 'vpp-det44'
           ? { ...common, algorithm, start: iso(S), end: null }
           : { ...common, algorithm, includeBoundaryAddresses: false, start: iso(S), end: null };
@@ -185,7 +216,26 @@ export function buildResources(config: WorldConfig, counts: ReadonlyMap<Segment,
   const dest6Base = address(PLAN.destinations6, true);
   const destinations6 = Array.from({ length: 64 }, (_, k) => keyToText(addToKey(dest6Base.key, BigInt(k + 1))));
 
-  return { quarantineMs, dhcpBase, dhcpPool, pdBase, pdPool, pbaPool, sesPool, wifiPool, pbaNat, wifiNat, sesNat, detRecord, detInput, detLayout, detPool, detDynamic, destinations4, destinations6 };
+  return {
+    quarantineMs,
+    dhcpBase,
+    dhcpPool,
+    pdBase,
+    pdPool,
+    pbaPool,
+    sesPool,
+    wifiPool,
+    pbaNat,
+    wifiNat,
+    sesNat,
+    detRecord,
+    detInput,
+    detLayout,
+    detPool,
+    detDynamic,
+    destinations4,
+    destinations6,
+  };
 }
 
 export type Resources = ReturnType<typeof buildResources>;

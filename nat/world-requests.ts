@@ -13,7 +13,8 @@ import type { RequestNoise, SimObservation, SimRequest, TruthObservation } from 
 
 /** Observing an activity, drawing a request's noise, and writing the request and its truth. */
 export function requestDesk(ctx: WorldContext) {
-  const { config, ask, iso, account, segment, gapAt, allocFate, addrText, detOutside, detFirst, detLast, pending, out, destination, heldAt, sessionEvent } = ctx;
+  const { config, ask, iso, account, segment, gapAt, allocFate, addrText, detOutside, detFirst, detLast, pending, out, destination, heldAt, sessionEvent } =
+    ctx;
   let requestsMade = 0;
 
   /**
@@ -35,7 +36,16 @@ export function requestDesk(ctx: WorldContext) {
           const iid = (BigInt(ask.uint32()) << 32n) | BigInt(ask.uint32());
           ip = keyToText(addToKey(prefix.key, (BigInt(ask.int(256)) << 64n) | iid));
         }
-        return { time: t, ip, port: ask.between(49152, 65535), protocol: d.protocol, destinationIp: d.ip, destinationPort: d.port, allocation: alloc, sources: [seg === 'dhcp' ? PLAN.dhcp.source : PLAN.pd.source] };
+        return {
+          time: t,
+          ip,
+          port: ask.between(49152, 65535),
+          protocol: d.protocol,
+          destinationIp: d.ip,
+          destinationPort: d.port,
+          allocation: alloc,
+          sources: [seg === 'dhcp' ? PLAN.dhcp.source : PLAN.pd.source],
+        };
       }
       case 'det': {
         const d = destination(ask, false);
@@ -88,7 +98,14 @@ export function requestDesk(ctx: WorldContext) {
     const u = ask.float();
     const precision: Precision = u < n.precisionMinute ? 'min' : u < n.precisionMinute + n.precisionSecond ? 's' : 'ms';
     const z = ask.float();
-    const zone: ZoneWriting = z < n.zoneAsUtc ? 'as-utc' : z < n.zoneAsUtc + n.zoneOffsetOffByOne ? 'offset-off-by-one' : z < n.zoneAsUtc + n.zoneOffsetOffByOne + n.localTime ? 'local' : 'utc';
+    const zone: ZoneWriting =
+      z < n.zoneAsUtc
+        ? 'as-utc'
+        : z < n.zoneAsUtc + n.zoneOffsetOffByOne
+          ? 'offset-off-by-one'
+          : z < n.zoneAsUtc + n.zoneOffsetOffByOne + n.localTime
+            ? 'local'
+            : 'utc';
     const shift: 60 | -60 = ask.chance(0.5) ? 60 : -60;
     // Drawn only when asked for, so worlds without date errors keep their random stream.
     let date: DateError | undefined;
@@ -140,7 +157,11 @@ export function requestDesk(ctx: WorldContext) {
         identifiers = kind === 0 ? { imsi: imsiOf(p.sub) } : kind === 1 ? { msisdn: msisdnOf(p.sub) } : { imei: imeiOf(p.sub) };
       } else identifiers = { mac: macOf(seg === 'wifi' ? 1 : 0, p.sub) };
     }
-    out.push({ stream: 'request', at, value: { ref, observations, toleranceSeconds: config.toleranceSeconds, ...(identifiers === undefined ? {} : { identifiers }) } });
+    out.push({
+      stream: 'request',
+      at,
+      value: { ref, observations, toleranceSeconds: config.toleranceSeconds, ...(identifiers === undefined ? {} : { identifiers }) },
+    });
     const truthObs: TruthObservation[] = p.events.map((e) => ({
       time: iso(e.time),
       sourceIp: e.ip,
@@ -160,7 +181,11 @@ export function requestDesk(ctx: WorldContext) {
           ? 'window'
           : 'none';
     const missingStop = fates.includes('stop-open') ? 'open' : fates.includes('stop-inferred') ? 'inferred' : 'none';
-    out.push({ stream: 'truth', at, value: { ref, account: account(p.sub), profile: config.profile, segment: seg, noise: n, observations: truthObs, logGap, missingStop } });
+    out.push({
+      stream: 'truth',
+      at,
+      value: { ref, account: account(p.sub), profile: config.profile, segment: seg, noise: n, observations: truthObs, logGap, missingStop },
+    });
   };
 
   return { observe, drawNoise, finish };

@@ -27,7 +27,18 @@ import type { SimItem, WorldConfig } from './world-types.js';
 
 export { PLAN } from './world-plan.js';
 export { SEGMENTS } from './world-types.js';
-export type { Holding, RecordFate, RequestNoise, Segment, SimItem, SimObservation, SimRequest, SimTruth, TruthObservation, WorldConfig } from './world-types.js';
+export type {
+  Holding,
+  RecordFate,
+  RequestNoise,
+  Segment,
+  SimItem,
+  SimObservation,
+  SimRequest,
+  SimTruth,
+  TruthObservation,
+  WorldConfig,
+} from './world-types.js';
 
 /**
  * Run the world: yields header records, then records, holdings, requests and truths in
@@ -35,7 +46,8 @@ export type { Holding, RecordFate, RequestNoise, Segment, SimItem, SimObservatio
  */
 export function* runWorld(config: WorldConfig, seed: number): Generator<SimItem> {
   const ctx = createContext(config, seed);
-  const { world, ask, S, END, N, iso, account, segment, present, typeOf, detInput, gaps, pending, requestSeeds, presentCodes, out, queue, schedule, record } = ctx;
+  const { world, ask, S, END, N, iso, account, segment, present, typeOf, detInput, gaps, pending, requestSeeds, presentCodes, out, queue, schedule, record } =
+    ctx;
 
   // ---- header -------------------------------------------------------------------------
   const space = (prefix: string, role: 'dynamic' | 'static' | 'cgnat-outside' | 'server' | 'infrastructure', realm?: string): void =>

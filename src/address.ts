@@ -23,9 +23,7 @@ export interface Address {
 /** Why a string is not an address of the kind asked for. Constant, for grouping. */
 export type AddressReason = Extract<ProblemReason, 'INVALID_ADDRESS' | 'INVALID_PREFIX' | 'HOST_BITS_SET' | 'ADDRESS_ZONE_ID'>;
 
-export type AddressParse =
-  | { readonly ok: true; readonly value: Address }
-  | { readonly ok: false; readonly reason: AddressReason; readonly message: string };
+export type AddressParse = { readonly ok: true; readonly value: Address } | { readonly ok: false; readonly reason: AddressReason; readonly message: string };
 
 const V4_MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
 

@@ -31,7 +31,8 @@ import { VENDOR_PARSERS } from './ingest/vendors/index.js';
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     return n;
   };
 }
@@ -82,7 +83,10 @@ async function importSetup(opts: ImportFlags) {
   else if (opts.format !== 'canonical') {
     const parser = VENDOR_PARSERS.find((p) => p.name === opts.format);
     if (parser === undefined) {
-      throw new IparError('USAGE', `--format ${JSON.stringify(opts.format)} is not known; use canonical, auto, or one of: ${VENDOR_PARSERS.map((p) => p.name).join(', ')}`);
+      throw new IparError(
+        'USAGE',
+        `--format ${JSON.stringify(opts.format)} is not known; use canonical, auto, or one of: ${VENDOR_PARSERS.map((p) => p.name).join(', ')}`,
+      );
     }
     format = parser;
   }
@@ -123,8 +127,17 @@ function build(io: Io, setCode: (code: number) => void): Command {
       .option('--tz <zone>', 'IANA zone of device clocks, for vendor lines without an offset')
       .option('--year <year>', 'year for vendor headers without one', integer('--year', 1970, 9999))
       .option('--realm <realm>', 'CGNAT realm for vendor NAT logs')
-      .option('--missing-stop-timeout <seconds>', 'close a vendor session with no stop this long after its last evidence', integer('--missing-stop-timeout', 1, 31_536_000))
-      .option('--zone-abbreviation <abbr=offset>', 'read a zone abbreviation as this offset, e.g. PST=+08:00; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+      .option(
+        '--missing-stop-timeout <seconds>',
+        'close a vendor session with no stop this long after its last evidence',
+        integer('--missing-stop-timeout', 1, 31_536_000),
+      )
+      .option(
+        '--zone-abbreviation <abbr=offset>',
+        'read a zone abbreviation as this offset, e.g. PST=+08:00; repeatable',
+        (v: string, all: string[]) => [...all, v],
+        [] as string[],
+      )
       .option('--interim-interval <seconds>', 'RADIUS interim cadence when records do not carry it', integer('--interim-interval', 1, 86_400))
       .option('--reorder-window <seconds>', 'how long out-of-order vendor stops may trail their start', integer('--reorder-window', 0, 86_400));
 
@@ -140,7 +153,11 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
     .option('--profile <name>', 'exporter event numbering for --format ipfix|netflow9 (iana, juniper-ipfix, juniper-v9, cisco-nel, nokia-lsn, vpp)')
     .argument('<files...>', 'input files; - for stdin')
-    .addHelpText('after', () => `\nFormats (--format NAME; docs/importers.md has the rules of each):\n  canonical           canonical NDJSON records, one a line (the default)\n  auto                the importer chosen from each file's first lines\n  ipfix               IPFIX NAT event logging (RFC 7011 / 8158): a file of messages or a pcap; needs --profile and --realm\n  netflow9            NetFlow v9 NAT event logging (RFC 3954): a pcap; needs --profile and --realm\n${VENDOR_PARSERS.map((p) => `  ${p.name.padEnd(19)} ${shortDescription(p.description)}`).join('\n')}\n`)
+    .addHelpText(
+      'after',
+      () =>
+        `\nFormats (--format NAME; docs/importers.md has the rules of each):\n  canonical           canonical NDJSON records, one a line (the default)\n  auto                the importer chosen from each file's first lines\n  ipfix               IPFIX NAT event logging (RFC 7011 / 8158): a file of messages or a pcap; needs --profile and --realm\n  netflow9            NetFlow v9 NAT event logging (RFC 3954): a pcap; needs --profile and --realm\n${VENDOR_PARSERS.map((p) => `  ${p.name.padEnd(19)} ${shortDescription(p.description)}`).join('\n')}\n`,
+    )
     .action(async (files: string[], opts: IngestOptions) => {
       const flow = await import('./cli/collect.js');
       if (flow.isFlowFormat(opts.format)) {
@@ -150,7 +167,20 @@ function build(io: Io, setCode: (code: number) => void): Command {
           ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
         };
         const { batchSize } = opts;
-        setCode(await flow.runFlowIngest({ db: storeSpec(opts, true), files, format: opts.format, profile: flow.flowProfile(opts.profile), vendorOptions, json: opts.json, ...(batchSize === undefined ? {} : { batchSize }) }, io));
+        setCode(
+          await flow.runFlowIngest(
+            {
+              db: storeSpec(opts, true),
+              files,
+              format: opts.format,
+              profile: flow.flowProfile(opts.profile),
+              vendorOptions,
+              json: opts.json,
+              ...(batchSize === undefined ? {} : { batchSize }),
+            },
+            io,
+          ),
+        );
         return;
       }
       const { format, parsers, vendorOptions } = await importSetup(opts);
@@ -185,34 +215,55 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--flush-interval <ms>', 'write batched records at least this often (default 1000)', integer('--flush-interval', 10, 3_600_000))
     .option('--batch-size <records>', 'records per write at most (default 20000)', integer('--batch-size', 1, 10_000_000))
     .option('--template-timeout <seconds>', 'UDP template lifetime after its last refresh (default 1800)', integer('--template-timeout', 1, 86_400))
-    .option('--missing-stop-timeout <seconds>', 'close a session or block whose delete never came this long after it began', integer('--missing-stop-timeout', 1, 31_536_000))
+    .option(
+      '--missing-stop-timeout <seconds>',
+      'close a session or block whose delete never came this long after it began',
+      integer('--missing-stop-timeout', 1, 31_536_000),
+    )
     .option('--reorder-window <seconds>', 'how long out-of-order deletes may trail their create (default 10)', integer('--reorder-window', 0, 86_400))
     .option('--json', 'print the summary as JSON on stdout at the end', false)
-    .action(async (opts: { format: 'ipfix' | 'netflow9'; listen: string; db?: string; store?: string; profile: string; realm: string; tcp: boolean; recvBuffer?: number; flushInterval?: number; batchSize?: number; templateTimeout?: number; missingStopTimeout?: number; reorderWindow?: number; json: boolean }) => {
-      const { runCollect, flowProfile } = await import('./cli/collect.js');
-      setCode(
-        await runCollect(
-          {
-            db: storeSpec(opts, true),
-            listen: opts.listen,
-            format: opts.format,
-            profile: flowProfile(opts.profile),
-            vendorOptions: {
-              realm: opts.realm,
-              ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
-              ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+    .action(
+      async (opts: {
+        format: 'ipfix' | 'netflow9';
+        listen: string;
+        db?: string;
+        store?: string;
+        profile: string;
+        realm: string;
+        tcp: boolean;
+        recvBuffer?: number;
+        flushInterval?: number;
+        batchSize?: number;
+        templateTimeout?: number;
+        missingStopTimeout?: number;
+        reorderWindow?: number;
+        json: boolean;
+      }) => {
+        const { runCollect, flowProfile } = await import('./cli/collect.js');
+        setCode(
+          await runCollect(
+            {
+              db: storeSpec(opts, true),
+              listen: opts.listen,
+              format: opts.format,
+              profile: flowProfile(opts.profile),
+              vendorOptions: {
+                realm: opts.realm,
+                ...(opts.missingStopTimeout === undefined ? {} : { missingStopTimeoutSeconds: opts.missingStopTimeout }),
+                ...(opts.reorderWindow === undefined ? {} : { reorderWindowSeconds: opts.reorderWindow }),
+              },
+              json: opts.json,
+              tcp: opts.tcp,
+              ...(opts.recvBuffer === undefined ? {} : { recvBufferBytes: opts.recvBuffer }),
+              ...(opts.flushInterval === undefined ? {} : { flushIntervalMs: opts.flushInterval }),
+              ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+              ...(opts.templateTimeout === undefined ? {} : { templateTimeoutSeconds: opts.templateTimeout }),
             },
-            json: opts.json,
-            tcp: opts.tcp,
-            ...(opts.recvBuffer === undefined ? {} : { recvBufferBytes: opts.recvBuffer }),
-            ...(opts.flushInterval === undefined ? {} : { flushIntervalMs: opts.flushInterval }),
-            ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
-            ...(opts.templateTimeout === undefined ? {} : { templateTimeoutSeconds: opts.templateTimeout }),
-          },
-          io,
-        ),
-      );
-    });
+            io,
+          ),
+        );
+      },
+    );
 
   importOptions(
     program
@@ -233,7 +284,17 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--from <instant>', 'only records whose interval overlaps [from, to): ISO instant with offset')
     .option('--to <instant>', 'see --from')
     .action(async (opts: { db?: string; store?: string; kind: string[]; from?: string; to?: string }) =>
-      setCode(await runExport({ db: storeSpec(opts, true), kinds: opts.kind, ...(opts.from === undefined ? {} : { from: opts.from }), ...(opts.to === undefined ? {} : { to: opts.to }) }, io)),
+      setCode(
+        await runExport(
+          {
+            db: storeSpec(opts, true),
+            kinds: opts.kind,
+            ...(opts.from === undefined ? {} : { from: opts.from }),
+            ...(opts.to === undefined ? {} : { to: opts.to }),
+          },
+          io,
+        ),
+      ),
     );
 
   const batchCommands = [
@@ -248,28 +309,37 @@ function build(io: Io, setCode: (code: number) => void): Command {
       .option('--store <url>', STORE_HELP)
       .option('--audit <file>', 'audit database (default: the store itself, which must then be writable; required for a ClickHouse store)')
       .option('--pretty', 'print a table for people instead of NDJSON', false)
-      .option('--workers <n>', `worker threads resolving batches, each with its own read-only store connection; 1 resolves in this thread (default: one per core, at most ${MAX_DEFAULT_WORKERS})`, integer('--workers', 1, 64))
+      .option(
+        '--workers <n>',
+        `worker threads resolving batches, each with its own read-only store connection; 1 resolves in this thread (default: one per core, at most ${MAX_DEFAULT_WORKERS})`,
+        integer('--workers', 1, 64),
+      )
       .option('--audit-key <file>', "sign every audit entry with this Ed25519 private key (ipar audit keygen); default: the store's auditKey setting")
       .option('--sign-results', 'append to each result line its audit entry: {"audit":{"seq","hash","signature"}} (needs a key)', false)
       .option('--report <dir>', 'also write the report folder for the batch (as ipar report does; resolves in this thread)')
       .argument('[file]', 'requests file; - or nothing for stdin', '-')
-      .action(async (file: string, opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number; auditKey?: string; signResults: boolean; report?: string }) => {
-        const cmd = {
-          db: storeSpec(opts, true),
-          file,
-          pretty: opts.pretty,
-          estimate,
-          ...(opts.audit === undefined ? {} : { audit: opts.audit }),
-          ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
-          ...(opts.signResults ? { signResults: true } : {}),
-        };
-        if (opts.report !== undefined) {
-          const { resolveWithReport } = await import('./cli/report.js');
-          setCode(await resolveWithReport(cmd, opts.report, io));
-          return;
-        }
-        setCode(await runResolve({ ...cmd, workers: opts.workers ?? defaultWorkers() }, io));
-      });
+      .action(
+        async (
+          file: string,
+          opts: { db?: string; store?: string; audit?: string; pretty: boolean; workers?: number; auditKey?: string; signResults: boolean; report?: string },
+        ) => {
+          const cmd = {
+            db: storeSpec(opts, true),
+            file,
+            pretty: opts.pretty,
+            estimate,
+            ...(opts.audit === undefined ? {} : { audit: opts.audit }),
+            ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+            ...(opts.signResults ? { signResults: true } : {}),
+          };
+          if (opts.report !== undefined) {
+            const { resolveWithReport } = await import('./cli/report.js');
+            setCode(await resolveWithReport(cmd, opts.report, io));
+            return;
+          }
+          setCode(await runResolve({ ...cmd, workers: opts.workers ?? defaultWorkers() }, io));
+        },
+      );
   }
 
   program
@@ -286,7 +356,14 @@ function build(io: Io, setCode: (code: number) => void): Command {
       const { runReport } = await import('./cli/report.js');
       setCode(
         await runReport(
-          { db: storeSpec(opts, true), results, out: opts.out, pdf: opts.pdf, ...(opts.requests === undefined ? {} : { requests: opts.requests }), ...(opts.audit === undefined ? {} : { audit: opts.audit }) },
+          {
+            db: storeSpec(opts, true),
+            results,
+            out: opts.out,
+            pdf: opts.pdf,
+            ...(opts.requests === undefined ? {} : { requests: opts.requests }),
+            ...(opts.audit === undefined ? {} : { audit: opts.audit }),
+          },
           io,
         ),
       );
@@ -297,31 +374,56 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .description('show or set the store settings risk analysis uses; prints them as JSON')
     .requiredOption('--db <file>', 'the SQLite store')
     .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
-    .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--zone-change <source=instant>', 'a source changed its time-zone format without notice at INSTANT: an hour either side becomes plausible for later times; SOURCE= removes it; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--jurisdiction-zone <zone>', 'the IANA zone times are plausibly misread in (an hour either side of a written offset; default Europe/London); "" restores the default')
+    .option(
+      '--clock-error <source=seconds>',
+      "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option(
+      '--zone-change <source=instant>',
+      'a source changed its time-zone format without notice at INSTANT: an hour either side becomes plausible for later times; SOURCE= removes it; repeatable',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option(
+      '--jurisdiction-zone <zone>',
+      'the IANA zone times are plausibly misread in (an hour either side of a written offset; default Europe/London); "" restores the default',
+    )
     .option('--audit-key <file>', 'the private key resolve and estimate sign audit entries with when not given --audit-key; "" removes it')
     .option('--budget-window <seconds>', 'work budget: the longest observation window a request may have; "" restores the default (31 days)')
     .option('--budget-readings <n>', 'work budget: the most readings (observations × time readings) a request may evaluate; "" restores the default (512)')
     .option('--budget-rows <n>', 'work budget: the most candidate rows a request may read; "" restores the default (20000)')
-    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string; zoneChange: string[]; jurisdictionZone?: string; budgetWindow?: string; budgetReadings?: string; budgetRows?: string }) => {
-      setCode(
-        await runSettings(
-          {
-            db: opts.db,
-            clockErrors: opts.clockError,
-            zoneChanges: opts.zoneChange,
-            ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
-            ...(opts.jurisdictionZone === undefined ? {} : { jurisdictionZone: opts.jurisdictionZone }),
-            ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
-            ...(opts.budgetWindow === undefined ? {} : { budgetWindow: opts.budgetWindow }),
-            ...(opts.budgetReadings === undefined ? {} : { budgetReadings: opts.budgetReadings }),
-            ...(opts.budgetRows === undefined ? {} : { budgetRows: opts.budgetRows }),
-          },
-          io,
-        ),
-      );
-    });
+    .action(
+      async (opts: {
+        db: string;
+        retentionHorizon?: string;
+        clockError: string[];
+        auditKey?: string;
+        zoneChange: string[];
+        jurisdictionZone?: string;
+        budgetWindow?: string;
+        budgetReadings?: string;
+        budgetRows?: string;
+      }) => {
+        setCode(
+          await runSettings(
+            {
+              db: opts.db,
+              clockErrors: opts.clockError,
+              zoneChanges: opts.zoneChange,
+              ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
+              ...(opts.jurisdictionZone === undefined ? {} : { jurisdictionZone: opts.jurisdictionZone }),
+              ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+              ...(opts.budgetWindow === undefined ? {} : { budgetWindow: opts.budgetWindow }),
+              ...(opts.budgetReadings === undefined ? {} : { budgetReadings: opts.budgetReadings }),
+              ...(opts.budgetRows === undefined ? {} : { budgetRows: opts.budgetRows }),
+            },
+            io,
+          ),
+        );
+      },
+    );
 
   // ---- accuracy (issue 6): the harness in src/harness, the command in src/cli/accuracy.ts ----
   program
@@ -329,10 +431,17 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .description('score the engine against simulated operators with ground truth, scenario by scenario, beside a naive baseline')
     .option('--trials <n>', 'requests per scenario', integer('--trials', 1, 1_000_000), 1000)
     .option('--seed <s>', 'simulation seed (the report is the same for the same seed)', integer('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--profile <name>', 'simulated operator: fixed-dhcp, mobile-cgnat-blocks, mobile-cgnat-sessions, deterministic-nat, ipv6-delegated, public-wifi or mixed', 'mixed')
+    .option(
+      '--profile <name>',
+      'simulated operator: fixed-dhcp, mobile-cgnat-blocks, mobile-cgnat-sessions, deterministic-nat, ipv6-delegated, public-wifi or mixed',
+      'mixed',
+    )
     .option('--scenarios <names>', 'only these scenarios, comma-separated (default: all)')
     .option('--json', 'print the report as JSON', false)
-    .option('--system-command <cmd>', 'measure this resolver instead of ipar: run per world through the shell, records in the NDJSON file $IPAR_RECORDS names, requests on stdin, results on stdout (NDJSON)')
+    .option(
+      '--system-command <cmd>',
+      'measure this resolver instead of ipar: run per world through the shell, records in the NDJSON file $IPAR_RECORDS names, requests on stdin, results on stdout (NDJSON)',
+    )
     .action(async (opts: { trials: number; seed: number; profile: string; scenarios?: string; json: boolean; systemCommand?: string }) => {
       const { runAccuracy } = await import('./cli/accuracy.js');
       const { scenarios, ...rest } = opts;
@@ -359,7 +468,9 @@ function build(io: Io, setCode: (code: number) => void): Command {
   const audit = program.command('audit').description('check and read the audit log (every resolution, estimate, refusal and purge)');
   audit
     .command('verify')
-    .description('check the hash chain (and, with --public-key, every signature): exit 0 intact, 1 naming the first entry changed, removed, reordered, unreadable, unsigned or forged')
+    .description(
+      'check the hash chain (and, with --public-key, every signature): exit 0 intact, 1 naming the first entry changed, removed, reordered, unreadable, unsigned or forged',
+    )
     .requiredOption('--db <file>', 'the store, or the separate audit database')
     .option('--head <hash|file>', 'a head recorded earlier that must still be in the log: its hash, or a file holding the JSON of ipar audit head')
     .option('--public-key <file>', 'the audit public key (audit.pub): every entry must carry a valid signature')
@@ -393,7 +504,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('coverage')
-    .description('what the store knows it holds: each source\'s span, its gaps (declared and inferred) and the retention horizon')
+    .description("what the store knows it holds: each source's span, its gaps (declared and inferred) and the retention horizon")
     .option('--db <file>', 'the SQLite store')
     .option('--store <url>', STORE_HELP)
     .option('--json', 'print the listing as JSON', false)
@@ -437,7 +548,13 @@ function build(io: Io, setCode: (code: number) => void): Command {
  */
 export async function main(argv: readonly string[], given: Io = processIo): Promise<number> {
   // Every message goes out without the credentials a store URL may carry (issue 20).
-  const io: Io = { ...given, stderr: { write: (text: string) => given.stderr.write(redactCredentials(text)), ...(given.stderr.isTTY === undefined ? {} : { isTTY: given.stderr.isTTY }) } };
+  const io: Io = {
+    ...given,
+    stderr: {
+      write: (text: string) => given.stderr.write(redactCredentials(text)),
+      ...(given.stderr.isTTY === undefined ? {} : { isTTY: given.stderr.isTTY }),
+    },
+  };
   let code = 0;
   const program = build(io, (c) => {
     code = c;

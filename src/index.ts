@@ -30,7 +30,17 @@ export type { ResolveOptions } from '../matcher/pipeline.js';
 export { DEFAULT_WORK_BUDGET, type WorkBudget } from './budget.js';
 export { estimateRequests, resolveRequests };
 export { RISK_CODES, type RiskCode } from '../matcher/risk.js';
-export { AUDIT_VERDICTS, BudgetDetail, ERRORS, PROBLEMS, REFUSALS, type ErrorCode, type ProblemReason, type RefusalCode, type Risk } from './catalogue/index.js';
+export {
+  AUDIT_VERDICTS,
+  BudgetDetail,
+  ERRORS,
+  PROBLEMS,
+  REFUSALS,
+  type ErrorCode,
+  type ProblemReason,
+  type RefusalCode,
+  type Risk,
+} from './catalogue/index.js';
 export { auditedResolve, auditedEstimate, auditedBatches } from './audit/audited.js';
 export { openAuditLog } from './store/sqlite/audit.js';
 

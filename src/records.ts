@@ -54,7 +54,12 @@ const name = z.string().min(NAME_MIN).max(NAME_MAX);
 export const NOT_UTF8 = '\uFFFD';
 const accountName = name.superRefine((text, ctx) => {
   if (text.includes(NOT_UTF8)) {
-    custom(ctx, text, 'ACCOUNT_NOT_UTF8', `account ${JSON.stringify(text.slice(0, 60))} holds bytes that are not UTF-8 (read as U+FFFD): accounts that differ only there would be taken for one`);
+    custom(
+      ctx,
+      text,
+      'ACCOUNT_NOT_UTF8',
+      `account ${JSON.stringify(text.slice(0, 60))} holds bytes that are not UTF-8 (read as U+FFFD): accounts that differ only there would be taken for one`,
+    );
   }
 });
 
@@ -75,7 +80,11 @@ export const MAC_PATTERN = /^(?:[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9
 /** An MSISDN that matched {@link MSISDN_PATTERN}, without its `+`. */
 export const normaliseMsisdn = (v: string): string => v.replace(/^\+/, '');
 /** A MAC that matched {@link MAC_PATTERN}, as `aa:bb:cc:dd:ee:ff`. */
-export const normaliseMac = (v: string): string => v.replace(/[^0-9A-Fa-f]/g, '').toLowerCase().replace(/(..)(?!$)/g, '$1:');
+export const normaliseMac = (v: string): string =>
+  v
+    .replace(/[^0-9A-Fa-f]/g, '')
+    .toLowerCase()
+    .replace(/(..)(?!$)/g, '$1:');
 export const imsi = z.string().regex(IMSI_PATTERN, 'an IMSI is 6–15 digits');
 export const msisdn = z.string().regex(MSISDN_PATTERN, 'an MSISDN is 5–15 digits, optionally after +').transform(normaliseMsisdn);
 export const imei = z.string().regex(IMEI_PATTERN, 'an IMEI or IMEISV is 14–16 digits');

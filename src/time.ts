@@ -22,9 +22,7 @@ export interface Instant {
 
 export type InstantReason = Extract<ProblemReason, 'INSTANT_WITHOUT_OFFSET' | 'INVALID_INSTANT'>;
 
-export type InstantParse =
-  | { readonly ok: true; readonly value: Instant }
-  | { readonly ok: false; readonly reason: InstantReason; readonly message: string };
+export type InstantParse = { readonly ok: true; readonly value: Instant } | { readonly ok: false; readonly reason: InstantReason; readonly message: string };
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
@@ -62,7 +60,11 @@ export function parseInstant(text: string): InstantParse {
   if (zone === undefined) {
     return { ok: false, reason: 'INSTANT_WITHOUT_OFFSET', message: `instant ${JSON.stringify(text)} has no offset (add Z or ±hh:mm)` };
   }
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi);
   const second = s === undefined ? 0 : Number(s);
   const millis = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
   let offsetMinutes = 0;
@@ -92,7 +94,10 @@ export function formatInstant(ms: number): string {
   }
   // Results carry many instants of the same day: format the date once, the time by hand.
   const t = ms - day * DAY_MS;
-  const h = Math.floor(t / 3_600_000), m = Math.floor(t / 60_000) % 60, s = Math.floor(t / 1000) % 60, f = t % 1000;
+  const h = Math.floor(t / 3_600_000),
+    m = Math.floor(t / 60_000) % 60,
+    s = Math.floor(t / 1000) % 60,
+    f = t % 1000;
   return `${lastDayText}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
 }
 const DAY_MS = 86_400_000;

@@ -42,7 +42,13 @@ describe('the catalogue of codes', () => {
 
   test('a flag parses as a Risk, and a detail of another code does not', () => {
     const unrated = flag('PORT_REUSE', 'm', { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 });
-    expect(unrated).toEqual({ code: 'PORT_REUSE', kind: 'false-positive', paragraph: '9.24', message: 'm', detail: { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 } });
+    expect(unrated).toEqual({
+      code: 'PORT_REUSE',
+      kind: 'false-positive',
+      paragraph: '9.24',
+      message: 'm',
+      detail: { observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 },
+    });
     expect(Risk.safeParse(unrated).success).toBe(false); // a flag is not a risk until its severity is rated
     const ok = rated(unrated, 'material');
     expect(Risk.safeParse(ok).success).toBe(true);
@@ -55,7 +61,18 @@ describe('the catalogue of codes', () => {
   test('results and refusals carry only catalogue codes', () => {
     expect(Refusal.safeParse({ code: 'LOCAL_AUTHORITY_ICR', paragraph: '9.14', message: 'm' }).success).toBe(true);
     expect(Refusal.safeParse({ code: 'SOMETHING_ELSE', paragraph: '9.14', message: 'm' }).success).toBe(false);
-    const invalid = { ref: null, status: 'invalid', candidateCount: 0, withheld: false, candidates: [], observations: [], risks: [], assessment: 'invalid', advice: [], errors: [{ field: 'ref', reason: 'NO_SUCH_REASON', message: 'm' }] };
+    const invalid = {
+      ref: null,
+      status: 'invalid',
+      candidateCount: 0,
+      withheld: false,
+      candidates: [],
+      observations: [],
+      risks: [],
+      assessment: 'invalid',
+      advice: [],
+      errors: [{ field: 'ref', reason: 'NO_SUCH_REASON', message: 'm' }],
+    };
     expect(Result.safeParse(invalid).success).toBe(false);
     expect(Result.safeParse({ ...invalid, errors: [{ field: 'ref', reason: 'MISSING_FIELD', message: 'm' }] }).success).toBe(true);
   });
@@ -68,7 +85,8 @@ function sources(): { file: string; text: string }[] {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts') && !path.includes(join('src', 'catalogue'))) out.push({ file: relative(packagePath(), path), text: readFileSync(path, 'utf8') });
+      else if (name.endsWith('.ts') && !path.includes(join('src', 'catalogue')))
+        out.push({ file: relative(packagePath(), path), text: readFileSync(path, 'utf8') });
     }
   };
   for (const dir of ['src', 'matcher', 'nat']) walk(packagePath(dir));

@@ -82,7 +82,13 @@ export interface AuditedResult {
   readonly entry: AuditEntry;
 }
 
-async function auditedPairs(action: Action, store: StoreReader, audit: AuditLog, items: readonly AuditItem[], options: AuditedOptions): Promise<AuditedResult[]> {
+async function auditedPairs(
+  action: Action,
+  store: StoreReader,
+  audit: AuditLog,
+  items: readonly AuditItem[],
+  options: AuditedOptions,
+): Promise<AuditedResult[]> {
   const requests = items.map((i) => i.request);
   const results = action === 'resolve' ? await resolveRequests(store, requests, options) : await estimateRequests(store, requests, options);
   const lines = results.map((r) => JSON.stringify(r));
@@ -93,7 +99,13 @@ async function auditedPairs(action: Action, store: StoreReader, audit: AuditLog,
   return results.map((result, i) => ({ result, line: lines[i]!, entry: entries[i]! }));
 }
 
-async function runAudited(action: Action, store: StoreReader, audit: AuditLog, items: readonly AuditItem[], options: AuditedOptions): Promise<(Result | Estimate)[]> {
+async function runAudited(
+  action: Action,
+  store: StoreReader,
+  audit: AuditLog,
+  items: readonly AuditItem[],
+  options: AuditedOptions,
+): Promise<(Result | Estimate)[]> {
   return (await auditedPairs(action, store, audit, items, options)).map((p) => p.result);
 }
 
@@ -105,7 +117,13 @@ async function runAudited(action: Action, store: StoreReader, audit: AuditLog, i
  * const results = await auditedResolve(store, audit, requests, { now: Date.now });
  */
 export async function auditedResolve(store: StoreReader, audit: AuditLog, requests: readonly unknown[], options: AuditedOptions): Promise<Result[]> {
-  return (await runAudited('resolve', store, audit, requests.map((request) => ({ request })), options)) as Result[];
+  return (await runAudited(
+    'resolve',
+    store,
+    audit,
+    requests.map((request) => ({ request })),
+    options,
+  )) as Result[];
 }
 
 /**
@@ -115,7 +133,13 @@ export async function auditedResolve(store: StoreReader, audit: AuditLog, reques
  * const estimates = await auditedEstimate(store, audit, requests, { now: Date.now });
  */
 export async function auditedEstimate(store: StoreReader, audit: AuditLog, requests: readonly unknown[], options: AuditedOptions): Promise<Estimate[]> {
-  return (await runAudited('estimate', store, audit, requests.map((request) => ({ request })), options)) as Estimate[];
+  return (await runAudited(
+    'estimate',
+    store,
+    audit,
+    requests.map((request) => ({ request })),
+    options,
+  )) as Estimate[];
 }
 
 /**
@@ -126,7 +150,11 @@ export async function auditedEstimate(store: StoreReader, audit: AuditLog, reque
  * @example
  * for await (const batch of batchesOf(items, BATCH_SIZE, MAX_BATCH_CHARS)) handle(batch);
  */
-export async function* batchesOf<T extends { readonly chars?: number }>(items: AsyncIterable<T> | Iterable<T>, size: number, maxChars: number): AsyncGenerator<T[]> {
+export async function* batchesOf<T extends { readonly chars?: number }>(
+  items: AsyncIterable<T> | Iterable<T>,
+  size: number,
+  maxChars: number,
+): AsyncGenerator<T[]> {
   let batch: T[] = [];
   let chars = 0;
   for await (const item of items) {

@@ -59,7 +59,12 @@ export type ChainReport =
  * const report = verifyChain(log.entries(), (h) => log.seqOfHash(h));
  * if (!report.intact) console.error(`entry ${report.seq}: ${report.reason}`);
  */
-export function verifyChain(entries: Iterable<AuditEntry>, seqOfHash: (hash: string) => number | null, recorded?: string | RecordedHead, check?: EntryCheck): ChainReport {
+export function verifyChain(
+  entries: Iterable<AuditEntry>,
+  seqOfHash: (hash: string) => number | null,
+  recorded?: string | RecordedHead,
+  check?: EntryCheck,
+): ChainReport {
   const head = typeof recorded === 'string' ? { hash: recorded } : recorded;
   let prevHash = GENESIS;
   let prevSeq = 0;
@@ -95,7 +100,11 @@ export function verifyChain(entries: Iterable<AuditEntry>, seqOfHash: (hash: str
       return broken(prevSeq + 1, 'REMOVED', `entries ${prevSeq + 1}–${e.seq - 1} were removed from the end of the log before entry ${e.seq} was written`);
     }
     if (head !== undefined && head.seq === e.seq && e.hash !== head.hash) {
-      return broken(e.seq, 'TRUNCATED', `entry ${e.seq} is not the recorded head ${head.hash.slice(0, 12)}…: the log was cut back to entry ${e.seq - 1} and written again from there`);
+      return broken(
+        e.seq,
+        'TRUNCATED',
+        `entry ${e.seq} is not the recorded head ${head.hash.slice(0, 12)}…: the log was cut back to entry ${e.seq - 1} and written again from there`,
+      );
     }
     if (e.hash === head?.hash) headSeen = true;
     prevHash = e.hash;

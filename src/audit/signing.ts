@@ -95,7 +95,13 @@ export function auditPublicKey(pem: string, name: string): KeyObject {
 /** A short name for a public key: `SHA256:` and the first 16 hex digits of sha256 of its DER. */
 export function keyFingerprint(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  return 'SHA256:' + createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return (
+    'SHA256:' +
+    createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 16)
+  );
 }
 
 /**
@@ -133,9 +139,13 @@ export type SignatureBreak = Extract<AuditVerdict, 'UNSIGNED' | 'BAD_SIGNATURE'>
  * signatureProblem(key, entry); // { reason: 'BAD_SIGNATURE', message: 'entry 3 …' }
  */
 export function signatureProblem(key: KeyObject, e: SignableEntry): { readonly reason: SignatureBreak; readonly message: string } | null {
-  if (e.signature === null) return { reason: 'UNSIGNED', message: `entry ${e.seq} carries no signature: it was written without the key, or its signature was removed` };
+  if (e.signature === null)
+    return { reason: 'UNSIGNED', message: `entry ${e.seq} carries no signature: it was written without the key, or its signature was removed` };
   if (!signatureValid(key, e, e.signature)) {
-    return { reason: 'BAD_SIGNATURE', message: `entry ${e.seq} is not signed by the key ${keyFingerprint(key)}: it was forged or changed (with its hash recomputed) without the private key` };
+    return {
+      reason: 'BAD_SIGNATURE',
+      message: `entry ${e.seq} is not signed by the key ${keyFingerprint(key)}: it was forged or changed (with its hash recomputed) without the private key`,
+    };
   }
   return null;
 }
@@ -175,7 +185,11 @@ export function checkResultLine(key: KeyObject, line: string): ResultCheck {
   const bare = text.slice(0, m.index) + '}';
   const fields = { seq: Number(m[1]), hash: m[2]!, resultHash: sha256(bare) };
   if (!signatureValid(key, fields, m[3]!)) {
-    return { valid: false, reason: 'BAD_SIGNATURE', message: `the seal of audit entry ${fields.seq} does not verify with the key ${keyFingerprint(key)}: the line was changed, or not signed by this key` };
+    return {
+      valid: false,
+      reason: 'BAD_SIGNATURE',
+      message: `the seal of audit entry ${fields.seq} does not verify with the key ${keyFingerprint(key)}: the line was changed, or not signed by this key`,
+    };
   }
   let ref: string | null = null;
   try {

@@ -27,7 +27,14 @@ const meaning = <E extends Entry>(heading: string): Column<E> => [heading, (_, e
 
 /** Every generated region by name. */
 export const REGIONS: Readonly<Record<string, () => string>> = {
-  risks: () => table(RISK_CODES, [code('code'), ['kind', (_, e) => e.kind], ['paragraph', (_, e) => e.paragraph], meaning('raised when'), ['material', (_, e) => e.material]]),
+  risks: () =>
+    table(RISK_CODES, [
+      code('code'),
+      ['kind', (_, e) => e.kind],
+      ['paragraph', (_, e) => e.paragraph],
+      meaning('raised when'),
+      ['material', (_, e) => e.material],
+    ]),
   readings: () => table(READING_ENTRIES, [code('reading'), meaning('plausible')]),
   refusals: () => table(REFUSALS, [code('code'), ['paragraph', (_, e) => e.paragraph], meaning('refused when')]),
   problems: () => table(PROBLEMS, [code('reason'), ['reported by', (_, e) => e.scope.join(', ')], meaning('meaning')]),

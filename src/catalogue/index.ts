@@ -4,7 +4,23 @@
  * and docs tables are generated from it (`npm run docs`, src/catalogue/docs.ts).
  */
 export type { Entry } from './entry.js';
-export { READING_ENTRIES, RISK_CODES, RISK_KINDS, SEVERITIES, Risk, flag, rated, type ReadingCode, type RiskCode, type RiskDetail, type RiskKind, type RiskOf, type Severity, type UnratedOf, type UnratedRisk } from './risks.js';
+export {
+  READING_ENTRIES,
+  RISK_CODES,
+  RISK_KINDS,
+  SEVERITIES,
+  Risk,
+  flag,
+  rated,
+  type ReadingCode,
+  type RiskCode,
+  type RiskDetail,
+  type RiskKind,
+  type RiskOf,
+  type Severity,
+  type UnratedOf,
+  type UnratedRisk,
+} from './risks.js';
 export { BudgetDetail, REFUSALS, RefusalCode } from './refusals.js';
 export { PROBLEMS, ProblemReason, isProblemReason, type ProblemScope } from './problems.js';
 export { AUDIT_VERDICTS, AuditVerdict } from './audit.js';

@@ -7,9 +7,21 @@ import { z } from 'zod';
 import { codesOf, type Entry } from './entry.js';
 
 export const REFUSALS = {
-  LOCAL_AUTHORITY_ICR: { kind: 'refusal', paragraph: '9.14', meaning: 'a local authority asks for anything that processes internet connection records (a destination counts, 9.22; so does Condition D)' },
-  CONDITION_D_AUTHORITY: { kind: 'refusal', paragraph: 'Condition D', meaning: 'Condition D from anyone but the intelligence community or the National Crime Agency' },
-  CONDITION_D_PURPOSE: { kind: 'refusal', paragraph: 'Condition D', meaning: 'Condition D for a purpose other than national security, economic well-being relevant to it, or serious crime' },
+  LOCAL_AUTHORITY_ICR: {
+    kind: 'refusal',
+    paragraph: '9.14',
+    meaning: 'a local authority asks for anything that processes internet connection records (a destination counts, 9.22; so does Condition D)',
+  },
+  CONDITION_D_AUTHORITY: {
+    kind: 'refusal',
+    paragraph: 'Condition D',
+    meaning: 'Condition D from anyone but the intelligence community or the National Crime Agency',
+  },
+  CONDITION_D_PURPOSE: {
+    kind: 'refusal',
+    paragraph: 'Condition D',
+    meaning: 'Condition D for a purpose other than national security, economic well-being relevant to it, or serious crime',
+  },
   WORK_BUDGET_EXCEEDED: {
     kind: 'refusal',
     paragraph: '9.24',

@@ -51,7 +51,8 @@ export const RISK_CODES = {
   SHARED_ADDRESS_NO_PORT: {
     kind: 'false-positive',
     paragraph: '9.20',
-    material: 'when the answer names more than one account: the shared address is why; a unique answer (one inside host, or cross-correlation) is not changed by it',
+    material:
+      'when the answer names more than one account: the shared address is why; a unique answer (one inside host, or cross-correlation) is not changed by it',
     meaning: 'the address is shared through CGNAT and no usable source port was given (none, or a port in a deterministic dynamic share)',
     detail: z.union([
       detailOf({ observation, sourceIp: z.string(), insideHosts: count, accounts: count }),
@@ -61,23 +62,30 @@ export const RISK_CODES = {
   ALLOCATION_BOUNDARY: {
     kind: 'false-positive',
     paragraph: '9.24',
-    material: 'when the answer names more than one account; for a unique answer the tolerance edge is the `exact-instant` reading of TIME_READING_CHANGES_RESULT',
+    material:
+      'when the answer names more than one account; for a unique answer the tolerance edge is the `exact-instant` reading of TIME_READING_CHANGES_RESULT',
     meaning: 'the address or port block changed hands inside the window',
-    detail: detailOf({ observation, window: isoWindow, boundaries: z.array(z.strictObject({ kind: z.string(), edge: z.enum(['start', 'end']), at: z.string() })) }),
+    detail: detailOf({
+      observation,
+      window: isoWindow,
+      boundaries: z.array(z.strictObject({ kind: z.string(), edge: z.enum(['start', 'end']), at: z.string() })),
+    }),
   },
   TIME_READING_CHANGES_RESULT: {
     kind: 'false-positive',
     paragraph: '9.24',
-    material: 'when a plausible reading (see "Severity") names accounts the answer lacks, or names nobody while the coverage of that observation is in doubt (a coverage gap, the retention horizon or an inferred end is flagged on it): traffic came from the address, so a reading under which nobody held it contradicts the observation unless records may be missing',
+    material:
+      'when a plausible reading (see "Severity") names accounts the answer lacks, or names nobody while the coverage of that observation is in doubt (a coverage gap, the retention horizon or an inferred end is flagged on it): traffic came from the address, so a reading under which nobody held it contradicts the observation unless records may be missing',
     meaning:
-      'under another plausible reading of a time an account of the answer does not fit: the exact instant without tolerance, each instant of a DST fold, the other offset in a DST gap, an hour either side (GMT/BST), twelve hours apart for `12h-ambiguous` clocks — each observation alone and, with several, all shifted together; the detail gives each reading\'s counts',
+      "under another plausible reading of a time an account of the answer does not fit: the exact instant without tolerance, each instant of a DST fold, the other offset in a DST gap, an hour either side (GMT/BST), twelve hours apart for `12h-ambiguous` clocks — each observation alone and, with several, all shifted together; the detail gives each reading's counts",
     detail: readingDetail,
   },
   TIME_READING_FINDS_MORE: {
     kind: 'false-negative',
     paragraph: '9.24',
     material: 'when a plausible reading (see "Severity") finds accounts the answer lacks',
-    meaning: 'another plausible reading (the same ones, a minute beyond the tolerance either side, and — with several observations — each read any plausible way independently) finds accounts the answer lacks',
+    meaning:
+      'another plausible reading (the same ones, a minute beyond the tolerance either side, and — with several observations — each read any plausible way independently) finds accounts the answer lacks',
     detail: readingDetail,
   },
   SINGLE_OBSERVATION: {
@@ -122,7 +130,10 @@ export const RISK_CODES = {
     meaning:
       'a declared coverage gap of a source the path needs (its NAT realm, its allocation sources; every source when nothing matched or a translation reached an inside host no allocation covers) overlaps the window, or lies before it within the longest record the store holds (a record that started in the gap may still be held)',
     // `relation` is `before-window` or `overlaps-window`.
-    detail: detailOf({ observation, gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string().nullable(), relation: z.string() })) }),
+    detail: detailOf({
+      observation,
+      gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string().nullable(), relation: z.string() })),
+    }),
   },
   INFERRED_GAP: {
     kind: 'false-negative',
@@ -132,7 +143,18 @@ export const RISK_CODES = {
       "a source the path needs fell silent for far longer than its own rates allow (an inferred gap: no coverage record declares it) over the window, or before it within the longest record the store holds; the detail gives each gap's rates before and after, the usual rate at that time of day and the events they expected",
     detail: detailOf({
       observation,
-      gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string(), relation: z.string(), rateBefore: z.number(), rateAfter: z.number(), usualRate: z.number(), expectedEvents: z.number() })),
+      gaps: z.array(
+        z.strictObject({
+          source: z.string(),
+          start: z.string(),
+          end: z.string(),
+          relation: z.string(),
+          rateBefore: z.number(),
+          rateAfter: z.number(),
+          usualRate: z.number(),
+          expectedEvents: z.number(),
+        }),
+      ),
     }),
   },
   GAP_UNDETECTABLE: {
@@ -149,21 +171,33 @@ export const RISK_CODES = {
     material: 'always: the store knows nothing of that time, so "no one" or the answer given may not be the truth',
     meaning:
       "the window lies outside the span of log time a source on the path covered (before its first event or after its last); when nothing on the path matched, outside every allocation source's span — the store knows nothing of that time",
-    detail: detailOf({ observation, window: isoWindow, sources: z.array(z.strictObject({ source: z.string(), first: z.string(), last: z.string(), relation: z.enum(['before', 'after']) })) }),
+    detail: detailOf({
+      observation,
+      window: isoWindow,
+      sources: z.array(z.strictObject({ source: z.string(), first: z.string(), last: z.string(), relation: z.enum(['before', 'after']) })),
+    }),
   },
   OPEN_PAST_EVIDENCE: {
     kind: 'false-positive',
     paragraph: '9.24',
     material: "when the window is past the record's last evidence: the holder may have changed since",
     meaning: "a matched record is open (no end exported) and the window is after its source's last evidence: held at that time, nothing known after",
-    detail: detailOf({ observation, records: z.array(z.strictObject({ kind: z.string(), source: z.string(), start: z.string(), heldAt: z.string(), sourceLast: z.string() })) }),
+    detail: detailOf({
+      observation,
+      records: z.array(z.strictObject({ kind: z.string(), source: z.string(), start: z.string(), heldAt: z.string(), sourceLast: z.string() })),
+    }),
   },
   INSIDE_UNALLOCATED: {
     kind: 'false-negative',
     paragraph: '9.24',
     material: 'always: a missing allocation feed hides the customer behind the inside host',
-    meaning: 'a NAT record translated the address to an inside host that no allocation holds in that time (a missing allocation feed looks like no customer); the detail gives the inside addresses and realms',
-    detail: detailOf({ observation, insideHosts: count, hosts: z.array(z.strictObject({ realm: z.string(), insideIp: z.string(), kind: z.string(), start: z.string(), end: z.string() })) }),
+    meaning:
+      'a NAT record translated the address to an inside host that no allocation holds in that time (a missing allocation feed looks like no customer); the detail gives the inside addresses and realms',
+    detail: detailOf({
+      observation,
+      insideHosts: count,
+      hosts: z.array(z.strictObject({ realm: z.string(), insideIp: z.string(), kind: z.string(), start: z.string(), end: z.string() })),
+    }),
   },
   SESSION_LOOKUP_CAPPED: {
     kind: 'false-negative',
@@ -176,7 +210,8 @@ export const RISK_CODES = {
     kind: 'false-negative',
     paragraph: '9.24',
     material: 'always: a misread port means the answer was sought on the wrong port',
-    meaning: "the source port is outside the NAT's port space (port 0, or outside the ports its deterministic or block records use — by default 1024–65535): the port was probably misread",
+    meaning:
+      "the source port is outside the NAT's port space (port 0, or outside the ports its deterministic or block records use — by default 1024–65535): the port was probably misread",
     detail: detailOf({ observation, sourceIp: z.string(), sourcePort: count, portFirst: count, portLast: count }),
   },
   BEYOND_RETENTION: {
@@ -237,22 +272,39 @@ export const RISK_CODES = {
  */
 export const READING_ENTRIES = {
   'exact-instant': { kind: 'tolerance', meaning: 'the time as written without the tolerance: always plausible' },
-  'wider-tolerance': { kind: 'tolerance', meaning: "a minute beyond the tolerance either side: plausible when a source's declared clock error exceeds the tolerance, or the observation's clock is declared `uncertain`" },
+  'wider-tolerance': {
+    kind: 'tolerance',
+    meaning:
+      "a minute beyond the tolerance either side: plausible when a source's declared clock error exceeds the tolerance, or the observation's clock is declared `uncertain`",
+  },
   'fold-first': { kind: 'dst', meaning: 'the first instant of a wall-clock time in a DST fold: tried, and plausible, only in a fold' },
   'fold-second': { kind: 'dst', meaning: 'the second instant of a wall-clock time in a DST fold: tried, and plausible, only in a fold' },
   'gap-other-offset': { kind: 'dst', meaning: 'a wall-clock time in a DST gap read with the offset after the gap: tried, and plausible, only in a gap' },
   'minus-1h': {
     kind: 'zone',
-    meaning: 'an hour earlier (BST written as GMT): plausible when the jurisdiction zone (`ipar settings --jurisdiction-zone`, default Europe/London) is an hour ahead of the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time (`ipar settings --zone-change`)',
+    meaning:
+      'an hour earlier (BST written as GMT): plausible when the jurisdiction zone (`ipar settings --jurisdiction-zone`, default Europe/London) is an hour ahead of the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time (`ipar settings --zone-change`)',
   },
-  'plus-1h': { kind: 'zone', meaning: 'an hour later (GMT written as BST): plausible when the jurisdiction zone is an hour behind the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time' },
+  'plus-1h': {
+    kind: 'zone',
+    meaning:
+      'an hour later (GMT written as BST): plausible when the jurisdiction zone is an hour behind the written offset at that date, the time was given as local time, the clock is declared `uncertain`, or a source changed its time-zone format before the time',
+  },
   'minus-12h': { kind: '12h', meaning: 'twelve hours earlier: tried, and plausible, only for clocks declared `12h-ambiguous`' },
   'plus-12h': { kind: '12h', meaning: 'twelve hours later: tried, and plausible, only for clocks declared `12h-ambiguous`' },
   'minus-1d': { kind: 'date', meaning: 'the day before: tried, and plausible, only for clocks declared `date-ambiguous`' },
   'plus-1d': { kind: 'date', meaning: 'the day after: tried, and plausible, only for clocks declared `date-ambiguous`' },
   'minus-1y': { kind: 'date', meaning: 'the year before (a SPoC chose 2019 for 2018): tried, and plausible, only for clocks declared `date-ambiguous`' },
-  'day-month-swapped': { kind: 'date', meaning: 'day and month swapped: tried, and plausible, only for clocks declared `date-ambiguous` and a date whose day and month are both below 13 and differ' },
-  'any-combination': { kind: 'joint', meaning: 'each of several observations read any way tried, independently: plausible when some observation has a plausible reading other than the exact instant' },
+  'day-month-swapped': {
+    kind: 'date',
+    meaning:
+      'day and month swapped: tried, and plausible, only for clocks declared `date-ambiguous` and a date whose day and month are both below 13 and differ',
+  },
+  'any-combination': {
+    kind: 'joint',
+    meaning:
+      'each of several observations read any way tried, independently: plausible when some observation has a plausible reading other than the exact instant',
+  },
 } as const satisfies Record<string, Entry>;
 export type ReadingCode = keyof typeof READING_ENTRIES;
 

@@ -34,12 +34,15 @@ export async function runAccuracy(cmd: AccuracyCommand, io: Io): Promise<number>
   let report: AccuracyReport;
   try {
     const system = systemCommand === undefined ? undefined : commandSystem(systemCommand);
-    report = await measureAccuracy(parsed.data, system, (p) => progress.tick(p.index * p.of + p.trials, `scenario ${p.index + 1}/${p.scenarios} ${p.scenario}`));
+    report = await measureAccuracy(parsed.data, system, (p) =>
+      progress.tick(p.index * p.of + p.trials, `scenario ${p.index + 1}/${p.scenarios} ${p.scenario}`),
+    );
   } finally {
     progress.done();
   }
   await writeOut(io, json ? JSON.stringify(report) + '\n' : formatAccuracy(report));
   const flaggable = report.scenarios.filter((s) => s.verdict === 'known-gap' || s.verdict === 'fail');
-  if (flaggable.length > 0) io.stderr.write(`accuracy: silent errors the records could show in ${flaggable.length} scenarios: ${flaggable.map((s) => s.name).join(', ')}\n`);
+  if (flaggable.length > 0)
+    io.stderr.write(`accuracy: silent errors the records could show in ${flaggable.length} scenarios: ${flaggable.map((s) => s.name).join(', ')}\n`);
   return flaggable.length > 0 ? 1 : 0;
 }

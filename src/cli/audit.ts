@@ -7,7 +7,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:f
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { verifyChain, type RecordedHead } from '../audit/chain.js';
-import { auditPrivateKey, auditPublicKey, checkResultLine, keyFingerprint, newAuditKeyPair, signatureProblem, type StoredAuditEntry } from '../audit/signing.js';
+import {
+  auditPrivateKey,
+  auditPublicKey,
+  checkResultLine,
+  keyFingerprint,
+  newAuditKeyPair,
+  signatureProblem,
+  type StoredAuditEntry,
+} from '../audit/signing.js';
 import { readLines, openInputs } from '../ingest/lines.js';
 import { formatInstant } from '../time.js';
 import { IparError } from '../problems.js';
@@ -51,14 +59,16 @@ export function readPublicKey(file: string): KeyObject {
 export function readPrivateKey(file: string): KeyObject {
   const pem = readText(file, 'audit key');
   const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new IparError('AUDIT_KEY_EXPOSED', `the audit key ${file} may be read by others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
+  if ((mode & 0o077) !== 0)
+    throw new IparError('AUDIT_KEY_EXPOSED', `the audit key ${file} may be read by others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
   return auditPrivateKey(pem, file);
 }
 
 /** `--head`: a file holding `ipar audit head`'s JSON, or a hash given on the command line. */
 export function recordedHead(spec: string): RecordedHead {
   if (/^[0-9a-f]{64}$/.test(spec)) return { hash: spec };
-  if (!existsSync(spec)) throw new IparError('USAGE', `--head takes a 64-digit hash or a file holding the JSON of ipar audit head, got ${JSON.stringify(spec.slice(0, 80))}`);
+  if (!existsSync(spec))
+    throw new IparError('USAGE', `--head takes a 64-digit hash or a file holding the JSON of ipar audit head, got ${JSON.stringify(spec.slice(0, 80))}`);
   const text = readFileSync(spec, 'utf8').trim();
   if (/^[0-9a-f]{64}$/.test(text)) return { hash: text };
   let value: unknown;
@@ -68,7 +78,14 @@ export function recordedHead(spec: string): RecordedHead {
     value = null;
   }
   const head = value as { seq?: unknown; hash?: unknown } | null;
-  if (head === null || typeof head !== 'object' || typeof head.hash !== 'string' || !/^[0-9a-f]{64}$/.test(head.hash) || !Number.isSafeInteger(head.seq) || (head.seq as number) < 1) {
+  if (
+    head === null ||
+    typeof head !== 'object' ||
+    typeof head.hash !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(head.hash) ||
+    !Number.isSafeInteger(head.seq) ||
+    (head.seq as number) < 1
+  ) {
     throw new IparError('USAGE', `--head ${spec}: not the JSON of ipar audit head ({"seq":N,"hash":"…","signature":…})`);
   }
   return { hash: head.hash, seq: head.seq as number };
@@ -90,7 +107,8 @@ export async function runAuditVerify(cmd: AuditVerifyCommand, io: Io): Promise<n
         yield e;
       }
     };
-    const check = key === null ? undefined : (e: StoredAuditEntry) => signatureProblem(key, { seq: e.seq, hash: e.hash, resultHash: e.resultHash, signature: e.signature });
+    const check =
+      key === null ? undefined : (e: StoredAuditEntry) => signatureProblem(key, { seq: e.seq, hash: e.hash, resultHash: e.resultHash, signature: e.signature });
     const report = verifyChain(counted(), (h) => log.seqOfHash(h), head, check as Parameters<typeof verifyChain>[3]);
     const fingerprint = key === null ? null : keyFingerprint(key);
     await writeOut(io, JSON.stringify({ ...report, signed, key: report.intact ? fingerprint : null }) + '\n');
@@ -150,7 +168,8 @@ export async function runAuditHead(cmd: { readonly db: string }, io: Io): Promis
 export async function runAuditKeygen(cmd: { readonly out: string }, io: Io): Promise<number> {
   const keyFile = join(cmd.out, 'audit.key');
   const pubFile = join(cmd.out, 'audit.pub');
-  for (const f of [keyFile, pubFile]) if (existsSync(f)) throw new IparError('AUDIT_KEY_EXISTS', `${f} exists: keygen never replaces a key (entries signed with it could no longer be checked)`);
+  for (const f of [keyFile, pubFile])
+    if (existsSync(f)) throw new IparError('AUDIT_KEY_EXISTS', `${f} exists: keygen never replaces a key (entries signed with it could no longer be checked)`);
   const created = !existsSync(cmd.out);
   mkdirSync(cmd.out, { recursive: true, mode: 0o700 });
   if (created) chmodSync(cmd.out, 0o700);

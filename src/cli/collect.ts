@@ -130,7 +130,9 @@ export async function runCollect(cmd: CollectCommand, io: Io, stopSignal?: Promi
       onWarning: (m) => io.stderr.write(`collect: warning: ${m}\n`),
     });
     // One line a supervisor (and the tests) can wait for: where it listens.
-    io.stderr.write(`collect: listening on udp ${host}:${collector.ports.udp}${collector.ports.tcp === null ? '' : ` and tcp ${host}:${collector.ports.tcp}`} (receive buffer ${collector.recvBufferBytes} octets)\n`);
+    io.stderr.write(
+      `collect: listening on udp ${host}:${collector.ports.udp}${collector.ports.tcp === null ? '' : ` and tcp ${host}:${collector.ports.tcp}`} (receive buffer ${collector.recvBufferBytes} octets)\n`,
+    );
     // A collector runs for days: one progress line a minute (messages so far and their rate).
     const progress = new Progress('collect messages', io.stderr, undefined, COLLECT_PROGRESS_MS);
     const ticker = setInterval(() => progress.tick(collector.received()), 1000);
@@ -158,4 +160,3 @@ function untilSignal(): Promise<void> {
     process.on('SIGINT', done);
   });
 }
-

@@ -62,7 +62,10 @@ export async function runConvert(cmd: ConvertCommand, io: Io): Promise<number> {
   };
   const summary = await ingest(printer(io, counts), inputs, options);
   progress.done();
-  const made = Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const made =
+    Object.entries(counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
   io.stderr.write(`convert: ${summary.lines} lines; records ${made}; rejected lines ${summary.rejectedLines}\n`);
   return summary.rejectedLines > 0 ? 1 : 0;
 }

@@ -32,15 +32,38 @@ export interface ShownGap {
 /** The JSON `ipar coverage --json` prints (documented in README "ipar coverage"). */
 export interface CoverageJson {
   readonly retentionHorizon: string | null;
-  readonly sources: readonly { source: string; role: SourceCoverage['role']; first: string; last: string; events: number; ingests: number; inferredGaps: number; declaredGaps: number }[];
+  readonly sources: readonly {
+    source: string;
+    role: SourceCoverage['role'];
+    first: string;
+    last: string;
+    events: number;
+    ingests: number;
+    inferredGaps: number;
+    declaredGaps: number;
+  }[];
   readonly gaps: readonly ShownGap[];
 }
 
 /** The listing as JSON values (instants as ISO strings). */
 export function coverageJson(listing: CoverageListing): CoverageJson {
-  const declared = listing.declaredGaps.map((g): ShownGap => ({ source: g.source, kind: 'declared', start: formatInstant(g.start), end: g.end === null ? null : formatInstant(g.end) }));
+  const declared = listing.declaredGaps.map((g): ShownGap => ({
+    source: g.source,
+    kind: 'declared',
+    start: formatInstant(g.start),
+    end: g.end === null ? null : formatInstant(g.end),
+  }));
   const inferred = listing.sources.flatMap((s) =>
-    s.inferredGaps.map((g): ShownGap => ({ source: g.source, kind: 'inferred', start: formatInstant(g.start), end: formatInstant(g.end), rateBefore: g.rateBefore, rateAfter: g.rateAfter, usualRate: g.usualRate, expectedEvents: g.expectedEvents })),
+    s.inferredGaps.map((g): ShownGap => ({
+      source: g.source,
+      kind: 'inferred',
+      start: formatInstant(g.start),
+      end: formatInstant(g.end),
+      rateBefore: g.rateBefore,
+      rateAfter: g.rateAfter,
+      usualRate: g.usualRate,
+      expectedEvents: g.expectedEvents,
+    })),
   );
   return {
     retentionHorizon: listing.retentionHorizon === null ? null : formatInstant(listing.retentionHorizon),
@@ -60,20 +83,40 @@ export function coverageJson(listing: CoverageListing): CoverageJson {
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => cell.padEnd(widths[c]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** The table: one row a source, then one row a gap, then the retention horizon. */
 export function coverageTable(listing: CoverageListing): string {
   const j = coverageJson(listing);
-  let out = table([['source', 'role', 'first event', 'last event', 'events', 'ingests', 'inferred gaps', 'declared gaps'], ...j.sources.map((s) => [s.source, s.role, s.first, s.last, String(s.events), String(s.ingests), String(s.inferredGaps), String(s.declaredGaps)])]);
+  let out = table([
+    ['source', 'role', 'first event', 'last event', 'events', 'ingests', 'inferred gaps', 'declared gaps'],
+    ...j.sources.map((s) => [s.source, s.role, s.first, s.last, String(s.events), String(s.ingests), String(s.inferredGaps), String(s.declaredGaps)]),
+  ]);
   out += '\n';
   out +=
     j.gaps.length === 0
       ? 'no gaps\n'
       : table([
           ['source', 'gap', 'start', 'end', 'evidence'],
-          ...j.gaps.map((g) => [g.source, g.kind, g.start, g.end ?? 'open', g.kind === 'inferred' ? `${g.rateBefore}/min before, ${g.rateAfter}/min after, usual ${g.usualRate}/min, ${g.expectedEvents} events expected` : 'coverage record']),
+          ...j.gaps.map((g) => [
+            g.source,
+            g.kind,
+            g.start,
+            g.end ?? 'open',
+            g.kind === 'inferred'
+              ? `${g.rateBefore}/min before, ${g.rateAfter}/min after, usual ${g.usualRate}/min, ${g.expectedEvents} events expected`
+              : 'coverage record',
+          ]),
         ]);
   out += `\nretention horizon: ${j.retentionHorizon ?? 'none (nothing purged)'}\n`;
   return out;

@@ -54,15 +54,23 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   const simDir = join(opts.dir, 'operator');
   const simDb = join(opts.dir, 'operator.db');
   if (!existsSync(simDb) || !existsSync(join(simDir, 'truth.ndjson'))) {
-    io.stderr.write(`building the simulated operator (${DEMO_OPERATOR.profile}, ${DEMO_OPERATOR.subscribers} subscribers, ${DEMO_OPERATOR.days} days, seed ${DEMO_OPERATOR.seed}) …\n`);
+    io.stderr.write(
+      `building the simulated operator (${DEMO_OPERATOR.profile}, ${DEMO_OPERATOR.subscribers} subscribers, ${DEMO_OPERATOR.days} days, seed ${DEMO_OPERATOR.seed}) …\n`,
+    );
     await simulateInto({ ...DEMO_OPERATOR, out: simDir, db: simDb }, io);
   }
-  const requests = readFileSync(join(simDir, 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+  const requests = readFileSync(join(simDir, 'requests.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
   const truth = new Map(
-    readFileSync(join(simDir, 'truth.ndjson'), 'utf8').trim().split('\n').map((l) => {
-      const t = JSON.parse(l) as Pick<SimTruth, 'ref' | 'account' | 'logGap' | 'observations'>;
-      return [t.ref, t] as const;
-    }),
+    readFileSync(join(simDir, 'truth.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const t = JSON.parse(l) as Pick<SimTruth, 'ref' | 'account' | 'logGap' | 'observations'>;
+        return [t.ref, t] as const;
+      }),
   );
   const sim = openSqliteStore(simDb, { readonly: true });
   try {
@@ -70,7 +78,15 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
     io.stdout.write(`\n== 2. A simulated operator (${simDb}): the first ${SHOWN} of ${results.length} authority requests\n\n`);
     io.stdout.write(prettyHeader());
     for (const r of results.slice(0, SHOWN)) io.stdout.write(prettyRow(r));
-    let unique = 0, right = 0, wrongFlagged = 0, wrongSilent = 0, withheld = 0, none = 0, noneLost = 0, noneFlagged = 0, noneSilent = 0;
+    let unique = 0,
+      right = 0,
+      wrongFlagged = 0,
+      wrongSilent = 0,
+      withheld = 0,
+      none = 0,
+      noneLost = 0,
+      noneFlagged = 0,
+      noneSilent = 0;
     for (const r of results) {
       const t = truth.get(r.ref ?? '');
       if (r.status === 'none') {

@@ -36,7 +36,8 @@ function line(record: StoredRecord): string {
 /** Exit 0; a store or output fault throws (exit 2). The count per kind goes to stderr. */
 export async function runExport(cmd: ExportCommand, io: Io): Promise<number> {
   for (const k of cmd.kinds) {
-    if (!(RECORD_KINDS as readonly string[]).includes(k)) throw new IparError('USAGE', `--kind ${JSON.stringify(k)} is not a record kind; use one of: ${RECORD_KINDS.join(', ')}`);
+    if (!(RECORD_KINDS as readonly string[]).includes(k))
+      throw new IparError('USAGE', `--kind ${JSON.stringify(k)} is not a record kind; use one of: ${RECORD_KINDS.join(', ')}`);
   }
   const start = instant('--from', cmd.from, -Infinity);
   const end = instant('--to', cmd.to, Infinity);
@@ -61,6 +62,12 @@ export async function runExport(cmd: ExportCommand, io: Io): Promise<number> {
     await store.close();
   }
   progress.done();
-  io.stderr.write(`export: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'no records'}\n`);
+  io.stderr.write(
+    `export: ${
+      Object.entries(counts)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'no records'
+    }\n`,
+  );
   return 0;
 }

@@ -42,7 +42,10 @@ export function formatSummary(s: IngestSummary): string {
     `records stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`;
   if (s.pairing === undefined) return base;
   const { inferredEnds: e, open } = s.pairing;
-  const longest = e.longest === null ? '' : ` (longest ${formatDuration(e.longestMs)} past its last evidence: ${e.longest.holder} on ${e.longest.resource} ${e.longest.start}..${e.longest.end}, last seen ${e.longest.lastEvidence})`;
+  const longest =
+    e.longest === null
+      ? ''
+      : ` (longest ${formatDuration(e.longestMs)} past its last evidence: ${e.longest.holder} on ${e.longest.resource} ${e.longest.start}..${e.longest.end}, last seen ${e.longest.lastEvidence})`;
   return `${base}; ends inferred ${e.count}${longest}; open at the end ${open}`;
 }
 
@@ -50,7 +53,11 @@ export function formatSummary(s: IngestSummary): string {
 function formatDuration(ms: number): string {
   let rest = Math.round(ms / 1000);
   const out: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (rest >= size) {
       out.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;
@@ -94,7 +101,11 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
       const file = rejects;
       rejects = null;
       await closeRejects(file);
-      if (rejectsFailed !== null) throw new IparError('REJECTS_WRITE_FAILED', `cannot write ${cmd.rejects}: ${(rejectsFailed as Error).message} (the records were stored; the rejected lines are on stderr)`);
+      if (rejectsFailed !== null)
+        throw new IparError(
+          'REJECTS_WRITE_FAILED',
+          `cannot write ${cmd.rejects}: ${(rejectsFailed as Error).message} (the records were stored; the rejected lines are on stderr)`,
+        );
     }
     if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
     return summary.rejectedLines > 0 ? 1 : 0;

@@ -37,12 +37,19 @@ export function prettyRow(r: Result | Estimate): string {
     if (typeof o === 'number') byObservation.set(o, [...(byObservation.get(o) ?? []), k]);
     else whole.push(k);
   }
-  const lines = [[r.ref ?? '(no ref)', r.status, String(r.candidateCount), disclosed, codes(whole)].map((c, i) => cell(c, WIDTHS[i]!)).join('  ').trimEnd()];
+  const lines = [
+    [r.ref ?? '(no ref)', r.status, String(r.candidateCount), disclosed, codes(whole)]
+      .map((c, i) => cell(c, WIDTHS[i]!))
+      .join('  ')
+      .trimEnd(),
+  ];
   if (r.status === 'refused') lines.push(`    refused: ${r.refusal?.code ?? '?'} (${r.refusal?.paragraph ?? '?'})`);
   for (const e of r.errors ?? []) lines.push(`    ${e.field || '(line)'}: ${e.reason}`);
   for (const o of r.observations) {
     const flags = codes(byObservation.get(o.index) ?? []);
-    lines.push(`    #${o.index} ${hostPort(o.sourceIp, o.sourcePort)}  ${o.path.join('>') || o.outcome}  ${o.candidateCount} fit${flags === '' ? '' : '  ' + flags}`);
+    lines.push(
+      `    #${o.index} ${hostPort(o.sourceIp, o.sourcePort)}  ${o.path.join('>') || o.outcome}  ${o.candidateCount} fit${flags === '' ? '' : '  ' + flags}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

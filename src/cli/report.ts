@@ -100,7 +100,10 @@ export async function runReport(cmd: ReportCommand, io: Io, given?: ReportLines)
     }
     read.push({ line: text, result: r.result, action: r.action });
   }
-  const paired = pairRequests(read.map((r) => r.result), requestLines);
+  const paired = pairRequests(
+    read.map((r) => r.result),
+    requestLines,
+  );
   const items = read.map((r, i) => ({ item: { line: r.line, result: r.result, request: paired[i]! }, action: r.action }));
   const store = openStore(cmd.db, { readonly: true });
   let audit: ReturnType<typeof openAudit> = null;
@@ -115,7 +118,9 @@ export async function runReport(cmd: ReportCommand, io: Io, given?: ReportLines)
     );
     if (cmd.pdf) {
       if (chromium === null) {
-        io.stderr.write('report: --pdf: no Chromium is installed (looked for chromium, chromium-browser, google-chrome on PATH, or IPAR_CHROMIUM); the HTML pages were written, no PDF\n');
+        io.stderr.write(
+          'report: --pdf: no Chromium is installed (looked for chromium, chromium-browser, google-chrome on PATH, or IPAR_CHROMIUM); the HTML pages were written, no PDF\n',
+        );
         return 2;
       }
       const pdfs = await printPdfs(chromium, written.pages);

@@ -55,7 +55,8 @@ async function* requestsFrom(lines: AsyncIterable<Line>, lineNumbers: number[], 
 function signingKey(cmd: ResolveCommand): KeyObject | null {
   const file = cmd.auditKey ?? (isClickHouseSpec(cmd.db) ? null : readAuditKeySetting(cmd.db));
   const key = file === null ? null : readPrivateKey(file);
-  if (cmd.signResults === true && key === null) throw new IparError('USAGE', '--sign-results needs a signing key: give --audit-key FILE (or set one with ipar settings --audit-key)');
+  if (cmd.signResults === true && key === null)
+    throw new IparError('USAGE', '--sign-results needs a signing key: give --audit-key FILE (or set one with ipar settings --audit-key)');
   if (cmd.signResults === true && cmd.pretty) throw new IparError('USAGE', '--sign-results signs NDJSON result lines: not with --pretty');
   return key;
 }
@@ -77,7 +78,9 @@ function openAudit(cmd: ResolveCommand): SqliteAuditLog {
     return openAuditLog(cmd.audit ?? cmd.db, key === null ? {} : { key });
   } catch (error) {
     if (!(error instanceof IparError) || cmd.audit !== undefined) throw error;
-    throw new IparError(error.code, `${error.message}; nothing was resolved (give --audit FILE to audit to a separate database when the store is read-only)`, { cause: error });
+    throw new IparError(error.code, `${error.message}; nothing was resolved (give --audit FILE to audit to a separate database when the store is read-only)`, {
+      cause: error,
+    });
   }
 }
 
@@ -117,7 +120,13 @@ async function inThisThread(cmd: ResolveCommand, io: Io, input: Input): Promise<
   let invalid = 0;
   try {
     if (cmd.pretty) await writeOut(io, prettyHeader());
-    const results = auditedResults(cmd.estimate === true ? 'estimate' : 'resolve', store, audit, requestsFrom(oneObjectALine(input.name, readLines(input)), lineNumbers, cmd.collect?.requests), { now: cmd.now ?? Date.now });
+    const results = auditedResults(
+      cmd.estimate === true ? 'estimate' : 'resolve',
+      store,
+      audit,
+      requestsFrom(oneObjectALine(input.name, readLines(input)), lineNumbers, cmd.collect?.requests),
+      { now: cmd.now ?? Date.now },
+    );
     for await (const { result, line: text, entry } of results) {
       const line = lineNumbers.shift()!;
       done++;
@@ -165,7 +174,16 @@ async function inWorkerThreads(cmd: ResolveCommand, io: Io, input: Input, worker
       done += lines.length;
       invalid += output.invalid.length;
       // Result lines hold no newline of their own (JSON escapes it): one line, one entry.
-      await writeOut(io, cmd.signResults === true ? output.text.slice(0, -1).split('\n').map((line, i) => printed(cmd, line, entries[i]!)).join('') : output.text);
+      await writeOut(
+        io,
+        cmd.signResults === true
+          ? output.text
+              .slice(0, -1)
+              .split('\n')
+              .map((line, i) => printed(cmd, line, entries[i]!))
+              .join('')
+          : output.text,
+      );
       progress.tick(done);
     }
     finished = true;

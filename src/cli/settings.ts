@@ -32,7 +32,10 @@ function budgetValue(option: string, text: string, integer: boolean): number | n
   if (text === '') return null;
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0) || (integer && !Number.isInteger(n)) || !Number.isSafeInteger(Math.round(n))) {
-    throw new IparError('USAGE', `${option} takes a positive ${integer ? 'whole number' : 'number of seconds'} (or "" for the default), got ${JSON.stringify(text)}`);
+    throw new IparError(
+      'USAGE',
+      `${option} takes a positive ${integer ? 'whole number' : 'number of seconds'} (or "" for the default), got ${JSON.stringify(text)}`,
+    );
   }
   return n;
 }
@@ -59,13 +62,19 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
   if (cmd.budgetRows !== undefined) budget.push(['budget.rows', budgetValue('--budget-rows', cmd.budgetRows, true)]);
   // Read-only unless something is set, and never created: a mistyped path is an error.
   openSqliteStore(cmd.db, { readonly: true }).close();
-  const store = openSqliteStore(cmd.db, { readonly: horizon === undefined && clockErrors.length === 0 && budget.length === 0 && (cmd.zoneChanges ?? []).length === 0 && cmd.jurisdictionZone === undefined });
+  const store = openSqliteStore(cmd.db, {
+    readonly:
+      horizon === undefined && clockErrors.length === 0 && budget.length === 0 && (cmd.zoneChanges ?? []).length === 0 && cmd.jurisdictionZone === undefined,
+  });
   try {
     const known = store.knownSources();
     for (const { source, ms } of clockErrors) {
       // A typo would declare an error no record ever meets; removing one stays possible.
       if (ms !== null && !known.includes(source)) {
-        throw new IparError('USAGE', `--clock-error: the store has no records from source or realm ${JSON.stringify(source)}; it knows ${known.length === 0 ? 'none yet (ingest first)' : known.join(', ')}`);
+        throw new IparError(
+          'USAGE',
+          `--clock-error: the store has no records from source or realm ${JSON.stringify(source)}; it knows ${known.length === 0 ? 'none yet (ingest first)' : known.join(', ')}`,
+        );
       }
     }
     for (const [key, value] of budget) await store.setSetting(key, value);
@@ -81,7 +90,8 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       await store.setSetting(`zoneChange.${m[1]!}`, at.value.ms);
     }
     if (cmd.jurisdictionZone !== undefined) {
-      if (cmd.jurisdictionZone !== '' && !IANAZone.isValidZone(cmd.jurisdictionZone)) throw new IparError('USAGE', `--jurisdiction-zone: not an IANA time zone: ${JSON.stringify(cmd.jurisdictionZone)}`);
+      if (cmd.jurisdictionZone !== '' && !IANAZone.isValidZone(cmd.jurisdictionZone))
+        throw new IparError('USAGE', `--jurisdiction-zone: not an IANA time zone: ${JSON.stringify(cmd.jurisdictionZone)}`);
       await store.setSetting('jurisdictionZone', cmd.jurisdictionZone === '' ? null : cmd.jurisdictionZone);
     }
     if (cmd.auditKey !== undefined) {
@@ -110,5 +120,9 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
 
 /** The budget limits set on a store, as `ipar settings` prints them (the window in seconds). */
 function budgetSettings(b: Partial<WorkBudget>): Record<string, number> {
-  return { ...(b.windowMs === undefined ? {} : { windowSeconds: b.windowMs / 1000 }), ...(b.readings === undefined ? {} : { readings: b.readings }), ...(b.rows === undefined ? {} : { rows: b.rows }) };
+  return {
+    ...(b.windowMs === undefined ? {} : { windowSeconds: b.windowMs / 1000 }),
+    ...(b.readings === undefined ? {} : { readings: b.readings }),
+    ...(b.rows === undefined ? {} : { rows: b.rows }),
+  };
 }

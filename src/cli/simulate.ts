@@ -26,13 +26,20 @@ export interface SimulateCommand {
  * bytes) and, with `db`, ingest the records. Returns the counts.
  */
 export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<SimulationCounts> {
-  const config = parseSimulationConfig({ profile: cmd.profile, subscribers: cmd.subscribers, days: cmd.days, ...(cmd.requests === undefined ? {} : { requests: cmd.requests }) });
+  const config = parseSimulationConfig({
+    profile: cmd.profile,
+    subscribers: cmd.subscribers,
+    days: cmd.days,
+    ...(cmd.requests === undefined ? {} : { requests: cmd.requests }),
+  });
   if (!config.ok) throw new IparError('USAGE', config.problems.map((p) => `--${p.field}: ${p.message}`).join('; '));
   mkdirSync(cmd.out, { recursive: true, mode: 0o700 });
   const progress = new Progress('simulate records', io.stderr);
   let counts: SimulationCounts;
   try {
-    counts = await writeSimulation({ ...config.value, start: new Date(config.value.start).toISOString(), seed: cmd.seed, outDir: cmd.out }, (p) => progress.tick(p.records, `${Math.round(p.fraction * 100)}% of the period`));
+    counts = await writeSimulation({ ...config.value, start: new Date(config.value.start).toISOString(), seed: cmd.seed, outDir: cmd.out }, (p) =>
+      progress.tick(p.records, `${Math.round(p.fraction * 100)}% of the period`),
+    );
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === undefined) throw cause;

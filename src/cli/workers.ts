@@ -70,7 +70,9 @@ export interface Fault {
 }
 
 /** Main thread to worker: a batch's raw lines (`cut`: `[index, full length]` of over-long ones), or close. */
-export type ToWorker = { readonly kind: 'batch'; readonly id: number; readonly texts: readonly string[]; readonly cut: readonly (readonly [number, number])[] } | { readonly kind: 'close' };
+export type ToWorker =
+  | { readonly kind: 'batch'; readonly id: number; readonly texts: readonly string[]; readonly cut: readonly (readonly [number, number])[] }
+  | { readonly kind: 'close' };
 
 /** Worker to main thread. */
 export type FromWorker =
@@ -139,7 +141,9 @@ export class ResolveWorkers {
       throw new IparError('WORKERS_UNAVAILABLE', `no compiled worker entry at ${fileURLToPath(script)} (run npm run build, or give --workers 1)`);
     }
     const pool = new ResolveWorkers(setup, count, script);
-    const started = await Promise.allSettled(pool.#slots.map((slot) => new Promise<void>((resolve, reject) => (slot.onReady = (error) => (error === null ? resolve() : reject(error))))));
+    const started = await Promise.allSettled(
+      pool.#slots.map((slot) => new Promise<void>((resolve, reject) => (slot.onReady = (error) => (error === null ? resolve() : reject(error))))),
+    );
     const failure = started.find((s) => s.status === 'rejected');
     if (failure !== undefined) {
       await pool.terminate();
@@ -154,7 +158,14 @@ export class ResolveWorkers {
   }
 
   #spawn(setup: WorkerSetup, index: number, script: URL): Slot {
-    const slot: Slot = { index, worker: new Worker(script, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MIB } }), waiting: new Map(), stopped: null, onReady: null, onClosed: null };
+    const slot: Slot = {
+      index,
+      worker: new Worker(script, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MIB } }),
+      waiting: new Map(),
+      stopped: null,
+      onReady: null,
+      onClosed: null,
+    };
     const { worker } = slot;
     worker.on('message', (message: FromWorker) => {
       switch (message.kind) {
@@ -179,8 +190,18 @@ export class ResolveWorkers {
       }
     });
     worker.on('error', (error) => this.#stop(slot, new IparError('WORKER_FAILED', `resolve worker ${index + 1} failed: ${error.message}`, { cause: error })));
-    worker.on('messageerror', (error) => this.#stop(slot, new IparError('WORKER_FAILED', `resolve worker ${index + 1} sent a message that could not be read: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => this.#stop(slot, new IparError('WORKER_FAILED', `resolve worker ${index + 1} stopped (exit code ${code})${slot.waiting.size > 0 ? ` with ${slot.waiting.size} batch(es) unanswered` : ''}`)));
+    worker.on('messageerror', (error) =>
+      this.#stop(slot, new IparError('WORKER_FAILED', `resolve worker ${index + 1} sent a message that could not be read: ${error.message}`, { cause: error })),
+    );
+    worker.on('exit', (code) =>
+      this.#stop(
+        slot,
+        new IparError(
+          'WORKER_FAILED',
+          `resolve worker ${index + 1} stopped (exit code ${code})${slot.waiting.size > 0 ? ` with ${slot.waiting.size} batch(es) unanswered` : ''}`,
+        ),
+      ),
+    );
     return slot;
   }
 
@@ -288,7 +309,11 @@ export async function* inWorkers(pool: ResolveWorkers, input: Input, options: In
   void (async () => {
     try {
       const lines = readLines({ name: input.name, stream: () => stream });
-      for await (const batch of batchesOf(requestLines(oneObjectALine(input.name, lines)), options.batchSize ?? BATCH_SIZE, options.maxBatchChars ?? MAX_BATCH_CHARS)) {
+      for await (const batch of batchesOf(
+        requestLines(oneObjectALine(input.name, lines)),
+        options.batchSize ?? BATCH_SIZE,
+        options.maxBatchChars ?? MAX_BATCH_CHARS,
+      )) {
         if (stopped) return;
         const output = pool.run(batch);
         output.catch(() => undefined); // handled when its turn comes (or never, after a stop)

@@ -35,12 +35,27 @@ const MISREAD_MS = 30 * 60_000;
 const MAX_EMPTY_WORLDS = 3;
 
 export const SILENT_CAUSES = {
-  'log-lost-undeclared': { detectable: false, explanation: 'a record behind the true answer was lost in a log gap that no coverage record declares: nothing in the records shows that it is missing' },
+  'log-lost-undeclared': {
+    detectable: false,
+    explanation: 'a record behind the true answer was lost in a log gap that no coverage record declares: nothing in the records shows that it is missing',
+  },
   'log-lost-declared': { detectable: true, explanation: 'a record behind the true answer was lost in a log gap that a coverage record declares' },
-  'outside-span': { detectable: true, explanation: "the request's time lies outside the span of log time the store's sources covered: the records show that nothing is known then" },
-  'feed-missing': { detectable: true, explanation: 'an allocation behind the true answer came from a feed that was not loaded: the NAT record reaches an inside host no allocation holds' },
-  'time-misread': { detectable: true, explanation: 'a time was written the wrong way (zone label, offset or 12-hour clock), and the request says which readings are plausible' },
-  'skew-beyond-tolerance': { detectable: true, explanation: "the authority's clock was off by more than the tolerance the request gave, and the record that held starts or ends just outside the window" },
+  'outside-span': {
+    detectable: true,
+    explanation: "the request's time lies outside the span of log time the store's sources covered: the records show that nothing is known then",
+  },
+  'feed-missing': {
+    detectable: true,
+    explanation: 'an allocation behind the true answer came from a feed that was not loaded: the NAT record reaches an inside host no allocation holds',
+  },
+  'time-misread': {
+    detectable: true,
+    explanation: 'a time was written the wrong way (zone label, offset or 12-hour clock), and the request says which readings are plausible',
+  },
+  'skew-beyond-tolerance': {
+    detectable: true,
+    explanation: "the authority's clock was off by more than the tolerance the request gave, and the record that held starts or ends just outside the window",
+  },
   unexplained: { detectable: true, explanation: 'nothing in the truth explains it: a defect to investigate' },
 } as const satisfies Record<string, { detectable: boolean; explanation: string }>;
 export type SilentCause = keyof typeof SILENT_CAUSES;
@@ -126,10 +141,17 @@ export type AccuracyReport = z.infer<typeof AccuracyReport>;
 
 export const AccuracyOptions = z.strictObject({
   trials: z.int().min(1).max(1_000_000).default(1000),
-  seed: z.int().min(0).max(2 ** 32 - 1).default(1),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   profile: z.enum(PROFILE_NAMES).default('mixed'),
   /** Only these scenarios (default: all, in {@link SCENARIOS} order). */
-  scenarios: z.array(z.enum(SCENARIO_NAMES as [string, ...string[]])).min(1).optional(),
+  scenarios: z
+    .array(z.enum(SCENARIO_NAMES as [string, ...string[]]))
+    .min(1)
+    .optional(),
 });
 export type AccuracyOptions = z.infer<typeof AccuracyOptions>;
 export type AccuracyOptionsInput = z.input<typeof AccuracyOptions>;
@@ -229,7 +251,10 @@ function figures(name: string, outcomes: readonly { unique: boolean; hit: boolea
     uniqueRate: share(unique.length, n),
     precision: unique.length === 0 ? null : share(unique.filter((o) => o.hit).length, unique.length),
     recall: share(outcomes.filter((o) => o.hit).length, n),
-    meanCandidates: share(outcomes.reduce((s, o) => s + o.candidates, 0), n),
+    meanCandidates: share(
+      outcomes.reduce((s, o) => s + o.candidates, 0),
+      n,
+    ),
     silentErrors: outcomes.filter((o) => o.silent).length,
   };
 }
@@ -272,7 +297,14 @@ export function scoreEngine(scenario: Scenario, trials: readonly Trial[]): Scena
   const shareFlagged = (list: readonly Trial[]) => (list.length === 0 ? null : round(list.filter(flagged).length / list.length));
   const inferredGapDetection = shareFlagged(trials.filter((t) => t.truth.logGap === 'record-lost-silent'));
   const inferredGapFalseAlarm = shareFlagged(trials.filter((t) => t.truth.logGap === 'none'));
-  const verdict = silentCauses.length === 0 ? 'pass' : silentCauses.some((c) => c.cause === 'unexplained') ? 'fail' : silentCauses.some((c) => c.detectable) ? 'known-gap' : 'undetectable';
+  const verdict =
+    silentCauses.length === 0
+      ? 'pass'
+      : silentCauses.some((c) => c.cause === 'unexplained')
+        ? 'fail'
+        : silentCauses.some((c) => c.detectable)
+          ? 'known-gap'
+          : 'undetectable';
   return { ...f, description: scenario.description, guidance: scoreGuidance(trials), verdict, silentCauses, inferredGapDetection, inferredGapFalseAlarm };
 }
 
@@ -280,7 +312,12 @@ export function scoreEngine(scenario: Scenario, trials: readonly Trial[]): Scena
 export function scoreBaseline(scenario: Scenario, trials: readonly Trial[]): Figures {
   return figures(
     scenario.name,
-    trials.map((t) => ({ unique: t.naive !== null, hit: t.naive === t.truth.account, candidates: t.naive === null ? 0 : 1, silent: t.naive !== t.truth.account })),
+    trials.map((t) => ({
+      unique: t.naive !== null,
+      hit: t.naive === t.truth.account,
+      candidates: t.naive === null ? 0 : 1,
+      silent: t.naive !== t.truth.account,
+    })),
   );
 }
 
@@ -336,7 +373,8 @@ export async function runScenario(scenario: Scenario, options: AccuracyOptions, 
     const world = buildWorld(spec);
     const take = Math.min(world.requests.length, options.trials - trials.length);
     if (take === 0) {
-      if (++empty >= MAX_EMPTY_WORLDS) throw new IparError('ACCURACY_NO_REQUESTS', `scenario ${scenario.name}: ${empty} simulated ${options.profile} operators in a row made no request`);
+      if (++empty >= MAX_EMPTY_WORLDS)
+        throw new IparError('ACCURACY_NO_REQUESTS', `scenario ${scenario.name}: ${empty} simulated ${options.profile} operators in a row made no request`);
       continue;
     }
     empty = 0;
@@ -354,7 +392,8 @@ export async function runScenario(scenario: Scenario, options: AccuracyOptions, 
     const naive = naiveBaseline(records);
     requests.forEach((request, i) => {
       const truth = world.truth[i]!;
-      if (truth.ref !== request.ref) throw new IparError('ACCURACY_TRUTH_MISMATCH', `world ${spec.name}: truth ${truth.ref} does not follow request ${request.ref}`);
+      if (truth.ref !== request.ref)
+        throw new IparError('ACCURACY_TRUTH_MISMATCH', `world ${spec.name}: truth ${truth.ref} does not follow request ${request.ref}`);
       trials.push({
         world: spec,
         request: moved === undefined ? request : (inputs[i]! as SimRequest),
@@ -377,7 +416,11 @@ export async function runScenario(scenario: Scenario, options: AccuracyOptions, 
  * const report = await measureAccuracy({ trials: 1000, seed: 1, profile: 'mixed' });
  * report.scenarios.filter((s) => s.silentErrors > 0).map((s) => `${s.name}: ${s.verdict}`);
  */
-export async function measureAccuracy(input: AccuracyOptionsInput, system: System = sqliteSystem(), onProgress?: (p: AccuracyProgress) => void): Promise<AccuracyReport> {
+export async function measureAccuracy(
+  input: AccuracyOptionsInput,
+  system: System = sqliteSystem(),
+  onProgress?: (p: AccuracyProgress) => void,
+): Promise<AccuracyReport> {
   const parsed = AccuracyOptions.safeParse(input);
   if (!parsed.success) throw new IparError('USAGE', parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
   const options = parsed.data;
@@ -386,7 +429,9 @@ export async function measureAccuracy(input: AccuracyOptionsInput, system: Syste
   const baseline: Figures[] = [];
   for (const [index, scenario] of chosen.entries()) {
     onProgress?.({ scenario: scenario.name, index, scenarios: chosen.length, trials: 0, of: options.trials });
-    const trials = await runScenario(scenario, options, system, (done) => onProgress?.({ scenario: scenario.name, index, scenarios: chosen.length, trials: done, of: options.trials }));
+    const trials = await runScenario(scenario, options, system, (done) =>
+      onProgress?.({ scenario: scenario.name, index, scenarios: chosen.length, trials: done, of: options.trials }),
+    );
     scenarios.push(scoreEngine(scenario, trials));
     baseline.push(scoreBaseline(scenario, trials));
   }

@@ -33,10 +33,18 @@ function run(command: string, env: NodeJS.ProcessEnv, input: string): Promise<st
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (cause) => reject(new IparError('HARNESS_COMMAND_FAILED', `${JSON.stringify(command)} could not be started: ${cause.message}`, { cause })));
+    child.on('error', (cause) =>
+      reject(new IparError('HARNESS_COMMAND_FAILED', `${JSON.stringify(command)} could not be started: ${cause.message}`, { cause })),
+    );
     child.on('close', (code, signal) => {
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new IparError('HARNESS_COMMAND_FAILED', `${JSON.stringify(command)} exited with ${signal ?? code}: ${Buffer.concat(err).toString('utf8').trim().slice(0, 500)}`));
+      else
+        reject(
+          new IparError(
+            'HARNESS_COMMAND_FAILED',
+            `${JSON.stringify(command)} exited with ${signal ?? code}: ${Buffer.concat(err).toString('utf8').trim().slice(0, 500)}`,
+          ),
+        );
     });
     // A resolver that exits without reading its input closes the pipe: that is its exit status to report, not ours.
     child.stdin.on('error', () => {});
@@ -72,7 +80,11 @@ export function commandSystem(command: string): System {
               throw new IparError('HARNESS_BAD_RESULT', `${JSON.stringify(command)}: stdout line ${i + 1} is not JSON: ${line.slice(0, 200)}`);
             }
             const parsed = ForeignResult.safeParse(value);
-            if (!parsed.success) throw new IparError('HARNESS_BAD_RESULT', `${JSON.stringify(command)}: stdout line ${i + 1} is not a result: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+            if (!parsed.success)
+              throw new IparError(
+                'HARNESS_BAD_RESULT',
+                `${JSON.stringify(command)}: stdout line ${i + 1} is not a result: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+              );
             // resolveChecked checks each value against Result at the boundary.
             return parsed.data as unknown as Result;
           });

@@ -129,7 +129,11 @@ export function truthRequest(world: World, c: TruthCase, order?: readonly number
       ...(writing.port ? { sourcePort: o.sourcePort } : {}),
       time: writeAt(Date.parse(o.time) + skewMs, writing),
       ...(writing.destination && asked.destinationIp !== undefined
-        ? { destinationIp: asked.destinationIp, ...(asked.destinationPort === undefined ? {} : { destinationPort: asked.destinationPort }), ...(asked.protocol === undefined ? {} : { protocol: asked.protocol }) }
+        ? {
+            destinationIp: asked.destinationIp,
+            ...(asked.destinationPort === undefined ? {} : { destinationPort: asked.destinationPort }),
+            ...(asked.protocol === undefined ? {} : { protocol: asked.protocol }),
+          }
         : {}),
       ...(writing.misread === '12h' ? { clock: '12h-ambiguous' as const } : {}),
     };
@@ -150,21 +154,30 @@ export interface Target {
   readonly ports: readonly [number, number] | null;
   readonly start: number;
   readonly end: number | null;
-  readonly destination: { readonly destinationIp: string; readonly destinationPort: number; readonly protocol: NonNullable<RequestInput['observations'][number]['protocol']> } | null;
+  readonly destination: {
+    readonly destinationIp: string;
+    readonly destinationPort: number;
+    readonly protocol: NonNullable<RequestInput['observations'][number]['protocol']>;
+  } | null;
 }
 
 export function targetsOf(world: World): Target[] {
   const out: Target[] = [];
   const ms = (t: string | null | undefined) => (t === null || t === undefined ? null : Date.parse(t));
   for (const r of world.records) {
-    if (r.kind === 'allocation' && r.realm === undefined && !r.ip.includes('/')) out.push({ ip: r.ip, ports: null, start: ms(r.start)!, end: ms(r.end), destination: null });
+    if (r.kind === 'allocation' && r.realm === undefined && !r.ip.includes('/'))
+      out.push({ ip: r.ip, ports: null, start: ms(r.start)!, end: ms(r.end), destination: null });
     else if (r.kind === 'nat-block') out.push({ ip: r.outsideIp, ports: [r.portFirst, r.portLast], start: ms(r.start)!, end: ms(r.end), destination: null });
     else if (r.kind === 'nat-session') {
-      const destination = r.destinationIp === undefined || r.destinationPort === undefined ? null : { destinationIp: r.destinationIp, destinationPort: r.destinationPort, protocol: r.protocol };
+      const destination =
+        r.destinationIp === undefined || r.destinationPort === undefined
+          ? null
+          : { destinationIp: r.destinationIp, destinationPort: r.destinationPort, protocol: r.protocol };
       out.push({ ip: r.outsideIp, ports: [r.outsidePort, r.outsidePort], start: ms(r.start)!, end: ms(r.end), destination });
     }
   }
-  for (const t of world.truth) for (const o of t.observations) out.push({ ip: o.sourceIp, ports: [o.sourcePort, o.sourcePort], start: Date.parse(o.time), end: null, destination: null });
+  for (const t of world.truth)
+    for (const o of t.observations) out.push({ ip: o.sourceIp, ports: [o.sourcePort, o.sourcePort], start: Date.parse(o.time), end: null, destination: null });
   return out;
 }
 
@@ -194,7 +207,10 @@ export function aimedCaseArb(worlds: readonly World[], targets: readonly Target[
   return fc.nat({ max: worlds.length - 1 }).chain((w) => {
     // Half at a record's edge, half at a true event (records come first in the list).
     const edges = targets[w]!.length - worlds[w]!.truth.reduce((n, t) => n + t.observations.length, 0);
-    const target = edges > 0 && edges < targets[w]!.length ? fc.oneof(fc.nat({ max: edges - 1 }), fc.integer({ min: edges, max: targets[w]!.length - 1 })) : fc.nat({ max: targets[w]!.length - 1 });
+    const target =
+      edges > 0 && edges < targets[w]!.length
+        ? fc.oneof(fc.nat({ max: edges - 1 }), fc.integer({ min: edges, max: targets[w]!.length - 1 }))
+        : fc.nat({ max: targets[w]!.length - 1 });
     const obs = fc.record({
       target,
       edge: fc.constantFrom('start' as const, 'end' as const),
@@ -214,7 +230,13 @@ export function aimedCaseArb(worlds: readonly World[], targets: readonly Target[
       observations,
       toleranceSeconds: fc.constantFrom(...TOLERANCES),
       // Identifiers of a random allocation, now and then: they usually exclude everyone else.
-      identifiers: withIds[w]!.length === 0 ? fc.constant(null) : fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.record({ allocation: fc.constantFrom(...withIds[w]!), kind: fc.nat({ max: 3 }) }) }),
+      identifiers:
+        withIds[w]!.length === 0
+          ? fc.constant(null)
+          : fc.oneof(
+              { weight: 4, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: fc.record({ allocation: fc.constantFrom(...withIds[w]!), kind: fc.nat({ max: 3 }) }) },
+            ),
     });
   });
 }
@@ -226,7 +248,11 @@ export function aimedRequest(world: World, targets: readonly Target[], c: AimedC
     const t = targets[o.target]!;
     const at = (o.edge === 'end' && t.end !== null ? t.end : t.start) + o.deltaMs;
     const port =
-      o.port === 'none' || t.ports === null ? undefined : o.port === 'next' ? Math.min(65535, t.ports[1] + 1) : t.ports[0] + (o.portPick % (t.ports[1] - t.ports[0] + 1));
+      o.port === 'none' || t.ports === null
+        ? undefined
+        : o.port === 'next'
+          ? Math.min(65535, t.ports[1] + 1)
+          : t.ports[0] + (o.portPick % (t.ports[1] - t.ports[0] + 1));
     return {
       sourceIp: t.ip,
       time: isoWithOffset(at, o.precision, o.offsetMinutes),
@@ -243,5 +269,12 @@ export function aimedRequest(world: World, targets: readonly Target[], c: AimedC
       identifiers = { [kind]: a[kind]! };
     }
   }
-  return { ref: `${world.name}/aimed`, observations, toleranceSeconds: c.toleranceSeconds, ...(identifiers === undefined ? {} : { identifiers }), returnPolicy: 'allow-multiple', maxCandidates: MAX_CANDIDATES };
+  return {
+    ref: `${world.name}/aimed`,
+    observations,
+    toleranceSeconds: c.toleranceSeconds,
+    ...(identifiers === undefined ? {} : { identifiers }),
+    returnPolicy: 'allow-multiple',
+    maxCandidates: MAX_CANDIDATES,
+  };
 }

@@ -6,10 +6,29 @@ import fc from 'fast-check';
 import { IparError } from '../problems.js';
 import type { RequestInput, Result } from '../request.js';
 import type { Reference } from './reference.js';
-import { aimedCaseArb, aimedRequest, offsetArb, truthCaseArb, truthRequest, type AimedCase, type LawDomain, type Target, type TruthCase } from './law-arbitraries.js';
+import {
+  aimedCaseArb,
+  aimedRequest,
+  offsetArb,
+  truthCaseArb,
+  truthRequest,
+  type AimedCase,
+  type LawDomain,
+  type Target,
+  type TruthCase,
+} from './law-arbitraries.js';
 import type { World } from './world.js';
 
-export const LAW_NAMES = ['soundness', 'unique-correctness', 'exactness', 'narrowing', 'tolerance-monotonicity', 'order-independence', 'determinism', 'offset-equivalence'] as const;
+export const LAW_NAMES = [
+  'soundness',
+  'unique-correctness',
+  'exactness',
+  'narrowing',
+  'tolerance-monotonicity',
+  'order-independence',
+  'determinism',
+  'offset-equivalence',
+] as const;
 export type LawName = (typeof LAW_NAMES)[number];
 
 /** What each law says. */
@@ -79,7 +98,11 @@ export function lawTable(ctx: LawContext): Record<LawName, (domain: LawDomain) =
         const request = truthRequest(worlds[c.world]!, c);
         const [r] = await resolve(c.world, [request]);
         const truth = worlds[c.world]!.truth[c.request]!;
-        check('soundness', accounts(r!).includes(truth.account) || r!.risks.some((x) => x.kind === 'false-negative'), () => `${where(c.world)}: request ${JSON.stringify(request)}; true account ${truth.account}; result ${summary(r!)}`);
+        check(
+          'soundness',
+          accounts(r!).includes(truth.account) || r!.risks.some((x) => x.kind === 'false-negative'),
+          () => `${where(c.world)}: request ${JSON.stringify(request)}; true account ${truth.account}; result ${summary(r!)}`,
+        );
       }),
     'unique-correctness': (domain) =>
       fc.asyncProperty(truthCaseArb(worlds, domain).map(asTruth), async (input) => {
@@ -91,29 +114,41 @@ export function lawTable(ctx: LawContext): Record<LawName, (domain: LawDomain) =
         check('unique-correctness', ok, () => `${where(c.world)}: request ${JSON.stringify(request)}; true account ${truth.account}; result ${summary(r!)}`);
       }),
     exactness: () =>
-      fc.asyncProperty(aimedCaseArb(worlds, targets, withIds).map((c): LawInput => ({ kind: 'aimed', case: c })), async (input) => {
-        const c = only(input, 'aimed').case;
-        const request = aimedRequest(worlds[c.world]!, targets[c.world]!, c);
-        const [r] = await resolve(c.world, [request]);
-        const ref = referenceOf(c.world);
-        const expected = ref.candidates(request);
-        const perObservation = ref.perObservation(request).map((s) => s.length);
-        const got = r!.observations.map((o) => o.candidateCount);
-        check(
-          'exactness',
-          JSON.stringify(accounts(r!)) === JSON.stringify(expected) && JSON.stringify(got) === JSON.stringify(perObservation),
-          () => `${where(c.world)}: request ${JSON.stringify(request)}; reference [${expected.join(', ')}] per observation ${JSON.stringify(perObservation)}; result ${summary(r!)} per observation ${JSON.stringify(got)}`,
-        );
-      }),
+      fc.asyncProperty(
+        aimedCaseArb(worlds, targets, withIds).map((c): LawInput => ({ kind: 'aimed', case: c })),
+        async (input) => {
+          const c = only(input, 'aimed').case;
+          const request = aimedRequest(worlds[c.world]!, targets[c.world]!, c);
+          const [r] = await resolve(c.world, [request]);
+          const ref = referenceOf(c.world);
+          const expected = ref.candidates(request);
+          const perObservation = ref.perObservation(request).map((s) => s.length);
+          const got = r!.observations.map((o) => o.candidateCount);
+          check(
+            'exactness',
+            JSON.stringify(accounts(r!)) === JSON.stringify(expected) && JSON.stringify(got) === JSON.stringify(perObservation),
+            () =>
+              `${where(c.world)}: request ${JSON.stringify(request)}; reference [${expected.join(', ')}] per observation ${JSON.stringify(perObservation)}; result ${summary(r!)} per observation ${JSON.stringify(got)}`,
+          );
+        },
+      ),
     narrowing: (domain) =>
-      fc.asyncProperty(truthCaseArb(worlds, { ...domain, observations: { min: Math.max(2, domain.observations?.min ?? 2), max: domain.observations?.max ?? 4 } }).map(asTruth), async (input) => {
-        const c = only(input, 'truth').case;
-        const fewer = truthRequest(worlds[c.world]!, { ...c, count: c.count - 1 });
-        const more = truthRequest(worlds[c.world]!, c);
-        const [a, b] = await resolve(c.world, [fewer, more]);
-        const before = new Set(accounts(a!));
-        check('narrowing', accounts(b!).every((x) => before.has(x)), () => `${where(c.world)}: ${c.count - 1} observations ${JSON.stringify(fewer)} give ${summary(a!)}; with observation ${JSON.stringify(more.observations[c.count - 1])} ${summary(b!)}`);
-      }),
+      fc.asyncProperty(
+        truthCaseArb(worlds, { ...domain, observations: { min: Math.max(2, domain.observations?.min ?? 2), max: domain.observations?.max ?? 4 } }).map(asTruth),
+        async (input) => {
+          const c = only(input, 'truth').case;
+          const fewer = truthRequest(worlds[c.world]!, { ...c, count: c.count - 1 });
+          const more = truthRequest(worlds[c.world]!, c);
+          const [a, b] = await resolve(c.world, [fewer, more]);
+          const before = new Set(accounts(a!));
+          check(
+            'narrowing',
+            accounts(b!).every((x) => before.has(x)),
+            () =>
+              `${where(c.world)}: ${c.count - 1} observations ${JSON.stringify(fewer)} give ${summary(a!)}; with observation ${JSON.stringify(more.observations[c.count - 1])} ${summary(b!)}`,
+          );
+        },
+      ),
     'tolerance-monotonicity': (domain) =>
       fc.asyncProperty(
         fc.tuple(truthCaseArb(worlds, domain), fc.constantFrom(1, 2, 10, 60, 3600)).map(([c, wider]): LawInput => ({ kind: 'tolerance', case: c, wider })),
@@ -123,19 +158,32 @@ export function lawTable(ctx: LawContext): Record<LawName, (domain: LawDomain) =
           const wide = { ...narrow, toleranceSeconds: narrow.toleranceSeconds! + wider };
           const [a, b] = await resolve(c.world, [narrow, wide]);
           const after = new Set(accounts(b!));
-          check('tolerance-monotonicity', accounts(a!).every((x) => after.has(x)), () => `${where(c.world)}: ${JSON.stringify(narrow)} gives ${summary(a!)}; with tolerance ${wide.toleranceSeconds} s ${summary(b!)}`);
+          check(
+            'tolerance-monotonicity',
+            accounts(a!).every((x) => after.has(x)),
+            () => `${where(c.world)}: ${JSON.stringify(narrow)} gives ${summary(a!)}; with tolerance ${wide.toleranceSeconds} s ${summary(b!)}`,
+          );
         },
       ),
     'order-independence': (domain) =>
       fc.asyncProperty(
-        truthCaseArb(worlds, domain).chain((c) => fc.shuffledSubarray([...Array(c.count).keys()], { minLength: c.count, maxLength: c.count }).map((order): LawInput => ({ kind: 'order', case: c, order }))),
+        truthCaseArb(worlds, domain).chain((c) =>
+          fc
+            .shuffledSubarray([...Array(c.count).keys()], { minLength: c.count, maxLength: c.count })
+            .map((order): LawInput => ({ kind: 'order', case: c, order })),
+        ),
         async (input) => {
           const { case: c, order } = only(input, 'order');
           const given = truthRequest(worlds[c.world]!, c);
           const permuted = truthRequest(worlds[c.world]!, c, order);
           const [a, b] = await resolve(c.world, [given, permuted]);
-          const same = a!.status === b!.status && JSON.stringify(accounts(a!)) === JSON.stringify(accounts(b!)) && JSON.stringify(codes(a!)) === JSON.stringify(codes(b!));
-          check('order-independence', same, () => `${where(c.world)}: ${JSON.stringify(given)} gives ${summary(a!)}; in the order ${JSON.stringify(order)} ${summary(b!)}`);
+          const same =
+            a!.status === b!.status && JSON.stringify(accounts(a!)) === JSON.stringify(accounts(b!)) && JSON.stringify(codes(a!)) === JSON.stringify(codes(b!));
+          check(
+            'order-independence',
+            same,
+            () => `${where(c.world)}: ${JSON.stringify(given)} gives ${summary(a!)}; in the order ${JSON.stringify(order)} ${summary(b!)}`,
+          );
         },
       ),
     determinism: (domain) =>
@@ -147,17 +195,32 @@ export function lawTable(ctx: LawContext): Record<LawName, (domain: LawDomain) =
         const batch = await resolve(c.world, [...others, request, ...others]);
         const [again] = await resolve(c.world, [request]);
         const text = JSON.stringify(alone);
-        check('determinism', JSON.stringify(batch[others.length]) === text && JSON.stringify(again) === text, () => `${where(c.world)}: ${JSON.stringify(request)} gives ${text}; in a batch ${JSON.stringify(batch[others.length])}; again ${JSON.stringify(again)}`);
+        check(
+          'determinism',
+          JSON.stringify(batch[others.length]) === text && JSON.stringify(again) === text,
+          () =>
+            `${where(c.world)}: ${JSON.stringify(request)} gives ${text}; in a batch ${JSON.stringify(batch[others.length])}; again ${JSON.stringify(again)}`,
+        );
       }),
     'offset-equivalence': (domain) =>
-      fc.asyncProperty(fc.tuple(truthCaseArb(worlds, domain), offsetArb, offsetArb).map(([c, a, b]): LawInput => ({ kind: 'offsets', case: c, offsets: [a, b] })), async (input) => {
-        const { case: c, offsets } = only(input, 'offsets');
-        const written = (offsetMinutes: number) => truthRequest(worlds[c.world]!, c, undefined, { ...c.writing, form: 'offset', offsetMinutes, misread: null });
-        const [x, y] = [written(offsets[0]), written(offsets[1])];
-        const [a, b] = await resolve(c.world, [x, y]);
-        const same = a!.status === b!.status && JSON.stringify(accounts(a!)) === JSON.stringify(accounts(b!)) && JSON.stringify(codes(a!)) === JSON.stringify(codes(b!));
-        check('offset-equivalence', same, () => `${where(c.world)}: ${JSON.stringify(x.observations.map((o) => o.time))} gives ${summary(a!)}; ${JSON.stringify(y.observations.map((o) => o.time))} gives ${summary(b!)} (request ${JSON.stringify(x)})`);
-      }),
+      fc.asyncProperty(
+        fc.tuple(truthCaseArb(worlds, domain), offsetArb, offsetArb).map(([c, a, b]): LawInput => ({ kind: 'offsets', case: c, offsets: [a, b] })),
+        async (input) => {
+          const { case: c, offsets } = only(input, 'offsets');
+          const written = (offsetMinutes: number) =>
+            truthRequest(worlds[c.world]!, c, undefined, { ...c.writing, form: 'offset', offsetMinutes, misread: null });
+          const [x, y] = [written(offsets[0]), written(offsets[1])];
+          const [a, b] = await resolve(c.world, [x, y]);
+          const same =
+            a!.status === b!.status && JSON.stringify(accounts(a!)) === JSON.stringify(accounts(b!)) && JSON.stringify(codes(a!)) === JSON.stringify(codes(b!));
+          check(
+            'offset-equivalence',
+            same,
+            () =>
+              `${where(c.world)}: ${JSON.stringify(x.observations.map((o) => o.time))} gives ${summary(a!)}; ${JSON.stringify(y.observations.map((o) => o.time))} gives ${summary(b!)} (request ${JSON.stringify(x)})`,
+          );
+        },
+      ),
   };
 }
 

@@ -33,13 +33,33 @@ export { LAW_NAMES, LAWS, LawViolation, type LawInput, type LawName } from './la
  */
 export const LAW_WORLDS: readonly WorldSpec[] = Object.freeze([
   { name: 'mixed-spring', seed: 61, config: { profile: 'mixed', subscribers: 150, days: 1, start: '2026-03-28T12:00:00Z', requests: 300, ...lawNoise() } },
-  { name: 'blocks-dense-autumn', seed: 62, config: { profile: 'mobile-cgnat-blocks', subscribers: 800, days: 0.25, start: '2026-10-25T00:00:00Z', requests: 200, ...lawNoise() } },
-  { name: 'det-juniper', seed: 63, config: { profile: 'deterministic-nat', subscribers: 40, days: 1, requests: 80, nat: { deterministic: 'juniper-deterministic' }, ...lawNoise() } },
+  {
+    name: 'blocks-dense-autumn',
+    seed: 62,
+    config: { profile: 'mobile-cgnat-blocks', subscribers: 800, days: 0.25, start: '2026-10-25T00:00:00Z', requests: 200, ...lawNoise() },
+  },
+  {
+    name: 'det-juniper',
+    seed: 63,
+    config: { profile: 'deterministic-nat', subscribers: 40, days: 1, requests: 80, nat: { deterministic: 'juniper-deterministic' }, ...lawNoise() },
+  },
 ]);
 
 /** A mixed operator whose log gaps are all declared (24 a day, 45 min on average). */
 export const GAP_WORLDS: readonly WorldSpec[] = Object.freeze([
-  { name: 'mixed-declared-gaps', seed: 64, config: { profile: 'mixed', subscribers: 150, days: 1, start: '2026-03-28T12:00:00Z', requests: 300, ...lawNoise(), logs: { gaps: 24, gapDeclared: 1, missingStop: 0.05 } } },
+  {
+    name: 'mixed-declared-gaps',
+    seed: 64,
+    config: {
+      profile: 'mixed',
+      subscribers: 150,
+      days: 1,
+      start: '2026-03-28T12:00:00Z',
+      requests: 300,
+      ...lawNoise(),
+      logs: { gaps: 24, gapDeclared: 1, missingStop: 0.05 },
+    },
+  },
 ]);
 
 function lawNoise() {
@@ -118,7 +138,13 @@ export interface LawCheck {
  * const checks = await checkLaws({ system: myIntegration, seed: 42, numRuns: 100 });
  * for (const c of checks.filter((c) => !c.ok)) console.log(c.law, c.counterexample, c.error);
  */
-export async function checkLaws(options: { readonly system?: System; readonly worlds?: readonly (WorldSpec | World)[]; readonly seed: number; readonly numRuns?: number; readonly laws?: readonly LawName[] }): Promise<LawCheck[]> {
+export async function checkLaws(options: {
+  readonly system?: System;
+  readonly worlds?: readonly (WorldSpec | World)[];
+  readonly seed: number;
+  readonly numRuns?: number;
+  readonly laws?: readonly LawName[];
+}): Promise<LawCheck[]> {
   const suite = await openLawSuite(options.system, options.worlds);
   const numRuns = options.numRuns ?? 100;
   try {

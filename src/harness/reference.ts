@@ -48,7 +48,8 @@ function windowOf(o: Parsed, toleranceMs: number, field: string): Window {
     const t = read(o.time);
     return { start: t.ms - toleranceMs, end: t.ms + t.p + toleranceMs };
   }
-  if ('local' in o.time || o.time.timeZone !== undefined) throw new IparError('REFERENCE_UNSUPPORTED', `${field}: the reference reads ISO instants and ranges of instants only`);
+  if ('local' in o.time || o.time.timeZone !== undefined)
+    throw new IparError('REFERENCE_UNSUPPORTED', `${field}: the reference reads ISO instants and ranges of instants only`);
   return { start: read(o.time.from).ms - toleranceMs, end: read(o.time.to).ms + toleranceMs };
 }
 
@@ -113,7 +114,11 @@ export function reference(records: Iterable<CanonicalRecordInput>): Reference {
       const sub = intersect(d, window);
       if (sub === null || !contains(d.outsidePrefix, ip) || !deterministicLayout(d).ok) continue;
       const size = 2 ** (128 - d.insidePrefix.length);
-      if (size > REFERENCE_MAX_INSIDE_HOSTS) throw new IparError('REFERENCE_TOO_LARGE', `the reference maps ${d.insidePrefix.text} address by address; more than ${REFERENCE_MAX_INSIDE_HOSTS} is too many`);
+      if (size > REFERENCE_MAX_INSIDE_HOSTS)
+        throw new IparError(
+          'REFERENCE_TOO_LARGE',
+          `the reference maps ${d.insidePrefix.text} address by address; more than ${REFERENCE_MAX_INSIDE_HOSTS} is too many`,
+        );
       for (let i = 0; i < size; i++) {
         const inside = addressFromKey(addToKey(d.insidePrefix.key, BigInt(i)));
         const f = forward(d, inside);

@@ -8,7 +8,24 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}
 const pad = (s: string, n: number) => s.padEnd(n);
 const left = (s: string, n: number) => s.padStart(n);
 
-const HEAD = ['scenario', 'trials', 'system', 'unique', 'precision', 'recall', 'mean cand.', 'silent', 'gap det.', 'false al.', 'clean', 'any-flag', 'wrong-clean', 'mat. prec.', 'recall+r', 'verdict'];
+const HEAD = [
+  'scenario',
+  'trials',
+  'system',
+  'unique',
+  'precision',
+  'recall',
+  'mean cand.',
+  'silent',
+  'gap det.',
+  'false al.',
+  'clean',
+  'any-flag',
+  'wrong-clean',
+  'mat. prec.',
+  'recall+r',
+  'verdict',
+];
 const WIDTH = [24, 6, 8, 8, 9, 8, 10, 6, 8, 9, 8, 8, 11, 10, 8, 0];
 
 function row(cells: readonly string[]): string {
@@ -41,7 +58,22 @@ export function formatAccuracy(report: AccuracyReport): string {
   report.scenarios.forEach((s, i) => {
     const b = report.baseline.scenarios[i]!;
     const g = s.guidance;
-    lines.push(row([s.name, String(s.trials), label, ...figureCells(s), pct(s.inferredGapDetection), pct(s.inferredGapFalseAlarm), pct(g.clean), pct(g.cleanAnyFlag), String(g.wrongClean), pct(g.materialPrecision), pct(g.recallWithReadings), s.verdict]));
+    lines.push(
+      row([
+        s.name,
+        String(s.trials),
+        label,
+        ...figureCells(s),
+        pct(s.inferredGapDetection),
+        pct(s.inferredGapFalseAlarm),
+        pct(g.clean),
+        pct(g.cleanAnyFlag),
+        String(g.wrongClean),
+        pct(g.materialPrecision),
+        pct(g.recallWithReadings),
+        s.verdict,
+      ]),
+    );
     lines.push(row(['', '', 'baseline', ...figureCells(b), '', '', '', '', '', '', '', '']));
   });
   lines.push('', `baseline: ${report.baseline.description}.`);
@@ -53,7 +85,9 @@ export function formatAccuracy(report: AccuracyReport): string {
       for (const c of s.silentCauses) {
         const e = c.example;
         lines.push(`    ${c.count} × ${c.cause} (${c.detectable ? 'the records could show it' : 'undetectable'}): ${c.explanation}`);
-        lines.push(`      e.g. ${String(e.request['ref'])} of world ${e.world.name} (seed ${e.world.seed}): true account ${String(e.truth['account'])}, result ${e.result.status} [${e.result.risks.map((r) => `${r.code}/${r.kind}`).join(', ') || 'no flags'}]`);
+        lines.push(
+          `      e.g. ${String(e.request['ref'])} of world ${e.world.name} (seed ${e.world.seed}): true account ${String(e.truth['account'])}, result ${e.result.status} [${e.result.risks.map((r) => `${r.code}/${r.kind}`).join(', ') || 'no flags'}]`,
+        );
       }
     }
   }

@@ -72,11 +72,17 @@ export function sqliteSystem(options: { readonly file?: string } = {}): System {
  */
 export async function resolveChecked(instance: Instance, requests: readonly RequestInput[]): Promise<Result[]> {
   const results = await instance.resolve(requests);
-  if (results.length !== requests.length) throw new IparError('HARNESS_BAD_RESULT', `the system returned ${results.length} results for ${requests.length} requests`);
+  if (results.length !== requests.length)
+    throw new IparError('HARNESS_BAD_RESULT', `the system returned ${results.length} results for ${requests.length} requests`);
   return results.map((value, i) => {
     const parsed = Result.safeParse(value);
-    if (!parsed.success) throw new IparError('HARNESS_BAD_RESULT', `result ${i} (ref ${JSON.stringify(requests[i]!.ref)}) is not a result: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
-    if (parsed.data.ref !== requests[i]!.ref) throw new IparError('HARNESS_BAD_RESULT', `result ${i} has ref ${JSON.stringify(parsed.data.ref)}, expected ${JSON.stringify(requests[i]!.ref)}`);
+    if (!parsed.success)
+      throw new IparError(
+        'HARNESS_BAD_RESULT',
+        `result ${i} (ref ${JSON.stringify(requests[i]!.ref)}) is not a result: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+      );
+    if (parsed.data.ref !== requests[i]!.ref)
+      throw new IparError('HARNESS_BAD_RESULT', `result ${i} has ref ${JSON.stringify(parsed.data.ref)}, expected ${JSON.stringify(requests[i]!.ref)}`);
     return parsed.data;
   });
 }

@@ -128,25 +128,44 @@ function instant(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const n = v.length;
   if (n >= 20 && n <= 35 && v.charCodeAt(4) === 45 && v.charCodeAt(7) === 45 && v.charCodeAt(10) === 84 && v.charCodeAt(13) === 58 && v.charCodeAt(16) === 58) {
-    const year = digits(v, 0, 4), month = digits(v, 5, 2), day = digits(v, 8, 2);
-    const hour = digits(v, 11, 2), minute = digits(v, 14, 2), second = digits(v, 17, 2);
+    const year = digits(v, 0, 4),
+      month = digits(v, 5, 2),
+      day = digits(v, 8, 2);
+    const hour = digits(v, 11, 2),
+      minute = digits(v, 14, 2),
+      second = digits(v, 17, 2);
     let at = 19;
     let millis = 0;
     if (v.charCodeAt(at) === 46) {
       const from = ++at;
       while (at < n && at - from < 9 && v.charCodeAt(at) >= 48 && v.charCodeAt(at) <= 57) at++;
       const count = at - from;
-      if (count > 0) millis = (v.charCodeAt(from) - 48) * 100 + (count > 1 ? (v.charCodeAt(from + 1) - 48) * 10 : 0) + (count > 2 ? v.charCodeAt(from + 2) - 48 : 0);
+      if (count > 0)
+        millis = (v.charCodeAt(from) - 48) * 100 + (count > 1 ? (v.charCodeAt(from + 1) - 48) * 10 : 0) + (count > 2 ? v.charCodeAt(from + 2) - 48 : 0);
       else at = -1;
     }
     let offsetMinutes = -1;
     const zone = v.charCodeAt(at);
     if (at > 0 && zone === 90 && at + 1 === n) offsetMinutes = 0;
     else if (at > 0 && (zone === 43 || zone === 45) && at + 6 === n && v.charCodeAt(at + 3) === 58) {
-      const oh = digits(v, at + 1, 2), om = digits(v, at + 4, 2);
+      const oh = digits(v, at + 1, 2),
+        om = digits(v, at + 4, 2);
       if (oh >= 0 && oh <= 18 && om >= 0 && om <= 59) offsetMinutes = (zone === 45 ? -1 : 1) * (oh * 60 + om);
     }
-    if (offsetMinutes !== -1 && year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59) {
+    if (
+      offsetMinutes !== -1 &&
+      year >= 100 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 28 &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59
+    ) {
       return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offsetMinutes * 60_000;
     }
   }
@@ -175,7 +194,8 @@ function isCanonicalMac(v: string): boolean {
 }
 
 function allocation(o: Fields): AllocationRecord | undefined {
-  const account = o['account'], source = o['source'];
+  const account = o['account'],
+    source = o['source'];
   // An account with bytes that were not UTF-8 goes to the schema, which refuses it (ACCOUNT_NOT_UTF8).
   if (!isName(account) || !isName(source) || account.includes(NOT_UTF8)) return undefined;
   const ip = address(o['ip'], true);

@@ -162,7 +162,10 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   let batch: CanonicalRecord[] = [];
   const vendorOptions = options.vendorOptions ?? {};
   /** Per pairing scope: the state loaded at its first input (to retract), and what the last input handed on. */
-  const scopes = new Map<string, { parser: VendorParser; loaded: SavedPairing | null; carried: PairingState | null; inferred: InferredEndsSummary; file: string }>();
+  const scopes = new Map<
+    string,
+    { parser: VendorParser; loaded: SavedPairing | null; carried: PairingState | null; inferred: InferredEndsSummary; file: string }
+  >();
   // What each source covered (issue 15): noted per stored batch, folded into the store at the end.
   const coverage = new CoverageRecorder();
 
@@ -242,14 +245,21 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       };
       const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
         if (length > MAX_LINE_CHARS) {
-          reject(line, [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }], text.slice(0, 200));
+          reject(
+            line,
+            [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }],
+            text.slice(0, 200),
+          );
         } else {
           let out: ParseOutput;
           try {
             out = s.line(text, line);
           } catch (error) {
             // An importer's bug on one line must not lose the rest of the input.
-            out = { records: [], problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }] };
+            out = {
+              records: [],
+              problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }],
+            };
           }
           take(out, line, text);
         }
@@ -269,7 +279,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
           if (options.onProgress !== undefined) for (let p = (Math.floor(before / 1024) + 1) * 1024; p <= lines; p += 1024) options.onProgress(p);
         };
         for await (const part of worker.parse(input.path, workerAhead(batchSize))) {
-          for (const entry = new WireReader(part.values); entry.next(); ) {
+          for (const entry = new WireReader(part.values); entry.next();) {
             advance(entry.line);
             if (entry.record === null) feed(canonical, entry.text, entry.line, entry.length);
             else {

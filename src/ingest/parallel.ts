@@ -13,8 +13,7 @@ import type { ErrorCode } from '../catalogue/errors.js';
 
 /** What the writer thread asks of the worker. */
 export type ToWorker =
-  | { readonly type: 'parse'; readonly path: string; readonly ahead: number }
-  | { readonly type: 'ack'; readonly lines: number; readonly chars: number };
+  { readonly type: 'parse'; readonly path: string; readonly ahead: number } | { readonly type: 'ack'; readonly lines: number; readonly chars: number };
 
 /** What the worker answers: lines in order (`values` in wire.ts's form, through line `last`, `chars` of text), then the end. */
 export type FromWorker =

@@ -35,8 +35,19 @@ export function encodeRecord(out: unknown[], line: number, r: FastRecord): void 
       break;
     case 'nat-session':
       out.push(
-        line, NAT_SESSION, r.realm, wireAddress(r.insideIp), r.insidePort, wireAddress(r.outsideIp), r.outsidePort,
-        r.destinationIp === undefined ? undefined : wireAddress(r.destinationIp), r.destinationPort, r.protocol, r.start, r.end, r.endInferred,
+        line,
+        NAT_SESSION,
+        r.realm,
+        wireAddress(r.insideIp),
+        r.insidePort,
+        wireAddress(r.outsideIp),
+        r.outsidePort,
+        r.destinationIp === undefined ? undefined : wireAddress(r.destinationIp),
+        r.destinationPort,
+        r.protocol,
+        r.start,
+        r.end,
+        r.endInferred,
       );
       break;
   }
@@ -106,9 +117,20 @@ export class WireReader {
 
 function allocation(v: readonly unknown[], at: number): AllocationRecord {
   const r: AllocationRecord = {
-    kind: 'allocation', account: v[at + 2] as string, ip: address(v[at + 3], true), start: v[at + 4] as number, end: v[at + 5] as number | null, source: v[at + 6] as string,
+    kind: 'allocation',
+    account: v[at + 2] as string,
+    ip: address(v[at + 3], true),
+    start: v[at + 4] as number,
+    end: v[at + 5] as number | null,
+    source: v[at + 6] as string,
   };
-  const realm = v[at + 7], imsi = v[at + 8], msisdn = v[at + 9], imei = v[at + 10], mac = v[at + 11], sessionId = v[at + 12], endInferred = v[at + 13];
+  const realm = v[at + 7],
+    imsi = v[at + 8],
+    msisdn = v[at + 9],
+    imei = v[at + 10],
+    mac = v[at + 11],
+    sessionId = v[at + 12],
+    endInferred = v[at + 13];
   if (realm !== undefined) r.realm = realm as string;
   if (imsi !== undefined) r.imsi = imsi as string;
   if (msisdn !== undefined) r.msisdn = msisdn as string;
@@ -120,9 +142,15 @@ function allocation(v: readonly unknown[], at: number): AllocationRecord {
 }
 
 function natBlock(v: readonly unknown[], at: number): NatBlockRecord {
-  const realm = v[at + 2] as string, insideIp = address(v[at + 3], false), outsideIp = address(v[at + 4], false);
-  const portFirst = v[at + 5] as number, portLast = v[at + 6] as number, protocol = v[at + 7] as Protocol | undefined;
-  const start = v[at + 8] as number, end = v[at + 9] as number | null, endInferred = v[at + 10] as boolean | undefined;
+  const realm = v[at + 2] as string,
+    insideIp = address(v[at + 3], false),
+    outsideIp = address(v[at + 4], false);
+  const portFirst = v[at + 5] as number,
+    portLast = v[at + 6] as number,
+    protocol = v[at + 7] as Protocol | undefined;
+  const start = v[at + 8] as number,
+    end = v[at + 9] as number | null,
+    endInferred = v[at + 10] as boolean | undefined;
   // Keys in the schema's order, as zod and the fast path build them.
   const r: NatBlockRecord =
     protocol === undefined
@@ -133,12 +161,20 @@ function natBlock(v: readonly unknown[], at: number): NatBlockRecord {
 }
 
 function natSession(v: readonly unknown[], at: number): NatSessionRecord {
-  const realm = v[at + 2] as string, insideIp = address(v[at + 3], false), insidePort = v[at + 4] as number;
-  const outsideIp = address(v[at + 5], false), outsidePort = v[at + 6] as number;
-  const dst = v[at + 7], destinationPort = v[at + 8] as number | undefined, protocol = v[at + 9] as Protocol;
-  const start = v[at + 10] as number, end = v[at + 11] as number | null, endInferred = v[at + 12] as boolean | undefined;
+  const realm = v[at + 2] as string,
+    insideIp = address(v[at + 3], false),
+    insidePort = v[at + 4] as number;
+  const outsideIp = address(v[at + 5], false),
+    outsidePort = v[at + 6] as number;
+  const dst = v[at + 7],
+    destinationPort = v[at + 8] as number | undefined,
+    protocol = v[at + 9] as Protocol;
+  const start = v[at + 10] as number,
+    end = v[at + 11] as number | null,
+    endInferred = v[at + 12] as boolean | undefined;
   let r: NatSessionRecord;
-  if (dst === undefined && destinationPort === undefined) r = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end };
+  if (dst === undefined && destinationPort === undefined)
+    r = { kind: 'nat-session', realm, insideIp, insidePort, outsideIp, outsidePort, protocol, start, end };
   else {
     const destination: { destinationIp?: Address; destinationPort?: number } = {};
     if (dst !== undefined) destination.destinationIp = address(dst, false);

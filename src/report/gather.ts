@@ -148,7 +148,8 @@ function zoneWords(o: PlannedObservation, time: unknown): string {
     // The offset the zone had at that wall-clock time (one reading; a fold lists both below).
     const local = typeof time === 'object' && time !== null ? (time as { local?: unknown }).local : undefined;
     const wall = typeof local === 'string' ? parseInstant(local + 'Z') : null;
-    const inForce = wall !== null && wall.ok && r.foldInstants === null && !r.inGap ? `, offset in force ${offsetText(Math.round((wall.value.ms - r.start) / 60_000))}` : '';
+    const inForce =
+      wall !== null && wall.ok && r.foldInstants === null && !r.inGap ? `, offset in force ${offsetText(Math.round((wall.value.ms - r.start) / 60_000))}` : '';
     return `wall-clock time in ${r.timeZone}${inForce}`;
   }
   if (r.offsetMinutes === null) return 'instants with their own offsets';
@@ -226,7 +227,8 @@ async function fetchAround(store: StoreReader, o: ObservationResult, span: Windo
     direct ? store.allocations([{ address, realm: null, window: span }]).then((r) => r[0] ?? []) : [],
   ]);
   const hosts = new Map<string, { realm: string; ip: string }>();
-  for (const t of [...blocks, ...sessions]) if (hosts.size < MAX_HOLDER_ROWS) hosts.set(`${t.realm}|${t.insideIp.text}`, { realm: t.realm, ip: t.insideIp.text });
+  for (const t of [...blocks, ...sessions])
+    if (hosts.size < MAX_HOLDER_ROWS) hosts.set(`${t.realm}|${t.insideIp.text}`, { realm: t.realm, ip: t.insideIp.text });
   // Deterministic NAT logs nothing per host: the configuration says who held the port.
   if (o.sourcePort !== null) {
     for (const d of deterministic) {
@@ -263,7 +265,14 @@ function recordRows(f: Fetched, accounts: Accounts, evidence: ReadonlySet<string
   for (const b of f.blocks) {
     const key = `port block ${b.portFirst}–${b.portLast}${b.protocol === undefined ? '' : ' ' + b.protocol}`;
     if (!byBlock.has(key)) byBlock.set(key, []);
-    byBlock.get(key)!.push({ kind: 'nat-block', start: b.start, end: b.end, label: `${b.outsideIp.text} ports ${b.portFirst}–${b.portLast} → ${b.insideIp.text} (${b.realm})`, evidence: evidence.has(b.id), endInferred: b.endInferred === true });
+    byBlock.get(key)!.push({
+      kind: 'nat-block',
+      start: b.start,
+      end: b.end,
+      label: `${b.outsideIp.text} ports ${b.portFirst}–${b.portLast} → ${b.insideIp.text} (${b.realm})`,
+      evidence: evidence.has(b.id),
+      endInferred: b.endInferred === true,
+    });
   }
   for (const [label, bars] of byBlock) natRow(label, bars);
   const byPort = new Map<string, Bar[]>();
@@ -271,12 +280,26 @@ function recordRows(f: Fetched, accounts: Accounts, evidence: ReadonlySet<string
     const key = `sessions on ${hostPort(s.outsideIp.text, s.outsidePort)}`;
     if (!byPort.has(key)) byPort.set(key, []);
     const to = s.destinationIp === undefined ? '' : ` to ${hostPort(s.destinationIp.text, s.destinationPort ?? null)}`;
-    byPort.get(key)!.push({ kind: 'nat-session', start: s.start, end: s.end, label: `${hostPort(s.outsideIp.text, s.outsidePort)} → ${hostPort(s.insideIp.text, s.insidePort)} (${s.realm})${to}`, evidence: evidence.has(s.id), endInferred: false });
+    byPort.get(key)!.push({
+      kind: 'nat-session',
+      start: s.start,
+      end: s.end,
+      label: `${hostPort(s.outsideIp.text, s.outsidePort)} → ${hostPort(s.insideIp.text, s.insidePort)} (${s.realm})${to}`,
+      evidence: evidence.has(s.id),
+      endInferred: false,
+    });
   }
   for (const [label, bars] of byPort) natRow(label, bars);
   for (const d of f.deterministic) {
     natRow(`deterministic NAT ${d.outsidePrefix.text}`, [
-      { kind: 'nat-deterministic', start: d.start, end: d.end, label: `${d.insidePrefix.text} → ${d.outsidePrefix.text} ports ${d.portFirst}–${d.portLast} (${d.realm})`, evidence: evidence.has(d.id), endInferred: false },
+      {
+        kind: 'nat-deterministic',
+        start: d.start,
+        end: d.end,
+        label: `${d.insidePrefix.text} → ${d.outsidePrefix.text} ports ${d.portFirst}–${d.portLast} (${d.realm})`,
+        evidence: evidence.has(d.id),
+        endInferred: false,
+      },
     ]);
   }
   // Allocations, one row per account: who held the address (or the inside host) when.
@@ -285,7 +308,14 @@ function recordRows(f: Fetched, accounts: Accounts, evidence: ReadonlySet<string
   for (const a of allocations) {
     const label = accounts.label(a.account);
     if (!byAccount.has(label)) byAccount.set(label, []);
-    byAccount.get(label)!.push({ kind: 'allocation', start: a.start, end: a.end, label: `${a.ip.text}${a.realm === undefined ? '' : ` (${a.realm})`} from ${a.source}`, evidence: evidence.has(a.id), endInferred: a.endInferred === true });
+    byAccount.get(label)!.push({
+      kind: 'allocation',
+      start: a.start,
+      end: a.end,
+      label: `${a.ip.text}${a.realm === undefined ? '' : ` (${a.realm})`} from ${a.source}`,
+      evidence: evidence.has(a.id),
+      endInferred: a.endInferred === true,
+    });
   }
   const holders = [...byAccount];
   const shownHolders = holders.slice(0, MAX_HOLDER_ROWS);
@@ -298,7 +328,9 @@ function recordRows(f: Fetched, accounts: Accounts, evidence: ReadonlySet<string
   const bySource = new Map<string, Bar[]>();
   for (const g of f.gaps) {
     if (!bySource.has(g.source)) bySource.set(g.source, []);
-    bySource.get(g.source)!.push({ kind: 'coverage', start: g.start, end: g.end, label: `${g.source}: no records (declared gap)`, evidence: false, endInferred: false });
+    bySource
+      .get(g.source)!
+      .push({ kind: 'coverage', start: g.start, end: g.end, label: `${g.source}: no records (declared gap)`, evidence: false, endInferred: false });
   }
   for (const [source, bars] of bySource) rows.push({ group: 'coverage', label: `coverage gap: ${source}`, bars });
   return { rows, omitted };

@@ -95,10 +95,22 @@ function refText(r: Result | Estimate): string {
 export function meaning(page: PageData): { means: string[]; doesNotMean: string[] } {
   const r = page.item.result;
   const n = r.observations.length;
-  const account = 'an account, not a person: the records say which customer account held the address, not who was using the connection (a household, guests, employees, someone with the password or a compromised device may all use one account)';
-  if (r.status === 'invalid') return { means: ['The request could not be read as written; nothing was looked up.'], doesNotMean: ['It says nothing about the address or the time: correct the fields named and send the request again.'] };
-  if (r.status === 'refused') return { means: [`The request was refused (${r.refusal?.code ?? '?'}, paragraph ${r.refusal?.paragraph ?? '?'}); nothing was looked up.`], doesNotMean: ['It is not an answer that nobody used the address.'] };
-  const doesNot = [`A candidate is ${account}.`, 'The records are the operator’s own logs; a flag below says where they may be incomplete or read another way.'];
+  const account =
+    'an account, not a person: the records say which customer account held the address, not who was using the connection (a household, guests, employees, someone with the password or a compromised device may all use one account)';
+  if (r.status === 'invalid')
+    return {
+      means: ['The request could not be read as written; nothing was looked up.'],
+      doesNotMean: ['It says nothing about the address or the time: correct the fields named and send the request again.'],
+    };
+  if (r.status === 'refused')
+    return {
+      means: [`The request was refused (${r.refusal?.code ?? '?'}, paragraph ${r.refusal?.paragraph ?? '?'}); nothing was looked up.`],
+      doesNotMean: ['It is not an answer that nobody used the address.'],
+    };
+  const doesNot = [
+    `A candidate is ${account}.`,
+    'The records are the operator’s own logs; a flag below says where they may be incomplete or read another way.',
+  ];
   if (page.action === 'estimate') {
     return {
       means: [`If resolved, this request would return ${r.candidateCount} account(s) fitting all ${n} observation(s). An estimate discloses no identity.`],
@@ -109,7 +121,10 @@ export function meaning(page: PageData): { means: string[]; doesNotMean: string[
   if (r.status === 'none') {
     return {
       means: [`No account held the address${n > 1 ? ' at every one of the times' : ''} in the records the operator holds for the window.`],
-      doesNotMean: ['It does not mean nobody used the address: records may be missing (a coverage gap, the retention horizon), the address may not be the operator’s, or the time may be read another way — see the flags.', ...doesNot.slice(1)],
+      doesNotMean: [
+        'It does not mean nobody used the address: records may be missing (a coverage gap, the retention horizon), the address may not be the operator’s, or the time may be read another way — see the flags.',
+        ...doesNot.slice(1),
+      ],
     };
   }
   if (res.withheld) {
@@ -124,14 +139,19 @@ export function meaning(page: PageData): { means: string[]; doesNotMean: string[
       doesNotMean: ['Unique is about the records: it is not proof of who acted; read every flag before relying on it.', ...doesNot],
     };
   }
-  return { means: [`${r.candidateCount} accounts fit every observation; ${res.candidates.length} disclosed under the allow-multiple policy.`], doesNotMean: ['It does not mean all of them were involved, nor that one of them was.', ...doesNot] };
+  return {
+    means: [`${r.candidateCount} accounts fit every observation; ${res.candidates.length} disclosed under the allow-multiple policy.`],
+    doesNotMean: ['It does not mean all of them were involved, nor that one of them was.', ...doesNot],
+  };
 }
 
 function requestSection(page: PageData): string {
   const out: string[] = ['<h2>The request as received</h2>'];
   const req = page.request;
   if (page.item.request === null) {
-    out.push('<p class="warn">The request lines were not given (ipar report --requests FILE), so the request cannot be shown as received; the windows below are the result’s.</p>');
+    out.push(
+      '<p class="warn">The request lines were not given (ipar report --requests FILE), so the request cannot be shown as received; the windows below are the result’s.</p>',
+    );
   } else {
     out.push(`<pre class="request-line">${h(page.item.request)}</pre>`);
   }
@@ -148,7 +168,11 @@ function requestSection(page: PageData): string {
     );
   });
   if (rows.length > 0) {
-    out.push('<table class="as-received"><thead><tr><th>#</th><th>source</th><th>time as written</th><th>read as</th><th>window searched, UTC</th></tr></thead><tbody>' + rows.join('') + '</tbody></table>');
+    out.push(
+      '<table class="as-received"><thead><tr><th>#</th><th>source</th><th>time as written</th><th>read as</th><th>window searched, UTC</th></tr></thead><tbody>' +
+        rows.join('') +
+        '</tbody></table>',
+    );
   }
   if (req !== null) {
     const tol = typeof req['toleranceSeconds'] === 'number' ? `${req['toleranceSeconds']} s` : '0 s (default)';
@@ -180,7 +204,9 @@ function closeUp(o: ObservationView): Window {
 
 function observationSection(o: ObservationView): string {
   const r = o.result;
-  const out: string[] = [`<section class="observation" data-observation="${r.index}"><h3>Observation ${r.index}: ${h(r.sourceIp)}${r.sourcePort === null ? '' : ':' + r.sourcePort}</h3>`];
+  const out: string[] = [
+    `<section class="observation" data-observation="${r.index}"><h3>Observation ${r.index}: ${h(r.sourceIp)}${r.sourcePort === null ? '' : ':' + r.sourcePort}</h3>`,
+  ];
   out.push(
     `<p>Address class <b>${h(r.addressClass)}</b>${r.realm === null ? '' : ` (realm ${h(r.realm)})`}; path <b class="path">${h(r.path.join(' → ') || '(no record)')}</b>; outcome <b>${h(r.outcome)}</b>; ${r.candidateCount} account(s) fit this observation alone.</p>`,
   );
@@ -203,7 +229,9 @@ function correlationSection(page: PageData): string {
   const out: string[] = ['<h2>Cross-correlation</h2>'];
   if ('supportCounts' in r) {
     const rows = r.supportCounts.map((count, k) => `<tr><td>${k + 1} of ${n}</td><td class="support-count">${count}</td></tr>`).join('');
-    out.push(`<p>An estimate: <b class="candidate-count">${r.candidateCount}</b> account(s) would fit all ${n} observation(s). Accounts by how many observations they fit (counts only):</p>`);
+    out.push(
+      `<p>An estimate: <b class="candidate-count">${r.candidateCount}</b> account(s) would fit all ${n} observation(s). Accounts by how many observations they fit (counts only):</p>`,
+    );
     out.push(`<table class="support"><thead><tr><th>observations fitted</th><th>accounts</th></tr></thead><tbody>${rows}</tbody></table>`);
     return out.join('');
   }
@@ -214,11 +242,18 @@ function correlationSection(page: PageData): string {
   } else {
     out.push(`<p><b class="candidate-count">${r.candidateCount}</b> account(s) fit; disclosed:</p>`);
     const rows = r.candidates
-      .map((c) => `<tr class="candidate"><td class="mono">${h(c.account)}</td><td>${c.support} of ${c.of}</td><td>${c.evidence.map((e) => `${h(e.kind)} ${h(e.start)} – ${h(e.end ?? 'open')} (observation ${e.observation})`).join('<br>')}</td></tr>`)
+      .map(
+        (c) =>
+          `<tr class="candidate"><td class="mono">${h(c.account)}</td><td>${c.support} of ${c.of}</td><td>${c.evidence.map((e) => `${h(e.kind)} ${h(e.start)} – ${h(e.end ?? 'open')} (observation ${e.observation})`).join('<br>')}</td></tr>`,
+      )
       .join('');
     out.push(`<table class="candidates"><thead><tr><th>account</th><th>observations fitted</th><th>evidence</th></tr></thead><tbody>${rows}</tbody></table>`);
   }
-  out.push('<table class="per-observation"><thead><tr><th>observation</th><th>accounts fitting it alone</th></tr></thead><tbody>' + r.observations.map((o) => `<tr><td>${o.index}</td><td>${o.candidateCount}</td></tr>`).join('') + '</tbody></table>');
+  out.push(
+    '<table class="per-observation"><thead><tr><th>observation</th><th>accounts fitting it alone</th></tr></thead><tbody>' +
+      r.observations.map((o) => `<tr><td>${o.index}</td><td>${o.candidateCount}</td></tr>`).join('') +
+      '</tbody></table>',
+  );
   return out.join('');
 }
 
@@ -259,7 +294,9 @@ function auditSection(a: AuditView, resultSignature: string | null): string {
     out.push(
       `<p class="warn">${a.source === null ? 'No audit log was read (give --audit FILE for a store that is not a SQLite file).' : `The audit log ${h(a.source)} holds no entry for this result line: it was not produced by a run audited there, or it was changed after.`}</p>`,
     );
-    out.push(`<table class="audit"><tbody><tr><th>result hash (sha256 of the line)</th><td class="mono">${h(a.resultHash)}</td></tr>${resultSignature === null ? '' : `<tr><th>signature</th><td class="mono audit-signature">${h(resultSignature)}</td></tr>`}</tbody></table>`);
+    out.push(
+      `<table class="audit"><tbody><tr><th>result hash (sha256 of the line)</th><td class="mono">${h(a.resultHash)}</td></tr>${resultSignature === null ? '' : `<tr><th>signature</th><td class="mono audit-signature">${h(resultSignature)}</td></tr>`}</tbody></table>`,
+    );
     return out.join('');
   }
   const e = a.entry as AuditEntry & Record<string, unknown>;
@@ -269,14 +306,21 @@ function auditSection(a: AuditView, resultSignature: string | null): string {
     ['action', e.action],
     ['engine', e.engine],
     ['result hash', e.resultHash],
-    ['request hash', `${e.requestHash}${a.requestMatches === null ? '' : a.requestMatches ? ' (the request shown hashes to it)' : ' — the request shown does NOT hash to it'}`],
+    [
+      'request hash',
+      `${e.requestHash}${a.requestMatches === null ? '' : a.requestMatches ? ' (the request shown hashes to it)' : ' — the request shown does NOT hash to it'}`,
+    ],
     ['entry hash', e.hash],
     ['previous entry hash', e.prevHash],
   ];
   const signature = extra(e['signature']) ?? resultSignature;
   if (signature !== null) rows.push(['signature', signature]);
   out.push(`<p>Entry in ${h(a.source ?? '')}; <code>ipar audit verify</code> checks the chain.</p>`);
-  out.push('<table class="audit"><tbody>' + rows.map(([k, v]) => `<tr><th>${h(k)}</th><td class="mono audit-${h(k.replace(/ /g, '-'))}">${h(v)}</td></tr>`).join('') + '</tbody></table>');
+  out.push(
+    '<table class="audit"><tbody>' +
+      rows.map(([k, v]) => `<tr><th>${h(k)}</th><td class="mono audit-${h(k.replace(/ /g, '-'))}">${h(v)}</td></tr>`).join('') +
+      '</tbody></table>',
+  );
   if (a.requestMatches === false) out.push('<p class="warn">The request line given is not the one audited for this result.</p>');
   return out.join('');
 }
@@ -291,15 +335,26 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
   const r = page.item.result;
   const m = meaning(page);
   const out: string[] = [head(`${refText(r)} — ipar ${page.action} report`)];
-  out.push(`<nav><a href="${h(links.index)}">index</a>${links.previous === null ? '' : `<a href="${h(links.previous)}">← previous</a>`}${links.next === null ? '' : `<a href="${h(links.next)}">next →</a>`}</nav>`);
+  out.push(
+    `<nav><a href="${h(links.index)}">index</a>${links.previous === null ? '' : `<a href="${h(links.previous)}">← previous</a>`}${links.next === null ? '' : `<a href="${h(links.next)}">next →</a>`}</nav>`,
+  );
   out.push(`<h1>${h(refText(r))} <span class="status status-${h(r.status)}" data-status="${h(r.status)}">${h(r.status)}</span></h1>`);
-  out.push(`<p>${page.action === 'estimate' ? 'Estimate (counts only, no identities)' : 'Resolution'} · ${r.observations.length} observation(s) · ${r.risks.length} flag(s)</p>`);
-  out.push(`<div class="means"><b>What this answer means.</b> ${m.means.map(h).join(' ')}<br><b>What it does not mean.</b> ${m.doesNotMean.map(h).join(' ')}</div>`);
+  out.push(
+    `<p>${page.action === 'estimate' ? 'Estimate (counts only, no identities)' : 'Resolution'} · ${r.observations.length} observation(s) · ${r.risks.length} flag(s)</p>`,
+  );
+  out.push(
+    `<div class="means"><b>What this answer means.</b> ${m.means.map(h).join(' ')}<br><b>What it does not mean.</b> ${m.doesNotMean.map(h).join(' ')}</div>`,
+  );
   out.push(requestSection(page));
   if (r.errors !== undefined && r.errors.length > 0) {
-    out.push('<h2>Problems</h2><ul class="errors">' + r.errors.map((e) => `<li><b class="mono">${h(e.field || '(line)')}</b>: ${h(e.reason)}: ${h(e.message)}</li>`).join('') + '</ul>');
+    out.push(
+      '<h2>Problems</h2><ul class="errors">' +
+        r.errors.map((e) => `<li><b class="mono">${h(e.field || '(line)')}</b>: ${h(e.reason)}: ${h(e.message)}</li>`).join('') +
+        '</ul>',
+    );
   }
-  if (r.refusal !== undefined) out.push(`<h2>Refusal</h2><p><b class="mono">${h(r.refusal.code)}</b> (paragraph ${h(r.refusal.paragraph)}): ${h(r.refusal.message)}</p>`);
+  if (r.refusal !== undefined)
+    out.push(`<h2>Refusal</h2><p><b class="mono">${h(r.refusal.code)}</b> (paragraph ${h(r.refusal.paragraph)}): ${h(r.refusal.message)}</p>`);
   if (page.observations.length > 0) {
     out.push('<h2>Timeline and path per observation</h2>' + LEGEND);
     for (const o of page.observations) out.push(observationSection(o));
@@ -307,7 +362,9 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
   if (r.status !== 'invalid' && r.status !== 'refused') out.push(correlationSection(page));
   out.push(flagsSection(r));
   out.push(auditSection(audit, extra((r as (Result | Estimate) & Record<string, unknown>)['signature'])));
-  out.push(`<footer>Written by ipar report. Times are UTC; windows are half-open [start, end). Accounts the answer does not disclose are drawn as letters, never named.</footer>`);
+  out.push(
+    `<footer>Written by ipar report. Times are UTC; windows are half-open [start, end). Accounts the answer does not disclose are drawn as letters, never named.</footer>`,
+  );
   out.push('</main></body></html>\n');
   return out.join('');
 }
@@ -324,10 +381,19 @@ export function renderIndex(entries: readonly IndexEntry[], title: string): stri
   const out: string[] = [head(`${title} — ipar report`)];
   out.push(`<h1>${h(title)}</h1><p>${entries.length} request(s). Each row opens its page; every page is self-contained (no network).</p>`);
   const rows = entries.map(({ file, result: r, action, audited }) => {
-    const disclosed = action === 'estimate' ? `estimate: ${r.candidateCount}` : r.status === 'invalid' || r.status === 'refused' ? '—' : (r as Result).withheld ? `withheld (${r.candidateCount})` : (r as Result).candidates.map((c) => c.account).join(', ') || '—';
+    const disclosed =
+      action === 'estimate'
+        ? `estimate: ${r.candidateCount}`
+        : r.status === 'invalid' || r.status === 'refused'
+          ? '—'
+          : (r as Result).withheld
+            ? `withheld (${r.candidateCount})`
+            : (r as Result).candidates.map((c) => c.account).join(', ') || '—';
     return `<tr class="entry"><td><a href="${h(file)}">${h(refText(r))}</a></td><td><span class="status status-${h(r.status)}">${h(r.status)}</span></td><td>${r.candidateCount}</td><td class="mono">${h(disclosed)}</td><td>${r.risks.map((k) => `<code>${h(k.code)}</code>`).join(' ')}</td><td>${audited ? 'yes' : '<span class="warn">no entry</span>'}</td></tr>`;
   });
-  out.push(`<table class="index"><thead><tr><th>ref</th><th>status</th><th>count</th><th>disclosed</th><th>flags</th><th>audited</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  out.push(
+    `<table class="index"><thead><tr><th>ref</th><th>status</th><th>count</th><th>disclosed</th><th>flags</th><th>audited</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+  );
   out.push('</main></body></html>\n');
   return out.join('');
 }

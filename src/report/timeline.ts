@@ -19,7 +19,37 @@ const BAR_HEIGHT = 14;
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR, 48 * HOUR, 168 * HOUR];
+const STEPS = [
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  200,
+  500,
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  24 * HOUR,
+  48 * HOUR,
+  168 * HOUR,
+];
 
 /** The tick step for a span: the smallest that gives at most eight ticks. */
 export function tickStep(spanMs: number): number {
@@ -87,20 +117,53 @@ export function timelineSvg(allRows: readonly Row[], span: Window, window: Windo
   }
   out.push(`<text class="axis-note" x="4" y="${AXIS_HEIGHT - 10}">UTC</text>`);
   // The observation window as a band through every row.
-  const wx0 = xOf(window.start, span), wx1 = xOf(window.end, span);
-  out.push(rect('window-band', wx0, wx1, AXIS_HEIGHT - 4, height - AXIS_HEIGHT, `data-start="${iso(window.start)}" data-end="${iso(window.end)}"`, `observation window ${iso(window.start)} – ${iso(window.end)}`));
+  const wx0 = xOf(window.start, span),
+    wx1 = xOf(window.end, span);
+  out.push(
+    rect(
+      'window-band',
+      wx0,
+      wx1,
+      AXIS_HEIGHT - 4,
+      height - AXIS_HEIGHT,
+      `data-start="${iso(window.start)}" data-end="${iso(window.end)}"`,
+      `observation window ${iso(window.start)} – ${iso(window.end)}`,
+    ),
+  );
   rows.forEach((row, i) => {
     const y = AXIS_HEIGHT + i * ROW_HEIGHT;
     const by = y + (ROW_HEIGHT - BAR_HEIGHT) / 2;
     out.push(`<g class="row row-${row.group}" data-label="${escapeHtml(row.label)}">`);
     if (i % 2 === 0) out.push(`<rect class="stripe" x="0" y="${y}" width="${WIDTH}" height="${ROW_HEIGHT}"/>`);
-    out.push(`<text class="row-label" x="4" y="${y + ROW_HEIGHT / 2 + 4}">${escapeHtml(row.label.length > 40 ? row.label.slice(0, 39) + '…' : row.label)}</text>`);
+    out.push(
+      `<text class="row-label" x="4" y="${y + ROW_HEIGHT / 2 + 4}">${escapeHtml(row.label.length > 40 ? row.label.slice(0, 39) + '…' : row.label)}</text>`,
+    );
     if (row.window !== undefined) {
       const w = row.window;
       const cls = row.group === 'window' ? 'window' : `reading${row.changes == null ? '' : ' reading-changes'}`;
-      const note = row.changes === 'drops' ? ' — drops an account of the answer' : row.changes === 'adds' ? ' — finds accounts the answer lacks' : row.changes === 'both' ? ' — changes the answer' : '';
-      out.push(rect(cls, xOf(w.start, span), xOf(w.end, span), by, BAR_HEIGHT, `data-start="${iso(w.start)}" data-end="${iso(w.end)}"${row.changes == null ? '' : ` data-changes="${row.changes}"`}`, `${row.label}: ${iso(w.start)} – ${iso(w.end)}${note}`));
-      if (w.end <= span.start || w.start >= span.end) out.push(`<text class="off-view" x="${w.start >= span.end ? PLOT_RIGHT - 4 : LABEL_WIDTH + 4}" y="${by + 11}" text-anchor="${w.start >= span.end ? 'end' : 'start'}">${w.start >= span.end ? 'later →' : '← earlier'}</text>`);
+      const note =
+        row.changes === 'drops'
+          ? ' — drops an account of the answer'
+          : row.changes === 'adds'
+            ? ' — finds accounts the answer lacks'
+            : row.changes === 'both'
+              ? ' — changes the answer'
+              : '';
+      out.push(
+        rect(
+          cls,
+          xOf(w.start, span),
+          xOf(w.end, span),
+          by,
+          BAR_HEIGHT,
+          `data-start="${iso(w.start)}" data-end="${iso(w.end)}"${row.changes == null ? '' : ` data-changes="${row.changes}"`}`,
+          `${row.label}: ${iso(w.start)} – ${iso(w.end)}${note}`,
+        ),
+      );
+      if (w.end <= span.start || w.start >= span.end)
+        out.push(
+          `<text class="off-view" x="${w.start >= span.end ? PLOT_RIGHT - 4 : LABEL_WIDTH + 4}" y="${by + 11}" text-anchor="${w.start >= span.end ? 'end' : 'start'}">${w.start >= span.end ? 'later →' : '← earlier'}</text>`,
+        );
     }
     for (const b of row.bars) {
       const x0 = xOf(b.start, span);

@@ -58,7 +58,11 @@ function auditFor(item: ReportItem, action: 'resolve' | 'estimate', audit: Repor
  * @example
  * const { index } = await writeReport(store, items, { out: 'report', audit: { log, source: 'op.db' } });
  */
-export async function writeReport(store: StoreReader, items: readonly { item: ReportItem; action: 'resolve' | 'estimate' }[], options: ReportOptions): Promise<ReportWritten> {
+export async function writeReport(
+  store: StoreReader,
+  items: readonly { item: ReportItem; action: 'resolve' | 'estimate' }[],
+  options: ReportOptions,
+): Promise<ReportWritten> {
   mkdirSync(options.out, { recursive: true });
   const names = items.map((x, i) => pageName(i, x.item.result.ref));
   const entries: IndexEntry[] = [];
@@ -67,7 +71,10 @@ export async function writeReport(store: StoreReader, items: readonly { item: Re
     const page = await gatherPage(store, item, action);
     const audit = auditFor(item, action, options.audit);
     if (audit.entry === null) unaudited++;
-    writeFileSync(join(options.out, names[i]!), renderPage(page, audit, { index: 'index.html', previous: i === 0 ? null : names[i - 1]!, next: names[i + 1] ?? null }));
+    writeFileSync(
+      join(options.out, names[i]!),
+      renderPage(page, audit, { index: 'index.html', previous: i === 0 ? null : names[i - 1]!, next: names[i + 1] ?? null }),
+    );
     entries.push({ file: names[i]!, result: item.result, action, audited: audit.entry !== null });
     options.onPage?.(i + 1);
   }
@@ -78,7 +85,10 @@ export async function writeReport(store: StoreReader, items: readonly { item: Re
 
 /** Where a Chromium is installed (`IPAR_CHROMIUM`, then the usual names on PATH), or `null`. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = env['IPAR_CHROMIUM'] !== undefined ? [env['IPAR_CHROMIUM']] : (env['PATH'] ?? '').split(delimiter).flatMap((dir) => ['chromium', 'chromium-browser', 'google-chrome'].map((n) => join(dir, n)));
+  const candidates =
+    env['IPAR_CHROMIUM'] !== undefined
+      ? [env['IPAR_CHROMIUM']]
+      : (env['PATH'] ?? '').split(delimiter).flatMap((dir) => ['chromium', 'chromium-browser', 'google-chrome'].map((n) => join(dir, n)));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -91,7 +101,16 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | nul
 }
 
 /** The flags every headless run gets: no sandbox (CI runs as root), and nothing fetched from the network. */
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] as const;
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
 
 /**
  * Print each page to a PDF beside it (`page.html` → `page.pdf`) with headless Chromium.
@@ -104,7 +123,9 @@ export async function printPdfs(chromium: string, pages: readonly string[]): Pro
   const out: string[] = [];
   for (const page of pages) {
     const pdf = page.replace(/\.html$/, '.pdf');
-    await run(chromium, [...CHROMIUM_FLAGS, '--no-pdf-header-footer', `--print-to-pdf=${resolve(pdf)}`, pathToFileURL(resolve(page)).href], { timeout: 60_000 });
+    await run(chromium, [...CHROMIUM_FLAGS, '--no-pdf-header-footer', `--print-to-pdf=${resolve(pdf)}`, pathToFileURL(resolve(page)).href], {
+      timeout: 60_000,
+    });
     out.push(pdf);
   }
   return out;

@@ -42,7 +42,10 @@ describe('ipar convert', () => {
     expect(r.code).toBe(0);
     expect(lines(r.out).length).toBe(lines(readFileSync(records, 'utf8')).length);
     // Times come out in UTC with milliseconds, whatever offset they were written with.
-    const offset = await run(['convert', '-'], '{"kind":"coverage","source":"x","start":"2026-03-28T11:00:00+01:00","end":"2026-03-28T11:30:00+01:00","status":"gap"}\n');
+    const offset = await run(
+      ['convert', '-'],
+      '{"kind":"coverage","source":"x","start":"2026-03-28T11:00:00+01:00","end":"2026-03-28T11:30:00+01:00","status":"gap"}\n',
+    );
     expect(offset.out).toBe('{"kind":"coverage","source":"x","start":"2026-03-28T10:00:00.000Z","end":"2026-03-28T10:30:00.000Z","status":"gap"}\n');
   });
 
@@ -59,7 +62,9 @@ describe('--format auto on input it does not recognise', () => {
     const r = await run([command, ...(command === 'ingest' ? ['--db', db] : []), '--format', 'auto', '-'], 'hello\nthis is no log\n');
     expect(r.code).toBe(2);
     expect(lines(r.err)).toHaveLength(1);
-    expect(r.err).toMatch(/^ipar: FORMAT_NOT_RECOGNISED: stdin: --format auto recognises no format in its first 2 lines; supported formats: canonical, juniper-srx, .*mikrotik-firewall/);
+    expect(r.err).toMatch(
+      /^ipar: FORMAT_NOT_RECOGNISED: stdin: --format auto recognises no format in its first 2 lines; supported formats: canonical, juniper-srx, .*mikrotik-firewall/,
+    );
     expect(r.err).not.toMatch(/INVALID_JSON/);
   });
 
@@ -97,9 +102,14 @@ describe('ipar export', () => {
       '{"kind":"coverage","source":"dhcp","start":"2026-03-28T07:00:00Z","end":"2026-03-28T08:00:00Z","status":"gap"}',
     ].join('\n');
     expect((await run(['ingest', '--db', db, '-'], input)).code).toBe(0);
-    const accounts = (out: string) => lines(out).map((l) => (JSON.parse(l) as { account?: string; kind: string }).account ?? (JSON.parse(l) as { kind: string }).kind);
+    const accounts = (out: string) =>
+      lines(out).map((l) => (JSON.parse(l) as { account?: string; kind: string }).account ?? (JSON.parse(l) as { kind: string }).kind);
     // [09:00, 09:45): A ended at 09:00 (half-open), B and the open C overlap; the address space always holds.
-    expect(accounts((await run(['export', '--db', db, '--from', '2026-03-28T09:00:00Z', '--to', '2026-03-28T09:45:00Z'])).out)).toEqual(['address-space', 'B', 'C']);
+    expect(accounts((await run(['export', '--db', db, '--from', '2026-03-28T09:00:00Z', '--to', '2026-03-28T09:45:00Z'])).out)).toEqual([
+      'address-space',
+      'B',
+      'C',
+    ]);
     expect(accounts((await run(['export', '--db', db, '--kind', 'allocation', '--to', '2026-03-28T09:00:00Z'])).out)).toEqual(['A']);
     expect(accounts((await run(['export', '--db', db, '--kind', 'coverage', '--kind', 'address-space'])).out)).toEqual(['address-space', 'coverage']);
     const open = lines((await run(['export', '--db', db, '--kind', 'allocation', '--from', '2026-03-28T11:00:00Z'])).out);

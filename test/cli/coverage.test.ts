@@ -21,7 +21,19 @@ function sessions(from: number, to: number): object[] {
   const out: object[] = [];
   for (let t = from, k = 0; t < to; t += 10_000, k++) {
     if (t >= SILENT_FROM && t < SILENT_TO) continue;
-    out.push({ kind: 'nat-session', realm: 'cgn-x', insideIp: `100.64.5.${1 + (k % 4)}`, insidePort: 40000 + (k % 1000), outsideIp: '203.0.113.10', outsidePort: 20000 + (k % 20000), destinationIp: '192.0.2.80', destinationPort: 443, protocol: 'tcp', start: iso(t), end: iso(t + 5000) });
+    out.push({
+      kind: 'nat-session',
+      realm: 'cgn-x',
+      insideIp: `100.64.5.${1 + (k % 4)}`,
+      insidePort: 40000 + (k % 1000),
+      outsideIp: '203.0.113.10',
+      outsidePort: 20000 + (k % 20000),
+      destinationIp: '192.0.2.80',
+      destinationPort: 443,
+      protocol: 'tcp',
+      start: iso(t),
+      end: iso(t + 5000),
+    });
   }
   return out;
 }
@@ -33,9 +45,26 @@ const BASE: object[] = [
   // HOME's lease was open when exported; the dhcp feed's own events run 08:00–12:00.
   { kind: 'allocation', account: 'HOME', ip: '198.51.100.7', start: T('08:00:00'), end: null, source: 'dhcp' },
   { kind: 'allocation', account: 'OTHER', ip: '198.51.100.8', start: T('08:00:00'), end: T('12:00:00'), source: 'dhcp' },
-  ...[1, 2, 3, 4].map((h) => ({ kind: 'allocation', account: `MOB-${h}`, ip: `100.64.5.${h}`, realm: 'cgn-x', start: T('08:00:00'), end: T('12:00:00'), source: 'feed' })),
+  ...[1, 2, 3, 4].map((h) => ({
+    kind: 'allocation',
+    account: `MOB-${h}`,
+    ip: `100.64.5.${h}`,
+    realm: 'cgn-x',
+    start: T('08:00:00'),
+    end: T('12:00:00'),
+    source: 'feed',
+  })),
   // A port block to an inside host no allocation holds (realm cgn-u's feed is missing).
-  { kind: 'nat-block', realm: 'cgn-u', insideIp: '100.64.6.1', outsideIp: '203.0.113.17', portFirst: 1024, portLast: 2047, start: T('08:00:00'), end: T('12:00:00') },
+  {
+    kind: 'nat-block',
+    realm: 'cgn-u',
+    insideIp: '100.64.6.1',
+    outsideIp: '203.0.113.17',
+    portFirst: 1024,
+    portLast: 2047,
+    start: T('08:00:00'),
+    end: T('12:00:00'),
+  },
 ];
 
 const lines = (records: readonly object[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -62,7 +91,11 @@ describe('ipar coverage', () => {
   test('--json: every source with its span and events, the inferred gap with its evidence, the retention horizon', async () => {
     const io = captureIo();
     expect(await main(['coverage', '--db', db, '--json'], io)).toBe(0);
-    const listing = JSON.parse(io.out()) as { retentionHorizon: string | null; sources: { source: string; role: string; first: string; last: string; ingests: number }[]; gaps: Record<string, unknown>[] };
+    const listing = JSON.parse(io.out()) as {
+      retentionHorizon: string | null;
+      sources: { source: string; role: string; first: string; last: string; ingests: number }[];
+      gaps: Record<string, unknown>[];
+    };
     expect(listing.retentionHorizon).toBeNull();
     expect(listing.sources.map((s) => [s.source, s.role, s.first, s.last, s.ingests])).toEqual([
       ['cgn-u', 'nat', T('08:00:00.000'), T('12:00:00.000'), 1],
@@ -71,7 +104,18 @@ describe('ipar coverage', () => {
       ['feed', 'allocation', T('08:00:00.000'), T('12:00:00.000'), 1],
     ]);
     // The last session before the silence ended at 08:59:55; the first after began at 09:45.
-    expect(listing.gaps).toEqual([{ source: 'cgn-x', kind: 'inferred', start: T('08:59:55.000'), end: T('09:45:00.000'), rateBefore: 11.816, rateAfter: 12, usualRate: 3, expectedEvents: 135.25 }]);
+    expect(listing.gaps).toEqual([
+      {
+        source: 'cgn-x',
+        kind: 'inferred',
+        start: T('08:59:55.000'),
+        end: T('09:45:00.000'),
+        rateBefore: 11.816,
+        rateAfter: 12,
+        usualRate: 3,
+        expectedEvents: 135.25,
+      },
+    ]);
   });
 
   test('the table and the timeline show the same gap', async () => {
@@ -95,7 +139,10 @@ describe('ipar coverage', () => {
     }
     const io = captureIo();
     expect(await main(['coverage', '--db', rotated, '--json'], io)).toBe(0);
-    const listing = JSON.parse(io.out()) as { sources: { source: string; first: string; last: string; ingests: number }[]; gaps: { source: string; start: string; end: string }[] };
+    const listing = JSON.parse(io.out()) as {
+      sources: { source: string; first: string; last: string; ingests: number }[];
+      gaps: { source: string; start: string; end: string }[];
+    };
     expect(listing.sources.find((s) => s.source === 'cgn-x')).toMatchObject({ first: T('08:00:00.000'), last: T('11:59:55.000'), ingests: 3 });
     expect(listing.gaps.map((g) => [g.source, g.start, g.end])).toEqual([['cgn-x', T('08:59:55.000'), T('10:00:00.000')]]);
   });
@@ -105,35 +152,59 @@ describe('ipar resolve: flags for the edges of knowledge', () => {
   test('OUTSIDE_SOURCE_SPAN: a time before any record of the store is no longer silent', async () => {
     const r = await resolve(db, { observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00', '2026-03-27') }] });
     expect(r.status).toBe('none');
-    expect((flagOf(r, 'OUTSIDE_SOURCE_SPAN')!.detail['sources'] as { source: string; relation: string }[]).map((s) => [s.source, s.relation])).toEqual([['dhcp', 'before'], ['feed', 'before']]);
+    expect((flagOf(r, 'OUTSIDE_SOURCE_SPAN')!.detail['sources'] as { source: string; relation: string }[]).map((s) => [s.source, s.relation])).toEqual([
+      ['dhcp', 'before'],
+      ['feed', 'before'],
+    ]);
   });
 
   test('OUTSIDE_SOURCE_SPAN and OPEN_PAST_EVIDENCE: fifteen months after the last export, an open allocation is held at T, nothing known after', async () => {
     const r = await resolve(db, { observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00', '2027-06-28') }] });
     expect(r.status).toBe('unique');
-    expect(flagOf(r, 'OPEN_PAST_EVIDENCE')).toMatchObject({ kind: 'false-positive', detail: { records: [{ kind: 'allocation', source: 'dhcp', heldAt: T('08:00:00.000'), sourceLast: T('12:00:00.000') }] } });
+    expect(flagOf(r, 'OPEN_PAST_EVIDENCE')).toMatchObject({
+      kind: 'false-positive',
+      detail: { records: [{ kind: 'allocation', source: 'dhcp', heldAt: T('08:00:00.000'), sourceLast: T('12:00:00.000') }] },
+    });
     expect(flagOf(r, 'OUTSIDE_SOURCE_SPAN')).toMatchObject({ kind: 'false-negative', detail: { sources: [{ source: 'dhcp', relation: 'after' }] } });
     // The same address inside the span: neither flag.
-    expect(codes(await resolve(db, { observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00') }] }))).not.toEqual(expect.arrayContaining(['OPEN_PAST_EVIDENCE']));
+    expect(codes(await resolve(db, { observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00') }] }))).not.toEqual(
+      expect.arrayContaining(['OPEN_PAST_EVIDENCE']),
+    );
   });
 
   test('OUTSIDE_SOURCE_SPAN: a CGNAT address at such a time', async () => {
     const r = await resolve(db, { observations: [{ sourceIp: '203.0.113.10', sourcePort: 20001, time: T('10:00:00', '2027-06-28') }] });
     expect(r.status).toBe('none');
-    expect(flagOf(r, 'OUTSIDE_SOURCE_SPAN')!.detail['sources']).toEqual([{ source: 'cgn-x', first: T('08:00:00.000'), last: T('11:59:55.000'), relation: 'after' }]);
+    expect(flagOf(r, 'OUTSIDE_SOURCE_SPAN')!.detail['sources']).toEqual([
+      { source: 'cgn-x', first: T('08:00:00.000'), last: T('11:59:55.000'), relation: 'after' },
+    ]);
   });
 
   test('INSIDE_UNALLOCATED: a translation to an inside host no allocation holds keeps the NAT step, with its own outcome', async () => {
     const r = await resolve(db, { observations: [{ sourceIp: '203.0.113.17', sourcePort: 1500, time: T('10:00:00') }] });
     expect(r.status).toBe('none');
     expect(r.observations[0]).toMatchObject({ outcome: 'inside-unallocated', path: ['nat-block'] });
-    expect(flagOf(r, 'INSIDE_UNALLOCATED')).toMatchObject({ kind: 'false-negative', detail: { insideHosts: 1, hosts: [{ realm: 'cgn-u', insideIp: '100.64.6.1', kind: 'nat-block' }] } });
+    expect(flagOf(r, 'INSIDE_UNALLOCATED')).toMatchObject({
+      kind: 'false-negative',
+      detail: { insideHosts: 1, hosts: [{ realm: 'cgn-u', insideIp: '100.64.6.1', kind: 'nat-block' }] },
+    });
   });
 
   test('INFERRED_GAP: a request in the silence, and one after it that a record begun in it could concern', async () => {
     const inGap = await resolve(db, { observations: [{ sourceIp: '203.0.113.10', sourcePort: 20400, time: T('09:20:00') }] });
     expect(inGap.status).toBe('none');
-    expect(flagOf(inGap, 'INFERRED_GAP')!.detail['gaps']).toEqual([{ source: 'cgn-x', start: T('08:59:55.000'), end: T('09:45:00.000'), relation: 'overlaps-window', rateBefore: 11.816, rateAfter: 12, usualRate: 3, expectedEvents: 135.25 }]);
+    expect(flagOf(inGap, 'INFERRED_GAP')!.detail['gaps']).toEqual([
+      {
+        source: 'cgn-x',
+        start: T('08:59:55.000'),
+        end: T('09:45:00.000'),
+        relation: 'overlaps-window',
+        rateBefore: 11.816,
+        rateAfter: 12,
+        usualRate: 3,
+        expectedEvents: 135.25,
+      },
+    ]);
     // Before the silence nothing is flagged: the gap lies after the window.
     expect(codes(await resolve(db, { observations: [{ sourceIp: '203.0.113.10', sourcePort: 20001, time: T('08:00:12') }] }))).not.toContain('INFERRED_GAP');
     // A DHCP address does not go through cgn-x: its gap is not on the path.
@@ -150,13 +221,29 @@ describe('ipar resolve: flags for the edges of knowledge', () => {
     const capped = join(dir, 'capped.db');
     const file = join(dir, 'capped.ndjson');
     const start = Date.parse(T('10:00:00'));
-    const rows = Array.from({ length: SESSION_ROW_LIMIT + 1 }, (_, k) => JSON.stringify({ kind: 'nat-session', realm: 'cgn-x', insideIp: '100.64.7.1', insidePort: 1024 + (k % 60000), outsideIp: '203.0.113.11', outsidePort: 1024 + (k % 64000), destinationIp: '192.0.2.80', destinationPort: 443, protocol: 'tcp', start: iso(start + (k % 1000)), end: iso(start + 60_000 + k) }));
+    const rows = Array.from({ length: SESSION_ROW_LIMIT + 1 }, (_, k) =>
+      JSON.stringify({
+        kind: 'nat-session',
+        realm: 'cgn-x',
+        insideIp: '100.64.7.1',
+        insidePort: 1024 + (k % 60000),
+        outsideIp: '203.0.113.11',
+        outsidePort: 1024 + (k % 64000),
+        destinationIp: '192.0.2.80',
+        destinationPort: 443,
+        protocol: 'tcp',
+        start: iso(start + (k % 1000)),
+        end: iso(start + 60_000 + k),
+      }),
+    );
     writeFileSync(file, lines(BASE.slice(0, 3)) + rows.join('\n') + '\n');
     expect(await main(['ingest', '--db', capped, file], captureIo())).toBe(0);
     // The default work budget (20,000 rows) refuses such a lookup first; an operator who raised it meets the cap.
     expect(await main(['settings', '--db', capped, '--budget-rows', String(4 * SESSION_ROW_LIMIT)], captureIo())).toBe(0);
     const r = await resolve(capped, { observations: [{ sourceIp: '203.0.113.11', time: T('10:00:30') }] });
     expect(flagOf(r, 'SESSION_LOOKUP_CAPPED')).toMatchObject({ kind: 'false-negative', detail: { sourceIp: '203.0.113.11', limit: SESSION_ROW_LIMIT } });
-    expect(codes(await resolve(capped, { observations: [{ sourceIp: '203.0.113.11', sourcePort: 1100, time: T('10:00:30') }] }))).not.toContain('SESSION_LOOKUP_CAPPED');
+    expect(codes(await resolve(capped, { observations: [{ sourceIp: '203.0.113.11', sourcePort: 1100, time: T('10:00:30') }] }))).not.toContain(
+      'SESSION_LOOKUP_CAPPED',
+    );
   }, 120_000);
 });

@@ -44,7 +44,9 @@ describe('requests are one JSON object a line', () => {
     const file = join(tempDir(), 'requests.json');
     writeFileSync(file, '\n' + text + '\n');
     const before = await auditCount(db);
-    const expected = [`ipar: USAGE: ${file}:2: requests are one JSON object a line (NDJSON); this input is JSON spread over lines (pretty-printed?). Write each request on one line (e.g. jq -c . ${file}); nothing was resolved`];
+    const expected = [
+      `ipar: USAGE: ${file}:2: requests are one JSON object a line (NDJSON); this input is JSON spread over lines (pretty-printed?). Write each request on one line (e.g. jq -c . ${file}); nothing was resolved`,
+    ];
     const io = captureIo();
     expect(await main(['resolve', '--db', db, '--workers', '1', file], io)).toBe(2);
     expect(io.out()).toBe('');
@@ -60,7 +62,13 @@ describe('requests are one JSON object a line', () => {
   test('a lone "{" followed by an unindented line is just an invalid line: the batch goes on', async () => {
     const io = captureIo(`{\n${GOOD}\n`);
     expect(await main(['resolve', '--db', db, '--workers', '1'], io)).toBe(1);
-    expect(io.out().trim().split('\n').map((l) => (JSON.parse(l) as Result).status)).toEqual(['invalid', 'unique']);
+    expect(
+      io
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Result).status),
+    ).toEqual(['invalid', 'unique']);
   });
 });
 
@@ -76,7 +84,11 @@ describe('request errors', () => {
   test('an error prints its field path once', async () => {
     const io = captureIo('{"ref":"Z","observations":[{"sourceIp":"198.51.100.7","sourcePort":"x","time":"2026-03-28T10:00:00Z"}],"toleranceSeconds":-1}\n');
     expect(await main(['resolve', '--db', db, '--workers', '1'], io)).toBe(1);
-    const lines = io.err().trim().split('\n').filter((l) => l.startsWith('stdin:'));
+    const lines = io
+      .err()
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('stdin:'));
     expect(lines.length).toBe(2);
     for (const line of lines) {
       const field = /^stdin:1: (\S+): /.exec(line)![1]!;
@@ -116,7 +128,9 @@ describe('ipar settings --clock-error', () => {
   test('a source the store has never seen is refused, naming the ones it has; nothing is set', async () => {
     const io = captureIo();
     expect(await main(['settings', '--db', db, '--retention-horizon', '2020-01-01T00:00:00Z', '--clock-error', 'dchp=3'], io)).toBe(2);
-    expect(io.err()).toBe('ipar: USAGE: --clock-error: the store has no records from source or realm "dchp"; it knows cgn-a, cgn-d, cgn-s, dhcp, dhcpv6-pd, pgw, radius, static\n');
+    expect(io.err()).toBe(
+      'ipar: USAGE: --clock-error: the store has no records from source or realm "dchp"; it knows cgn-a, cgn-d, cgn-s, dhcp, dhcpv6-pd, pgw, radius, static\n',
+    );
     const show = captureIo();
     expect(await main(['settings', '--db', db], show)).toBe(0);
     expect(JSON.parse(show.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: {} });
@@ -127,10 +141,20 @@ describe('ipar settings --clock-error', () => {
     expect(await main(['ingest', '--db', local, RECORDS], captureIo())).toBe(0);
     const io = captureIo();
     expect(await main(['settings', '--db', local, '--clock-error', 'dhcp=3', '--clock-error', 'cgn-a=1.5'], io)).toBe(0);
-    expect(JSON.parse(io.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: { dhcp: 3, 'cgn-a': 1.5 } });
+    expect(JSON.parse(io.out())).toEqual({
+      retentionHorizon: null,
+      jurisdictionZone: 'Europe/London',
+      zoneChanges: {},
+      clockErrorSeconds: { dhcp: 3, 'cgn-a': 1.5 },
+    });
     const removed = captureIo();
     expect(await main(['settings', '--db', local, '--clock-error', 'dhcp='], removed)).toBe(0);
-    expect(JSON.parse(removed.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: { 'cgn-a': 1.5 } });
+    expect(JSON.parse(removed.out())).toEqual({
+      retentionHorizon: null,
+      jurisdictionZone: 'Europe/London',
+      zoneChanges: {},
+      clockErrorSeconds: { 'cgn-a': 1.5 },
+    });
   });
 });
 
@@ -162,13 +186,16 @@ describe('ipar ingest', () => {
     expect(await main(['ingest', '--db', join(tempDir(), 's.db'), '--json', file], io)).toBe(1);
     const summary = JSON.parse(io.out()) as { lines: number; rejectedLines: number; recordLines: number };
     expect(summary).toMatchObject({ lines: 6, rejectedLines: 1, recordLines: 3 });
-    expect(io.err()).toMatch(/ingest: 6 lines \(3 gave records, 1 rejected, 2 gave none of their own: blank, header, other events or paired with a later line\); records stored address-space 2; unchanged address-space 1; rejected lines 1/);
+    expect(io.err()).toMatch(
+      /ingest: 6 lines \(3 gave records, 1 rejected, 2 gave none of their own: blank, header, other events or paired with a later line\); records stored address-space 2; unchanged address-space 1; rejected lines 1/,
+    );
   });
 });
 
 describe('--pretty', () => {
   test('keeps whole addresses and accounts, and lists each observation with its own flags under its request', async () => {
-    const v6 = '{"ref":"V6","observations":[{"sourceIp":"2001:db8:1234:56ab:ffff:ffff:ffff:fff1","sourcePort":65000,"time":"2026-03-28T10:00:00Z"},{"sourceIp":"203.0.113.7","time":"2026-03-28T10:00:00Z"}],"toleranceSeconds":2,"returnPolicy":"allow-multiple"}';
+    const v6 =
+      '{"ref":"V6","observations":[{"sourceIp":"2001:db8:1234:56ab:ffff:ffff:ffff:fff1","sourcePort":65000,"time":"2026-03-28T10:00:00Z"},{"sourceIp":"203.0.113.7","time":"2026-03-28T10:00:00Z"}],"toleranceSeconds":2,"returnPolicy":"allow-multiple"}';
     const io = captureIo(v6 + '\n');
     await main(['resolve', '--db', db, '--pretty', '--workers', '1'], io);
     const lines = io.out().split('\n');
@@ -202,7 +229,10 @@ describe('npm start (ipar demo)', () => {
     expect(io.out()).toContain('(BAD-TIME is invalid on purpose: its time "2026-03-28T10:00:00" has no offset');
     expect(io.out()).toContain(`The report of this batch, a page per request: ${join(dir, 'report', 'index.html')}`);
     expect(existsSync(join(dir, 'report', 'index.html'))).toBe(true);
-    const m = /; (\d+) none \((\d+) right: the records that would show the account were lost; (\d+) wrong but flagged as a possible false negative; (\d+) wrong and unflagged\)/.exec(io.out());
+    const m =
+      /; (\d+) none \((\d+) right: the records that would show the account were lost; (\d+) wrong but flagged as a possible false negative; (\d+) wrong and unflagged\)/.exec(
+        io.out(),
+      );
     expect(m, io.out().slice(-400)).not.toBeNull();
     const [none, right, flagged, silent] = m!.slice(1).map(Number) as [number, number, number, number];
     expect(right + flagged + silent).toBe(none);

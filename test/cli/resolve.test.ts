@@ -6,7 +6,6 @@ import { packagePath } from '../../src/paths.js';
 import { Result } from '../../src/request.js';
 import { captureIo, tempDir } from '../support/index.js';
 
-
 let db = '';
 beforeAll(async () => {
   db = join(tempDir(), 'demo.db');
@@ -17,8 +16,15 @@ describe('ipar resolve', () => {
   test('one NDJSON result per request, in input order, each valid against the result schema; exit 1 for the invalid one', async () => {
     const io = captureIo();
     const code = await main(['resolve', '--db', db, packagePath('fixtures', 'demo', 'requests.ndjson')], io);
-    const refs = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { ref: string }).ref);
-    const results = io.out().trim().split('\n').map((l) => Result.parse(JSON.parse(l)));
+    const refs = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { ref: string }).ref);
+    const results = io
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => Result.parse(JSON.parse(l)));
     expect(results.map((r) => r.ref)).toEqual(refs);
     expect(code).toBe(1);
     expect(results.filter((r) => r.status === 'invalid').map((r) => r.ref)).toEqual(['BAD-TIME']);
@@ -26,11 +32,24 @@ describe('ipar resolve', () => {
   });
 
   test('stdin, blank lines skipped, unreadable JSON is an invalid result and the batch goes on', async () => {
-    const input = ['{"ref":"A","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}', '', '{broken', '{"ref":"B","observations":[{"sourceIp":"203.0.113.7","sourcePort":1300,"time":"2026-03-28T10:00:00Z"}]}'].join('\n');
+    const input = [
+      '{"ref":"A","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}',
+      '',
+      '{broken',
+      '{"ref":"B","observations":[{"sourceIp":"203.0.113.7","sourcePort":1300,"time":"2026-03-28T10:00:00Z"}]}',
+    ].join('\n');
     const io = captureIo(input);
     expect(await main(['resolve', '--db', db], io)).toBe(1);
-    const results = io.out().trim().split('\n').map((l) => JSON.parse(l) as Result);
-    expect(results.map((r) => [r.ref, r.status])).toEqual([['A', 'unique'], [null, 'invalid'], ['B', 'unique']]);
+    const results = io
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Result);
+    expect(results.map((r) => [r.ref, r.status])).toEqual([
+      ['A', 'unique'],
+      [null, 'invalid'],
+      ['B', 'unique'],
+    ]);
     expect(results[1]!.errors![0]!.reason).toBe('INVALID_JSON');
     expect(io.err()).toMatch(/stdin:3: \(line\): INVALID_JSON/);
   });
@@ -56,7 +75,12 @@ describe('ipar settings and ipar estimate', () => {
     expect(await main(['ingest', '--db', local, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
     const set = captureIo();
     expect(await main(['settings', '--db', local, '--retention-horizon', '2026-03-28T00:00:00Z', '--clock-error', 'dhcp=3'], set)).toBe(0);
-    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: '2026-03-28T00:00:00.000Z', clockErrorSeconds: { dhcp: 3 }, jurisdictionZone: 'Europe/London', zoneChanges: {} });
+    expect(JSON.parse(set.out())).toEqual({
+      retentionHorizon: '2026-03-28T00:00:00.000Z',
+      clockErrorSeconds: { dhcp: 3 },
+      jurisdictionZone: 'Europe/London',
+      zoneChanges: {},
+    });
     const io = captureIo('{"ref":"OLD","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-27T10:00:00Z"}],"toleranceSeconds":1}\n');
     expect(await main(['estimate', '--db', local], io)).toBe(0);
     const e = JSON.parse(io.out()) as { status: string; risks: { code: string }[]; candidates?: unknown };

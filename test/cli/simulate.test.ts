@@ -6,7 +6,6 @@ import { Request } from '../../src/request.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { captureIo, tempDir } from '../support/index.js';
 
-
 describe('ipar simulate', () => {
   test('same seed, same bytes; --db ingests every record; every request is a valid request', async () => {
     const [a, b] = [tempDir(), tempDir()];

@@ -16,9 +16,12 @@ import { tempDir, builtCli, captureIo, demoStore, entriesOf, clickhouseUnderTest
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'ipar resolve --workers on ClickHouse');
 
-const demoLines = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8').trim().split('\n');
+const demoLines = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8')
+  .trim()
+  .split('\n');
 /** 9.14: a local authority may not ask for anything that processes connection records. */
-const refused = '{"ref":"LA-DST","observations":[{"sourceIp":"203.0.113.70","sourcePort":40001,"time":"2026-03-28T10:00:00Z","destinationIp":"192.0.2.80"}],"authorisation":{"authorityType":"local-authority","condition":"A","purpose":"crime"}}';
+const refused =
+  '{"ref":"LA-DST","observations":[{"sourceIp":"203.0.113.70","sourcePort":40001,"time":"2026-03-28T10:00:00Z","destinationIp":"192.0.2.80"}],"authorisation":{"authorityType":"local-authority","condition":"A","purpose":"crime"}}';
 
 let cli = '';
 let db = '';
@@ -50,7 +53,17 @@ function run(args: readonly string[]): Run {
 }
 
 /** An entry without what differs between runs by design (its place in the file, time and chain). */
-const content = ({ action, ref, status, candidateCount, disclosed, requestHash, resultHash, records, engine }: AuditEntry) => ({ action, ref, status, candidateCount, disclosed, requestHash, resultHash, records, engine });
+const content = ({ action, ref, status, candidateCount, disclosed, requestHash, resultHash, records, engine }: AuditEntry) => ({
+  action,
+  ref,
+  status,
+  candidateCount,
+  disclosed,
+  requestHash,
+  resultHash,
+  records,
+  engine,
+});
 
 /** stderr without the progress lines (their rates and counts depend on timing). */
 const reports = (stderr: string): string => stderr.replace(/^resolve requests: .*\n/gm, '');
@@ -80,21 +93,24 @@ describe('ipar resolve --workers N: the same output and audit as in one thread',
 });
 
 describe('ipar resolve --workers N on ClickHouse: each worker with its own client', () => {
-  (clickhouse.reachable ? test : test.skip)('--store URL with --workers 2 prints what --db FILE prints in one thread, and audits the same entries', async () => {
-    const { url, drop } = freshUrl(clickhouse);
-    try {
-      expect(await main(['ingest', '--store', url, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
-      const audit = (name: string) => join(dir, `audit-clickhouse-${name}.db`);
-      const one = run(['resolve', '--db', db, '--audit', audit('sqlite'), '--workers', '1', requests]);
-      const two = run(['resolve', '--store', url, '--audit', audit('clickhouse'), '--workers', '2', requests]);
-      expect(two.status).toBe(one.status);
-      expect(two.stdout).toBe(one.stdout);
-      expect(reports(two.stderr)).toBe(reports(one.stderr));
-      expect(entriesOf(audit('clickhouse')).map(content)).toEqual(entriesOf(audit('sqlite')).map(content));
-    } finally {
-      await drop();
-    }
-  });
+  (clickhouse.reachable ? test : test.skip)(
+    '--store URL with --workers 2 prints what --db FILE prints in one thread, and audits the same entries',
+    async () => {
+      const { url, drop } = freshUrl(clickhouse);
+      try {
+        expect(await main(['ingest', '--store', url, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
+        const audit = (name: string) => join(dir, `audit-clickhouse-${name}.db`);
+        const one = run(['resolve', '--db', db, '--audit', audit('sqlite'), '--workers', '1', requests]);
+        const two = run(['resolve', '--store', url, '--audit', audit('clickhouse'), '--workers', '2', requests]);
+        expect(two.status).toBe(one.status);
+        expect(two.stdout).toBe(one.stdout);
+        expect(reports(two.stderr)).toBe(reports(one.stderr));
+        expect(entriesOf(audit('clickhouse')).map(content)).toEqual(entriesOf(audit('sqlite')).map(content));
+      } finally {
+        await drop();
+      }
+    },
+  );
 });
 
 describe('ipar resolve --workers N: audit before result, batch by batch', () => {
@@ -138,7 +154,11 @@ describe('ipar resolve --workers N: audit before result, batch by batch', () => 
 
 describe('ipar resolve: a reader that stops early', () => {
   test.each([1, 2])('stdout closed after the first line (--workers %i): exit 141, no stack trace', async (workers) => {
-    const child = spawn(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(dir, `audit-pipe-${workers}.db`), '--workers', String(workers), requests], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cli, 'resolve', '--db', db, '--audit', join(dir, `audit-pipe-${workers}.db`), '--workers', String(workers), requests],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.once('data', () => child.stdout.destroy());

@@ -45,7 +45,14 @@ describe('resolve workers: batches in input order', () => {
     const pool = await start(`echo:${name}`);
     try {
       const out = await collect(inWorkers(pool, numberedInput(6, 3), { batchSize: 3 }));
-      expect(out.map((b) => b.lines)).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12], [13, 14, 15], [16, 17, 18]]);
+      expect(out.map((b) => b.lines)).toEqual([
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+        [10, 11, 12],
+        [13, 14, 15],
+        [16, 17, 18],
+      ]);
       expect(out.map((b) => b.output.text).join('')).toBe(Array.from({ length: 18 }, (_, i) => `L${i + 1}\n`).join(''));
     } finally {
       await pool.close();
@@ -101,7 +108,10 @@ describe('resolve workers: a fault fails the run at its batch, never later batch
     } finally {
       await pool.terminate();
     }
-    expect(out.map((b) => b.lines)).toEqual([[1, 2], [3, 4]]);
+    expect(out.map((b) => b.lines)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(error).toBeInstanceOf(IparError);
     expect(error).toMatchObject({ code: expected.code });
     expect((error as Error).message).toMatch(expected.message);

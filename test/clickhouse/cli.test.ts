@@ -14,7 +14,13 @@ const it = clickhouse.reachable ? test : test.skip;
 function captureIo(): Io & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  return { stdin: Readable.from(['']), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, out: () => out, err: () => err };
+  return {
+    stdin: Readable.from(['']),
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 const drops: (() => Promise<void>)[] = [];

@@ -22,7 +22,15 @@ function store(): ClickHouseStore {
   cleanups.push(done);
   return store;
 }
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({ kind: 'allocation', account, ip, start, end, source: 'dhcp', ...extra });
+const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
+  kind: 'allocation',
+  account,
+  ip,
+  start,
+  end,
+  source: 'dhcp',
+  ...extra,
+});
 
 describe('ClickHouse store on a cluster of two shards', () => {
   it('records spread over both shards, every version of a record on one shard', async () => {
@@ -38,7 +46,15 @@ describe('ClickHouse store on a cluster of two shards', () => {
     expect(counts[0]! + counts[1]!).toBe(200);
     const addresses = perShard.map((rows) => Number(rows[0]![1]));
     expect(addresses[0]! + addresses[1]!).toBe(100); // an address's records stay on one shard
-    const open = await Promise.all([0, 1].map((h) => selectOn(clickhouse, h, `SELECT count() FROM ${db}.allocation_open_local AS o WHERE NOT has((SELECT groupArray(addr) FROM ${db}.allocation_local), o.addr)`)));
+    const open = await Promise.all(
+      [0, 1].map((h) =>
+        selectOn(
+          clickhouse,
+          h,
+          `SELECT count() FROM ${db}.allocation_open_local AS o WHERE NOT has((SELECT groupArray(addr) FROM ${db}.allocation_local), o.addr)`,
+        ),
+      ),
+    );
     expect(open.map((rows) => Number(rows[0]![0]))).toEqual([0, 0]);
     expect((await s.counts()).allocation).toBe(200);
   });
@@ -46,11 +62,22 @@ describe('ClickHouse store on a cluster of two shards', () => {
   it('a batch of 600 lookups is one query on the entry server, each answer in its place', async () => {
     const s = store();
     const hour = (i: number) => String(i % 24).padStart(2, '0');
-    const inputs = Array.from({ length: 300 }, (_, i) => alloc(`198.51.100.${i % 120}`, `A-${i}`, `2026-03-28T${hour(i)}:00:00Z`, `2026-03-28T${hour(i)}:59:00Z`));
+    const inputs = Array.from({ length: 300 }, (_, i) =>
+      alloc(`198.51.100.${i % 120}`, `A-${i}`, `2026-03-28T${hour(i)}:00:00Z`, `2026-03-28T${hour(i)}:59:00Z`),
+    );
     await s.write(records(...inputs));
-    const queries: AllocationQuery[] = Array.from({ length: 600 }, (_, i) => ({ address: addr(`198.51.100.${i % 2 === 0 ? i % 120 : (i * 7) % 130}`), realm: null, window: { start: at(`2026-03-28T${hour(i)}:10:00Z`), end: at(`2026-03-28T${hour(i)}:10:01Z`) } }));
+    const queries: AllocationQuery[] = Array.from({ length: 600 }, (_, i) => ({
+      address: addr(`198.51.100.${i % 2 === 0 ? i % 120 : (i * 7) % 130}`),
+      realm: null,
+      window: { start: at(`2026-03-28T${hour(i)}:10:00Z`), end: at(`2026-03-28T${hour(i)}:10:01Z`) },
+    }));
     // The reference model: a record answers a query on its address whose instant it covers.
-    const expected = queries.map((q) => inputs.filter((r) => r.ip === q.address.text && at(r.start) <= q.window.start && q.window.start < at(r.end!)).map((r) => r.account).sort());
+    const expected = queries.map((q) =>
+      inputs
+        .filter((r) => r.ip === q.address.text && at(r.start) <= q.window.start && q.window.start < at(r.end!))
+        .map((r) => r.account)
+        .sort(),
+    );
     await s.allocations(queries.slice(0, 1)); // opened, bounds read
     const queriesRun = async () => Number((await selectOn(clickhouse, 0, "SELECT value FROM system.events WHERE event = 'Query'"))[0]![0]);
     const before = await queriesRun();
@@ -63,12 +90,14 @@ describe('ClickHouse store on a cluster of two shards', () => {
 
   it('retention: purge drops the day partitions of records that all ended before the horizon, keeps open records, and records the horizon', async () => {
     const s = store();
-    await s.write(records(
-      alloc('198.51.100.1', 'OLD', '2026-03-01T10:00:00Z', '2026-03-01T11:00:00Z'),
-      alloc('198.51.100.1', 'NEAR', '2026-03-09T23:30:00Z', '2026-03-10T00:30:00Z'),
-      alloc('198.51.100.1', 'NEW', '2026-03-20T10:00:00Z', '2026-03-20T11:00:00Z'),
-      alloc('198.51.100.2', 'STATIC', '2026-02-01T00:00:00Z', null),
-    ));
+    await s.write(
+      records(
+        alloc('198.51.100.1', 'OLD', '2026-03-01T10:00:00Z', '2026-03-01T11:00:00Z'),
+        alloc('198.51.100.1', 'NEAR', '2026-03-09T23:30:00Z', '2026-03-10T00:30:00Z'),
+        alloc('198.51.100.1', 'NEW', '2026-03-20T10:00:00Z', '2026-03-20T11:00:00Z'),
+        alloc('198.51.100.2', 'STATIC', '2026-02-01T00:00:00Z', null),
+      ),
+    );
     const { partitions: dropped } = await s.purge(at('2026-03-10T00:00:00Z'));
     // 2026-03-09 stays: a record starting that day may run past the horizon (longest record: 1 h).
     expect(dropped.map((d) => `${d.table} ${d.partition}`).sort()).toEqual(['allocation 2026-03-01']);
@@ -104,6 +133,9 @@ describe('ClickHouse store on a cluster of two shards', () => {
     const oneHost = url.replace(/,[^/]+\//, '/');
     const s = new ClickHouseStore(oneHost);
     cleanups.push(() => s.close());
-    await expect(s.write([])).rejects.toMatchObject({ code: 'STORE_OPEN_FAILED', message: expect.stringMatching(/has 2 shards but the store URL lists 1 host/) });
+    await expect(s.write([])).rejects.toMatchObject({
+      code: 'STORE_OPEN_FAILED',
+      message: expect.stringMatching(/has 2 shards but the store URL lists 1 host/),
+    });
   });
 });

@@ -17,7 +17,11 @@ const run = async (args: string[], stdin = '') => {
   const code = await main(args, io);
   return { code, out: io.out(), err: io.err() };
 };
-const sortedLines = (text: string): string[] => text.split('\n').filter((l) => l !== '').sort();
+const sortedLines = (text: string): string[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 
 const drops: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -52,11 +56,15 @@ describe('ipar export, SQLite to ClickHouse and back', () => {
 
   it('a record closed after it was stored open exports once, closed, from both', async () => {
     const open = '{"kind":"allocation","account":"A","ip":"198.51.100.1","start":"2026-03-28T08:00:00.000Z","end":null,"source":"dhcp"}\n';
-    const closed = '{"kind":"allocation","account":"A","ip":"198.51.100.1","start":"2026-03-28T08:00:00.000Z","end":"2026-03-28T09:00:00.000Z","source":"dhcp"}\n';
+    const closed =
+      '{"kind":"allocation","account":"A","ip":"198.51.100.1","start":"2026-03-28T08:00:00.000Z","end":"2026-03-28T09:00:00.000Z","source":"dhcp"}\n';
     const db = join(tempDir(), 'b.db');
     const { url, drop } = freshUrl(clickhouse);
     drops.push(drop);
-    for (const store of [['--db', db], ['--store', url]]) {
+    for (const store of [
+      ['--db', db],
+      ['--store', url],
+    ]) {
       expect((await run(['ingest', ...store, '-'], open)).code).toBe(0);
       expect((await run(['export', ...store])).out).toBe(open);
       expect((await run(['ingest', ...store, '-'], closed)).code).toBe(0);

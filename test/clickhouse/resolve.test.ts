@@ -21,7 +21,11 @@ reportUnreachable(clickhouse, 'the matcher end to end on ClickHouse');
 
 const backends = backendsUnder(clickhouse);
 
-const lines = (file: string): unknown[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+const lines = (file: string): unknown[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
 
 /** What the hand-made scenario must give on any backend: status, count, disclosed accounts, risk codes. */
 const DEMO_EXPECTED: Record<string, [string, number, string[], string[]]> = {
@@ -48,7 +52,11 @@ let simDir = '';
 beforeAll(async () => {
   simDir = tempDir();
   const sink = { write: () => true };
-  const code = await main(['simulate', '--profile', 'mixed', '--subscribers', '240', '--days', '1', '--seed', '11', '--requests', '300', '--out', simDir], { stdin: Readable.from(['']), stdout: sink, stderr: sink });
+  const code = await main(['simulate', '--profile', 'mixed', '--subscribers', '240', '--days', '1', '--seed', '11', '--requests', '300', '--out', simDir], {
+    stdin: Readable.from(['']),
+    stdout: sink,
+    stderr: sink,
+  });
   expect(code).toBe(0);
 });
 
@@ -70,16 +78,23 @@ describe.each(backends)('resolve() end to end on $name', (backend) => {
     expect(summary.rejectedLines).toBe(0);
     const requests = lines(packagePath('fixtures', 'demo', 'requests.ndjson'));
     const results = await resolveRequests(store, requests, {});
-    const got = Object.fromEntries(results.map((r) => [r.ref ?? '', [r.status, r.candidateCount, r.candidates.map((c) => c.account), r.risks.map((k) => k.code)]]));
+    const got = Object.fromEntries(
+      results.map((r) => [r.ref ?? '', [r.status, r.candidateCount, r.candidates.map((c) => c.account), r.risks.map((k) => k.code)]]),
+    );
     expect(got).toEqual(DEMO_EXPECTED);
     const estimates = await estimateRequests(store, requests, {});
     seen.set(backend.name, { demo: results, demoEstimates: estimates, sim: [] });
   });
 
   it('the work budget: past the window or the row limit, refused with the same numbers (after the hand-made operator)', async () => {
-    const hostile = (ref: string) => ({ ref, observations: Array.from({ length: 64 }, () => ({ sourceIp: '203.0.113.7', time: { from: '2018-01-01T00:00:00Z', to: '2028-01-01T00:00:00Z' } })) });
+    const hostile = (ref: string) => ({
+      ref,
+      observations: Array.from({ length: 64 }, () => ({ sourceIp: '203.0.113.7', time: { from: '2018-01-01T00:00:00Z', to: '2028-01-01T00:00:00Z' } })),
+    });
     const [byWindow] = await resolveRequests(store, [hostile('WINDOW')]);
-    const [byRows, fine] = await resolveRequests(store, [hostile('ROWS'), lines(packagePath('fixtures', 'demo', 'requests.ndjson'))[4]], { budget: { windowMs: 20 * 365 * 86_400_000, rows: 3 } });
+    const [byRows, fine] = await resolveRequests(store, [hostile('ROWS'), lines(packagePath('fixtures', 'demo', 'requests.ndjson'))[4]], {
+      budget: { windowMs: 20 * 365 * 86_400_000, rows: 3 },
+    });
     expect([byWindow!.status, byRows!.status, fine!.status]).toEqual(['refused', 'refused', DEMO_EXPECTED[fine!.ref ?? '']![0]]);
     expect(byWindow!.refusal?.detail?.exceeded.map((e) => e.budget)).toEqual(['windowSeconds']);
     expect(byRows!.refusal?.detail?.exceeded).toEqual([{ budget: 'rows', limit: 3, value: byRows!.refusal!.detail!.exceeded[0]!.value, atLeast: true }]);

@@ -9,8 +9,23 @@ import { join } from 'node:path';
 
 describe('store specs: clickhouse:// URLs', () => {
   test.each([
-    ['one server, default port and database', 'clickhouse://db1', { hosts: [{ host: 'db1', port: 8123 }], database: 'ipar', cluster: null, username: 'default', password: '' }],
-    ['a cluster of two shards', 'clickhouse://127.0.0.1:18123,127.0.0.1:18124/ops?cluster=ipar', { hosts: [{ host: '127.0.0.1', port: 18123 }, { host: '127.0.0.1', port: 18124 }], database: 'ops', cluster: 'ipar' }],
+    [
+      'one server, default port and database',
+      'clickhouse://db1',
+      { hosts: [{ host: 'db1', port: 8123 }], database: 'ipar', cluster: null, username: 'default', password: '' },
+    ],
+    [
+      'a cluster of two shards',
+      'clickhouse://127.0.0.1:18123,127.0.0.1:18124/ops?cluster=ipar',
+      {
+        hosts: [
+          { host: '127.0.0.1', port: 18123 },
+          { host: '127.0.0.1', port: 18124 },
+        ],
+        database: 'ops',
+        cluster: 'ipar',
+      },
+    ],
     ['a user and password', 'clickhouse://ipar:s%40cret@[::1]:8123/ops', { hosts: [{ host: '[::1]', port: 8123 }], username: 'ipar', password: 's@cret' }],
   ])('%s', (_name, spec, expected) => {
     expect(parseClickHouseSpec(spec)).toMatchObject(expected);
@@ -48,7 +63,10 @@ describe('store specs: clickhouse:// URLs', () => {
 
   test('no server at the address: STORE_UNREACHABLE, naming the URL', async () => {
     const store = openStore('clickhouse://127.0.0.1:1/ops');
-    await expect(store.counts()).rejects.toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringMatching(/cannot reach ClickHouse \(clickhouse:\/\/127\.0\.0\.1:1\/ops\)/) });
+    await expect(store.counts()).rejects.toMatchObject({
+      code: 'STORE_UNREACHABLE',
+      message: expect.stringMatching(/cannot reach ClickHouse \(clickhouse:\/\/127\.0\.0\.1:1\/ops\)/),
+    });
     await store.close();
   });
 });

@@ -22,7 +22,17 @@ const FN: Risk = { code: 'COVERAGE_GAP', kind: 'false-negative', paragraph: '9.2
 
 function trial(accounts: string[], risks: Risk[], over: { truth?: Partial<SimTruth>; time?: string; naive?: string | null } = {}): Trial {
   const status = accounts.length === 0 ? 'none' : accounts.length === 1 ? 'unique' : 'multiple';
-  const result: Result = { ref: 'R', status, candidateCount: accounts.length, withheld: false, candidates: accounts.map((account) => ({ account, support: 1, of: 1, evidence: [] })), observations: [], risks, assessment: '', advice: [] };
+  const result: Result = {
+    ref: 'R',
+    status,
+    candidateCount: accounts.length,
+    withheld: false,
+    candidates: accounts.map((account) => ({ account, support: 1, of: 1, evidence: [] })),
+    observations: [],
+    risks,
+    assessment: '',
+    advice: [],
+  };
   const request: SimRequest = { ref: 'R', observations: [{ sourceIp: '198.51.100.7', time: over.time ?? '2026-06-01T10:00:00Z' }], toleranceSeconds: 2 };
   const truth: SimTruth = {
     ref: 'R',
@@ -30,7 +40,9 @@ function trial(accounts: string[], risks: Risk[], over: { truth?: Partial<SimTru
     profile: 'mixed',
     segment: 'dhcp',
     noise: { skewMs: 0, sourcePort: true, precision: 'ms', zone: 'utc', clock12h: false, destination: false, identifiers: false },
-    observations: [{ time: '2026-06-01T10:00:00.000Z', sourceIp: '198.51.100.7', sourcePort: 50000, protocol: 'tcp', allocation: 'logged', inGapWindow: false }],
+    observations: [
+      { time: '2026-06-01T10:00:00.000Z', sourceIp: '198.51.100.7', sourcePort: 50000, protocol: 'tcp', allocation: 'logged', inGapWindow: false },
+    ],
     logGap: 'none',
     missingStop: 'none',
     ...over.truth,
@@ -55,19 +67,38 @@ describe('scoring a trial', () => {
     ['a record lost in an undeclared gap', trial([], [], { truth: { logGap: 'record-lost-silent' } }), 'log-lost-undeclared'],
     ['a record lost in a declared gap', trial([], [], { truth: { logGap: 'record-lost-declared' } }), 'log-lost-declared'],
     ['a time an hour off', trial([], [], { time: '2026-06-01T10:00:00+01:00' }), 'time-misread'],
-    ['a clock 5 s off with a tolerance of 2 s', trial([], [], { truth: { noise: { skewMs: 5000, sourcePort: true, precision: 'ms', zone: 'utc', clock12h: false, destination: false, identifiers: false } } }), 'skew-beyond-tolerance'],
+    [
+      'a clock 5 s off with a tolerance of 2 s',
+      trial([], [], {
+        truth: { noise: { skewMs: 5000, sourcePort: true, precision: 'ms', zone: 'utc', clock12h: false, destination: false, identifiers: false } },
+      }),
+      'skew-beyond-tolerance',
+    ],
     ['nothing in the truth', trial([], []), 'unexplained'],
   ])('cause of %s', (_, t, cause) => {
     expect(causeOf(t)).toBe(cause);
   });
 
   test('figures: unique rate, precision of unique answers, recall, mean candidates, silent errors and the verdict', () => {
-    const trials = [trial(['A'], [], { naive: 'A' }), trial(['B'], [FP], { naive: 'B' }), trial([], [], { naive: null }), trial(['A', 'B'], [], { naive: 'A' })];
+    const trials = [
+      trial(['A'], [], { naive: 'A' }),
+      trial(['B'], [FP], { naive: 'B' }),
+      trial([], [], { naive: null }),
+      trial(['A', 'B'], [], { naive: 'A' }),
+    ];
     const scenario = SCENARIOS[0]!;
     const engine = scoreEngine(scenario, trials);
     expect(engine).toMatchObject({ trials: 4, uniqueRate: 0.5, precision: 0.5, recall: 0.5, meanCandidates: 1, silentErrors: 1, verdict: 'fail' });
     expect(engine.silentCauses.map((c) => [c.cause, c.count, c.detectable])).toEqual([['unexplained', 1, true]]);
-    expect(scoreBaseline(scenario, trials)).toEqual({ name: scenario.name, trials: 4, uniqueRate: 0.75, precision: 0.6667, recall: 0.5, meanCandidates: 0.75, silentErrors: 2 });
+    expect(scoreBaseline(scenario, trials)).toEqual({
+      name: scenario.name,
+      trials: 4,
+      uniqueRate: 0.75,
+      precision: 0.6667,
+      recall: 0.5,
+      meanCandidates: 0.75,
+      silentErrors: 2,
+    });
     expect(scoreEngine(scenario, [trial([], [], { truth: { logGap: 'record-lost-silent' } })]).verdict).toBe('undetectable');
     expect(scoreEngine(scenario, [trial([], [], { truth: { logGap: 'record-lost-declared' } })]).verdict).toBe('known-gap');
     expect(scoreEngine(scenario, [trial(['A'], [])]).verdict).toBe('pass');
@@ -86,7 +117,10 @@ describe('measureAccuracy()', () => {
     const b = await measureAccuracy(options);
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
     AccuracyReport.parse(a);
-    expect(a.scenarios.map((s) => [s.name, s.trials])).toEqual([['clean', 60], ['port-unknown', 60]]);
+    expect(a.scenarios.map((s) => [s.name, s.trials])).toEqual([
+      ['clean', 60],
+      ['port-unknown', 60],
+    ]);
     expect(a.baseline.scenarios.map((s) => s.name)).toEqual(['clean', 'port-unknown']);
     expect(a.scenarios[0]).toMatchObject({ recall: 1, silentErrors: 0, verdict: 'pass' });
     expect(a.scenarios[1]!.meanCandidates).toBeGreaterThanOrEqual(a.scenarios[0]!.meanCandidates);
@@ -109,7 +143,6 @@ describe('measureAccuracy()', () => {
     expect(report.system).toBe('silent');
   });
 });
-
 
 describe('ipar accuracy', () => {
   test('--json prints the report; the table names each scenario with ipar and the baseline', async () => {

@@ -24,15 +24,32 @@ describe('naiveBaseline(): what operators write by hand', () => {
   });
 
   test('the first observation only: no cross-correlation', () => {
-    const request = { ref: 'T', observations: [ask('198.51.100.7', '2026-03-28T08:30:00Z').observations[0]!, ask('198.51.100.7', '2026-03-28T10:00:00Z').observations[0]!] };
+    const request = {
+      ref: 'T',
+      observations: [ask('198.51.100.7', '2026-03-28T08:30:00Z').observations[0]!, ask('198.51.100.7', '2026-03-28T10:00:00Z').observations[0]!],
+    };
     expect(naive(request)).toBe('A');
   });
 
   test('deterministic NAT: the formula reversed, then the inside allocation', () => {
-    const det = { kind: 'nat-deterministic', realm: 'd', insidePrefix: '100.65.0.0/24', outsidePrefix: '203.0.113.128/30', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44', start: '2026-03-28T00:00:00Z', end: null } as const;
+    const det = {
+      kind: 'nat-deterministic',
+      realm: 'd',
+      insidePrefix: '100.65.0.0/24',
+      outsidePrefix: '203.0.113.128/30',
+      portFirst: 1024,
+      portLast: 65535,
+      algorithm: 'vpp-det44',
+      start: '2026-03-28T00:00:00Z',
+      end: null,
+    } as const;
     const f = forward(NatDeterministicRecord.parse(det), addr('100.65.0.9'));
     if (!f.ok) throw new Error(f.message);
-    const withDet = naiveBaseline([...RECORDS, det, { kind: 'allocation', account: 'F', ip: '100.65.0.9', realm: 'd', start: '2026-03-28T01:00:00Z', end: null, source: 'radius' }]);
+    const withDet = naiveBaseline([
+      ...RECORDS,
+      det,
+      { kind: 'allocation', account: 'F', ip: '100.65.0.9', realm: 'd', start: '2026-03-28T01:00:00Z', end: null, source: 'radius' },
+    ]);
     expect(withDet(ask(f.value.outsideAddress.text, '2026-03-28T12:00:00Z', { sourcePort: f.value.portFirst }))).toBe('F');
     expect(withDet(ask(f.value.outsideAddress.text, '2026-03-28T12:00:00Z')), 'no port, no guess').toBe(null);
   });

@@ -26,7 +26,11 @@ describe('accuracy: coverage scenarios (seed 1, 200 trials)', () => {
   }, 300_000);
 
   test('false alarms: in the scenarios without gaps an inferred gap touches at most 1 % of requests', async () => {
-    const report = await measureAccuracy({ trials: 200, seed: 1, scenarios: ['clean', 'port-unknown', 'skew-5s', 'missing-stop-open', 'rotated-hourly', 'missing-feed'] });
+    const report = await measureAccuracy({
+      trials: 200,
+      seed: 1,
+      scenarios: ['clean', 'port-unknown', 'skew-5s', 'missing-stop-open', 'rotated-hourly', 'missing-feed'],
+    });
     for (const s of report.scenarios) {
       expect(GAP_FREE).toContain(s.name);
       expect(s.inferredGapFalseAlarm, s.name).not.toBeNull();
@@ -39,7 +43,15 @@ describe('hourlyRuns: rotated hourly files', () => {
   const T = (hms: string) => `2026-03-28T${hms}Z`;
   test('a record crossing an hour is open in its start hour and whole in its end hour; the rest comes first', () => {
     const space = { kind: 'address-space', prefix: '198.51.100.0/25', role: 'dynamic' } as const;
-    const crossing = { kind: 'allocation', account: 'A', ip: '198.51.100.7', start: T('08:30:00'), end: T('10:15:00'), source: 'dhcp', endInferred: true } as const;
+    const crossing = {
+      kind: 'allocation',
+      account: 'A',
+      ip: '198.51.100.7',
+      start: T('08:30:00'),
+      end: T('10:15:00'),
+      source: 'dhcp',
+      endInferred: true,
+    } as const;
     const inside = { kind: 'allocation', account: 'B', ip: '198.51.100.8', start: T('09:10:00'), end: T('09:20:00'), source: 'dhcp' } as const;
     expect(hourlyRuns([crossing, space, inside])).toEqual([
       [space],

@@ -63,9 +63,18 @@ describe('laws of resolution over simulated operators (SQLite store + matcher)',
       const results = seen.results.slice(before);
       const observations = results.flatMap((r) => r.observations);
       const share = <T>(list: readonly T[], keep: (x: T) => boolean) => list.filter(keep).length / list.length;
-      expect(share(results, (r) => r.status === 'unique'), 'unique answers').toBeGreaterThan(0.2);
-      expect(share(observations, (o) => o.candidateCount > 0), 'observations that matched').toBeGreaterThan(0.4);
-      expect(share(observations, (o) => o.candidateCount > 1), 'observations several accounts fit').toBeGreaterThan(0.03);
+      expect(
+        share(results, (r) => r.status === 'unique'),
+        'unique answers',
+      ).toBeGreaterThan(0.2);
+      expect(
+        share(observations, (o) => o.candidateCount > 0),
+        'observations that matched',
+      ).toBeGreaterThan(0.4);
+      expect(
+        share(observations, (o) => o.candidateCount > 1),
+        'observations several accounts fit',
+      ).toBeGreaterThan(0.03);
     });
   }
 
@@ -85,7 +94,10 @@ describe('laws of resolution over simulated operators (SQLite store + matcher)',
   // observation read any plausible way independently (a 12-hour clock may be right for
   // one time and twelve hours off for the next).
   test('soundness with 2–4 observations all misread the same way', async () => {
-    await fc.assert(suite.property('soundness', { misread: true, observations: { min: 2, max: 4 } }), propertyRun('soundness (misread, 2–4 observations)', 150));
+    await fc.assert(
+      suite.property('soundness', { misread: true, observations: { min: 2, max: 4 } }),
+      propertyRun('soundness (misread, 2–4 observations)', 150),
+    );
   });
 });
 

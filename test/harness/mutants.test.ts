@@ -5,7 +5,17 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { buildWorld, LAW_WORLDS, openLawSuite, sqliteSystem, type Instance, type LawName, type LawSuite, type Resolver, type System } from '../../src/harness/index.js';
+import {
+  buildWorld,
+  LAW_WORLDS,
+  openLawSuite,
+  sqliteSystem,
+  type Instance,
+  type LawName,
+  type LawSuite,
+  type Resolver,
+  type System,
+} from '../../src/harness/index.js';
 import { flag, rated } from '../../src/catalogue/risks.js';
 import type { RequestInput, Result } from '../../src/request.js';
 import { propertyRun } from '../support/index.js';
@@ -38,12 +48,24 @@ const next = (account: string) => account.replace(/\d+$/, (n) => String(Number(n
 let calls = 0;
 
 const MUTANTS: Record<LawName, [string, System]> = {
-  soundness: ['answers none and drops its false-negative flags', mutant('none', async (q, resolve) => (await resolve(q)).map((r) => ({ ...withCandidates(r, []), risks: r.risks.filter((x) => x.kind !== 'false-negative') })))],
+  soundness: [
+    'answers none and drops its false-negative flags',
+    mutant('none', async (q, resolve) =>
+      (await resolve(q)).map((r) => ({ ...withCandidates(r, []), risks: r.risks.filter((x) => x.kind !== 'false-negative') })),
+    ),
+  ],
   'unique-correctness': [
     'names the next account in a unique answer, without false-positive flags',
-    mutant('neighbour', async (q, resolve) => (await resolve(q)).map((r) => (r.status === 'unique' ? { ...withCandidates(r, [next(r.candidates[0]!.account)]), risks: r.risks.filter((x) => x.kind !== 'false-positive') } : r))),
+    mutant('neighbour', async (q, resolve) =>
+      (await resolve(q)).map((r) =>
+        r.status === 'unique' ? { ...withCandidates(r, [next(r.candidates[0]!.account)]), risks: r.risks.filter((x) => x.kind !== 'false-positive') } : r,
+      ),
+    ),
   ],
-  exactness: ['ignores the source port', mutant('no-port', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.map(({ sourcePort: _, ...o }) => o) }))))],
+  exactness: [
+    'ignores the source port',
+    mutant('no-port', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.map(({ sourcePort: _, ...o }) => o) })))),
+  ],
   narrowing: [
     'joins the observations instead of intersecting them',
     mutant('union', async (q, resolve) => {
@@ -55,12 +77,33 @@ const MUTANTS: Record<LawName, [string, System]> = {
       return out;
     }),
   ],
-  'tolerance-monotonicity': ['reads the tolerance backwards (60 s minus it)', mutant('backwards', (q, resolve) => resolve(q.map((r) => ({ ...r, toleranceSeconds: Math.max(0, 60 - (r.toleranceSeconds ?? 0)) }))))],
-  'order-independence': ['resolves the first observation only', mutant('first', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.slice(0, 1) }))))],
-  determinism: ['counts its calls in a note', mutant('counter', async (q, resolve) => (await resolve(q)).map((r) => ({ ...r, risks: [...r.risks, rated(flag('CONNECTION_RECORDS_PROCESSED', `call ${++calls}`, { observations: [] }), 'note')] })))],
+  'tolerance-monotonicity': [
+    'reads the tolerance backwards (60 s minus it)',
+    mutant('backwards', (q, resolve) => resolve(q.map((r) => ({ ...r, toleranceSeconds: Math.max(0, 60 - (r.toleranceSeconds ?? 0)) })))),
+  ],
+  'order-independence': [
+    'resolves the first observation only',
+    mutant('first', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.slice(0, 1) })))),
+  ],
+  determinism: [
+    'counts its calls in a note',
+    mutant('counter', async (q, resolve) =>
+      (await resolve(q)).map((r) => ({
+        ...r,
+        risks: [...r.risks, rated(flag('CONNECTION_RECORDS_PROCESSED', `call ${++calls}`, { observations: [] }), 'note')],
+      })),
+    ),
+  ],
   'offset-equivalence': [
     'reads every offset as Z',
-    mutant('offsets', (q, resolve) => resolve(q.map((r) => ({ ...r, observations: r.observations.map((o) => (typeof o.time === 'string' ? { ...o, time: o.time.replace(/([+-]\d{2}:\d{2}|Z)$/, 'Z') } : o)) })))),
+    mutant('offsets', (q, resolve) =>
+      resolve(
+        q.map((r) => ({
+          ...r,
+          observations: r.observations.map((o) => (typeof o.time === 'string' ? { ...o, time: o.time.replace(/([+-]\d{2}:\d{2}|Z)$/, 'Z') } : o)),
+        })),
+      ),
+    ),
   ],
 };
 

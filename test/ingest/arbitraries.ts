@@ -18,7 +18,10 @@ const commonInstant = fc
     minute: fc.integer({ min: 0, max: 59 }),
     second: fc.integer({ min: 0, max: 59 }),
     fraction: fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined }),
-    zone: fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 18 }), fc.integer({ min: 0, max: 59 })).map(([s, h, m]) => `${s}${two(h)}:${two(m)}`)),
+    zone: fc.oneof(
+      fc.constant('Z'),
+      fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 18 }), fc.integer({ min: 0, max: 59 })).map(([s, h, m]) => `${s}${two(h)}:${two(m)}`),
+    ),
   })
   .map(({ year, month, day, hour, minute, second, fraction, zone }) => {
     // Clamp the day to the month so every instant generated here is a real one.
@@ -36,11 +39,15 @@ const nearInstant = fc
     minute: fc.integer({ min: 0, max: 60 }),
     second: fc.integer({ min: 0, max: 60 }),
     fraction: fc.option(fc.stringMatching(/^\d{0,10}$/), { nil: undefined }),
-    zone: fc.oneof(fc.constantFrom('Z', 'z', '', '+01', '+0100', '-00:00'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 19 }), fc.integer({ min: 0, max: 60 })).map(([s, h, m]) => `${s}${two(h)}:${two(m)}`)),
+    zone: fc.oneof(
+      fc.constantFrom('Z', 'z', '', '+01', '+0100', '-00:00'),
+      fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 19 }), fc.integer({ min: 0, max: 60 })).map(([s, h, m]) => `${s}${two(h)}:${two(m)}`),
+    ),
     separator: fc.constantFrom('T', 'T', 'T', ' ', 't'),
   })
-  .map(({ year, month, day, hour, minute, second, fraction, zone, separator }) =>
-    `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}${separator}${two(hour)}:${two(minute)}:${two(second)}${fraction === undefined ? '' : '.' + fraction}${zone}`,
+  .map(
+    ({ year, month, day, hour, minute, second, fraction, zone, separator }) =>
+      `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}${separator}${two(hour)}:${two(minute)}:${two(second)}${fraction === undefined ? '' : '.' + fraction}${zone}`,
   );
 
 /** Any instant text, valid or not: the common form, other forms parseInstant reads, and near misses. */
@@ -49,11 +56,32 @@ const anyInstant = fc.oneof(
   nearInstant,
   nearInstant,
   fc.constantFrom(
-    '2026-02-29T10:00:00Z', '2024-02-29T10:00:00Z', '2026-02-30T10:00:00Z', '2026-04-31T00:00:00Z', '2026-03-28 10:00:00Z', '2026-03-28T10:00Z',
-    '2026-03-28T10:00:00z', '2026-03-28T10:00:00+0100', '2026-03-28T10:00:00+01', '2026-03-28T10:00:00,5Z', '2026-03-28T10:00:00.Z',
-    '2026-03-28T10:00:00.1234567890Z', '2026-03-28T10:00:00', '2026-03-28T24:00:00Z', '2026-03-28T10:60:00Z', '2026-03-28T10:00:60Z',
-    '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z', '2026-03-00T00:00:00Z', '2026-03-28T10:00:00+19:00', '2026-03-28T10:00:00+01:60',
-    '0050-03-01T00:00:00Z', '2026-03-28T10:00:00-00:00', '2026-03-28T1a:00:00Z', '２０２６-03-28T10:00:00Z', '',
+    '2026-02-29T10:00:00Z',
+    '2024-02-29T10:00:00Z',
+    '2026-02-30T10:00:00Z',
+    '2026-04-31T00:00:00Z',
+    '2026-03-28 10:00:00Z',
+    '2026-03-28T10:00Z',
+    '2026-03-28T10:00:00z',
+    '2026-03-28T10:00:00+0100',
+    '2026-03-28T10:00:00+01',
+    '2026-03-28T10:00:00,5Z',
+    '2026-03-28T10:00:00.Z',
+    '2026-03-28T10:00:00.1234567890Z',
+    '2026-03-28T10:00:00',
+    '2026-03-28T24:00:00Z',
+    '2026-03-28T10:60:00Z',
+    '2026-03-28T10:00:60Z',
+    '2026-13-01T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '2026-03-00T00:00:00Z',
+    '2026-03-28T10:00:00+19:00',
+    '2026-03-28T10:00:00+01:60',
+    '0050-03-01T00:00:00Z',
+    '2026-03-28T10:00:00-00:00',
+    '2026-03-28T1a:00:00Z',
+    '２０２６-03-28T10:00:00Z',
+    '',
   ),
   fc.string({ maxLength: 40 }),
 );
@@ -71,7 +99,9 @@ const aName = fc.oneof(fc.constantFrom('ACC-000001', 'dhcp', 'radius'), fc.strin
 const port = fc.integer({ min: 0, max: 65535 });
 const mac = fc.oneof(
   fc.stringMatching(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/),
-  fc.tuple(fc.array(fc.stringMatching(/^[0-9A-Fa-f]{2}$/), { minLength: 6, maxLength: 6 }), fc.constantFrom('', '-', ':')).map(([octets, sep]) => octets.join(sep)),
+  fc
+    .tuple(fc.array(fc.stringMatching(/^[0-9A-Fa-f]{2}$/), { minLength: 6, maxLength: 6 }), fc.constantFrom('', '-', ':'))
+    .map(([octets, sep]) => octets.join(sep)),
   fc.stringMatching(/^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/),
 );
 
@@ -81,7 +111,7 @@ const interval = fc.tuple(commonInstant, fc.option(commonInstant, { nil: null })
   return Date.parse(a) <= Date.parse(b) ? { start: a, end: b } : { start: b, end: a };
 });
 
-const opt = <T,>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined, freq: 2 });
+const opt = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined, freq: 2 });
 /** Drop the keys whose value is undefined (JSON has no undefined). */
 const present = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
@@ -89,17 +119,42 @@ const present = (o: Record<string, unknown>): Record<string, unknown> => Object.
 export const commonRecord: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc
     .record({
-      account: aName, ip: aPrefix, interval, source: aName, realm: opt(realm), imsi: opt(fc.stringMatching(/^\d{6,15}$/)),
-      msisdn: opt(fc.stringMatching(/^\+?\d{5,15}$/)), imei: opt(fc.stringMatching(/^\d{14,16}$/)), mac: opt(mac), sessionId: opt(aName), endInferred: opt(fc.boolean()),
+      account: aName,
+      ip: aPrefix,
+      interval,
+      source: aName,
+      realm: opt(realm),
+      imsi: opt(fc.stringMatching(/^\d{6,15}$/)),
+      msisdn: opt(fc.stringMatching(/^\+?\d{5,15}$/)),
+      imei: opt(fc.stringMatching(/^\d{14,16}$/)),
+      mac: opt(mac),
+      sessionId: opt(aName),
+      endInferred: opt(fc.boolean()),
     })
     .map(({ interval: i, ...r }) => present({ kind: 'allocation', ...r, ...i })),
   fc
-    .record({ realm, insideIp: anAddress, outsideIp: anAddress, ports: fc.tuple(port, port), protocol: opt(fc.constantFrom(...PROTOCOLS)), interval, endInferred: opt(fc.boolean()) })
+    .record({
+      realm,
+      insideIp: anAddress,
+      outsideIp: anAddress,
+      ports: fc.tuple(port, port),
+      protocol: opt(fc.constantFrom(...PROTOCOLS)),
+      interval,
+      endInferred: opt(fc.boolean()),
+    })
     .map(({ ports: [a, b], interval: i, ...r }) => present({ kind: 'nat-block', ...r, portFirst: Math.min(a, b), portLast: Math.max(a, b), ...i })),
   fc
     .record({
-      realm, insideIp: anAddress, insidePort: port, outsideIp: anAddress, outsidePort: port, destinationIp: opt(anAddress), destinationPort: opt(port),
-      protocol: fc.constantFrom(...PROTOCOLS), interval, endInferred: opt(fc.boolean()),
+      realm,
+      insideIp: anAddress,
+      insidePort: port,
+      outsideIp: anAddress,
+      outsidePort: port,
+      destinationIp: opt(anAddress),
+      destinationPort: opt(port),
+      protocol: fc.constantFrom(...PROTOCOLS),
+      interval,
+      endInferred: opt(fc.boolean()),
     })
     .map(({ interval: i, ...r }) => present({ kind: 'nat-session', ...r, ...i })),
 );
@@ -110,24 +165,84 @@ const nearPort = fc.oneof(port, fc.integer({ min: -2, max: 3 }), fc.integer({ mi
 /** Records of the bulk kinds whose every field may sit just past what the schema allows. */
 export const nearRecord: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc
-    .record({ account: aName, ip: aPrefix, start: anyInstant, end: fc.oneof(anyInstant, fc.constant(null)), source: aName, realm: opt(realm), mac: opt(fc.oneof(mac, fc.string({ maxLength: 17 }))) })
+    .record({
+      account: aName,
+      ip: aPrefix,
+      start: anyInstant,
+      end: fc.oneof(anyInstant, fc.constant(null)),
+      source: aName,
+      realm: opt(realm),
+      mac: opt(fc.oneof(mac, fc.string({ maxLength: 17 }))),
+    })
     .map((r) => present({ kind: 'allocation', ...r })),
   fc
-    .record({ realm, insideIp: anAddress, outsideIp: anAddress, portFirst: nearPort, portLast: nearPort, start: anyInstant, end: fc.oneof(anyInstant, fc.constant(null)) })
+    .record({
+      realm,
+      insideIp: anAddress,
+      outsideIp: anAddress,
+      portFirst: nearPort,
+      portLast: nearPort,
+      start: anyInstant,
+      end: fc.oneof(anyInstant, fc.constant(null)),
+    })
     .map((r) => ({ kind: 'nat-block', ...r })),
   fc
-    .record({ realm, insideIp: anAddress, insidePort: nearPort, outsideIp: anAddress, outsidePort: nearPort, destinationPort: opt(nearPort), protocol: fc.constantFrom(...PROTOCOLS), start: anyInstant, end: fc.oneof(anyInstant, fc.constant(null)) })
+    .record({
+      realm,
+      insideIp: anAddress,
+      insidePort: nearPort,
+      outsideIp: anAddress,
+      outsidePort: nearPort,
+      destinationPort: opt(nearPort),
+      protocol: fc.constantFrom(...PROTOCOLS),
+      start: anyInstant,
+      end: fc.oneof(anyInstant, fc.constant(null)),
+    })
     .map((r) => present({ kind: 'nat-session', ...r })),
 );
 
 const junkValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   anInstantOrAddress(),
-  fc.constantFrom(undefined, null, -0, 0.5, -1, 65536, 1e21, NaN, Infinity, '', ' ', 'a'.repeat(129), '\u{1F600}'.repeat(65), '\u{1F600}'.repeat(64), '\uD800', true, false, [], {}),
+  fc.constantFrom(
+    undefined,
+    null,
+    -0,
+    0.5,
+    -1,
+    65536,
+    1e21,
+    NaN,
+    Infinity,
+    '',
+    ' ',
+    'a'.repeat(129),
+    '\u{1F600}'.repeat(65),
+    '\u{1F600}'.repeat(64),
+    '\uD800',
+    true,
+    false,
+    [],
+    {},
+  ),
 );
 
 function anInstantOrAddress(): fc.Arbitrary<string> {
-  return fc.oneof(anyInstant, aPrefix, fc.constantFrom('198.51.100.300', '100.64.0.0/24', '2001:db8::/129', ' 198.51.100.7', 'tcp', 'TCP', '+447700900001', '02-00-5E-10-00-01', '02:00:5e:10:00:0g'));
+  return fc.oneof(
+    anyInstant,
+    aPrefix,
+    fc.constantFrom(
+      '198.51.100.300',
+      '100.64.0.0/24',
+      '2001:db8::/129',
+      ' 198.51.100.7',
+      'tcp',
+      'TCP',
+      '+447700900001',
+      '02-00-5E-10-00-01',
+      '02:00:5e:10:00:0g',
+    ),
+  );
 }
 
 /** A well-formed record with one thing changed: a value replaced, a key dropped, a key added. */
@@ -147,6 +262,11 @@ export const mutated: fc.Arbitrary<unknown> = fc
 
 export const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.anything(),
-  fc.dictionary(fc.constantFrom('kind', 'account', 'ip', 'start', 'end', 'source', 'realm', 'insideIp', 'outsideIp', 'portFirst', 'portLast', 'protocol'), junkValue).map((o) => ({ kind: 'allocation', ...o })),
+  fc
+    .dictionary(
+      fc.constantFrom('kind', 'account', 'ip', 'start', 'end', 'source', 'realm', 'insideIp', 'outsideIp', 'portFirst', 'portLast', 'protocol'),
+      junkValue,
+    )
+    .map((o) => ({ kind: 'allocation', ...o })),
   fc.record({ kind: fc.constantFrom('allocation', 'nat-block', 'nat-session', 'coverage', 'subscriber', 'Allocation') }, { requiredKeys: [] }),
 );

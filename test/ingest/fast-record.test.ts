@@ -75,13 +75,21 @@ const base = { kind: 'allocation', account: 'A', ip: '198.51.100.7', start: T0, 
 describe('fastCanonicalRecord(): edges', () => {
   test.each([
     ['an optional key present with undefined (zod keeps the key)', 'zod', { ...base, realm: undefined }],
-    ['a __proto__ key from JSON', 'zod', JSON.parse('{"kind":"allocation","account":"A","ip":"198.51.100.7","start":"2026-03-28T10:00:00Z","end":null,"source":"dhcp","__proto__":1}') as object],
+    [
+      'a __proto__ key from JSON',
+      'zod',
+      JSON.parse('{"kind":"allocation","account":"A","ip":"198.51.100.7","start":"2026-03-28T10:00:00Z","end":null,"source":"dhcp","__proto__":1}') as object,
+    ],
     ['an inherited enumerable key', 'zod', Object.assign(Object.create({ colour: 'red' }) as object, base)],
     ['a name of 129 UTF-16 units (65 code points, which zod accepts)', 'zod', { ...base, account: '\u{1F600}'.repeat(64) + 'a' }],
     ['another kind', 'zod', { kind: 'subscriber', account: 'A', type: 'business' }],
     ['end before start', 'zod', { ...base, end: '2026-03-28T09:59:59.999Z' }],
     ['an instant without offset', 'zod', { ...base, start: '2026-03-28T10:00:00' }],
-    ['a port as a string', 'zod', { kind: 'nat-block', realm: 'r', insideIp: '100.64.0.1', outsideIp: '203.0.113.1', portFirst: '1', portLast: 2, start: T0, end: null }],
+    [
+      'a port as a string',
+      'zod',
+      { kind: 'nat-block', realm: 'r', insideIp: '100.64.0.1', outsideIp: '203.0.113.1', portFirst: '1', portLast: 2, start: T0, end: null },
+    ],
     ['a day past the 28th (read by parseInstant)', 'fast', { ...base, start: '2026-03-31T10:00:00Z', end: '2026-04-01T00:00:00.5+01:00' }],
     ['an instant with a space and a comma (read by parseInstant)', 'fast', { ...base, start: '2026-03-28 10:00:00,25Z' }],
     ['a MAC written with dashes, normalised', 'fast', { ...base, mac: '02-00-5E-10-00-01' }],

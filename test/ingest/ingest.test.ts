@@ -6,7 +6,6 @@ import { packagePath } from '../../src/paths.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { captureIo, tempDir } from '../support/index.js';
 
-
 const good = [
   '{"kind":"address-space","prefix":"198.51.100.0/24","role":"dynamic"}',
   '{"kind":"allocation","account":"A","ip":"198.51.100.7","start":"2026-03-28T10:00:00Z","end":null,"source":"dhcp"}',
@@ -35,7 +34,10 @@ describe('ipar ingest', () => {
     expect(io.err()).toContain('(value "2026-03-28T10:00:00")');
     expect(io.err()).toContain(`${input}:4: (line): INVALID_JSON`);
     expect(io.err()).toContain(`${input}:6: portFirst: PORT_RANGE_REVERSED`);
-    const rejected = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number });
+    const rejected = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number });
     expect(rejected.map((r) => r.line)).toEqual([2, 4, 6]);
     const store = openSqliteStore(db, { readonly: true });
     const counts = await store.counts();
@@ -85,7 +87,10 @@ describe('ipar ingest --format (vendor logs)', () => {
   test('a vendor log is paired into records and stored; auto picks the importer', async () => {
     for (const format of ['juniper-srx', 'auto']) {
       const io = captureIo();
-      const code = await main(['ingest', '--db', join(tempDir(), 'op.db'), '--format', format, '--realm', 'cgn-a', '--tz', 'Europe/London', '--year', '2025', '--json', log], io);
+      const code = await main(
+        ['ingest', '--db', join(tempDir(), 'op.db'), '--format', format, '--realm', 'cgn-a', '--tz', 'Europe/London', '--year', '2025', '--json', log],
+        io,
+      );
       expect(code, io.err()).toBeLessThanOrEqual(1);
       const summary = JSON.parse(io.out()) as { stored: Record<string, number> };
       expect(summary.stored['nat-block']! + summary.stored['nat-session']!).toBeGreaterThan(0);

@@ -61,7 +61,11 @@ async function ingestRuns(file: string, format: string, options: VendorOptions, 
   for (const run of runs) {
     const store = openSqliteStore(file);
     try {
-      await ingest(store, run.map((lines, i) => textInput(`part-${i}`, lines)), { format: parser, vendorOptions: options });
+      await ingest(
+        store,
+        run.map((lines, i) => textInput(`part-${i}`, lines)),
+        { format: parser, vendorOptions: options },
+      );
     } finally {
       store.close();
     }
@@ -79,7 +83,12 @@ const cases = fixtureCases()
   // a file cut from another knows no earlier month, so rotated files of such a log are
   // ingested with --year (given here), and the rollover fixture, which is about that
   // inference, is left out (so are infoblox-dhcpd/traps and 6wind-cgnat/traps, whose lines cross a New Year).
-  .filter((c) => !(c.format === 'juniper-srx' && c.name === 'rollover') && !(c.format === 'infoblox-dhcpd' && c.name === 'traps') && !(c.format === '6wind-cgnat' && c.name === 'traps'))
+  .filter(
+    (c) =>
+      !(c.format === 'juniper-srx' && c.name === 'rollover') &&
+      !(c.format === 'infoblox-dhcpd' && c.name === 'traps') &&
+      !(c.format === '6wind-cgnat' && c.name === 'traps'),
+  )
   // A Kea memfile is a lease database, not a log: rows keyed by address, out of time order,
   // rewritten whole by its cleanup. A cut in one is not a rotated file (NOT covered here).
   .filter((c) => c.format !== 'kea-csv')
@@ -89,28 +98,36 @@ const cases = fixtureCases()
 describe('pairing across files and runs equals one stream (split invariance), every importer', () => {
   it('covers every importer but two: the Kea lease database, and 6wind-cgnat (its one fixture crosses a New Year)', () => {
     const covered = new Set(cases.map((c) => c.format));
-    expect(VENDOR_PARSERS.map((p) => p.name).filter((n) => !covered.has(n)).sort()).toEqual(['6wind-cgnat', 'kea-csv']);
+    expect(
+      VENDOR_PARSERS.map((p) => p.name)
+        .filter((n) => !covered.has(n))
+        .sort(),
+    ).toEqual(['6wind-cgnat', 'kea-csv']);
   });
 
-  it.each(cases)('$format / $name', async ({ format, options, lines }) => {
-    const { header, body, canStart } = layout(format, lines);
-    const starts = body.map((l, i) => (i > 0 && canStart(l) ? i : -1)).filter((i) => i > 0);
-    const dir = tempDir();
-    const whole = await ingestRuns(path.join(dir, 'whole.db'), format, options, [[[...header, ...body]]]);
-    expect(whole.length).toBeGreaterThan(0);
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.constantFrom(...starts), { minLength: 1, maxLength: 4 }), fc.boolean(), async (cuts, separateRuns) => {
-        const at = [0, ...[...cuts].sort((a, b) => a - b), body.length];
-        const parts = at.slice(1).map((end, i) => [...header, ...body.slice(at[i]!, end)]);
-        const runs = separateRuns ? parts.map((p) => [p]) : [parts];
-        const split = await ingestRuns(path.join(dir, `split-${n++}.db`), format, options, runs);
-        // As the two differences, so a failure shows which records moved.
-        expect({ missing: whole.filter((r) => !split.includes(r)), extra: split.filter((r) => !whole.includes(r)) }).toEqual({ missing: [], extra: [] });
-      }),
-      propertyRun(`split invariance: ${format}`, 12),
-    );
-  }, 120_000);
+  it.each(cases)(
+    '$format / $name',
+    async ({ format, options, lines }) => {
+      const { header, body, canStart } = layout(format, lines);
+      const starts = body.map((l, i) => (i > 0 && canStart(l) ? i : -1)).filter((i) => i > 0);
+      const dir = tempDir();
+      const whole = await ingestRuns(path.join(dir, 'whole.db'), format, options, [[[...header, ...body]]]);
+      expect(whole.length).toBeGreaterThan(0);
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.uniqueArray(fc.constantFrom(...starts), { minLength: 1, maxLength: 4 }), fc.boolean(), async (cuts, separateRuns) => {
+          const at = [0, ...[...cuts].sort((a, b) => a - b), body.length];
+          const parts = at.slice(1).map((end, i) => [...header, ...body.slice(at[i]!, end)]);
+          const runs = separateRuns ? parts.map((p) => [p]) : [parts];
+          const split = await ingestRuns(path.join(dir, `split-${n++}.db`), format, options, runs);
+          // As the two differences, so a failure shows which records moved.
+          expect({ missing: whole.filter((r) => !split.includes(r)), extra: split.filter((r) => !whole.includes(r)) }).toEqual({ missing: [], extra: [] });
+        }),
+        propertyRun(`split invariance: ${format}`, 12),
+      );
+    },
+    120_000,
+  );
 });
 
 describe('ipar ingest: rotated logs, one run per hourly file (the CLI)', () => {
@@ -124,8 +141,14 @@ describe('ipar ingest: rotated logs, one run per hourly file (the CLI)', () => {
     const db = path.join(dir, 'store.db');
     const hour1 = path.join(dir, 'srx-10.log');
     const hour2 = path.join(dir, 'srx-11.log');
-    fs.writeFileSync(hour1, pba('ALLOC', '2025-03-01T10:30:00.000Z', '100.64.0.10', 1024) + '\n' + pba('ALLOC', '2025-03-01T10:59:00.000Z', '100.64.0.11', 1536) + '\n');
-    fs.writeFileSync(hour2, pba('RELEASE', '2025-03-01T11:20:00.000Z', '100.64.0.10', 1024) + '\n' + pba('ALLOC', '2025-03-01T11:40:00.000Z', '100.64.0.12', 2048) + '\n');
+    fs.writeFileSync(
+      hour1,
+      pba('ALLOC', '2025-03-01T10:30:00.000Z', '100.64.0.10', 1024) + '\n' + pba('ALLOC', '2025-03-01T10:59:00.000Z', '100.64.0.11', 1536) + '\n',
+    );
+    fs.writeFileSync(
+      hour2,
+      pba('RELEASE', '2025-03-01T11:20:00.000Z', '100.64.0.10', 1024) + '\n' + pba('ALLOC', '2025-03-01T11:40:00.000Z', '100.64.0.12', 2048) + '\n',
+    );
     const { main } = await import('../../src/cli.js');
     const { captureIo } = await import('../support/index.js');
 
@@ -139,7 +162,9 @@ describe('ipar ingest: rotated logs, one run per hourly file (the CLI)', () => {
     // No STOP_WITHOUT_START: the release pairs with the allocation the store kept.
     expect(await main(['ingest', '--db', db, '--format', 'juniper-srx', '--realm', 'cgn-a', '--json', hour2], second)).toBe(0);
     expect(second.err()).not.toMatch(/STOP_WITHOUT_START/);
-    const rows = stored(db).map((r) => JSON.parse(r) as unknown[]).filter((r) => r[0] === 'nat-block');
+    const rows = stored(db)
+      .map((r) => JSON.parse(r) as unknown[])
+      .filter((r) => r[0] === 'nat-block');
     // [kind, out, portFirst, start, realm, in, protocol, portLast, end, endInferred, lastSeen, pending]
     expect(rows.map((r) => [r[2], r[8], r[10], r[11]]).sort()).toEqual([
       [1024, Date.parse('2025-03-01T11:20:00.000Z'), null, 0],
@@ -153,12 +178,25 @@ describe('ipar ingest: rotated logs, one run per hourly file (the CLI)', () => {
       canonical,
       [
         { kind: 'address-space', prefix: '203.0.113.0/24', role: 'cgnat-outside', realm: 'cgn-a' },
-        { kind: 'allocation', account: 'ACC-10', ip: '100.64.0.10', realm: 'cgn-a', start: '2025-03-01T00:00:00Z', end: '2025-03-02T00:00:00Z', source: 'radius' },
-      ].map((r) => JSON.stringify(r)).join('\n') + '\n',
+        {
+          kind: 'allocation',
+          account: 'ACC-10',
+          ip: '100.64.0.10',
+          realm: 'cgn-a',
+          start: '2025-03-01T00:00:00Z',
+          end: '2025-03-02T00:00:00Z',
+          source: 'radius',
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
     );
     expect(await main(['ingest', '--db', db, canonical], captureIo())).toBe(0);
     const requests = path.join(dir, 'requests.ndjson');
-    fs.writeFileSync(requests, JSON.stringify({ ref: 'MID', observations: [{ sourceIp: '203.0.113.7', sourcePort: 1100, time: '2025-03-01T11:00:00Z' }] }) + '\n');
+    fs.writeFileSync(
+      requests,
+      JSON.stringify({ ref: 'MID', observations: [{ sourceIp: '203.0.113.7', sourcePort: 1100, time: '2025-03-01T11:00:00Z' }] }) + '\n',
+    );
     const resolved = captureIo();
     expect(await main(['resolve', '--db', db, requests], resolved)).toBe(0);
     const result = JSON.parse(resolved.out()) as { status: string; candidates: { account: string }[] };

@@ -26,7 +26,11 @@ let built: Built;
 beforeAll(async () => {
   builtCli();
   const load = async (path: string): Promise<unknown> => import(pathToFileURL(packagePath('dist', 'src', ...path.split('/'))).href);
-  const [i, l, s] = (await Promise.all([load('ingest/ingest.js'), load('ingest/lines.js'), load('store/sqlite/store.js')])) as [{ ingest: Ingest }, { openInputs: typeof openInputs }, { openSqliteStore: typeof openSqliteStore }];
+  const [i, l, s] = (await Promise.all([load('ingest/ingest.js'), load('ingest/lines.js'), load('store/sqlite/store.js')])) as [
+    { ingest: Ingest },
+    { openInputs: typeof openInputs },
+    { openSqliteStore: typeof openSqliteStore },
+  ];
   built = { ingest: i.ingest, openInputs: l.openInputs, openSqliteStore: s.openSqliteStore };
 }, 300_000);
 
@@ -129,7 +133,11 @@ describe('ingest with the parse worker', () => {
     );
     const [inWorker, inThread] = [await run('worker', [file], 2), await run('this-thread', [file], 2)];
     expect(inWorker).toEqual(inThread);
-    expect(inWorker.rejects.map((r) => [r.line, r.problems[0]!.reason])).toEqual([[2, 'INVALID_JSON'], [3, 'INVALID_JSON'], [6, 'INVALID_JSON']]);
+    expect(inWorker.rejects.map((r) => [r.line, r.problems[0]!.reason])).toEqual([
+      [2, 'INVALID_JSON'],
+      [3, 'INVALID_JSON'],
+      [6, 'INVALID_JSON'],
+    ]);
   });
 });
 

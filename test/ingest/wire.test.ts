@@ -13,7 +13,14 @@ import { commonRecord, mutated } from './arbitraries.js';
 type Sent = { line: number; record: FastRecord } | { line: number; text: string; length: number | undefined };
 
 const entry: fc.Arbitrary<Omit<Sent, 'line'>> = fc.oneof(
-  { weight: 3, arbitrary: fc.oneof(commonRecord, mutated).map(fastCanonicalRecord).filter((r): r is FastRecord => r !== undefined).map((record) => ({ record })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .oneof(commonRecord, mutated)
+      .map(fastCanonicalRecord)
+      .filter((r): r is FastRecord => r !== undefined)
+      .map((record) => ({ record })),
+  },
   fc.record({ text: fc.string(), length: fc.option(fc.nat(), { nil: undefined }) }),
 );
 
@@ -28,7 +35,7 @@ describe('wire form of parsed lines', () => {
           else encodeText(values, e.line, e.text, e.length);
         }
         const read: Sent[] = [];
-        for (const r = new WireReader(structuredClone(values)); r.next(); ) {
+        for (const r = new WireReader(structuredClone(values)); r.next();) {
           read.push(r.record === null ? { line: r.line, text: r.text, length: r.length } : { line: r.line, record: r.record });
         }
         expect(read).toStrictEqual(sent);

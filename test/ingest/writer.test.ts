@@ -33,7 +33,10 @@ describe('store writer: names and devices of a reopened store', () => {
     again.close();
 
     expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 2 } });
-    expect([dhcp!.map((a) => [a.account, a.mac]), mobile!.map((a) => [a.account, a.imsi])]).toEqual([[['ACC-1', '02:00:5e:00:00:01']], [['ACC-1', '234150000000001']]]);
+    expect([dhcp!.map((a) => [a.account, a.mac]), mobile!.map((a) => [a.account, a.imsi])]).toEqual([
+      [['ACC-1', '02:00:5e:00:00:01']],
+      [['ACC-1', '234150000000001']],
+    ]);
     expect(storeDigest(file).counts).toMatchObject({ account: 1, device: 2, allocation: 4 });
   });
 });
@@ -111,7 +114,13 @@ describe('store writer: batches', () => {
     const store = openSqliteStore(join(tempDir(), 'store.db'));
     const alloc = (ip: string, end: string | null) => CanonicalRecord.parse({ kind: 'allocation', account: 'A', ip, start: T(0), end, source: 'dhcp' });
     // Interleaved with other addresses (a writer that reordered the batch by key would move them).
-    const summary = store.write([alloc('198.51.100.9', T(9)), alloc('198.51.100.7', null), alloc('198.51.100.1', T(9)), alloc('198.51.100.7', T(5)), alloc('198.51.100.7', T(7))]);
+    const summary = store.write([
+      alloc('198.51.100.9', T(9)),
+      alloc('198.51.100.7', null),
+      alloc('198.51.100.1', T(9)),
+      alloc('198.51.100.7', T(5)),
+      alloc('198.51.100.7', T(7)),
+    ]);
     const [hits] = await store.allocations([{ address: addr('198.51.100.7'), realm: null, window: { start: at(T(0)), end: at(T(10)) } }]);
     store.close();
     expect(hits!.map((h) => h.end)).toEqual([at(T(5))]);

@@ -132,13 +132,23 @@ function asOpen(r: CanonicalRecord): CanonicalRecord {
   return rest as CanonicalRecord;
 }
 
-const byKey = (r: CanonicalRecord): string => JSON.stringify(r, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'text' in v ? (v as { text: string }).text : v));
+const byKey = (r: CanonicalRecord): string =>
+  JSON.stringify(r, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'text' in v ? (v as { text: string }).text : v));
 const sortRecords = (rs: readonly CanonicalRecord[]): string[] => rs.map((r) => byKey(asOpen(r))).sort();
 
-async function resolveAll(store: Store, requests: readonly SimRequest[], withRisks = false): Promise<{ ref: string; status: string; accounts: string[]; risks?: string[] }[]> {
+async function resolveAll(
+  store: Store,
+  requests: readonly SimRequest[],
+  withRisks = false,
+): Promise<{ ref: string; status: string; accounts: string[]; risks?: string[] }[]> {
   const out: { ref: string; status: string; accounts: string[]; risks?: string[] }[] = [];
   for await (const r of resolveBatch(store, requests, { returnPolicy: 'allow-multiple' } as never)) {
-    out.push({ ref: r.ref ?? '', status: r.status, accounts: r.candidates.map((c) => c.account).sort(), ...(withRisks ? { risks: r.risks.map((k) => k.code) } : {}) });
+    out.push({
+      ref: r.ref ?? '',
+      status: r.status,
+      accounts: r.candidates.map((c) => c.account).sort(),
+      ...(withRisks ? { risks: r.risks.map((k) => k.code) } : {}),
+    });
   }
   return out;
 }
@@ -159,7 +169,15 @@ describe('ipar collect over loopback, against the simulator', () => {
       await fromIpfix.write(w.records.filter((r) => !isNat(r)).map((r) => CanonicalRecord.parse(r)));
       const { writer, seen } = recording(fromIpfix);
       const rejected: unknown[] = [];
-      const collector = await startCollector(writer, { host: '127.0.0.1', port: 0, format: 'ipfix', profile: profileNamed('iana')!, vendorOptions: { realm }, onReject: (r) => rejected.push(r), flushIntervalMs: 50 });
+      const collector = await startCollector(writer, {
+        host: '127.0.0.1',
+        port: 0,
+        format: 'ipfix',
+        profile: profileNamed('iana')!,
+        vendorOptions: { realm },
+        onReject: (r) => rejected.push(r),
+        flushIntervalMs: 50,
+      });
       await sendUdp(collector.ports.udp, messages);
       await waitFor(() => collector.received() === messages.length);
       const summary = await collector.stop();
@@ -204,7 +222,14 @@ describe('ipar collect over loopback, against the simulator', () => {
     const store = openStore(join(tempDir(), 'drops.db'));
     try {
       const notes: { reason: string; value?: unknown }[] = [];
-      const collector = await startCollector(store, { host: '127.0.0.1', port: 0, format: 'ipfix', profile: profileNamed('iana')!, vendorOptions: { realm }, onNote: (r) => notes.push(...r.problems) });
+      const collector = await startCollector(store, {
+        host: '127.0.0.1',
+        port: 0,
+        format: 'ipfix',
+        profile: profileNamed('iana')!,
+        vendorOptions: { realm },
+        onNote: (r) => notes.push(...r.problems),
+      });
       const sent = messages.filter((_, i) => !dropped.has(i));
       await sendUdp(collector.ports.udp, sent);
       await waitFor(() => collector.received() === sent.length);
@@ -218,7 +243,16 @@ describe('ipar collect over loopback, against the simulator', () => {
       expect(new Set(gaps!.map((g) => g.source))).toEqual(new Set([`${realm}/ipfix/127.0.0.1/1`]));
       // A request inside a gap is told its answer may be missing a customer.
       const g = gaps![0]!;
-      const [result] = await resolveAll(store, [{ ref: 'IN-GAP', observations: [{ sourceIp: '192.0.2.1', sourcePort: 1100, time: new Date((g.start + (g.end ?? g.start)) / 2).toISOString() }] } as unknown as SimRequest], true);
+      const [result] = await resolveAll(
+        store,
+        [
+          {
+            ref: 'IN-GAP',
+            observations: [{ sourceIp: '192.0.2.1', sourcePort: 1100, time: new Date((g.start + (g.end ?? g.start)) / 2).toISOString() }],
+          } as unknown as SimRequest,
+        ],
+        true,
+      );
       expect(result!.risks).toContain('COVERAGE_GAP');
     } finally {
       await store.close();
@@ -235,7 +269,13 @@ describe('ipar collect over loopback, against the simulator', () => {
     const tcpStore = openStore(join(tempDir(), 'tcp.db'));
     try {
       const v9 = recording(v9Store);
-      const c1 = await startCollector(v9.writer, { host: '127.0.0.1', port: 0, format: 'netflow9', profile: profileNamed('cisco-nel')!, vendorOptions: { realm } });
+      const c1 = await startCollector(v9.writer, {
+        host: '127.0.0.1',
+        port: 0,
+        format: 'netflow9',
+        profile: profileNamed('cisco-nel')!,
+        vendorOptions: { realm },
+      });
       const packets = v9Packets(eventsOf(nat));
       await sendUdp(c1.ports.udp, packets);
       await waitFor(() => c1.received() === packets.length);
@@ -270,7 +310,11 @@ describe('ipar collect over loopback, against the simulator', () => {
     const realm = (nat[0] as { realm: string }).realm;
     const messages = ipfixMessages(eventsOf(nat));
     const db = join(tempDir(), 'cli.db');
-    const child = spawn(process.execPath, [cli, 'collect', '--format', 'ipfix', '--listen', '127.0.0.1:0', '--db', db, '--profile', 'iana', '--realm', realm, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cli, 'collect', '--format', 'ipfix', '--listen', '127.0.0.1:0', '--db', db, '--profile', 'iana', '--realm', realm, '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -296,7 +340,7 @@ describe('ipar collect over loopback, against the simulator', () => {
 /** Data records in an IPFIX message made by the test encoder (its sets of templates 256/257). */
 function recordsIn(m: Buffer): number {
   let n = 0;
-  for (let at = 16; at + 4 <= m.length; ) {
+  for (let at = 16; at + 4 <= m.length;) {
     const id = m.readUInt16BE(at);
     const len = m.readUInt16BE(at + 2);
     if (id === 256) n += (len - 4) / SESSION_FIELDS.reduce((s, f) => s + f.length, 0);

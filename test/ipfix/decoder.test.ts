@@ -15,8 +15,17 @@ function session(profile = 'iana', format: 'ipfix' | 'netflow9' = 'ipfix', decod
   return new FlowSession({ format, profile: profileNamed(profile)!, vendorOptions: { realm: 'cgn-a', reorderWindowSeconds: 0 }, decoder });
 }
 
-function run(s: FlowSession, messages: readonly Buffer[], transport: 'udp' | 'tcp' | 'file' = 'udp'): { records: unknown[]; problems: FlowOutput['problems'][number][]; notes: FlowOutput['notes'][number][]; gaps: FlowOutput['gaps'][number][] } {
-  const all = { records: [] as unknown[], problems: [] as FlowOutput['problems'][number][], notes: [] as FlowOutput['notes'][number][], gaps: [] as FlowOutput['gaps'][number][] };
+function run(
+  s: FlowSession,
+  messages: readonly Buffer[],
+  transport: 'udp' | 'tcp' | 'file' = 'udp',
+): { records: unknown[]; problems: FlowOutput['problems'][number][]; notes: FlowOutput['notes'][number][]; gaps: FlowOutput['gaps'][number][] } {
+  const all = {
+    records: [] as unknown[],
+    problems: [] as FlowOutput['problems'][number][],
+    notes: [] as FlowOutput['notes'][number][],
+    gaps: [] as FlowOutput['gaps'][number][],
+  };
   const add = (o: FlowOutput): void => {
     all.records.push(...o.records);
     all.problems.push(...o.problems);
@@ -61,12 +70,40 @@ describe('IPFIX decoding into NAT records', () => {
     const binding = { ...ev(1, 14), portStart: 0, portEnd: 0 };
     const out = run(session(), [
       x.message(T0 / 1000, { templates: [BLOCK], data: [{ template: BLOCK, events: [block, binding] }] }),
-      x.message(T0 / 1000 + 60, { data: [{ template: BLOCK, events: [{ ...block, natEvent: 17, timeMs: T0 + 60_000 }, { ...binding, natEvent: 15, timeMs: T0 + 61_000 }] }] }),
+      x.message(T0 / 1000 + 60, {
+        data: [
+          {
+            template: BLOCK,
+            events: [
+              { ...block, natEvent: 17, timeMs: T0 + 60_000 },
+              { ...binding, natEvent: 15, timeMs: T0 + 61_000 },
+            ],
+          },
+        ],
+      }),
     ]);
     expect(out.problems).toEqual([]);
     expect(out.records).toEqual([
-      { kind: 'nat-block', realm: 'cgn-a', insideIp: '100.64.0.1', outsideIp: '203.0.113.7', portFirst: 2048, portLast: 2559, start: '2026-03-28T10:00:00.000Z', end: '2026-03-28T10:01:00.000Z' },
-      { kind: 'nat-block', realm: 'cgn-a', insideIp: '100.64.0.2', outsideIp: '203.0.113.7', portFirst: 0, portLast: 65535, start: '2026-03-28T10:00:01.000Z', end: '2026-03-28T10:01:01.000Z' },
+      {
+        kind: 'nat-block',
+        realm: 'cgn-a',
+        insideIp: '100.64.0.1',
+        outsideIp: '203.0.113.7',
+        portFirst: 2048,
+        portLast: 2559,
+        start: '2026-03-28T10:00:00.000Z',
+        end: '2026-03-28T10:01:00.000Z',
+      },
+      {
+        kind: 'nat-block',
+        realm: 'cgn-a',
+        insideIp: '100.64.0.2',
+        outsideIp: '203.0.113.7',
+        portFirst: 0,
+        portLast: 65535,
+        start: '2026-03-28T10:00:01.000Z',
+        end: '2026-03-28T10:01:01.000Z',
+      },
     ]);
   });
 
@@ -142,8 +179,14 @@ describe('IPFIX decoding into NAT records', () => {
   });
 
   it('skips unknown variable-length and enterprise elements and reads Nokia aluNatSubString (637/93)', () => {
-    const nokia: TemplateDef = { id: 300, fields: [F.flowId, F.postSrc4, F.dst4, F.srcPort, F.postSrcPort, F.dstPort, F.flowStart, F.proto, F.unknownVar, F.unknownEnterprise, F.nokiaSub] };
-    const nokiaEnd: TemplateDef = { id: 301, fields: [F.flowId, F.postSrc4, F.dst4, F.srcPort, F.postSrcPort, F.dstPort, F.proto, F.flowEnd, F.unknownVar, F.nokiaSub] };
+    const nokia: TemplateDef = {
+      id: 300,
+      fields: [F.flowId, F.postSrc4, F.dst4, F.srcPort, F.postSrcPort, F.dstPort, F.flowStart, F.proto, F.unknownVar, F.unknownEnterprise, F.nokiaSub],
+    };
+    const nokiaEnd: TemplateDef = {
+      id: 301,
+      fields: [F.flowId, F.postSrc4, F.dst4, F.srcPort, F.postSrcPort, F.dstPort, F.proto, F.flowEnd, F.unknownVar, F.nokiaSub],
+    };
     const x = new IpfixExporter();
     const e = { ...ev(0, 0), flowId: 77n, subString: 'LSN-Host@100.64.9.9' };
     const out = run(session('nokia-lsn'), [
@@ -152,19 +195,51 @@ describe('IPFIX decoding into NAT records', () => {
     ]);
     expect(out.problems).toEqual([]);
     expect(out.records).toEqual([
-      expect.objectContaining({ kind: 'nat-session', insideIp: '100.64.9.9', insidePort: 40000, outsideIp: '203.0.113.7', outsidePort: 1024, destinationIp: '198.51.100.80', start: '2026-03-28T10:00:00.000Z', end: '2026-03-28T10:00:05.000Z' }),
+      expect.objectContaining({
+        kind: 'nat-session',
+        insideIp: '100.64.9.9',
+        insidePort: 40000,
+        outsideIp: '203.0.113.7',
+        outsidePort: 1024,
+        destinationIp: '198.51.100.80',
+        start: '2026-03-28T10:00:00.000Z',
+        end: '2026-03-28T10:00:05.000Z',
+      }),
     ]);
   });
 
   it('reads NAT64 sessions (IPv6 inside, IPv4 outside) and the 3-octet variable-length form', () => {
-    const nat64: TemplateDef = { id: 330, fields: [F.time, F.natEvent, F.src6, F.postSrc4, F.proto, F.srcPort, F.postSrcPort, F.postDst4, F.postDstPort, F.unknownVar, { id: 84, length: 65535, write: () => varString('x'.repeat(300)) }] };
+    const nat64: TemplateDef = {
+      id: 330,
+      fields: [
+        F.time,
+        F.natEvent,
+        F.src6,
+        F.postSrc4,
+        F.proto,
+        F.srcPort,
+        F.postSrcPort,
+        F.postDst4,
+        F.postDstPort,
+        F.unknownVar,
+        { id: 84, length: 65535, write: () => varString('x'.repeat(300)) },
+      ],
+    };
     const x = new IpfixExporter();
     const e = { ...ev(0, 6), insideIp: '2001:db8:0:0:0:0:0:17' };
     const out = run(session(), [
       x.message(T0 / 1000, { templates: [nat64], data: [{ template: nat64, events: [e, { ...e, natEvent: 7, timeMs: T0 + 9000 }] }] }),
     ]);
     expect(out.problems).toEqual([]);
-    expect(out.records).toEqual([expect.objectContaining({ kind: 'nat-session', insideIp: '2001:db8::17', outsideIp: '203.0.113.7', destinationIp: '198.51.100.80', end: '2026-03-28T10:00:09.000Z' })]);
+    expect(out.records).toEqual([
+      expect.objectContaining({
+        kind: 'nat-session',
+        insideIp: '2001:db8::17',
+        outsideIp: '203.0.113.7',
+        destinationIp: '198.51.100.80',
+        end: '2026-03-28T10:00:09.000Z',
+      }),
+    ]);
   });
 
   it('reads options templates and their records (counted in the sequence, no events)', () => {
@@ -199,7 +274,10 @@ describe('IPFIX decoding into NAT records', () => {
   });
 
   it('reports an element with a length its type cannot have, and never reads it', () => {
-    const odd: TemplateDef = { id: 310, fields: [F.time, F.natEvent, { id: 8, length: 3, write: () => Buffer.from([100, 64, 0]) }, F.postSrc4, F.proto, F.srcPort, F.postSrcPort] };
+    const odd: TemplateDef = {
+      id: 310,
+      fields: [F.time, F.natEvent, { id: 8, length: 3, write: () => Buffer.from([100, 64, 0]) }, F.postSrc4, F.proto, F.srcPort, F.postSrcPort],
+    };
     const x = new IpfixExporter();
     const out = run(session(), [x.message(T0 / 1000, { templates: [odd], data: [{ template: odd, events: [ev(0, 4)] }] })]);
     expect(reasons(out.problems)).toEqual(['ELEMENT_LENGTH', 'MISSING_FIELD']);
@@ -225,7 +303,9 @@ describe('NAT event numbering per profile', () => {
   for (const c of cases) {
     it(`${c.profile}: natEvent ${c.natEvent} → ${c.expect}`, () => {
       const x = new IpfixExporter();
-      const out = run(session(c.profile), [x.message(T0 / 1000, { templates: [both], data: [{ template: both, events: [{ ...ev(0, c.natEvent), portStart: 1024, portEnd: 1535 }] }] })]);
+      const out = run(session(c.profile), [
+        x.message(T0 / 1000, { templates: [both], data: [{ template: both, events: [{ ...ev(0, c.natEvent), portStart: 1024, portEnd: 1535 }] }] }),
+      ]);
       if (c.expect === 'EVENT_UNDEFINED') {
         expect(reasons(out.problems)).toEqual(['EVENT_UNDEFINED']);
         expect(out.records).toEqual([]);
@@ -245,7 +325,10 @@ describe('sequence numbers: loss becomes coverage, a restart does not', () => {
     const x = new IpfixExporter();
     const out: Buffer[] = [];
     for (let i = 0; i < n; i++) {
-      const m = x.message(T0 / 1000 + i, { templates: i === 0 ? [SESSION] : [], data: [{ template: SESSION, events: Array.from({ length: perMessage }, (_, k) => ev(i * perMessage + k, 4)) }] });
+      const m = x.message(T0 / 1000 + i, {
+        templates: i === 0 ? [SESSION] : [],
+        data: [{ template: SESSION, events: Array.from({ length: perMessage }, (_, k) => ev(i * perMessage + k, 4)) }],
+      });
       if (!drop.has(i)) out.push(m);
     }
     return out;
@@ -286,7 +369,9 @@ describe('sequence numbers: loss becomes coverage, a restart does not', () => {
 
   it('VPP counts messages, not records', () => {
     const x = new IpfixExporter(1, true);
-    const messages = Array.from({ length: 6 }, (_, i) => x.message(T0 / 1000 + i, { templates: i === 0 ? [SESSION] : [], data: [{ template: SESSION, events: [ev(2 * i, 4), ev(2 * i + 1, 4)] }] }));
+    const messages = Array.from({ length: 6 }, (_, i) =>
+      x.message(T0 / 1000 + i, { templates: i === 0 ? [SESSION] : [], data: [{ template: SESSION, events: [ev(2 * i, 4), ev(2 * i + 1, 4)] }] }),
+    );
     const out = run(session('vpp'), [...messages.slice(0, 2), ...messages.slice(4)]);
     expect(out.gaps.map((g) => [g.lost, g.unit])).toEqual([[2, 'messages']]);
   });
@@ -296,7 +381,9 @@ describe('NetFlow v9 decoding', () => {
   it('reads templates and data, counts lost packets, and tells an uptime reset from loss', () => {
     const x = new V9Exporter(7, T0 - 3_600_000);
     const v9Session: TemplateDef = { id: 260, fields: SESSION_FIELDS };
-    const packets = Array.from({ length: 8 }, (_, i) => x.packet(T0 + i * 1000, { templates: i % 4 === 0 ? [v9Session] : [], data: [{ template: v9Session, events: [ev(i, 1)] }] }));
+    const packets = Array.from({ length: 8 }, (_, i) =>
+      x.packet(T0 + i * 1000, { templates: i % 4 === 0 ? [v9Session] : [], data: [{ template: v9Session, events: [ev(i, 1)] }] }),
+    );
     x.bootMs = T0 + 7500; // reboot: uptime starts again
     x.seq = 0;
     const after = x.packet(T0 + 9000, { templates: [v9Session], data: [{ template: v9Session, events: [ev(20, 1)] }] });
@@ -311,7 +398,10 @@ describe('NetFlow v9 decoding', () => {
 describe('saved inputs', () => {
   it('an IPFIX file (RFC 5655) and a pcap of the same messages give the same messages', () => {
     const x = new IpfixExporter();
-    const messages = [x.message(T0 / 1000, { templates: [SESSION], data: [{ template: SESSION, events: [ev(0, 4)] }] }), x.message(T0 / 1000 + 1, { data: [{ template: SESSION, events: [ev(1, 4)] }] })];
+    const messages = [
+      x.message(T0 / 1000, { templates: [SESSION], data: [{ template: SESSION, events: [ev(0, 4)] }] }),
+      x.message(T0 / 1000 + 1, { data: [{ template: SESSION, events: [ev(1, 4)] }] }),
+    ];
     const skipped: unknown[] = [];
     const fromFile = [...ipfixFileMessages(Buffer.concat(messages), 'f.ipfix', (s) => skipped.push(s))].map((m) => m.data);
     expect(fromFile).toEqual(messages);

@@ -19,6 +19,15 @@ describe('docs/importers.md documents IPFIX and NetFlow v9 NAT logging', () => {
     }
   });
   it('explains every reason the decoder and the event layer report', () => {
-    for (const r of [...Object.values(FLOW_REASONS), ...Object.values(EVENT_REASONS), 'FILE_TRUNCATED', 'PCAP_TRUNCATED', 'PCAP_NOT_UDP', 'PCAP_FRAGMENT', 'PCAP_LINKTYPE']) expect(text, r).toContain(`\`${r}\``);
+    for (const r of [
+      ...Object.values(FLOW_REASONS),
+      ...Object.values(EVENT_REASONS),
+      'FILE_TRUNCATED',
+      'PCAP_TRUNCATED',
+      'PCAP_NOT_UDP',
+      'PCAP_FRAGMENT',
+      'PCAP_LINKTYPE',
+    ])
+      expect(text, r).toContain(`\`${r}\``);
   });
 });

@@ -108,7 +108,20 @@ export const F = {
   nokiaSub: { id: 93, length: 65535, pen: 637, write: (e: NatEvent) => varString(e.subString ?? `sub@${e.insideIp}`) },
 } satisfies Record<string, FieldDef>;
 
-export const SESSION_FIELDS: readonly FieldDef[] = [F.time, F.natEvent, F.src4, F.postSrc4, F.proto, F.srcPort, F.postSrcPort, F.dst4, F.dstPort, F.postDst4, F.postDstPort, F.vrf];
+export const SESSION_FIELDS: readonly FieldDef[] = [
+  F.time,
+  F.natEvent,
+  F.src4,
+  F.postSrc4,
+  F.proto,
+  F.srcPort,
+  F.postSrcPort,
+  F.dst4,
+  F.dstPort,
+  F.postDst4,
+  F.postDstPort,
+  F.vrf,
+];
 export const BLOCK_FIELDS: readonly FieldDef[] = [F.time, F.natEvent, F.src4, F.postSrc4, F.portStart, F.portEnd, F.portStep, F.vrf];
 
 export interface TemplateDef {
@@ -155,7 +168,8 @@ export class IpfixExporter {
   message(exportSec: number, parts: MessageParts): Buffer {
     const sets: Buffer[] = [];
     if (parts.templates !== undefined && parts.templates.length > 0) sets.push(set(2, Buffer.concat(parts.templates.map((t) => templateRecord(t, false)))));
-    if (parts.withdraw !== undefined && parts.withdraw.length > 0) sets.push(set(2, Buffer.concat(parts.withdraw.map((id) => Buffer.concat([u16(id), u16(0)])))));
+    if (parts.withdraw !== undefined && parts.withdraw.length > 0)
+      sets.push(set(2, Buffer.concat(parts.withdraw.map((id) => Buffer.concat([u16(id), u16(0)])))));
     let records = 0;
     for (const d of parts.data ?? []) {
       sets.push(set(d.template.id, Buffer.concat(d.events.map((e) => dataRecord(d.template, e)))));
@@ -224,7 +238,14 @@ export function eventsOf(records: Iterable<CanonicalRecordInput>): { kind: 'sess
       out.push({ kind: 'session', event: { ...base, natEvent: 4 }, order: 1 });
       if (end !== null) out.push({ kind: 'session', event: { ...base, timeMs: end, natEvent: 5 }, order: 0 });
     } else {
-      const base = { timeMs: start, insideIp: n.insideIp as string, outsideIp: n.outsideIp as string, portStart: n.portFirst, portEnd: n.portLast, portStep: 1 };
+      const base = {
+        timeMs: start,
+        insideIp: n.insideIp as string,
+        outsideIp: n.outsideIp as string,
+        portStart: n.portFirst,
+        portEnd: n.portLast,
+        portStep: 1,
+      };
       out.push({ kind: 'block', event: { ...base, natEvent: 16 }, order: 1 });
       if (end !== null) out.push({ kind: 'block', event: { ...base, timeMs: end, natEvent: 17 }, order: 0 });
     }

@@ -44,11 +44,16 @@ describe('ipar ingest --format ipfix|netflow9', () => {
   it('stores a pcap capture of NetFlow v9 (cisco-nel), exit 0', async () => {
     const dir = tempDir();
     const x = new V9Exporter(1, T0 - 60_000);
-    const packets = [x.packet(T0 + 1000, { templates: [SESSION], data: [{ template: SESSION, events: [ev(0, 1)] }] }), x.packet(T0 + 9000, { data: [{ template: SESSION, events: [ev(0, 2, 8000)] }] })];
+    const packets = [
+      x.packet(T0 + 1000, { templates: [SESSION], data: [{ template: SESSION, events: [ev(0, 1)] }] }),
+      x.packet(T0 + 9000, { data: [{ template: SESSION, events: [ev(0, 2, 8000)] }] }),
+    ];
     const file = join(dir, 'nel.pcap');
     writeFileSync(file, pcapOf(packets));
     const io = captureIo();
-    expect(await main(['ingest', '--format', 'netflow9', '--profile', 'cisco-nel', '--realm', 'cgn-a', '--db', join(dir, 'op.db'), '--json', file], io)).toBe(0);
+    expect(await main(['ingest', '--format', 'netflow9', '--profile', 'cisco-nel', '--realm', 'cgn-a', '--db', join(dir, 'op.db'), '--json', file], io)).toBe(
+      0,
+    );
     expect((JSON.parse(io.out()) as { stored: Record<string, number> }).stored['nat-session']).toBe(1);
   });
 

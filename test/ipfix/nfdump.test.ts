@@ -27,7 +27,8 @@ const NFCAPD = '/usr/bin/nfcapd';
 const NFDUMP = '/usr/bin/nfdump';
 const present = existsSync(NFCAPD) && existsSync(NFDUMP);
 const inCi = process.env['CI'] === 'true';
-if (!present && !inCi) process.stderr.write(`nfdump comparison skipped: ${NFCAPD} or ${NFDUMP} is missing (apt-get install nfdump; .ci/run installs it in CI)\n`);
+if (!present && !inCi)
+  process.stderr.write(`nfdump comparison skipped: ${NFCAPD} or ${NFDUMP} is missing (apt-get install nfdump; .ci/run installs it in CI)\n`);
 
 const SEED = 20260329;
 const SESSION: TemplateDef = { id: 256, fields: SESSION_FIELDS };
@@ -53,7 +54,10 @@ function encode(format: 'ipfix' | 'netflow9', events: { kind: 'session' | 'block
     const chunk = events.slice(i, i + PER_MESSAGE);
     const sessions = chunk.filter((e) => e.kind === 'session').map((e) => e.event);
     const blocks = chunk.filter((e) => e.kind === 'block').map((e) => e.event);
-    const data = [...(sessions.length > 0 ? [{ template: SESSION, events: sessions }] : []), ...(blocks.length > 0 ? [{ template: BLOCK, events: blocks }] : [])];
+    const data = [
+      ...(sessions.length > 0 ? [{ template: SESSION, events: sessions }] : []),
+      ...(blocks.length > 0 ? [{ template: BLOCK, events: blocks }] : []),
+    ];
     const exportMs = chunk[chunk.length - 1]!.event.timeMs + 1000;
     // Templates in every message: nfcapd and ipar time templates out differently.
     if (format === 'ipfix') out.push(x.message(Math.floor(exportMs / 1000), { templates: [SESSION, BLOCK], data }));
@@ -70,7 +74,20 @@ function tuplesOfRecord(r: CanonicalRecord, format: 'ipfix' | 'netflow9'): Tuple
   const end = (r as { end: number | null }).end;
   if (end !== null && (r as { endInferred?: boolean }).endInferred !== true) times.push(['delete', end]);
   if (r.kind === 'nat-session') {
-    return times.map(([what, t]) => ['session', what, t, r.insideIp.text, r.insidePort, r.outsideIp.text, r.outsidePort, r.destinationIp?.text ?? '0.0.0.0', r.destinationPort ?? 0, PROTOCOLS[r.protocol]].join(' '));
+    return times.map(([what, t]) =>
+      [
+        'session',
+        what,
+        t,
+        r.insideIp.text,
+        r.insidePort,
+        r.outsideIp.text,
+        r.outsidePort,
+        r.destinationIp?.text ?? '0.0.0.0',
+        r.destinationPort ?? 0,
+        PROTOCOLS[r.protocol],
+      ].join(' '),
+    );
   }
   if (r.kind === 'nat-block') {
     const ports = format === 'ipfix' ? '' : `${r.portFirst}-${r.portLast}`;
@@ -89,7 +106,18 @@ function tupleOfNfdump(j: Record<string, string | number>, format: 'ipfix' | 'ne
   const event = Number(j['nat_event_id']);
   const t = eventMs(String(j['t_event']));
   if (event === 4 || event === 5) {
-    return ['session', event === 4 ? 'create' : 'delete', t, j['src4_addr'], j['src_port'], j['src4_xlt_ip'], Number(j['src_xlt_port']), j['dst4_addr'], j['dst_port'], j['proto']].join(' ');
+    return [
+      'session',
+      event === 4 ? 'create' : 'delete',
+      t,
+      j['src4_addr'],
+      j['src_port'],
+      j['src4_xlt_ip'],
+      Number(j['src_xlt_port']),
+      j['dst4_addr'],
+      j['dst_port'],
+      j['proto'],
+    ].join(' ');
   }
   if (event === 16 || event === 17) {
     const ports = format === 'ipfix' ? '' : `${j['pblock_start']}-${j['pblock_end']}`;
@@ -149,7 +177,8 @@ describe.skipIf(!present && !inCi)('ipar collect against nfdump (nfcapd)', () =>
         );
         const socket = createSocket('udp4');
         for (const [i, d] of datagrams.entries()) {
-          for (const port of [collector.ports.udp, nfPort]) await new Promise<void>((resolve, reject) => socket.send(d, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+          for (const port of [collector.ports.udp, nfPort])
+            await new Promise<void>((resolve, reject) => socket.send(d, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
           if (i % 8 === 7) await new Promise((r) => setTimeout(r, 1));
         }
         socket.close();

@@ -25,12 +25,14 @@ const TEN_YEARS_S = (Date.parse('2028-01-01T00:00:00Z') - Date.parse('2018-01-01
 function counting(store: SqliteStore): { reader: StoreReader; rows: () => number; queries: () => number } {
   let rows = 0;
   let queries = 0;
-  const counted = <Q, R>(ask: (q: readonly Q[]) => Promise<readonly (readonly R[])[]>) => async (q: readonly Q[]) => {
-    queries += q.length;
-    const answers = await ask(q);
-    for (const a of answers) rows += a.length;
-    return answers;
-  };
+  const counted =
+    <Q, R>(ask: (q: readonly Q[]) => Promise<readonly (readonly R[])[]>) =>
+    async (q: readonly Q[]) => {
+      queries += q.length;
+      const answers = await ask(q);
+      for (const a of answers) rows += a.length;
+      return answers;
+    };
   const reader: StoreReader = {
     preferredBatch: store.preferredBatch,
     classify: (a) => store.classify(a),
@@ -98,7 +100,11 @@ describe('the work budget of a request', () => {
 
   test('readings: more readings than the budget is refused before any record is read', async () => {
     // Three instants with a tolerance: 3 × (own, exact, wider, ±1 h) + ±1 h jointly on all 3 = 21.
-    const request: RequestInput = { ref: 'R', observations: [0, 1, 2].map(() => ({ sourceIp: busy.ip, sourcePort: busy.port, time: busy.time })), toleranceSeconds: 2 };
+    const request: RequestInput = {
+      ref: 'R',
+      observations: [0, 1, 2].map(() => ({ sourceIp: busy.ip, sourcePort: busy.port, time: busy.time })),
+      toleranceSeconds: 2,
+    };
     const plan = planRequest(request);
     if (!plan.ok) throw new Error('plan');
     expect(readingsOf(plan.value, true)).toBe(21);
@@ -169,10 +175,20 @@ describe('ipar settings --budget-*', () => {
     s.close();
     const set = captureIo();
     expect(await main(['settings', '--db', file, '--budget-window', '3600', '--budget-readings', '100', '--budget-rows', '5000'], set)).toBe(0);
-    expect(JSON.parse(set.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: {}, budget: { windowSeconds: 3600, readings: 100, rows: 5000 } });
+    expect(JSON.parse(set.out())).toEqual({
+      retentionHorizon: null,
+      jurisdictionZone: 'Europe/London',
+      zoneChanges: {},
+      clockErrorSeconds: {},
+      budget: { windowSeconds: 3600, readings: 100, rows: 5000 },
+    });
     const io = captureIo('{"ref":"DAY","observations":[{"sourceIp":"198.51.100.7","time":{"from":"2026-03-28T00:00:00Z","to":"2026-03-29T00:00:00Z"}}]}\n');
     expect(await main(['resolve', '--db', file, '--workers', '1'], io)).toBe(0);
-    expect(JSON.parse(io.out())).toMatchObject({ ref: 'DAY', status: 'refused', refusal: { code: 'WORK_BUDGET_EXCEEDED', detail: { exceeded: [{ budget: 'windowSeconds', limit: 3600, value: 86_400 }] } } });
+    expect(JSON.parse(io.out())).toMatchObject({
+      ref: 'DAY',
+      status: 'refused',
+      refusal: { code: 'WORK_BUDGET_EXCEEDED', detail: { exceeded: [{ budget: 'windowSeconds', limit: 3600, value: 86_400 }] } },
+    });
     const reset = captureIo();
     expect(await main(['settings', '--db', file, '--budget-window', '', '--budget-readings', '', '--budget-rows', ''], reset)).toBe(0);
     expect(JSON.parse(reset.out())).toEqual({ retentionHorizon: null, jurisdictionZone: 'Europe/London', zoneChanges: {}, clockErrorSeconds: {} });

@@ -33,7 +33,10 @@ describe('classify() against the declared address space', () => {
     ['an address the operator never declared', '192.0.2.200', 'not-operator', null, null, true, true],
   ] as const;
   test('one batch, answers in input order', async () => {
-    const got = await classify(store, cases.map(([, ip]) => addr(ip)));
+    const got = await classify(
+      store,
+      cases.map(([, ip]) => addr(ip)),
+    );
     expect(got.map((c) => c.addressClass)).toEqual(cases.map(([, , cls]) => cls));
   });
   test.each(cases)('%s: %s is %s', async (_name, ip, addressClass, prefix, realm, nat, pub) => {

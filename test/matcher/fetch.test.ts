@@ -38,10 +38,42 @@ function counted(): { reader: SqliteStore; calls: Map<string, number> } {
 describe('mergeWindows()', () => {
   test.each([
     ['one window', [[0, 10]], [[0, 10]]],
-    ['disjoint, sorted', [[20, 30], [0, 10]], [[0, 10], [20, 30]]],
-    ['touching windows merge', [[0, 10], [10, 20]], [[0, 20]]],
-    ['a window inside another', [[0, 30], [5, 10]], [[0, 30]]],
-    ['overlapping chains', [[0, 10], [25, 40], [8, 26]], [[0, 40]]],
+    [
+      'disjoint, sorted',
+      [
+        [20, 30],
+        [0, 10],
+      ],
+      [
+        [0, 10],
+        [20, 30],
+      ],
+    ],
+    [
+      'touching windows merge',
+      [
+        [0, 10],
+        [10, 20],
+      ],
+      [[0, 20]],
+    ],
+    [
+      'a window inside another',
+      [
+        [0, 30],
+        [5, 10],
+      ],
+      [[0, 30]],
+    ],
+    [
+      'overlapping chains',
+      [
+        [0, 10],
+        [25, 40],
+        [8, 26],
+      ],
+      [[0, 40]],
+    ],
   ] as const)('%s', (_name, windows, merged) => {
     expect(mergeWindows(windows.map(([start, end]) => ({ start, end })))).toEqual(merged.map(([start, end]) => ({ start, end })));
   });
@@ -51,7 +83,10 @@ describe('fetchPlans(): one store round trip per step for the whole batch', () =
   const batch = () =>
     plans(
       [{ sourceIp: '198.51.100.7', time: T('10:00:00') }],
-      [{ sourceIp: '203.0.113.7', sourcePort: 1300, time: T('09:30:00') }, { sourceIp: '203.0.113.70', sourcePort: 40001, time: T('10:00:00') }],
+      [
+        { sourceIp: '203.0.113.7', sourcePort: 1300, time: T('09:30:00') },
+        { sourceIp: '203.0.113.70', sourcePort: 40001, time: T('10:00:00') },
+      ],
       [{ sourceIp: '198.51.100.241', time: T('10:00:00') }],
     );
 
@@ -78,7 +113,13 @@ describe('fetchPlans(): one store round trip per step for the whole batch', () =
   });
 
   test('wider fetch windows read the rows of every reading, merged into disjoint windows', async () => {
-    const [f] = (await fetchPlans(store, plans([{ sourceIp: '198.51.100.7', time: T('11:59:00') }]), (o) => [o.window, { start: o.window.start + 3_600_000, end: o.window.end + 3_600_000 }, { start: o.window.start, end: o.window.end + 10_000 }])).flat();
+    const [f] = (
+      await fetchPlans(store, plans([{ sourceIp: '198.51.100.7', time: T('11:59:00') }]), (o) => [
+        o.window,
+        { start: o.window.start + 3_600_000, end: o.window.end + 3_600_000 },
+        { start: o.window.start, end: o.window.end + 10_000 },
+      ])
+    ).flat();
     expect(f!.fetchWindows).toEqual([
       { start: Date.parse(T('11:59:00')), end: Date.parse(T('11:59:11')) },
       { start: Date.parse(T('12:59:00')), end: Date.parse(T('12:59:01')) },
@@ -89,7 +130,16 @@ describe('fetchPlans(): one store round trip per step for the whole batch', () =
 
 describe('fetchRiskFacts()', () => {
   test('one read of each for the batch, gaps handed back per request and observation', async () => {
-    const traces = await matchPlans(store, plans([{ sourceIp: '198.51.100.7', time: T('10:00:00') }], [{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '203.0.113.7', time: T('09:30:00') }]));
+    const traces = await matchPlans(
+      store,
+      plans(
+        [{ sourceIp: '198.51.100.7', time: T('10:00:00') }],
+        [
+          { sourceIp: '198.51.100.7', time: T('10:00:00') },
+          { sourceIp: '203.0.113.7', time: T('09:30:00') },
+        ],
+      ),
+    );
     const { reader, calls } = counted();
     const facts = await fetchRiskFacts(reader, traces);
     expect(Object.fromEntries(calls)).toEqual({ settings: 1, sourceCoverage: 1, subscriberTypes: 1, coverageGaps: 1 });

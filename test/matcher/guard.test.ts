@@ -16,7 +16,13 @@ describe('guardrails', () => {
   const obs: Obs[] = [{ sourceIp: '198.51.100.7', time: T('10:00:00') }];
   const withDst: Obs[] = [{ sourceIp: '198.51.100.7', destinationIp: '192.0.2.80', time: T('10:00:00') }];
   test.each([
-    ['a local authority giving a destination (9.14, 9.22)', withDst, { authorityType: 'local-authority', condition: 'A', purpose: 'crime' }, 'LOCAL_AUTHORITY_ICR', '9.14'],
+    [
+      'a local authority giving a destination (9.14, 9.22)',
+      withDst,
+      { authorityType: 'local-authority', condition: 'A', purpose: 'crime' },
+      'LOCAL_AUTHORITY_ICR',
+      '9.14',
+    ],
     ['Condition D from the police', obs, { authorityType: 'police', condition: 'D', purpose: 'serious-crime' }, 'CONDITION_D_AUTHORITY', 'Condition D'],
     ['Condition D for ordinary crime', obs, { authorityType: 'national-crime-agency', condition: 'D', purpose: 'crime' }, 'CONDITION_D_PURPOSE', 'Condition D'],
     ['Condition D from a local authority', obs, { authorityType: 'local-authority', condition: 'D', purpose: 'serious-crime' }, 'LOCAL_AUTHORITY_ICR', '9.14'],
@@ -27,7 +33,11 @@ describe('guardrails', () => {
   test.each([
     ['a local authority without a destination', obs, { authorityType: 'local-authority', condition: 'A', purpose: 'crime' }],
     ['Condition D from the NCA for serious crime', obs, { authorityType: 'national-crime-agency', condition: 'D', purpose: 'serious-crime' }],
-    ['Condition D from the intelligence community for national security', obs, { authorityType: 'intelligence-community', condition: 'D', purpose: 'national-security' }],
+    [
+      'Condition D from the intelligence community for national security',
+      obs,
+      { authorityType: 'intelligence-community', condition: 'D', purpose: 'national-security' },
+    ],
   ] as const)('allowed: %s', async (_name, observations, authorisation) => {
     expect((await resolve(observations, { authorisation })).status).toBe('unique');
   });
@@ -35,7 +45,11 @@ describe('guardrails', () => {
 
 describe('processesConnectionRecords(): what makes a request process internet connection records (9.22)', () => {
   const plan = (o: Partial<Obs>, authorisation?: RequestInput['authorisation']) => {
-    const p = planRequest({ ref: 'G', observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00'), ...o }], ...(authorisation === undefined ? {} : { authorisation }) });
+    const p = planRequest({
+      ref: 'G',
+      observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00'), ...o }],
+      ...(authorisation === undefined ? {} : { authorisation }),
+    });
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
     return p.value;
   };
@@ -50,6 +64,8 @@ describe('processesConnectionRecords(): what makes a request process internet co
     const p = plan(o, authorisation);
     expect(processesConnectionRecords(p)).toBe(expected);
     // Only a local authority asking for connection records is refused on that ground.
-    expect(refusalFor({ ...p, authorisation: { authorityType: 'local-authority', condition: 'A', purpose: 'crime' } })?.code ?? null).toBe(expected && p.authorisation?.condition !== 'D' ? 'LOCAL_AUTHORITY_ICR' : null);
+    expect(refusalFor({ ...p, authorisation: { authorityType: 'local-authority', condition: 'A', purpose: 'crime' } })?.code ?? null).toBe(
+      expected && p.authorisation?.condition !== 'D' ? 'LOCAL_AUTHORITY_ICR' : null,
+    );
   });
 });

@@ -67,7 +67,12 @@ describe('identify(): allocations covering a window, narrowed by identifiers', (
     ['the same IMSI', { imsi: '234150000000001' }, { imsi: '234150000000001' }, []],
     ['another IMSI', { imsi: '234150000000001' }, { imsi: '234150000000002' }, ['imsi']],
     ['an identifier the record does not carry', {}, { imsi: '234150000000002' }, []],
-    ['two kinds differ, in catalogue order', { imsi: '234150000000001', mac: '02:00:00:00:00:01' }, { mac: '02:00:00:00:00:02', imsi: '234150000000002' }, ['imsi', 'mac']],
+    [
+      'two kinds differ, in catalogue order',
+      { imsi: '234150000000001', mac: '02:00:00:00:00:01' },
+      { mac: '02:00:00:00:00:02', imsi: '234150000000002' },
+      ['imsi', 'mac'],
+    ],
   ] as const)('disagreeingIdentifiers: %s', (_name, carried, wanted, kinds) => {
     expect(disagreeingIdentifiers(allocation('a', { account: 'A', ...carried }), wanted)).toEqual(kinds);
   });
@@ -82,7 +87,9 @@ describe('identify(): allocations covering a window, narrowed by identifiers', (
     identify(m, rows, w('11:00:00', '12:00:00'), { imsi: '234150000000001' }, null);
     expect([...m.accounts.keys()]).toEqual(['A']);
     expect(m.allocations.map((a) => a.id)).toEqual(['a', 'b']);
-    expect(m.exclusions).toEqual([{ account: 'B', allocationId: 'b', kinds: ['imsi'], requested: { imsi: '234150000000001' }, recorded: { imsi: '234150000000002' } }]);
+    expect(m.exclusions).toEqual([
+      { account: 'B', allocationId: 'b', kinds: ['imsi'], requested: { imsi: '234150000000001' }, recorded: { imsi: '234150000000002' } },
+    ]);
   });
 
   test('through NAT the translation record comes first in the evidence, each record once', () => {

@@ -9,7 +9,7 @@ beforeAll(() => {
 });
 afterAll(() => store.close());
 
-describe('resolve() in the store\'s preferred batches', () => {
+describe("resolve() in the store's preferred batches", () => {
   test('a batch larger than the store prefers is resolved in chunks, with the same results in input order', async () => {
     const requests: unknown[] = [
       { ref: 'C1', observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00') }] },

@@ -14,10 +14,18 @@ describe('resolve() of invalid requests', () => {
   test.each([
     ['no observations', { ref: 'X', observations: [] }, 'observations'],
     ['time without offset', { ref: 'X', observations: [{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00:00' }] }, 'observations.0.time'],
-    ['unknown time zone', { ref: 'X', observations: [{ sourceIp: '198.51.100.7', time: { local: '2026-03-28T10:00:00', timeZone: 'Mars/Olympus' } }] }, 'observations.0.time.timeZone'],
+    [
+      'unknown time zone',
+      { ref: 'X', observations: [{ sourceIp: '198.51.100.7', time: { local: '2026-03-28T10:00:00', timeZone: 'Mars/Olympus' } }] },
+      'observations.0.time.timeZone',
+    ],
     ['a prefix as source', { ref: 'X', observations: [{ sourceIp: '198.51.100.0/24', time: T('10:00:00') }] }, 'observations.0.sourceIp'],
     ['a negative tolerance', { ref: 'X', observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00') }], toleranceSeconds: -1 }, 'toleranceSeconds'],
-    ['a range that ends before it starts', { ref: 'X', observations: [{ sourceIp: '198.51.100.7', time: { from: T('10:00:00'), to: T('09:00:00') } }] }, 'observations.0.time.to'],
+    [
+      'a range that ends before it starts',
+      { ref: 'X', observations: [{ sourceIp: '198.51.100.7', time: { from: T('10:00:00'), to: T('09:00:00') } }] },
+      'observations.0.time.to',
+    ],
   ])('invalid: %s, with the field named', async (_name, input, field) => {
     const [r] = await resolveRequests(store, [input]);
     expect(r!.status).toBe('invalid');
@@ -44,7 +52,14 @@ describe('planRequest(): each observation becomes a window in UTC epoch ms', () 
 
   test('defaults: single-only, 50 candidates, no identifiers, no authorisation, no port', () => {
     const plan = planRequest({ ref: 'P', observations: [{ sourceIp: '198.51.100.7', time: T('10:00:00') }] });
-    expect(plan.ok && plan.value).toMatchObject({ ref: 'P', toleranceMs: 0, returnPolicy: 'single-only', maxCandidates: 50, identifiers: {}, authorisation: null });
+    expect(plan.ok && plan.value).toMatchObject({
+      ref: 'P',
+      toleranceMs: 0,
+      returnPolicy: 'single-only',
+      maxCandidates: 50,
+      identifiers: {},
+      authorisation: null,
+    });
     expect(plan.ok && plan.value.observations[0]).toMatchObject({ index: 0, sourcePort: null, destinationIp: null, clock: '24h' });
   });
 

@@ -46,14 +46,54 @@ const interval = fc
 const at = (i: { s: number; d: number | null }) => ({ start: iso(T0 + i.s * 1000), end: i.d === null ? null : iso(T0 + (i.s + i.d) * 1000) });
 
 const allocation = fc
-  .record({ account: fc.constantFrom(...ACCOUNTS), i: interval, inside: fc.boolean(), pub: fc.constantFrom(...PUBLIC), ins: fc.constantFrom(...INSIDE), realm: fc.constantFrom(...REALMS), imsi: fc.option(fc.constantFrom(...IMSIS), { nil: undefined }) })
-  .map((r) => ({ kind: 'allocation', account: r.account, ip: r.inside ? r.ins : r.pub, ...(r.inside ? { realm: r.realm } : {}), ...at(r.i), source: 'x', ...(r.imsi === undefined ? {} : { imsi: r.imsi }) }));
+  .record({
+    account: fc.constantFrom(...ACCOUNTS),
+    i: interval,
+    inside: fc.boolean(),
+    pub: fc.constantFrom(...PUBLIC),
+    ins: fc.constantFrom(...INSIDE),
+    realm: fc.constantFrom(...REALMS),
+    imsi: fc.option(fc.constantFrom(...IMSIS), { nil: undefined }),
+  })
+  .map((r) => ({
+    kind: 'allocation',
+    account: r.account,
+    ip: r.inside ? r.ins : r.pub,
+    ...(r.inside ? { realm: r.realm } : {}),
+    ...at(r.i),
+    source: 'x',
+    ...(r.imsi === undefined ? {} : { imsi: r.imsi }),
+  }));
 const block = fc
-  .record({ out: fc.constantFrom(...OUTSIDE), first: fc.constantFrom(1024, 1536, 2048), ins: fc.constantFrom(...INSIDE), realm: fc.constantFrom(...REALMS), i: interval })
+  .record({
+    out: fc.constantFrom(...OUTSIDE),
+    first: fc.constantFrom(1024, 1536, 2048),
+    ins: fc.constantFrom(...INSIDE),
+    realm: fc.constantFrom(...REALMS),
+    i: interval,
+  })
   .map((r) => ({ kind: 'nat-block', realm: r.realm, insideIp: r.ins, outsideIp: r.out, portFirst: r.first, portLast: r.first + 511, ...at(r.i) }));
 const session = fc
-  .record({ out: fc.constantFrom(...OUTSIDE), port: fc.constantFrom(40000, 40001), ins: fc.constantFrom(...INSIDE), realm: fc.constantFrom(...REALMS), dst: fc.constantFrom(...DESTS), i: interval })
-  .map((r) => ({ kind: 'nat-session', realm: r.realm, insideIp: r.ins, insidePort: 5000, outsideIp: r.out, outsidePort: r.port, destinationIp: r.dst, destinationPort: 443, protocol: 'tcp', ...at(r.i) }));
+  .record({
+    out: fc.constantFrom(...OUTSIDE),
+    port: fc.constantFrom(40000, 40001),
+    ins: fc.constantFrom(...INSIDE),
+    realm: fc.constantFrom(...REALMS),
+    dst: fc.constantFrom(...DESTS),
+    i: interval,
+  })
+  .map((r) => ({
+    kind: 'nat-session',
+    realm: r.realm,
+    insideIp: r.ins,
+    insidePort: 5000,
+    outsideIp: r.out,
+    outsidePort: r.port,
+    destinationIp: r.dst,
+    destinationPort: 443,
+    protocol: 'tcp',
+    ...at(r.i),
+  }));
 /**
  * Background inside allocations: each inside address in each realm is held in five-minute
  * pieces (the longest random duration too, so the store's look-back bound is exercised),
@@ -62,8 +102,13 @@ const session = fc
 const BACKGROUND: Raw[] = REALMS.flatMap((realm) =>
   INSIDE.flatMap((ip, i) =>
     Array.from({ length: 8 }, (_, k) => ({
-      kind: 'allocation', account: `BG-${realm}-${i}-${k % 2}`, ip, realm, source: 'bg',
-      start: iso(T0 + (k - 1) * 300_000), end: iso(T0 + k * 300_000),
+      kind: 'allocation',
+      account: `BG-${realm}-${i}-${k % 2}`,
+      ip,
+      realm,
+      source: 'bg',
+      start: iso(T0 + (k - 1) * 300_000),
+      end: iso(T0 + k * 300_000),
     })),
   ),
 );
@@ -76,7 +121,12 @@ const observation = fc
     s: fc.tuple(fc.integer({ min: -1, max: 31 }), fc.constantFrom(-2, -1, 0, 1)).map(([k, d]) => k * 60 + d),
     dst: fc.option(fc.constantFrom(...DESTS), { nil: undefined }),
   })
-  .map((r) => ({ sourceIp: r.ip, time: iso(T0 + r.s * 1000), ...(r.port === undefined ? {} : { sourcePort: r.port }), ...(r.dst === undefined ? {} : { destinationIp: r.dst }) }));
+  .map((r) => ({
+    sourceIp: r.ip,
+    time: iso(T0 + r.s * 1000),
+    ...(r.port === undefined ? {} : { sourcePort: r.port }),
+    ...(r.dst === undefined ? {} : { destinationIp: r.dst }),
+  }));
 type Obs = { sourceIp: string; time: string; sourcePort?: number; destinationIp?: string };
 
 /** An observation aimed near a record (its start or end, a second or a minute either side), or anywhere. */
@@ -113,7 +163,6 @@ function partsFor(recs: Raw[]) {
   });
 }
 
-
 // ---- the reference: plain loops over the raw records ------------------------------------
 const ms = (v: unknown) => (v === null ? Infinity : Date.parse(v as string));
 function overlap(r: Raw, w: [number, number]): [number, number] | null {
@@ -140,8 +189,17 @@ function referenceAccounts(recs: Raw[], o: Obs, toleranceS: number, imsi: string
     for (const b of recs) {
       if (b['outsideIp'] !== o.sourceIp) continue;
       let sub: [number, number] | null = null;
-      if (b['kind'] === 'nat-block' && (o.sourcePort === undefined || ((b['portFirst'] as number) <= o.sourcePort && o.sourcePort <= (b['portLast'] as number)))) sub = overlap(b, w);
-      if (b['kind'] === 'nat-session' && (o.sourcePort === undefined || b['outsidePort'] === o.sourcePort) && (o.destinationIp === undefined || b['destinationIp'] === o.destinationIp)) sub = overlap(b, w);
+      if (
+        b['kind'] === 'nat-block' &&
+        (o.sourcePort === undefined || ((b['portFirst'] as number) <= o.sourcePort && o.sourcePort <= (b['portLast'] as number)))
+      )
+        sub = overlap(b, w);
+      if (
+        b['kind'] === 'nat-session' &&
+        (o.sourcePort === undefined || b['outsidePort'] === o.sourcePort) &&
+        (o.destinationIp === undefined || b['destinationIp'] === o.destinationIp)
+      )
+        sub = overlap(b, w);
       if (sub !== null) addAllocations(b['insideIp'] as string, b['realm'] as string, sub);
     }
   }
@@ -167,7 +225,14 @@ async function engine(recs: Raw[], requests: RequestInput[]): Promise<string[][]
   }
 }
 function request(observations: Obs[], tolerance: number, imsi: string | undefined): RequestInput {
-  return { ref: 'P', observations, toleranceSeconds: tolerance, returnPolicy: 'allow-multiple', maxCandidates: 10_000, ...(imsi === undefined ? {} : { identifiers: { imsi } }) };
+  return {
+    ref: 'P',
+    observations,
+    toleranceSeconds: tolerance,
+    returnPolicy: 'allow-multiple',
+    maxCandidates: 10_000,
+    ...(imsi === undefined ? {} : { identifiers: { imsi } }),
+  };
 }
 
 /** A random operator and a request aimed at its records. */
@@ -210,11 +275,21 @@ describe('resolve() properties over random small operators', () => {
   });
 
   /** A store of `recs`, the scenario's request with every clock 12h-ambiguous, fetched for every reading. */
-  async function withReadings(recs: Raw[], p: { observations: Obs[]; tolerance: number; imsi: string | undefined }, check: (store: SqliteStore, plan: PlannedRequest, trace: MatchTrace) => void | Promise<void>): Promise<void> {
+  async function withReadings(
+    recs: Raw[],
+    p: { observations: Obs[]; tolerance: number; imsi: string | undefined },
+    check: (store: SqliteStore, plan: PlannedRequest, trace: MatchTrace) => void | Promise<void>,
+  ): Promise<void> {
     const store = openSqliteStore(':memory:');
     try {
       store.write([...SPACE, ...recs].map((r) => CanonicalRecord.parse(r)));
-      const plan = planRequest(request(p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })), p.tolerance, p.imsi));
+      const plan = planRequest(
+        request(
+          p.observations.map((o) => ({ ...o, clock: '12h-ambiguous' as const })),
+          p.tolerance,
+          p.imsi,
+        ),
+      );
       if (!plan.ok) throw new Error('invalid request');
       const [trace] = await matchPlans(store, [plan.value], sensitivityWindows);
       await check(store, plan.value, trace!);

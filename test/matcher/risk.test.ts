@@ -22,18 +22,53 @@ const resolve = (observations: Obs[], extra: Partial<RequestInput> = {}) => reso
 const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInput>?], quiet: [Obs[], Partial<RequestInput>?]][] = [
   ['SHARED_ADDRESS_NO_PORT', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
   ['ALLOCATION_BOUNDARY', [[{ sourceIp: '198.51.100.8', time: T('11:59:59') }]], [[{ sourceIp: '198.51.100.8', time: T('11:00:00') }]]],
-  ['SINGLE_OBSERVATION', [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.7', time: T('11:00:00') }]]],
+  [
+    'SINGLE_OBSERVATION',
+    [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]],
+    [
+      [
+        { sourceIp: '198.51.100.7', time: T('10:00:00') },
+        { sourceIp: '198.51.100.7', time: T('11:00:00') },
+      ],
+    ],
+  ],
   ['SHARED_ACCOUNT', [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['INFERRED_END', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-  ['PORT_REUSE', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:59:59') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
+  [
+    'PORT_REUSE',
+    [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:59:59') }]],
+    [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]],
+  ],
   ['LOW_TIME_PRECISION', [[{ sourceIp: '198.51.100.7', time: '2026-03-28T10:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['COVERAGE_GAP', [[{ sourceIp: '198.51.100.7', time: T('14:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('13:30:00') }]]],
   ['BEYOND_RETENTION', [[{ sourceIp: '198.51.100.7', time: '2025-12-31T23:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['NOT_OPERATOR_ADDRESS', [[{ sourceIp: '198.51.100.200', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.50', time: T('10:00:00') }]]],
   ['SERVER_ADDRESS', [[{ sourceIp: '198.51.100.241', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
-  ['CONTRADICTORY_OBSERVATIONS', [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.9', time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.50', time: T('10:00:00') }]]],
-  ['EXCLUDED_BY_IDENTIFIER', [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }], { identifiers: { imsi: '234150000000002' } }], [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]]],
-  ['TOLERANCE_BELOW_CLOCK_ERROR', [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }], [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 5 }]],
+  [
+    'CONTRADICTORY_OBSERVATIONS',
+    [
+      [
+        { sourceIp: '198.51.100.7', time: T('10:00:00') },
+        { sourceIp: '198.51.100.9', time: T('10:00:00') },
+      ],
+    ],
+    [
+      [
+        { sourceIp: '198.51.100.7', time: T('10:00:00') },
+        { sourceIp: '198.51.100.50', time: T('10:00:00') },
+      ],
+    ],
+  ],
+  [
+    'EXCLUDED_BY_IDENTIFIER',
+    [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }], { identifiers: { imsi: '234150000000002' } }],
+    [[{ sourceIp: '203.0.113.7', time: T('09:00:00') }]],
+  ],
+  [
+    'TOLERANCE_BELOW_CLOCK_ERROR',
+    [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }],
+    [[{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 5 }],
+  ],
   ['TIME_READING_CHANGES_RESULT', [[{ sourceIp: '198.51.100.8', time: T('11:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['TIME_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['INFERRED_GAP', [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
@@ -41,10 +76,22 @@ const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInpu
   ['GAP_UNDETECTABLE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.8', time: T('10:00:00') }]]],
   ['OUTSIDE_SOURCE_SPAN', [[{ sourceIp: '198.51.100.7', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['OPEN_PAST_EVIDENCE', [[{ sourceIp: '198.51.100.9', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]]],
-  ['INSIDE_UNALLOCATED', [[{ sourceIp: '203.0.113.71', sourcePort: 1100, time: T('10:00:00') }]], [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]]],
+  [
+    'INSIDE_UNALLOCATED',
+    [[{ sourceIp: '203.0.113.71', sourcePort: 1100, time: T('10:00:00') }]],
+    [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]],
+  ],
   ['SESSION_LOOKUP_CAPPED', [[{ sourceIp: '203.0.113.72', time: T('10:00:30') }]], [[{ sourceIp: '203.0.113.72', sourcePort: 1100, time: T('10:00:30') }]]],
-  ['PORT_OUTSIDE_NAT_RANGE', [[{ sourceIp: '203.0.113.70', sourcePort: 0, time: T('10:00:00') }]], [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]]],
-  ['CONNECTION_RECORDS_PROCESSED', [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]], [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]]],
+  [
+    'PORT_OUTSIDE_NAT_RANGE',
+    [[{ sourceIp: '203.0.113.70', sourcePort: 0, time: T('10:00:00') }]],
+    [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]],
+  ],
+  [
+    'CONNECTION_RECORDS_PROCESSED',
+    [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]],
+    [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]],
+  ],
 ];
 
 describe('risk flags: each raised when its condition holds, and not otherwise', () => {
@@ -61,7 +108,9 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     const r = await resolve([{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:59:59') }]);
     expect(risk(r, 'PORT_REUSE')!.detail).toEqual({ observation: 0, sourceIp: '203.0.113.7', sourcePort: 1100, insideHosts: 2 });
     const gap = await resolve([{ sourceIp: '198.51.100.7', time: T('14:30:00') }]);
-    expect(risk(gap, 'COVERAGE_GAP')!.detail['gaps']).toEqual([{ source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z', relation: 'overlaps-window' }]);
+    expect(risk(gap, 'COVERAGE_GAP')!.detail['gaps']).toEqual([
+      { source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z', relation: 'overlaps-window' },
+    ]);
   });
 
   test('a coverage gap of a source the path does not need is not flagged', async () => {
@@ -81,15 +130,39 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
   test('the edges of knowledge carry their values (issue 15)', async () => {
     const later = await resolve([{ sourceIp: '198.51.100.9', time: '2027-06-28T10:00:00Z' }]);
     expect(later.status).toBe('unique');
-    expect(risk(later, 'OPEN_PAST_EVIDENCE')!.detail['records']).toEqual([{ kind: 'allocation', source: 'dhcp', start: '2026-03-28T00:00:00.000Z', heldAt: '2026-03-28T00:00:00.000Z', sourceLast: '2026-10-25T02:00:00.000Z' }]);
-    expect((risk(later, 'OUTSIDE_SOURCE_SPAN')!.detail['sources'] as { source: string; relation: string }[]).map((s) => [s.source, s.relation])).toEqual([['dhcp', 'after']]);
+    expect(risk(later, 'OPEN_PAST_EVIDENCE')!.detail['records']).toEqual([
+      { kind: 'allocation', source: 'dhcp', start: '2026-03-28T00:00:00.000Z', heldAt: '2026-03-28T00:00:00.000Z', sourceLast: '2026-10-25T02:00:00.000Z' },
+    ]);
+    expect((risk(later, 'OUTSIDE_SOURCE_SPAN')!.detail['sources'] as { source: string; relation: string }[]).map((s) => [s.source, s.relation])).toEqual([
+      ['dhcp', 'after'],
+    ]);
     // A missing allocation feed: the NAT step stays in the path, with its own outcome.
     const inside = await resolve([{ sourceIp: '203.0.113.71', sourcePort: 1100, time: T('10:00:00') }]);
     expect(inside.observations[0]).toMatchObject({ outcome: 'inside-unallocated', path: ['nat-block'] });
-    expect(risk(inside, 'INSIDE_UNALLOCATED')!.detail).toMatchObject({ insideHosts: 1, hosts: [{ realm: 'cgn-g', insideIp: '100.64.9.99', kind: 'nat-block' }] });
+    expect(risk(inside, 'INSIDE_UNALLOCATED')!.detail).toMatchObject({
+      insideHosts: 1,
+      hosts: [{ realm: 'cgn-g', insideIp: '100.64.9.99', kind: 'nat-block' }],
+    });
     const gap = risk(await resolve([{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]), 'INFERRED_GAP')!;
-    expect(gap.detail['gaps']).toEqual([{ source: 'gfeed', start: '2026-03-28T09:00:00.000Z', end: '2026-03-28T09:30:00.000Z', relation: 'before-window', rateBefore: 3, rateAfter: 3, usualRate: 3, expectedEvents: 90 }]);
-    expect(risk(await resolve([{ sourceIp: '203.0.113.70', sourcePort: 0, time: T('10:00:00') }]), 'PORT_OUTSIDE_NAT_RANGE')!.detail).toEqual({ observation: 0, sourceIp: '203.0.113.70', sourcePort: 0, portFirst: 1024, portLast: 65535 });
+    expect(gap.detail['gaps']).toEqual([
+      {
+        source: 'gfeed',
+        start: '2026-03-28T09:00:00.000Z',
+        end: '2026-03-28T09:30:00.000Z',
+        relation: 'before-window',
+        rateBefore: 3,
+        rateAfter: 3,
+        usualRate: 3,
+        expectedEvents: 90,
+      },
+    ]);
+    expect(risk(await resolve([{ sourceIp: '203.0.113.70', sourcePort: 0, time: T('10:00:00') }]), 'PORT_OUTSIDE_NAT_RANGE')!.detail).toEqual({
+      observation: 0,
+      sourceIp: '203.0.113.70',
+      sourcePort: 0,
+      portFirst: 1024,
+      portLast: 65535,
+    });
   });
 
   test("a gap counts only on paths through its source: a NAS's gap is not flagged on a NAT realm with no translation", async () => {
@@ -119,12 +192,18 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     // B used 198.51.100.8 at 12:30 and 12:40, both written an hour early: the answer is A.
     // Shifting one observation alone meets the other unshifted one and finds nobody new;
     // only shifting both finds B.
-    const r = await resolve([{ sourceIp: '198.51.100.8', time: T('11:30:00') }, { sourceIp: '198.51.100.8', time: T('11:40:00') }]);
+    const r = await resolve([
+      { sourceIp: '198.51.100.8', time: T('11:30:00') },
+      { sourceIp: '198.51.100.8', time: T('11:40:00') },
+    ]);
     expect(r.candidates.map((c) => c.account)).toEqual(['A']);
     const own = r.risks.filter((k) => k.code === 'TIME_READING_FINDS_MORE' && k.detail['observation'] !== 'all');
     expect(own).toEqual([]);
     const joint = r.risks.find((k) => k.code === 'TIME_READING_FINDS_MORE' && k.detail['observation'] === 'all');
-    expect((joint!.detail['readings'] as { reading: string; added: number }[]).map((x) => [x.reading, x.added])).toEqual([['plus-1h', 1], ['any-combination', 1]]);
+    expect((joint!.detail['readings'] as { reading: string; added: number }[]).map((x) => [x.reading, x.added])).toEqual([
+      ['plus-1h', 1],
+      ['any-combination', 1],
+    ]);
   });
 
   test('a port in an RFC 7422 dynamic share cannot be resolved by the configuration and is flagged', async () => {
@@ -134,9 +213,20 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
   });
 
   test('contradictions give partial support as counts only', async () => {
-    const r = await resolve([{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.9', time: T('10:00:00') }, { sourceIp: '198.51.100.7', time: T('11:00:00') }]);
+    const r = await resolve([
+      { sourceIp: '198.51.100.7', time: T('10:00:00') },
+      { sourceIp: '198.51.100.9', time: T('10:00:00') },
+      { sourceIp: '198.51.100.7', time: T('11:00:00') },
+    ]);
     const detail = risk(r, 'CONTRADICTORY_OBSERVATIONS')!.detail;
-    expect(detail).toEqual({ observations: 3, bestSupport: 2, supportCounts: [{ support: 1, of: 3, accounts: 1 }, { support: 2, of: 3, accounts: 1 }] });
+    expect(detail).toEqual({
+      observations: 3,
+      bestSupport: 2,
+      supportCounts: [
+        { support: 1, of: 3, accounts: 1 },
+        { support: 2, of: 3, accounts: 1 },
+      ],
+    });
     expect(JSON.stringify(r.risks)).not.toMatch(/HOME|CAFE/);
   });
 
@@ -167,24 +257,41 @@ describe('RISK_RULES: the table of rules, each tested alone', () => {
     expect([...new Set(RISK_RULES.map((r) => r.code))].sort()).toEqual(Object.keys(RISK_CODES).sort());
   });
 
-  test.each(RISK_RULES.map((r) => [`${r.code} (${r.scope})`, r] as const))('%s raises its own code alone, and nothing on the quiet request', async (_name, r) => {
-    const [, [raiseObs, raiseExtra], [quietObs, quietExtra]] = cases.find(([code]) => code === r.code)!;
-    // The joint time readings need several observations moved together.
-    const raising: Obs[] = r.scope === 'request' && r.code.startsWith('TIME_READING') ? [raiseObs[0]!, { ...raiseObs[0]!, time: T('11:40:00') }] : raiseObs;
-    const raised = alone(r, await contextOf(raising, raiseExtra));
-    expect(raised.length).toBeGreaterThan(0);
-    expect(raised.map((k) => k.code)).toEqual(raised.map(() => r.code));
-    expect(alone(r, await contextOf(quietObs, quietExtra))).toEqual([]);
-  });
+  test.each(RISK_RULES.map((r) => [`${r.code} (${r.scope})`, r] as const))(
+    '%s raises its own code alone, and nothing on the quiet request',
+    async (_name, r) => {
+      const [, [raiseObs, raiseExtra], [quietObs, quietExtra]] = cases.find(([code]) => code === r.code)!;
+      // The joint time readings need several observations moved together.
+      const raising: Obs[] = r.scope === 'request' && r.code.startsWith('TIME_READING') ? [raiseObs[0]!, { ...raiseObs[0]!, time: T('11:40:00') }] : raiseObs;
+      const raised = alone(r, await contextOf(raising, raiseExtra));
+      expect(raised.length).toBeGreaterThan(0);
+      expect(raised.map((k) => k.code)).toEqual(raised.map(() => r.code));
+      expect(alone(r, await contextOf(quietObs, quietExtra))).toEqual([]);
+    },
+  );
 
   // Observation 0 (a shared address, a port handed over at 10:00), observation 1 (a lease
   // boundary inside a minute), then the request's own flag: the order results have always carried.
   // (radius's last event is LOST-STOP's start at 09:00: M1 and M2, open since 00:00, are
   // past it at 09:59:59, so that observation is outside radius's span and open past it.)
-  const ORDER = ['0 SHARED_ADDRESS_NO_PORT', '0 ALLOCATION_BOUNDARY', '0 OUTSIDE_SOURCE_SPAN', '0 OPEN_PAST_EVIDENCE', '0 TOLERANCE_BELOW_CLOCK_ERROR', '1 ALLOCATION_BOUNDARY', '1 LOW_TIME_PRECISION', '- CONTRADICTORY_OBSERVATIONS'];
+  const ORDER = [
+    '0 SHARED_ADDRESS_NO_PORT',
+    '0 ALLOCATION_BOUNDARY',
+    '0 OUTSIDE_SOURCE_SPAN',
+    '0 OPEN_PAST_EVIDENCE',
+    '0 TOLERANCE_BELOW_CLOCK_ERROR',
+    '1 ALLOCATION_BOUNDARY',
+    '1 LOW_TIME_PRECISION',
+    '- CONTRADICTORY_OBSERVATIONS',
+  ];
   test('analyseRisks: the observation rules in table order for each observation in turn, then the request rules', async () => {
-    const ctx = await contextOf([{ sourceIp: '203.0.113.7', time: T('09:59:59') }, { sourceIp: '198.51.100.8', time: '2026-03-28T11:59Z' }]);
-    const byObservation = ctx.trace.observations.flatMap((_, i) => RISK_RULES.flatMap((r) => (r.scope === 'observation' ? r.rule(observationContext(ctx, i)) : [])));
+    const ctx = await contextOf([
+      { sourceIp: '203.0.113.7', time: T('09:59:59') },
+      { sourceIp: '198.51.100.8', time: '2026-03-28T11:59Z' },
+    ]);
+    const byObservation = ctx.trace.observations.flatMap((_, i) =>
+      RISK_RULES.flatMap((r) => (r.scope === 'observation' ? r.rule(observationContext(ctx, i)) : [])),
+    );
     const byRequest = RISK_RULES.flatMap((r) => (r.scope === 'request' ? r.rule(ctx) : []));
     const risks = analyseRisks(ctx.trace, ctx.inputs);
     expect(risks.map(({ severity: _, ...unrated }) => unrated)).toEqual([...byObservation, ...byRequest]);

@@ -21,10 +21,15 @@ describe('time-reading sensitivity', () => {
   });
 
   test('a DST fold: both instants are searched and each reading reported', async () => {
-    const r = await resolve([{ sourceIp: '198.51.100.12', time: { local: '2026-10-25T01:30:00', timeZone: 'Europe/London' } }], { returnPolicy: 'allow-multiple' });
+    const r = await resolve([{ sourceIp: '198.51.100.12', time: { local: '2026-10-25T01:30:00', timeZone: 'Europe/London' } }], {
+      returnPolicy: 'allow-multiple',
+    });
     expect(r.candidates.map((c) => c.account)).toEqual(['FOLD-BST', 'FOLD-GMT']);
     const readings = risk(r, 'TIME_READING_CHANGES_RESULT')!.detail['readings'] as { reading: string; candidateCount: number }[];
-    expect(readings.filter((x) => x.reading.startsWith('fold')).map((x) => [x.reading, x.candidateCount])).toEqual([['fold-first', 1], ['fold-second', 1]]);
+    expect(readings.filter((x) => x.reading.startsWith('fold')).map((x) => [x.reading, x.candidateCount])).toEqual([
+      ['fold-first', 1],
+      ['fold-second', 1],
+    ]);
   });
 
   test('a DST gap: the wall-clock time that does not exist is read shifted, and the other offset is tried', async () => {
@@ -39,7 +44,10 @@ describe('time-reading sensitivity', () => {
     const r = await resolve([{ ...obs, clock: '12h-ambiguous' }]);
     const readings = risk(r, 'TIME_READING_CHANGES_RESULT')!.detail['readings'] as { reading: string; candidateCount: number }[];
     // 21:00 the day before finds nobody; 21:00 the same day finds Y.
-    expect(readings.map((x) => [x.reading, x.candidateCount])).toEqual([['minus-12h', 0], ['plus-12h', 1]]);
+    expect(readings.map((x) => [x.reading, x.candidateCount])).toEqual([
+      ['minus-12h', 0],
+      ['plus-12h', 1],
+    ]);
   });
 
   test('the tolerance edge: the exact instant gives another answer than the tolerant window', async () => {
@@ -59,8 +67,20 @@ describe('alternativeReadings(): the other plausible readings of one time', () =
     ['no tolerance: no exact-instant reading', T('10:00:00'), 0, undefined, ['wider-tolerance', 'minus-1h', 'plus-1h']],
     ['a tolerance: the exact instant too', T('10:00:00'), 2, undefined, ['exact-instant', 'wider-tolerance', 'minus-1h', 'plus-1h']],
     ['a 12-hour clock: twelve hours either side', T('10:00:00'), 0, '12h-ambiguous', ['wider-tolerance', 'minus-1h', 'plus-1h', 'minus-12h', 'plus-12h']],
-    ['a DST fold: both instants', { local: '2026-10-25T01:30:00', timeZone: 'Europe/London' }, 0, undefined, ['wider-tolerance', 'fold-first', 'fold-second', 'minus-1h', 'plus-1h']],
-    ['a DST gap: the other offset', { local: '2026-03-29T01:30:00', timeZone: 'Europe/London' }, 0, undefined, ['wider-tolerance', 'gap-other-offset', 'minus-1h', 'plus-1h']],
+    [
+      'a DST fold: both instants',
+      { local: '2026-10-25T01:30:00', timeZone: 'Europe/London' },
+      0,
+      undefined,
+      ['wider-tolerance', 'fold-first', 'fold-second', 'minus-1h', 'plus-1h'],
+    ],
+    [
+      'a DST gap: the other offset',
+      { local: '2026-03-29T01:30:00', timeZone: 'Europe/London' },
+      0,
+      undefined,
+      ['wider-tolerance', 'gap-other-offset', 'minus-1h', 'plus-1h'],
+    ],
   ] as const)('%s', (_name, time, tolerance, clock, readings) => {
     const plan = first(time, tolerance, clock);
     const o = plan.observations[0]!;

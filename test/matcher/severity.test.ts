@@ -56,14 +56,34 @@ describe('severity of TIME_READING_CHANGES_RESULT: a reading counts only where t
     ['BST written as Z, an hour earlier names another account', () => store, { sourceIp: '198.51.100.8', time: S('10:00:00') }, 'material'],
     ['GMT written as Z: the hour earlier is not plausible', () => store, { sourceIp: '198.51.100.8', time: W('10:00:00') }, 'note'],
     ['BST written with its own offset +01:00: nothing to misread', () => store, { sourceIp: '198.51.100.8', time: '2026-07-01T11:00:00+01:00' }, 'note'],
-    ['BST written as +02:00 (an hour off the other way): the hour later is plausible, but names the same account', () => store, { sourceIp: '198.51.100.8', time: '2026-07-01T12:00:00+02:00' }, 'note'],
-    ['local time: either hour is plausible', () => store, { sourceIp: '198.51.100.8', time: { local: '2026-07-01T11:00:00', timeZone: 'Europe/London' } }, 'material'],
+    [
+      'BST written as +02:00 (an hour off the other way): the hour later is plausible, but names the same account',
+      () => store,
+      { sourceIp: '198.51.100.8', time: '2026-07-01T12:00:00+02:00' },
+      'note',
+    ],
+    [
+      'local time: either hour is plausible',
+      () => store,
+      { sourceIp: '198.51.100.8', time: { local: '2026-07-01T11:00:00', timeZone: 'Europe/London' } },
+      'material',
+    ],
     ['a clock declared uncertain, in winter', () => store, { sourceIp: '198.51.100.8', time: W('10:00:00'), clock: 'uncertain' }, 'material'],
     ['a jurisdiction zone of UTC: BST is no longer plausible', () => utcStore, { sourceIp: '198.51.100.8', time: S('10:00:00') }, 'note'],
-    ['a source that changed its zone format: the hour is plausible in winter', () => changedStore, { sourceIp: '198.51.100.8', time: W('10:00:00') }, 'material'],
+    [
+      'a source that changed its zone format: the hour is plausible in winter',
+      () => changedStore,
+      { sourceIp: '198.51.100.8', time: W('10:00:00') },
+      'material',
+    ],
     ['nobody an hour earlier, coverage not in doubt: a note', () => store, { sourceIp: '198.51.100.21', time: S('10:00:00') }, 'note'],
     ['nobody an hour earlier, a gap in the source before: material', () => store, { sourceIp: '198.51.100.20', time: S('10:00:00') }, 'material'],
-    ['a 12-hour clock: twelve hours later names another account', () => store, { sourceIp: '198.51.100.8', time: W('10:00:00'), clock: '12h-ambiguous' }, 'material'],
+    [
+      'a 12-hour clock: twelve hours later names another account',
+      () => store,
+      { sourceIp: '198.51.100.8', time: W('10:00:00'), clock: '12h-ambiguous' },
+      'material',
+    ],
   ];
   test.each(cases)('%s', async (_name, s, obs, expected) => {
     const r = await resolveIn(s(), [obs]);
@@ -77,8 +97,13 @@ describe('severity of TIME_READING_CHANGES_RESULT: a reading counts only where t
     const f = r.risks.find((k) => k.code === 'TIME_READING_CHANGES_RESULT')!;
     expect(f.message).toMatch(/under minus-1h 1 of the 1 accounts given do not fit \(1 would\)/);
     const readings = f.detail['readings'] as { reading: string; plausible: boolean; why: string }[];
-    expect(readings.find((x) => x.reading === 'minus-1h')).toMatchObject({ plausible: true, why: 'Europe/London is an hour ahead of the written offset Z at that date' });
-    expect(r.assessment).toBe('unique under the time as written; could be wrong: under an hour earlier (BST read as GMT) for observation 0 1 other account(s) would fit');
+    expect(readings.find((x) => x.reading === 'minus-1h')).toMatchObject({
+      plausible: true,
+      why: 'Europe/London is an hour ahead of the written offset Z at that date',
+    });
+    expect(r.assessment).toBe(
+      'unique under the time as written; could be wrong: under an hour earlier (BST read as GMT) for observation 0 1 other account(s) would fit',
+    );
   });
 
   test('a robust answer says so', async () => {
@@ -90,10 +115,20 @@ describe('severity of TIME_READING_CHANGES_RESULT: a reading counts only where t
 
 describe('date readings: tried only for clocks declared date-ambiguous', () => {
   test.each([
-    ['the year written one later: the year before finds the holder', { sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' }, 'minus-1y', ['B-W']],
+    [
+      'the year written one later: the year before finds the holder',
+      { sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' },
+      'minus-1y',
+      ['B-W'],
+    ],
     ['the day written one later: the day before', { sourceIp: '198.51.100.8', time: '2026-01-16T10:00:00Z', clock: 'date-ambiguous' }, 'minus-1d', ['B-W']],
     ['the day written one earlier: the day after', { sourceIp: '198.51.100.8', time: '2026-01-14T10:00:00Z', clock: 'date-ambiguous' }, 'plus-1d', ['B-W']],
-    ['day and month swapped (1 July written 7 January)', { sourceIp: '198.51.100.8', time: '2026-01-07T10:00:00Z', clock: 'date-ambiguous' }, 'day-month-swapped', ['B-S']],
+    [
+      'day and month swapped (1 July written 7 January)',
+      { sourceIp: '198.51.100.8', time: '2026-01-07T10:00:00Z', clock: 'date-ambiguous' },
+      'day-month-swapped',
+      ['B-S'],
+    ],
   ] as const)('%s', async (_name, obs, reading, accounts) => {
     const r = await resolveIn(store, [obs]);
     expect(r.status).toBe('none');
@@ -152,7 +187,15 @@ describe('severity of every other rule (the risk operator, 2026-03-28: GMT)', ()
     ['BEYOND_RETENTION', [{ sourceIp: '198.51.100.7', time: '2025-12-31T23:00:00Z' }], {}, 'material'],
     ['NOT_OPERATOR_ADDRESS', [{ sourceIp: '198.51.100.200', time: T('10:00:00') }], {}, 'note'],
     ['SERVER_ADDRESS', [{ sourceIp: '198.51.100.241', time: T('10:00:00') }], {}, 'note'],
-    ['CONTRADICTORY_OBSERVATIONS', [{ sourceIp: '198.51.100.7', time: T('10:00:00') }, { sourceIp: '198.51.100.9', time: T('10:00:00') }], {}, 'material'],
+    [
+      'CONTRADICTORY_OBSERVATIONS',
+      [
+        { sourceIp: '198.51.100.7', time: T('10:00:00') },
+        { sourceIp: '198.51.100.9', time: T('10:00:00') },
+      ],
+      {},
+      'material',
+    ],
     ['EXCLUDED_BY_IDENTIFIER', [{ sourceIp: '203.0.113.7', time: T('09:00:00') }], { identifiers: { imsi: '234150000000002' } }, 'material'],
     ['TOLERANCE_BELOW_CLOCK_ERROR', [{ sourceIp: '198.51.100.10', time: T('10:00:00') }], { toleranceSeconds: 2 }, 'note'],
     ['TIME_READING_FINDS_MORE', [{ sourceIp: '198.51.100.8', time: T('05:30:00') }], {}, 'note'],

@@ -98,10 +98,27 @@ describe('translateObservation(): NAT rows to inside hosts, each with its sub-wi
     if (r?.kind !== kind) throw new Error(`not a ${kind}`);
     return { ...(r as Extract<typeof r, { kind: K }>), id };
   };
-  const block = stored('nat-block', 'blk', { realm: 'cgn-a', insideIp: '100.64.0.12', outsideIp: '203.0.113.7', portFirst: 1024, portLast: 1535, protocol: 'tcp', start: T('09:00:00'), end: T('11:00:00') });
+  const block = stored('nat-block', 'blk', {
+    realm: 'cgn-a',
+    insideIp: '100.64.0.12',
+    outsideIp: '203.0.113.7',
+    portFirst: 1024,
+    portLast: 1535,
+    protocol: 'tcp',
+    start: T('09:00:00'),
+    end: T('11:00:00'),
+  });
   const session = stored('nat-session', 'ses', {
-    realm: 'cgn-s', insideIp: '100.64.1.20', insidePort: 50000, outsideIp: '203.0.113.7', outsidePort: 1300,
-    destinationIp: '192.0.2.80', destinationPort: 443, protocol: 'tcp', start: T('10:00:00'), end: T('10:05:00'),
+    realm: 'cgn-s',
+    insideIp: '100.64.1.20',
+    insidePort: 50000,
+    outsideIp: '203.0.113.7',
+    outsidePort: 1300,
+    destinationIp: '192.0.2.80',
+    destinationPort: 443,
+    protocol: 'tcp',
+    start: T('10:00:00'),
+    end: T('10:05:00'),
   });
   const observation = (o: Partial<Obs>) => {
     const p = planRequest({ ref: 'X', observations: [{ sourceIp: '203.0.113.7', sourcePort: 1300, time: { from: T('08:30:00'), to: T('10:30:00') }, ...o }] });
@@ -112,13 +129,24 @@ describe('translateObservation(): NAT rows to inside hosts, each with its sub-wi
   const iso = (ms: number) => new Date(ms).toISOString();
 
   test.each([
-    ['a CGNAT address: the block, cut to where it held, then the session', 'cgnat-outside', {}, [['blk', '100.64.0.12', '09:00:00', '10:30:00'], ['ses', '100.64.1.20', '10:00:00', '10:05:00']], 0],
+    [
+      'a CGNAT address: the block, cut to where it held, then the session',
+      'cgnat-outside',
+      {},
+      [
+        ['blk', '100.64.0.12', '09:00:00', '10:30:00'],
+        ['ses', '100.64.1.20', '10:00:00', '10:05:00'],
+      ],
+      0,
+    ],
     ['a dynamic address does not go through NAT', 'dynamic', {}, [], 0],
     ['another protocol: neither the tcp block nor the tcp session', 'cgnat-outside', { protocol: 'udp' }, [], 1],
     ['another destination drops the session, counted', 'cgnat-outside', { destinationIp: '192.0.2.99' }, [['blk', '100.64.0.12', '09:00:00', '10:30:00']], 1],
   ] as const)('%s', (_name, addressClass, o, expected, excluded) => {
     const t = translateObservation(observation(o), rows(addressClass));
-    expect(t.translations.map((x) => [x.record.id, x.inside.text, iso(x.window.start), iso(x.window.end)])).toEqual(expected.map(([id, inside, s, e]) => [id, inside, T(s).replace('Z', '.000Z'), T(e).replace('Z', '.000Z')]));
+    expect(t.translations.map((x) => [x.record.id, x.inside.text, iso(x.window.start), iso(x.window.end)])).toEqual(
+      expected.map(([id, inside, s, e]) => [id, inside, T(s).replace('Z', '.000Z'), T(e).replace('Z', '.000Z')]),
+    );
     expect(t.sessionsExcluded).toBe(excluded);
   });
 });

@@ -5,7 +5,6 @@ import { NatDeterministicRecord } from '../../src/records.js';
 import { addToKey, keyToText, parseAddress, type Address } from '../../src/address.js';
 import { deterministicLayout, forward, reverse } from '../../nat/deterministic.js';
 
-
 function addr(text: string): Address {
   const r = parseAddress(text);
   if (!r.ok) throw new Error(r.message);
@@ -104,7 +103,13 @@ describe('forward() and reverse(), juniper-deterministic', () => {
   });
 
   it('translates the boundary addresses when includeBoundaryAddresses', () => {
-    const r = record({ algorithm: 'juniper-deterministic', insidePrefix: '100.64.1.0/24', outsidePrefix: '203.0.113.16/30', includeBoundaryAddresses: true, blockSize: 1000 });
+    const r = record({
+      algorithm: 'juniper-deterministic',
+      insidePrefix: '100.64.1.0/24',
+      outsidePrefix: '203.0.113.16/30',
+      includeBoundaryAddresses: true,
+      blockSize: 1000,
+    });
     expect(forward(r, addr('100.64.1.0'))).toMatchObject({ ok: true, value: { portFirst: 1024, portLast: 2023 } });
     // 64 blocks of 1000 fit in 64512 ports; 65024–65535 are left over.
     expect(reverse(r, addr('203.0.113.16'), 65024)).toMatchObject({ ok: false, reason: 'unassigned' });
@@ -196,7 +201,12 @@ describe('forward() and reverse(), laws over random configurations', () => {
           if (got.ok) continue;
           if (!l.ok) expect(got.reason).toBe('unusable-config');
           else if (port < r.portFirst || port > r.portLast) expect(got.reason).toBe('reserved-port');
-          else if (r.algorithm === 'rfc7422' && r.dynamicShares > 0 && port >= r.portFirst + (r.ratio - r.dynamicShares) * l.value.shareSize && port < r.portFirst + r.ratio * l.value.shareSize) {
+          else if (
+            r.algorithm === 'rfc7422' &&
+            r.dynamicShares > 0 &&
+            port >= r.portFirst + (r.ratio - r.dynamicShares) * l.value.shareSize &&
+            port < r.portFirst + r.ratio * l.value.shareSize
+          ) {
             expect(got.reason).toBe('dynamic-share');
           } else expect(got.reason).toBe('unassigned');
         }

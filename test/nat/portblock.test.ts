@@ -4,7 +4,6 @@ import fc from 'fast-check';
 import { parseAddress, type Address } from '../../src/address.js';
 import { PortBlockAllocator, PORT_QUARANTINE_MS, type PortBlock } from '../../nat/portblock.js';
 
-
 function addr(text: string): Address {
   const r = parseAddress(text);
   if (!r.ok) throw new Error(r.message);
@@ -25,7 +24,13 @@ describe('PortBlockAllocator hands out blocks', () => {
   });
 
   it('gives further blocks on the paired address, up to the per-subscriber limit', () => {
-    const pool = new PortBlockAllocator({ outside: [addr('203.0.113.1'), addr('203.0.113.2')], portFirst: 1024, portLast: 65535, blockSize: 512, maxBlocksPerSubscriber: 3 });
+    const pool = new PortBlockAllocator({
+      outside: [addr('203.0.113.1'), addr('203.0.113.2')],
+      portFirst: 1024,
+      portLast: 65535,
+      blockSize: 512,
+      maxBlocksPerSubscriber: 3,
+    });
     const got = [0, 1, 2].map((k) => pool.allocate('100.64.0.1', T0 + k));
     expect(got.every((g) => g.ok)).toBe(true);
     expect(new Set(got.map((g) => (g.ok ? g.value.outsideAddress.text : '')))).toEqual(new Set(['203.0.113.1']));
@@ -43,7 +48,13 @@ describe('PortBlockAllocator hands out blocks', () => {
   });
 
   it('reports exhaustion of the paired address even when another address has room', () => {
-    const pool = new PortBlockAllocator({ outside: [addr('203.0.113.1'), addr('203.0.113.2')], portFirst: 1024, portLast: 2047, blockSize: 512, maxBlocksPerSubscriber: 4 });
+    const pool = new PortBlockAllocator({
+      outside: [addr('203.0.113.1'), addr('203.0.113.2')],
+      portFirst: 1024,
+      portLast: 2047,
+      blockSize: 512,
+      maxBlocksPerSubscriber: 4,
+    });
     pool.allocate('A', T0); // .1
     pool.allocate('B', T0); // .2
     pool.allocate('A', T0); // .1, its second block: .1 is now full
@@ -64,10 +75,20 @@ describe('PortBlockAllocator laws', () => {
     fc.assert(
       fc.property(
         fc.record({ addresses: fc.integer({ min: 1, max: 3 }), blockSize: fc.constantFrom(100, 256, 500), maxBlocks: fc.integer({ min: 1, max: 3 }) }),
-        fc.array(fc.record({ subscriber: fc.integer({ min: 0, max: 12 }), advance: fc.integer({ min: 0, max: 20_000 }), hold: fc.integer({ min: 0, max: 200_000 }) }), { minLength: 1, maxLength: 120 }),
+        fc.array(
+          fc.record({ subscriber: fc.integer({ min: 0, max: 12 }), advance: fc.integer({ min: 0, max: 20_000 }), hold: fc.integer({ min: 0, max: 200_000 }) }),
+          { minLength: 1, maxLength: 120 },
+        ),
         (cfg, ops: Op[]) => {
           const outside = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].slice(0, cfg.addresses).map(addr);
-          const pool = new PortBlockAllocator({ outside, portFirst: 1024, portLast: 2999, blockSize: cfg.blockSize, quarantineMs, maxBlocksPerSubscriber: cfg.maxBlocks });
+          const pool = new PortBlockAllocator({
+            outside,
+            portFirst: 1024,
+            portLast: 2999,
+            blockSize: cfg.blockSize,
+            quarantineMs,
+            maxBlocksPerSubscriber: cfg.maxBlocks,
+          });
           const history: { block: PortBlock; end: number }[] = [];
           let now = T0;
           for (const op of ops) {

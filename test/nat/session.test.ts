@@ -65,7 +65,13 @@ describe('SessionNat laws', () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({ subscriber: fc.integer({ min: 0, max: 9 }), udp: fc.boolean(), advance: fc.integer({ min: 0, max: 30_000 }), last: fc.integer({ min: 0, max: 90_000 }), closed: fc.boolean() }),
+          fc.record({
+            subscriber: fc.integer({ min: 0, max: 9 }),
+            udp: fc.boolean(),
+            advance: fc.integer({ min: 0, max: 30_000 }),
+            last: fc.integer({ min: 0, max: 90_000 }),
+            closed: fc.boolean(),
+          }),
           { minLength: 1, maxLength: 150 },
         ),
         (ops) => {

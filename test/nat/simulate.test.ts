@@ -155,7 +155,14 @@ describe('simulate() determinism', () => {
   it('records do not depend on how many requests are drawn or how they are distorted', () => {
     const base = JSON.stringify([...simulate({ ...config, requests: 0 }, SEED).records]);
     const noisy = JSON.stringify([
-      ...simulate({ ...config, requests: 500, noise: { clockSkew: 1, sourcePortAbsent: 1, precisionMinute: 1, precisionSecond: 0, zoneAsUtc: 1, localTime: 0, zoneOffsetOffByOne: 0, clock12h: 1 } }, SEED).records,
+      ...simulate(
+        {
+          ...config,
+          requests: 500,
+          noise: { clockSkew: 1, sourcePortAbsent: 1, precisionMinute: 1, precisionSecond: 0, zoneAsUtc: 1, localTime: 0, zoneOffsetOffByOne: 0, clock12h: 1 },
+        },
+        SEED,
+      ).records,
     ]);
     expect(noisy).toBe(base);
   });
@@ -171,7 +178,12 @@ describe('simulate() determinism', () => {
         expect(x).toBe(y);
       }
       const lines = async (f: string) => (await readFile(join(dir, 'a', f), 'utf8')).split('\n').filter((l) => l !== '').length;
-      expect(a).toEqual({ records: await lines('records.ndjson'), requests: await lines('requests.ndjson'), truth: await lines('truth.ndjson'), holdings: await lines('holdings.ndjson') });
+      expect(a).toEqual({
+        records: await lines('records.ndjson'),
+        requests: await lines('requests.ndjson'),
+        truth: await lines('truth.ndjson'),
+        holdings: await lines('holdings.ndjson'),
+      });
       expect(b.holdings).toBe(0);
       expect(a.requests).toBe(120);
       expect(progress.at(-1)).toBe(1);
@@ -227,7 +239,10 @@ describe('simulate() ground truth', () => {
         groups.set(key, [...(groups.get(key) ?? []), { start: ms(r.start), end: r.end === null ? null : ms(r.end), first: r.portFirst, last: r.portLast }]);
       } else if (r.kind === 'nat-session') {
         const key = `${r.realm} ${r.outsideIp} ${r.protocol}`;
-        groups.set(key, [...(groups.get(key) ?? []), { start: ms(r.start), end: r.end === null ? null : ms(r.end), first: r.outsidePort, last: r.outsidePort }]);
+        groups.set(key, [
+          ...(groups.get(key) ?? []),
+          { start: ms(r.start), end: r.end === null ? null : ms(r.end), first: r.outsidePort, last: r.outsidePort },
+        ]);
       } else if (r.kind === 'allocation' && r.realm === undefined) {
         groups.set(r.ip, [...(groups.get(r.ip) ?? []), { start: ms(r.start), end: r.end === null ? null : ms(r.end), first: 0, last: 65535 }]);
       }
@@ -263,7 +278,10 @@ describe('simulate() ground truth', () => {
           const inPorts = h.portFirst === undefined || (o.sourcePort >= h.portFirst && o.sourcePort <= h.portLast!);
           return inIp && inPorts && (h.protocol === undefined || h.protocol === o.protocol) && ms(h.start) <= when && when < ms(h.end);
         });
-        expect(covering.map((h) => h.account), `${t.ref} ${JSON.stringify(o)}`).toEqual([t.account]);
+        expect(
+          covering.map((h) => h.account),
+          `${t.ref} ${JSON.stringify(o)}`,
+        ).toEqual([t.account]);
         checked++;
       }
     }
@@ -275,7 +293,14 @@ describe('simulate() ground truth', () => {
 describe('simulate() deterministic NAT, per algorithm', () => {
   for (const algorithm of ['rfc7422', 'vpp-det44', 'juniper-deterministic'] as const) {
     it(`${algorithm}: reverse() of each true observation gives an inside address the named account held then`, () => {
-      const { records, truth } = run({ profile: 'deterministic-nat', subscribers: 90, days: 1.5, requests: 60, logs: CLEAN_LOGS, nat: { deterministic: algorithm } });
+      const { records, truth } = run({
+        profile: 'deterministic-nat',
+        subscribers: 90,
+        days: 1.5,
+        requests: 60,
+        logs: CLEAN_LOGS,
+        nat: { deterministic: algorithm },
+      });
       const det = NatDeterministicRecord.parse(records.find((r) => r.kind === 'nat-deterministic'));
       expect(det.algorithm).toBe(algorithm);
       const allocations = records.filter((r): r is Extract<CanonicalRecordInput, { kind: 'allocation' }> => r.kind === 'allocation');
@@ -291,7 +316,10 @@ describe('simulate() deterministic NAT, per algorithm', () => {
           }
           const when = ms(o.time);
           const holders = allocations.filter((a) => a.ip === back.value.insideAddress.text && ms(a.start) <= when && (a.end === null || when < ms(a.end)));
-          expect(holders.map((a) => a.account), `${t.ref} ${o.sourceIp}:${o.sourcePort}`).toEqual([t.account]);
+          expect(
+            holders.map((a) => a.account),
+            `${t.ref} ${o.sourceIp}:${o.sourcePort}`,
+          ).toEqual([t.account]);
           viaShare++;
         }
       }
@@ -480,8 +508,15 @@ describe('simulate() request noise, each option visible in what it claims to cha
 });
 
 describe('simulate() log noise, visible in the records', () => {
-  const config = (logs: Record<string, unknown>): SimulationConfigInput => ({ profile: 'mixed', subscribers: 150, days: 2, requests: 0, logs: { missingStop: 0, ...logs } });
-  const sourceOf = (r: CanonicalRecordInput): string | null => (r.kind === 'allocation' ? r.source : r.kind === 'nat-block' || r.kind === 'nat-session' ? r.realm : null);
+  const config = (logs: Record<string, unknown>): SimulationConfigInput => ({
+    profile: 'mixed',
+    subscribers: 150,
+    days: 2,
+    requests: 0,
+    logs: { missingStop: 0, ...logs },
+  });
+  const sourceOf = (r: CanonicalRecordInput): string | null =>
+    r.kind === 'allocation' ? r.source : r.kind === 'nat-block' || r.kind === 'nat-session' ? r.realm : null;
   /** A record without its end: what stays the same when only its stop was lost. */
   const identity = (r: CanonicalRecordInput): string => {
     const { end: _end, endInferred: _inferred, ...rest } = r as CanonicalRecordInput & { end?: unknown; endInferred?: unknown };
@@ -547,7 +582,13 @@ describe('simulate() log noise, visible in the records', () => {
   });
 
   it('truth says which requests depend on records a gap lost', () => {
-    const { truth } = run({ profile: 'mobile-cgnat-blocks', subscribers: 60, days: 1, requests: 200, logs: { gaps: 4, gapMeanMinutes: 180, gapDeclared: 0.5, missingStop: 0.2 } });
+    const { truth } = run({
+      profile: 'mobile-cgnat-blocks',
+      subscribers: 60,
+      days: 1,
+      requests: 200,
+      logs: { gaps: 4, gapMeanMinutes: 180, gapDeclared: 0.5, missingStop: 0.2 },
+    });
     const effects = new Set(truth.map((t) => t.logGap));
     expect(effects).toContain('none');
     expect([...effects].some((e) => e.startsWith('record-lost') || e === 'window')).toBe(true);
@@ -568,7 +609,10 @@ describe('misdate: the date errors oversight reports name, on the written text',
   });
 
   test('a local time keeps its zone', () => {
-    expect(misdate({ local: '2026-10-06T01:30:00', timeZone: 'Europe/London' }, 'day-month-swapped')).toEqual({ local: '2026-06-10T01:30:00', timeZone: 'Europe/London' });
+    expect(misdate({ local: '2026-10-06T01:30:00', timeZone: 'Europe/London' }, 'day-month-swapped')).toEqual({
+      local: '2026-06-10T01:30:00',
+      timeZone: 'Europe/London',
+    });
   });
 
   test('a date-error world declares date-ambiguous on every request, and the truth says which error', () => {

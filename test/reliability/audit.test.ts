@@ -18,10 +18,21 @@ import { tempDir, builtCli, captureIo, demoStore, entriesOf, ndjson, NO_OTHER_US
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');
 /** 9.14: a local authority may not ask for anything that processes connection records. */
-const refused = '{"ref":"LA-DST","observations":[{"sourceIp":"203.0.113.70","sourcePort":40001,"time":"2026-03-28T10:00:00Z","destinationIp":"192.0.2.80"}],"authorisation":{"authorityType":"local-authority","condition":"A","purpose":"crime"}}';
+const refused =
+  '{"ref":"LA-DST","observations":[{"sourceIp":"203.0.113.70","sourcePort":40001,"time":"2026-03-28T10:00:00Z","destinationIp":"192.0.2.80"}],"authorisation":{"authorityType":"local-authority","condition":"A","purpose":"crime"}}';
 
 function draft(i: number): AuditDraft {
-  return { action: 'resolve', ref: `R${i}`, status: 'unique', candidateCount: 1, disclosed: 1, requestHash: sha256(`q${i}`), resultHash: sha256(`r${i}`), records: [`allocation::198.51.100.${i}:0:ACC-${i}`], engine: ENGINE };
+  return {
+    action: 'resolve',
+    ref: `R${i}`,
+    status: 'unique',
+    candidateCount: 1,
+    disclosed: 1,
+    requestHash: sha256(`q${i}`),
+    resultHash: sha256(`r${i}`),
+    records: [`allocation::198.51.100.${i}:0:ACC-${i}`],
+    engine: ENGINE,
+  };
 }
 
 /** The built CLI, for the tests that run it as another user (built once, before any test times). */
@@ -46,7 +57,9 @@ describe('canonical JSON and hashes', () => {
   });
 
   test('the same request written with other key order and spacing hashes the same', () => {
-    expect(hashJson(JSON.parse('{ "ref": "R", "observations": [ {"time":"t","sourceIp":"ip"} ] }'))).toBe(hashJson({ observations: [{ sourceIp: 'ip', time: 't' }], ref: 'R' }));
+    expect(hashJson(JSON.parse('{ "ref": "R", "observations": [ {"time":"t","sourceIp":"ip"} ] }'))).toBe(
+      hashJson({ observations: [{ sourceIp: 'ip', time: 't' }], ref: 'R' }),
+    );
   });
 });
 
@@ -109,13 +122,30 @@ describe('audited resolution: every resolution, estimate and refusal appends an 
     expect([e.action, e.ref, e.status, e.candidateCount, e.disclosed, e.records, e.time]).toEqual(['estimate', 'PBA-NOPORT', 'multiple', 2, 0, [], T0 + 1]);
   });
 
-  test('ipar audit show --ref prints that request\'s entries as NDJSON; an unknown ref exits 1', async () => {
+  test("ipar audit show --ref prints that request's entries as NDJSON; an unknown ref exits 1", async () => {
     const io = captureIo();
     expect(await main(['audit', 'show', '--db', db, '--ref', 'PBA-NOPORT'], io)).toBe(0);
     const shown = ndjson<Record<string, unknown>>(io.out());
-    expect(shown.map((e) => [e['ref'], e['action']])).toEqual([['PBA-NOPORT', 'resolve'], ['PBA-NOPORT', 'estimate']]);
+    expect(shown.map((e) => [e['ref'], e['action']])).toEqual([
+      ['PBA-NOPORT', 'resolve'],
+      ['PBA-NOPORT', 'estimate'],
+    ]);
     expect(shown[0]!['time']).toBe('2026-04-01T09:00:00.000Z');
-    expect(Object.keys(shown[0]!).sort()).toEqual(['action', 'candidateCount', 'disclosed', 'engine', 'hash', 'prevHash', 'records', 'ref', 'requestHash', 'resultHash', 'seq', 'status', 'time']);
+    expect(Object.keys(shown[0]!).sort()).toEqual([
+      'action',
+      'candidateCount',
+      'disclosed',
+      'engine',
+      'hash',
+      'prevHash',
+      'records',
+      'ref',
+      'requestHash',
+      'resultHash',
+      'seq',
+      'status',
+      'time',
+    ]);
     expect(await main(['audit', 'show', '--db', db, '--ref', 'NO-SUCH'], captureIo())).toBe(1);
   });
 
@@ -138,8 +168,22 @@ describe('ipar audit verify names the first entry changed, removed or reordered'
     withDatabase(file, (db) => tamper(db, entries));
     return file;
   }
-  const rowOf = (e: AuditEntry): unknown[] => [e.time, e.action, e.ref, e.status, e.candidateCount, e.disclosed, e.requestHash, e.resultHash, JSON.stringify(e.records), e.engine, e.prevHash, e.hash];
-  const setRow = 'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
+  const rowOf = (e: AuditEntry): unknown[] => [
+    e.time,
+    e.action,
+    e.ref,
+    e.status,
+    e.candidateCount,
+    e.disclosed,
+    e.requestHash,
+    e.resultHash,
+    JSON.stringify(e.records),
+    e.engine,
+    e.prevHash,
+    e.hash,
+  ];
+  const setRow =
+    'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
 
   test.each<[string, (db: Parameters<Parameters<typeof withDatabase>[1]>[0], e: AuditEntry[]) => void, number, string]>([
     ['a field changed', (db) => db.prepare("UPDATE audit_log SET status = 'none' WHERE seq = 3").run(), 3, 'CHANGED'],
@@ -180,9 +224,9 @@ describe('ipar audit verify names the first entry changed, removed or reordered'
         db.prepare('DELETE FROM audit_log WHERE seq > 4').run();
         // what the log itself does on the next append: chain after the (new) head
         const body = { ...draft(7), records: [...draft(7).records], time: T0 + 7, prevHash: e[3]!.hash };
-        db.prepare('INSERT INTO audit_log (time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)').run(
-          ...rowOf({ ...body, seq: 0, hash: entryHash(body) }),
-        );
+        db.prepare(
+          'INSERT INTO audit_log (time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+        ).run(...rowOf({ ...body, seq: 0, hash: entryHash(body) }));
       },
       5,
       'REMOVED',

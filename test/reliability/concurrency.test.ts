@@ -38,7 +38,16 @@ function shortLeases(n: number): string {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const start = T0 + Math.floor(i / 200) * 3_600_000;
-    lines.push(JSON.stringify({ kind: 'allocation', account: `ACC-S${i % 97}`, ip: `198.51.100.${i % 200}`, start: iso(start), end: iso(start + 3_600_000), source: 'dhcp' }));
+    lines.push(
+      JSON.stringify({
+        kind: 'allocation',
+        account: `ACC-S${i % 97}`,
+        ip: `198.51.100.${i % 200}`,
+        start: iso(start),
+        end: iso(start + 3_600_000),
+        source: 'dhcp',
+      }),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -119,8 +128,14 @@ describe('concurrent ingests and a long-running resolve (child processes, the bu
       writeFileSync(reqs, request('LONG', '192.0.2.77', T0 + 30 * DAY) + request('SHORT', '198.51.100.5', T0 + 5 * 3_600_000 + 60_000));
       const r = await run(cli, ['resolve', '--db', db, reqs]);
       expect(r.code).toBe(0);
-      const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ref: string; status: string; candidates: { account: string }[] });
-      expect(results.map((x) => [x.ref, x.status])).toEqual([['LONG', 'unique'], ['SHORT', 'unique']]);
+      const results = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { ref: string; status: string; candidates: { account: string }[] });
+      expect(results.map((x) => [x.ref, x.status])).toEqual([
+        ['LONG', 'unique'],
+        ['SHORT', 'unique'],
+      ]);
       expect(results[0]!.candidates[0]!.account).toBe('ACC-LONG');
     }
   });
@@ -146,8 +161,19 @@ describe('concurrent ingests and a long-running resolve (child processes, the bu
       later,
       longLease('192.0.2.77', 'ACC-LONG') +
         longLease('2001:db8:77::/56', 'ACC-PD', { source: 'dhcpv6-pd' }) +
-        JSON.stringify({ kind: 'address-space', prefix: '203.0.113.0/24', role: 'cgnat-outside', realm: 'cgn-new' }) + '\n' +
-        JSON.stringify({ kind: 'nat-block', realm: 'cgn-new', insideIp: '100.64.9.9', outsideIp: '203.0.113.9', portFirst: 1024, portLast: 2047, start: iso(T0), end: iso(T0 + 40 * DAY) }) + '\n' +
+        JSON.stringify({ kind: 'address-space', prefix: '203.0.113.0/24', role: 'cgnat-outside', realm: 'cgn-new' }) +
+        '\n' +
+        JSON.stringify({
+          kind: 'nat-block',
+          realm: 'cgn-new',
+          insideIp: '100.64.9.9',
+          outsideIp: '203.0.113.9',
+          portFirst: 1024,
+          portLast: 2047,
+          start: iso(T0),
+          end: iso(T0 + 40 * DAY),
+        }) +
+        '\n' +
         longLease('100.64.9.9', 'ACC-CGN', { realm: 'cgn-new', source: 'radius' }),
     );
     const ing = await run(cli, ['ingest', '--db', db, later]);

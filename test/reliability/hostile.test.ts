@@ -34,7 +34,10 @@ const CR = 0x0d;
 
 /** Sample lines of an importer's own format (fixtures/vendors/NAME/*), to mutate. */
 function samplesOf(parser: VendorParser): string[] {
-  if (parser === canonicalFormat) return readFileSync(packagePath('fixtures', 'demo', 'records.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+  if (parser === canonicalFormat)
+    return readFileSync(packagePath('fixtures', 'demo', 'records.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   const dir = packagePath('fixtures', 'vendors', parser.name);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -52,17 +55,43 @@ function hostileLine(seeds: readonly string[]): fc.Arbitrary<Buffer> {
     // arbitrary bytes: NUL, invalid UTF-8, control characters
     { weight: 3, arbitrary: fc.uint8Array({ maxLength: 120 }).map((b) => Buffer.from(b)) },
     // a line cut anywhere, even inside a UTF-8 sequence
-    { weight: 3, arbitrary: fc.tuple(seed, fc.double({ min: 0, max: 1, noNaN: true })).map(([s, f]) => Buffer.from(s).subarray(0, Math.floor(Buffer.byteLength(s) * f))) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(seed, fc.double({ min: 0, max: 1, noNaN: true })).map(([s, f]) => Buffer.from(s).subarray(0, Math.floor(Buffer.byteLength(s) * f))),
+    },
     // every number made huge, tiny, negative or out of range
     { weight: 2, arbitrary: fc.tuple(seed, fc.constantFrom(...HUGE)).map(([s, n]) => Buffer.from(s.replace(/\d+/g, n))) },
     // a byte of a real line replaced by NUL, 0xff or a quote
-    { weight: 2, arbitrary: fc.tuple(seed, fc.nat(), fc.constantFrom(0x00, 0xff, 0xc3, 0x22, 0x7b, 0x5c)).map(([s, i, b]) => { const x = Buffer.from(s); if (x.length > 0) x[i % x.length] = b; return x; }) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(seed, fc.nat(), fc.constantFrom(0x00, 0xff, 0xc3, 0x22, 0x7b, 0x5c)).map(([s, i, b]) => {
+        const x = Buffer.from(s);
+        if (x.length > 0) x[i % x.length] = b;
+        return x;
+      }),
+    },
     // JSON of every shape, with odd keys
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')) },
-    { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"ref":"x"},"constructor":1}', '{"ref":"\\ud800","observations":[{"sourceIp":"198.51.100.7\\u0000","time":"2026-03-28T10:00:00Z"}]}', '{"ref":"R","observations":[]}', 'null', '[]', '""', '{}').map((s) => Buffer.from(s)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(
+          '{"__proto__":{"ref":"x"},"constructor":1}',
+          '{"ref":"\\ud800","observations":[{"sourceIp":"198.51.100.7\\u0000","time":"2026-03-28T10:00:00Z"}]}',
+          '{"ref":"R","observations":[]}',
+          'null',
+          '[]',
+          '""',
+          '{}',
+        )
+        .map((s) => Buffer.from(s)),
+    },
     // deep JSON, just past the limit and far past it
     { weight: 1, arbitrary: fc.constantFrom(65, 1000, 100_000).map((d) => Buffer.from(`{"ref":"D","observations":${'['.repeat(d)}${']'.repeat(d)}}`)) },
-    { weight: 1, arbitrary: fc.constantFrom(65, 100_000).map((d) => Buffer.from('{"kind":"allocation","account":' + '{"a":'.repeat(d) + '1' + '}'.repeat(d) + '}')) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(65, 100_000).map((d) => Buffer.from('{"kind":"allocation","account":' + '{"a":'.repeat(d) + '1' + '}'.repeat(d) + '}')),
+    },
   );
   return text.map((b) => Buffer.from(b.map((x) => (x === NL || x === CR ? 0x20 : x))));
 }
@@ -125,7 +154,11 @@ describe('no hang: each importer and ipar resolve finish a file of hostile and p
   test.each(PARSERS.map((p) => [p.name, p] as const))('ipar ingest --format %s', (name, parser) => {
     const file = corpus(parser);
     const started = performance.now();
-    const run = spawnSync(process.execPath, [cli, 'ingest', '--db', join(tempDir(), 'h.db'), '--format', name, '--tz', 'UTC', '--year', '2026', '--realm', 'cgn-a', file], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28 });
+    const run = spawnSync(
+      process.execPath,
+      [cli, 'ingest', '--db', join(tempDir(), 'h.db'), '--format', name, '--tz', 'UTC', '--year', '2026', '--realm', 'cgn-a', file],
+      { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28 },
+    );
     if (run.error !== undefined) hung.add(name);
     expect(run.error, `${name} did not finish in 60 s`).toBeUndefined();
     expect(run.stderr).not.toMatch(/internal error/);
@@ -135,11 +168,18 @@ describe('no hang: each importer and ipar resolve finish a file of hostile and p
 
   test('ipar resolve', () => {
     const file = corpus(null);
-    const run = spawnSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(tempDir(), 'a.db'), file], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28 });
+    const run = spawnSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(tempDir(), 'a.db'), file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 1 << 28,
+    });
     expect(run.error).toBeUndefined();
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.status).toBe(1);
-    const results = run.stdout.trim().split('\n').map((l) => Result.parse(JSON.parse(l)));
+    const results = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Result.parse(JSON.parse(l)));
     expect(results.at(-1)).toMatchObject({ ref: 'GOOD', status: 'unique' });
     expect(run.stderr).toMatch(/LINE_TOO_LONG: line of 1048586 characters exceeds the limit of 1048576/);
     expect(run.stderr).toMatch(/JSON_TOO_DEEP/);
@@ -149,9 +189,32 @@ describe('no hang: each importer and ipar resolve finish a file of hostile and p
     test('law (robustness): planRequest and resolveRequests take any value: never a throw, one structured result each', async () => {
       const store = openSqliteStore(db, { readonly: true });
       const value = fc.oneof(
-        fc.anything({ maxDepth: 4, withBoxedValues: true, withMap: true, withSet: true, withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withTypedArray: true, withSparseArray: true }),
+        fc.anything({
+          maxDepth: 4,
+          withBoxedValues: true,
+          withMap: true,
+          withSet: true,
+          withObjectString: true,
+          withNullPrototype: true,
+          withBigInt: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+        }),
         fc.jsonValue({ maxDepth: 6 }).map((v) => ({ ref: 'J', observations: [v] })),
-        fc.record({ ref: fc.string(), observations: fc.array(fc.record({ sourceIp: fc.string(), time: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })), sourcePort: fc.oneof(fc.integer(), fc.double()) }, { requiredKeys: [] })), toleranceSeconds: fc.double() }, { requiredKeys: [] }),
+        fc.record(
+          {
+            ref: fc.string(),
+            observations: fc.array(
+              fc.record(
+                { sourceIp: fc.string(), time: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })), sourcePort: fc.oneof(fc.integer(), fc.double()) },
+                { requiredKeys: [] },
+              ),
+            ),
+            toleranceSeconds: fc.double(),
+          },
+          { requiredKeys: [] },
+        ),
         fc.constantFrom(100_000).map((d) => JSON.parse(`{"ref":"D","observations":${'['.repeat(d)}${']'.repeat(d)}}`) as unknown),
       );
       try {
@@ -185,7 +248,11 @@ describe('no hang: each importer and ipar resolve finish a file of hostile and p
           expect(io.err()).not.toMatch(/internal error/);
           expect([0, 1]).toContain(code);
           const expected = lines.map((l, i) => ({ i, blank: isBlank(l) })).filter((l) => !l.blank);
-          const results = io.out().trim().split('\n').map((l) => Result.parse(JSON.parse(l)));
+          const results = io
+            .out()
+            .trim()
+            .split('\n')
+            .map((l) => Result.parse(JSON.parse(l)));
           expect(results).toHaveLength(expected.length);
           results.forEach((r, k) => {
             const i = expected[k]!.i;
@@ -197,37 +264,44 @@ describe('no hang: each importer and ipar resolve finish a file of hostile and p
       );
     });
 
-    test.each(PARSERS.map((p) => [p.name, p] as const))('law (robustness): ingest --format %s over hostile lines never throws; every problem is structured and points at a line of the batch', async (name, parser) => {
-      if (hung.has(name)) return;
-      const store = openSqliteStore(join(tempDir(), 'h.db'));
-      const seeds = samplesOf(parser);
-      const good = parser === canonicalFormat ? GOOD_RECORD : (seeds.at(-1) ?? GOOD_RECORD);
-      try {
-        await fc.assert(
-          fc.asyncProperty(batch(seeds, good), async ({ bytes, lines, good: goodAt }) => {
-            const reports: LineReport[] = [];
-            const summary = await ingest(store, [{ name: 'hostile', stream: () => Readable.from([bytes]) }], { format: parser, vendorOptions: VENDOR_OPTIONS, onReject: (r) => reports.push(r) });
-            expect(summary.lines).toBe(lines.length);
-            for (const r of reports) {
-              expect(r.line).toBeGreaterThanOrEqual(1);
-              expect(r.line).toBeLessThanOrEqual(lines.length);
-              expect(r.input.length).toBeLessThanOrEqual(201);
-              expect(r.problems.length).toBeGreaterThan(0);
-              for (const p of r.problems) expect([typeof p.field, typeof p.reason, typeof p.message]).toEqual(['string', 'string', 'string']);
-            }
-            expect(new Set(reports.map((r) => r.line)).size).toBe(reports.length);
-            if (parser === canonicalFormat) {
-              // canonical: each non-blank line is a record stored, unchanged, or rejected — and the good ones are not rejected
-              const kept = Object.values(summary.stored).reduce((a, b) => a + b, 0) + Object.values(summary.unchanged).reduce((a, b) => a + b, 0);
-              expect(kept + summary.rejectedLines).toBe(lines.filter((l) => !isBlank(l)).length);
-              for (const r of reports) expect(goodAt.has(r.line - 1)).toBe(false);
-            }
-          }),
-          { ...propertyRun(`ingest --format ${name} never throws`, parser === canonicalFormat ? 150 : 60), timeout: 20_000 },
-        );
-      } finally {
-        store.close();
-      }
-    });
+    test.each(PARSERS.map((p) => [p.name, p] as const))(
+      'law (robustness): ingest --format %s over hostile lines never throws; every problem is structured and points at a line of the batch',
+      async (name, parser) => {
+        if (hung.has(name)) return;
+        const store = openSqliteStore(join(tempDir(), 'h.db'));
+        const seeds = samplesOf(parser);
+        const good = parser === canonicalFormat ? GOOD_RECORD : (seeds.at(-1) ?? GOOD_RECORD);
+        try {
+          await fc.assert(
+            fc.asyncProperty(batch(seeds, good), async ({ bytes, lines, good: goodAt }) => {
+              const reports: LineReport[] = [];
+              const summary = await ingest(store, [{ name: 'hostile', stream: () => Readable.from([bytes]) }], {
+                format: parser,
+                vendorOptions: VENDOR_OPTIONS,
+                onReject: (r) => reports.push(r),
+              });
+              expect(summary.lines).toBe(lines.length);
+              for (const r of reports) {
+                expect(r.line).toBeGreaterThanOrEqual(1);
+                expect(r.line).toBeLessThanOrEqual(lines.length);
+                expect(r.input.length).toBeLessThanOrEqual(201);
+                expect(r.problems.length).toBeGreaterThan(0);
+                for (const p of r.problems) expect([typeof p.field, typeof p.reason, typeof p.message]).toEqual(['string', 'string', 'string']);
+              }
+              expect(new Set(reports.map((r) => r.line)).size).toBe(reports.length);
+              if (parser === canonicalFormat) {
+                // canonical: each non-blank line is a record stored, unchanged, or rejected — and the good ones are not rejected
+                const kept = Object.values(summary.stored).reduce((a, b) => a + b, 0) + Object.values(summary.unchanged).reduce((a, b) => a + b, 0);
+                expect(kept + summary.rejectedLines).toBe(lines.filter((l) => !isBlank(l)).length);
+                for (const r of reports) expect(goodAt.has(r.line - 1)).toBe(false);
+              }
+            }),
+            { ...propertyRun(`ingest --format ${name} never throws`, parser === canonicalFormat ? 150 : 60), timeout: 20_000 },
+          );
+        } finally {
+          store.close();
+        }
+      },
+    );
   });
 });

@@ -90,33 +90,47 @@ describe('importers: an out-of-range number or date is a problem for that line, 
   });
 
   const present = existsSync(samplesDir);
-  test.skipIf(!present)('every importer on every sample it reads, with years made 99999 and long numbers made 9999999999999: no throw, and each mutated line either stored or reported', () => {
-    const options = { realm: 'r', timeZone: 'UTC', year: 2024 };
-    let checked = 0;
-    for (const file of readdirSync(samplesDir).filter((f) => f.endsWith('.txt'))) {
-      const lines = readFileSync(join(samplesDir, file), 'utf8').split(/\r?\n/);
-      for (const parser of VENDOR_PARSERS.filter((p) => p.sniff(lines))) {
-        const mutated = lines.map((l) => (l.startsWith('#') ? l : l.replace(/\b(19|20)\d\d(?=[\/-])/g, '99999').replace(/\b\d{9,}\b/g, '9999999999999')));
-        const changed = new Set(mutated.flatMap((l, i) => (l !== lines[i] ? [i + 1] : [])));
-        let out: ReturnType<typeof parseLines> | undefined;
-        expect(() => (out = parseLines(parser, options, mutated)), `${parser.name} on ${file}`).not.toThrow();
-        for (const r of out!.records) expect(CanonicalRecord.safeParse(r).success, `${parser.name} on ${file}: ${JSON.stringify(r)}`).toBe(true);
-        // Never a silent drop: when records were lost to the changed lines, problems name lines.
-        const original = parseLines(parser, options, lines);
-        const before = new Set(original.problems.map((p) => p.line));
-        // A record wrapped over lines (H3C's four, VPP's) is reported at its first line (LineProblem's contract).
-        const touches = (line: number) => [0, 1, 2, 3].some((d) => changed.has(line + d));
-        const newlyReported = out!.problems.filter((p) => touches(p.line) && !before.has(p.line));
-        if (out!.records.length < original.records.length) expect(newlyReported.length, `${parser.name} on ${file}: ${original.records.length - out!.records.length} records lost, no problem reported`).toBeGreaterThan(0);
-        checked++;
+  test.skipIf(!present)(
+    'every importer on every sample it reads, with years made 99999 and long numbers made 9999999999999: no throw, and each mutated line either stored or reported',
+    () => {
+      const options = { realm: 'r', timeZone: 'UTC', year: 2024 };
+      let checked = 0;
+      for (const file of readdirSync(samplesDir).filter((f) => f.endsWith('.txt'))) {
+        const lines = readFileSync(join(samplesDir, file), 'utf8').split(/\r?\n/);
+        for (const parser of VENDOR_PARSERS.filter((p) => p.sniff(lines))) {
+          const mutated = lines.map((l) => (l.startsWith('#') ? l : l.replace(/\b(19|20)\d\d(?=[\/-])/g, '99999').replace(/\b\d{9,}\b/g, '9999999999999')));
+          const changed = new Set(mutated.flatMap((l, i) => (l !== lines[i] ? [i + 1] : [])));
+          let out: ReturnType<typeof parseLines> | undefined;
+          expect(() => (out = parseLines(parser, options, mutated)), `${parser.name} on ${file}`).not.toThrow();
+          for (const r of out!.records) expect(CanonicalRecord.safeParse(r).success, `${parser.name} on ${file}: ${JSON.stringify(r)}`).toBe(true);
+          // Never a silent drop: when records were lost to the changed lines, problems name lines.
+          const original = parseLines(parser, options, lines);
+          const before = new Set(original.problems.map((p) => p.line));
+          // A record wrapped over lines (H3C's four, VPP's) is reported at its first line (LineProblem's contract).
+          const touches = (line: number) => [0, 1, 2, 3].some((d) => changed.has(line + d));
+          const newlyReported = out!.problems.filter((p) => touches(p.line) && !before.has(p.line));
+          if (out!.records.length < original.records.length)
+            expect(
+              newlyReported.length,
+              `${parser.name} on ${file}: ${original.records.length - out!.records.length} records lost, no problem reported`,
+            ).toBeGreaterThan(0);
+          checked++;
+        }
       }
-    }
-    expect(checked).toBeGreaterThan(10);
-  });
+      expect(checked).toBeGreaterThan(10);
+    },
+  );
 });
 
 describe('four-digit years are read literally', () => {
-  test.each(['0000-01-01T00:00:00Z', '0050-06-15T12:30:00.250Z', '0099-12-31T23:59:59Z', '0100-03-01T00:00:00Z', '1999-12-31T23:59:59Z', '2026-03-28T10:00:00+01:00'])('%s', (text) => {
+  test.each([
+    '0000-01-01T00:00:00Z',
+    '0050-06-15T12:30:00.250Z',
+    '0099-12-31T23:59:59Z',
+    '0100-03-01T00:00:00Z',
+    '1999-12-31T23:59:59Z',
+    '2026-03-28T10:00:00+01:00',
+  ])('%s', (text) => {
     const r = parseInstant(text);
     expect(r.ok && r.value.ms).toBe(Date.parse(text));
   });
@@ -127,9 +141,20 @@ describe('four-digit years are read literally', () => {
   });
 
   test('in a record and in a request (instant, range and local time), year 0050 stays 0050', () => {
-    const rec = CanonicalRecord.parse({ kind: 'allocation', account: 'A', ip: '198.51.100.7', start: '0050-01-01T00:00:00Z', end: '0050-01-02T00:00:00Z', source: 'dhcp' }) as { start: number; end: number };
+    const rec = CanonicalRecord.parse({
+      kind: 'allocation',
+      account: 'A',
+      ip: '198.51.100.7',
+      start: '0050-01-01T00:00:00Z',
+      end: '0050-01-02T00:00:00Z',
+      source: 'dhcp',
+    }) as { start: number; end: number };
     expect(new Date(rec.start).toISOString()).toBe('0050-01-01T00:00:00.000Z');
-    for (const time of ['0050-01-01T10:00:00Z', { from: '0050-01-01T10:00:00Z', to: '0050-01-01T11:00:00Z' }, { local: '0050-01-01T10:00:00', timeZone: 'UTC' }]) {
+    for (const time of [
+      '0050-01-01T10:00:00Z',
+      { from: '0050-01-01T10:00:00Z', to: '0050-01-01T11:00:00Z' },
+      { local: '0050-01-01T10:00:00', timeZone: 'UTC' },
+    ]) {
       const r = planRequest({ ref: 'Y50', observations: [{ sourceIp: '198.51.100.7', time }], toleranceSeconds: 0 });
       expect(r.ok, JSON.stringify(time)).toBe(true);
       const { window } = r.ok ? r.value.observations[0]! : { window: { start: NaN } };
@@ -155,7 +180,11 @@ describe('IPv6 zone ids are refused, never dropped', () => {
 describe('account names that are not valid UTF-8 are refused', () => {
   test('two accounts differing only in non-UTF-8 bytes: both lines refused (ACCOUNT_NOT_UTF8), neither merged into the other', async () => {
     const line = (bytes: number[], ip: string) =>
-      Buffer.concat([Buffer.from('{"kind":"allocation","account":"ACC-'), Buffer.from(bytes), Buffer.from(`","ip":"${ip}","start":"2026-03-01T00:00:00Z","end":null,"source":"dhcp"}\n`)]);
+      Buffer.concat([
+        Buffer.from('{"kind":"allocation","account":"ACC-'),
+        Buffer.from(bytes),
+        Buffer.from(`","ip":"${ip}","start":"2026-03-01T00:00:00Z","end":null,"source":"dhcp"}\n`),
+      ]);
     const good = Buffer.from('{"kind":"allocation","account":"ACC-é","ip":"198.51.100.9","start":"2026-03-01T00:00:00Z","end":null,"source":"dhcp"}\n');
     const db = join(tempDir(), 's.db');
     const io = captureIo([line([0xff], '198.51.100.7'), line([0xfe], '198.51.100.8'), good]);
@@ -181,17 +210,25 @@ describe('write failures are errors (exit 2)', () => {
     beforeAll(() => {
       cli = builtCli();
     }, 300_000);
-    test.skipIf(!full)('resolve and audit show with stdout on a full disk: exit 2, one line, no stack trace', async () => {
-      const db = await demoStore();
-      const requests = join(tempDir(), 'r.ndjson');
-      writeFileSync(requests, readFileSync(join(import.meta.dirname, '../../fixtures/demo/requests.ndjson')));
-      for (const args of [['resolve', '--db', db, '--workers', '1', requests], ['resolve', '--db', db, '--workers', '2', requests], ['audit', 'show', '--db', db, '--action', 'resolve']]) {
-        const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" ${args.map((a) => `'${a}'`).join(' ')} > /dev/full`], { encoding: 'utf8' });
-        expect(r.status, args.join(' ')).toBe(2);
-        expect(r.stderr).toMatch(/^ipar: OUTPUT_WRITE_FAILED: cannot write the output: ENOSPC/m);
-        expect(r.stderr).not.toMatch(/\n\s+at /);
-      }
-    }, 60_000);
+    test.skipIf(!full)(
+      'resolve and audit show with stdout on a full disk: exit 2, one line, no stack trace',
+      async () => {
+        const db = await demoStore();
+        const requests = join(tempDir(), 'r.ndjson');
+        writeFileSync(requests, readFileSync(join(import.meta.dirname, '../../fixtures/demo/requests.ndjson')));
+        for (const args of [
+          ['resolve', '--db', db, '--workers', '1', requests],
+          ['resolve', '--db', db, '--workers', '2', requests],
+          ['audit', 'show', '--db', db, '--action', 'resolve'],
+        ]) {
+          const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" ${args.map((a) => `'${a}'`).join(' ')} > /dev/full`], { encoding: 'utf8' });
+          expect(r.status, args.join(' ')).toBe(2);
+          expect(r.stderr).toMatch(/^ipar: OUTPUT_WRITE_FAILED: cannot write the output: ENOSPC/m);
+          expect(r.stderr).not.toMatch(/\n\s+at /);
+        }
+      },
+      60_000,
+    );
   });
 });
 

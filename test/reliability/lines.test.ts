@@ -68,7 +68,8 @@ describe('readLines: bounded line reading', () => {
       yield '\n{"next":true}\n';
     }
     const lines: Line[] = [];
-    for await (const l of readLines({ name: 'big', stream: () => Readable.from(source()) })) lines.push({ ...l, text: l.text.length > 100 ? `(${l.text.length} chars)` : l.text });
+    for await (const l of readLines({ name: 'big', stream: () => Readable.from(source()) }))
+      lines.push({ ...l, text: l.text.length > 100 ? `(${l.text.length} chars)` : l.text });
     expect(lines).toEqual([
       { text: `(${MAX_LINE_CHARS + 1} chars)`, line: 1, length: 100 * (1 << 20) },
       { text: '{"next":true}', line: 2 },

@@ -15,7 +15,10 @@ import { propertyRun, tempDir, builtCli, captureIo, demoStore, ndjson, NO_OTHER_
 
 const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8);
 /** A file's content hash; an absent file counts as empty (a reader may leave an empty -wal). */
-const sha = (file: string): string => createHash('sha256').update(existsSync(file) ? readFileSync(file) : Buffer.alloc(0)).digest('hex');
+const sha = (file: string): string =>
+  createHash('sha256')
+    .update(existsSync(file) ? readFileSync(file) : Buffer.alloc(0))
+    .digest('hex');
 
 /** The built CLI, for the tests that run it as another user (built once, before any test times). */
 let cli = '';
@@ -54,7 +57,12 @@ describe('files ipar creates are readable by the owner only (0600), whatever the
     const log = openAuditLog(audit);
     expect([mode(audit), mode(audit + '-wal'), mode(audit + '-shm')]).toEqual(['600', '600', '600']);
     log.close();
-    expect(await main(['resolve', '--db', db, '--audit', join(tempDir(), 'a2.db'), '-'], captureIo('{"ref":"R","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n'))).toBe(0);
+    expect(
+      await main(
+        ['resolve', '--db', db, '--audit', join(tempDir(), 'a2.db'), '-'],
+        captureIo('{"ref":"R","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n'),
+      ),
+    ).toBe(0);
   });
 
   test('an existing file keeps the mode its owner gave it', () => {
@@ -91,7 +99,11 @@ describe('resolve opens the store read-only', () => {
     chmodSync(db, 0o644);
     chmodSync(dir, 0o755);
     chmodSync(join(dir, 'ro'), 0o555);
-    const run = spawnSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(tempDir(), 'audit.db'), '-'], { ...asOther, input: '{"ref":"R","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n', encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [cli, 'resolve', '--db', db, '--audit', join(tempDir(), 'audit.db'), '-'], {
+      ...asOther,
+      input: '{"ref":"R","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-28T10:00:00Z"}]}\n',
+      encoding: 'utf8',
+    });
     chmodSync(join(dir, 'ro'), 0o755);
     expect(run.stderr).toMatch(/^ipar: (STORE_OPEN_FAILED: cannot read store|AUDIT_UNAVAILABLE: cannot write the audit log)/);
     expect(run.status).toBe(2);
@@ -117,7 +129,16 @@ describe('withheld results never carry identities', () => {
       ...accounts.flatMap((a, k) => [
         { kind: 'subscriber', account: a.account, type: 'mobile' },
         { kind: 'allocation', ...a, ip: `100.64.0.${k}`, realm: 'cgn-a', start: '2026-03-28T00:00:00Z', end: '2026-03-29T00:00:00Z', source: 'radius' },
-        { kind: 'nat-block', realm: 'cgn-a', insideIp: `100.64.0.${k}`, outsideIp: `203.0.113.${k % 2}`, portFirst: 1024 + 512 * Math.floor(k / 2), portLast: 1535 + 512 * Math.floor(k / 2), start: '2026-03-28T00:00:00Z', end: '2026-03-29T00:00:00Z' },
+        {
+          kind: 'nat-block',
+          realm: 'cgn-a',
+          insideIp: `100.64.0.${k}`,
+          outsideIp: `203.0.113.${k % 2}`,
+          portFirst: 1024 + 512 * Math.floor(k / 2),
+          portLast: 1535 + 512 * Math.floor(k / 2),
+          start: '2026-03-28T00:00:00Z',
+          end: '2026-03-29T00:00:00Z',
+        },
       ]),
     ];
     writeFileSync(join(dir, 'records.ndjson'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
@@ -126,11 +147,13 @@ describe('withheld results never carry identities', () => {
     expect(await main(['ingest', '--db', db, join(dir, 'records.ndjson')], captureIo())).toBe(0);
   });
 
-  const observation = fc.record({
-    sourceIp: fc.constantFrom('203.0.113.0', '203.0.113.1'),
-    sourcePort: fc.option(fc.integer({ min: 1024, max: 3071 }), { nil: undefined }),
-    time: fc.integer({ min: 0, max: 86_399 }).map((s) => new Date(Date.parse('2026-03-28T00:00:00Z') + s * 1000).toISOString()),
-  }).map((o) => (o.sourcePort === undefined ? { sourceIp: o.sourceIp, time: o.time } : o));
+  const observation = fc
+    .record({
+      sourceIp: fc.constantFrom('203.0.113.0', '203.0.113.1'),
+      sourcePort: fc.option(fc.integer({ min: 1024, max: 3071 }), { nil: undefined }),
+      time: fc.integer({ min: 0, max: 86_399 }).map((s) => new Date(Date.parse('2026-03-28T00:00:00Z') + s * 1000).toISOString()),
+    })
+    .map((o) => (o.sourcePort === undefined ? { sourceIp: o.sourceIp, time: o.time } : o));
   const request = fc.record({
     observations: fc.array(observation, { minLength: 1, maxLength: 3 }),
     returnPolicy: fc.constantFrom('single-only', 'allow-multiple'),
@@ -189,10 +212,23 @@ describe('errors never echo whole records', () => {
   test('ingest: a rejected long record shows at most 200 characters of it, on stderr and in --rejects', async () => {
     const dir = tempDir();
     const input = join(dir, 'in.ndjson');
-    const record = { kind: 'allocation', account: 'ACC-1', ip: '198.51.100.7', start: '2026-03-28T10:00:00', end: null, source: 'dhcp', sessionId: 'z'.repeat(300) + SECRET };
+    const record = {
+      kind: 'allocation',
+      account: 'ACC-1',
+      ip: '198.51.100.7',
+      start: '2026-03-28T10:00:00',
+      end: null,
+      source: 'dhcp',
+      sessionId: 'z'.repeat(300) + SECRET,
+    };
     writeFileSync(
       input,
-      [record, { ...record, start: '2026-03-28T10:00:00Z', unknownField: 'u'.repeat(300) + SECRET }, { ...record, start: '2026-03-28T10:00:00Z', ip: 'i'.repeat(300) + SECRET }, { ...record, start: '2026-03-28T10:00:00Z', ['k'.repeat(300) + SECRET]: 1 }]
+      [
+        record,
+        { ...record, start: '2026-03-28T10:00:00Z', unknownField: 'u'.repeat(300) + SECRET },
+        { ...record, start: '2026-03-28T10:00:00Z', ip: 'i'.repeat(300) + SECRET },
+        { ...record, start: '2026-03-28T10:00:00Z', ['k'.repeat(300) + SECRET]: 1 },
+      ]
         .map((r) => JSON.stringify(r))
         .join('\n') + '\n',
     );

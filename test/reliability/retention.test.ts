@@ -25,10 +25,48 @@ const RECORDS = [
   { kind: 'allocation', account: 'ACC-C', ip: '198.51.100.7', start: '2026-03-19T00:00:00Z', end: '2026-03-25T00:00:00Z', source: 'dhcp' },
   // open: kept
   { kind: 'allocation', account: 'ACC-D', ip: '198.51.100.8', start: '2026-03-01T00:00:00Z', end: null, source: 'dhcp' },
-  { kind: 'allocation', account: 'ACC-E', ip: '100.64.0.5', realm: 'cgn-a', start: '2026-03-01T00:00:00Z', end: '2026-03-05T00:00:00Z', source: 'radius', imsi: '234150000000005' },
-  { kind: 'nat-block', realm: 'cgn-a', insideIp: '100.64.0.5', outsideIp: '203.0.113.7', portFirst: 1024, portLast: 1535, start: '2026-03-01T00:00:00Z', end: '2026-03-05T00:00:00Z' },
-  { kind: 'nat-session', realm: 'cgn-a', insideIp: '100.64.0.5', insidePort: 5000, outsideIp: '203.0.113.8', outsidePort: 40000, protocol: 'tcp', start: '2026-03-02T00:00:00Z', end: '2026-03-02T00:01:00Z' },
-  { kind: 'nat-deterministic', realm: 'cgn-a', insidePrefix: '100.65.0.0/24', outsidePrefix: '203.0.113.32/30', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44', start: '2026-03-01T00:00:00Z', end: null },
+  {
+    kind: 'allocation',
+    account: 'ACC-E',
+    ip: '100.64.0.5',
+    realm: 'cgn-a',
+    start: '2026-03-01T00:00:00Z',
+    end: '2026-03-05T00:00:00Z',
+    source: 'radius',
+    imsi: '234150000000005',
+  },
+  {
+    kind: 'nat-block',
+    realm: 'cgn-a',
+    insideIp: '100.64.0.5',
+    outsideIp: '203.0.113.7',
+    portFirst: 1024,
+    portLast: 1535,
+    start: '2026-03-01T00:00:00Z',
+    end: '2026-03-05T00:00:00Z',
+  },
+  {
+    kind: 'nat-session',
+    realm: 'cgn-a',
+    insideIp: '100.64.0.5',
+    insidePort: 5000,
+    outsideIp: '203.0.113.8',
+    outsidePort: 40000,
+    protocol: 'tcp',
+    start: '2026-03-02T00:00:00Z',
+    end: '2026-03-02T00:01:00Z',
+  },
+  {
+    kind: 'nat-deterministic',
+    realm: 'cgn-a',
+    insidePrefix: '100.65.0.0/24',
+    outsidePrefix: '203.0.113.32/30',
+    portFirst: 1024,
+    portLast: 65535,
+    algorithm: 'vpp-det44',
+    start: '2026-03-01T00:00:00Z',
+    end: null,
+  },
   { kind: 'coverage', source: 'dhcp', start: '2026-03-03T00:00:00Z', end: '2026-03-04T00:00:00Z', status: 'gap' },
   { kind: 'coverage', source: 'dhcp', start: '2026-03-22T00:00:00Z', end: '2026-03-23T00:00:00Z', status: 'gap' },
 ];
@@ -61,13 +99,26 @@ describe('ipar purge', () => {
       retentionHorizon: '2026-03-20T00:00:00.000Z',
     });
     const after = storeDigest(db).counts;
-    expect(after).toEqual({ ...before, meta: before['meta']! + 1, allocation: 2, nat_block: 0, nat_session: 0, coverage: 1, account: before['account']! - 2, device: 0 });
+    expect(after).toEqual({
+      ...before,
+      meta: before['meta']! + 1,
+      allocation: 2,
+      nat_block: 0,
+      nat_session: 0,
+      coverage: 1,
+      account: before['account']! - 2,
+      device: 0,
+    });
     expect(after['address_space']).toBe(2);
     expect(after['nat_deterministic']).toBe(1);
   });
 
   test('later requests over purged time are flagged BEYOND_RETENTION, not a silent "none"; later time still resolves', async () => {
-    const lines = [request('OLD', '198.51.100.7', '2026-03-05T00:00:00Z'), request('STRADDLE', '198.51.100.7', '2026-03-21T00:00:00Z'), request('OPEN', '198.51.100.8', '2026-03-05T00:00:00Z')];
+    const lines = [
+      request('OLD', '198.51.100.7', '2026-03-05T00:00:00Z'),
+      request('STRADDLE', '198.51.100.7', '2026-03-21T00:00:00Z'),
+      request('OPEN', '198.51.100.8', '2026-03-05T00:00:00Z'),
+    ];
     const [old] = await resolveAll(db, lines);
     expect([old!.status, old!.candidates.map((c) => c.account)]).toEqual(['unique', ['ACC-A']]);
     expect(old!.risks.map((r) => r.code)).not.toContain('BEYOND_RETENTION');
@@ -76,7 +127,11 @@ describe('ipar purge', () => {
     const [gone, straddle, open] = await resolveAll(db, lines);
     expect(gone!.status).toBe('none');
     expect(gone!.risks.map((r) => r.code)).toContain('BEYOND_RETENTION');
-    expect([straddle!.status, straddle!.candidates.map((c) => c.account), straddle!.risks.map((r) => r.code)]).toEqual(['unique', ['ACC-C'], expect.not.arrayContaining(['BEYOND_RETENTION'])]);
+    expect([straddle!.status, straddle!.candidates.map((c) => c.account), straddle!.risks.map((r) => r.code)]).toEqual([
+      'unique',
+      ['ACC-C'],
+      expect.not.arrayContaining(['BEYOND_RETENTION']),
+    ]);
     expect([open!.status, open!.candidates.map((c) => c.account)]).toEqual(['unique', ['ACC-D']]);
     expect(open!.risks.map((r) => r.code)).toContain('BEYOND_RETENTION');
   });
@@ -113,7 +168,17 @@ describe('ipar purge', () => {
     store.purge(Date.parse('2026-03-21T00:00:00Z'));
     // Interned ids of purged accounts and devices must not be reused for new rows.
     const { CanonicalRecord } = await import('../../src/records.js');
-    store.write([CanonicalRecord.parse({ kind: 'allocation', account: 'ACC-A', ip: '198.51.100.9', start: '2026-03-30T00:00:00Z', end: null, source: 'dhcp', mac: PURGED_MAC })]);
+    store.write([
+      CanonicalRecord.parse({
+        kind: 'allocation',
+        account: 'ACC-A',
+        ip: '198.51.100.9',
+        start: '2026-03-30T00:00:00Z',
+        end: null,
+        source: 'dhcp',
+        mac: PURGED_MAC,
+      }),
+    ]);
     store.close();
     const [r] = await resolveAll(db, [request('NEW', '198.51.100.9', '2026-03-31T00:00:00Z')]);
     expect([r!.status, r!.candidates.map((c) => c.account)]).toEqual(['unique', ['ACC-A']]);

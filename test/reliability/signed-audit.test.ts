@@ -38,8 +38,22 @@ async function verify(args: string[]): Promise<{ code: number; report: Record<st
   return { code, report: io.out() === '' ? {} : (JSON.parse(io.out()) as Record<string, unknown>), err: io.err() };
 }
 
-const rowOf = (e: AuditEntry): unknown[] => [e.time, e.action, e.ref, e.status, e.candidateCount, e.disclosed, e.requestHash, e.resultHash, JSON.stringify(e.records), e.engine, e.prevHash, e.hash];
-const setRow = 'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
+const rowOf = (e: AuditEntry): unknown[] => [
+  e.time,
+  e.action,
+  e.ref,
+  e.status,
+  e.candidateCount,
+  e.disclosed,
+  e.requestHash,
+  e.resultHash,
+  JSON.stringify(e.records),
+  e.engine,
+  e.prevHash,
+  e.hash,
+];
+const setRow =
+  'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
 
 /**
  * The forgery of issue 20 with the shipped code: entry `seq` rewritten (status none,
@@ -124,7 +138,11 @@ describe('signed audit: a rewrite without the private key fails, naming the firs
         const body = { ...e, prevHash };
         const hash = entryHash(body);
         const signature = e === forged ? null : (e as AuditEntry & { signature: string }).signature;
-        sql.prepare('INSERT INTO audit_log (seq, time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)').run(i + 1, ...rowOf({ ...body, hash }), signature);
+        sql
+          .prepare(
+            'INSERT INTO audit_log (seq, time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+          )
+          .run(i + 1, ...rowOf({ ...body, hash }), signature);
         prevHash = hash;
       });
     });
@@ -195,7 +213,7 @@ describe('ipar audit head and verify --head: truncation is named', () => {
     expect((await verify(['--db', db, '--head', head.hash])).report).toMatchObject({ reason: 'TRUNCATED' });
   });
 
-  test('cut back and written again past the head: the entry at the head\'s number is named', async () => {
+  test("cut back and written again past the head: the entry at the head's number is named", async () => {
     const { db } = await resolvedStore();
     const headIo = captureIo();
     await main(['audit', 'head', '--db', db], headIo);
@@ -275,7 +293,16 @@ describe('built CLI: workers sign identically, and nothing of the audit stays in
       return { out: r.stdout, entries: entriesOf(audit) };
     });
     expect(strip(runs[1]!.out)).toBe(strip(runs[0]!.out));
-    const content = ({ action, ref, status, candidateCount, disclosed, requestHash, resultHash, records }: AuditEntry) => ({ action, ref, status, candidateCount, disclosed, requestHash, resultHash, records });
+    const content = ({ action, ref, status, candidateCount, disclosed, requestHash, resultHash, records }: AuditEntry) => ({
+      action,
+      ref,
+      status,
+      candidateCount,
+      disclosed,
+      requestHash,
+      resultHash,
+      records,
+    });
     expect(runs[1]!.entries.map(content)).toEqual(runs[0]!.entries.map(content));
   }, 120_000);
 
@@ -301,7 +328,10 @@ describe('ipar backup: an online copy of a live store', () => {
       const { openAuditLog } = await import('../../src/store/sqlite/audit.js');
       const log = openAuditLog(db);
       const draft = entriesOf(db)[0]!;
-      log.append(T0, Array.from({ length: 300 }, (_, i) => ({ ...draft, ref: `LIVE-${i}` })));
+      log.append(
+        T0,
+        Array.from({ length: 300 }, (_, i) => ({ ...draft, ref: `LIVE-${i}` })),
+      );
       // Still open: nothing checkpointed yet, and a plain copy of the .db misses them.
       expect(statSync(`${db}-wal`).size).toBeGreaterThan(0);
       const plain = join(tempDir(), 'plain.db');

@@ -76,7 +76,12 @@ async function timelines(page: Page): Promise<Drawn[]> {
       const num = (el: { getAttribute(name: string): string | null }, a: string) => Number(el.getAttribute(a));
       const band = svg.querySelector('rect.window-band')!;
       return {
-        span: { start: Date.parse(svg.getAttribute('data-span-start')!), end: Date.parse(svg.getAttribute('data-span-end')!), left: num(svg, 'data-plot-left'), right: num(svg, 'data-plot-right') },
+        span: {
+          start: Date.parse(svg.getAttribute('data-span-start')!),
+          end: Date.parse(svg.getAttribute('data-span-end')!),
+          left: num(svg, 'data-plot-left'),
+          right: num(svg, 'data-plot-right'),
+        },
         bars: [...svg.querySelectorAll('rect.bar')].map((b) => ({
           kind: b.getAttribute('data-kind')!,
           start: b.getAttribute('data-start')!,
@@ -156,7 +161,9 @@ describe.skipIf(!present)('report pages in Chromium', () => {
     for (const r of demo.results) {
       const i = demo.results.indexOf(r);
       await page.goto(pathToFileURL(join(demo.resolveOut, pageName(i, r.ref))).href);
-      const listed = await page.$$eval('li.flag', (lis) => lis.map((li) => ({ code: li.getAttribute('data-code'), text: li.textContent ?? '', group: li.closest('ul')!.previousElementSibling!.textContent })));
+      const listed = await page.$$eval('li.flag', (lis) =>
+        lis.map((li) => ({ code: li.getAttribute('data-code'), text: li.textContent ?? '', group: li.closest('ul')!.previousElementSibling!.textContent })),
+      );
       expect(listed.map((l) => l.code).sort()).toEqual(r.risks.map((k) => k.code).sort());
       for (const k of r.risks) {
         const shown = listed.find((l) => l.code === k.code && l.text.includes(k.message));
@@ -173,7 +180,9 @@ describe.skipIf(!present)('report pages in Chromium', () => {
     const { file, result } = resultPage('CLOCK-12H');
     const { page } = await load(file, 'CLOCK-12H.png');
     const changing = await page.$$eval('svg.timeline:last-of-type rect.reading-changes', (rs) => rs.map((r) => r.closest('g.row')!.getAttribute('data-label')));
-    const flagged = result.risks.filter((k) => k.code.startsWith('TIME_READING_')).flatMap((k) => (k.detail['readings'] as { reading: string }[]).map((x) => `reading: ${x.reading}`));
+    const flagged = result.risks
+      .filter((k) => k.code.startsWith('TIME_READING_'))
+      .flatMap((k) => (k.detail['readings'] as { reading: string }[]).map((x) => `reading: ${x.reading}`));
     expect(flagged).toContain('reading: plus-12h');
     expect([...new Set(changing)].sort()).toEqual([...new Set(flagged)].sort());
     await page.context().close();
@@ -209,7 +218,17 @@ describe.skipIf(!present)('report pages in Chromium', () => {
     const links = await page.$$eval('table.index a', (as) => as.map((a) => a.getAttribute('href')));
     expect(links).toEqual(demo.results.map((r, i) => pageName(i, r.ref)));
     await page.click('text=PBA-PORT');
-    expect(page.url()).toBe(pathToFileURL(join(demo.resolveOut, pageName(demo.results.findIndex((r) => r.ref === 'PBA-PORT'), 'PBA-PORT'))).href);
+    expect(page.url()).toBe(
+      pathToFileURL(
+        join(
+          demo.resolveOut,
+          pageName(
+            demo.results.findIndex((r) => r.ref === 'PBA-PORT'),
+            'PBA-PORT',
+          ),
+        ),
+      ).href,
+    );
     await page.context().close();
   });
 

@@ -38,7 +38,11 @@ export async function reportDemo(): Promise<Reported> {
   expect(await main(['resolve', '--db', db, '--report', resolveOut, requestsFile], io)).toBe(1);
   const resultsFile = join(dir, 'results.ndjson');
   writeFileSync(resultsFile, io.out());
-  const results = io.out().trim().split('\n').map((l) => JSON.parse(l) as Result);
+  const results = io
+    .out()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Result);
 
   const est = captureIo();
   expect(await main(['estimate', '--db', db, requestsFile], est)).toBe(1);
@@ -47,6 +51,10 @@ export async function reportDemo(): Promise<Reported> {
   const estimateOut = join(dir, 'estimate-report');
   const rep = captureIo();
   expect(await main(['report', '--db', db, '--requests', requestsFile, '--out', estimateOut, estimatesFile], rep)).toBe(0);
-  const estimates = est.out().trim().split('\n').map((l) => JSON.parse(l) as Estimate);
+  const estimates = est
+    .out()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Estimate);
   return { dir, db, requestsFile, resultsFile, results, estimates, resolveOut, estimateOut };
 }

@@ -172,7 +172,9 @@ describe('ipar report --pdf', () => {
 
 describe('report helpers', () => {
   test('pairRequests: by position when the files line up, else by ref, first unused', () => {
-    const a = '{"ref":"A"}', b = '{"ref":"B"}', b2 = '{"ref":"B","x":1}';
+    const a = '{"ref":"A"}',
+      b = '{"ref":"B"}',
+      b2 = '{"ref":"B","x":1}';
     expect(pairRequests([{ ref: 'A' }, { ref: null }], [a, '{broken'])).toEqual([a, '{broken']);
     expect(pairRequests([{ ref: 'B' }, { ref: 'B' }, { ref: 'C' }], [b, a, b2])).toEqual([b, b2, null]);
     expect(pairRequests([{ ref: 'A' }], null)).toEqual([null]);

@@ -15,14 +15,37 @@ reportUnreachable(clickhouse, 'the store contract on ClickHouse');
 const backends = backendsUnder(clickhouse);
 
 const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation', account, ip, start, end, source: 'dhcp', ...extra,
+  kind: 'allocation',
+  account,
+  ip,
+  start,
+  end,
+  source: 'dhcp',
+  ...extra,
 });
 const block = (inside: string, first: number, last: number, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'nat-block', realm: 'cgn-a', insideIp: inside, outsideIp: '203.0.113.7', portFirst: first, portLast: last, start, end, ...extra,
+  kind: 'nat-block',
+  realm: 'cgn-a',
+  insideIp: inside,
+  outsideIp: '203.0.113.7',
+  portFirst: first,
+  portLast: last,
+  start,
+  end,
+  ...extra,
 });
 const session = (inside: string, dst: string | null, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'nat-session', realm: 'cgn-s', insideIp: inside, insidePort: 5000, outsideIp: '203.0.113.70', outsidePort: 40001,
-  ...(dst === null ? {} : { destinationIp: dst, destinationPort: 443 }), protocol: 'tcp', start, end, ...extra,
+  kind: 'nat-session',
+  realm: 'cgn-s',
+  insideIp: inside,
+  insidePort: 5000,
+  outsideIp: '203.0.113.70',
+  outsidePort: 40001,
+  ...(dst === null ? {} : { destinationIp: dst, destinationPort: 443 }),
+  protocol: 'tcp',
+  start,
+  end,
+  ...extra,
 });
 const win = (from: string, to: string) => ({ start: at(from), end: at(to) });
 const T = (hms: string) => `2026-03-28T${hms}Z`;
@@ -71,20 +94,29 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('a long closed record is found through the longest-duration bound', async () => {
       const s = store();
-      await s.write(records(alloc('198.51.100.7', 'A', '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z'), alloc('198.51.100.7', 'B', '2025-01-01T00:00:00Z', '2025-01-01T01:00:00Z')));
+      await s.write(
+        records(
+          alloc('198.51.100.7', 'A', '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z'),
+          alloc('198.51.100.7', 'B', '2025-01-01T00:00:00Z', '2025-01-01T01:00:00Z'),
+        ),
+      );
       expect(accounts(await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: win(T('10:00:00'), T('11:00:00')) }]))).toEqual([['A']]);
     });
 
     it('the longest record, ending 1 ms into the window, is still found (look-back bound is inclusive)', async () => {
       const s = store();
       await s.write(records(alloc('198.51.100.7', 'LONGEST', T('09:00:00'), T('10:00:00')), alloc('198.51.100.9', 'SHORT', T('09:00:00'), T('09:00:01'))));
-      expect(accounts(await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: win('2026-03-28T09:59:59.999Z', T('10:00:01')) }]))).toEqual([['LONGEST']]);
+      expect(accounts(await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: win('2026-03-28T09:59:59.999Z', T('10:00:01')) }]))).toEqual([
+        ['LONGEST'],
+      ]);
     });
 
     it('an address inside a delegated IPv6 prefix finds the prefix', async () => {
       const s = store();
       const [a, b] = [T('10:00:00'), T('11:00:00')];
-      await s.write(records(alloc('2001:db8:1234:5600::/56', 'PD', a, b), alloc('2001:db8:1234:5700::/56', 'OTHER', a, b), alloc('2001:db8:1234:5600::1', 'HOST', a, b)));
+      await s.write(
+        records(alloc('2001:db8:1234:5600::/56', 'PD', a, b), alloc('2001:db8:1234:5700::/56', 'OTHER', a, b), alloc('2001:db8:1234:5600::1', 'HOST', a, b)),
+      );
       const w = win(a, b);
       const [inside, host, outside] = await s.allocations([
         { address: addr('2001:db8:1234:56ff:ffff:ffff:ffff:ffff'), realm: null, window: w },
@@ -108,7 +140,13 @@ describe.each(backends)('store contract: $name', (backend) => {
     it('realms are kept apart: the same inside address in two realms never mixes', async () => {
       const s = store();
       const [a, b] = [T('10:00:00'), T('11:00:00')];
-      await s.write(records(alloc('100.64.0.1', 'IN-A', a, b, { realm: 'cgn-a' }), alloc('100.64.0.1', 'IN-B', a, b, { realm: 'cgn-b' }), alloc('100.64.0.1', 'PUBLIC', a, b)));
+      await s.write(
+        records(
+          alloc('100.64.0.1', 'IN-A', a, b, { realm: 'cgn-a' }),
+          alloc('100.64.0.1', 'IN-B', a, b, { realm: 'cgn-b' }),
+          alloc('100.64.0.1', 'PUBLIC', a, b),
+        ),
+      );
       const w = win(a, b);
       const answers = await s.allocations(['cgn-a', 'cgn-b', null, 'cgn-unknown'].map((realm) => ({ address: addr('100.64.0.1'), realm, window: w })));
       expect(accounts(answers)).toEqual([['IN-A'], ['IN-B'], ['PUBLIC'], []]);
@@ -116,7 +154,17 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('identifiers and inferred ends come back as written, with an id from the natural key', async () => {
       const s = store();
-      const [written] = records(alloc('100.64.0.1', 'M', T('10:00:00'), T('11:00:00'), { realm: 'cgn-a', imsi: '234150000000001', imei: '35693803564001', msisdn: '447700900001', mac: '02:00:5e:10:00:01', endInferred: true, sessionId: 'x1' }));
+      const [written] = records(
+        alloc('100.64.0.1', 'M', T('10:00:00'), T('11:00:00'), {
+          realm: 'cgn-a',
+          imsi: '234150000000001',
+          imei: '35693803564001',
+          msisdn: '447700900001',
+          mac: '02:00:5e:10:00:01',
+          endInferred: true,
+          sessionId: 'x1',
+        }),
+      );
       await s.write([written!]);
       const [hits] = await s.allocations([{ address: addr('100.64.0.1'), realm: 'cgn-a', window: win(T('10:00:00'), T('11:00:00')) }]);
       const { id, ...rest } = hits![0]!;
@@ -130,16 +178,25 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('the block holding a port, among mixed block sizes and layouts over time', async () => {
       const s = store();
-      await s.write(records(
-        block('100.64.0.1', 1024, 1535, T('09:00:00'), T('11:00:00')),
-        block('100.64.0.2', 1536, 2047, T('09:00:00'), T('11:00:00'), { protocol: 'udp' }),
-        block('100.64.0.3', 1024, 1279, '2026-03-29T09:00:00Z', null), // a later layout with smaller blocks
-        block('100.64.0.4', 1280, 1535, T('12:00:00'), null),
-        block('100.64.0.5', 1024, 1279, T('08:00:00'), null, { endInferred: true }),
-      ));
+      await s.write(
+        records(
+          block('100.64.0.1', 1024, 1535, T('09:00:00'), T('11:00:00')),
+          block('100.64.0.2', 1536, 2047, T('09:00:00'), T('11:00:00'), { protocol: 'udp' }),
+          block('100.64.0.3', 1024, 1279, '2026-03-29T09:00:00Z', null), // a later layout with smaller blocks
+          block('100.64.0.4', 1280, 1535, T('12:00:00'), null),
+          block('100.64.0.5', 1024, 1279, T('08:00:00'), null, { endInferred: true }),
+        ),
+      );
       const ports = [1300, 1535, 1536, 1023, 1100, null];
       const hits = await s.natBlocks(ports.map((port) => ({ outside: addr('203.0.113.7'), port, window: w })));
-      expect(hits.map((h) => h.map((b) => b.insideIp.text))).toEqual([['100.64.0.1'], ['100.64.0.1'], ['100.64.0.2'], [], ['100.64.0.1', '100.64.0.5'], ['100.64.0.1', '100.64.0.2', '100.64.0.5']]);
+      expect(hits.map((h) => h.map((b) => b.insideIp.text))).toEqual([
+        ['100.64.0.1'],
+        ['100.64.0.1'],
+        ['100.64.0.2'],
+        [],
+        ['100.64.0.1', '100.64.0.5'],
+        ['100.64.0.1', '100.64.0.2', '100.64.0.5'],
+      ]);
       const udp = hits[2]![0]!;
       expect(udp).toMatchObject({ protocol: 'udp', portFirst: 1536, portLast: 2047, realm: 'cgn-a' });
       expect(udp.id).toBe(`nat-block:cgn-a:203.0.113.7:1536:${at(T('09:00:00'))}:100.64.0.2:udp`);
@@ -148,19 +205,24 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('sessions on an outside address and port, and on the address alone', async () => {
       const s = store();
-      await s.write(records(
-        session('100.64.1.1', '192.0.2.80', T('09:59:00'), T('10:01:00')),
-        session('100.64.1.2', '192.0.2.99', T('09:59:30'), null),
-        session('100.64.1.3', '192.0.2.80', T('11:00:00'), null),
-        session('100.64.1.4', null, T('09:59:59'), T('10:00:30'), { outsidePort: 40002, protocol: 'udp' }),
-      ));
+      await s.write(
+        records(
+          session('100.64.1.1', '192.0.2.80', T('09:59:00'), T('10:01:00')),
+          session('100.64.1.2', '192.0.2.99', T('09:59:30'), null),
+          session('100.64.1.3', '192.0.2.80', T('11:00:00'), null),
+          session('100.64.1.4', null, T('09:59:59'), T('10:00:30'), { outsidePort: 40002, protocol: 'udp' }),
+        ),
+      );
       const [onPort, otherPort, anyPort, later] = await s.natSessions([
         { outside: addr('203.0.113.70'), port: 40001, window: w },
         { outside: addr('203.0.113.70'), port: 40003, window: w },
         { outside: addr('203.0.113.70'), port: null, window: w },
         { outside: addr('203.0.113.70'), port: 40001, window: win(T('12:00:00'), T('12:00:01')) },
       ]);
-      expect(onPort!.map((x) => [x.insideIp.text, x.destinationIp?.text])).toEqual([['100.64.1.1', '192.0.2.80'], ['100.64.1.2', '192.0.2.99']]);
+      expect(onPort!.map((x) => [x.insideIp.text, x.destinationIp?.text])).toEqual([
+        ['100.64.1.1', '192.0.2.80'],
+        ['100.64.1.2', '192.0.2.99'],
+      ]);
       expect(otherPort).toEqual([]);
       expect(anyPort!.map((x) => x.insideIp.text)).toEqual(['100.64.1.1', '100.64.1.4', '100.64.1.2']);
       const noDst = anyPort![1]!;
@@ -176,40 +238,50 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('records that tie on all but a name come back in name order, whatever was written first', async () => {
       const s = store();
-      await s.write(records(
-        alloc('198.51.100.9', 'ZED', T('09:00:00'), T('11:00:00')),
-        alloc('198.51.100.9', 'ALPHA', T('09:00:00'), T('11:00:00')),
-        block('100.64.9.1', 1024, 1535, T('09:00:00'), T('11:00:00'), { realm: 'cgn-z' }),
-        block('100.64.9.1', 1024, 1535, T('09:00:00'), T('11:00:00'), { realm: 'cgn-b' }),
-        { kind: 'coverage', source: 'radius', start: T('09:00:00'), end: null, status: 'gap' },
-        { kind: 'coverage', source: 'cgn-a', start: T('09:30:00'), end: null, status: 'gap' },
-      ));
+      await s.write(
+        records(
+          alloc('198.51.100.9', 'ZED', T('09:00:00'), T('11:00:00')),
+          alloc('198.51.100.9', 'ALPHA', T('09:00:00'), T('11:00:00')),
+          block('100.64.9.1', 1024, 1535, T('09:00:00'), T('11:00:00'), { realm: 'cgn-z' }),
+          block('100.64.9.1', 1024, 1535, T('09:00:00'), T('11:00:00'), { realm: 'cgn-b' }),
+          { kind: 'coverage', source: 'radius', start: T('09:00:00'), end: null, status: 'gap' },
+          { kind: 'coverage', source: 'cgn-a', start: T('09:30:00'), end: null, status: 'gap' },
+        ),
+      );
       const [allocations] = await s.allocations([{ address: addr('198.51.100.9'), realm: null, window: w }]);
       const [blocks] = await s.natBlocks([{ outside: addr('203.0.113.7'), port: null, window: w }]);
       const [gaps] = await s.coverageGaps([{ source: null, window: w }]);
-      expect([allocations!.map((a) => a.account), blocks!.map((b) => b.realm), gaps!.map((g) => g.source)]).toEqual([['ALPHA', 'ZED'], ['cgn-b', 'cgn-z'], ['cgn-a', 'radius']]);
+      expect([allocations!.map((a) => a.account), blocks!.map((b) => b.realm), gaps!.map((g) => g.source)]).toEqual([
+        ['ALPHA', 'ZED'],
+        ['cgn-b', 'cgn-z'],
+        ['cgn-a', 'radius'],
+      ]);
     });
 
     it('sessions on an address alone: closed ones by start then port, then open ones by port then start', async () => {
       const s = store();
-      await s.write(records(
-        session('100.64.9.1', null, T('10:00:01'), T('10:01:00'), { outsidePort: 40001 }),
-        session('100.64.9.2', null, T('10:00:00'), T('10:01:00'), { outsidePort: 40002 }),
-        session('100.64.9.3', null, T('09:00:00'), null, { outsidePort: 40002 }),
-        session('100.64.9.4', null, T('09:30:00'), null, { outsidePort: 40001 }),
-      ));
+      await s.write(
+        records(
+          session('100.64.9.1', null, T('10:00:01'), T('10:01:00'), { outsidePort: 40001 }),
+          session('100.64.9.2', null, T('10:00:00'), T('10:01:00'), { outsidePort: 40002 }),
+          session('100.64.9.3', null, T('09:00:00'), null, { outsidePort: 40002 }),
+          session('100.64.9.4', null, T('09:30:00'), null, { outsidePort: 40001 }),
+        ),
+      );
       const [sessions] = await s.natSessions([{ outside: addr('203.0.113.70'), port: null, window: w }]);
       expect(sessions!.map((x) => x.insideIp.text)).toEqual(['100.64.9.2', '100.64.9.1', '100.64.9.4', '100.64.9.3']);
     });
 
     it('port blocks for a port: first ports from the highest down, each closed then open', async () => {
       const s = store();
-      await s.write(records(
-        block('100.64.9.1', 1024, 2047, T('09:00:00'), null),
-        block('100.64.9.2', 1024, 2047, T('08:00:00'), T('11:00:00')),
-        block('100.64.9.3', 1536, 2047, T('09:30:00'), T('11:00:00')),
-        block('100.64.9.4', 1536, 2047, T('07:00:00'), null),
-      ));
+      await s.write(
+        records(
+          block('100.64.9.1', 1024, 2047, T('09:00:00'), null),
+          block('100.64.9.2', 1024, 2047, T('08:00:00'), T('11:00:00')),
+          block('100.64.9.3', 1536, 2047, T('09:30:00'), T('11:00:00')),
+          block('100.64.9.4', 1536, 2047, T('07:00:00'), null),
+        ),
+      );
       const [blocks] = await s.natBlocks([{ outside: addr('203.0.113.7'), port: 1600, window: w }]);
       expect(blocks!.map((b) => b.insideIp.text)).toEqual(['100.64.9.3', '100.64.9.4', '100.64.9.2', '100.64.9.1']);
     });
@@ -218,8 +290,18 @@ describe.each(backends)('store contract: $name', (backend) => {
   describe('deterministic NAT, coverage gaps, subscribers, address space', () => {
     it('a deterministic configuration is found by any address of its outside prefix while it holds', async () => {
       const s = store();
-      const det = { kind: 'nat-deterministic', realm: 'cgn-d', insidePrefix: '100.65.0.0/24', outsidePrefix: '203.0.113.128/30', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44' };
-      await s.write(records({ ...det, start: '2026-01-01T00:00:00Z', end: '2026-03-01T00:00:00Z' }, { ...det, realm: 'cgn-e', start: '2026-03-01T00:00:00Z', end: null }));
+      const det = {
+        kind: 'nat-deterministic',
+        realm: 'cgn-d',
+        insidePrefix: '100.65.0.0/24',
+        outsidePrefix: '203.0.113.128/30',
+        portFirst: 1024,
+        portLast: 65535,
+        algorithm: 'vpp-det44',
+      };
+      await s.write(
+        records({ ...det, start: '2026-01-01T00:00:00Z', end: '2026-03-01T00:00:00Z' }, { ...det, realm: 'cgn-e', start: '2026-03-01T00:00:00Z', end: null }),
+      );
       const [now, before, outside] = await s.natDeterministic([
         { outside: addr('203.0.113.130'), window: win(T('10:00:00'), T('10:00:01')) },
         { outside: addr('203.0.113.128'), window: win('2026-02-01T00:00:00Z', '2026-02-01T00:00:01Z') },
@@ -233,10 +315,12 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('coverage gaps of one source or of any, overlapping the window; a later end replaces the earlier', async () => {
       const s = store();
-      await s.write(records(
-        { kind: 'coverage', source: 'dhcp', start: T('10:00:00'), end: T('11:00:00'), status: 'gap' },
-        { kind: 'coverage', source: 'cgn-a', start: T('10:30:00'), end: null, status: 'gap' },
-      ));
+      await s.write(
+        records(
+          { kind: 'coverage', source: 'dhcp', start: T('10:00:00'), end: T('11:00:00'), status: 'gap' },
+          { kind: 'coverage', source: 'cgn-a', start: T('10:30:00'), end: null, status: 'gap' },
+        ),
+      );
       await s.write(records({ kind: 'coverage', source: 'dhcp', start: T('10:00:00'), end: T('10:20:00'), status: 'gap' }));
       const [dhcp, any, none, late] = await s.coverageGaps([
         { source: 'dhcp', window: win(T('10:10:00'), T('10:40:00')) },
@@ -252,7 +336,13 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('subscriber types: the latest type of each account that has a subscriber record', async () => {
       const s = store();
-      await s.write(records({ kind: 'subscriber', account: 'A', type: 'residential' }, { kind: 'subscriber', account: 'B', type: 'public-wifi' }, alloc('198.51.100.7', 'C', T('10:00:00'), null)));
+      await s.write(
+        records(
+          { kind: 'subscriber', account: 'A', type: 'residential' },
+          { kind: 'subscriber', account: 'B', type: 'public-wifi' },
+          alloc('198.51.100.7', 'C', T('10:00:00'), null),
+        ),
+      );
       await s.write(records({ kind: 'subscriber', account: 'A', type: 'business' }));
       const types = await s.subscriberTypes(['A', 'B', 'C', 'A', 'nobody']);
       expect(Object.fromEntries(types)).toEqual({ A: 'business', B: 'public-wifi' });
@@ -270,15 +360,24 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('the most specific address-space prefix wins; a re-declared role replaces the old one', async () => {
       const s = store();
-      await s.write(records(
-        { kind: 'address-space', prefix: '198.51.100.0/24', role: 'dynamic' },
-        { kind: 'address-space', prefix: '198.51.100.240/28', role: 'server' },
-        { kind: 'address-space', prefix: '203.0.113.0/26', role: 'cgnat-outside', realm: 'cgn-a' },
-        { kind: 'address-space', prefix: '2001:db8:1000::/36', role: 'dynamic' },
-      ));
+      await s.write(
+        records(
+          { kind: 'address-space', prefix: '198.51.100.0/24', role: 'dynamic' },
+          { kind: 'address-space', prefix: '198.51.100.240/28', role: 'server' },
+          { kind: 'address-space', prefix: '203.0.113.0/26', role: 'cgnat-outside', realm: 'cgn-a' },
+          { kind: 'address-space', prefix: '2001:db8:1000::/36', role: 'dynamic' },
+        ),
+      );
       const summary = await s.write(records({ kind: 'address-space', prefix: '198.51.100.240/28', role: 'infrastructure' }));
       expect(summary.stored).toEqual({ 'address-space': 1 });
-      const got = await s.classify([addr('198.51.100.241'), addr('198.51.100.7'), addr('203.0.113.7'), addr('192.0.2.1'), addr('2001:db8:1fff::1'), addr('::ffff:198.51.100.7')]);
+      const got = await s.classify([
+        addr('198.51.100.241'),
+        addr('198.51.100.7'),
+        addr('203.0.113.7'),
+        addr('192.0.2.1'),
+        addr('2001:db8:1fff::1'),
+        addr('::ffff:198.51.100.7'),
+      ]);
       expect(got.map((c) => (c === null ? null : [c.role, c.realm ?? null, c.prefix.text]))).toEqual([
         ['infrastructure', null, '198.51.100.240/28'],
         ['dynamic', null, '198.51.100.0/24'],
@@ -293,13 +392,15 @@ describe.each(backends)('store contract: $name', (backend) => {
   describe('row limits: queries sharing a RowLimit get exactly min(n, limit + 1) rows together', () => {
     // 203.0.113.7: ten closed blocks (ports 1024…, an hour each) and two open ones;
     // 203.0.113.70: six closed sessions and one open; 198.51.100.7: five allocations.
-    const history = () => records(
-      ...Array.from({ length: 10 }, (_, i) => block(`100.64.0.${i + 1}`, 1024 + 512 * i, 1535 + 512 * i, T('08:00:00'), T('09:00:00'))),
-      block('100.64.0.50', 1024, 1535, T('09:00:00'), null), block('100.64.0.51', 1536, 2047, T('09:00:00'), null),
-      ...Array.from({ length: 6 }, (_, i) => session(`100.64.1.${i + 1}`, '192.0.2.80', T(`0${i}:00:00`), T(`0${i}:30:00`))),
-      session('100.64.1.9', null, T('07:00:00'), null),
-      ...Array.from({ length: 5 }, (_, i) => alloc('198.51.100.7', `A${i}`, T(`0${i}:00:00`), T(`0${i}:30:00`))),
-    );
+    const history = () =>
+      records(
+        ...Array.from({ length: 10 }, (_, i) => block(`100.64.0.${i + 1}`, 1024 + 512 * i, 1535 + 512 * i, T('08:00:00'), T('09:00:00'))),
+        block('100.64.0.50', 1024, 1535, T('09:00:00'), null),
+        block('100.64.0.51', 1536, 2047, T('09:00:00'), null),
+        ...Array.from({ length: 6 }, (_, i) => session(`100.64.1.${i + 1}`, '192.0.2.80', T(`0${i}:00:00`), T(`0${i}:30:00`))),
+        session('100.64.1.9', null, T('07:00:00'), null),
+        ...Array.from({ length: 5 }, (_, i) => alloc('198.51.100.7', `A${i}`, T(`0${i}:00:00`), T(`0${i}:30:00`))),
+      );
     const day = win(T('00:00:00'), T('23:00:00'));
     const total = (answers: readonly (readonly unknown[])[]) => answers.reduce((n, a) => n + a.length, 0);
 
@@ -360,7 +461,17 @@ describe.each(backends)('store contract: $name', (backend) => {
         alloc('198.51.100.7', 'A', T('10:00:00'), null, { mac: '02:00:00:00:00:01' }),
         block('100.64.0.1', 1024, 1535, T('09:00:00'), T('11:00:00')),
         session('100.64.1.1', '192.0.2.80', T('09:59:00'), T('10:01:00')),
-        { kind: 'nat-deterministic', realm: 'cgn-d', insidePrefix: '100.65.0.0/24', outsidePrefix: '203.0.113.128/30', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44', start: '2026-01-01T00:00:00Z', end: null },
+        {
+          kind: 'nat-deterministic',
+          realm: 'cgn-d',
+          insidePrefix: '100.65.0.0/24',
+          outsidePrefix: '203.0.113.128/30',
+          portFirst: 1024,
+          portLast: 65535,
+          algorithm: 'vpp-det44',
+          start: '2026-01-01T00:00:00Z',
+          end: null,
+        },
         { kind: 'coverage', source: 'dhcp', start: T('10:00:00'), end: T('11:00:00'), status: 'gap' },
       );
       const first = await s.write(batch);
@@ -370,18 +481,28 @@ describe.each(backends)('store contract: $name', (backend) => {
       expect(second.stored).toEqual({});
       expect(Object.values(second.unchanged).reduce((a, b) => a + b, 0)).toBe(7);
       expect(await s.counts()).toEqual(countsAfterFirst);
-      expect(countsAfterFirst).toEqual({ 'address-space': 1, subscriber: 1, allocation: 1, 'nat-block': 1, 'nat-session': 1, 'nat-deterministic': 1, coverage: 1 });
+      expect(countsAfterFirst).toEqual({
+        'address-space': 1,
+        subscriber: 1,
+        allocation: 1,
+        'nat-block': 1,
+        'nat-session': 1,
+        'nat-deterministic': 1,
+        coverage: 1,
+      });
     });
 
     it('a later export that closes an open record sets its end; a logged end replaces an inferred one, never the reverse', async () => {
       const s = store();
       const at10 = T('10:00:00');
       await s.write(records(alloc('198.51.100.7', 'A', at10, null), block('100.64.0.1', 1024, 1535, at10, null), session('100.64.1.1', null, at10, null)));
-      const closing = await s.write(records(
-        alloc('198.51.100.7', 'A', at10, T('11:00:00'), { endInferred: true }),
-        block('100.64.0.1', 1024, 1535, at10, T('11:00:00')),
-        session('100.64.1.1', null, at10, T('10:05:00')),
-      ));
+      const closing = await s.write(
+        records(
+          alloc('198.51.100.7', 'A', at10, T('11:00:00'), { endInferred: true }),
+          block('100.64.0.1', 1024, 1535, at10, T('11:00:00')),
+          session('100.64.1.1', null, at10, T('10:05:00')),
+        ),
+      );
       expect(closing.stored).toEqual({ allocation: 1, 'nat-block': 1, 'nat-session': 1 });
       // An open export again changes nothing; a logged end replaces the inferred one; an inferred one then does not.
       expect((await s.write(records(alloc('198.51.100.7', 'A', at10, null)))).stored).toEqual({});
@@ -401,7 +522,13 @@ describe.each(backends)('store contract: $name', (backend) => {
 
     it('the same record twice in one batch: counted once as new, then as the update it is', async () => {
       const s = store();
-      const summary = await s.write(records(alloc('198.51.100.7', 'A', T('10:00:00'), null), alloc('198.51.100.7', 'A', T('10:00:00'), T('11:00:00')), alloc('198.51.100.7', 'A', T('10:00:00'), T('11:00:00'))));
+      const summary = await s.write(
+        records(
+          alloc('198.51.100.7', 'A', T('10:00:00'), null),
+          alloc('198.51.100.7', 'A', T('10:00:00'), T('11:00:00')),
+          alloc('198.51.100.7', 'A', T('10:00:00'), T('11:00:00')),
+        ),
+      );
       expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 1 } });
       const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: win(T('10:00:00'), T('12:00:00')) }]);
       expect(hits!.map((a) => a.end)).toEqual([at(T('11:00:00'))]);
@@ -418,7 +545,13 @@ describe.each(backends)('store contract: $name', (backend) => {
       await s.setSetting('clockError.cgn-a', null);
       await s.setSetting('jurisdictionZone', 'Europe/Dublin');
       await s.setSetting('zoneChange.radius', at('2026-03-01T00:00:00Z'));
-      expect(await s.settings()).toEqual({ retentionHorizon: at('2026-01-01T00:00:00Z'), clockErrorMs: { dhcp: 2000 }, longestRecordMs: 0, jurisdictionZone: 'Europe/Dublin', zoneChangeAt: { radius: at('2026-03-01T00:00:00Z') } });
+      expect(await s.settings()).toEqual({
+        retentionHorizon: at('2026-01-01T00:00:00Z'),
+        clockErrorMs: { dhcp: 2000 },
+        longestRecordMs: 0,
+        jurisdictionZone: 'Europe/Dublin',
+        zoneChangeAt: { radius: at('2026-03-01T00:00:00Z') },
+      });
       await s.setSetting('jurisdictionZone', null);
       await s.setSetting('zoneChange.radius', null);
       expect(await s.settings()).toMatchObject({ jurisdictionZone: 'Europe/London', zoneChangeAt: {} });
@@ -430,7 +563,14 @@ describe.each(backends)('store contract: $name', (backend) => {
       const s = store();
       await s.write(records(alloc('198.51.100.7', 'A', T('10:00:00'), null)));
       const r: StoreReader = s;
-      expect(await Promise.all([r.classify([]), r.allocations([]), r.natBlocks([]), r.natSessions([]), r.natDeterministic([]), r.coverageGaps([])])).toEqual([[], [], [], [], [], []]);
+      expect(await Promise.all([r.classify([]), r.allocations([]), r.natBlocks([]), r.natSessions([]), r.natDeterministic([]), r.coverageGaps([])])).toEqual([
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+      ]);
     });
   });
 });
@@ -448,10 +588,43 @@ describe.skipIf(!clickhouse.reachable)('store contract: SQLite and ClickHouse gi
     { kind: 'address-space', prefix: '198.51.100.0/25', role: 'dynamic' },
     { kind: 'address-space', prefix: '203.0.113.0/26', role: 'cgnat-outside', realm: 'cgn-a' },
     { kind: 'address-space', prefix: '2001:db8:1000::/36', role: 'dynamic' },
-    ...Array.from({ length: 40 }, (_, i) => alloc(`198.51.100.${i % 8}`, `DYN-${i}`, `2026-03-28T${String(i % 24).padStart(2, '0')}:00:00Z`, i % 5 === 0 ? null : `2026-03-28T${String(i % 24).padStart(2, '0')}:45:00Z`, i % 3 === 0 ? { mac: `02:00:5e:10:00:${String(i).padStart(2, '0')}` } : {})),
-    ...Array.from({ length: 40 }, (_, i) => alloc(`100.64.0.${i % 10}`, `MOB-${i}`, `2026-03-28T${String(i % 12).padStart(2, '0')}:30:00Z`, `2026-03-28T${String((i % 12) + 2).padStart(2, '0')}:30:00Z`, { realm: i % 2 === 0 ? 'cgn-a' : 'cgn-b', imsi: `2341500000000${String(i).padStart(2, '0')}` })),
-    ...Array.from({ length: 30 }, (_, i) => block(`100.64.0.${i % 10}`, 1024 + (i % 6) * 512, 1024 + (i % 6) * 512 + 511, `2026-03-28T${String(i % 12).padStart(2, '0')}:00:00Z`, i % 7 === 0 ? null : `2026-03-28T${String((i % 12) + 3).padStart(2, '0')}:00:00Z`, { outsideIp: `203.0.113.${i % 4}` })),
-    ...Array.from({ length: 30 }, (_, i) => session(`100.64.1.${i % 9}`, i % 4 === 0 ? null : `192.0.2.${i % 5}`, `2026-03-28T10:${String(i).padStart(2, '0')}:00Z`, i % 6 === 0 ? null : `2026-03-28T10:${String(i + 3).padStart(2, '0')}:00Z`, { outsidePort: 40000 + (i % 3) })),
+    ...Array.from({ length: 40 }, (_, i) =>
+      alloc(
+        `198.51.100.${i % 8}`,
+        `DYN-${i}`,
+        `2026-03-28T${String(i % 24).padStart(2, '0')}:00:00Z`,
+        i % 5 === 0 ? null : `2026-03-28T${String(i % 24).padStart(2, '0')}:45:00Z`,
+        i % 3 === 0 ? { mac: `02:00:5e:10:00:${String(i).padStart(2, '0')}` } : {},
+      ),
+    ),
+    ...Array.from({ length: 40 }, (_, i) =>
+      alloc(
+        `100.64.0.${i % 10}`,
+        `MOB-${i}`,
+        `2026-03-28T${String(i % 12).padStart(2, '0')}:30:00Z`,
+        `2026-03-28T${String((i % 12) + 2).padStart(2, '0')}:30:00Z`,
+        { realm: i % 2 === 0 ? 'cgn-a' : 'cgn-b', imsi: `2341500000000${String(i).padStart(2, '0')}` },
+      ),
+    ),
+    ...Array.from({ length: 30 }, (_, i) =>
+      block(
+        `100.64.0.${i % 10}`,
+        1024 + (i % 6) * 512,
+        1024 + (i % 6) * 512 + 511,
+        `2026-03-28T${String(i % 12).padStart(2, '0')}:00:00Z`,
+        i % 7 === 0 ? null : `2026-03-28T${String((i % 12) + 3).padStart(2, '0')}:00:00Z`,
+        { outsideIp: `203.0.113.${i % 4}` },
+      ),
+    ),
+    ...Array.from({ length: 30 }, (_, i) =>
+      session(
+        `100.64.1.${i % 9}`,
+        i % 4 === 0 ? null : `192.0.2.${i % 5}`,
+        `2026-03-28T10:${String(i).padStart(2, '0')}:00Z`,
+        i % 6 === 0 ? null : `2026-03-28T10:${String(i + 3).padStart(2, '0')}:00Z`,
+        { outsidePort: 40000 + (i % 3) },
+      ),
+    ),
     // Ties on everything but a name, first written in reverse name order.
     alloc('198.51.100.9', 'ZED', T('10:00:00'), T('11:00:00')),
     alloc('198.51.100.9', 'ALPHA', T('10:00:00'), T('11:00:00')),
@@ -463,9 +636,39 @@ describe.skipIf(!clickhouse.reachable)('store contract: SQLite and ClickHouse gi
     { kind: 'coverage', source: 'dhcp', start: T('10:30:00'), end: null, status: 'gap' },
     { kind: 'coverage', source: 'cgn-a', start: T('09:00:00'), end: T('10:45:00'), status: 'gap' },
     { kind: 'coverage', source: 'dhcp', start: T('08:00:00'), end: T('09:00:00'), status: 'gap' },
-    { kind: 'nat-deterministic', realm: 'cgn-z', insidePrefix: '100.65.0.0/24', outsidePrefix: '203.0.113.128/30', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44', start: '2026-03-01T00:00:00Z', end: null },
-    { kind: 'nat-deterministic', realm: 'cgn-d', insidePrefix: '100.65.1.0/24', outsidePrefix: '203.0.113.128/29', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44', start: '2026-03-01T00:00:00Z', end: null },
-    { kind: 'nat-deterministic', realm: 'cgn-b', insidePrefix: '100.65.2.0/24', outsidePrefix: '203.0.113.128/30', portFirst: 1024, portLast: 65535, algorithm: 'vpp-det44', start: '2026-03-01T00:00:00Z', end: null },
+    {
+      kind: 'nat-deterministic',
+      realm: 'cgn-z',
+      insidePrefix: '100.65.0.0/24',
+      outsidePrefix: '203.0.113.128/30',
+      portFirst: 1024,
+      portLast: 65535,
+      algorithm: 'vpp-det44',
+      start: '2026-03-01T00:00:00Z',
+      end: null,
+    },
+    {
+      kind: 'nat-deterministic',
+      realm: 'cgn-d',
+      insidePrefix: '100.65.1.0/24',
+      outsidePrefix: '203.0.113.128/29',
+      portFirst: 1024,
+      portLast: 65535,
+      algorithm: 'vpp-det44',
+      start: '2026-03-01T00:00:00Z',
+      end: null,
+    },
+    {
+      kind: 'nat-deterministic',
+      realm: 'cgn-b',
+      insidePrefix: '100.65.2.0/24',
+      outsidePrefix: '203.0.113.128/30',
+      portFirst: 1024,
+      portLast: 65535,
+      algorithm: 'vpp-det44',
+      start: '2026-03-01T00:00:00Z',
+      end: null,
+    },
   );
   /** Each answer as the line it prints as. */
   const printed = (answers: readonly unknown[]): string[] => answers.map((a) => JSON.stringify(a));
@@ -492,7 +695,9 @@ describe.skipIf(!clickhouse.reachable)('store contract: SQLite and ClickHouse gi
         for (let o = 0; o < 4; o++) for (const port of [null, 1024, 1600, 2047, 2048, 4000]) natQs.push({ outside: addr(`203.0.113.${o}`), port, window: w });
         for (const port of [null, 40000, 40001, 40002]) natQs.push({ outside: addr('203.0.113.70'), port, window: w });
       }
-      const detQs = [...windows, wide].flatMap((window) => ['203.0.113.128', '203.0.113.131', '203.0.113.134', '203.0.113.7'].map((a) => ({ outside: addr(a), window })));
+      const detQs = [...windows, wide].flatMap((window) =>
+        ['203.0.113.128', '203.0.113.131', '203.0.113.134', '203.0.113.7'].map((a) => ({ outside: addr(a), window })),
+      );
       const coverageQs = [...windows, wide].flatMap((window) => [null, 'dhcp', 'radius', 'cgn-a', 'none'].map((source) => ({ source, window })));
       const answers = async (s: Store) => ({
         allocations: printed(await s.allocations(allocQs)),
@@ -519,7 +724,14 @@ describe.skipIf(!clickhouse.reachable)('store contract: SQLite and ClickHouse gi
 describe.each(backends)('store contract, what each source covered (issue 15): $name', (backend) => {
   const it = backend.available ? test : test.skip;
   const seen = (source: string, first: string, last: string, gaps: [string, string][] = []) => ({
-    source, role: 'nat' as const, first: at(first), last: at(last), events: 100, ingests: 1, rateAtFirst: 2, rateAtLast: 2,
+    source,
+    role: 'nat' as const,
+    first: at(first),
+    last: at(last),
+    events: 100,
+    ingests: 1,
+    rateAtFirst: 2,
+    rateAtLast: 2,
     inferredGaps: gaps.map(([s, e]) => ({ source, start: at(s), end: at(e), rateBefore: 2, rateAfter: 2, usualRate: 2, expectedEvents: 60 })),
   });
 

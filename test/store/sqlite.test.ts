@@ -14,7 +14,13 @@ function store(): SqliteStore {
 }
 
 const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation', account, ip, start, end, source: 'dhcp', ...extra,
+  kind: 'allocation',
+  account,
+  ip,
+  start,
+  end,
+  source: 'dhcp',
+  ...extra,
 });
 
 describe('store: allocations overlapping a window', () => {
@@ -49,21 +55,39 @@ describe('store: allocations overlapping a window', () => {
 
   test('a long closed record is found through the longest-duration bound', async () => {
     const s = store();
-    s.write(records(alloc('198.51.100.7', 'A', '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z'), alloc('198.51.100.7', 'B', '2025-01-01T00:00:00Z', '2025-01-01T01:00:00Z')));
+    s.write(
+      records(
+        alloc('198.51.100.7', 'A', '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z'),
+        alloc('198.51.100.7', 'B', '2025-01-01T00:00:00Z', '2025-01-01T01:00:00Z'),
+      ),
+    );
     const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: { start: at(s0), end: at(s1) } }]);
     expect(hits!.map((h) => h.account)).toEqual(['A']);
   });
 
   test('the longest record, ending 1 ms into the window, is still found (look-back bound is inclusive)', async () => {
     const s = store();
-    s.write(records(alloc('198.51.100.7', 'LONGEST', '2026-03-28T09:00:00Z', '2026-03-28T10:00:00Z'), alloc('198.51.100.9', 'SHORT', '2026-03-28T09:00:00Z', '2026-03-28T09:00:01Z')));
-    const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: { start: at('2026-03-28T09:59:59.999Z'), end: at('2026-03-28T10:00:01Z') } }]);
+    s.write(
+      records(
+        alloc('198.51.100.7', 'LONGEST', '2026-03-28T09:00:00Z', '2026-03-28T10:00:00Z'),
+        alloc('198.51.100.9', 'SHORT', '2026-03-28T09:00:00Z', '2026-03-28T09:00:01Z'),
+      ),
+    );
+    const [hits] = await s.allocations([
+      { address: addr('198.51.100.7'), realm: null, window: { start: at('2026-03-28T09:59:59.999Z'), end: at('2026-03-28T10:00:01Z') } },
+    ]);
     expect(hits!.map((h) => h.account)).toEqual(['LONGEST']);
   });
 
   test('an address inside a delegated IPv6 prefix finds the prefix', async () => {
     const s = store();
-    s.write(records(alloc('2001:db8:1234:5600::/56', 'PD', s0, s1), alloc('2001:db8:1234:5700::/56', 'OTHER', s0, s1), alloc('2001:db8:1234:5600::1', 'HOST', s0, s1)));
+    s.write(
+      records(
+        alloc('2001:db8:1234:5600::/56', 'PD', s0, s1),
+        alloc('2001:db8:1234:5700::/56', 'OTHER', s0, s1),
+        alloc('2001:db8:1234:5600::1', 'HOST', s0, s1),
+      ),
+    );
     const w = { start: at(s0), end: at(s1) };
     const [inside, host, outside] = await s.allocations([
       { address: addr('2001:db8:1234:56ff:ffff:ffff:ffff:ffff'), realm: null, window: w },
@@ -77,7 +101,13 @@ describe('store: allocations overlapping a window', () => {
 
   test('realms are kept apart: the same inside address in two realms never mixes', async () => {
     const s = store();
-    s.write(records(alloc('100.64.0.1', 'IN-A', s0, s1, { realm: 'cgn-a' }), alloc('100.64.0.1', 'IN-B', s0, s1, { realm: 'cgn-b' }), alloc('100.64.0.1', 'PUBLIC', s0, s1)));
+    s.write(
+      records(
+        alloc('100.64.0.1', 'IN-A', s0, s1, { realm: 'cgn-a' }),
+        alloc('100.64.0.1', 'IN-B', s0, s1, { realm: 'cgn-b' }),
+        alloc('100.64.0.1', 'PUBLIC', s0, s1),
+      ),
+    );
     const w = { start: at(s0), end: at(s1) };
     const answers = await s.allocations([
       { address: addr('100.64.0.1'), realm: 'cgn-a', window: w },
@@ -90,7 +120,9 @@ describe('store: allocations overlapping a window', () => {
 
   test('identifiers and inferred ends come back as written', async () => {
     const s = store();
-    const [written] = records(alloc('100.64.0.1', 'M', s0, s1, { realm: 'cgn-a', imsi: '234150000000001', imei: '35693803564001', endInferred: true, sessionId: 'x1' }));
+    const [written] = records(
+      alloc('100.64.0.1', 'M', s0, s1, { realm: 'cgn-a', imsi: '234150000000001', imei: '35693803564001', endInferred: true, sessionId: 'x1' }),
+    );
     s.write([written!]);
     const [hits] = await s.allocations([{ address: addr('100.64.0.1'), realm: 'cgn-a', window: { start: at(s0), end: at(s1) } }]);
     const { id, ...rest } = hits![0]!;
@@ -101,18 +133,27 @@ describe('store: allocations overlapping a window', () => {
 
 describe('store: port blocks and sessions', () => {
   const block = (inside: string, first: number, last: number, start: string, end: string | null) => ({
-    kind: 'nat-block', realm: 'cgn-a', insideIp: inside, outsideIp: '203.0.113.7', portFirst: first, portLast: last, start, end,
+    kind: 'nat-block',
+    realm: 'cgn-a',
+    insideIp: inside,
+    outsideIp: '203.0.113.7',
+    portFirst: first,
+    portLast: last,
+    start,
+    end,
   });
   const w = { start: at('2026-03-28T10:00:00Z'), end: at('2026-03-28T10:00:01Z') };
 
   test('the block holding a port, among mixed block sizes and layouts over time', async () => {
     const s = store();
-    s.write(records(
-      block('100.64.0.1', 1024, 1535, '2026-03-28T09:00:00Z', '2026-03-28T11:00:00Z'),
-      block('100.64.0.2', 1536, 2047, '2026-03-28T09:00:00Z', '2026-03-28T11:00:00Z'),
-      block('100.64.0.3', 1024, 1279, '2026-03-29T09:00:00Z', null), // a later layout with smaller blocks
-      block('100.64.0.4', 1280, 1535, '2026-03-28T12:00:00Z', null),
-    ));
+    s.write(
+      records(
+        block('100.64.0.1', 1024, 1535, '2026-03-28T09:00:00Z', '2026-03-28T11:00:00Z'),
+        block('100.64.0.2', 1536, 2047, '2026-03-28T09:00:00Z', '2026-03-28T11:00:00Z'),
+        block('100.64.0.3', 1024, 1279, '2026-03-29T09:00:00Z', null), // a later layout with smaller blocks
+        block('100.64.0.4', 1280, 1535, '2026-03-28T12:00:00Z', null),
+      ),
+    );
     const ask = (port: number | null) => s.natBlocks([{ outside: addr('203.0.113.7'), port, window: w }]).then(([h]) => h!.map((b) => b.insideIp.text).sort());
     expect(await ask(1300)).toEqual(['100.64.0.1']);
     expect(await ask(1535)).toEqual(['100.64.0.1']);
@@ -124,12 +165,30 @@ describe('store: port blocks and sessions', () => {
   test('sessions on an outside address and port', async () => {
     const s = store();
     const session = (inside: string, dst: string, start: string, end: string | null) => ({
-      kind: 'nat-session', realm: 'cgn-s', insideIp: inside, insidePort: 5000, outsideIp: '203.0.113.70', outsidePort: 40001,
-      destinationIp: dst, destinationPort: 443, protocol: 'tcp', start, end,
+      kind: 'nat-session',
+      realm: 'cgn-s',
+      insideIp: inside,
+      insidePort: 5000,
+      outsideIp: '203.0.113.70',
+      outsidePort: 40001,
+      destinationIp: dst,
+      destinationPort: 443,
+      protocol: 'tcp',
+      start,
+      end,
     });
-    s.write(records(session('100.64.1.1', '192.0.2.80', '2026-03-28T09:59:00Z', '2026-03-28T10:01:00Z'), session('100.64.1.2', '192.0.2.99', '2026-03-28T09:59:30Z', null), session('100.64.1.3', '192.0.2.80', '2026-03-28T11:00:00Z', null)));
+    s.write(
+      records(
+        session('100.64.1.1', '192.0.2.80', '2026-03-28T09:59:00Z', '2026-03-28T10:01:00Z'),
+        session('100.64.1.2', '192.0.2.99', '2026-03-28T09:59:30Z', null),
+        session('100.64.1.3', '192.0.2.80', '2026-03-28T11:00:00Z', null),
+      ),
+    );
     const [onPort] = await s.natSessions([{ outside: addr('203.0.113.70'), port: 40001, window: w }]);
-    expect(onPort!.map((x) => [x.insideIp.text, x.destinationIp?.text]).sort()).toEqual([['100.64.1.1', '192.0.2.80'], ['100.64.1.2', '192.0.2.99']]);
+    expect(onPort!.map((x) => [x.insideIp.text, x.destinationIp?.text]).sort()).toEqual([
+      ['100.64.1.1', '192.0.2.80'],
+      ['100.64.1.2', '192.0.2.99'],
+    ]);
     const [otherPort] = await s.natSessions([{ outside: addr('203.0.113.70'), port: 40002, window: w }]);
     expect(otherPort).toEqual([]);
   });
@@ -156,7 +215,9 @@ describe('store: idempotence and updates', () => {
     const s = store();
     s.write(records(alloc('198.51.100.7', 'A', '2026-03-28T10:00:00Z', null)));
     s.write(records(alloc('198.51.100.7', 'A', '2026-03-28T10:00:00Z', '2026-03-28T11:00:00Z')));
-    const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: { start: at('2026-03-28T12:00:00Z'), end: at('2026-03-28T13:00:00Z') } }]);
+    const [hits] = await s.allocations([
+      { address: addr('198.51.100.7'), realm: null, window: { start: at('2026-03-28T12:00:00Z'), end: at('2026-03-28T13:00:00Z') } },
+    ]);
     expect(hits).toEqual([]);
     expect((await s.counts()).allocation).toBe(1);
   });
@@ -175,7 +236,9 @@ describe('store: idempotence and updates', () => {
 
   test('the most specific address-space prefix wins', async () => {
     const s = store();
-    s.write(records({ kind: 'address-space', prefix: '198.51.100.0/24', role: 'dynamic' }, { kind: 'address-space', prefix: '198.51.100.240/28', role: 'server' }));
+    s.write(
+      records({ kind: 'address-space', prefix: '198.51.100.0/24', role: 'dynamic' }, { kind: 'address-space', prefix: '198.51.100.240/28', role: 'server' }),
+    );
     const [a, b] = await s.classify([addr('198.51.100.241'), addr('198.51.100.7')]);
     expect([a?.role, b?.role]).toEqual(['server', 'dynamic']);
   });
@@ -223,7 +286,9 @@ describe('store: pairing state and provisional records (issue 15)', () => {
     const [before] = await s.allocations(q('198.51.100.7'));
     expect(before!.map((r) => [r.end, r.lastSeen])).toEqual([[null, at('2026-03-28T11:00:00Z')]]);
 
-    s.write(records(alloc('198.51.100.7', 'A', '2026-03-28T10:00:00Z', '2026-03-28T13:00:00Z')), { pairing: { scope: 'kea-legal|', state: null, provisional: [], retract: open } });
+    s.write(records(alloc('198.51.100.7', 'A', '2026-03-28T10:00:00Z', '2026-03-28T13:00:00Z')), {
+      pairing: { scope: 'kea-legal|', state: null, provisional: [], retract: open },
+    });
     expect(s.pairingState('kea-legal|')).toBeNull();
     const [after] = await s.allocations(q('198.51.100.7'));
     expect(after!.map((r) => [r.end, r.lastSeen])).toEqual([[at('2026-03-28T13:00:00Z'), undefined]]);

@@ -55,7 +55,10 @@ export function builtCli(): string {
   try {
     const newest = Math.max(...['src', 'matcher', 'nat', 'bench'].map((d) => newestSource(packagePath(d))), statSync(packagePath('tsconfig.json')).mtimeMs);
     if (!existsSync(cli) || !existsSync(stamp) || statSync(stamp).mtimeMs < newest) {
-      execFileSync(process.execPath, [packagePath('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: PACKAGE_ROOT, stdio: 'pipe' });
+      execFileSync(process.execPath, [packagePath('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+        cwd: PACKAGE_ROOT,
+        stdio: 'pipe',
+      });
       writeFileSync(stamp, new Date().toISOString() + '\n');
     }
   } finally {
@@ -65,7 +68,8 @@ export function builtCli(): string {
 }
 
 /** Why a file-mode test cannot be made in this checkout (see {@link otherUser}). */
-export const NO_OTHER_USER = 'running as root, and the unprivileged user cannot run the built CLI from this checkout (a parent directory only root may enter, as mktemp -d makes): file modes cannot bind here';
+export const NO_OTHER_USER =
+  'running as root, and the unprivileged user cannot run the built CLI from this checkout (a parent directory only root may enter, as mktemp -d makes): file modes cannot bind here';
 
 /**
  * Spawn options under which file modes bind a child `ipar`: as root (who ignores modes),

@@ -113,5 +113,10 @@ export async function selectOn(ch: ClickHouseUnderTest, host: number, sql: strin
   const r = await fetch(`http://${h.host}:${h.port}/`, { method: 'POST', body: `${sql} FORMAT TabSeparated`, headers: auth(ch.spec!) });
   const text = await r.text();
   if (!r.ok) throw new Error(`${sql}: ${text}`);
-  return text === '' ? [] : text.trimEnd().split('\n').map((l) => l.split('\t'));
+  return text === ''
+    ? []
+    : text
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t'));
 }

@@ -19,11 +19,13 @@ export function storeDigest(file: string): { digest: string; counts: Record<stri
       account: 'SELECT name, type FROM account',
       allocation: `SELECT r.name, hex(a.addr), a.plen, a.start, c.name, a."end", s.name, a.end_inferred, d.imsi, d.msisdn, d.imei, d.mac, a.session_id
         FROM allocation a JOIN realm r ON r.id = a.realm JOIN account c ON c.id = a.account JOIN source s ON s.id = a.source JOIN device d ON d.id = a.device`,
-      nat_block: 'SELECT hex(b.out_addr), b.port_first, b.start, r.name, hex(b.in_addr), b.protocol, b.port_last, b."end", b.end_inferred FROM nat_block b JOIN realm r ON r.id = b.realm',
-      nat_session: 'SELECT hex(n.out_addr), n.out_port, n.start, n.protocol, r.name, hex(n.in_addr), n.in_port, hex(n.dst_addr), n.dst_port, n."end", n.end_inferred FROM nat_session n JOIN realm r ON r.id = n.realm',
+      nat_block:
+        'SELECT hex(b.out_addr), b.port_first, b.start, r.name, hex(b.in_addr), b.protocol, b.port_last, b."end", b.end_inferred FROM nat_block b JOIN realm r ON r.id = b.realm',
+      nat_session:
+        'SELECT hex(n.out_addr), n.out_port, n.start, n.protocol, r.name, hex(n.in_addr), n.in_port, hex(n.dst_addr), n.dst_port, n."end", n.end_inferred FROM nat_session n JOIN realm r ON r.id = n.realm',
       nat_deterministic: 'SELECT hex(d.out_addr), d.plen, d.start, r.name, d."end", d.record FROM nat_deterministic d JOIN realm r ON r.id = d.realm',
       coverage: 'SELECT s.name, c.start, c.status, c."end" FROM coverage c JOIN source s ON s.id = c.source',
-      device: "SELECT imsi, msisdn, imei, mac FROM device WHERE id <> 0",
+      device: 'SELECT imsi, msisdn, imei, mac FROM device WHERE id <> 0',
     };
     const hash = createHash('sha256');
     const counts: Record<string, number> = {};
@@ -64,7 +66,9 @@ export function committedRecords(file: string): number {
   try {
     const db = new Database(file, { readonly: true, timeout: 0 });
     try {
-      const row = db.prepare('SELECT (SELECT count(*) FROM address_space) + (SELECT count(*) FROM allocation) + (SELECT count(*) FROM nat_block) AS n').get() as { n: number };
+      const row = db
+        .prepare('SELECT (SELECT count(*) FROM address_space) + (SELECT count(*) FROM allocation) + (SELECT count(*) FROM nat_block) AS n')
+        .get() as { n: number };
       return row.n;
     } finally {
       db.close();

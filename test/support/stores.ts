@@ -40,7 +40,14 @@ export interface Backend {
 /** SQLite (a fresh file) and the two ClickHouse shards under test (a fresh database). */
 export function backendsUnder(clickhouse: ClickHouseUnderTest): readonly Backend[] {
   return [
-    { name: 'SQLite', available: true, open: () => { const { store } = freshStore(); return { store, done: () => store.close() }; } },
+    {
+      name: 'SQLite',
+      available: true,
+      open: () => {
+        const { store } = freshStore();
+        return { store, done: () => store.close() };
+      },
+    },
     { name: 'ClickHouse, two shards', available: clickhouse.reachable, open: () => freshClickHouseStore(clickhouse) },
   ];
 }

@@ -10,7 +10,12 @@ describe('ZoneClock: local wall time to UTC', () => {
     { name: 'winter is GMT', wall: [2024, 1, 15, 10, 0, 0], early: '2024-01-15T10:00:00.000Z' },
     { name: 'summer is BST, one hour ahead', wall: [2024, 7, 1, 10, 0, 0], early: '2024-07-01T09:00:00.000Z' },
     // 2024-10-27 01:30 happened twice in London: 00:30Z (BST) and 01:30Z (GMT).
-    { name: 'a time in the autumn fold has both readings', wall: [2024, 10, 27, 1, 30, 0], early: '2024-10-27T00:30:00.000Z', late: '2024-10-27T01:30:00.000Z' },
+    {
+      name: 'a time in the autumn fold has both readings',
+      wall: [2024, 10, 27, 1, 30, 0],
+      early: '2024-10-27T00:30:00.000Z',
+      late: '2024-10-27T01:30:00.000Z',
+    },
     { name: 'the hour after the fold is GMT only', wall: [2024, 10, 27, 2, 0, 0], early: '2024-10-27T02:00:00.000Z' },
   ];
   it.each(cases)('$name', ({ wall, early, late }) => {
@@ -42,8 +47,22 @@ describe('ZoneClock: local wall time to UTC', () => {
 describe('zone abbreviations', () => {
   const none = new Map<string, number>();
   it.each([
-    ['UTC', 0], ['gmt', 0], ['(GMT)', 0], ['Z', 0], ['CET', 60], ['CEST', 120], ['WEST', 60], ['JST', 540], ['HKT', 480], ['WIB', 420],
-    ['EST', -300], ['EDT', -240], ['PST', -480], ['PDT', -420], ['-0500', -300], ['+05:30', 330],
+    ['UTC', 0],
+    ['gmt', 0],
+    ['(GMT)', 0],
+    ['Z', 0],
+    ['CET', 60],
+    ['CEST', 120],
+    ['WEST', 60],
+    ['JST', 540],
+    ['HKT', 480],
+    ['WIB', 420],
+    ['EST', -300],
+    ['EDT', -240],
+    ['PST', -480],
+    ['PDT', -420],
+    ['-0500', -300],
+    ['+05:30', 330],
   ])('%s is %i minutes', (word, minutes) => {
     expect(zoneWordOffset(word, none)).toEqual({ ok: true, offset: minutes });
   });
@@ -109,6 +128,7 @@ describe('wallMs: no such date or time', () => {
   ] as const)('%s', (_name, fields, ok) => {
     const r = wallMs(...(fields as unknown as [number, number, number, number, number, number]));
     expect(r !== null).toBe(ok);
-    if (r !== null) expect(new Date(r).toISOString().slice(0, 10)).toBe(`${fields[0]}-${String(fields[1]).padStart(2, '0')}-${String(fields[2]).padStart(2, '0')}`);
+    if (r !== null)
+      expect(new Date(r).toISOString().slice(0, 10)).toBe(`${fields[0]}-${String(fields[1]).padStart(2, '0')}-${String(fields[2]).padStart(2, '0')}`);
   });
 });

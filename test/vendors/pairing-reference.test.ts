@@ -67,7 +67,11 @@ function play(make: (collector: Collector) => Book, ops: readonly Op[]): { steps
       } else if (op.kind === 'confirm') {
         book.confirm({ ...ev, ...(op.startIfNew === undefined ? {} : { startIfNew: T0 + op.startIfNew * 1000 }), ...(op.cadence ? { cadence } : {}) });
       } else if (op.kind === 'stop') {
-        book.stop({ ...ev, ...(op.derivedStart === undefined ? {} : { derivedStart: T0 + op.derivedStart * 1000 }), ...(op.anyHolder ? { anyHolder: true } : {}) });
+        book.stop({
+          ...ev,
+          ...(op.derivedStart === undefined ? {} : { derivedStart: T0 + op.derivedStart * 1000 }),
+          ...(op.anyHolder ? { anyHolder: true } : {}),
+        });
       } else {
         book.retire(ev);
       }
@@ -129,9 +133,39 @@ function opsArbitrary(resources: number, holders: number): fc.Arbitrary<Op[]> {
   const h = fc.integer({ min: 0, max: holders - 1 });
   const span = fc.integer({ min: 0, max: 900 });
   const kind = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant('grant' as const), r, h, end: fc.oneof(fc.constant(undefined), fc.constant(null), span), cadence: fc.boolean(), mac: fc.boolean() }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('confirm' as const), r, h, startIfNew: fc.option(span, { nil: undefined }), cadence: fc.boolean(), mac: fc.boolean() }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('stop' as const), r, h, derivedStart: fc.option(span, { nil: undefined }), anyHolder: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }), mac: fc.boolean() }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('grant' as const),
+        r,
+        h,
+        end: fc.oneof(fc.constant(undefined), fc.constant(null), span),
+        cadence: fc.boolean(),
+        mac: fc.boolean(),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('confirm' as const),
+        r,
+        h,
+        startIfNew: fc.option(span, { nil: undefined }),
+        cadence: fc.boolean(),
+        mac: fc.boolean(),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('stop' as const),
+        r,
+        h,
+        derivedStart: fc.option(span, { nil: undefined }),
+        anyHolder: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        mac: fc.boolean(),
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('retire' as const), r, h, mac: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('stopAll' as const), restart: fc.integer({ min: 0, max: RESTARTS.length - 1 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('see' as const) }) },
@@ -170,16 +204,33 @@ describe('IntervalBook against the list-walking reference: edges where order and
     },
     { name: 'grants in reverse time order', ops: [grant(0, 300, 900), grant(1, 200, 900), grant(2, 100, 900), grant(0, 50, 900)] },
     { name: 'equal starts', ops: [grant(0, 100, 900), grant(1, 100, 900), grant(2, 100), grant(0, 100, 900)] },
-    { name: 'a stop before its start, then the start, between two other holders', ops: [grant(0, 100), stop(1, 400), grant(2, 300), grant(1, 200), stop(2, 500)] },
+    {
+      name: 'a stop before its start, then the start, between two other holders',
+      ops: [grant(0, 100), stop(1, 400), grant(2, 300), grant(1, 200), stop(2, 500)],
+    },
     { name: 'a logged start replaces a derived one and moves past another holder', ops: [stop(0, 400, 100), grant(1, 150), grant(0, 200), grant(2, 300)] },
     { name: 'an interim implies an earlier start than its grant', ops: [grant(0, 500), grant(1, 300), confirm(0, 600, 100), grant(2, 400)] },
     { name: 'a stop that names no holder ends whoever holds the address', ops: [grant(0, 100), grant(1, 50), stop(9, 200, undefined, true), grant(2, 300)] },
-    { name: 'a deleted lease, then the address to another client before its known end', ops: [grant(0, 100, 1000), { kind: 'retire', r: 0, h: 0, at: 300, mac: false }, grant(1, 200, 900), grant(0, 250, 800)] },
-    { name: 'a restart of one NAS among holders of several', ops: [grant(0, 100), grant(1, 120), grant(3, 130), { kind: 'stopAll', restart: 0, at: 200 }, grant(2, 210)] },
+    {
+      name: 'a deleted lease, then the address to another client before its known end',
+      ops: [grant(0, 100, 1000), { kind: 'retire', r: 0, h: 0, at: 300, mac: false }, grant(1, 200, 900), grant(0, 250, 800)],
+    },
+    {
+      name: 'a restart of one NAS among holders of several',
+      ops: [grant(0, 100), grant(1, 120), grant(3, 130), { kind: 'stopAll', restart: 0, at: 200 }, grant(2, 210)],
+    },
     {
       // Resource 0 was seen first, so its session stops first though resource 1's began earlier.
       name: 'a restart stops sessions address by address, in the order the addresses were first seen',
-      ops: [grant(1, 100), grant(0, 110, undefined, 1), grant(3, 120), { kind: 'stopAll', restart: 0, at: 200 }, grant(2, 210, undefined, 1), grant(5, 220), { kind: 'stopAll', restart: 1, at: 300 }],
+      ops: [
+        grant(1, 100),
+        grant(0, 110, undefined, 1),
+        grant(3, 120),
+        { kind: 'stopAll', restart: 0, at: 200 },
+        grant(2, 210, undefined, 1),
+        grant(5, 220),
+        { kind: 'stopAll', restart: 1, at: 300 },
+      ],
     },
   ];
   for (const holdUntilEnd of [true, false]) {
@@ -192,7 +243,11 @@ describe('IntervalBook against the list-walking reference: edges where order and
 });
 
 describe('IntervalBook against the list-walking reference', () => {
-  for (const [resources, holders] of [[1, 3], [1, 12], [3, 40]] as const) {
+  for (const [resources, holders] of [
+    [1, 3],
+    [1, 12],
+    [3, 40],
+  ] as const) {
     const law = `same records in the same order (determinism against the reference), ${holders} holders on ${resources} resource${resources === 1 ? '' : 's'}`;
     it(law, () => {
       fc.assert(
@@ -220,7 +275,16 @@ describe('IntervalBook against the list-walking reference', () => {
       const at = 1000 + i * 2 - (next(10) === 0 ? next(4000) : 0);
       const roll = next(20);
       if (roll === 0) ops.push({ kind: 'retire', r, h: next(400), at, mac: true });
-      else ops.push({ kind: 'grant', r, h: roll === 1 ? next(400) : Math.floor(i / RESOURCES.length) % 400, at, end: roll === 2 ? null : at + 600, cadence: false, mac: true });
+      else
+        ops.push({
+          kind: 'grant',
+          r,
+          h: roll === 1 ? next(400) : Math.floor(i / RESOURCES.length) % 400,
+          at,
+          end: roll === 2 ? null : at + 600,
+          cadence: false,
+          mac: true,
+        });
     }
     const { indexed, reference } = both(ops, { holdUntilEnd: true, windowS: 10, timeoutS: undefined });
     expect(indexed.records).toBeGreaterThan(9_000);

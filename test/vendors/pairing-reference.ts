@@ -116,7 +116,8 @@ class EndHeap {
   }
 
   push(key: number, chain: Chain): void {
-    const keys = this.keys, chains = this.chains;
+    const keys = this.keys,
+      chains = this.chains;
     let i = keys.length;
     keys.push(key);
     chains.push(chain);
@@ -132,16 +133,20 @@ class EndHeap {
   }
 
   pop(): { key: number; chain: Chain } {
-    const keys = this.keys, chains = this.chains;
+    const keys = this.keys,
+      chains = this.chains;
     const top = { key: keys[0]!, chain: chains[0]! };
-    const lastKey = keys.pop()!, lastChain = chains.pop()!;
+    const lastKey = keys.pop()!,
+      lastChain = chains.pop()!;
     const n = keys.length;
     if (n > 0) {
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i, mKey = lastKey;
-        if (l < n && keys[l]! < mKey) (m = l), (mKey = keys[l]!);
+        const l = 2 * i + 1,
+          r = l + 1;
+        let m = i,
+          mKey = lastKey;
+        if (l < n && keys[l]! < mKey) ((m = l), (mKey = keys[l]!));
         if (r < n && keys[r]! < mKey) m = r;
         if (m === i) break;
         keys[i] = keys[m]!;
@@ -282,7 +287,13 @@ export class IntervalBook {
       return;
     }
     if (list.length === 0) this.resources.delete(ev.resource);
-    this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in the input (nor in the store's pairing state)`, ev.resource);
+    this.options.collector.problem(
+      ev.line,
+      '',
+      LINE_REASONS.STOP_WITHOUT_START,
+      `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in the input (nor in the store's pairing state)`,
+      ev.resource,
+    );
   }
 
   /** Stop every open interval `match` picks (a NAS restarted: Accounting-On/Off), marked inferred. */

@@ -20,7 +20,11 @@ function template(resource: string, holder: string): RecordTemplate {
 
 function run(events: Ev[], opts: { window?: number; timeout?: number; cadence?: Cadence } = {}) {
   const out = new Collector();
-  const book = new IntervalBook({ collector: out, reorderWindowMs: (opts.window ?? 60) * 1000, timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000 });
+  const book = new IntervalBook({
+    collector: out,
+    reorderWindowMs: (opts.window ?? 60) * 1000,
+    timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
+  });
   const records: CanonicalRecordInput[] = [];
   const problems: string[] = [];
   events.forEach((e, i) => {
@@ -29,8 +33,12 @@ function run(events: Ev[], opts: { window?: number; timeout?: number; cadence?: 
     else {
       const [kind, resource, holder, at, extra] = e;
       const base = { resource, holder, at: s(at), fields: template(resource, holder), line };
-      if (kind === 'grant') book.grant(extra === undefined ? { ...base, ...(opts.cadence ? { cadence: opts.cadence } : {}) } : { ...base, knownEnd: extra === null ? null : s(extra) });
-      else if (kind === 'confirm') book.confirm(extra === undefined ? { ...base, ...(opts.cadence ? { cadence: opts.cadence } : {}) } : { ...base, startIfNew: s(extra) });
+      if (kind === 'grant')
+        book.grant(
+          extra === undefined ? { ...base, ...(opts.cadence ? { cadence: opts.cadence } : {}) } : { ...base, knownEnd: extra === null ? null : s(extra) },
+        );
+      else if (kind === 'confirm')
+        book.confirm(extra === undefined ? { ...base, ...(opts.cadence ? { cadence: opts.cadence } : {}) } : { ...base, startIfNew: s(extra) });
       else if (kind === 'stop') book.stop(extra === undefined ? base : { ...base, derivedStart: s(extra) });
       else book.retire(base);
     }
@@ -45,7 +53,9 @@ function run(events: Ev[], opts: { window?: number; timeout?: number; cadence?: 
   problems.push(...o.problems.map((p) => `${p.line}:${p.reason}`));
   const summary = records.map((record) => {
     const r = record as { kind: string; account?: string; ip?: string; start: string; end: string | null; endInferred?: boolean; lastSeen?: string };
-    return r.kind === 'coverage' ? `gap ${r.start}..${r.end}` : `${r.account} ${r.ip} ${r.start}..${r.end}${r.endInferred ? ' inferred' : ''}${r.end === null && r.lastSeen !== undefined ? ' seen ' + r.lastSeen : ''}`;
+    return r.kind === 'coverage'
+      ? `gap ${r.start}..${r.end}`
+      : `${r.account} ${r.ip} ${r.start}..${r.end}${r.endInferred ? ' inferred' : ''}${r.end === null && r.lastSeen !== undefined ? ' seen ' + r.lastSeen : ''}`;
   });
   return { summary: summary.sort(), problems };
 }
@@ -54,31 +64,65 @@ const ip = '192.0.2.1';
 
 describe('IntervalBook: pairing starts and stops', () => {
   const cases: { name: string; events: Ev[]; want: string[]; problems?: string[]; window?: number; timeout?: number }[] = [
-    { name: 'a start and its stop', events: [['grant', ip, 'A', 0], ['stop', ip, 'A', 30]], want: [`A ${ip} ${iso(0)}..${iso(30)}`] },
-    { name: 'a stop before its start (reordered) still pairs', events: [['stop', ip, 'A', 30], ['grant', ip, 'A', 0]], want: [`A ${ip} ${iso(0)}..${iso(30)}`] },
+    {
+      name: 'a start and its stop',
+      events: [
+        ['grant', ip, 'A', 0],
+        ['stop', ip, 'A', 30],
+      ],
+      want: [`A ${ip} ${iso(0)}..${iso(30)}`],
+    },
+    {
+      name: 'a stop before its start (reordered) still pairs',
+      events: [
+        ['stop', ip, 'A', 30],
+        ['grant', ip, 'A', 0],
+      ],
+      want: [`A ${ip} ${iso(0)}..${iso(30)}`],
+    },
     {
       name: 'duplicate starts and stops add nothing',
-      events: [['grant', ip, 'A', 0], ['grant', ip, 'A', 0], ['stop', ip, 'A', 30], ['stop', ip, 'A', 30]],
+      events: [
+        ['grant', ip, 'A', 0],
+        ['grant', ip, 'A', 0],
+        ['stop', ip, 'A', 30],
+        ['stop', ip, 'A', 30],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(30)}`],
     },
     {
       name: 'a missing stop is closed by the next holder, inferred',
-      events: [['grant', ip, 'A', 0], ['grant', ip, 'B', 100], ['stop', ip, 'B', 200]],
+      events: [
+        ['grant', ip, 'A', 0],
+        ['grant', ip, 'B', 100],
+        ['stop', ip, 'B', 200],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(100)} inferred`, `B ${ip} ${iso(100)}..${iso(200)}`],
     },
     {
-      name: 'a late line from an earlier holder ends at the later holder\'s start',
-      events: [['grant', ip, 'B', 100], ['stop', ip, 'B', 200], ['grant', ip, 'A', 0]],
+      name: "a late line from an earlier holder ends at the later holder's start",
+      events: [
+        ['grant', ip, 'B', 100],
+        ['stop', ip, 'B', 200],
+        ['grant', ip, 'A', 0],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(100)} inferred`, `B ${ip} ${iso(100)}..${iso(200)}`],
     },
     {
       name: 'a start open at the end of the input stays open, last seen at its start (no end from the file ending)',
-      events: [['grant', ip, 'A', 0], ['see', 500]],
+      events: [
+        ['grant', ip, 'A', 0],
+        ['see', 500],
+      ],
       want: [`A ${ip} ${iso(0)}..null seen ${iso(0)}`],
     },
     {
       name: 'the timeout closes a start with no stop after its last evidence',
-      events: [['grant', ip, 'A', 0], ['confirm', ip, 'A', 50], ['see', 5000]],
+      events: [
+        ['grant', ip, 'A', 0],
+        ['confirm', ip, 'A', 50],
+        ['see', 5000],
+      ],
       timeout: 300,
       want: [`A ${ip} ${iso(0)}..${iso(350)} inferred`],
     },
@@ -95,22 +139,37 @@ describe('IntervalBook: pairing starts and stops', () => {
     },
     {
       name: 'a logged start replaces the start derived from a duration',
-      events: [['stop', ip, 'A', 30, 9], ['grant', ip, 'A', 10]],
+      events: [
+        ['stop', ip, 'A', 30, 9],
+        ['grant', ip, 'A', 10],
+      ],
       want: [`A ${ip} ${iso(10)}..${iso(30)}`],
     },
     {
       name: 'an interim after the stop at the same second only confirms',
-      events: [['grant', ip, 'A', 0], ['stop', ip, 'A', 30], ['confirm', ip, 'A', 30]],
+      events: [
+        ['grant', ip, 'A', 0],
+        ['stop', ip, 'A', 30],
+        ['confirm', ip, 'A', 30],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(30)}`],
     },
     {
       name: 'an interim with no start opens at the start it repeats',
-      events: [['confirm', ip, 'A', 40, 5], ['stop', ip, 'A', 60]],
+      events: [
+        ['confirm', ip, 'A', 40, 5],
+        ['stop', ip, 'A', 60],
+      ],
       want: [`A ${ip} ${iso(5)}..${iso(60)}`],
     },
     {
       name: 'a new grant at the second of the stop is a new interval',
-      events: [['grant', ip, 'A', 0], ['stop', ip, 'A', 30], ['grant', ip, 'A', 30], ['stop', ip, 'A', 40]],
+      events: [
+        ['grant', ip, 'A', 0],
+        ['stop', ip, 'A', 30],
+        ['grant', ip, 'A', 30],
+        ['stop', ip, 'A', 40],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(30)}`, `A ${ip} ${iso(30)}..${iso(40)}`],
     },
   ];
@@ -141,27 +200,43 @@ describe('IntervalBook: leases with known ends', () => {
   const cases: { name: string; events: Ev[]; want: string[]; problems?: string[] }[] = [
     {
       name: 'renewals of the same lease merge into one interval',
-      events: [['grant', ip, 'A', 0, 3600], ['grant', ip, 'A', 1800, 5400], ['grant', ip, 'A', 3600, 7200]],
+      events: [
+        ['grant', ip, 'A', 0, 3600],
+        ['grant', ip, 'A', 1800, 5400],
+        ['grant', ip, 'A', 3600, 7200],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(7200)}`],
     },
     {
       name: 'a lease that lapsed before it was taken again is two intervals',
-      events: [['grant', ip, 'A', 0, 3600], ['grant', ip, 'A', 4000, 7600]],
+      events: [
+        ['grant', ip, 'A', 0, 3600],
+        ['grant', ip, 'A', 4000, 7600],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(3600)}`, `A ${ip} ${iso(4000)}..${iso(7600)}`],
     },
     {
       name: 'a release ends the lease early',
-      events: [['grant', ip, 'A', 0, 3600], ['stop', ip, 'A', 600]],
+      events: [
+        ['grant', ip, 'A', 0, 3600],
+        ['stop', ip, 'A', 600],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(600)}`],
     },
     {
       name: 'an expiry logged after the lease end keeps the lease end',
-      events: [['grant', ip, 'A', 0, 3600], ['stop', ip, 'A', 3700]],
+      events: [
+        ['grant', ip, 'A', 0, 3600],
+        ['stop', ip, 'A', 3700],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(3600)}`],
     },
     {
       name: 'another client taking the address cuts the lease, inferred',
-      events: [['grant', ip, 'A', 0, 3600], ['grant', ip, 'B', 1200, 4800]],
+      events: [
+        ['grant', ip, 'A', 0, 3600],
+        ['grant', ip, 'B', 1200, 4800],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(1200)} inferred`, `B ${ip} ${iso(1200)}..${iso(4800)}`],
     },
     {
@@ -171,7 +246,11 @@ describe('IntervalBook: leases with known ends', () => {
     },
     {
       name: 'a deleted lease keeps its known end, inferred, until the next grant',
-      events: [['grant', ip, 'A', 0, 3600], ['retire', ip, 'A', 0], ['grant', ip, 'A', 100, 3700]],
+      events: [
+        ['grant', ip, 'A', 0, 3600],
+        ['retire', ip, 'A', 0],
+        ['grant', ip, 'A', 100, 3700],
+      ],
       want: [`A ${ip} ${iso(0)}..${iso(100)} inferred`, `A ${ip} ${iso(100)}..${iso(3700)}`],
     },
     {
@@ -191,20 +270,50 @@ describe('IntervalBook: leases with known ends', () => {
 describe('IntervalBook: coverage gaps from a cadence', () => {
   const cadence = { source: 'radius:nas1', intervalMs: 300_000 };
   it('interim updates missing for more than twice the interval make a gap', () => {
-    const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 300], ['confirm', ip, 'A', 1500], ['stop', ip, 'A', 1800]], { cadence });
+    const r = run(
+      [
+        ['grant', ip, 'A', 0],
+        ['confirm', ip, 'A', 300],
+        ['confirm', ip, 'A', 1500],
+        ['stop', ip, 'A', 1800],
+      ],
+      { cadence },
+    );
     expect(r.summary).toEqual([`A ${ip} ${iso(0)}..${iso(1800)}`, `gap ${iso(300)}..${iso(1500)}`].sort());
   });
   it('updates within twice the interval make none', () => {
-    const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 550], ['confirm', ip, 'A', 1150], ['stop', ip, 'A', 1400]], { cadence });
+    const r = run(
+      [
+        ['grant', ip, 'A', 0],
+        ['confirm', ip, 'A', 550],
+        ['confirm', ip, 'A', 1150],
+        ['stop', ip, 'A', 1400],
+      ],
+      { cadence },
+    );
     expect(r.summary).toEqual([`A ${ip} ${iso(0)}..${iso(1400)}`]);
   });
   it('a session whose updates stop while the file goes on ends inferred three cadences after its last update, with a gap to there', () => {
-    const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 300], ['see', 3000]], { cadence });
+    const r = run(
+      [
+        ['grant', ip, 'A', 0],
+        ['confirm', ip, 'A', 300],
+        ['see', 3000],
+      ],
+      { cadence },
+    );
     expect(r.summary).toEqual([`A ${ip} ${iso(0)}..${iso(1200)} inferred`, `gap ${iso(300)}..${iso(1200)}`].sort());
   });
 
   it('a session whose updates stop at the end of the input stays open, last seen at its last update', () => {
-    const r = run([['grant', ip, 'A', 0], ['confirm', ip, 'A', 300], ['see', 400]], { cadence });
+    const r = run(
+      [
+        ['grant', ip, 'A', 0],
+        ['confirm', ip, 'A', 300],
+        ['see', 400],
+      ],
+      { cadence },
+    );
     expect(r.summary).toEqual([`A ${ip} ${iso(0)}..null seen ${iso(300)}`]);
   });
 });

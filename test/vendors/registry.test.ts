@@ -6,14 +6,41 @@ import { IparError } from '../../src/problems.js';
 import { fixturesDir, parseLines, readLines } from './harness.js';
 
 const NAMES = [
-  'juniper-srx', 'juniper-ms-dpc', 'a10-cef', 'cisco-asa', 'vpp-syslog', 'jool', 'kea-csv', 'kea-legal',
-  'isc-dhcpd-leases', 'freeradius-detail', 'ms-dhcp-audit', 'infoblox-dhcpd', 'panos-traffic', 'fortigate-traffic',
+  'juniper-srx',
+  'juniper-ms-dpc',
+  'a10-cef',
+  'cisco-asa',
+  'vpp-syslog',
+  'jool',
+  'kea-csv',
+  'kea-legal',
+  'isc-dhcpd-leases',
+  'freeradius-detail',
+  'ms-dhcp-audit',
+  'infoblox-dhcpd',
+  'panos-traffic',
+  'fortigate-traffic',
   // issue 16: the samples not read before
-  '6wind-cgnat', 'nfware-cgnat', 'cisco-iosxe-nat', 'h3c-comware-nat', 'mikrotik-firewall',
+  '6wind-cgnat',
+  'nfware-cgnat',
+  'cisco-iosxe-nat',
+  'h3c-comware-nat',
+  'mikrotik-firewall',
 ];
 const NAT = new Set([
-  'juniper-srx', 'juniper-ms-dpc', 'a10-cef', 'cisco-asa', 'vpp-syslog', 'jool', 'panos-traffic', 'fortigate-traffic',
-  '6wind-cgnat', 'nfware-cgnat', 'cisco-iosxe-nat', 'h3c-comware-nat', 'mikrotik-firewall',
+  'juniper-srx',
+  'juniper-ms-dpc',
+  'a10-cef',
+  'cisco-asa',
+  'vpp-syslog',
+  'jool',
+  'panos-traffic',
+  'fortigate-traffic',
+  '6wind-cgnat',
+  'nfware-cgnat',
+  'cisco-iosxe-nat',
+  'h3c-comware-nat',
+  'mikrotik-firewall',
 ]);
 const byName = (name: string) => VENDOR_PARSERS.find((p) => p.name === name)!;
 
@@ -87,8 +114,17 @@ describe('docs/importers.md: every importer, reason and abbreviation documented'
   it('explains every reason a line can be refused with', () => {
     const reasons = [
       ...Object.values(LINE_REASONS),
-      'TIME_MISSING', 'INVALID_TIME', 'ZONE_UNKNOWN', 'AMBIGUOUS_ZONE_ABBREVIATION', 'UNKNOWN_ZONE_ABBREVIATION',
-      'NONEXISTENT_LOCAL_TIME', 'YEAR_UNKNOWN', 'CLOCKS_DISAGREE', 'INVALID_ADDRESS', 'INVALID_PREFIX', 'HOST_BITS_SET',
+      'TIME_MISSING',
+      'INVALID_TIME',
+      'ZONE_UNKNOWN',
+      'AMBIGUOUS_ZONE_ABBREVIATION',
+      'UNKNOWN_ZONE_ABBREVIATION',
+      'NONEXISTENT_LOCAL_TIME',
+      'YEAR_UNKNOWN',
+      'CLOCKS_DISAGREE',
+      'INVALID_ADDRESS',
+      'INVALID_PREFIX',
+      'HOST_BITS_SET',
     ];
     for (const r of reasons) expect(text, r).toContain(`\`${r}\``);
   });
@@ -113,7 +149,12 @@ describe('re-ingesting overlapping files', () => {
     // Lines 5-6 (block of 100.64.0.11), 7-8 (the block of 100.64.0.12, ended by its next
     // holder on line 8), 9-10 (block of 100.64.0.14), 15-16 (session 77), and the block of
     // 100.64.0.13, open at the end of either file: stored open in both, not cut at a last time.
-    expect(shared.map((k) => JSON.parse(k) as { insideIp: string; start: string }).map((r) => `${r.insideIp} ${r.start}`).sort()).toEqual([
+    expect(
+      shared
+        .map((k) => JSON.parse(k) as { insideIp: string; start: string })
+        .map((r) => `${r.insideIp} ${r.start}`)
+        .sort(),
+    ).toEqual([
       '100.64.0.10 2025-03-01T10:20:00.250Z',
       '100.64.0.11 2025-03-01T10:10:50.000Z',
       '100.64.0.12 2025-03-01T10:13:20.000Z',
@@ -127,7 +168,12 @@ describe('re-ingesting overlapping files', () => {
     expect(onlySecond.length).toBeGreaterThan(0);
     // Each record only the second file holds, beside the first file's record of the same start.
     const pairs = onlySecond.flatMap((r) => {
-      const sameStart = first.records.find((f) => (f as { insideIp?: string }).insideIp === (r as { insideIp?: string }).insideIp && f.kind === r.kind && (f as { start: string }).start === (r as { start: string }).start);
+      const sameStart = first.records.find(
+        (f) =>
+          (f as { insideIp?: string }).insideIp === (r as { insideIp?: string }).insideIp &&
+          f.kind === r.kind &&
+          (f as { start: string }).start === (r as { start: string }).start,
+      );
       return sameStart === undefined ? [] : [{ sameStart, r }];
     });
     expect(pairs).toEqual([]);

@@ -86,7 +86,10 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
     if (out.records.length > 0 || out.problems.length > 0 || out.notes.length > 0) enqueue(() => sink.take(out, name));
   };
 
-  const udp: Socket = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES });
+  const udp: Socket = createSocket({
+    type: options.host.includes(':') ? 'udp6' : 'udp4',
+    recvBufferSize: options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES,
+  });
   udp.on('message', (msg, rinfo) => deliver(msg, rinfo.address, 'udp'));
   const bound = once(udp, 'listening');
   udp.once('error', (e) => {
@@ -102,7 +105,8 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
   const granted = udp.getRecvBufferSize();
   const asked = options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES;
   // Linux reports twice what it grants (bookkeeping overhead): compare against half.
-  if (granted / 2 < asked) options.onWarning?.(`the UDP receive buffer is ${granted} octets, less than the ${asked} asked (raise net.core.rmem_max); bursts may be dropped`);
+  if (granted / 2 < asked)
+    options.onWarning?.(`the UDP receive buffer is ${granted} octets, less than the ${asked} asked (raise net.core.rmem_max); bursts may be dropped`);
   const udpPort = udp.address().port;
   name = `${options.host}:${udpPort}`;
 
@@ -116,7 +120,17 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
       socket.on('data', (chunk: Buffer) => {
         const broken = splitter.push(chunk, (m) => deliver(Buffer.from(m), exporter, 'tcp'));
         if (broken !== null) {
-          enqueue(() => sink.take({ records: [], problems: [{ line: received, field: '', reason: 'MALFORMED_MESSAGE', message: `tcp from ${exporter}: ${broken}; connection closed` }], notes: [], gaps: [] }, name));
+          enqueue(() =>
+            sink.take(
+              {
+                records: [],
+                problems: [{ line: received, field: '', reason: 'MALFORMED_MESSAGE', message: `tcp from ${exporter}: ${broken}; connection closed` }],
+                notes: [],
+                gaps: [],
+              },
+              name,
+            ),
+          );
           socket.destroy();
         }
       });
@@ -152,7 +166,7 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
         clearInterval(timer);
         // Datagrams the kernel already holds are read first: stop once none came for a quiet spell.
         const drainUntil = Date.now() + DRAIN_MAX_MS;
-        for (let before = -1; before !== received && Date.now() < drainUntil; ) {
+        for (let before = -1; before !== received && Date.now() < drainUntil;) {
           before = received;
           await new Promise((resolve) => setTimeout(resolve, DRAIN_QUIET_MS));
         }

@@ -195,7 +195,13 @@ export class FlowDecoder {
     }
     const version = buf.readUInt16BE(0);
     if (this.options.format === 'ipfix' ? version !== 10 : version !== 9) {
-      this.problem(message, 'version', FLOW_REASONS.WRONG_VERSION, `version ${version} is not ${this.options.format === 'ipfix' ? 'IPFIX (10)' : 'NetFlow v9 (9)'}`, version);
+      this.problem(
+        message,
+        'version',
+        FLOW_REASONS.WRONG_VERSION,
+        `version ${version} is not ${this.options.format === 'ipfix' ? 'IPFIX (10)' : 'NetFlow v9 (9)'}`,
+        version,
+      );
       return this.take();
     }
     const exportMs = version === 10 ? this.ipfix(buf, exporter, message) : this.v9(buf, exporter, message);
@@ -253,7 +259,13 @@ export class FlowDecoder {
       const setId = buf.readUInt16BE(at);
       const setLength = buf.readUInt16BE(at + 2);
       if (setLength < 4 || at + setLength > length) {
-        this.problem(message, `set@${at}`, FLOW_REASONS.MALFORMED_SET, `set ${setId} at octet ${at} says ${setLength} octets but ${length - at} remain; the rest of the message cannot be delimited`, setLength);
+        this.problem(
+          message,
+          `set@${at}`,
+          FLOW_REASONS.MALFORMED_SET,
+          `set ${setId} at octet ${at} says ${setLength} octets but ${length - at} remain; the rest of the message cannot be delimited`,
+          setLength,
+        );
         break;
       }
       const body = buf.subarray(at + 4, at + setLength);
@@ -283,7 +295,13 @@ export class FlowDecoder {
       const setId = buf.readUInt16BE(at);
       const setLength = buf.readUInt16BE(at + 2);
       if (setLength < 4 || at + setLength > buf.length) {
-        this.problem(message, `flowset@${at}`, FLOW_REASONS.MALFORMED_SET, `flowset ${setId} at octet ${at} says ${setLength} octets but ${buf.length - at} remain; the rest of the packet cannot be delimited`, setLength);
+        this.problem(
+          message,
+          `flowset@${at}`,
+          FLOW_REASONS.MALFORMED_SET,
+          `flowset ${setId} at octet ${at} says ${setLength} octets but ${buf.length - at} remain; the rest of the packet cannot be delimited`,
+          setLength,
+        );
         break;
       }
       const body = buf.subarray(at + 4, at + setLength);
@@ -338,7 +356,12 @@ export class FlowDecoder {
         let pen = 0;
         if (raw & 0x8000) {
           if (p + 4 > body.length) {
-            this.problem(message, `template ${id}`, FLOW_REASONS.MALFORMED_TEMPLATE, `${what} ${id}: field ${i + 1} is enterprise-specific but its enterprise number is cut off`);
+            this.problem(
+              message,
+              `template ${id}`,
+              FLOW_REASONS.MALFORMED_TEMPLATE,
+              `${what} ${id}: field ${i + 1} is enterprise-specific but its enterprise number is cut off`,
+            );
             return;
           }
           pen = body.readUInt32BE(p);
@@ -361,7 +384,13 @@ export class FlowDecoder {
       const count = body.readUInt16BE(at + 2);
       if (id === 0 && count === 0) break;
       if (id < 256 || at + 4 + count * 4 > body.length) {
-        this.problem(message, `template ${id}`, FLOW_REASONS.MALFORMED_TEMPLATE, `template ${id} with ${count} fields does not fit its flowset (or its id is below 256)`, count);
+        this.problem(
+          message,
+          `template ${id}`,
+          FLOW_REASONS.MALFORMED_TEMPLATE,
+          `template ${id} with ${count} fields does not fit its flowset (or its id is below 256)`,
+          count,
+        );
         return;
       }
       const fields: FieldSpec[] = [];
@@ -380,7 +409,13 @@ export class FlowDecoder {
       if (id === 0) break;
       const end = at + 6 + scopeLength + optionLength;
       if (id < 256 || scopeLength % 4 !== 0 || optionLength % 4 !== 0 || end > body.length) {
-        this.problem(message, `template ${id}`, FLOW_REASONS.MALFORMED_TEMPLATE, `options template ${id} (scope ${scopeLength}, options ${optionLength} octets) does not fit its flowset`, id);
+        this.problem(
+          message,
+          `template ${id}`,
+          FLOW_REASONS.MALFORMED_TEMPLATE,
+          `options template ${id} (scope ${scopeLength}, options ${optionLength} octets) does not fit its flowset`,
+          id,
+        );
         return;
       }
       const fields: FieldSpec[] = [];
@@ -403,12 +438,24 @@ export class FlowDecoder {
     const change = this.templates.set(exporter, domain, template);
     if (change !== 'refresh') {
       for (const m of mismatches) {
-        this.problem(message, `template ${id}`, FLOW_REASONS.ELEMENT_LENGTH, `${m.name} (element ${m.field.id}) has ${m.field.length} octets, which it cannot have: it is skipped`, m.field.length);
+        this.problem(
+          message,
+          `template ${id}`,
+          FLOW_REASONS.ELEMENT_LENGTH,
+          `${m.name} (element ${m.field.id}) has ${m.field.length} octets, which it cannot have: it is skipped`,
+          m.field.length,
+        );
       }
     }
     if (change === 'redefined' && this.options.transport === 'tcp') {
       // RFC 7011 §8: over TCP a template must be withdrawn before its id is reused.
-      this.problem(message, `template ${id}`, FLOW_REASONS.TEMPLATE_REDEFINED, `template ${id} of ${exporter} domain ${domain} was redefined without a withdrawal; the new definition is used`, id);
+      this.problem(
+        message,
+        `template ${id}`,
+        FLOW_REASONS.TEMPLATE_REDEFINED,
+        `template ${id} of ${exporter} domain ${domain} was redefined without a withdrawal; the new definition is used`,
+        id,
+      );
     }
     this.arrived.push(TemplateCache.key(exporter, domain, id));
   }
@@ -418,7 +465,13 @@ export class FlowDecoder {
     if (t === undefined) return undefined;
     if (this.options.transport === 'udp' && exportMs - t.refreshedMs > this.templateTimeoutMs) {
       this.templates.withdraw(exporter, domain, id);
-      this.problem(message, `template ${id}`, FLOW_REASONS.TEMPLATE_EXPIRED, `template ${id} of ${exporter} domain ${domain} was last sent ${Math.round((exportMs - t.refreshedMs) / 1000)} s before this message, more than the ${this.templateTimeoutMs / 1000} s timeout; its records wait for a refresh`, id);
+      this.problem(
+        message,
+        `template ${id}`,
+        FLOW_REASONS.TEMPLATE_EXPIRED,
+        `template ${id} of ${exporter} domain ${domain} was last sent ${Math.round((exportMs - t.refreshedMs) / 1000)} s before this message, more than the ${this.templateTimeoutMs / 1000} s timeout; its records wait for a refresh`,
+        id,
+      );
       return undefined;
     }
     return t;
@@ -494,7 +547,13 @@ export class FlowDecoder {
         at += length;
       }
       if (!ok) {
-        this.problem(message, `template ${t.id}`, FLOW_REASONS.MALFORMED_RECORD, `a record of template ${t.id} runs past the end of its set (variable-length field too long); the rest of the set is skipped`, t.id);
+        this.problem(
+          message,
+          `template ${t.id}`,
+          FLOW_REASONS.MALFORMED_RECORD,
+          `a record of template ${t.id} runs past the end of its set (variable-length field too long); the rest of the set is skipped`,
+          t.id,
+        );
         return;
       }
       if (!this.replaying) this.ownRecords++;
@@ -546,7 +605,8 @@ export class FlowDecoder {
     if (this.held.length === 0) return;
     const keep: HeldSet[] = [];
     for (const h of this.held) {
-      if (h.exporter === exporter && nowMs - h.exportMs > this.pendingMs) this.reportHeld(h, `${this.pendingMs / 1000} s of the exporter's export time had passed`);
+      if (h.exporter === exporter && nowMs - h.exportMs > this.pendingMs)
+        this.reportHeld(h, `${this.pendingMs / 1000} s of the exporter's export time had passed`);
       else keep.push(h);
     }
     this.held = keep;
@@ -565,7 +625,13 @@ export class FlowDecoder {
       // The old sequence space ends here: what it lost is final.
       for (const g of s.gaps) this.emitGap(exporter, domain, g);
       s.gaps = [];
-      this.problem(message, 'sequence', FLOW_REASONS.EXPORTER_RESTARTED, `${exporter} domain ${domain} restarted (sequence ${seq} after ${s.expected ?? 'none'}${uptimeMs === undefined ? '' : `, uptime ${uptimeMs} ms after ${s.lastUptimeMs} ms`}): not counted as loss`, seq);
+      this.problem(
+        message,
+        'sequence',
+        FLOW_REASONS.EXPORTER_RESTARTED,
+        `${exporter} domain ${domain} restarted (sequence ${seq} after ${s.expected ?? 'none'}${uptimeMs === undefined ? '' : `, uptime ${uptimeMs} ms after ${s.lastUptimeMs} ms`}): not counted as loss`,
+        seq,
+      );
       s.expected = next;
     } else if (s.expected !== undefined) {
       const diff = (seq - s.expected + U32) % U32;
@@ -578,7 +644,13 @@ export class FlowDecoder {
           // A late (reordered) message: it fills part of a gap still held, or was counted lost already.
           this.fill(s, seq, counted);
         } else {
-          this.problem(message, 'sequence', FLOW_REASONS.EXPORTER_RESTARTED, `${exporter} domain ${domain} sequence went back from ${s.expected} to ${seq}: taken as a restart, not loss`, seq);
+          this.problem(
+            message,
+            'sequence',
+            FLOW_REASONS.EXPORTER_RESTARTED,
+            `${exporter} domain ${domain} sequence went back from ${s.expected} to ${seq}: taken as a restart, not loss`,
+            seq,
+          );
           s.expected = next;
         }
       } else {
@@ -615,7 +687,13 @@ export class FlowDecoder {
     if (g.lost <= 0) return;
     const unit = this.options.format === 'netflow9' || this.options.sequenceCountsMessages === true ? 'messages' : 'records';
     this.out.gaps.push({ exporter, domain, lost: g.lost, unit, startMs: g.startMs, endMs: g.endMs, message: g.message });
-    this.problem(g.message, 'sequence', FLOW_REASONS.RECORDS_LOST, `${g.lost} ${unit} of ${exporter} domain ${domain} were lost between export times ${new Date(g.startMs).toISOString()} and ${new Date(g.endMs).toISOString()}`, g.lost);
+    this.problem(
+      g.message,
+      'sequence',
+      FLOW_REASONS.RECORDS_LOST,
+      `${g.lost} ${unit} of ${exporter} domain ${domain} were lost between export times ${new Date(g.startMs).toISOString()} and ${new Date(g.endMs).toISOString()}`,
+      g.lost,
+    );
   }
 }
 

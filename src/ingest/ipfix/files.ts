@@ -44,7 +44,11 @@ export function* ipfixFileMessages(data: Buffer, name: string, skipped: (s: Skip
     n++;
     const length = data.readUInt16BE(at + 2);
     if (length < 16 || at + length > data.length) {
-      skipped({ number: n, reason: 'FILE_TRUNCATED', message: `message ${n} at octet ${at} says ${length} octets but ${data.length - at} remain; the rest of the file cannot be delimited` });
+      skipped({
+        number: n,
+        reason: 'FILE_TRUNCATED',
+        message: `message ${n} at octet ${at} says ${length} octets but ${data.length - at} remain; the rest of the file cannot be delimited`,
+      });
       return;
     }
     yield { data: data.subarray(at, at + length), exporter: name, number: n };
@@ -79,7 +83,11 @@ export function* pcapMessages(data: Buffer, skipped: (s: Skipped) => void): Gene
     const frame = data.subarray(start, at);
     const ip = ipOffset(frame, linkType);
     if (ip === null) {
-      skipped({ number: n, reason: 'PCAP_LINKTYPE', message: `packet ${n}: link type ${linkType} or its ether type is not read (Ethernet, SLL, SLL2, loopback, raw IP are)` });
+      skipped({
+        number: n,
+        reason: 'PCAP_LINKTYPE',
+        message: `packet ${n}: link type ${linkType} or its ether type is not read (Ethernet, SLL, SLL2, loopback, raw IP are)`,
+      });
       continue;
     }
     const udp = udpPayload(frame, ip, n, skipped);
@@ -143,7 +151,11 @@ function udpPayload(frame: Buffer, ip: number, n: number, skipped: (s: Skipped) 
     return null;
   }
   if (proto !== 17 || end < l4 + 8) {
-    skipped({ number: n, reason: 'PCAP_NOT_UDP', message: `packet ${n} from ${source} is IP protocol ${proto}, not UDP (TCP streams are not reassembled from captures)` });
+    skipped({
+      number: n,
+      reason: 'PCAP_NOT_UDP',
+      message: `packet ${n} from ${source} is IP protocol ${proto}, not UDP (TCP streams are not reassembled from captures)`,
+    });
     return null;
   }
   return { source, payload: frame.subarray(l4 + 8, end) };

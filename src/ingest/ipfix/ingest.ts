@@ -46,7 +46,8 @@ export async function ingestFlowFiles(store: StoreWriter, files: readonly string
       if ((++messages & 0x3ff) === 0) options.onProgress?.(messages);
     }
     await sink.take(session.end(), file);
-    for (const s of skipped) options.onReject?.({ file, line: s.number, problems: [{ field: '', reason: s.reason, message: s.message }], input: `message ${s.number}` });
+    for (const s of skipped)
+      options.onReject?.({ file, line: s.number, problems: [{ field: '', reason: s.reason, message: s.message }], input: `message ${s.number}` });
     records += session.counts.records;
     lost += session.counts.lost;
     for (const [k, n] of Object.entries(session.counts.events)) events[k] = (events[k] ?? 0) + n;

@@ -97,7 +97,8 @@ export const PROFILES: readonly Profile[] = Object.freeze([
   { name: 'cisco-nel', description: 'Cisco NAT event logging over NetFlow v9 (1 create, 2 delete, 3 pool exhausted)', events: V9_EVENTS },
   {
     name: 'nokia-lsn',
-    description: 'Nokia SR OS LSN IPFIX, template format 2 (no natEvent: flowStartMilliseconds = create, flowEndMilliseconds = delete; inside address from aluNatSubString)',
+    description:
+      'Nokia SR OS LSN IPFIX, template format 2 (no natEvent: flowStartMilliseconds = create, flowEndMilliseconds = delete; inside address from aluNatSubString)',
     insideFromNatSubString: true,
     byTimestamp: true,
   },

@@ -94,7 +94,12 @@ export class FlowSession {
       this.absorb(this.decoder(transport).decode(buf, exporter, message));
     } catch (error) {
       // A decoder bug on one message must not stop the collector or lose the rest of the input.
-      this.p.out.problem(message, '', 'PARSER_FAILED', `the ${this.options.format} decoder failed on this message from ${exporter}: ${(error as Error).message}`);
+      this.p.out.problem(
+        message,
+        '',
+        'PARSER_FAILED',
+        `the ${this.options.format} decoder failed on this message from ${exporter}: ${(error as Error).message}`,
+      );
     }
     this.p.book.drain();
     return this.take();
@@ -155,7 +160,13 @@ export class FlowSession {
     const out = this.p.out;
     const k = classify(this.options.profile, v);
     if ('undefinedEvent' in k) {
-      out.problem(line, 'natEvent', EVENT_REASONS.EVENT_UNDEFINED, `${k.undefinedEvent} (template ${r.templateId} of ${r.exporter} domain ${r.domain})`, v.natEvent);
+      out.problem(
+        line,
+        'natEvent',
+        EVENT_REASONS.EVENT_UNDEFINED,
+        `${k.undefinedEvent} (template ${r.templateId} of ${r.exporter} domain ${r.domain})`,
+        v.natEvent,
+      );
       return;
     }
     this.counts.events[k.label] = (this.counts.events[k.label] ?? 0) + 1;
@@ -163,7 +174,12 @@ export class FlowSession {
     const ending = k.action.endsWith('-delete') || k.action === 'block-release';
     const at = eventTime(v, r, ending);
     if (at === undefined) {
-      out.problem(line, 'observationTimeMilliseconds', EVENT_REASONS.MISSING_TIME, `a ${k.label} record of template ${r.templateId} carries no event time (observationTimeMilliseconds, flowStart/EndMilliseconds or v9 uptimes)`);
+      out.problem(
+        line,
+        'observationTimeMilliseconds',
+        EVENT_REASONS.MISSING_TIME,
+        `a ${k.label} record of template ${r.templateId} carries no event time (observationTimeMilliseconds, flowStart/EndMilliseconds or v9 uptimes)`,
+      );
       return;
     }
     this.p.book.see(at);
@@ -182,7 +198,7 @@ export class FlowSession {
         const protocol = this.protocol(line, v.protocol);
         if (insidePort === undefined || outsidePort === undefined || protocol === undefined) return;
         let destination: { destinationIp: string; destinationPort: number } | undefined;
-        const dIp = k.action.startsWith('bib') ? undefined : present(v.postDestinationIp) ?? present(v.destinationIp);
+        const dIp = k.action.startsWith('bib') ? undefined : (present(v.postDestinationIp) ?? present(v.destinationIp));
         if (dIp !== undefined) {
           const destinationIp = this.address(line, 'destinationIPv4Address', dIp);
           const destinationPort = this.port(line, 'destinationTransportPort', v.postDestinationPort ?? v.destinationPort);
@@ -204,7 +220,13 @@ export class FlowSession {
       case 'block-allocate':
       case 'block-release': {
         if (v.portRangeStep !== undefined && v.portRangeStep > 1) {
-          out.problem(line, 'portRangeStepSize', EVENT_REASONS.PORT_BLOCK_STRIDED, `port block from ${v.portRangeStart ?? '?'} with step ${v.portRangeStep} is not a contiguous range; nat-block records hold contiguous ranges only`, v.portRangeStep);
+          out.problem(
+            line,
+            'portRangeStepSize',
+            EVENT_REASONS.PORT_BLOCK_STRIDED,
+            `port block from ${v.portRangeStart ?? '?'} with step ${v.portRangeStep} is not a contiguous range; nat-block records hold contiguous ranges only`,
+            v.portRangeStep,
+          );
           return;
         }
         const portFirst = this.port(line, 'portRangeStart', v.portRangeStart);
@@ -238,7 +260,13 @@ export class FlowSession {
       const s = v.natSubString;
       const at = s === undefined ? -1 : s.lastIndexOf('@');
       if (s === undefined || at < 0) {
-        this.p.out.problem(line, 'aluNatSubString', LINE_REASONS.MISSING_FIELD, `aluNatSubString (637/93) ${s === undefined ? 'is missing' : `has no @address: ${JSON.stringify(s)}`}`, s);
+        this.p.out.problem(
+          line,
+          'aluNatSubString',
+          LINE_REASONS.MISSING_FIELD,
+          `aluNatSubString (637/93) ${s === undefined ? 'is missing' : `has no @address: ${JSON.stringify(s)}`}`,
+          s,
+        );
         return undefined;
       }
       return this.address(line, 'aluNatSubString', s.slice(at + 1));
@@ -261,14 +289,26 @@ export class FlowSession {
 
   private port(line: number, field: string, n: number | undefined): number | undefined {
     if (n !== undefined && n >= 0 && n <= 65535) return n;
-    this.p.out.problem(line, field, n === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_PORT, `${field} ${n === undefined ? 'is missing' : `is not a port: ${n}`}`, n);
+    this.p.out.problem(
+      line,
+      field,
+      n === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_PORT,
+      `${field} ${n === undefined ? 'is missing' : `is not a port: ${n}`}`,
+      n,
+    );
     return undefined;
   }
 
   private protocol(line: number, n: number | undefined) {
     const p = n === undefined ? undefined : protocolOf(String(n));
     if (p !== undefined) return p;
-    this.p.out.problem(line, 'protocolIdentifier', n === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.UNKNOWN_PROTOCOL, `protocolIdentifier ${n === undefined ? 'is missing' : `${n} is not a protocol the records hold (tcp, udp, icmp, icmpv6, sctp, gre, esp)`}`, n);
+    this.p.out.problem(
+      line,
+      'protocolIdentifier',
+      n === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.UNKNOWN_PROTOCOL,
+      `protocolIdentifier ${n === undefined ? 'is missing' : `${n} is not a protocol the records hold (tcp, udp, icmp, icmpv6, sctp, gre, esp)`}`,
+      n,
+    );
     return undefined;
   }
 }

@@ -61,7 +61,14 @@ export class FlowSink {
       }
       const parsed = CanonicalRecord.safeParse(raw);
       if (parsed.success) this.batch.push(parsed.data);
-      else this.report([{ line: 0, field: '', reason: 'INVALID_RECORD', message: 'a decoded record failed validation' }], name, this.options.onReject, true, problemsFromZod(parsed.error, raw));
+      else
+        this.report(
+          [{ line: 0, field: '', reason: 'INVALID_RECORD', message: 'a decoded record failed validation' }],
+          name,
+          this.options.onReject,
+          true,
+          problemsFromZod(parsed.error, raw),
+        );
     }
     if (this.batch.length >= this.batchSize) await this.flush();
   }

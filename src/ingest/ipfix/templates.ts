@@ -47,7 +47,12 @@ export interface LengthMismatch {
  * Compile a template. Fields of the table with a length their kind cannot have are
  * skipped (and returned, to be reported), never read wrongly.
  */
-export function compileTemplate(id: number, options: boolean, fields: readonly FieldSpec[], refreshedMs: number): { template: Template; mismatches: LengthMismatch[] } {
+export function compileTemplate(
+  id: number,
+  options: boolean,
+  fields: readonly FieldSpec[],
+  refreshedMs: number,
+): { template: Template; mismatches: LengthMismatch[] } {
   const ops: FieldOp[] = [];
   const mismatches: LengthMismatch[] = [];
   let minLength = 0;

@@ -25,12 +25,23 @@ function session(options: VendorOptions): VendorSession {
     const event = EVENT.exec(body);
     if (event === null) return; // "CGNAT Log listen on …" and other notices
     const opens = (event[1] ?? event[2]) === 'NEW';
-    const time = p.time(line, 'timestamp', headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'an fp-cgnat line without its syslog header' }, text.slice(0, 30));
+    const time = p.time(
+      line,
+      'timestamp',
+      headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'an fp-cgnat line without its syslog header' },
+      text.slice(0, 30),
+    );
     if (time === undefined) return;
     if (event[1] !== undefined) {
       const m = CONN.exec(body);
       if (m === null) {
-        p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `${event[1]} CONN without "fwd proto P SRC:PORT -> DST:PORT, back proto P DST:PORT -> PUBLIC:PORT"`, body);
+        p.out.problem(
+          line,
+          '',
+          LINE_REASONS.MALFORMED_LINE,
+          `${event[1]} CONN without "fwd proto P SRC:PORT -> DST:PORT, back proto P DST:PORT -> PUBLIC:PORT"`,
+          body,
+        );
         return;
       }
       const protocol = p.protocol(line, 'proto', m[1]);
@@ -64,7 +75,7 @@ function session(options: VendorOptions): VendorSession {
 export const sixwindCgnat: VendorParser = {
   name: NAME,
   description:
-    '6WIND fp-cgnat syslog: NEW/DESTROY CONN → nat-session (inside: the forward source; outside: the back tuple\'s destination), USER … NEW/DESTROY BLOCK → nat-block of one protocol. Clock: the BSD header, local: needs timeZone and year. Needs realm.',
+    "6WIND fp-cgnat syslog: NEW/DESTROY CONN → nat-session (inside: the forward source; outside: the back tuple's destination), USER … NEW/DESTROY BLOCK → nat-block of one protocol. Clock: the BSD header, local: needs timeZone and year. Needs realm.",
   sniff: (lines) => lines.some((l) => DAEMON.test(l) && /: (?:NEW|DESTROY) (?:CONN|BLOCK)\b/.test(l)),
   session,
 };

@@ -62,7 +62,11 @@ function session(options: VendorOptions): VendorSession {
     }
     const dstField = kvParam(ext, 'destinationTranslatedAddress') !== undefined ? 'destinationTranslatedAddress' : 'dst';
     const destinationIp = p.address(line, dstField, kvParam(ext, dstField));
-    const destinationPort = p.port(line, dstField === 'dst' ? 'dpt' : 'destinationTranslatedPort', kvParam(ext, dstField === 'dst' ? 'dpt' : 'destinationTranslatedPort'));
+    const destinationPort = p.port(
+      line,
+      dstField === 'dst' ? 'dpt' : 'destinationTranslatedPort',
+      kvParam(ext, dstField === 'dst' ? 'dpt' : 'destinationTranslatedPort'),
+    );
     const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, undefined, line);
     if (ev !== undefined) p.startOrStop(code === '102', ev, time);
   });

@@ -53,7 +53,7 @@ function session(options: VendorOptions): VendorSession {
 export const ciscoIosxeNat: VendorParser = {
   name: NAME,
   description:
-    'Cisco IOS-XE NAT translation logging (%NAT-6-LOG_TRANSLATION Created/Deleted Translation) → nat-session from inside local to inside global, towards the outside global address. Clock: the router\'s timestamp before the first %FACILITY- marker, with the zone word it prints, else timeZone; a header without year needs year. Needs realm.',
+    "Cisco IOS-XE NAT translation logging (%NAT-6-LOG_TRANSLATION Created/Deleted Translation) → nat-session from inside local to inside global, towards the outside global address. Clock: the router's timestamp before the first %FACILITY- marker, with the zone word it prints, else timeZone; a header without year needs year. Needs realm.",
   sniff: (lines) => lines.some((l) => MARKER.test(l)),
   session,
 };

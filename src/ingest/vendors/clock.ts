@@ -72,12 +72,46 @@ const MINUTE_MS = 60_000;
  * several offsets in current use and are refused unless the operator maps them.
  */
 export const ZONE_ABBREVIATIONS: Readonly<Record<string, number>> = Object.freeze({
-  Z: 0, UT: 0, UTC: 0, GMT: 0, WET: 0,
-  WEST: 60, CET: 60, MET: 60, CEST: 120, MEST: 120, EET: 120, EEST: 180, SAST: 120, MSK: 180,
-  WIB: 420, ICT: 420, WITA: 480, HKT: 480, SGT: 480, AWST: 480, WIT: 540, JST: 540, KST: 540,
-  ACST: 570, ACDT: 630, AEST: 600, AEDT: 660, NZST: 720, NZDT: 780,
-  HST: -600, AKST: -540, AKDT: -480, PST: -480, PDT: -420, MST: -420, MDT: -360,
-  EST: -300, EDT: -240, NST: -210, NDT: -150,
+  Z: 0,
+  UT: 0,
+  UTC: 0,
+  GMT: 0,
+  WET: 0,
+  WEST: 60,
+  CET: 60,
+  MET: 60,
+  CEST: 120,
+  MEST: 120,
+  EET: 120,
+  EEST: 180,
+  SAST: 120,
+  MSK: 180,
+  WIB: 420,
+  ICT: 420,
+  WITA: 480,
+  HKT: 480,
+  SGT: 480,
+  AWST: 480,
+  WIT: 540,
+  JST: 540,
+  KST: 540,
+  ACST: 570,
+  ACDT: 630,
+  AEST: 600,
+  AEDT: 660,
+  NZST: 720,
+  NZDT: 780,
+  HST: -600,
+  AKST: -540,
+  AKDT: -480,
+  PST: -480,
+  PDT: -420,
+  MST: -420,
+  MDT: -360,
+  EST: -300,
+  EDT: -240,
+  NST: -210,
+  NDT: -150,
 });
 
 /** Abbreviations with several current meanings (IST: India, Ireland, Israel; …). */
@@ -89,7 +123,8 @@ const OFFSET_TEXT = /^([+-])(\d{2}):?(\d{2})$/;
 export function offsetMinutes(text: string): number | null {
   const m = OFFSET_TEXT.exec(text);
   if (m === null) return null;
-  const h = Number(m[2]), mi = Number(m[3]);
+  const h = Number(m[2]),
+    mi = Number(m[3]);
   if (h > 18 || mi > 59) return null;
   return (m[1] === '-' ? -1 : 1) * (h * 60 + mi);
 }
@@ -106,7 +141,11 @@ export function zoneWordOffset(word: string, overrides: ReadonlyMap<string, numb
   const fixed = ZONE_ABBREVIATIONS[key];
   if (fixed !== undefined) return { ok: true, offset: fixed };
   if (AMBIGUOUS.has(key)) {
-    return { ok: false, reason: 'AMBIGUOUS_ZONE_ABBREVIATION', message: `zone abbreviation ${JSON.stringify(word)} names several offsets; map it with zoneAbbreviations` };
+    return {
+      ok: false,
+      reason: 'AMBIGUOUS_ZONE_ABBREVIATION',
+      message: `zone abbreviation ${JSON.stringify(word)} names several offsets; map it with zoneAbbreviations`,
+    };
   }
   return { ok: false, reason: 'UNKNOWN_ZONE_ABBREVIATION', message: `unknown zone abbreviation ${JSON.stringify(word)}; map it with zoneAbbreviations` };
 }
@@ -212,7 +251,18 @@ export function fromOffset(wall: number, offset: number): TimeResult {
 }
 
 export const MONTHS: Readonly<Record<string, number>> = Object.freeze({
-  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
 });
 
 /**
@@ -281,7 +331,10 @@ export class Clocks {
   readonly years: YearTracker;
   readonly abbreviations: ReadonlyMap<string, number>;
 
-  constructor(options: VendorOptions, readonly format: string) {
+  constructor(
+    options: VendorOptions,
+    readonly format: string,
+  ) {
     this.zone = localZone(options.timeZone, format);
     this.years = new YearTracker(options.year);
     this.abbreviations = abbreviationOverrides(options.zoneAbbreviations);
@@ -318,8 +371,15 @@ export class Clocks {
    * `-0500`), the year taken from the file when it is not written.
    */
   wall(
-    year: number | undefined, month: number, day: number, hour: number, minute: number, second: number, ms: number,
-    zoneWord: string | undefined, text: string,
+    year: number | undefined,
+    month: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+    ms: number,
+    zoneWord: string | undefined,
+    text: string,
   ): TimeResult {
     if (year === undefined) {
       year = this.years.resolve(month);
@@ -358,8 +418,15 @@ export class Clocks {
     if (month === undefined) return timeFailure('INVALID_TIME', `${this.format}: not a month: ${JSON.stringify(match[at])}`);
     const y = match[at + 2];
     return this.wall(
-      y === undefined ? undefined : Number(y), month, Number(match[at + 1]), Number(match[at + 3]), Number(match[at + 4]), Number(match[at + 5]),
-      fractionMs(match[at + 6]), zoneWord, text,
+      y === undefined ? undefined : Number(y),
+      month,
+      Number(match[at + 1]),
+      Number(match[at + 3]),
+      Number(match[at + 4]),
+      Number(match[at + 5]),
+      fractionMs(match[at + 6]),
+      zoneWord,
+      text,
     );
   }
 }

@@ -88,7 +88,8 @@ export function requireOption(options: VendorOptions, option: 'timeZone' | 'year
 /** The realm allocation records carry when the addresses sit behind a CGNAT realm (optional). */
 export function optionalRealm(options: VendorOptions): { realm: string } | Record<string, never> {
   if (options.realm === undefined) return {};
-  if (!realmName.safeParse(options.realm).success) throw new IparError('INVALID_OPTION', `realm ${JSON.stringify(options.realm)} is not 1–64 letters, digits, . _ : -`);
+  if (!realmName.safeParse(options.realm).success)
+    throw new IparError('INVALID_OPTION', `realm ${JSON.stringify(options.realm)} is not 1–64 letters, digits, . _ : -`);
   return { realm: options.realm };
 }
 
@@ -106,7 +107,11 @@ export function natParse(options: VendorOptions, format: string): { p: Parse; re
  * An allocation importer's file state and the realm its records carry, if any (see
  * {@link optionalRealm}). @example const { p, realm } = allocationParse(options, 'kea-csv', true);
  */
-export function allocationParse(options: VendorOptions, format: string, holdUntilEnd = false): { p: Parse; realm: ReturnType<typeof optionalRealm>; clocks: Clocks } {
+export function allocationParse(
+  options: VendorOptions,
+  format: string,
+  holdUntilEnd = false,
+): { p: Parse; realm: ReturnType<typeof optionalRealm>; clocks: Clocks } {
   const p = new Parse(options, format, holdUntilEnd);
   return { p, realm: optionalRealm(options), clocks: p.clocks };
 }
@@ -140,7 +145,8 @@ export class Parse {
       this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
       const { state: book, provisional } = this.book.suspend(last);
       const extra = carry?.save();
-      const state: SessionState | null = book === null && (extra === undefined || (Array.isArray(extra) && extra.length === 0)) ? null : { book, ...(extra === undefined ? {} : { extra }) };
+      const state: SessionState | null =
+        book === null && (extra === undefined || (Array.isArray(extra) && extra.length === 0)) ? null : { book, ...(extra === undefined ? {} : { extra }) };
       return { output: this.out.take(), state, provisional, inferred: { ...this.book.inferred } };
     };
     return {
@@ -201,21 +207,39 @@ export class Parse {
   port(line: number, field: string, text: string | undefined): number | undefined {
     const n = text === undefined || !/^\d{1,5}$/.test(text) ? NaN : Number(text);
     if (n >= 0 && n <= 65535) return n;
-    this.out.problem(line, field, text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_PORT, `${field} is not a port: ${JSON.stringify(text)}`, text);
+    this.out.problem(
+      line,
+      field,
+      text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_PORT,
+      `${field} is not a port: ${JSON.stringify(text)}`,
+      text,
+    );
     return undefined;
   }
 
   protocol(line: number, field: string, text: string | undefined): Protocol | undefined {
     const p = text === undefined ? undefined : protocolOf(text);
     if (p !== undefined) return p;
-    this.out.problem(line, field, LINE_REASONS.UNKNOWN_PROTOCOL, `${field} is not a protocol the records hold (tcp, udp, icmp, icmpv6, sctp, gre, esp): ${JSON.stringify(text)}`, text);
+    this.out.problem(
+      line,
+      field,
+      LINE_REASONS.UNKNOWN_PROTOCOL,
+      `${field} is not a protocol the records hold (tcp, udp, icmp, icmpv6, sctp, gre, esp): ${JSON.stringify(text)}`,
+      text,
+    );
     return undefined;
   }
 
   /** A whole number of seconds (durations, lifetimes). */
   seconds(line: number, field: string, text: string | undefined): number | undefined {
     if (text !== undefined && /^\d{1,12}$/.test(text)) return Number(text);
-    this.out.problem(line, field, text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_NUMBER, `${field} is not a whole number of seconds: ${JSON.stringify(text)}`, text);
+    this.out.problem(
+      line,
+      field,
+      text === undefined ? LINE_REASONS.MISSING_FIELD : LINE_REASONS.INVALID_NUMBER,
+      `${field} is not a whole number of seconds: ${JSON.stringify(text)}`,
+      text,
+    );
     return undefined;
   }
 }
@@ -236,14 +260,28 @@ interface SessionState {
 function sessionState(state: PairingState): SessionState {
   const s = state as Partial<SessionState> | null;
   const b = s?.book as Partial<BookState> | null | undefined;
-  if (s === null || typeof s !== 'object' || (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number'))) {
-    throw new IparError('STORE_READ_FAILED', 'the store\'s pairing state is not one this ipar reads (version 1)');
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number'))
+  ) {
+    throw new IparError('STORE_READ_FAILED', "the store's pairing state is not one this ipar reads (version 1)");
   }
   return s as SessionState;
 }
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, Protocol>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp', '58': 'icmpv6', '132': 'sctp' };
-const PROTOCOL_NAMES: Readonly<Record<string, Protocol>> = { icmp: 'icmp', tcp: 'tcp', udp: 'udp', gre: 'gre', esp: 'esp', icmpv6: 'icmpv6', 'ipv6-icmp': 'icmpv6', icmp6: 'icmpv6', sctp: 'sctp' };
+const PROTOCOL_NAMES: Readonly<Record<string, Protocol>> = {
+  icmp: 'icmp',
+  tcp: 'tcp',
+  udp: 'udp',
+  gre: 'gre',
+  esp: 'esp',
+  icmpv6: 'icmpv6',
+  'ipv6-icmp': 'icmpv6',
+  icmp6: 'icmpv6',
+  sctp: 'sctp',
+};
 
 /** `6`, `TCP`, `tcp` → `tcp`; undefined for protocols the canonical records do not hold. */
 export function protocolOf(text: string): Protocol | undefined {
@@ -365,8 +403,13 @@ export interface BlockParts {
 export function natSessionEvent(parts: SessionParts, realm: string, sessionId: string | undefined, line: number) {
   const { insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol } = parts;
   if (
-    insideIp === undefined || insidePort === undefined || outsideIp === undefined || outsidePort === undefined ||
-    destinationIp === undefined || destinationPort === undefined || protocol === undefined
+    insideIp === undefined ||
+    insidePort === undefined ||
+    outsideIp === undefined ||
+    outsidePort === undefined ||
+    destinationIp === undefined ||
+    destinationPort === undefined ||
+    protocol === undefined
   ) {
     return undefined;
   }
@@ -401,11 +444,24 @@ export function natMappingEvent(parts: MappingParts, realm: string, line: number
  *
  * @example natBlockEvent(p, 3, 'block low', parts, 'cgn-1')?.resource // '192.0.2.9|1024-1535'
  */
-export function natBlockEvent(p: Parse, line: number, field: string, parts: BlockParts, realm: string, perProtocol?: { readonly protocol: Protocol; readonly noun: string }) {
+export function natBlockEvent(
+  p: Parse,
+  line: number,
+  field: string,
+  parts: BlockParts,
+  realm: string,
+  perProtocol?: { readonly protocol: Protocol; readonly noun: string },
+) {
   const { insideIp, outsideIp, portFirst, portLast } = parts;
   if (insideIp === undefined || outsideIp === undefined || portFirst === undefined || portLast === undefined) return undefined;
   if (portFirst > portLast) {
-    p.out.problem(line, field, LINE_REASONS.PORT_RANGE_REVERSED, `${perProtocol?.noun ?? 'block'} ${portFirst}-${portLast} is reversed`, `${portFirst}-${portLast}`);
+    p.out.problem(
+      line,
+      field,
+      LINE_REASONS.PORT_RANGE_REVERSED,
+      `${perProtocol?.noun ?? 'block'} ${portFirst}-${portLast} is reversed`,
+      `${portFirst}-${portLast}`,
+    );
     return undefined;
   }
   if (perProtocol === undefined) {

@@ -49,10 +49,7 @@ function session(options: VendorOptions): VendorSession {
       const lag = ms - local.value.early;
       const lagLate = ms - local.value.late;
       if (!((lag > -1000 && lag < 2000) || (lagLate > -1000 && lagLate < 2000))) {
-        return timeFailure(
-          'CLOCKS_DISAGREE',
-          `eventtime ${new Date(ms).toISOString()} and date/time ${new Date(local.value.early).toISOString()} disagree`,
-        );
+        return timeFailure('CLOCKS_DISAGREE', `eventtime ${new Date(ms).toISOString()} and date/time ${new Date(local.value.early).toISOString()} disagree`);
       }
     }
     return exact(ms);
@@ -74,7 +71,12 @@ function session(options: VendorOptions): VendorSession {
     const destinationIp = p.address(line, 'dstip', kvParam(text, 'dstip'));
     const destinationPort = p.port(line, 'dstport', kvParam(text, 'dstport'));
     const protocol = p.protocol(line, 'proto', kvParam(text, 'proto'));
-    const ev = natSessionEvent({ insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol }, realm, kvParam(text, 'sessionid') ?? '', line);
+    const ev = natSessionEvent(
+      { insideIp, insidePort, outsideIp, outsidePort, destinationIp, destinationPort, protocol },
+      realm,
+      kvParam(text, 'sessionid') ?? '',
+      line,
+    );
     if (ev === undefined) return;
     if (action === 'start') {
       p.book.grant({ ...ev, at: time.early });

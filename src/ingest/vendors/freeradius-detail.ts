@@ -23,8 +23,17 @@ const EVENT_TEXT = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{
 /** Attributes that occur once per record: seeing one again starts the next record. */
 const ONCE = new Set(['User-Name', 'Acct-Status-Type', 'Acct-Session-Id', 'Acct-Unique-Session-Id', 'Timestamp']);
 const STATUS: Readonly<Record<string, string>> = {
-  Start: 'Start', '1': 'Start', Stop: 'Stop', '2': 'Stop', 'Interim-Update': 'Interim', Alive: 'Interim', '3': 'Interim',
-  'Accounting-On': 'On', '7': 'On', 'Accounting-Off': 'Off', '8': 'Off',
+  Start: 'Start',
+  '1': 'Start',
+  Stop: 'Stop',
+  '2': 'Stop',
+  'Interim-Update': 'Interim',
+  Alive: 'Interim',
+  '3': 'Interim',
+  'Accounting-On': 'On',
+  '7': 'On',
+  'Accounting-Off': 'Off',
+  '8': 'Off',
 };
 const LINK_LOCAL = /^fe[89ab][0-9a-f]:/i;
 
@@ -185,7 +194,7 @@ function session(options: VendorOptions): VendorSession {
 export const freeradiusDetail: VendorParser = {
   name: NAME,
   description:
-    'FreeRADIUS detail files and RADIUS accounting attribute lists: Start, Interim-Update, Stop → allocation per Framed-IP-Address / Framed-IPv6-Prefix / Delegated-IPv6-Prefix (account User-Name), paired by session; Accounting-On/Off ends the NAS\'s open sessions; interim updates missing for more than twice Acct-Interim-Interval (or interimIntervalSeconds) → coverage gap. Clock: Timestamp (server receive, epoch) − Acct-Delay-Time, else Event-Timestamp (zone abbreviation), else the header in timeZone. Optional realm.',
+    "FreeRADIUS detail files and RADIUS accounting attribute lists: Start, Interim-Update, Stop → allocation per Framed-IP-Address / Framed-IPv6-Prefix / Delegated-IPv6-Prefix (account User-Name), paired by session; Accounting-On/Off ends the NAS's open sessions; interim updates missing for more than twice Acct-Interim-Interval (or interimIntervalSeconds) → coverage gap. Clock: Timestamp (server receive, epoch) − Acct-Delay-Time, else Event-Timestamp (zone abbreviation), else the header in timeZone. Optional realm.",
   sniff: (lines) => lines.some((l) => /^\s*Acct-Status-Type\s+=\s/.test(l)) && lines.some((l) => /^\s*(?:User-Name|Acct-Session-Id)\s+=\s/.test(l)),
   session,
 };

@@ -31,13 +31,21 @@ function session(options: VendorOptions): VendorSession {
 
   function local(g: readonly (string | undefined)[], at: number, text: string): TimeResult {
     const wall = wallMs(Number(g[at]), Number(g[at + 1]), Number(g[at + 2]), Number(g[at + 3]), Number(g[at + 4]), Number(g[at + 5]));
-    return wall === null ? { ok: false, reason: 'INVALID_TIME', message: `${NAME}: no such date or time: ${JSON.stringify(text)}` } : clocks.zone.fromWall(wall, text);
+    return wall === null
+      ? { ok: false, reason: 'INVALID_TIME', message: `${NAME}: no such date or time: ${JSON.stringify(text)}` }
+      : clocks.zone.fromWall(wall, text);
   }
 
   function record(text: string, line: number): void {
     const m = RECORD.exec(text);
     if (m === null) {
-      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, 'a USERLOG NAT record without "PROTO; SRC:PORT--->NAT:PORT; DST:PORT; [START-END]; Operator N: REASON"', text);
+      p.out.problem(
+        line,
+        '',
+        LINE_REASONS.MALFORMED_LINE,
+        'a USERLOG NAT record without "PROTO; SRC:PORT--->NAT:PORT; DST:PORT; [START-END]; Operator N: REASON"',
+        text,
+      );
       return;
     }
     const h = HEADER.exec(text);
@@ -76,7 +84,13 @@ function session(options: VendorOptions): VendorSession {
 
   function unterminated(): void {
     if (pending === null) return;
-    p.out.problem(pending.line, '', LINE_REASONS.UNTERMINATED_MESSAGE, `a USERLOG NAT record starting here did not end with its "Operator N:" reason within ${pending.count} lines`, pending.text);
+    p.out.problem(
+      pending.line,
+      '',
+      LINE_REASONS.UNTERMINATED_MESSAGE,
+      `a USERLOG NAT record starting here did not end with its "Operator N:" reason within ${pending.count} lines`,
+      pending.text,
+    );
     pending = null;
   }
 

@@ -99,7 +99,12 @@ function session(options: VendorOptions): VendorSession {
       return;
     }
     if (end !== null && end < start) {
-      p.out.problem(line, 'ends', LINE_REASONS.END_BEFORE_START, `lease ${ip} ends ${new Date(end).toISOString()} before it starts ${new Date(start).toISOString()}`);
+      p.out.problem(
+        line,
+        'ends',
+        LINE_REASONS.END_BEFORE_START,
+        `lease ${ip} ends ${new Date(end).toISOString()} before it starts ${new Date(start).toISOString()}`,
+      );
       return;
     }
     const fields = { kind: 'allocation' as const, account, ip, source, ...realm, ...(mac === undefined ? {} : { mac }) };
@@ -112,7 +117,8 @@ function session(options: VendorOptions): VendorSession {
     const account = mac !== undefined ? `mac:${mac}` : b.uid !== undefined && b.uid !== '' ? `client-id:${hex(dhcpdBytes(b.uid))}` : undefined;
     if (account === undefined) {
       // A free lease nobody ever held carries no client; an active one must.
-      if (b.binding === 'active') p.out.problem(b.line, 'hardware', LINE_REASONS.MISSING_FIELD, `active lease ${b.subject} names no client (no hardware, no uid)`);
+      if (b.binding === 'active')
+        p.out.problem(b.line, 'hardware', LINE_REASONS.MISSING_FIELD, `active lease ${b.subject} names no client (no hardware, no uid)`);
       return;
     }
     const ip = p.address(b.line, 'lease', b.subject);
@@ -154,7 +160,8 @@ function session(options: VendorOptions): VendorSession {
         }
         return;
       }
-      if (trimmed.endsWith('{')) skipDepth = 1; // failover peer, host, class…: not leases
+      if (trimmed.endsWith('{'))
+        skipDepth = 1; // failover peer, host, class…: not leases
       else if (!trimmed.endsWith(';')) p.out.problem(line, '', LINE_REASONS.UNRECOGNISED_LINE, `not a dhcpd.leases statement: ${trimmed.slice(0, 60)}`, text);
       return;
     }
@@ -211,7 +218,7 @@ function session(options: VendorOptions): VendorSession {
 export const iscDhcpdLeases: VendorParser = {
   name: NAME,
   description:
-    'ISC dhcpd.leases / dhcpd6.leases journals: lease blocks (active, free, expired, released with a client) → allocation from starts to ends; ia-na/ia-ta/ia-pd → allocation (iaprefix as a delegated prefix) from cltt to ends. Clock: the file\'s own times, UTC by dhcpd.leases(5) or epoch seconds: no zone needed; ends never → end null. Renewal blocks merge. Account: mac:, client-id: (uid) or duid: (from the IA id). Optional realm.',
+    "ISC dhcpd.leases / dhcpd6.leases journals: lease blocks (active, free, expired, released with a client) → allocation from starts to ends; ia-na/ia-ta/ia-pd → allocation (iaprefix as a delegated prefix) from cltt to ends. Clock: the file's own times, UTC by dhcpd.leases(5) or epoch seconds: no zone needed; ends never → end null. Renewal blocks merge. Account: mac:, client-id: (uid) or duid: (from the IA id). Optional realm.",
   sniff: (lines) => lines.some((l) => LEASE.test(l) || IA.test(l) || /dhcpd\.leases\(5\)/.test(l)),
   session,
 };

@@ -58,7 +58,7 @@ function session(options: VendorOptions): VendorSession {
 export const jool: VendorParser = {
   name: NAME,
   description:
-    'Jool NAT64 kernel log: BIB Mapped/Forgot → nat-session without destination (IPv6 inside, IPv4 outside), session Added/Forgot → nat-session with the IPv4 destination. Clock: Jool\'s own date (not zero-padded) with its zone in parentheses, (GMT). Needs realm.',
+    "Jool NAT64 kernel log: BIB Mapped/Forgot → nat-session without destination (IPv6 inside, IPv4 outside), session Added/Forgot → nat-session with the IPv4 destination. Clock: Jool's own date (not zero-padded) with its zone in parentheses, (GMT). Needs realm.",
   sniff: (lines) => lines.some((l) => HEAD.test(l) && / - (?:Mapped|Forgot|Added session) /.test(l)),
   session,
 };

@@ -17,7 +17,8 @@ import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 const NAME = 'juniper-ms-dpc';
 const PIC_TIME = /\(FPC Slot \d+, PIC Slot \d+\)\s+(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})/;
 const BLOCK = /\b(?:ASP_|JSERVICES_)?NAT_PORT_BLOCK_(ALLOC|RELEASE|ACTIVE):\s+(\S+)\s+->\s+(\S+):(\d+)-(\d+)/;
-const FLOW = /\bASP_SFW_(CREATE_ACCEPT|DELETE)_FLOW: proto (\d+) \([^)]*\) application: [^,]*, (\S+) -> (\S+), .*?source address and port translate to (\S+?):(\d+)\s*$/;
+const FLOW =
+  /\bASP_SFW_(CREATE_ACCEPT|DELETE)_FLOW: proto (\d+) \([^)]*\) application: [^,]*, (\S+) -> (\S+), .*?source address and port translate to (\S+?):(\d+)\s*$/;
 const FLOW_EVENT = /\bASP_SFW_(?:CREATE_ACCEPT|DELETE)_FLOW:/;
 /** `ge-1/0/0.120:192.168.0.130:17700` or `192.168.0.130:17700`: the address and port at the end. */
 const ENDPOINT = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/;

@@ -18,7 +18,9 @@ const IP = '([0-9A-Fa-f.:]+)';
  * fields are one or two words each (`source rule r1`, `N/A`), so the protocol is the first
  * bare number after the translated tuple.
  */
-const TEXT_FLOW = new RegExp(`session (?:created|closed [^:]*:) ${IP}/(\\d+)->${IP}/(\\d+) (?:0x[0-9a-fA-F]+ )?\\S+ ${IP}/(\\d+)->${IP}/(\\d+) (?:0x[0-9a-fA-F]+ )?(.*)$`);
+const TEXT_FLOW = new RegExp(
+  `session (?:created|closed [^:]*:) ${IP}/(\\d+)->${IP}/(\\d+) (?:0x[0-9a-fA-F]+ )?\\S+ ${IP}/(\\d+)->${IP}/(\\d+) (?:0x[0-9a-fA-F]+ )?(.*)$`,
+);
 const TEXT_TAIL = /(?:^|\s)(\d{1,3}) \S+ \S+ \S+ (\d+)(?: \d+\(\d+\) \d+\(\d+\) (\d+))?/;
 const HEX_EPOCH = /^[0-9a-fA-F]{1,12}$/;
 
@@ -28,7 +30,13 @@ function session(options: VendorOptions): VendorSession {
   function portBlock(text: string, line: number, kind: string): void {
     const epochText = sdParam(text, 'epoch-time-64');
     if (epochText === undefined || !HEX_EPOCH.test(epochText)) {
-      p.out.problem(line, 'epoch-time-64', epochText === undefined ? 'TIME_MISSING' : 'INVALID_TIME', `${kind}: epoch-time-64 must be hex Unix seconds, got ${JSON.stringify(epochText)}`, epochText);
+      p.out.problem(
+        line,
+        'epoch-time-64',
+        epochText === undefined ? 'TIME_MISSING' : 'INVALID_TIME',
+        `${kind}: epoch-time-64 must be hex Unix seconds, got ${JSON.stringify(epochText)}`,
+        epochText,
+      );
       return;
     }
     // epoch-time-64 is the allocation time on ALLOC and INTERIM, the release time on RELEASE.
@@ -56,9 +64,17 @@ function session(options: VendorOptions): VendorSession {
     const tail = m === null ? null : TEXT_TAIL.exec(m[9]!);
     if (m === null || tail === null) return undefined;
     const fields = new Map<string, string | undefined>([
-      ['source-address', m[1]], ['source-port', m[2]], ['destination-address', m[3]], ['destination-port', m[4]],
-      ['nat-source-address', m[5]], ['nat-source-port', m[6]], ['nat-destination-address', m[7]], ['nat-destination-port', m[8]],
-      ['protocol-id', tail[1]], ['session-id-32', tail[2]], ['elapsed-time', tail[3]],
+      ['source-address', m[1]],
+      ['source-port', m[2]],
+      ['destination-address', m[3]],
+      ['destination-port', m[4]],
+      ['nat-source-address', m[5]],
+      ['nat-source-port', m[6]],
+      ['nat-destination-address', m[7]],
+      ['nat-destination-port', m[8]],
+      ['protocol-id', tail[1]],
+      ['session-id-32', tail[2]],
+      ['elapsed-time', tail[3]],
     ]);
     return (key) => fields.get(key);
   }
@@ -66,7 +82,13 @@ function session(options: VendorOptions): VendorSession {
   function flow(text: string, line: number, kind: string): void {
     const field = flowFields(text);
     if (field === undefined) {
-      p.out.problem(line, 'nat-source-address', LINE_REASONS.MALFORMED_LINE, `${kind}: neither the structured-data form (source-address="…" nat-source-address="…") nor the text form (session created SRC/PORT->DST/PORT SERVICE NATSRC/PORT->NATDST/PORT …)`, text);
+      p.out.problem(
+        line,
+        'nat-source-address',
+        LINE_REASONS.MALFORMED_LINE,
+        `${kind}: neither the structured-data form (source-address="…" nat-source-address="…") nor the text form (session created SRC/PORT->DST/PORT SERVICE NATSRC/PORT->NATDST/PORT …)`,
+        text,
+      );
       return;
     }
     const sourceAddress = field('source-address');
@@ -79,7 +101,11 @@ function session(options: VendorOptions): VendorSession {
     }
     // A flow without source translation says nothing about a public address.
     if (sourceAddress === natAddress && sourcePort === natPort) return;
-    const header = headerTime(text, clocks) ?? { ok: false as const, reason: 'TIME_MISSING' as const, message: `${kind}: the line has no syslog header, so no time` };
+    const header = headerTime(text, clocks) ?? {
+      ok: false as const,
+      reason: 'TIME_MISSING' as const,
+      message: `${kind}: the line has no syslog header, so no time`,
+    };
     const time = p.time(line, 'timestamp', header, text.slice(0, 40));
     if (time === undefined) return;
     const insideIp = p.address(line, 'source-address', sourceAddress);

@@ -98,13 +98,27 @@ function session(options: VendorOptions): VendorSession {
     const clientId = v6 ? '' : (get(cols.clientId) ?? '').toLowerCase();
     // The client's own identifier: DUID for DHCPv6, else the hardware address, else client-id.
     const account =
-      duid !== '' && !nullHardware(duid) ? `duid:${duid}` : mac !== undefined ? `mac:${mac}` : hwaddr !== '' && !nullHardware(hwaddr) ? `hwaddr:${hwaddr}` : clientId !== '' && !nullHardware(clientId) ? `client-id:${clientId}` : undefined;
+      duid !== '' && !nullHardware(duid)
+        ? `duid:${duid}`
+        : mac !== undefined
+          ? `mac:${mac}`
+          : hwaddr !== '' && !nullHardware(hwaddr)
+            ? `hwaddr:${hwaddr}`
+            : clientId !== '' && !nullHardware(clientId)
+              ? `client-id:${clientId}`
+              : undefined;
     if (account === undefined) {
-      p.out.problem(line, v6 ? 'duid' : 'hwaddr', LINE_REASONS.MISSING_FIELD, `lease ${ip} names no client (${v6 ? 'duid, hwaddr' : 'hwaddr, client_id'} empty or zeros)`);
+      p.out.problem(
+        line,
+        v6 ? 'duid' : 'hwaddr',
+        LINE_REASONS.MISSING_FIELD,
+        `lease ${ip} names no client (${v6 ? 'duid, hwaddr' : 'hwaddr, client_id'} empty or zeros)`,
+      );
       return;
     }
     const expireMs = expire * 1000;
-    const fields = mac === undefined ? { kind: 'allocation' as const, account, ip, source, ...realm } : { kind: 'allocation' as const, account, ip, source, ...realm, mac };
+    const fields =
+      mac === undefined ? { kind: 'allocation' as const, account, ip, source, ...realm } : { kind: 'allocation' as const, account, ip, source, ...realm, mac };
     if (valid === 0) {
       // Kea writes a deleted lease with lifetime 0 (expire = its last transaction): it
       // ended at an unknown time before its known end.

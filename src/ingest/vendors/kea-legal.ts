@@ -11,7 +11,8 @@ import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
 const NAME = 'kea-legal';
-const ENTRY = /(Address|Prefix): (\S+) has been (assigned|renewed|released)(?: for (.+?))? (?:to|from) a device with (?:hardware address: hwtype=\d+ ([0-9A-Fa-f:]+)|DUID: ([0-9A-Fa-f:]+))/;
+const ENTRY =
+  /(Address|Prefix): (\S+) has been (assigned|renewed|released)(?: for (.+?))? (?:to|from) a device with (?:hardware address: hwtype=\d+ ([0-9A-Fa-f:]+)|DUID: ([0-9A-Fa-f:]+))/;
 const FILE_PREFIX = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?: ([A-Za-z]{1,6}|[+-]\d{2}:?\d{2}))? (?=Address:|Prefix:)/;
 const DB_ROW = /^\|\s*(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*\|/;
 const SECONDS = /^(\d+) seconds?$/;
@@ -37,7 +38,17 @@ function session(options: VendorOptions): VendorSession {
     const result =
       stamp === null
         ? ({ ok: false, reason: 'TIME_MISSING', message: 'a legal-log entry without its timestamp prefix' } as const)
-        : clocks.wall(Number(stamp[1]), Number(stamp[2]), Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6]), fractionMs(stamp[7]), stamp[8], stamp[0].replace(/^\|\s*/, '').trim());
+        : clocks.wall(
+            Number(stamp[1]),
+            Number(stamp[2]),
+            Number(stamp[3]),
+            Number(stamp[4]),
+            Number(stamp[5]),
+            Number(stamp[6]),
+            fractionMs(stamp[7]),
+            stamp[8],
+            stamp[0].replace(/^\|\s*/, '').trim(),
+          );
     const time = p.time(line, 'timestamp', result, stamp?.[0] ?? text.slice(0, 40));
     if (time === undefined) return;
     const prefix = entry[1] === 'Prefix';
@@ -45,9 +56,21 @@ function session(options: VendorOptions): VendorSession {
     if (ip === undefined) return;
     const mac = macOf(entry[5]);
     const account =
-      entry[6] !== undefined && !nullHardware(entry[6]) ? `duid:${entry[6].toLowerCase()}` : mac !== undefined ? `mac:${mac}` : nullHardware(entry[5]) ? undefined : `hwaddr:${entry[5]!.toLowerCase()}`;
+      entry[6] !== undefined && !nullHardware(entry[6])
+        ? `duid:${entry[6].toLowerCase()}`
+        : mac !== undefined
+          ? `mac:${mac}`
+          : nullHardware(entry[5])
+            ? undefined
+            : `hwaddr:${entry[5]!.toLowerCase()}`;
     if (account === undefined) {
-      p.out.problem(line, 'hwaddr', LINE_REASONS.MISSING_FIELD, `${entry[1]} ${ip} names no client: its hardware address is zeros and no DUID is given`, entry[5]);
+      p.out.problem(
+        line,
+        'hwaddr',
+        LINE_REASONS.MISSING_FIELD,
+        `${entry[1]} ${ip} names no client: its hardware address is zeros and no DUID is given`,
+        entry[5],
+      );
       return;
     }
     const source = ip.includes(':') ? (prefix ? 'dhcpv6-pd' : 'dhcpv6') : 'dhcp';

@@ -46,7 +46,12 @@ function session(options: VendorOptions): VendorSession {
     }
     // The reply form without snat is destination NAT (a port forward), not a subscriber's source.
     if (reply !== null && !SNAT_STATE.test(text)) return;
-    const time = p.time(line, 'timestamp', headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'a RouterOS log line without its syslog header, so no time' }, text.slice(0, 30));
+    const time = p.time(
+      line,
+      'timestamp',
+      headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'a RouterOS log line without its syslog header, so no time' },
+      text.slice(0, 30),
+    );
     if (time === undefined) return;
     const protocol = p.protocol(line, 'proto', PROTO.exec(text)?.[1]);
     if (protocol === undefined) return;

@@ -28,7 +28,8 @@ function session(options: VendorOptions): VendorSession {
     const year = 2000 + Number(row[4]); // two-digit years: Windows writes this century
     const wall = wallMs(year, Number(row[2]), Number(row[3]), Number(row[5]), Number(row[6]), Number(row[7]));
     const stamp = `${row[2]}/${row[3]}/${row[4]} ${row[5]}:${row[6]}:${row[7]}`;
-    const result = wall === null ? ({ ok: false, reason: 'INVALID_TIME', message: `no such date or time: ${stamp}` } as const) : clocks.zone.fromWall(wall, stamp);
+    const result =
+      wall === null ? ({ ok: false, reason: 'INVALID_TIME', message: `no such date or time: ${stamp}` } as const) : clocks.zone.fromWall(wall, stamp);
     const id = row[1]!;
     const read = GRANT.has(id) || id === RENEW || STOP.has(id);
     if (!read) {
@@ -54,11 +55,21 @@ function session(options: VendorOptions): VendorSession {
     const fields = { kind: 'allocation' as const, account: account ?? 'unknown', ip, source: 'dhcp', ...realm, ...(mac === undefined ? {} : { mac }) };
     if (STOP.has(id)) {
       // Expiry rows often name no client: they end whoever holds the address.
-      p.book.stop(account === undefined ? { resource: ip, holder: '', fields, line, at: time.late, anyHolder: true } : { resource: ip, holder: account, fields, line, at: time.late });
+      p.book.stop(
+        account === undefined
+          ? { resource: ip, holder: '', fields, line, at: time.late, anyHolder: true }
+          : { resource: ip, holder: account, fields, line, at: time.late },
+      );
       return;
     }
     if (account === undefined) {
-      p.out.problem(line, 'MAC Address', LINE_REASONS.MISSING_FIELD, `lease of ${ip} names no client MAC${macText === '' ? '' : ` (${macText} is zeros)`}`, macText === '' ? undefined : macText);
+      p.out.problem(
+        line,
+        'MAC Address',
+        LINE_REASONS.MISSING_FIELD,
+        `lease of ${ip} names no client MAC${macText === '' ? '' : ` (${macText} is zeros)`}`,
+        macText === '' ? undefined : macText,
+      );
       return;
     }
     const ev = { resource: ip, holder: account, fields, line, at: time.early };
@@ -70,7 +81,9 @@ function session(options: VendorOptions): VendorSession {
 export const msDhcpAudit: VendorParser = {
   name: NAME,
   description:
-    'Windows Server DHCP audit log (IPv4): 10/20 new lease → allocation (account mac:), 11 renew confirms, 12 release, 16 deleted, 17/18 expired end it; the log has no lease length, so pass missingStopTimeoutSeconds (the scope lease time) or leases end at the next client, or 8 days (the Windows default) after their last evidence (inferred). Clock: MM/DD/YY HH:MM:SS in the server\'s zone: needs timeZone. Optional realm.',
-  sniff: (lines) => lines.some((l) => /Microsoft DHCP Service Activity Log/.test(l) || /^ID,Date,Time,Description,IP Address,/.test(l)) || lines.filter((l) => ROW.test(l)).length >= Math.min(3, lines.length),
+    "Windows Server DHCP audit log (IPv4): 10/20 new lease → allocation (account mac:), 11 renew confirms, 12 release, 16 deleted, 17/18 expired end it; the log has no lease length, so pass missingStopTimeoutSeconds (the scope lease time) or leases end at the next client, or 8 days (the Windows default) after their last evidence (inferred). Clock: MM/DD/YY HH:MM:SS in the server's zone: needs timeZone. Optional realm.",
+  sniff: (lines) =>
+    lines.some((l) => /Microsoft DHCP Service Activity Log/.test(l) || /^ID,Date,Time,Description,IP Address,/.test(l)) ||
+    lines.filter((l) => ROW.test(l)).length >= Math.min(3, lines.length),
   session,
 };

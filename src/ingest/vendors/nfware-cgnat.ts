@@ -34,7 +34,12 @@ function session(options: VendorOptions): VendorSession {
       p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `an NFWare ${e[1]} VRF event that is no address, port, session or port-block mapping`, text);
       return;
     }
-    const time = p.time(line, 'timestamp', headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'an NFWare message without its syslog header, so no time' }, text.slice(0, 40));
+    const time = p.time(
+      line,
+      'timestamp',
+      headerTime(text, clocks) ?? { ok: false, reason: 'TIME_MISSING', message: 'an NFWare message without its syslog header, so no time' },
+      text.slice(0, 40),
+    );
     if (time === undefined) return;
     const r = realmOf(e[2]!);
     if (address !== null || block !== null) {
@@ -69,7 +74,7 @@ function session(options: VendorOptions): VendorSession {
 export const nfwareCgnat: VendorParser = {
   name: NAME,
   description:
-    'NFWare vCGNAT syslog: A/D address mappings → nat-block of every port, port mappings → nat-session without destination, sessions (DST) → nat-session, port blocks → nat-block; VRF n > 0 is realm REALM:vrfn. Clock: the syslog header (RFC 5424, or a relay\'s BSD header: timeZone and year). Needs realm.',
+    "NFWare vCGNAT syslog: A/D address mappings → nat-block of every port, port mappings → nat-session without destination, sessions (DST) → nat-session, port blocks → nat-block; VRF n > 0 is realm REALM:vrfn. Clock: the syslog header (RFC 5424, or a relay's BSD header: timeZone and year). Needs realm.",
   sniff: (lines) => lines.some((l) => /(?:^|\s)[AD] VRF \d+ (?:\d+ )?INT \S+ EXT \S+/.test(l)),
   session,
 };

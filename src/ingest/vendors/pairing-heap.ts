@@ -19,7 +19,8 @@ export class EndHeap<T> {
   }
 
   push(key: number, chain: T): void {
-    const keys = this.keys, chains = this.chains;
+    const keys = this.keys,
+      chains = this.chains;
     let i = keys.length;
     keys.push(key);
     chains.push(chain);
@@ -35,16 +36,20 @@ export class EndHeap<T> {
   }
 
   pop(): { key: number; chain: T } {
-    const keys = this.keys, chains = this.chains;
+    const keys = this.keys,
+      chains = this.chains;
     const top = { key: keys[0]!, chain: chains[0]! };
-    const lastKey = keys.pop()!, lastChain = chains.pop()!;
+    const lastKey = keys.pop()!,
+      lastChain = chains.pop()!;
     const n = keys.length;
     if (n > 0) {
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i, mKey = lastKey;
-        if (l < n && keys[l]! < mKey) (m = l), (mKey = keys[l]!);
+        const l = 2 * i + 1,
+          r = l + 1;
+        let m = i,
+          mKey = lastKey;
+        if (l < n && keys[l]! < mKey) ((m = l), (mKey = keys[l]!));
         if (r < n && keys[r]! < mKey) m = r;
         if (m === i) break;
         keys[i] = keys[m]!;

@@ -290,7 +290,13 @@ export class IntervalBook {
       return;
     }
     if (r.live === 0) this.resources.delete(ev.resource);
-    this.options.collector.problem(ev.line, '', LINE_REASONS.STOP_WITHOUT_START, `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in the input (nor in the store's pairing state)`, ev.resource);
+    this.options.collector.problem(
+      ev.line,
+      '',
+      LINE_REASONS.STOP_WITHOUT_START,
+      `${ev.holder} gave up ${ev.resource} at ${formatInstant(ev.at)} but its grant is not in the input (nor in the store's pairing state)`,
+      ev.resource,
+    );
   }
 
   /**
@@ -406,7 +412,12 @@ export class IntervalBook {
     const queued: Chain[] = [];
     for (const s of state.chains) {
       const r = this.resourceOf(s.resource);
-      const c = this.chain({ resource: s.resource, holder: s.holder, fields: s.fields, at: s.lastEvidence, line: s.line }, s.start ?? undefined, s.knownEnd, s.lastEvidence);
+      const c = this.chain(
+        { resource: s.resource, holder: s.holder, fields: s.fields, at: s.lastEvidence, line: s.line },
+        s.start ?? undefined,
+        s.knownEnd,
+        s.lastEvidence,
+      );
       c.startDerived = s.startDerived;
       c.lastGrant = s.lastGrant;
       c.stopAt = s.stopAt ?? undefined;
@@ -665,7 +676,13 @@ export class IntervalBook {
     const reach = end - c.lastEvidence;
     if (tally.longest === null || reach > tally.longestMs) {
       tally.longestMs = Math.max(0, reach);
-      tally.longest = { resource: c.resource, holder: c.holder, start: formatInstant(start), end: formatInstant(Math.max(end, start)), lastEvidence: formatInstant(c.lastEvidence) };
+      tally.longest = {
+        resource: c.resource,
+        holder: c.holder,
+        start: formatInstant(start),
+        end: formatInstant(Math.max(end, start)),
+        lastEvidence: formatInstant(c.lastEvidence),
+      };
     }
   }
 

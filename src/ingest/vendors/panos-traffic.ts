@@ -15,7 +15,22 @@ const NAME = 'panos-traffic';
 // Years of any length, so that one out of range (99999) is reported, not taken for another kind of line.
 const CSV_START = /(?:^|\s)([^,\s]*,\d{4,}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2},[^,]*,TRAFFIC,)/;
 const STAMP = /^(\d{4,})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
-const F = { subtype: 4, generated: 6, src: 7, dst: 8, natsrc: 9, natdst: 10, session: 22, sport: 24, dport: 25, natsport: 26, natdport: 27, proto: 29, start: 35, elapsed: 36 } as const;
+const F = {
+  subtype: 4,
+  generated: 6,
+  src: 7,
+  dst: 8,
+  natsrc: 9,
+  natdst: 10,
+  session: 22,
+  sport: 24,
+  dport: 25,
+  natsport: 26,
+  natdport: 27,
+  proto: 29,
+  start: 35,
+  elapsed: 36,
+} as const;
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = natParse(options, NAME);
@@ -77,7 +92,7 @@ function session(options: VendorOptions): VendorSession {
 export const panosTraffic: VendorParser = {
   name: NAME,
   description:
-    'Palo Alto PAN-OS TRAFFIC CSV: start/end logs with source NAT (natsrc, natsport) → nat-session to the translated destination, from start_time to the later of generated_time and start_time + elapsed. Clock: the firewall\'s CSV times (local, no offset): needs timeZone; the syslog header and receive_time are ignored. Needs realm.',
+    "Palo Alto PAN-OS TRAFFIC CSV: start/end logs with source NAT (natsrc, natsport) → nat-session to the translated destination, from start_time to the later of generated_time and start_time + elapsed. Clock: the firewall's CSV times (local, no offset): needs timeZone; the syslog header and receive_time are ignored. Needs realm.",
   sniff: (lines) => lines.some((l) => CSV_START.test(l)),
   session,
 };

@@ -64,34 +64,37 @@ function session(options: VendorOptions): VendorSession {
 
   function unterminated(): void {
     if (pending === null) return;
-    p.out.problem(pending.line, '', LINE_REASONS.UNTERMINATED_MESSAGE, `a VPP NAT message starting here did not close within ${pending.count} lines`, pending.text);
+    p.out.problem(
+      pending.line,
+      '',
+      LINE_REASONS.UNTERMINATED_MESSAGE,
+      `a VPP NAT message starting here did not close within ${pending.count} lines`,
+      pending.text,
+    );
     pending = null;
   }
 
-  return p.session(
-    (raw, line) => {
-      const text = raw.includes('\u201C') || raw.includes('\u201D') ? raw.replace(TYPOGRAPHIC_QUOTES, '"') : raw;
-      const starts = START.test(text);
-      // A new header ends a pending message, unless all it holds so far is a bare `<PRI>1`.
-      if (pending !== null && !(starts && HEAD.test(pending.text))) {
-        pending.text += ' ' + text.trim();
-        pending.count += 1;
-      } else if (starts) {
-        unterminated();
-        pending = { text, line, count: 1 };
-      } else {
-        return;
-      }
-      if (COMPLETE.test(pending.text)) {
-        const done = pending;
-        pending = null;
-        message(done.text, done.line);
-      } else if (pending.count >= MAX_WRAPPED_LINES) {
-        unterminated();
-      }
-    },
-    unterminated,
-  );
+  return p.session((raw, line) => {
+    const text = raw.includes('\u201C') || raw.includes('\u201D') ? raw.replace(TYPOGRAPHIC_QUOTES, '"') : raw;
+    const starts = START.test(text);
+    // A new header ends a pending message, unless all it holds so far is a bare `<PRI>1`.
+    if (pending !== null && !(starts && HEAD.test(pending.text))) {
+      pending.text += ' ' + text.trim();
+      pending.count += 1;
+    } else if (starts) {
+      unterminated();
+      pending = { text, line, count: 1 };
+    } else {
+      return;
+    }
+    if (COMPLETE.test(pending.text)) {
+      const done = pending;
+      pending = null;
+      message(done.text, done.line);
+    } else if (pending.count >= MAX_WRAPPED_LINES) {
+      unterminated();
+    }
+  }, unterminated);
 }
 
 export const vppSyslog: VendorParser = {

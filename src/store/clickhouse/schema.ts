@@ -63,24 +63,59 @@ const MONTH = 'toYYYYMM(toDateTime(intDiv(greatest(start, 0), 1000)))';
 const GRANULE = 256;
 
 const ALLOCATION_COLUMNS = [
-  ['realm', 'String'], ['addr', 'FixedString(16)'], ['plen', 'UInt8'], ['start', 'Int64'], ['account', 'String'],
-  ['`end`', 'Int64'], ['source', 'String'], ['end_inferred', 'UInt8'],
-  ['imsi', 'String'], ['msisdn', 'String'], ['imei', 'String'], ['mac', 'String'], ['session_id', 'String'], ['ver', 'UInt32'],
+  ['realm', 'String'],
+  ['addr', 'FixedString(16)'],
+  ['plen', 'UInt8'],
+  ['start', 'Int64'],
+  ['account', 'String'],
+  ['`end`', 'Int64'],
+  ['source', 'String'],
+  ['end_inferred', 'UInt8'],
+  ['imsi', 'String'],
+  ['msisdn', 'String'],
+  ['imei', 'String'],
+  ['mac', 'String'],
+  ['session_id', 'String'],
+  ['ver', 'UInt32'],
 ] as const;
 const BLOCK_COLUMNS = [
-  ['out_addr', 'FixedString(16)'], ['port_first', 'UInt16'], ['start', 'Int64'], ['realm', 'String'], ['in_addr', 'FixedString(16)'], ['protocol', 'String'],
-  ['port_last', 'UInt16'], ['`end`', 'Int64'], ['end_inferred', 'UInt8'], ['ver', 'UInt32'],
+  ['out_addr', 'FixedString(16)'],
+  ['port_first', 'UInt16'],
+  ['start', 'Int64'],
+  ['realm', 'String'],
+  ['in_addr', 'FixedString(16)'],
+  ['protocol', 'String'],
+  ['port_last', 'UInt16'],
+  ['`end`', 'Int64'],
+  ['end_inferred', 'UInt8'],
+  ['ver', 'UInt32'],
 ] as const;
 const SESSION_COLUMNS = [
-  ['out_addr', 'FixedString(16)'], ['out_port', 'UInt16'], ['start', 'Int64'], ['protocol', 'String'], ['realm', 'String'], ['in_addr', 'FixedString(16)'],
-  ['in_port', 'UInt16'], ['dst_addr', 'String'], ['dst_port', 'Int32'], ['`end`', 'Int64'], ['end_inferred', 'UInt8'], ['ver', 'UInt32'],
+  ['out_addr', 'FixedString(16)'],
+  ['out_port', 'UInt16'],
+  ['start', 'Int64'],
+  ['protocol', 'String'],
+  ['realm', 'String'],
+  ['in_addr', 'FixedString(16)'],
+  ['in_port', 'UInt16'],
+  ['dst_addr', 'String'],
+  ['dst_port', 'Int32'],
+  ['`end`', 'Int64'],
+  ['end_inferred', 'UInt8'],
+  ['ver', 'UInt32'],
 ] as const;
 
 const ALLOCATION_KEY = ['realm', 'addr', 'plen', 'start', 'account'];
 const BLOCK_KEY = ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'];
 const SESSION_KEY = ['out_addr', 'out_port', 'start', 'protocol', 'realm', 'in_addr', 'in_port', 'dst_addr', 'dst_port'];
 
-const timeTables = (name: 'allocation' | 'nat_block' | 'nat_session', columns: TableSpec['columns'], orderBy: string[], primaryKey: string[], shardBy: string): TableSpec[] => [
+const timeTables = (
+  name: 'allocation' | 'nat_block' | 'nat_session',
+  columns: TableSpec['columns'],
+  orderBy: string[],
+  primaryKey: string[],
+  shardBy: string,
+): TableSpec[] => [
   { name, columns, orderBy, primaryKey, partitionBy: DAY, shardBy, engine: 'ReplacingMergeTree(ver)', granularity: GRANULE },
   { name: `${name}_open`, columns, orderBy, primaryKey, partitionBy: MONTH, shardBy, engine: 'ReplacingMergeTree(ver)', granularity: GRANULE },
 ];
@@ -88,7 +123,13 @@ const timeTables = (name: 'allocation' | 'nat_block' | 'nat_session', columns: T
 export const TABLES: readonly TableSpec[] = [
   {
     name: 'address_space',
-    columns: [['addr', 'FixedString(16)'], ['plen', 'UInt8'], ['role', 'String'], ['realm', 'String'], ['ver', 'UInt32']],
+    columns: [
+      ['addr', 'FixedString(16)'],
+      ['plen', 'UInt8'],
+      ['role', 'String'],
+      ['realm', 'String'],
+      ['ver', 'UInt32'],
+    ],
     orderBy: ['addr', 'plen'],
     primaryKey: ['addr', 'plen'],
     partitionBy: 'tuple()',
@@ -98,7 +139,11 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: 'subscriber',
-    columns: [['account', 'String'], ['type', 'String'], ['ver', 'UInt32']],
+    columns: [
+      ['account', 'String'],
+      ['type', 'String'],
+      ['ver', 'UInt32'],
+    ],
     orderBy: ['account'],
     primaryKey: ['account'],
     partitionBy: 'tuple()',
@@ -111,7 +156,15 @@ export const TABLES: readonly TableSpec[] = [
   ...timeTables('nat_session', SESSION_COLUMNS, SESSION_KEY, ['out_addr', 'out_port', 'start'], 'cityHash64(out_addr, out_port)'),
   {
     name: 'nat_deterministic',
-    columns: [['out_addr', 'FixedString(16)'], ['plen', 'UInt8'], ['start', 'Int64'], ['realm', 'String'], ['`end`', 'Int64'], ['record', 'String'], ['ver', 'UInt32']],
+    columns: [
+      ['out_addr', 'FixedString(16)'],
+      ['plen', 'UInt8'],
+      ['start', 'Int64'],
+      ['realm', 'String'],
+      ['`end`', 'Int64'],
+      ['record', 'String'],
+      ['ver', 'UInt32'],
+    ],
     orderBy: ['out_addr', 'plen', 'start', 'realm'],
     primaryKey: ['out_addr', 'plen', 'start', 'realm'],
     partitionBy: 'tuple()',
@@ -121,7 +174,13 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: 'coverage',
-    columns: [['source', 'String'], ['start', 'Int64'], ['status', 'String'], ['`end`', 'Int64'], ['ver', 'UInt32']],
+    columns: [
+      ['source', 'String'],
+      ['start', 'Int64'],
+      ['status', 'String'],
+      ['`end`', 'Int64'],
+      ['ver', 'UInt32'],
+    ],
     orderBy: ['source', 'start', 'status'],
     primaryKey: ['source', 'start', 'status'],
     partitionBy: 'tuple()',
@@ -132,7 +191,11 @@ export const TABLES: readonly TableSpec[] = [
   {
     // Bounds the reader needs and settings, as rows appended and folded at read time.
     name: 'meta',
-    columns: [['key', 'String'], ['value', 'String'], ['ver', 'UInt64']],
+    columns: [
+      ['key', 'String'],
+      ['value', 'String'],
+      ['ver', 'UInt64'],
+    ],
     orderBy: ['key', 'ver'],
     primaryKey: ['key', 'ver'],
     partitionBy: 'tuple()',
@@ -165,7 +228,9 @@ export function createStatements(database: string, cluster: string | null): stri
         `ENGINE = ${t.engine} PARTITION BY ${t.partitionBy} PRIMARY KEY (${t.primaryKey.join(', ')}) ORDER BY (${t.orderBy.join(', ')}) SETTINGS index_granularity = ${t.granularity}`,
     );
     if (cluster !== null) {
-      out.push(`CREATE TABLE IF NOT EXISTS ${database}.${t.name} AS ${database}.${local} ENGINE = Distributed(${cluster}, ${database}, ${local}, ${t.shardBy})`);
+      out.push(
+        `CREATE TABLE IF NOT EXISTS ${database}.${t.name} AS ${database}.${local} ENGINE = Distributed(${cluster}, ${database}, ${local}, ${t.shardBy})`,
+      );
     }
   }
   return out;

@@ -25,11 +25,40 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { addressFromKey, maskKey, type Address } from '../../address.js';
 import { IparError } from '../../problems.js';
 import type { ErrorCode } from '../../catalogue/errors.js';
-import { NatDeterministicRecord, RECORD_KINDS, toWritten, type AddressRole, type AddressSpaceRecord, type CanonicalRecord, type Protocol, type RecordKind, type SubscriberType } from '../../records.js';
 import {
-  BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
-  natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
-  coverageFromText, coverageListing, coverageToText, mergeSourceCoverage,
+  NatDeterministicRecord,
+  RECORD_KINDS,
+  toWritten,
+  type AddressRole,
+  type AddressSpaceRecord,
+  type CanonicalRecord,
+  type Protocol,
+  type RecordKind,
+  type SubscriberType,
+} from '../../records.js';
+import {
+  BOUND_KEYS,
+  RowAllowance,
+  SESSION_ROW_LIMIT,
+  addressSpaceRecord,
+  allocationOrder,
+  allocationRecord,
+  coverageOrder,
+  coverageRecord,
+  inOrder,
+  lengthsFor,
+  lookBackStart,
+  natBlockOrder,
+  natBlockRecord,
+  natDeterministicOrder,
+  natDeterministicRecord,
+  natSessionOrder,
+  natSessionRecord,
+  storeSettings,
+  coverageFromText,
+  coverageListing,
+  coverageToText,
+  mergeSourceCoverage,
 } from '../core/index.js';
 
 /** Meta key prefix of a source's coverage (`coverage.<source>`). */
@@ -38,8 +67,29 @@ import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE
 import { RowBinary, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
 import type {
-  AllocationQuery, CoverageListing, CoverageQuery, DeterministicQuery, ExportQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, SettingValue, SourceCoverage, StoreAdmin, StoreExporter, StoreReader, StoreSettings, StoreWriter,
-  StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, StoredRecord, WriteSummary,
+  AllocationQuery,
+  CoverageListing,
+  CoverageQuery,
+  DeterministicQuery,
+  ExportQuery,
+  NatQuery,
+  PurgeSummary,
+  RecordCounts,
+  SettingKey,
+  SettingValue,
+  SourceCoverage,
+  StoreAdmin,
+  StoreExporter,
+  StoreReader,
+  StoreSettings,
+  StoreWriter,
+  StoredAllocation,
+  StoredCoverage,
+  StoredNatBlock,
+  StoredNatDeterministic,
+  StoredNatSession,
+  StoredRecord,
+  WriteSummary,
 } from '../types.js';
 
 export interface ClickHouseOpenOptions {
@@ -140,38 +190,126 @@ function bump(t: Tally, kind: RecordKind): void {
 // ---- rows as written ------------------------------------------------------------------
 
 interface AllocationRow {
-  realm: string; addr: Buffer; plen: number; start: number; account: string;
-  end: number | null; source: string; endInferred: boolean;
-  imsi: string; msisdn: string; imei: string; mac: string; sessionId: string; ver: number;
+  realm: string;
+  addr: Buffer;
+  plen: number;
+  start: number;
+  account: string;
+  end: number | null;
+  source: string;
+  endInferred: boolean;
+  imsi: string;
+  msisdn: string;
+  imei: string;
+  mac: string;
+  sessionId: string;
+  ver: number;
 }
 interface BlockRow {
-  out: Buffer; portFirst: number; start: number; realm: string; inside: Buffer; protocol: string;
-  portLast: number; end: number | null; endInferred: boolean; ver: number;
+  out: Buffer;
+  portFirst: number;
+  start: number;
+  realm: string;
+  inside: Buffer;
+  protocol: string;
+  portLast: number;
+  end: number | null;
+  endInferred: boolean;
+  ver: number;
 }
 interface SessionRow {
-  out: Buffer; outPort: number; start: number; protocol: string; realm: string; inside: Buffer; inPort: number;
-  dst: Buffer; dstPort: number; end: number | null; endInferred: boolean; ver: number;
+  out: Buffer;
+  outPort: number;
+  start: number;
+  protocol: string;
+  realm: string;
+  inside: Buffer;
+  inPort: number;
+  dst: Buffer;
+  dstPort: number;
+  end: number | null;
+  endInferred: boolean;
+  ver: number;
 }
 type TimeRow = AllocationRow | BlockRow | SessionRow;
-interface SpaceRow { addr: Buffer; plen: number; role: string; realm: string; ver: number }
-interface SubscriberRow { account: string; type: string; ver: number }
-interface DeterministicRow { out: Buffer; plen: number; start: number; realm: string; end: number | null; record: string; ver: number }
-interface CoverageRow { source: string; start: number; status: string; end: number | null; ver: number }
+interface SpaceRow {
+  addr: Buffer;
+  plen: number;
+  role: string;
+  realm: string;
+  ver: number;
+}
+interface SubscriberRow {
+  account: string;
+  type: string;
+  ver: number;
+}
+interface DeterministicRow {
+  out: Buffer;
+  plen: number;
+  start: number;
+  realm: string;
+  end: number | null;
+  record: string;
+  ver: number;
+}
+interface CoverageRow {
+  source: string;
+  start: number;
+  status: string;
+  end: number | null;
+  ver: number;
+}
 
 const endValue = (end: number | null): bigint => (end === null ? END_OPEN_BIGINT : BigInt(end));
 
 const ENCODERS = {
   allocation: (w: RowBinary, r: AllocationRow) =>
-    w.string(r.realm).fixed(r.addr).u8(r.plen).i64(r.start).string(r.account).i64(endValue(r.end)).string(r.source).u8(r.endInferred ? 1 : 0)
-      .string(r.imsi).string(r.msisdn).string(r.imei).string(r.mac).string(r.sessionId).u32(r.ver),
+    w
+      .string(r.realm)
+      .fixed(r.addr)
+      .u8(r.plen)
+      .i64(r.start)
+      .string(r.account)
+      .i64(endValue(r.end))
+      .string(r.source)
+      .u8(r.endInferred ? 1 : 0)
+      .string(r.imsi)
+      .string(r.msisdn)
+      .string(r.imei)
+      .string(r.mac)
+      .string(r.sessionId)
+      .u32(r.ver),
   nat_block: (w: RowBinary, r: BlockRow) =>
-    w.fixed(r.out).u16(r.portFirst).i64(r.start).string(r.realm).fixed(r.inside).string(r.protocol).u16(r.portLast).i64(endValue(r.end)).u8(r.endInferred ? 1 : 0).u32(r.ver),
+    w
+      .fixed(r.out)
+      .u16(r.portFirst)
+      .i64(r.start)
+      .string(r.realm)
+      .fixed(r.inside)
+      .string(r.protocol)
+      .u16(r.portLast)
+      .i64(endValue(r.end))
+      .u8(r.endInferred ? 1 : 0)
+      .u32(r.ver),
   nat_session: (w: RowBinary, r: SessionRow) =>
-    w.fixed(r.out).u16(r.outPort).i64(r.start).string(r.protocol).string(r.realm).fixed(r.inside).u16(r.inPort).string(r.dst).i32(r.dstPort)
-      .i64(endValue(r.end)).u8(r.endInferred ? 1 : 0).u32(r.ver),
+    w
+      .fixed(r.out)
+      .u16(r.outPort)
+      .i64(r.start)
+      .string(r.protocol)
+      .string(r.realm)
+      .fixed(r.inside)
+      .u16(r.inPort)
+      .string(r.dst)
+      .i32(r.dstPort)
+      .i64(endValue(r.end))
+      .u8(r.endInferred ? 1 : 0)
+      .u32(r.ver),
   address_space: (w: RowBinary, r: SpaceRow) => w.fixed(r.addr).u8(r.plen).string(r.role).string(r.realm).u32(r.ver),
   subscriber: (w: RowBinary, r: SubscriberRow) => w.string(r.account).string(r.type).u32(r.ver),
-  nat_deterministic: (w: RowBinary, r: DeterministicRow) => w.fixed(r.out).u8(r.plen).i64(r.start).string(r.realm).i64(endValue(r.end)).string(r.record).u32(r.ver),
+  nat_deterministic: (w: RowBinary, r: DeterministicRow) =>
+    w.fixed(r.out).u8(r.plen).i64(r.start).string(r.realm).i64(endValue(r.end)).string(r.record).u32(r.ver),
   coverage: (w: RowBinary, r: CoverageRow) => w.string(r.source).i64(r.start).string(r.status).i64(endValue(r.end)).u32(r.ver),
 } as const;
 
@@ -179,9 +317,19 @@ const ENCODERS = {
 const SEP = '\u0000';
 const keyOf = {
   allocation: (r: { realm: string; addr: string; plen: number; start: number; account: string }) => [r.realm, r.addr, r.plen, r.start, r.account].join(SEP),
-  nat_block: (r: { out: string; portFirst: number; start: number; realm: string; inside: string; protocol: string }) => [r.out, r.portFirst, r.start, r.realm, r.inside, r.protocol].join(SEP),
-  nat_session: (r: { out: string; outPort: number; start: number; protocol: string; realm: string; inside: string; inPort: number; dst: string; dstPort: number }) =>
-    [r.out, r.outPort, r.start, r.protocol, r.realm, r.inside, r.inPort, r.dst, r.dstPort].join(SEP),
+  nat_block: (r: { out: string; portFirst: number; start: number; realm: string; inside: string; protocol: string }) =>
+    [r.out, r.portFirst, r.start, r.realm, r.inside, r.protocol].join(SEP),
+  nat_session: (r: {
+    out: string;
+    outPort: number;
+    start: number;
+    protocol: string;
+    realm: string;
+    inside: string;
+    inPort: number;
+    dst: string;
+    dstPort: number;
+  }) => [r.out, r.outPort, r.start, r.protocol, r.realm, r.inside, r.inPort, r.dst, r.dstPort].join(SEP),
 };
 
 /** How final a time record's end is: open < inferred < logged. Only a higher rank replaces (as SQLite's upsert). */
@@ -223,7 +371,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
 
   constructor(spec: string | ClickHouseSpec, options: ClickHouseOpenOptions = {}) {
     this.spec = typeof spec === 'string' ? parseClickHouseSpec(spec) : spec;
-    this.#text = typeof spec === 'string' ? redactSpec(spec) : `clickhouse://${this.spec.hosts.map((h) => `${h.host}:${h.port}`).join(',')}/${this.spec.database}`;
+    this.#text =
+      typeof spec === 'string' ? redactSpec(spec) : `clickhouse://${this.spec.hosts.map((h) => `${h.host}:${h.port}`).join(',')}/${this.spec.database}`;
     this.#readonly = options.readonly === true;
     this.#db = this.spec.database;
     this.#clients = this.spec.hosts.map((h) =>
@@ -272,7 +421,9 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     if (w.rows === 0) return;
     try {
       const r = await this.#clients[0]!.exec({
-        query: `INSERT INTO ${this.#t(table)} (${columnNames(TABLE[table]).map((c) => (c === 'end' ? '`end`' : c)).join(', ')}) FORMAT RowBinary`,
+        query: `INSERT INTO ${this.#t(table)} (${columnNames(TABLE[table])
+          .map((c) => (c === 'end' ? '`end`' : c))
+          .join(', ')}) FORMAT RowBinary`,
         values: Readable.from([w.bytes()]),
       });
       for await (const _ of r.stream) void _;
@@ -295,23 +446,31 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       if (cluster !== null) {
         const [row] = await this.#select(`SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ${str(cluster)}`);
         const shards = Number(row?.[0] ?? 0);
-        if (shards === 0) throw new IparError('STORE_OPEN_FAILED', `cluster ${cluster} is not in remote_servers of ${hosts[0]!.host}:${hosts[0]!.port} (${this.#text})`);
+        if (shards === 0)
+          throw new IparError('STORE_OPEN_FAILED', `cluster ${cluster} is not in remote_servers of ${hosts[0]!.host}:${hosts[0]!.port} (${this.#text})`);
         if (shards !== hosts.length) {
-          throw new IparError('STORE_OPEN_FAILED', `cluster ${cluster} has ${shards} shards but the store URL lists ${hosts.length} hosts; list every shard's HTTP host:port (${this.#text})`);
+          throw new IparError(
+            'STORE_OPEN_FAILED',
+            `cluster ${cluster} has ${shards} shards but the store URL lists ${hosts.length} hosts; list every shard's HTTP host:port (${this.#text})`,
+          );
         }
       }
       // No ON CLUSTER (it needs ZooKeeper): the same statements on every shard.
       for (const client of this.#clients) for (const sql of createStatements(this.#db, cluster)) await this.#command(sql, client);
     } else {
       const [row] = await this.#select(`SELECT count() FROM system.tables WHERE database = ${str(this.#db)} AND name = 'meta'`);
-      if (Number(row?.[0] ?? 0) === 0) throw new IparError('STORE_NOT_FOUND', `no ipar store in database ${this.#db} (${this.#text}); create it with ipar ingest --store`);
+      if (Number(row?.[0] ?? 0) === 0)
+        throw new IparError('STORE_NOT_FOUND', `no ipar store in database ${this.#db} (${this.#text}); create it with ipar ingest --store`);
     }
     const meta = await this.#loadMeta();
     if (meta.schema === null && !this.#readonly) {
       await this.#insertMeta([['schema.version', String(CLICKHOUSE_SCHEMA_VERSION), 0]]);
     } else if (meta.schema !== CLICKHOUSE_SCHEMA_VERSION) {
       const found = meta.schema ?? 0;
-      throw new IparError(found > CLICKHOUSE_SCHEMA_VERSION ? 'STORE_TOO_NEW' : 'STORE_NEEDS_MIGRATION', `store ${this.#text} has schema version ${found}; this ipar reads version ${CLICKHOUSE_SCHEMA_VERSION}`);
+      throw new IparError(
+        found > CLICKHOUSE_SCHEMA_VERSION ? 'STORE_TOO_NEW' : 'STORE_NEEDS_MIGRATION',
+        `store ${this.#text} has schema version ${found}; this ipar reads version ${CLICKHOUSE_SCHEMA_VERSION}`,
+      );
     }
   }
 
@@ -321,9 +480,14 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     let schema: number | null = null;
     for (const [key, values, last, ver] of rows as [string, string[], string, number][]) {
       if (key === 'schema.version') schema = Number(last);
-      else if (key.startsWith('lengths.')) meta.lengths.set(key.slice(8), [...new Set(values.flatMap((v) => JSON.parse(v) as number[]))].sort((a, b) => b - a));
+      else if (key.startsWith('lengths.'))
+        meta.lengths.set(
+          key.slice(8),
+          [...new Set(values.flatMap((v) => JSON.parse(v) as number[]))].sort((a, b) => b - a),
+        );
       else if (key.startsWith('setting.')) meta.settings.set(key.slice(8), { value: last, ver: Number(ver) });
-      else if (key.startsWith(COVERAGE_KEY)) continue; // read fresh by sourceCoverage()
+      else if (key.startsWith(COVERAGE_KEY))
+        continue; // read fresh by sourceCoverage()
       else meta.bounds.set(key, maxOf(values.map(Number)));
     }
     const out = { ...meta, schema };
@@ -372,11 +536,16 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     }
     const states = await this.#states(byKind, meta);
     const out = {
-      allocation: new Map<string, AllocationRow>(), allocation_open: new Map<string, AllocationRow>(),
-      nat_block: new Map<string, BlockRow>(), nat_block_open: new Map<string, BlockRow>(),
-      nat_session: new Map<string, SessionRow>(), nat_session_open: new Map<string, SessionRow>(),
-      address_space: new Map<string, SpaceRow>(), subscriber: new Map<string, SubscriberRow>(),
-      nat_deterministic: new Map<string, DeterministicRow>(), coverage: new Map<string, CoverageRow>(),
+      allocation: new Map<string, AllocationRow>(),
+      allocation_open: new Map<string, AllocationRow>(),
+      nat_block: new Map<string, BlockRow>(),
+      nat_block_open: new Map<string, BlockRow>(),
+      nat_session: new Map<string, SessionRow>(),
+      nat_session_open: new Map<string, SessionRow>(),
+      address_space: new Map<string, SpaceRow>(),
+      subscriber: new Map<string, SubscriberRow>(),
+      nat_deterministic: new Map<string, DeterministicRow>(),
+      coverage: new Map<string, CoverageRow>(),
     };
     const raised = new Map<string, number>();
     const raise = (key: string, value: number): void => {
@@ -391,7 +560,13 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     };
 
     /** Decide for one time record against its current version; queue the rows to insert. */
-    const timeRecord = <R extends TimeRow>(kind: RecordKind, table: 'allocation' | 'nat_block' | 'nat_session', key: string, fresh: R, state: Map<string, TimeState<R>>): void => {
+    const timeRecord = <R extends TimeRow>(
+      kind: RecordKind,
+      table: 'allocation' | 'nat_block' | 'nat_session',
+      key: string,
+      fresh: R,
+      state: Map<string, TimeState<R>>,
+    ): void => {
       const current = state.get(key);
       let next: R | null = null;
       if (current === undefined) next = { ...fresh, ver: 1 };
@@ -420,8 +595,20 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
           const realm = r.realm ?? '';
           noteLength('allocation', r.ip.length);
           const row: AllocationRow = {
-            realm, addr: r.ip.key, plen: r.ip.length, start: r.start, account: r.account, end: r.end, source: r.source, endInferred: r.endInferred === true,
-            imsi: r.imsi ?? '', msisdn: r.msisdn ?? '', imei: r.imei ?? '', mac: r.mac ?? '', sessionId: r.sessionId ?? '', ver: 0,
+            realm,
+            addr: r.ip.key,
+            plen: r.ip.length,
+            start: r.start,
+            account: r.account,
+            end: r.end,
+            source: r.source,
+            endInferred: r.endInferred === true,
+            imsi: r.imsi ?? '',
+            msisdn: r.msisdn ?? '',
+            imei: r.imei ?? '',
+            mac: r.mac ?? '',
+            sessionId: r.sessionId ?? '',
+            ver: 0,
           };
           const key = keyOf.allocation({ realm, addr: hexOf(r.ip.key), plen: r.ip.length, start: r.start, account: r.account });
           timeRecord('allocation', 'allocation', key, row, states.allocation);
@@ -432,18 +619,55 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
         }
         case 'nat-block': {
           const protocol = r.protocol ?? '';
-          const row: BlockRow = { out: r.outsideIp.key, portFirst: r.portFirst, start: r.start, realm: r.realm, inside: r.insideIp.key, protocol, portLast: r.portLast, end: r.end, endInferred: r.endInferred === true, ver: 0 };
-          timeRecord('nat-block', 'nat_block', keyOf.nat_block({ out: hexOf(r.outsideIp.key), portFirst: r.portFirst, start: r.start, realm: r.realm, inside: hexOf(r.insideIp.key), protocol }), row, states.nat_block);
+          const row: BlockRow = {
+            out: r.outsideIp.key,
+            portFirst: r.portFirst,
+            start: r.start,
+            realm: r.realm,
+            inside: r.insideIp.key,
+            protocol,
+            portLast: r.portLast,
+            end: r.end,
+            endInferred: r.endInferred === true,
+            ver: 0,
+          };
+          timeRecord(
+            'nat-block',
+            'nat_block',
+            keyOf.nat_block({ out: hexOf(r.outsideIp.key), portFirst: r.portFirst, start: r.start, realm: r.realm, inside: hexOf(r.insideIp.key), protocol }),
+            row,
+            states.nat_block,
+          );
           raise('maxSpan.nat_block', r.portLast - r.portFirst + 1);
           break;
         }
         case 'nat-session': {
           const dst = r.destinationIp?.key ?? Buffer.alloc(0);
           const row: SessionRow = {
-            out: r.outsideIp.key, outPort: r.outsidePort, start: r.start, protocol: r.protocol, realm: r.realm, inside: r.insideIp.key, inPort: r.insidePort,
-            dst, dstPort: r.destinationPort ?? -1, end: r.end, endInferred: r.endInferred === true, ver: 0,
+            out: r.outsideIp.key,
+            outPort: r.outsidePort,
+            start: r.start,
+            protocol: r.protocol,
+            realm: r.realm,
+            inside: r.insideIp.key,
+            inPort: r.insidePort,
+            dst,
+            dstPort: r.destinationPort ?? -1,
+            end: r.end,
+            endInferred: r.endInferred === true,
+            ver: 0,
           };
-          const key = keyOf.nat_session({ out: hexOf(r.outsideIp.key), outPort: r.outsidePort, start: r.start, protocol: r.protocol, realm: r.realm, inside: hexOf(r.insideIp.key), inPort: r.insidePort, dst: hexOf(dst), dstPort: row.dstPort });
+          const key = keyOf.nat_session({
+            out: hexOf(r.outsideIp.key),
+            outPort: r.outsidePort,
+            start: r.start,
+            protocol: r.protocol,
+            realm: r.realm,
+            inside: hexOf(r.insideIp.key),
+            inPort: r.insidePort,
+            dst: hexOf(dst),
+            dstPort: row.dstPort,
+          });
           timeRecord('nat-session', 'nat_session', key, row, states.nat_session);
           break;
         }
@@ -479,7 +703,15 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
           const cur = states.nat_deterministic.get(key);
           if (cur !== undefined && cur.record === record) bump(unchanged, r.kind);
           else {
-            const row = { out: r.outsidePrefix.key, plen: r.outsidePrefix.length, start: r.start, realm: r.realm, end: r.end, record, ver: (cur?.ver ?? 0) + 1 };
+            const row = {
+              out: r.outsidePrefix.key,
+              plen: r.outsidePrefix.length,
+              start: r.start,
+              realm: r.realm,
+              end: r.end,
+              record,
+              ver: (cur?.ver ?? 0) + 1,
+            };
             states.nat_deterministic.set(key, row);
             out.nat_deterministic.set(key, row);
             bump(stored, r.kind);
@@ -506,7 +738,11 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     for (const [table, set] of newLengths) metaRows.push([`lengths.${table}`, JSON.stringify([...set]), 0]);
     await this.#insertMeta(metaRows);
     for (const [k, v] of raised) meta.bounds.set(k, v);
-    for (const [table, set] of newLengths) meta.lengths.set(table, [...new Set([...(meta.lengths.get(table) ?? []), ...set])].sort((a, b) => b - a));
+    for (const [table, set] of newLengths)
+      meta.lengths.set(
+        table,
+        [...new Set([...(meta.lengths.get(table) ?? []), ...set])].sort((a, b) => b - a),
+      );
 
     const inserts: Promise<void>[] = [];
     for (const [table, rows] of Object.entries(out) as [keyof typeof out, Map<string, unknown>][]) {
@@ -538,7 +774,14 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     // an IN set (a 100 000-record batch on 100M rows did not finish in two minutes). The
     // batch's time span prunes partitions, PREWHERE reads only `start` for the rest, and
     // the join on the whole natural key runs on each shard.
-    const timeQuery = (table: 'allocation' | 'nat_block' | 'nat_session', keyCols: readonly string[], fields: readonly string[], rows: (string | number)[][], starts: number[], extra: readonly string[]): string => {
+    const timeQuery = (
+      table: 'allocation' | 'nat_block' | 'nat_session',
+      keyCols: readonly string[],
+      fields: readonly string[],
+      rows: (string | number)[][],
+      starts: number[],
+      extra: readonly string[],
+    ): string => {
       const batch = batchRows(rows, fields);
       const cols = [...keyCols, 'ver', '`end`', 'end_inferred', ...extra].join(', ');
       const span = `PREWHERE start >= ${int(minOf(starts))} AND start <= ${int(maxOf(starts))}`;
@@ -548,51 +791,174 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
         GROUP BY ${keyCols.join(', ')}`;
     };
     const [a, b, s, sp, su, d, g] = await Promise.all([
-      this.#chunked(alloc, (alloc) => this.#select(timeQuery('allocation', ['realm', 'addr', 'plen', 'start', 'account'],
-        ['unhex(q[1]) AS realm', 'toFixedString(unhex(q[2]), 16) AS addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS start', 'unhex(q[5]) AS account'],
-        alloc.map((r) => [textHex(r.realm ?? ''), hexOf(r.ip.key), r.ip.length, r.start, textHex(r.account)]), alloc.map((r) => r.start),
-        ['source', 'imsi', 'msisdn', 'imei', 'mac', 'session_id']))),
-      this.#chunked(blocks, (blocks) => this.#select(timeQuery('nat_block', ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'],
-        ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt16(q[2]) AS port_first', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm', 'toFixedString(unhex(q[5]), 16) AS in_addr', 'unhex(q[6]) AS protocol'],
-        blocks.map((r) => [hexOf(r.outsideIp.key), r.portFirst, r.start, textHex(r.realm), hexOf(r.insideIp.key), textHex(r.protocol ?? '')]), blocks.map((r) => r.start),
-        ['port_last']))),
-      this.#chunked(sessions, (sessions) => this.#select(timeQuery('nat_session', ['out_addr', 'out_port', 'start', 'protocol', 'realm', 'in_addr', 'in_port', 'dst_addr', 'dst_port'],
-        ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt16(q[2]) AS out_port', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS protocol', 'unhex(q[5]) AS realm',
-          'toFixedString(unhex(q[6]), 16) AS in_addr', 'toUInt16(q[7]) AS in_port', 'unhex(q[8]) AS dst_addr', 'toInt32(q[9]) AS dst_port'],
-        sessions.map((r) => [hexOf(r.outsideIp.key), r.outsidePort, r.start, textHex(r.protocol), textHex(r.realm), hexOf(r.insideIp.key), r.insidePort, r.destinationIp === undefined ? '' : hexOf(r.destinationIp.key), r.destinationPort ?? -1]),
-        sessions.map((r) => r.start), []))),
-      this.#chunked(spaces, (spaces) => this.#select(`SELECT lower(hex(addr)), plen, max(ver), argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
-        ALL INNER JOIN (${batchRows(spaces.map((r) => [hexOf(r.prefix.key), r.prefix.length]), ['toFixedString(unhex(q[1]), 16) AS addr', 'toUInt8(q[2]) AS plen'])}) USING (addr, plen) GROUP BY addr, plen`)),
-      this.#chunked(subs, (subs) => this.#select(`SELECT account, max(ver), argMax(type, ver) FROM ${this.#t('subscriber')}
-        ALL INNER JOIN (${batchRows(subs.map((r) => [textHex(r.account)]), ['unhex(q[1]) AS account'])}) USING (account) GROUP BY account`)),
-      this.#chunked(dets, (dets) => this.#select(`SELECT lower(hex(out_addr)), plen, start, realm, max(ver), argMax(record, ver) FROM ${this.#t('nat_deterministic')}
-        ALL INNER JOIN (${batchRows(dets.map((r) => [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, textHex(r.realm)]), ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt8(q[2]) AS plen', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm'])})
-        USING (out_addr, plen, start, realm) GROUP BY out_addr, plen, start, realm`)),
-      this.#chunked(gaps, (gaps) => this.#select(`SELECT source, start, status, max(ver), argMax(\`end\`, ver) FROM ${this.#t('coverage')}
-        ALL INNER JOIN (${batchRows(gaps.map((r) => [textHex(r.source), r.start, textHex(r.status)]), ['unhex(q[1]) AS source', 'toInt64(q[2]) AS start', 'unhex(q[3]) AS status'])})
-        USING (source, start, status) GROUP BY source, start, status`)),
+      this.#chunked(alloc, (alloc) =>
+        this.#select(
+          timeQuery(
+            'allocation',
+            ['realm', 'addr', 'plen', 'start', 'account'],
+            ['unhex(q[1]) AS realm', 'toFixedString(unhex(q[2]), 16) AS addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS start', 'unhex(q[5]) AS account'],
+            alloc.map((r) => [textHex(r.realm ?? ''), hexOf(r.ip.key), r.ip.length, r.start, textHex(r.account)]),
+            alloc.map((r) => r.start),
+            ['source', 'imsi', 'msisdn', 'imei', 'mac', 'session_id'],
+          ),
+        ),
+      ),
+      this.#chunked(blocks, (blocks) =>
+        this.#select(
+          timeQuery(
+            'nat_block',
+            ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'],
+            [
+              'toFixedString(unhex(q[1]), 16) AS out_addr',
+              'toUInt16(q[2]) AS port_first',
+              'toInt64(q[3]) AS start',
+              'unhex(q[4]) AS realm',
+              'toFixedString(unhex(q[5]), 16) AS in_addr',
+              'unhex(q[6]) AS protocol',
+            ],
+            blocks.map((r) => [hexOf(r.outsideIp.key), r.portFirst, r.start, textHex(r.realm), hexOf(r.insideIp.key), textHex(r.protocol ?? '')]),
+            blocks.map((r) => r.start),
+            ['port_last'],
+          ),
+        ),
+      ),
+      this.#chunked(sessions, (sessions) =>
+        this.#select(
+          timeQuery(
+            'nat_session',
+            ['out_addr', 'out_port', 'start', 'protocol', 'realm', 'in_addr', 'in_port', 'dst_addr', 'dst_port'],
+            [
+              'toFixedString(unhex(q[1]), 16) AS out_addr',
+              'toUInt16(q[2]) AS out_port',
+              'toInt64(q[3]) AS start',
+              'unhex(q[4]) AS protocol',
+              'unhex(q[5]) AS realm',
+              'toFixedString(unhex(q[6]), 16) AS in_addr',
+              'toUInt16(q[7]) AS in_port',
+              'unhex(q[8]) AS dst_addr',
+              'toInt32(q[9]) AS dst_port',
+            ],
+            sessions.map((r) => [
+              hexOf(r.outsideIp.key),
+              r.outsidePort,
+              r.start,
+              textHex(r.protocol),
+              textHex(r.realm),
+              hexOf(r.insideIp.key),
+              r.insidePort,
+              r.destinationIp === undefined ? '' : hexOf(r.destinationIp.key),
+              r.destinationPort ?? -1,
+            ]),
+            sessions.map((r) => r.start),
+            [],
+          ),
+        ),
+      ),
+      this.#chunked(spaces, (spaces) =>
+        this.#select(`SELECT lower(hex(addr)), plen, max(ver), argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
+        ALL INNER JOIN (${batchRows(
+          spaces.map((r) => [hexOf(r.prefix.key), r.prefix.length]),
+          ['toFixedString(unhex(q[1]), 16) AS addr', 'toUInt8(q[2]) AS plen'],
+        )}) USING (addr, plen) GROUP BY addr, plen`),
+      ),
+      this.#chunked(subs, (subs) =>
+        this.#select(`SELECT account, max(ver), argMax(type, ver) FROM ${this.#t('subscriber')}
+        ALL INNER JOIN (${batchRows(
+          subs.map((r) => [textHex(r.account)]),
+          ['unhex(q[1]) AS account'],
+        )}) USING (account) GROUP BY account`),
+      ),
+      this.#chunked(dets, (dets) =>
+        this.#select(`SELECT lower(hex(out_addr)), plen, start, realm, max(ver), argMax(record, ver) FROM ${this.#t('nat_deterministic')}
+        ALL INNER JOIN (${batchRows(
+          dets.map((r) => [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, textHex(r.realm)]),
+          ['toFixedString(unhex(q[1]), 16) AS out_addr', 'toUInt8(q[2]) AS plen', 'toInt64(q[3]) AS start', 'unhex(q[4]) AS realm'],
+        )})
+        USING (out_addr, plen, start, realm) GROUP BY out_addr, plen, start, realm`),
+      ),
+      this.#chunked(gaps, (gaps) =>
+        this.#select(`SELECT source, start, status, max(ver), argMax(\`end\`, ver) FROM ${this.#t('coverage')}
+        ALL INNER JOIN (${batchRows(
+          gaps.map((r) => [textHex(r.source), r.start, textHex(r.status)]),
+          ['unhex(q[1]) AS source', 'toInt64(q[2]) AS start', 'unhex(q[3]) AS status'],
+        )})
+        USING (source, start, status) GROUP BY source, start, status`),
+      ),
     ]);
 
     const allocation = new Map<string, TimeState<AllocationRow>>();
-    for (const [realm, addr, plen, start, account, ver, end, ei, source, imsi, msisdn, imei, mac, sessionId] of a as [string, string, number, number, string, number, unknown, number, string, string, string, string, string, string][]) {
+    for (const [realm, addr, plen, start, account, ver, end, ei, source, imsi, msisdn, imei, mac, sessionId] of a as [
+      string,
+      string,
+      number,
+      number,
+      string,
+      number,
+      unknown,
+      number,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ][]) {
       allocation.set(keyOf.allocation({ realm, addr, plen, start, account }), {
         row: { realm, addr: keyFromHex(addr), plen, start, account, end: endOf(end), source, endInferred: ei === 1, imsi, msisdn, imei, mac, sessionId, ver },
       });
     }
     const natBlock = new Map<string, TimeState<BlockRow>>();
-    for (const [out, portFirst, start, realm, inside, protocol, ver, end, ei, portLast] of b as [string, number, number, string, string, string, number, unknown, number, number][]) {
+    for (const [out, portFirst, start, realm, inside, protocol, ver, end, ei, portLast] of b as [
+      string,
+      number,
+      number,
+      string,
+      string,
+      string,
+      number,
+      unknown,
+      number,
+      number,
+    ][]) {
       natBlock.set(keyOf.nat_block({ out, portFirst, start, realm, inside, protocol }), {
         row: { out: keyFromHex(out), portFirst, start, realm, inside: keyFromHex(inside), protocol, portLast, end: endOf(end), endInferred: ei === 1, ver },
       });
     }
     const natSession = new Map<string, TimeState<SessionRow>>();
-    for (const [out, outPort, start, protocol, realm, inside, inPort, dst, dstPort, ver, end, ei] of s as [string, number, number, string, string, string, number, string, number, number, unknown, number][]) {
+    for (const [out, outPort, start, protocol, realm, inside, inPort, dst, dstPort, ver, end, ei] of s as [
+      string,
+      number,
+      number,
+      string,
+      string,
+      string,
+      number,
+      string,
+      number,
+      number,
+      unknown,
+      number,
+    ][]) {
       natSession.set(keyOf.nat_session({ out, outPort, start, protocol, realm, inside, inPort, dst, dstPort }), {
-        row: { out: keyFromHex(out), outPort, start, protocol, realm, inside: keyFromHex(inside), inPort, dst: keyFromHex(dst), dstPort, end: endOf(end), endInferred: ei === 1, ver },
+        row: {
+          out: keyFromHex(out),
+          outPort,
+          start,
+          protocol,
+          realm,
+          inside: keyFromHex(inside),
+          inPort,
+          dst: keyFromHex(dst),
+          dstPort,
+          end: endOf(end),
+          endInferred: ei === 1,
+          ver,
+        },
       });
     }
     const addressSpace = new Map<string, SpaceRow>();
-    for (const [addr, plen, ver, role, realm] of sp as [string, number, number, string, string][]) addressSpace.set([addr, plen].join(SEP), { addr: keyFromHex(addr), plen, role, realm, ver });
+    for (const [addr, plen, ver, role, realm] of sp as [string, number, number, string, string][])
+      addressSpace.set([addr, plen].join(SEP), { addr: keyFromHex(addr), plen, role, realm, ver });
     const subscriber = new Map<string, SubscriberRow>();
     for (const [account, ver, type] of su as [string, number, string][]) subscriber.set(account, { account, type, ver });
     const deterministic = new Map<string, DeterministicRow>();
@@ -600,7 +966,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       deterministic.set([out, plen, start, realm].join(SEP), { out: keyFromHex(out), plen, start, realm, end: null, record, ver });
     }
     const coverage = new Map<string, CoverageRow>();
-    for (const [source, start, status, ver, end] of g as [string, number, string, number, unknown][]) coverage.set([source, start, status].join(SEP), { source, start, status, end: endOf(end), ver });
+    for (const [source, start, status, ver, end] of g as [string, number, string, number, unknown][])
+      coverage.set([source, start, status].join(SEP), { source, start, status, end: endOf(end), ver });
     return { allocation, nat_block: natBlock, nat_session: natSession, address_space: addressSpace, subscriber, nat_deterministic: deterministic, coverage };
   }
 
@@ -644,7 +1011,10 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       for (const table of DAY_TABLES) {
         const local = this.spec.cluster === null ? table : `${table}_local`;
         const maxDuration = meta.bounds.get(`maxDuration.${table}`) ?? 0;
-        const rows = await this.#select(`SELECT DISTINCT partition FROM system.parts WHERE database = ${str(this.#db)} AND table = ${str(local)} AND active`, client);
+        const rows = await this.#select(
+          `SELECT DISTINCT partition FROM system.parts WHERE database = ${str(this.#db)} AND table = ${str(local)} AND active`,
+          client,
+        );
         for (const [partition] of rows as [string][]) {
           const dayEnd = Date.parse(`${partition.replace(/'/g, '')}T00:00:00Z`) + 86_400_000;
           if (!(dayEnd + maxDuration <= horizon)) continue;
@@ -663,10 +1033,11 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const meta = await this.#metaNow();
     const lengths = meta.lengths.get('address_space') ?? [];
     const keys = new Map<string, [string, number]>();
-    for (const a of addresses) for (const l of lengthsFor(a, lengths)) {
-      const hex = hexOf(maskKey(a.key, l));
-      keys.set(`${hex}/${l}`, [hex, l]);
-    }
+    for (const a of addresses)
+      for (const l of lengthsFor(a, lengths)) {
+        const hex = hexOf(maskKey(a.key, l));
+        keys.set(`${hex}/${l}`, [hex, l]);
+      }
     const found = new Map<string, { role: AddressRole; realm: string }>();
     if (keys.size > 0) {
       const rows = await this.#select(`SELECT lower(hex(addr)), plen, argMax(role, ver), argMax(realm, ver) FROM ${this.#t('address_space')}
@@ -701,12 +1072,24 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const out: StoredAllocation[][] = queries.map(() => []);
     if (subs.length === 0) return out;
     const batch = batchRows(
-      subs.map((s, k) => { const q = queries[s.q]!; return [k, textHex(q.realm ?? ''), hexOf(s.key), s.length, s.lo, q.window.start, q.window.end]; }),
-      ['toUInt32(q[1]) AS k', 'unhex(q[2]) AS realm', 'toFixedString(unhex(q[3]), 16) AS addr', 'toUInt8(q[4]) AS plen', 'toInt64(q[5]) AS lo', 'toInt64(q[6]) AS ws', 'toInt64(q[7]) AS we'],
+      subs.map((s, k) => {
+        const q = queries[s.q]!;
+        return [k, textHex(q.realm ?? ''), hexOf(s.key), s.length, s.lo, q.window.start, q.window.end];
+      }),
+      [
+        'toUInt32(q[1]) AS k',
+        'unhex(q[2]) AS realm',
+        'toFixedString(unhex(q[3]), 16) AS addr',
+        'toUInt8(q[4]) AS plen',
+        'toInt64(q[5]) AS lo',
+        'toInt64(q[6]) AS ws',
+        'toInt64(q[7]) AS we',
+      ],
     );
     const minLo = minOf(subs.map((s) => s.lo));
     const maxWe = maxOf(queries.map((q) => q.window.end));
-    const cols = 'k, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver), argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)';
+    const cols =
+      'k, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver), argMax(source, ver), argMax(imsi, ver), argMax(msisdn, ver), argMax(imei, ver), argMax(mac, ver), argMax(session_id, ver)';
     const join = `ALL INNER JOIN (${batch}) USING (realm, addr, plen) PREWHERE (realm, addr, plen) IN (SELECT realm, addr, plen FROM (${batch})) WHERE 1`;
     const rows = await this.#select(
       limitedSelect(
@@ -715,7 +1098,9 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
          UNION ALL
          SELECT 1 AS o, ${cols} FROM ${this.#t('allocation_open')} ${join} AND start < ${int(maxWe)} AND start < we
            GROUP BY k, start, account HAVING e = ${END_OPEN}`,
-        queries, subs.length, (k) => subs[k]!.q,
+        queries,
+        subs.length,
+        (k) => subs[k]!.q,
       ),
     );
     type Row = [number, number, number, string, unknown, number, string, string, string, string, string, string];
@@ -723,9 +1108,27 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       const sub = subs[k]!;
       const q = queries[sub.q]!;
       const ip = sub.length === 128 && q.address.length === 128 ? q.address : addressFromKey(sub.key, sub.length);
-      out[sub.q]!.push(allocationRecord({ ip, realm: q.realm, account, start, end: endOf(e), source, endInferred: ei === 1, imsi, msisdn, imei, mac, sessionId: sessionId === '' ? null : sessionId }));
+      out[sub.q]!.push(
+        allocationRecord({
+          ip,
+          realm: q.realm,
+          account,
+          start,
+          end: endOf(e),
+          source,
+          endInferred: ei === 1,
+          imsi,
+          msisdn,
+          imei,
+          mac,
+          sessionId: sessionId === '' ? null : sessionId,
+        }),
+      );
     }
-    return cutToLimits(queries, out.map((answer) => inOrder(answer, allocationOrder)));
+    return cutToLimits(
+      queries,
+      out.map((answer) => inOrder(answer, allocationOrder)),
+    );
   }
 
   async natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
@@ -736,13 +1139,21 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const maxSpan = meta.bounds.get(BOUND_KEYS.widestBlock) ?? 0;
     const batch = batchRows(
       queries.map((q, k) => [k, hexOf(q.outside.key), q.port ?? -1, lookBackStart(q.window, maxDuration), q.window.start, q.window.end]),
-      ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toInt32(q[3]) AS p', 'toInt64(q[4]) AS lo', 'toInt64(q[5]) AS ws', 'toInt64(q[6]) AS we'],
+      [
+        'toUInt32(q[1]) AS k',
+        'toFixedString(unhex(q[2]), 16) AS out_addr',
+        'toInt32(q[3]) AS p',
+        'toInt64(q[4]) AS lo',
+        'toInt64(q[5]) AS ws',
+        'toInt64(q[6]) AS we',
+      ],
     );
     const minLo = minOf(queries.map((q) => q.window.start)) - maxDuration;
     const maxWe = maxOf(queries.map((q) => q.window.end));
     // Blocks of mixed sizes and layouts over time: every first port within the widest block ever seen.
     const portOk = `(p < 0 OR (port_first <= p AND port_first > p - ${int(maxSpan)}))`;
-    const cols = 'k, p, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
+    const cols =
+      'k, p, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
     const join = `ALL INNER JOIN (${batch}) USING (out_addr) PREWHERE out_addr IN (SELECT out_addr FROM (${batch})) WHERE ${portOk}`;
     const group = 'GROUP BY k, ws, p, port_first, start, realm, in_addr, protocol';
     const rows = await this.#select(
@@ -752,14 +1163,31 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
          UNION ALL
          SELECT 1 AS o, ${cols} FROM ${this.#t('nat_block_open')} ${join} AND start < ${int(maxWe)} AND start < we
            ${group} HAVING e = ${END_OPEN} AND (p < 0 OR pl >= p)`,
-        queries, queries.length, (k) => k,
+        queries,
+        queries.length,
+        (k) => k,
       ),
     );
     type Row = [number, number, number, number, number, string, string, string, number, unknown, number];
     for (const [, k, , portFirst, start, realm, ia, protocol, portLast, e, ei] of rows as Row[]) {
-      out[k]!.push(natBlockRecord({ realm, insideIp: addressFromKey(keyFromHex(ia)), outsideIp: queries[k]!.outside, portFirst, portLast, start, end: endOf(e), protocol, endInferred: ei === 1 }));
+      out[k]!.push(
+        natBlockRecord({
+          realm,
+          insideIp: addressFromKey(keyFromHex(ia)),
+          outsideIp: queries[k]!.outside,
+          portFirst,
+          portLast,
+          start,
+          end: endOf(e),
+          protocol,
+          endInferred: ei === 1,
+        }),
+      );
     }
-    return cutToLimits(queries, out.map((answer, k) => inOrder(answer, natBlockOrder(queries[k]!.port))));
+    return cutToLimits(
+      queries,
+      out.map((answer, k) => inOrder(answer, natBlockOrder(queries[k]!.port))),
+    );
   }
 
   async natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
@@ -767,12 +1195,22 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const out: StoredNatSession[][] = queries.map(() => []);
     if (queries.length === 0) return out;
     const maxDuration = meta.bounds.get(BOUND_KEYS.longest('nat_session')) ?? 0;
-    const cols = 'k, out_port, start, protocol, realm, lower(hex(in_addr)), in_port, lower(hex(dst_addr)), dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
+    const cols =
+      'k, out_port, start, protocol, realm, lower(hex(in_addr)), in_port, lower(hex(dst_addr)), dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
     const group = 'GROUP BY k, ws, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port';
-    const fields = ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toUInt16(q[3]) AS out_port', 'toInt64(q[4]) AS lo', 'toInt64(q[5]) AS ws', 'toInt64(q[6]) AS we'];
+    const fields = [
+      'toUInt32(q[1]) AS k',
+      'toFixedString(unhex(q[2]), 16) AS out_addr',
+      'toUInt16(q[3]) AS out_port',
+      'toInt64(q[4]) AS lo',
+      'toInt64(q[5]) AS ws',
+      'toInt64(q[6]) AS we',
+    ];
     const parts: string[] = [];
     for (const withPort of [true, false]) {
-      const mine = queries.flatMap((q, k) => ((q.port !== null) === withPort ? [[k, hexOf(q.outside.key), q.port ?? 0, lookBackStart(q.window, maxDuration), q.window.start, q.window.end]] : []));
+      const mine = queries.flatMap((q, k) =>
+        (q.port !== null) === withPort ? [[k, hexOf(q.outside.key), q.port ?? 0, lookBackStart(q.window, maxDuration), q.window.start, q.window.end]] : [],
+      );
       if (mine.length === 0) continue;
       const batch = batchRows(mine, withPort ? fields : fields.filter((f) => !f.endsWith('out_port')));
       const keys = withPort ? '(out_addr, out_port)' : '(out_addr)';
@@ -781,7 +1219,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       const join = `ALL INNER JOIN (${batch}) USING ${keys} PREWHERE ${keys} IN (SELECT ${keys.slice(1, -1)} FROM (${batch})) WHERE 1`;
       // Without a port an address has too many sessions to be useful: at most SESSION_ROW_LIMIT
       // each, the first in the canonical order (closed by start, open by port; core/order.ts).
-      const limit = (first: string): string => (withPort ? '' : `ORDER BY k, ${first}, protocol, realm, in_addr, in_port, dst_addr, dst_port LIMIT ${SESSION_ROW_LIMIT} BY k`);
+      const limit = (first: string): string =>
+        withPort ? '' : `ORDER BY k, ${first}, protocol, realm, in_addr, in_port, dst_addr, dst_port LIMIT ${SESSION_ROW_LIMIT} BY k`;
       parts.push(
         `SELECT 0 AS o, ${cols} FROM ${this.#t('nat_session')} ${join} AND start >= ${int(minLo)} AND start < ${int(maxWe)} AND start >= lo AND start < we ${group} HAVING e > ws ${limit('start, out_port')}`,
         `SELECT 1 AS o, ${cols} FROM ${this.#t('nat_session_open')} ${join} AND start < ${int(maxWe)} AND start < we ${group} HAVING e = ${END_OPEN} ${limit('out_port, start')}`,
@@ -790,12 +1229,26 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const rows = await this.#select(limitedSelect(parts.join('\nUNION ALL\n'), queries, queries.length, (k) => k));
     type Row = [number, number, number, number, Protocol, string, string, number, string, number, unknown, number];
     for (const [, k, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei] of rows as Row[]) {
-      out[k]!.push(natSessionRecord({
-        realm, insideIp: addressFromKey(keyFromHex(ia)), insidePort, outsideIp: queries[k]!.outside, outsidePort, protocol, start, end: endOf(e),
-        destinationIp: da === '' ? null : addressFromKey(keyFromHex(da)), destinationPort: dstPort, endInferred: ei === 1,
-      }));
+      out[k]!.push(
+        natSessionRecord({
+          realm,
+          insideIp: addressFromKey(keyFromHex(ia)),
+          insidePort,
+          outsideIp: queries[k]!.outside,
+          outsidePort,
+          protocol,
+          start,
+          end: endOf(e),
+          destinationIp: da === '' ? null : addressFromKey(keyFromHex(da)),
+          destinationPort: dstPort,
+          endInferred: ei === 1,
+        }),
+      );
     }
-    return cutToLimits(queries, out.map((answer) => inOrder(answer, natSessionOrder)));
+    return cutToLimits(
+      queries,
+      out.map((answer) => inOrder(answer, natSessionOrder)),
+    );
   }
 
   async natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]> {
@@ -811,9 +1264,16 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       subs.map((s, k) => [k, hexOf(s.key), s.length, queries[s.q]!.window.start, queries[s.q]!.window.end]),
       ['toUInt32(q[1]) AS k', 'toFixedString(unhex(q[2]), 16) AS out_addr', 'toUInt8(q[3]) AS plen', 'toInt64(q[4]) AS ws', 'toInt64(q[5]) AS we'],
     );
-    const rows = await this.#select(limitedSelect(`SELECT k, start, realm, argMax(\`end\`, ver) AS e, argMax(record, ver) FROM ${this.#t('nat_deterministic')}
+    const rows = await this.#select(
+      limitedSelect(
+        `SELECT k, start, realm, argMax(\`end\`, ver) AS e, argMax(record, ver) FROM ${this.#t('nat_deterministic')}
       ALL INNER JOIN (${batch}) USING (out_addr, plen) WHERE (out_addr, plen) IN (SELECT out_addr, plen FROM (${batch})) AND start < we
-      GROUP BY k, ws, start, realm HAVING e > ws`, queries, subs.length, (k) => subs[k]!.q));
+      GROUP BY k, ws, start, realm HAVING e > ws`,
+        queries,
+        subs.length,
+        (k) => subs[k]!.q,
+      ),
+    );
     type Row = [number, number, string, unknown, string];
     for (const [k, start, realm, , text] of rows as Row[]) {
       let record = this.#detCache.get(text);
@@ -823,7 +1283,10 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       }
       out[subs[k]!.q]!.push(natDeterministicRecord(record, realm, start));
     }
-    return cutToLimits(queries, out.map((answer) => inOrder(answer, natDeterministicOrder)));
+    return cutToLimits(
+      queries,
+      out.map((answer) => inOrder(answer, natDeterministicOrder)),
+    );
   }
 
   async coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]> {
@@ -835,8 +1298,13 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const maxWe = maxOf(queries.map((q) => q.window.end));
     const rows = (await this.#select(`SELECT source, start, status, argMax(\`end\`, ver) AS e FROM ${this.#t('coverage')}
       WHERE start < ${int(maxWe)} GROUP BY source, start, status HAVING e > ${int(minWs)}`)) as [string, number, 'gap', unknown][];
-    const gaps = inOrder(rows.map(([source, start, status, e]) => coverageRecord(source, start, endOf(e), status)), coverageOrder);
-    return queries.map((q) => gaps.filter((g) => (q.source === null || g.source === q.source) && g.start < q.window.end && (g.end === null || g.end > q.window.start)));
+    const gaps = inOrder(
+      rows.map(([source, start, status, e]) => coverageRecord(source, start, endOf(e), status)),
+      coverageOrder,
+    );
+    return queries.map((q) =>
+      gaps.filter((g) => (q.source === null || g.source === q.source) && g.start < q.window.end && (g.end === null || g.end > q.window.start)),
+    );
   }
 
   async subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>> {
@@ -845,7 +1313,10 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const unique = [...new Set(accounts)];
     if (unique.length === 0) return out;
     const rows = await this.#select(`SELECT account, argMax(type, ver) FROM ${this.#t('subscriber')}
-      WHERE account IN (SELECT account FROM (${batchRows(unique.map((a) => [textHex(a)]), ['unhex(q[1]) AS account'])})) GROUP BY account`);
+      WHERE account IN (SELECT account FROM (${batchRows(
+        unique.map((a) => [textHex(a)]),
+        ['unhex(q[1]) AS account'],
+      )})) GROUP BY account`);
     for (const [account, type] of rows as [string, SubscriberType][]) out.set(account, type);
     return out;
   }
@@ -853,7 +1324,11 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
   /** Each source's coverage, as the latest version of its `coverage.<source>` meta row. */
   async #sourceCoverage(only?: readonly string[]): Promise<Map<string, { state: SourceCoverage; ver: number }>> {
     const where = only === undefined ? `startsWith(key, ${str(COVERAGE_KEY)})` : `key IN (${only.map((s) => str(COVERAGE_KEY + s)).join(', ')})`;
-    const rows = (await this.#select(`SELECT key, argMax(value, ver), max(ver) FROM ${this.#t('meta')} WHERE ${where} GROUP BY key ORDER BY key`)) as [string, string, number][];
+    const rows = (await this.#select(`SELECT key, argMax(value, ver), max(ver) FROM ${this.#t('meta')} WHERE ${where} GROUP BY key ORDER BY key`)) as [
+      string,
+      string,
+      number,
+    ][];
     return new Map(rows.map(([key, value, ver]) => [key.slice(COVERAGE_KEY.length), { state: coverageFromText(value), ver: Number(ver) }]));
   }
 
@@ -873,10 +1348,12 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     if (seen.length === 0) return;
     await this.#open();
     const held = await this.#sourceCoverage(seen.map((c) => c.source));
-    await this.#insertMeta(seen.map((c) => {
-      const h = held.get(c.source);
-      return [COVERAGE_KEY + c.source, coverageToText(mergeSourceCoverage(h?.state, c)), (h?.ver ?? 0) + 1] as const;
-    }));
+    await this.#insertMeta(
+      seen.map((c) => {
+        const h = held.get(c.source);
+        return [COVERAGE_KEY + c.source, coverageToText(mergeSourceCoverage(h?.state, c)), (h?.ver ?? 0) + 1] as const;
+      }),
+    );
   }
 
   coverage(): Promise<CoverageListing> {
@@ -886,7 +1363,10 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
   async settings(): Promise<StoreSettings> {
     await this.#open();
     const meta = await this.#loadMeta();
-    return storeSettings([...meta.settings].map(([key, { value }]) => [key, value] as const), meta.bounds);
+    return storeSettings(
+      [...meta.settings].map(([key, { value }]) => [key, value] as const),
+      meta.bounds,
+    );
   }
 
   async counts(): Promise<RecordCounts> {
@@ -896,14 +1376,22 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       `SELECT ${str(kind)}, count() FROM (SELECT argMax(\`end\`, ver) AS e FROM ${this.#t(table)} GROUP BY ${TABLE[table].orderBy.join(', ')}) WHERE e = ${END_OPEN}`;
     const rows = await this.#select(
       [
-        single('address-space', 'address_space'), single('subscriber', 'subscriber'),
-        single('allocation', 'allocation'), open('allocation', 'allocation_open'),
-        single('nat-block', 'nat_block'), open('nat-block', 'nat_block_open'),
-        single('nat-session', 'nat_session'), open('nat-session', 'nat_session_open'),
-        single('nat-deterministic', 'nat_deterministic'), single('coverage', 'coverage'),
+        single('address-space', 'address_space'),
+        single('subscriber', 'subscriber'),
+        single('allocation', 'allocation'),
+        open('allocation', 'allocation_open'),
+        single('nat-block', 'nat_block'),
+        open('nat-block', 'nat_block_open'),
+        single('nat-session', 'nat_session'),
+        open('nat-session', 'nat_session_open'),
+        single('nat-deterministic', 'nat_deterministic'),
+        single('coverage', 'coverage'),
       ].join('\nUNION ALL\n'),
     );
-    const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0 } as Record<RecordKind, number>;
+    const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0 } as Record<
+      RecordKind,
+      number
+    >;
     for (const [kind, n] of rows as [RecordKind, number][]) out[kind] += Number(n);
     return out;
   }
@@ -955,24 +1443,62 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
         row: ([account, type]) => Object.freeze({ kind: 'subscriber' as const, account: account as string, type: type as SubscriberType }),
       },
       allocation: {
-        sql: timed('allocation', 'realm, lower(hex(addr)) AS a, plen, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei, argMax(source, ver) AS so, argMax(imsi, ver) AS i1, argMax(msisdn, ver) AS i2, argMax(imei, ver) AS i3, argMax(mac, ver) AS i4, argMax(session_id, ver) AS sid'),
+        sql: timed(
+          'allocation',
+          'realm, lower(hex(addr)) AS a, plen, start, account, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei, argMax(source, ver) AS so, argMax(imsi, ver) AS i1, argMax(msisdn, ver) AS i2, argMax(imei, ver) AS i3, argMax(mac, ver) AS i4, argMax(session_id, ver) AS sid',
+        ),
         row: ([realm, hex, plen, start, account, e, ei, source, imsi, msisdn, imei, mac, sessionId]) =>
           allocationRecord({
-            ip: ip(hex as string, plen as number), realm: realm === '' ? null : (realm as string), account: account as string, start: Number(start), end: endOf(e), source: source as string,
-            endInferred: ei === 1, imsi: imsi as string, msisdn: msisdn as string, imei: imei as string, mac: mac as string, sessionId: sessionId === '' ? null : (sessionId as string),
+            ip: ip(hex as string, plen as number),
+            realm: realm === '' ? null : (realm as string),
+            account: account as string,
+            start: Number(start),
+            end: endOf(e),
+            source: source as string,
+            endInferred: ei === 1,
+            imsi: imsi as string,
+            msisdn: msisdn as string,
+            imei: imei as string,
+            mac: mac as string,
+            sessionId: sessionId === '' ? null : (sessionId as string),
           }),
       },
       'nat-block': {
-        sql: timed('nat_block', 'lower(hex(out_addr)) AS oa, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei'),
+        sql: timed(
+          'nat_block',
+          'lower(hex(out_addr)) AS oa, port_first, start, realm, lower(hex(in_addr)) AS ia, protocol, argMax(port_last, ver) AS pl, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei',
+        ),
         row: ([oa, portFirst, start, realm, ia, protocol, portLast, e, ei]) =>
-          natBlockRecord({ realm: realm as string, insideIp: ip(ia as string), outsideIp: ip(oa as string), portFirst: portFirst as number, portLast: portLast as number, start: Number(start), end: endOf(e), protocol: protocol as string, endInferred: ei === 1 }),
+          natBlockRecord({
+            realm: realm as string,
+            insideIp: ip(ia as string),
+            outsideIp: ip(oa as string),
+            portFirst: portFirst as number,
+            portLast: portLast as number,
+            start: Number(start),
+            end: endOf(e),
+            protocol: protocol as string,
+            endInferred: ei === 1,
+          }),
       },
       'nat-session': {
-        sql: timed('nat_session', 'lower(hex(out_addr)) AS oa, out_port, start, protocol, realm, lower(hex(in_addr)) AS ia, in_port, lower(hex(dst_addr)) AS da, dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei'),
+        sql: timed(
+          'nat_session',
+          'lower(hex(out_addr)) AS oa, out_port, start, protocol, realm, lower(hex(in_addr)) AS ia, in_port, lower(hex(dst_addr)) AS da, dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver) AS ei',
+        ),
         row: ([oa, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei]) =>
           natSessionRecord({
-            realm: realm as string, insideIp: ip(ia as string), insidePort: insidePort as number, outsideIp: ip(oa as string), outsidePort: outsidePort as number, protocol: protocol as Protocol,
-            start: Number(start), end: endOf(e), destinationIp: da === '' ? null : ip(da as string), destinationPort: dstPort as number, endInferred: ei === 1,
+            realm: realm as string,
+            insideIp: ip(ia as string),
+            insidePort: insidePort as number,
+            outsideIp: ip(oa as string),
+            outsidePort: outsidePort as number,
+            protocol: protocol as Protocol,
+            start: Number(start),
+            end: endOf(e),
+            destinationIp: da === '' ? null : ip(da as string),
+            destinationPort: dstPort as number,
+            endInferred: ei === 1,
           }),
       },
       'nat-deterministic': {

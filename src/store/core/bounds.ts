@@ -51,7 +51,8 @@ export function storeSettings(settings: Iterable<readonly [string, string]>, bou
     else if (key === 'jurisdictionZone') jurisdictionZone = value;
     else if (key.startsWith('clockError.')) clockErrorMs[key.slice('clockError.'.length)] = Number(value);
     else if (key.startsWith('zoneChange.')) zoneChangeAt[key.slice('zoneChange.'.length)] = Number(value);
-    else if (key.startsWith('budget.') && (BUDGET_NAMES as readonly string[]).includes(key.slice('budget.'.length))) budget[key.slice('budget.'.length) as BudgetName] = Number(value);
+    else if (key.startsWith('budget.') && (BUDGET_NAMES as readonly string[]).includes(key.slice('budget.'.length)))
+      budget[key.slice('budget.'.length) as BudgetName] = Number(value);
   }
   let longestRecordMs = 0;
   for (const [key, value] of bounds) if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, value);

@@ -58,8 +58,8 @@ export class CoverageRecorder {
     for (const r of records) {
       let source: string;
       let role: SourceCoverage['role'];
-      if (r.kind === 'allocation') (source = r.source), (role = 'allocation');
-      else if (r.kind === 'nat-block' || r.kind === 'nat-session') (source = r.realm), (role = 'nat');
+      if (r.kind === 'allocation') ((source = r.source), (role = 'allocation'));
+      else if (r.kind === 'nat-block' || r.kind === 'nat-session') ((source = r.realm), (role = 'nat'));
       else continue;
       this.#event(source, role, r.start);
       if (r.end !== null && r.endInferred !== true) this.#event(source, role, r.end);
@@ -122,7 +122,14 @@ function summarise(source: string, s: Seen): SourceCoverage {
     const start = buckets[k - 1]!.max;
     const end = buckets[k]!.min;
     if (end - start < GAP_MIN_MS) continue;
-    const gap = judgeSilence(source, start, end, rateIn(start - RATE_WINDOW_MS, start), rateIn(end, end + RATE_WINDOW_MS), Math.min(usualAt(start), usualAt(end)));
+    const gap = judgeSilence(
+      source,
+      start,
+      end,
+      rateIn(start - RATE_WINDOW_MS, start),
+      rateIn(end, end + RATE_WINDOW_MS),
+      Math.min(usualAt(start), usualAt(end)),
+    );
     if (gap !== null) gaps.push(gap);
   }
   return {
@@ -168,7 +175,10 @@ export function mergeSourceCoverage(held: SourceCoverage | undefined, seen: Sour
   if (held === undefined) return seen;
   const gaps = [...held.inferredGaps.flatMap((g) => clip(g, seen.first, seen.last)), ...seen.inferredGaps.flatMap((g) => clip(g, held.first, held.last))];
   const [early, late] = held.first <= seen.first ? [held, seen] : [seen, held];
-  const between = late.first > early.last ? judgeSilence(seen.source, early.last, late.first, early.rateAtLast, late.rateAtFirst, Math.min(early.rateAtLast, late.rateAtFirst)) : null;
+  const between =
+    late.first > early.last
+      ? judgeSilence(seen.source, early.last, late.first, early.rateAtLast, late.rateAtFirst, Math.min(early.rateAtLast, late.rateAtFirst))
+      : null;
   if (between !== null) gaps.push(between);
   gaps.sort((a, b) => a.start - b.start || a.end - b.end);
   return {
@@ -199,7 +209,9 @@ const StoredSourceCoverage = z.strictObject({
   ingests: z.int().min(0),
   rateAtFirst: rate,
   rateAtLast: rate,
-  inferredGaps: z.array(z.strictObject({ source: z.string(), start: z.number(), end: z.number(), rateBefore: rate, rateAfter: rate, usualRate: rate, expectedEvents: rate })),
+  inferredGaps: z.array(
+    z.strictObject({ source: z.string(), start: z.number(), end: z.number(), rateBefore: rate, rateAfter: rate, usualRate: rate, expectedEvents: rate }),
+  ),
 });
 
 export function coverageFromText(text: string): SourceCoverage {
@@ -210,12 +222,20 @@ export function coverageFromText(text: string): SourceCoverage {
     throw new IparError('STORE_READ_FAILED', `a stored source coverage is not JSON: ${(cause as Error).message}`, { cause });
   }
   const parsed = StoredSourceCoverage.safeParse(value);
-  if (!parsed.success) throw new IparError('STORE_READ_FAILED', `a stored source coverage is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new IparError(
+      'STORE_READ_FAILED',
+      `a stored source coverage is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
 /** A store's whole coverage listing from its reader methods (the same on every backend). */
 export async function coverageListing(store: Pick<StoreReader, 'sourceCoverage' | 'coverageGaps' | 'settings'>): Promise<CoverageListing> {
-  const [sources, [declaredGaps], settings] = await Promise.all([store.sourceCoverage(), store.coverageGaps([{ source: null, window: { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER } }]), store.settings()]);
+  const [sources, [declaredGaps], settings] = await Promise.all([
+    store.sourceCoverage(),
+    store.coverageGaps([{ source: null, window: { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER } }]),
+    store.settings(),
+  ]);
   return { sources, declaredGaps: declaredGaps ?? [], retentionHorizon: settings.retentionHorizon };
 }

@@ -8,7 +8,8 @@
  */
 import type { Address } from '../../address.js';
 
-export const allocationId = (realm: string | null, ip: Address, start: number, account: string): string => `allocation:${realm ?? ''}:${ip.text}:${start}:${account}`;
+export const allocationId = (realm: string | null, ip: Address, start: number, account: string): string =>
+  `allocation:${realm ?? ''}:${ip.text}:${start}:${account}`;
 
 /** `protocol` is `''` when the block holds every protocol. */
 export const natBlockId = (realm: string, outsideIp: Address, portFirst: number, start: number, insideIp: Address, protocol: string): string =>
@@ -16,7 +17,15 @@ export const natBlockId = (realm: string, outsideIp: Address, portFirst: number,
 
 /** `destination` is `''` and `destinationPort` -1 when the session has none. */
 export const natSessionId = (
-  realm: string, outsideIp: Address, outsidePort: number, protocol: string, start: number, insideIp: Address, insidePort: number, destination: string, destinationPort: number,
+  realm: string,
+  outsideIp: Address,
+  outsidePort: number,
+  protocol: string,
+  start: number,
+  insideIp: Address,
+  insidePort: number,
+  destination: string,
+  destinationPort: number,
 ): string => `nat-session:${realm}:${outsideIp.text}:${outsidePort}:${protocol}:${start}:${insideIp.text}:${insidePort}:${destination}:${destinationPort}`;
 
 export const natDeterministicId = (realm: string, outsidePrefix: Address, start: number): string => `nat-deterministic:${realm}:${outsidePrefix.text}:${start}`;

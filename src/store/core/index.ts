@@ -18,4 +18,13 @@ export {
   type NatBlockFields,
   type NatSessionFields,
 } from './records.js';
-export { CoverageRecorder, GAP_EXPECTED_EVENTS, GAP_MIN_MS, coverageFromText, coverageListing, coverageToText, judgeSilence, mergeSourceCoverage } from './coverage.js';
+export {
+  CoverageRecorder,
+  GAP_EXPECTED_EVENTS,
+  GAP_MIN_MS,
+  coverageFromText,
+  coverageListing,
+  coverageToText,
+  judgeSilence,
+  mergeSourceCoverage,
+} from './coverage.js';

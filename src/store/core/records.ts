@@ -33,7 +33,15 @@ export interface AllocationFields {
 }
 
 export function allocationRecord(f: AllocationFields): StoredAllocation {
-  const r: Record<string, unknown> = { kind: 'allocation', account: f.account, ip: f.ip, start: f.start, end: f.end, source: f.source, id: allocationId(f.realm, f.ip, f.start, f.account) };
+  const r: Record<string, unknown> = {
+    kind: 'allocation',
+    account: f.account,
+    ip: f.ip,
+    start: f.start,
+    end: f.end,
+    source: f.source,
+    id: allocationId(f.realm, f.ip, f.start, f.account),
+  };
   if (f.realm !== null) r['realm'] = f.realm;
   if (f.imsi !== '') r['imsi'] = f.imsi;
   if (f.msisdn !== '') r['msisdn'] = f.msisdn;
@@ -62,7 +70,14 @@ export interface NatBlockFields {
 
 export function natBlockRecord(f: NatBlockFields): StoredNatBlock {
   const r: Record<string, unknown> = {
-    kind: 'nat-block', realm: f.realm, insideIp: f.insideIp, outsideIp: f.outsideIp, portFirst: f.portFirst, portLast: f.portLast, start: f.start, end: f.end,
+    kind: 'nat-block',
+    realm: f.realm,
+    insideIp: f.insideIp,
+    outsideIp: f.outsideIp,
+    portFirst: f.portFirst,
+    portLast: f.portLast,
+    start: f.start,
+    end: f.end,
     id: natBlockId(f.realm, f.outsideIp, f.portFirst, f.start, f.insideIp, f.protocol),
   };
   if (f.protocol !== '') r['protocol'] = f.protocol as Protocol;
@@ -89,7 +104,17 @@ export interface NatSessionFields {
 }
 
 export function natSessionRecord(f: NatSessionFields): StoredNatSession {
-  const r: Record<string, unknown> = { kind: 'nat-session', realm: f.realm, insideIp: f.insideIp, insidePort: f.insidePort, outsideIp: f.outsideIp, outsidePort: f.outsidePort, protocol: f.protocol, start: f.start, end: f.end };
+  const r: Record<string, unknown> = {
+    kind: 'nat-session',
+    realm: f.realm,
+    insideIp: f.insideIp,
+    insidePort: f.insidePort,
+    outsideIp: f.outsideIp,
+    outsidePort: f.outsidePort,
+    protocol: f.protocol,
+    start: f.start,
+    end: f.end,
+  };
   if (f.destinationIp !== null) r['destinationIp'] = f.destinationIp;
   if (f.destinationPort >= 0) r['destinationPort'] = f.destinationPort;
   if (f.endInferred) r['endInferred'] = true;

@@ -158,7 +158,22 @@ export class SqliteAuditLog implements AuditLog {
             const body = { ...d, records: [...d.records], time, prevHash };
             const hash = entryHash(body);
             const signature = key === null ? null : signEntry(key, { seq, hash, resultHash: d.resultHash });
-            insert.run(seq, time, d.action, d.ref, d.status, d.candidateCount, d.disclosed, d.requestHash, d.resultHash, JSON.stringify(body.records), d.engine, prevHash, hash, signature);
+            insert.run(
+              seq,
+              time,
+              d.action,
+              d.ref,
+              d.status,
+              d.candidateCount,
+              d.disclosed,
+              d.requestHash,
+              d.resultHash,
+              JSON.stringify(body.records),
+              d.engine,
+              prevHash,
+              hash,
+              signature,
+            );
             prevHash = hash;
             return { ...body, seq: seq++, hash, signature };
           });

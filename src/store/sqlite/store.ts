@@ -27,9 +27,28 @@ import {
   type SubscriberType,
 } from '../../records.js';
 import {
-  BOUND_KEYS, RowAllowance, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
-  natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
-  coverageFromText, coverageListing, coverageToText, mergeSourceCoverage,
+  BOUND_KEYS,
+  RowAllowance,
+  SESSION_ROW_LIMIT,
+  addressSpaceRecord,
+  allocationOrder,
+  allocationRecord,
+  coverageOrder,
+  coverageRecord,
+  inOrder,
+  lengthsFor,
+  lookBackStart,
+  natBlockOrder,
+  natBlockRecord,
+  natDeterministicOrder,
+  natDeterministicRecord,
+  natSessionOrder,
+  natSessionRecord,
+  storeSettings,
+  coverageFromText,
+  coverageListing,
+  coverageToText,
+  mergeSourceCoverage,
 } from '../core/index.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -100,7 +119,9 @@ function inKeyOrder<Q, R>(queries: readonly Q[], keyOf: (q: Q) => Buffer, answer
     const k = keyOf(q);
     return isV4Key(k) ? k.readUInt32BE(12) : -1;
   });
-  const order = queries.map((_, i) => i).sort((a, b) => ranks[a]! - ranks[b]! || (ranks[a] === -1 ? Buffer.compare(keyOf(queries[a]!), keyOf(queries[b]!)) : 0) || a - b);
+  const order = queries
+    .map((_, i) => i)
+    .sort((a, b) => ranks[a]! - ranks[b]! || (ranks[a] === -1 ? Buffer.compare(keyOf(queries[a]!), keyOf(queries[b]!)) : 0) || a - b);
   const out = new Array<R>(queries.length);
   for (const i of order) out[i] = answer(queries[i]!);
   return out;
@@ -119,7 +140,14 @@ function limitOf(cap: number, most = Infinity): number {
  * each then the `LIMIT`. At most `cap` rows in all (`most` a statement).
  */
 function closedThenOpen(
-  closed: Database.Statement, open: Database.Statement, present: { open: boolean }, key: readonly unknown[], window: Window, maxDuration: number, cap = Infinity, most = Infinity,
+  closed: Database.Statement,
+  open: Database.Statement,
+  present: { open: boolean },
+  key: readonly unknown[],
+  window: Window,
+  maxDuration: number,
+  cap = Infinity,
+  most = Infinity,
 ): unknown[][] {
   if (cap <= 0) return [];
   const rows = closed.all(...key, window.end, lookBackStart(window, maxDuration), window.start, limitOf(cap, most)) as unknown[][];
@@ -262,7 +290,12 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       this.#db.close();
       if (error instanceof IparError) throw error;
       // e.g. SQLITE_READONLY_DIRECTORY: even a reader of a WAL database must create its -shm.
-      throw new IparError('STORE_OPEN_FAILED', `cannot read store ${file}: ${(error as Error).message}` + (this.#readonly ? ' (a reader needs write access to the store\'s directory, or existing -wal and -shm files)' : ''), { cause: error });
+      throw new IparError(
+        'STORE_OPEN_FAILED',
+        `cannot read store ${file}: ${(error as Error).message}` +
+          (this.#readonly ? " (a reader needs write access to the store's directory, or existing -wal and -shm files)" : ''),
+        { cause: error },
+      );
     }
   }
 
@@ -426,14 +459,20 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   #noteLength(table: string, length: number): void {
     const lengths = this.#metaLengths(table);
     if (!lengths.includes(length)) {
-      this.#lengths.set(table, [...lengths, length].sort((a, b) => b - a));
+      this.#lengths.set(
+        table,
+        [...lengths, length].sort((a, b) => b - a),
+      );
       this.#boundsDirty = true;
     }
   }
 
   /** The bounds as the database holds them now (inside a write transaction). */
   #reloadBounds(): void {
-    for (const row of this.#stmt("SELECT key, value FROM meta WHERE key LIKE 'maxDuration.%' OR key LIKE 'maxSpan.%' OR key LIKE 'lengths.%'").all() as { key: string; value: string }[]) {
+    for (const row of this.#stmt("SELECT key, value FROM meta WHERE key LIKE 'maxDuration.%' OR key LIKE 'maxSpan.%' OR key LIKE 'lengths.%'").all() as {
+      key: string;
+      value: string;
+    }[]) {
       this.#meta.set(row.key, row.value);
     }
     this.#bounds.clear();
@@ -493,7 +532,9 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     const id =
       inserted.changes === 1
         ? Number(inserted.lastInsertRowid)
-        : (this.#stmt('SELECT id FROM device WHERE imsi = ? AND msisdn = ? AND imei = ? AND mac = ?').pluck().get(...values) as number);
+        : (this.#stmt('SELECT id FROM device WHERE imsi = ? AND msisdn = ? AND imei = ? AND mac = ?')
+            .pluck()
+            .get(...values) as number);
     if (this.#deviceIds.size > 500_000) this.#deviceIds.clear();
     this.#deviceIds.set(key, id);
     return id;
@@ -548,7 +589,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     this.#raise(BOUND_KEYS.longest('nat_block'), b.natBlock);
     this.#raise(BOUND_KEYS.longest('nat_session'), b.natSession);
     this.#raise(BOUND_KEYS.widestBlock, b.blockSpan);
-    for (const [table, bit] of [['allocation', ALLOCATION], ['nat_block', NAT_BLOCK], ['nat_session', NAT_SESSION]] as const) {
+    for (const [table, bit] of [
+      ['allocation', ALLOCATION],
+      ['nat_block', NAT_BLOCK],
+      ['nat_session', NAT_SESSION],
+    ] as const) {
       const p = this.#present.get(table);
       if (p === undefined) continue; // not read yet: the first read will look
       if ((b.rows & bit) !== 0) p.rows = true;
@@ -638,7 +683,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       case 'nat-deterministic':
         this.#noteLength('nat_deterministic', r.outsidePrefix.length);
         return (
-          w.natDeterministic!.run(diskKey(r.outsidePrefix.key), r.outsidePrefix.length, r.start, this.#realm(r.realm), r.end, JSON.stringify(toWritten(r))).changes > 0
+          w.natDeterministic!.run(diskKey(r.outsidePrefix.key), r.outsidePrefix.length, r.start, this.#realm(r.realm), r.end, JSON.stringify(toWritten(r)))
+            .changes > 0
         );
       case 'coverage':
         return w.coverage!.run(this.#source(r.source), r.start, r.status, r.end).changes > 0;
@@ -652,27 +698,46 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
 
   /** Remove a record the pairing still owns (pending), by its natural key; names not interned yet hold nothing. */
   #retract(r: CanonicalRecord): void {
-    const realmOf = (name: string): number | undefined => this.#realmIds.get(name) ?? (this.#stmt('SELECT id FROM realm WHERE name = ?').pluck().get(name) as number | undefined);
+    const realmOf = (name: string): number | undefined =>
+      this.#realmIds.get(name) ?? (this.#stmt('SELECT id FROM realm WHERE name = ?').pluck().get(name) as number | undefined);
     switch (r.kind) {
       case 'allocation': {
         const realm = realmOf(r.realm ?? '');
         const account = this.#accountIds.get(r.account) ?? (this.#stmt('SELECT id FROM account WHERE name = ?').pluck().get(r.account) as number | undefined);
         if (realm === undefined || account === undefined) return;
-        this.#stmt('DELETE FROM allocation WHERE realm = ? AND addr = ? AND plen = ? AND start = ? AND account = ? AND pending = 1').run(realm, diskKey(r.ip.key), r.ip.length, r.start, account);
+        this.#stmt('DELETE FROM allocation WHERE realm = ? AND addr = ? AND plen = ? AND start = ? AND account = ? AND pending = 1').run(
+          realm,
+          diskKey(r.ip.key),
+          r.ip.length,
+          r.start,
+          account,
+        );
         return;
       }
       case 'nat-block': {
         const realm = realmOf(r.realm);
         if (realm === undefined) return;
-        this.#stmt('DELETE FROM nat_block WHERE out_addr = ? AND port_first = ? AND start = ? AND realm = ? AND in_addr = ? AND protocol = ? AND pending = 1')
-          .run(diskKey(r.outsideIp.key), r.portFirst, r.start, realm, diskKey(r.insideIp.key), r.protocol ?? '');
+        this.#stmt(
+          'DELETE FROM nat_block WHERE out_addr = ? AND port_first = ? AND start = ? AND realm = ? AND in_addr = ? AND protocol = ? AND pending = 1',
+        ).run(diskKey(r.outsideIp.key), r.portFirst, r.start, realm, diskKey(r.insideIp.key), r.protocol ?? '');
         return;
       }
       case 'nat-session': {
         const realm = realmOf(r.realm);
         if (realm === undefined) return;
-        this.#stmt('DELETE FROM nat_session WHERE out_addr = ? AND out_port = ? AND start = ? AND protocol = ? AND realm = ? AND in_addr = ? AND in_port = ? AND dst_addr = ? AND dst_port = ? AND pending = 1')
-          .run(diskKey(r.outsideIp.key), r.outsidePort, r.start, r.protocol, realm, diskKey(r.insideIp.key), r.insidePort, r.destinationIp === undefined ? EMPTY : diskKey(r.destinationIp.key), r.destinationPort ?? -1);
+        this.#stmt(
+          'DELETE FROM nat_session WHERE out_addr = ? AND out_port = ? AND start = ? AND protocol = ? AND realm = ? AND in_addr = ? AND in_port = ? AND dst_addr = ? AND dst_port = ? AND pending = 1',
+        ).run(
+          diskKey(r.outsideIp.key),
+          r.outsidePort,
+          r.start,
+          r.protocol,
+          realm,
+          diskKey(r.insideIp.key),
+          r.insidePort,
+          r.destinationIp === undefined ? EMPTY : diskKey(r.destinationIp.key),
+          r.destinationPort ?? -1,
+        );
         return;
       }
       default:
@@ -695,31 +760,34 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       // IMMEDIATE: the write lock first, then the bounds as committed, raised to this
       // batch's maxima in the same transaction — a concurrent writer's larger bound is
       // read here and kept, never overwritten with this connection's older copy.
-      this.#db.transaction(() => {
-        this.#sync();
-        this.#reloadBounds();
-        this.#bumpWriteVersion();
-        const pairing = options.pairing;
-        if (pairing !== undefined) for (const r of pairing.retract) this.#retract(r);
-        const bounds = batchBounds();
-        for (const r of records) {
-          const tally = this.#writeOne(r, bounds) ? stored : unchanged;
-          tally[r.kind] = (tally[r.kind] ?? 0) + 1;
-        }
-        for (const r of pairing?.provisional ?? []) {
-          const tally = this.#writeOne(r, bounds, 1) ? stored : unchanged;
-          tally[r.kind] = (tally[r.kind] ?? 0) + 1;
-        }
-        this.#foldBounds(bounds);
-        this.#persistBounds();
-        if (pairing !== undefined) {
-          if (pairing.state === null) this.#stmt('DELETE FROM pairing WHERE scope = ?').run(pairing.scope);
-          else {
-            this.#stmt('INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state')
-              .run(pairing.scope, pairing.state);
+      this.#db
+        .transaction(() => {
+          this.#sync();
+          this.#reloadBounds();
+          this.#bumpWriteVersion();
+          const pairing = options.pairing;
+          if (pairing !== undefined) for (const r of pairing.retract) this.#retract(r);
+          const bounds = batchBounds();
+          for (const r of records) {
+            const tally = this.#writeOne(r, bounds) ? stored : unchanged;
+            tally[r.kind] = (tally[r.kind] ?? 0) + 1;
           }
-        }
-      }).immediate();
+          for (const r of pairing?.provisional ?? []) {
+            const tally = this.#writeOne(r, bounds, 1) ? stored : unchanged;
+            tally[r.kind] = (tally[r.kind] ?? 0) + 1;
+          }
+          this.#foldBounds(bounds);
+          this.#persistBounds();
+          if (pairing !== undefined) {
+            if (pairing.state === null) this.#stmt('DELETE FROM pairing WHERE scope = ?').run(pairing.scope);
+            else {
+              this.#stmt(
+                'INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state',
+              ).run(pairing.scope, pairing.state);
+            }
+          }
+        })
+        .immediate();
     } catch (cause) {
       // The transaction rolled back: forget what it noted and interned.
       this.#meta.clear();
@@ -749,12 +817,14 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     const put = this.#stmt('INSERT INTO source_coverage (source, state) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET state = excluded.state');
     try {
       // Immediate: a concurrent ingest's fold is read after it commits, never overwritten.
-      this.#db.transaction(() => {
-        for (const c of seen) {
-          const held = get.get(c.source) as string | undefined;
-          put.run(c.source, coverageToText(mergeSourceCoverage(held === undefined ? undefined : coverageFromText(held), c)));
-        }
-      }).immediate();
+      this.#db
+        .transaction(() => {
+          for (const c of seen) {
+            const held = get.get(c.source) as string | undefined;
+            put.run(c.source, coverageToText(mergeSourceCoverage(held === undefined ? undefined : coverageFromText(held), c)));
+          }
+        })
+        .immediate();
     } catch (cause) {
       if (cause instanceof IparError) throw cause;
       throw new IparError('STORE_WRITE_FAILED', `store write of source coverage failed: ${(cause as Error).message}`, { cause });
@@ -764,15 +834,17 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   /** Set a store setting (retention horizon, clock errors). */
   setSetting(key: SettingKey, value: SettingValue | null): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
-    this.#db.transaction(() => {
-      this.#bumpWriteVersion();
-      if (value === null) {
-        this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
-        this.#meta.delete(`setting.${key}`);
-      } else {
-        this.#setMeta(`setting.${key}`, String(value));
-      }
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        this.#bumpWriteVersion();
+        if (value === null) {
+          this.#stmt('DELETE FROM meta WHERE key = ?').run(`setting.${key}`);
+          this.#meta.delete(`setting.${key}`);
+        } else {
+          this.#setMeta(`setting.${key}`, String(value));
+        }
+      })
+      .immediate();
   }
 
   /**
@@ -825,7 +897,9 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       this.#db.exec('VACUUM');
       this.#db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (cause) {
-      throw new IparError('STORE_WRITE_FAILED', `the purge was committed but its freed pages could not be erased (run it again): ${(cause as Error).message}`, { cause });
+      throw new IparError('STORE_WRITE_FAILED', `the purge was committed but its freed pages could not be erased (run it again): ${(cause as Error).message}`, {
+        cause,
+      });
     }
   }
 
@@ -894,7 +968,12 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
   #deviceOf(id: number): readonly [string, string, string, string] {
     let d = this.#devices.get(id);
     if (d === undefined) {
-      d = (this.#stmt('SELECT imsi, msisdn, imei, mac FROM device WHERE id = ?').raw().get(id) as [string, string, string, string] | undefined) ?? ['', '', '', ''];
+      d = (this.#stmt('SELECT imsi, msisdn, imei, mac FROM device WHERE id = ?').raw().get(id) as [string, string, string, string] | undefined) ?? [
+        '',
+        '',
+        '',
+        '',
+      ];
       if (this.#devices.size > 1_000_000) this.#devices.clear();
       this.#devices.set(id, d);
     }
@@ -912,37 +991,62 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       const lengths = this.#metaLengths('allocation');
       const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
       const present = this.#presence('allocation');
-      return inKeyOrder(queries, (q) => q.address.key, (q) => {
-        if (!present.rows) return [];
-        const realmId = this.#names.get('realm')!.get(q.realm ?? '');
-        if (realmId === undefined) return [];
-        const out: StoredAllocation[] = [];
-        let maxDuration = bound.get(realmId);
-        if (maxDuration === undefined) {
-          // Stores written before the per-realm bound existed have only the table-wide one.
-          const key = BOUND_KEYS.longestAllocationOf(realmId);
-          maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
-          bound.set(realmId, maxDuration);
-        }
-        for (const length of lengthsFor(q.address, lengths)) {
-          const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
-          const disk = diskKey(key);
-          const rows = closedThenOpen(closed, open, present, [realmId, disk, length], q.window, maxDuration, allowance.left(q));
-          allowance.took(q, rows.length);
-          if (rows.length === 0) continue;
-          const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
-          for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
-        }
-        return inOrder(out, allocationOrder);
-      });
+      return inKeyOrder(
+        queries,
+        (q) => q.address.key,
+        (q) => {
+          if (!present.rows) return [];
+          const realmId = this.#names.get('realm')!.get(q.realm ?? '');
+          if (realmId === undefined) return [];
+          const out: StoredAllocation[] = [];
+          let maxDuration = bound.get(realmId);
+          if (maxDuration === undefined) {
+            // Stores written before the per-realm bound existed have only the table-wide one.
+            const key = BOUND_KEYS.longestAllocationOf(realmId);
+            maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
+            bound.set(realmId, maxDuration);
+          }
+          for (const length of lengthsFor(q.address, lengths)) {
+            const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
+            const disk = diskKey(key);
+            const rows = closedThenOpen(closed, open, present, [realmId, disk, length], q.window, maxDuration, allowance.left(q));
+            allowance.took(q, rows.length);
+            if (rows.length === 0) continue;
+            const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(key, length);
+            for (const row of rows) out.push(this.#allocationFromRow(row, ip, q.realm));
+          }
+          return inOrder(out, allocationOrder);
+        },
+      );
     });
   }
 
   #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
-    const [start, end, endInferred, source, sessionId, accountId, deviceId, lastSeen] = row as [number, number | null, number, number, string | null, number, number, number | null];
+    const [start, end, endInferred, source, sessionId, accountId, deviceId, lastSeen] = row as [
+      number,
+      number | null,
+      number,
+      number,
+      string | null,
+      number,
+      number,
+      number | null,
+    ];
     const [imsi, msisdn, imei, mac] = deviceId === 0 ? NO_DEVICE : this.#deviceOf(deviceId);
     return allocationRecord({
-      ip, realm, account: this.#accountName(accountId), start, end, source: this.#sourceNames.get(source) ?? '?', endInferred: endInferred === 1, imsi, msisdn, imei, mac, sessionId, lastSeen,
+      ip,
+      realm,
+      account: this.#accountName(accountId),
+      start,
+      end,
+      source: this.#sourceNames.get(source) ?? '?',
+      endInferred: endInferred === 1,
+      imsi,
+      msisdn,
+      imei,
+      mac,
+      sessionId,
+      lastSeen,
     });
   }
 
@@ -957,44 +1061,72 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
       const maxSpan = this.#metaNumber(BOUND_KEYS.widestBlock);
       const present = this.#presence('nat_block');
-      return inKeyOrder(queries, (q) => q.outside.key, (q) => {
-        if (!present.rows) return [];
-        const out = diskKey(q.outside.key);
-        const { start, end } = q.window;
-        const rows: unknown[][] = [];
-        const cap = allowance.left(q);
-        if (q.port === null) {
-          // Every block on the address: step through its first ports (a skip scan; the
-          // key leads with the port, and a range on the address alone would read every
-          // block the address ever had), each searched over the look-back range only.
-          for (let f = nextFirstPort.get(out, -1) as number | null; f !== null && rows.length < cap; f = nextFirstPort.get(out, f) as number | null) {
-            for (const row of closed.all(out, f, end, lookBackStart(q.window, maxDuration), start, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
+      return inKeyOrder(
+        queries,
+        (q) => q.outside.key,
+        (q) => {
+          if (!present.rows) return [];
+          const out = diskKey(q.outside.key);
+          const { start, end } = q.window;
+          const rows: unknown[][] = [];
+          const cap = allowance.left(q);
+          if (q.port === null) {
+            // Every block on the address: step through its first ports (a skip scan; the
+            // key leads with the port, and a range on the address alone would read every
+            // block the address ever had), each searched over the look-back range only.
+            for (let f = nextFirstPort.get(out, -1) as number | null; f !== null && rows.length < cap; f = nextFirstPort.get(out, f) as number | null) {
+              for (const row of closed.all(out, f, end, lookBackStart(q.window, maxDuration), start, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
+            }
+            if (present.open && rows.length < cap) for (const row of openOnAddress.all(out, end, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
+          } else {
+            // Blocks of mixed sizes and layouts over time: visit each first port that could
+            // hold the port, highest first, within the widest block ever seen.
+            let hi = q.port;
+            const lo = q.port - maxSpan + 1;
+            while (rows.length < cap) {
+              const f = firstPort.get(out, hi, lo) as number | null;
+              if (f === null) break;
+              // Not limited by statement: a block ending below the port is read but is no row
+              // of the answer (the rows of one first port are few, bounded by the look-back).
+              for (const row of closedThenOpen(closed, open, present, [out, f], q.window, maxDuration)) if ((row[5] as number) >= q.port) rows.push(row);
+              hi = f - 1;
+            }
+            if (rows.length > cap) rows.length = cap;
           }
-          if (present.open && rows.length < cap) for (const row of openOnAddress.all(out, end, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
-        } else {
-          // Blocks of mixed sizes and layouts over time: visit each first port that could
-          // hold the port, highest first, within the widest block ever seen.
-          let hi = q.port;
-          const lo = q.port - maxSpan + 1;
-          while (rows.length < cap) {
-            const f = firstPort.get(out, hi, lo) as number | null;
-            if (f === null) break;
-            // Not limited by statement: a block ending below the port is read but is no row
-            // of the answer (the rows of one first port are few, bounded by the look-back).
-            for (const row of closedThenOpen(closed, open, present, [out, f], q.window, maxDuration)) if ((row[5] as number) >= q.port) rows.push(row);
-            hi = f - 1;
-          }
-          if (rows.length > cap) rows.length = cap;
-        }
-        allowance.took(q, rows.length);
-        return inOrder(rows.map((row) => this.#blockFromRow(row, q.outside)), natBlockOrder(q.port));
-      });
+          allowance.took(q, rows.length);
+          return inOrder(
+            rows.map((row) => this.#blockFromRow(row, q.outside)),
+            natBlockOrder(q.port),
+          );
+        },
+      );
     });
   }
 
   #blockFromRow(row: unknown[], outsideIp: Address): StoredNatBlock {
-    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred, lastSeen] = row as [number, number, number, Buffer, string, number, number | null, number, number | null];
-    return natBlockRecord({ realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), outsideIp, portFirst, portLast, start, end, protocol, endInferred: endInferred === 1, lastSeen });
+    const [portFirst, start, realmId, inAddr, protocol, portLast, end, endInferred, lastSeen] = row as [
+      number,
+      number,
+      number,
+      Buffer,
+      string,
+      number,
+      number | null,
+      number,
+      number | null,
+    ];
+    return natBlockRecord({
+      realm: this.#realmNames.get(realmId) ?? '?',
+      insideIp: addressFromDisk(inAddr),
+      outsideIp,
+      portFirst,
+      portLast,
+      start,
+      end,
+      protocol,
+      endInferred: endInferred === 1,
+      lastSeen,
+    });
   }
 
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
@@ -1006,24 +1138,53 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     return this.#read(() => {
       const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
       const present = this.#presence('nat_session');
-      return inKeyOrder(queries, (q) => q.outside.key, (q) => {
-        if (!present.rows) return [];
-        const out = diskKey(q.outside.key);
-        const rows =
-          q.port === null
-            ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration, allowance.left(q), SESSION_ROW_LIMIT)
-            : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration, allowance.left(q));
-        allowance.took(q, rows.length);
-        return inOrder(rows.map((row) => this.#sessionFromRow(row, q.outside)), natSessionOrder);
-      });
+      return inKeyOrder(
+        queries,
+        (q) => q.outside.key,
+        (q) => {
+          if (!present.rows) return [];
+          const out = diskKey(q.outside.key);
+          const rows =
+            q.port === null
+              ? closedThenOpen(closedOnAddress, openOnAddress, present, [out], q.window, maxDuration, allowance.left(q), SESSION_ROW_LIMIT)
+              : closedThenOpen(closed, open, present, [out, q.port], q.window, maxDuration, allowance.left(q));
+          allowance.took(q, rows.length);
+          return inOrder(
+            rows.map((row) => this.#sessionFromRow(row, q.outside)),
+            natSessionOrder,
+          );
+        },
+      );
     });
   }
 
   #sessionFromRow(row: unknown[], outsideIp: Address): StoredNatSession {
-    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred, lastSeen] = row as [number, number, Protocol, number, Buffer, number, Buffer, number, number | null, number, number | null];
+    const [outsidePort, start, protocol, realmId, inAddr, insidePort, dst, dstPort, end, endInferred, lastSeen] = row as [
+      number,
+      number,
+      Protocol,
+      number,
+      Buffer,
+      number,
+      Buffer,
+      number,
+      number | null,
+      number,
+      number | null,
+    ];
     return natSessionRecord({
-      realm: this.#realmNames.get(realmId) ?? '?', insideIp: addressFromDisk(inAddr), insidePort, outsideIp, outsidePort, protocol, start, end,
-      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null, destinationPort: dstPort, endInferred: endInferred === 1, lastSeen,
+      realm: this.#realmNames.get(realmId) ?? '?',
+      insideIp: addressFromDisk(inAddr),
+      insidePort,
+      outsideIp,
+      outsidePort,
+      protocol,
+      start,
+      end,
+      destinationIp: dst.length > 0 ? addressFromDisk(dst) : null,
+      destinationPort: dstPort,
+      endInferred: endInferred === 1,
+      lastSeen,
     });
   }
 
@@ -1069,7 +1230,9 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           rows = one.all(sourceId, q.window.end, q.window.start) as Row[];
         }
         return inOrder(
-          rows.map((row) => coverageRecord(this.#sourceNames.get(row['source'] as number) ?? '?', row['start'] as number, row['end'] as number | null, row['status'] as 'gap')),
+          rows.map((row) =>
+            coverageRecord(this.#sourceNames.get(row['source'] as number) ?? '?', row['start'] as number, row['end'] as number | null, row['status'] as 'gap'),
+          ),
           coverageOrder,
         );
       }),
@@ -1132,7 +1295,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     const tables: Record<RecordKind, { sql: string; row: (r: unknown[]) => StoredRecord }> = {
       'address-space': {
         sql: 'SELECT addr, plen, role, realm FROM address_space ORDER BY addr, plen',
-        row: ([addr, plen, role, realmId]) => addressSpaceRecord(addressFromKey(keyFromDisk(addr as Buffer), plen as number), role as AddressRole, realm(realmId as number)),
+        row: ([addr, plen, role, realmId]) =>
+          addressSpaceRecord(addressFromKey(keyFromDisk(addr as Buffer), plen as number), role as AddressRole, realm(realmId as number)),
       },
       subscriber: {
         sql: 'SELECT name, type FROM account WHERE type IS NOT NULL ORDER BY name',
@@ -1145,9 +1309,18 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         row: ([realmId, addr, plen, start, end, endInferred, source, sessionId, account, imsi, msisdn, imei, mac]) => {
           const name = realm(realmId as number);
           return allocationRecord({
-            ip: addressFromKey(keyFromDisk(addr as Buffer), plen as number), realm: name === '' ? null : name, account: account as string, start: start as number,
-            end: end as number | null, source: this.#sourceNames.get(source as number) ?? '?', endInferred: endInferred === 1,
-            imsi: imsi as string, msisdn: msisdn as string, imei: imei as string, mac: mac as string, sessionId: sessionId as string | null,
+            ip: addressFromKey(keyFromDisk(addr as Buffer), plen as number),
+            realm: name === '' ? null : name,
+            account: account as string,
+            start: start as number,
+            end: end as number | null,
+            source: this.#sourceNames.get(source as number) ?? '?',
+            endInferred: endInferred === 1,
+            imsi: imsi as string,
+            msisdn: msisdn as string,
+            imei: imei as string,
+            mac: mac as string,
+            sessionId: sessionId as string | null,
           });
         },
       },
@@ -1161,11 +1334,13 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       },
       'nat-deterministic': {
         sql: `SELECT realm, start, record FROM nat_deterministic WHERE ${overlaps} ORDER BY out_addr, plen, start, realm`,
-        row: ([realmId, start, text]) => natDeterministicRecord(NatDeterministicRecord.parse(JSON.parse(text as string)), realm(realmId as number), start as number),
+        row: ([realmId, start, text]) =>
+          natDeterministicRecord(NatDeterministicRecord.parse(JSON.parse(text as string)), realm(realmId as number), start as number),
       },
       coverage: {
         sql: `SELECT source, start, "end", status FROM coverage WHERE ${overlaps} ORDER BY source, start, status`,
-        row: ([source, start, end, status]) => coverageRecord(this.#sourceNames.get(source as number) ?? '?', start as number, end as number | null, status as 'gap'),
+        row: ([source, start, end, status]) =>
+          coverageRecord(this.#sourceNames.get(source as number) ?? '?', start as number, end as number | null, status as 'gap'),
       },
     };
     for (const kind of RECORD_KINDS) {
