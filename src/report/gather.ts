@@ -86,11 +86,12 @@ export const MAX_BARS_PER_ROW = 60;
 export const MAX_HOLDER_ROWS = 24;
 
 /**
- * Fields later versions of the result carry (a flag's severity and corroboration advice,
- * a signature): the page shows them when present, and they do not make a line unreadable.
+ * Fields a result may carry that its schema does not name (a signature, corroboration of
+ * other tools): the page shows them when present, and they do not make a line unreadable.
+ * Severity, assessment and advice are in the schema now (issue 18) and are checked.
  */
-const LATER_RISK_FIELDS = ['severity', 'advice', 'corroboration'] as const;
-const LATER_RESULT_FIELDS = ['corroboration', 'advice', 'signature'] as const;
+const LATER_RISK_FIELDS = ['corroboration'] as const;
+const LATER_RESULT_FIELDS = ['corroboration', 'signature'] as const;
 
 function withoutLaterFields(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;

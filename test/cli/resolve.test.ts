@@ -91,6 +91,8 @@ describe('ipar settings and ipar estimate', () => {
 
   test('the jurisdiction zone: set, shown, refused when not an IANA zone, restored with ""', async () => {
     const local = join(tempDir(), 'zone.db');
+    // settings never creates a store (issue 21): the store exists first.
+    expect(await main(['ingest', '--db', local, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
     const set = captureIo();
     expect(await main(['settings', '--db', local, '--jurisdiction-zone', 'Europe/Dublin'], set)).toBe(0);
     expect(JSON.parse(set.out())).toMatchObject({ jurisdictionZone: 'Europe/Dublin' });
