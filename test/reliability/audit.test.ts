@@ -13,7 +13,19 @@ import type { Result } from '../../src/request.js';
 import { openAuditLog } from '../../src/store/sqlite/audit.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { AuditDraft, AuditEntry } from '../../src/audit/types.js';
-import { tempDir, builtCli, captureIo, demoStore, entriesOf, ndjson, NO_OTHER_USER, otherUser, withDatabase } from '../support/index.js';
+import {
+  tempDir,
+  builtCli,
+  captureIo,
+  demoStore,
+  entriesOf,
+  ndjson,
+  NO_OTHER_USER,
+  otherUser,
+  withDatabase,
+  auditRow,
+  SET_AUDIT_ROW,
+} from '../support/index.js';
 
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');
@@ -168,22 +180,6 @@ describe('ipar audit verify names the first entry changed, removed or reordered'
     withDatabase(file, (db) => tamper(db, entries));
     return file;
   }
-  const rowOf = (e: AuditEntry): unknown[] => [
-    e.time,
-    e.action,
-    e.ref,
-    e.status,
-    e.candidateCount,
-    e.disclosed,
-    e.requestHash,
-    e.resultHash,
-    JSON.stringify(e.records),
-    e.engine,
-    e.prevHash,
-    e.hash,
-  ];
-  const setRow =
-    'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
 
   test.each<[string, (db: Parameters<Parameters<typeof withDatabase>[1]>[0], e: AuditEntry[]) => void, number, string]>([
     ['a field changed', (db) => db.prepare("UPDATE audit_log SET status = 'none' WHERE seq = 3").run(), 3, 'CHANGED'],
@@ -212,8 +208,8 @@ describe('ipar audit verify names the first entry changed, removed or reordered'
     [
       'two entries swapped',
       (db, e) => {
-        db.prepare(setRow).run(...rowOf(e[4]!), 4);
-        db.prepare(setRow).run(...rowOf(e[3]!), 5);
+        db.prepare(SET_AUDIT_ROW).run(...auditRow(e[4]!), 4);
+        db.prepare(SET_AUDIT_ROW).run(...auditRow(e[3]!), 5);
       },
       4,
       'REORDERED',
@@ -226,7 +222,7 @@ describe('ipar audit verify names the first entry changed, removed or reordered'
         const body = { ...draft(7), records: [...draft(7).records], time: T0 + 7, prevHash: e[3]!.hash };
         db.prepare(
           'INSERT INTO audit_log (time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
-        ).run(...rowOf({ ...body, seq: 0, hash: entryHash(body) }));
+        ).run(...auditRow({ ...body, seq: 0, hash: entryHash(body) }));
       },
       5,
       'REMOVED',

@@ -12,7 +12,7 @@ import { entryHash } from '../../src/audit/chain.js';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
 import type { AuditEntry } from '../../src/audit/types.js';
-import { tempDir, builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase } from '../support/index.js';
+import { tempDir, builtCli, captureIo, demoStore, entriesOf, ndjson, withDatabase, auditRow, SET_AUDIT_ROW } from '../support/index.js';
 
 const demoRequests = readFileSync(packagePath('fixtures', 'demo', 'requests.ndjson'), 'utf8');
 const T0 = Date.parse('2026-04-01T09:00:00Z');
@@ -38,23 +38,6 @@ async function verify(args: string[]): Promise<{ code: number; report: Record<st
   return { code, report: io.out() === '' ? {} : (JSON.parse(io.out()) as Record<string, unknown>), err: io.err() };
 }
 
-const rowOf = (e: AuditEntry): unknown[] => [
-  e.time,
-  e.action,
-  e.ref,
-  e.status,
-  e.candidateCount,
-  e.disclosed,
-  e.requestHash,
-  e.resultHash,
-  JSON.stringify(e.records),
-  e.engine,
-  e.prevHash,
-  e.hash,
-];
-const setRow =
-  'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
-
 /**
  * The forgery of issue 20 with the shipped code: entry `seq` rewritten (status none,
  * nothing disclosed, no records) and every later hash recomputed with `entryHash`.
@@ -66,7 +49,7 @@ function forge(db: string, seq: number): void {
     for (const e of entries.slice(seq - 1)) {
       const body = e.seq === seq ? { ...e, status: 'none', candidateCount: 0, disclosed: 0, records: [], prevHash } : { ...e, prevHash };
       const hash = entryHash(body);
-      sql.prepare(setRow).run(...rowOf({ ...body, hash }), e.seq);
+      sql.prepare(SET_AUDIT_ROW).run(...auditRow({ ...body, hash }), e.seq);
       prevHash = hash;
     }
   });
@@ -142,7 +125,7 @@ describe('signed audit: a rewrite without the private key fails, naming the firs
           .prepare(
             'INSERT INTO audit_log (seq, time, action, ref, status, candidate_count, disclosed, request_hash, result_hash, records, engine, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
           )
-          .run(i + 1, ...rowOf({ ...body, hash }), signature);
+          .run(i + 1, ...auditRow({ ...body, hash }), signature);
         prevHash = hash;
       });
     });

@@ -87,3 +87,23 @@ export function entriesOf(file: string): AuditEntry[] {
     log.close();
   }
 }
+
+/** An audit entry as the values of its `audit_log` row, in the column order of {@link SET_AUDIT_ROW} (to tamper with a log in a test). */
+export const auditRow = (e: AuditEntry): unknown[] => [
+  e.time,
+  e.action,
+  e.ref,
+  e.status,
+  e.candidateCount,
+  e.disclosed,
+  e.requestHash,
+  e.resultHash,
+  JSON.stringify(e.records),
+  e.engine,
+  e.prevHash,
+  e.hash,
+];
+
+/** Overwrite the entry at `seq` (the last parameter) with {@link auditRow}'s values. */
+export const SET_AUDIT_ROW =
+  'UPDATE audit_log SET time=?, action=?, ref=?, status=?, candidate_count=?, disclosed=?, request_hash=?, result_hash=?, records=?, engine=?, prev_hash=?, hash=? WHERE seq=?';
