@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
-import type { Result } from '../../src/request.js';
+import type { Estimate, Result } from '../../src/request.js';
 import { CHROMIUM_FLAGS, pageName } from '../../src/report/write.js';
 import { captureIo, tempDir } from '../support/index.js';
 import { reportDemo, type Reported } from './fixture.js';
@@ -230,6 +230,161 @@ describe.skipIf(!present)('report pages in Chromium', () => {
       ).href,
     );
     await page.context().close();
+  });
+
+  test("the limits of each source's data: a span per source on its own row, at its time, placed against the window", async () => {
+    // The reference: what `ipar coverage` lists, and where a window lies against a span read from it alone.
+    const io = captureIo();
+    expect(await main(['coverage', '--db', demo.db, '--json'], io)).toBe(0);
+    const listing = JSON.parse(io.out()) as {
+      sources: { source: string; role: string; first: string; last: string }[];
+      gaps: { source: string; kind: string; start: string; end: string }[];
+    };
+    const allocationSources = listing.sources.filter((s) => s.role === 'allocation').map((s) => s.source);
+    // LATE: a day after most sources' last record; nothing holds the address then, so every allocation source is drawn.
+    const late = join(tempDir(), 'late.ndjson');
+    writeFileSync(late, '{"ref":"LATE","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-29T12:00:00Z"}],"toleranceSeconds":2}\n');
+    const lateOut = join(tempDir(), 'late-report');
+    expect(await main(['resolve', '--db', demo.db, '--report', lateOut, late], captureIo())).toBe(0);
+    const cases: [string, string, string[]][] = [
+      ['GAP', resultPage('GAP').file, ['dhcp']],
+      ['PBA-PORT', resultPage('PBA-PORT').file, ['cgn-a', 'radius']],
+      ['LATE', join(lateOut, pageName(0, 'LATE')), allocationSources],
+    ];
+    const relations: Record<string, Record<string, string>> = {};
+    for (const [ref, file, sources] of cases) {
+      const { page } = await load(file, `sources-${ref}.png`);
+      const svgs = await page.$$eval('section.observation svg.timeline', (all) =>
+        all.map((svg) => ({
+          span: { start: Date.parse(svg.getAttribute('data-span-start')!), end: Date.parse(svg.getAttribute('data-span-end')!) },
+          left: Number(svg.getAttribute('data-plot-left')),
+          right: Number(svg.getAttribute('data-plot-right')),
+          band: (() => {
+            const b = svg.querySelector('rect.window-band')!;
+            return { start: Date.parse(b.getAttribute('data-start')!), end: Date.parse(b.getAttribute('data-end')!) };
+          })(),
+          rows: [...svg.querySelectorAll('g.row-source')].map((g) => {
+            const r = g.querySelector('rect.source-span');
+            return {
+              source: g.getAttribute('data-source')!,
+              first: g.getAttribute('data-first')!,
+              last: g.getAttribute('data-last')!,
+              relation: g.getAttribute('data-relation')!,
+              inGap: g.getAttribute('data-in-gap')!,
+              rect: r === null ? null : { x: Number(r.getAttribute('x')), width: Number(r.getAttribute('width')) },
+              note: g.querySelector('text.off-view')?.textContent ?? null,
+              gaps: [...g.querySelectorAll('rect.bar-coverage')].map((b) => ({ start: b.getAttribute('data-start')!, end: b.getAttribute('data-end')! })),
+            };
+          }),
+        })),
+      );
+      expect(svgs.length).toBeGreaterThan(0);
+      relations[ref] = {};
+      for (const svg of svgs) {
+        expect(
+          svg.rows.map((r) => r.source),
+          ref,
+        ).toEqual([...sources].sort());
+        const s = { ...svg.span, left: svg.left, right: svg.right };
+        for (const row of svg.rows) {
+          const listed = listing.sources.find((x) => x.source === row.source)!;
+          expect({ first: row.first, last: row.last }).toEqual({ first: listed.first, last: listed.last });
+          const [first, last] = [Date.parse(listed.first), Date.parse(listed.last)];
+          const w = svg.band;
+          const relation = w.end <= first ? 'before' : w.start > last ? 'after' : w.start >= first && w.end <= last ? 'inside' : 'partial';
+          expect(row.relation, `${ref} ${row.source}`).toBe(relation);
+          relations[ref]![row.source] = relation;
+          const declared = listing.gaps.filter((g) => g.source === row.source && g.kind === 'declared');
+          const inGap = declared.some((g) => Date.parse(g.start) < w.end && Date.parse(g.end) > w.start);
+          expect(row.inGap.split(' ').includes('declared'), `${ref} ${row.source} in gap`).toBe(inGap);
+          // Drawn where the scale puts it when it reaches the view; else a note on the side where it lies.
+          if (last < s.start) {
+            expect(row.rect).toBeNull();
+            expect(row.note).toContain(`← its data ends ${listed.last.slice(0, 16).replace('T', ' ')}Z`);
+          } else if (first > s.end) {
+            expect(row.rect).toBeNull();
+            expect(row.note).toContain(`its data begins ${listed.first.slice(0, 16).replace('T', ' ')}Z →`);
+          } else {
+            expect(row.rect, `${ref} ${row.source}`).not.toBeNull();
+            const [x0, x1] = [expectedX(first, s), expectedX(last, s)];
+            expect(Math.abs(row.rect!.x + row.rect!.width / 2 - (x0 + x1) / 2)).toBeLessThan(1.01);
+            if (x1 - x0 >= 2) expect(Math.abs(row.rect!.width - (x1 - x0))).toBeLessThan(0.02);
+          }
+          // Its declared gaps in the view, on its row.
+          const shown = declared.filter((g) => Date.parse(g.start) < s.end && Date.parse(g.end) > s.start);
+          expect(row.gaps).toEqual(shown.map((g) => ({ start: g.start, end: g.end })));
+        }
+      }
+      await page.context().close();
+    }
+    // What a person sees at a glance: GAP is after dhcp's last record and in its declared gap; LATE after every source's data but dhcpv6-pd's.
+    expect(relations['GAP']).toEqual({ dhcp: 'after' });
+    expect(relations['PBA-PORT']).toEqual({ 'cgn-a': 'inside', radius: 'inside' });
+    expect(Object.entries(relations['LATE']!).filter(([, r]) => r !== 'after')).toEqual([['dhcpv6-pd', 'inside']]);
+    const gap = readFileSync(resultPage('GAP').file, 'utf8');
+    expect(gap).toContain('the window is after its last record; the window is in its declared gap');
+  });
+
+  test('the assessment heads every page, and every piece of advice is listed with its counts', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const pages = [
+      ...demo.results.map((r, i) => ({ file: join(demo.resolveOut, pageName(i, r.ref)), result: r as Result | Estimate })),
+      ...demo.estimates.map((e, i) => ({ file: join(demo.estimateOut, pageName(i, e.ref)), result: e as Result | Estimate })),
+    ];
+    let advised = 0;
+    for (const { file, result } of pages) {
+      await page.goto(pathToFileURL(file).href);
+      // Prominent: right under the title, before what the answer means.
+      const assessment = await page.$eval('main > p.assessment', (p) => ({
+        text: p.querySelector('.assessment-text')!.textContent,
+        robust: p.getAttribute('data-robust'),
+        next: p.nextElementSibling!.className,
+        before: p.previousElementSibling!.previousElementSibling!.tagName,
+      }));
+      expect(assessment, file).toEqual({ text: result.assessment, robust: String(result.assessment.startsWith('robust')), next: 'means', before: 'H1' });
+      expect(await page.$eval('.advice-total', (e) => e.getAttribute('data-count'))).toBe(String(result.advice.length));
+      const rows = await page.$$eval('tr.advice', (trs) =>
+        trs.map((tr) => ({
+          kind: tr.getAttribute('data-kind'),
+          counts: [...tr.querySelectorAll('.advice-count')].map((c) => [c.getAttribute('data-count'), Number(c.textContent)]),
+          message: tr.querySelector('.advice-message')!.textContent,
+        })),
+      );
+      expect(rows.map((r) => r.kind)).toEqual(result.advice.map((a) => a.kind));
+      for (const [i, a] of result.advice.entries()) {
+        advised++;
+        expect(rows[i]!.message).toBe(a.message);
+        const expected: [string, number][] =
+          a.kind === 'source-port'
+            ? [
+                ['insideHosts', a.insideHosts],
+                ['worstCase', a.worstCase],
+              ]
+            : a.kind === 'destination'
+              ? [['sessions', a.sessions]]
+              : a.kind === 'another-observation'
+                ? [
+                    ['remaining', a.remaining],
+                    ['of', a.of],
+                  ]
+                : a.kind === 'device-identifier'
+                  ? [
+                      ['carried', a.carried],
+                      ['of', a.of],
+                    ]
+                  : a.readings.map((x) => ['candidateCount', x.candidateCount] as [string, number]);
+        expect(rows[i]!.counts, `${file} ${a.kind}`).toEqual(expected);
+      }
+      if (result.advice.length === 0) expect(await page.locator('p.no-advice').count()).toBe(1);
+    }
+    // The demo batch advises on its shared answers and its 12-hour clock: the test saw advice of every kind but one.
+    const kinds = new Set(pages.flatMap((p) => p.result.advice.map((a) => a.kind)));
+    expect([...kinds].sort()).toEqual(['another-observation', 'confirm-time-zone', 'destination', 'device-identifier', 'source-port']);
+    expect(advised).toBeGreaterThan(10);
+    await context.close();
+    const shot = await load(resultPage('PBA-NOPORT').file, 'advice-PBA-NOPORT.png');
+    await shot.page.context().close();
   });
 
   test('--pdf prints every page through the installed Chromium', async () => {
