@@ -33,7 +33,7 @@ import {
 import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
 import { RowBinary, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
-import type { AllocationQuery, CoverageQuery, DeterministicQuery, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreReader, StoreSettings, StoreWriter, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, WriteSummary } from '../types.js';
+import type { AllocationQuery, CoverageQuery, DestinationQuery, DeterministicQuery, SourceQuery, StoredConnection, NatQuery, PurgeSummary, RecordCounts, SettingKey, StoreAdmin, StoreReader, StoreSettings, StoreWriter, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession, WriteSummary } from '../types.js';
 
 export interface ClickHouseOpenOptions {
   /** Open for queries only: no tables are created, and the store must exist. */
@@ -328,6 +328,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     const meta = this.#meta!;
     const stored: Tally = {};
     const unchanged: Tally = {};
+    // Not stored here yet (issue 19): refused whole, never dropped silently.
+    if (records.some((r) => r.kind === 'connection')) throw new IparError('STORE_WRITE_FAILED', `connection records are not yet stored on ClickHouse (${this.#text}); load them into the SQLite store`);
     const byKind = new Map<RecordKind, CanonicalRecord[]>();
     for (const r of records) {
       let list = byKind.get(r.kind);
@@ -808,6 +810,28 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
     return out;
   }
 
+  // Connection evidence (issue 19) is not yet served by this backend: the SQLite store
+  // answers it. Each method says so as a store fault rather than answering "nothing".
+  #noConnections(): Promise<never> {
+    return Promise.reject(new IparError('STORE_READ_FAILED', `connection records are not yet queried on ClickHouse (${this.#text}); use the SQLite store for service-users and connection-records requests`));
+  }
+
+  connectionsTo(_queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    return this.#noConnections();
+  }
+
+  connectionsFrom(_queries: readonly SourceQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    return this.#noConnections();
+  }
+
+  natSessionsTo(_queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    return this.#noConnections();
+  }
+
+  natSessionsFrom(_queries: readonly Extract<SourceQuery, { source: Address }>[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    return this.#noConnections();
+  }
+
   async settings(): Promise<StoreSettings> {
     await this.#open();
     const meta = await this.#loadMeta();
@@ -828,7 +852,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin {
         single('nat-deterministic', 'nat_deterministic'), single('coverage', 'coverage'),
       ].join('\nUNION ALL\n'),
     );
-    const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0 } as Record<RecordKind, number>;
+    const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0, connection: 0 } as Record<RecordKind, number>;
     for (const [kind, n] of rows as [RecordKind, number][]) out[kind] += Number(n);
     return out;
   }

@@ -21,20 +21,23 @@ import {
   type AddressSpaceRecord,
   type AllocationRecord,
   type CanonicalRecord,
+  type ConnectionRecord,
   type Protocol,
   type RecordKind,
   type SubscriberType,
 } from '../../records.js';
 import {
-  BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
-  natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionOrder, natSessionRecord, storeSettings,
+  BOUND_KEYS, SESSION_ROW_LIMIT, addressSpaceRecord, allocationOrder, allocationRecord, connectionOrder, connectionRecord, coverageOrder, coverageRecord, inOrder, lengthsFor, lookBackStart,
+  natBlockOrder, natBlockRecord, natDeterministicOrder, natDeterministicRecord, natSessionByStartOrder, natSessionOrder, natSessionRecord, storeSettings,
 } from '../core/index.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
   AllocationQuery,
   CoverageQuery,
+  DestinationQuery,
   DeterministicQuery,
+  SourceQuery,
   NatQuery,
   PurgeSummary,
   RecordCounts,
@@ -44,6 +47,7 @@ import type {
   StoreSettings,
   StoreWriter,
   StoredAllocation,
+  StoredConnection,
   StoredCoverage,
   StoredNatBlock,
   StoredNatDeterministic,
@@ -108,12 +112,23 @@ const TABLE_OF: Readonly<Record<RecordKind, string>> = {
   'nat-session': 'nat_session',
   'nat-deterministic': 'nat_deterministic',
   coverage: 'coverage',
+  connection: 'connection',
 };
 
 /** Bits of {@link BatchBounds}' table sets. */
 const ALLOCATION = 1;
 const NAT_BLOCK = 2;
 const NAT_SESSION = 4;
+
+/**
+ * The last key of a prefix (every host bit set), in on-disk form: with the masked first
+ * key, the range of on-disk keys a destination prefix covers.
+ */
+function lastDiskKey(prefix: Address): Buffer {
+  const last = Buffer.from(maskKey(prefix.key, prefix.length));
+  for (let bit = prefix.length; bit < 128; bit++) last[bit >> 3]! |= 0x80 >> (bit & 7);
+  return diskKey(last);
+}
 
 /**
  * What one written batch noted for the reader's bounds: the longest closed record of each
@@ -125,18 +140,23 @@ interface BatchBounds {
   readonly allocationByRealm: Map<number, number>;
   natBlock: number;
   natSession: number;
+  connection: number;
   blockSpan: number;
   rows: number;
   open: number;
 }
 
 function batchBounds(): BatchBounds {
-  return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, blockSpan: 0, rows: 0, open: 0 };
+  return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, connection: 0, blockSpan: 0, rows: 0, open: 0 };
 }
 
 const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device FROM allocation`;
 const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred FROM nat_block`;
 const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred FROM nat_session`;
+const SESSION_COLUMNS_WITH_OUTSIDE = `out_addr, ${SESSION_COLUMNS}`;
+const CONNECTION_COLUMNS = `dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service FROM connection`;
+/** The range of `start` and the end check every connection lookup ends with: (window end, look-back start, window start). */
+const OVERLAPS = 'start < ? AND start >= ? AND "end" > ?';
 
 /**
  * Every lookup the read path makes, by name (tests check each one's query plan). Closed
@@ -160,6 +180,19 @@ export const LOOKUPS = {
   deterministic: 'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?)',
   coverageOfSource: `SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`,
   coverageAny: `SELECT source, start, "end", status FROM coverage WHERE start < ? AND ("end" IS NULL OR "end" > ?)`,
+  // Connection evidence (issue 19). A destination prefix is walked address by address
+  // (a skip scan over the addresses it holds), each address one bounded range on start.
+  connectionFirstDestination: 'SELECT min(dst_addr) FROM connection WHERE dst_addr >= ? AND dst_addr <= ?',
+  connectionNextDestination: 'SELECT min(dst_addr) FROM connection WHERE dst_addr > ? AND dst_addr <= ?',
+  connectionsTo: `SELECT ${CONNECTION_COLUMNS} WHERE dst_addr = ? AND ${OVERLAPS}`,
+  connectionsFromSource: `SELECT ${CONNECTION_COLUMNS} INDEXED BY connection_by_source WHERE realm = ? AND src_addr = ? AND ${OVERLAPS}`,
+  connectionsOfAccount: `SELECT ${CONNECTION_COLUMNS} INDEXED BY connection_by_account WHERE account = ? AND account <> 0 AND ${OVERLAPS}`,
+  sessionFirstDestination: `SELECT min(dst_addr) FROM nat_session INDEXED BY nat_session_by_destination WHERE dst_addr <> x'' AND dst_addr >= ? AND dst_addr <= ?`,
+  sessionNextDestination: `SELECT min(dst_addr) FROM nat_session INDEXED BY nat_session_by_destination WHERE dst_addr <> x'' AND dst_addr > ? AND dst_addr <= ?`,
+  sessionsToClosed: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_by_destination WHERE dst_addr <> x'' AND dst_addr = ? AND ${OVERLAPS}`,
+  sessionsToOpen: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_destination_open WHERE dst_addr <> x'' AND "end" IS NULL AND dst_addr = ? AND start < ?`,
+  sessionsFromClosed: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_by_inside WHERE realm = ? AND in_addr = ? AND ${OVERLAPS}`,
+  sessionsFromOpen: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_inside_open WHERE "end" IS NULL AND realm = ? AND in_addr = ? AND start < ?`,
 } as const;
 
 type Row = Record<string, unknown>;
@@ -263,6 +296,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     for (const row of this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) {
       this.#meta.set(row.key, row.value);
     }
+    this.#noDestination = new Set(JSON.parse(this.#meta.get(BOUND_KEYS.realmsWithoutDestination) ?? '[]') as string[]);
   }
 
   // Whether a table has any rows, and any open rows: lookups of a kind the store does not
@@ -345,8 +379,18 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     }
   }
 
+  // Realms whose NAT records carry no destination (StoreSettings.realmsWithoutDestination).
+  #noDestination = new Set<string>();
+
+  #noteNoDestination(realm: string): void {
+    if (this.#noDestination.has(realm)) return;
+    this.#noDestination.add(realm);
+    this.#boundsDirty = true;
+  }
+
   #persistBounds(): void {
     if (!this.#boundsDirty) return;
+    if (this.#noDestination.size > 0) this.#setMeta(BOUND_KEYS.realmsWithoutDestination, JSON.stringify([...this.#noDestination].sort()));
     for (const [key, value] of this.#bounds) this.#setMeta(key, String(value));
     for (const [table, lengths] of this.#lengths) this.#setMeta(`lengths.${table}`, JSON.stringify(lengths));
     this.#boundsDirty = false;
@@ -437,6 +481,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         `INSERT INTO coverage (source, start, status, "end") VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET "end" = excluded."end" WHERE "end" IS NOT excluded."end"`,
       ),
+      // A connection is an event, logged once closed: a repeat changes nothing.
+      connection: this.#db.prepare(
+        `INSERT OR IGNORE INTO connection (dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
     };
     return this.#writeStatements;
   }
@@ -449,6 +498,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     for (const [realmId, duration] of b.allocationByRealm) this.#raise(BOUND_KEYS.longestAllocationOf(realmId), duration);
     this.#raise(BOUND_KEYS.longest('nat_block'), b.natBlock);
     this.#raise(BOUND_KEYS.longest('nat_session'), b.natSession);
+    this.#raise(BOUND_KEYS.longest('connection'), b.connection);
     this.#raise(BOUND_KEYS.widestBlock, b.blockSpan);
     for (const [table, bit] of [['allocation', ALLOCATION], ['nat_block', NAT_BLOCK], ['nat_session', NAT_SESSION]] as const) {
       const p = this.#present.get(table);
@@ -493,6 +543,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         );
       }
       case 'nat-block': {
+        this.#noteNoDestination(r.realm);
         b.rows |= NAT_BLOCK;
         if (r.end === null) b.open |= NAT_BLOCK;
         else if (r.end - r.start > b.natBlock) b.natBlock = r.end - r.start;
@@ -513,6 +564,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
         );
       }
       case 'nat-session':
+        if (r.destinationIp === undefined) this.#noteNoDestination(r.realm);
         b.rows |= NAT_SESSION;
         if (r.end === null) b.open |= NAT_SESSION;
         else if (r.end - r.start > b.natSession) b.natSession = r.end - r.start;
@@ -532,13 +584,36 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
           ).changes > 0
         );
       case 'nat-deterministic':
+        this.#noteNoDestination(r.realm);
         this.#noteLength('nat_deterministic', r.outsidePrefix.length);
         return (
           w.natDeterministic!.run(diskKey(r.outsidePrefix.key), r.outsidePrefix.length, r.start, this.#realm(r.realm), r.end, JSON.stringify(toWritten(r))).changes > 0
         );
       case 'coverage':
         return w.coverage!.run(this.#source(r.source), r.start, r.status, r.end).changes > 0;
+      case 'connection':
+        if (r.end - r.start > b.connection) b.connection = r.end - r.start;
+        return this.#writeConnection(w.connection!, r);
     }
+  }
+
+  #writeConnection(stmt: Database.Statement, r: ConnectionRecord): boolean {
+    return (
+      stmt.run(
+        diskKey(r.destinationIp.key),
+        r.start,
+        this.#realm(r.realm ?? ''),
+        diskKey(r.sourceIp.key),
+        r.sourcePort ?? -1,
+        r.destinationPort ?? -1,
+        r.protocol ?? '',
+        r.end,
+        r.account === undefined ? 0 : this.#account(r.account),
+        r.bytesUp ?? -1,
+        r.bytesDown ?? -1,
+        r.service ?? '',
+      ).changes > 0
+    );
   }
 
   /** Store a batch in one transaction. Re-storing a record changes nothing (natural keys). */
@@ -600,11 +675,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     this.#db.pragma('secure_delete = ON');
     try {
       this.#db.transaction(() => {
-        for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const) {
+        for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage', 'connection'] as const) {
           deleted[kind] = this.#db.prepare(`DELETE FROM ${TABLE_OF[kind]} WHERE "end" IS NOT NULL AND "end" <= ?`).run(before).changes;
         }
         this.#db.prepare('DELETE FROM device WHERE id <> 0 AND id NOT IN (SELECT device FROM allocation)').run();
-        this.#db.prepare('DELETE FROM account WHERE type IS NULL AND id NOT IN (SELECT account FROM allocation)').run();
+        this.#db.prepare('DELETE FROM account WHERE type IS NULL AND id NOT IN (SELECT account FROM allocation) AND id NOT IN (SELECT account FROM connection)').run();
         const horizon = this.#meta.get('setting.retentionHorizon');
         if (horizon === undefined || Number(horizon) < before) this.#setMeta('setting.retentionHorizon', String(before));
       })();
@@ -866,6 +941,99 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     );
   }
 
+  // ---- connection evidence (issue 19) ----------------------------------------------------
+
+  /**
+   * Rows of each destination address a query covers: the address itself, or each address
+   * of a prefix in turn (skip scan), each one bounded range on start.
+   */
+  #byDestination(first: Database.Statement, next: Database.Statement, each: (dst: Buffer) => unknown[][], destination: Address): unknown[][] {
+    if (destination.length === 128) return each(diskKey(destination.key));
+    const lo = diskKey(maskKey(destination.key, destination.length));
+    const hi = lastDiskKey(destination);
+    const rows: unknown[][] = [];
+    for (let d = first.get(lo, hi) as Buffer | null; d !== null; d = next.get(d, hi) as Buffer | null) {
+      // A 16-byte key can sort inside a 4-byte range: keep the query's family only.
+      if (d.length === lo.length) for (const row of each(d)) rows.push(row);
+    }
+    return rows;
+  }
+
+  connectionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('connection'));
+    const stmt = this.#stmt(LOOKUPS.connectionsTo).raw();
+    const first = this.#stmt(LOOKUPS.connectionFirstDestination).pluck();
+    const next = this.#stmt(LOOKUPS.connectionNextDestination).pluck();
+    return this.#read(() =>
+      queries.map((q) => {
+        const rows = this.#byDestination(first, next, (d) => stmt.all(d, q.window.end, lookBackStart(q.window, maxDuration), q.window.start) as unknown[][], q.destination);
+        return inOrder(rows.map((row) => this.#connectionFromRow(row)), connectionOrder);
+      }),
+    );
+  }
+
+  connectionsFrom(queries: readonly SourceQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('connection'));
+    const bySource = this.#stmt(LOOKUPS.connectionsFromSource).raw();
+    const byAccount = this.#stmt(LOOKUPS.connectionsOfAccount).raw();
+    const accountId = this.#stmt('SELECT id FROM account WHERE name = ?').pluck();
+    return this.#read(() =>
+      queries.map((q) => {
+        const range = [q.window.end, lookBackStart(q.window, maxDuration), q.window.start];
+        let rows: unknown[][];
+        if ('account' in q) {
+          const id = accountId.get(q.account) as number | undefined;
+          rows = id === undefined ? [] : (byAccount.all(id, ...range) as unknown[][]);
+        } else {
+          const realmId = this.#realmIds.get(q.realm ?? '');
+          rows = realmId === undefined ? [] : (bySource.all(realmId, diskKey(q.source.key), ...range) as unknown[][]);
+        }
+        return inOrder(rows.map((row) => this.#connectionFromRow(row)), connectionOrder);
+      }),
+    );
+  }
+
+  #connectionFromRow(row: unknown[]): StoredConnection {
+    const [dst, start, realmId, src, sourcePort, destinationPort, protocol, end, accountId, bytesUp, bytesDown, service] = row as [
+      Buffer, number, number, Buffer, number, number, string, number, number, number, number, string,
+    ];
+    return connectionRecord({
+      account: accountId === 0 ? '' : this.#accountName(accountId), sourceIp: addressFromDisk(src), sourcePort, realm: this.#realmNames.get(realmId) ?? '?',
+      destinationIp: addressFromDisk(dst), destinationPort, protocol, start, end, bytesUp, bytesDown, service,
+    });
+  }
+
+  natSessionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
+    const closed = this.#stmt(LOOKUPS.sessionsToClosed).raw();
+    const open = this.#stmt(LOOKUPS.sessionsToOpen).raw();
+    const first = this.#stmt(LOOKUPS.sessionFirstDestination).pluck();
+    const next = this.#stmt(LOOKUPS.sessionNextDestination).pluck();
+    const present = this.#presence('nat_session');
+    return this.#read(() =>
+      queries.map((q) => {
+        if (!present.rows) return [];
+        const rows = this.#byDestination(first, next, (d) => closedThenOpen(closed, open, present, [d], q.window, maxDuration), q.destination);
+        return inOrder(rows.map((row) => this.#sessionFromRow(row.slice(1), addressFromDisk(row[0] as Buffer))), natSessionByStartOrder);
+      }),
+    );
+  }
+
+  natSessionsFrom(queries: readonly Extract<SourceQuery, { source: Address }>[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
+    const closed = this.#stmt(LOOKUPS.sessionsFromClosed).raw();
+    const open = this.#stmt(LOOKUPS.sessionsFromOpen).raw();
+    const present = this.#presence('nat_session');
+    return this.#read(() =>
+      queries.map((q) => {
+        const realmId = this.#realmIds.get(q.realm ?? '');
+        if (!present.rows || realmId === undefined) return [];
+        const rows = closedThenOpen(closed, open, present, [realmId, diskKey(q.source.key)], q.window, maxDuration);
+        return inOrder(rows.map((row) => this.#sessionFromRow(row.slice(1), addressFromDisk(row[0] as Buffer))), natSessionByStartOrder);
+      }),
+    );
+  }
+
   subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>> {
     const stmt = this.#stmt('SELECT type FROM account WHERE name = ? AND type IS NOT NULL');
     return this.#read(() => {
@@ -883,7 +1051,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin {
     for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
     const bounds: [string, number][] = [];
     for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
-    return Promise.resolve(storeSettings(settings, bounds));
+    return Promise.resolve(storeSettings(settings, bounds, [...this.#noDestination]));
   }
 
   counts(): Promise<RecordCounts> {
