@@ -9,6 +9,21 @@ export const REFUSALS = {
   LOCAL_AUTHORITY_ICR: { kind: 'refusal', paragraph: '9.14', meaning: 'a local authority asks for anything that processes internet connection records (a destination counts, 9.22; so does Condition D)' },
   CONDITION_D_AUTHORITY: { kind: 'refusal', paragraph: 'Condition D', meaning: 'Condition D from anyone but the intelligence community or the National Crime Agency' },
   CONDITION_D_PURPOSE: { kind: 'refusal', paragraph: 'Condition D', meaning: 'Condition D for a purpose other than national security, economic well-being relevant to it, or serious crime' },
+  NOT_KNOWN_EVENT: {
+    kind: 'refusal',
+    paragraph: '9.6',
+    meaning: 'a service-users request under condition A, B or C with a layer window longer than a known event allows (`KNOWN_EVENT_MAX_SECONDS`, 3600 s): an unknown time of use is Condition D territory',
+  },
+  LAYER_WINDOW_TOO_LONG: {
+    kind: 'refusal',
+    paragraph: 'Condition D',
+    meaning: 'a layer of a service-users request spans more than the store\'s per-layer bound (`ipar settings --max-layer-window`, default one day): the period must be no longer than necessary',
+  },
+  RECORDS_WINDOW_TOO_LONG: {
+    kind: 'refusal',
+    paragraph: '9.8',
+    meaning: 'a connection-records request spans more than the store\'s window bound (the same setting): the period must be proportionate and no longer than necessary',
+  },
 } as const satisfies Record<string, Entry & { readonly paragraph: string }>;
 
 export const RefusalCode = z.enum(codesOf(REFUSALS));

@@ -138,6 +138,37 @@ export const RISK_CODES = {
     meaning: 'a destination (IP, port or FQDN) means the request processes internet connection records',
     detail: detailOf({ observations: z.array(observation) }),
   },
+  // Service-users and connection-records requests (issue 19; matcher/services.ts, matcher/connections.ts).
+  SHARED_DESTINATION: {
+    kind: 'false-positive',
+    paragraph: '9.25',
+    meaning: 'a destination of a layer carries connections of several services (a CDN or hosting address): connecting to the address does not prove use of the service',
+    detail: detailOf({ layer: count, destination: z.string(), services: count }),
+  },
+  NO_DESTINATION_LOGGED: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning: 'a NAT realm of the store logs no destination (port blocks, deterministic NAT, sessions without one, as RFC 6888 advises): connections through it cannot be found, so its users cannot be answered',
+    detail: detailOf({ realms: z.array(z.string()) }),
+  },
+  BELOW_MIN_CONNECTIONS: {
+    kind: 'false-negative',
+    paragraph: '2.80',
+    meaning: 'accounts connected to a layer\'s service fewer than `minConnections` times (possibly automatic connections, 2.80) and were not counted for that layer',
+    detail: detailOf({ layer: count, accounts: count, minConnections: count }),
+  },
+  SINGLE_CONNECTION: {
+    kind: 'false-positive',
+    paragraph: '2.80',
+    meaning: 'an account of the answer meets a layer with a single connection: it may have been made automatically by a browser or device (2.80); `minConnections` raises the bar',
+    detail: detailOf({ layer: count, candidates: count }),
+  },
+  CONNECTION_COVERAGE_GAP: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    meaning: 'a declared coverage gap overlaps a layer\'s (or the records\') window: connections in it may be missing',
+    detail: detailOf({ layer: count, gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string().nullable() })) }),
+  },
 } as const satisfies Record<string, RiskEntry>;
 
 export type RiskCode = keyof typeof RISK_CODES;
