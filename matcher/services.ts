@@ -6,7 +6,7 @@
  * and the answer says how each layer narrows the subjects — never anything of the
  * accounts' other connections.
  */
-import { flag } from '../src/catalogue/risks.js';
+import { flag, type RiskCode } from '../src/catalogue/risks.js';
 import { REFUSALS, type RefusalCode } from '../src/catalogue/refusals.js';
 import type { Address } from '../src/address.js';
 import { problemsFromZod } from '../src/problems.js';
@@ -296,6 +296,9 @@ export function combineLayers(perLayer: readonly ReadonlyMap<string, Seen>[], mi
   }
   return { candidates, layers, supportCounts, belowMin, single };
 }
+
+/** The codes the service-users and connection-records requests raise (IP resolution's are matcher/risk.ts's RISK_RULES). */
+export const CONNECTION_RISK_CODES = ['SHARED_DESTINATION', 'NO_DESTINATION_LOGGED', 'BELOW_MIN_CONNECTIONS', 'SINGLE_CONNECTION', 'CONNECTION_COVERAGE_GAP'] as const satisfies readonly RiskCode[];
 
 /** The flags of a service-users answer (counts only, never another account's identity). */
 export function serviceUsersRisks(

@@ -170,7 +170,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--retention-horizon <instant>', 'records before this instant were purged (flags BEYOND_RETENTION)')
     .option('--clock-error <source=seconds>', "a source's declared clock error (flags TOLERANCE_BELOW_CLOCK_ERROR); SOURCE= removes it; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--audit-key <file>', 'the private key resolve and estimate sign audit entries with when not given --audit-key; "" removes it')
-    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string }) => {
+    .option('--max-layer-window <seconds>', 'the longest window a service-users layer or a connection-records request may span (default 86400); "" removes it')
+    .action(async (opts: { db: string; retentionHorizon?: string; clockError: string[]; auditKey?: string; maxLayerWindow?: string }) => {
       setCode(
         await runSettings(
           {
@@ -178,6 +179,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
             clockErrors: opts.clockError,
             ...(opts.retentionHorizon === undefined ? {} : { retentionHorizon: opts.retentionHorizon }),
             ...(opts.auditKey === undefined ? {} : { auditKey: opts.auditKey }),
+            ...(opts.maxLayerWindow === undefined ? {} : { maxLayerWindow: opts.maxLayerWindow }),
           },
           io,
         ),

@@ -14,6 +14,8 @@ export interface SettingsCommand {
   readonly clockErrors: readonly string[];
   /** The audit key file resolve and estimate sign with by default; `""` removes it. */
   readonly auditKey?: string;
+  /** Seconds a service-users layer or a connection-records window may span; `""` removes the setting. */
+  readonly maxLayerWindow?: string;
 }
 
 export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number> {
@@ -29,6 +31,10 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       if (m === null) throw new IparError('USAGE', `--clock-error takes SOURCE=SECONDS, got ${JSON.stringify(spec)}`);
       await store.setSetting(`clockError.${m[1]!}`, m[2] === undefined ? null : Math.round(Number(m[2]) * 1000));
     }
+    if (cmd.maxLayerWindow !== undefined) {
+      if (cmd.maxLayerWindow !== '' && !/^\d+$/.test(cmd.maxLayerWindow)) throw new IparError('USAGE', `--max-layer-window takes whole seconds, got ${JSON.stringify(cmd.maxLayerWindow)}`);
+      await store.setSetting('maxLayerWindow', cmd.maxLayerWindow === '' ? null : Number(cmd.maxLayerWindow) * 1000);
+    }
     if (cmd.auditKey !== undefined) {
       if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve
       writeAuditKeySetting(cmd.db, cmd.auditKey === '' ? null : resolvePath(cmd.auditKey));
@@ -39,6 +45,7 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       JSON.stringify({
         retentionHorizon: s.retentionHorizon === null ? null : new Date(s.retentionHorizon).toISOString(),
         clockErrorSeconds: Object.fromEntries(Object.entries(s.clockErrorMs).map(([k, v]) => [k, v / 1000])),
+        ...(s.maxLayerWindowMs === null ? {} : { maxLayerWindowSeconds: s.maxLayerWindowMs / 1000 }),
         ...(auditKey === null ? {} : { auditKey }),
       }) + '\n',
     );

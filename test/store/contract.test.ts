@@ -319,7 +319,7 @@ describe.each(backends)('store contract: $name', (backend) => {
       expect(second.stored).toEqual({});
       expect(Object.values(second.unchanged).reduce((a, b) => a + b, 0)).toBe(7);
       expect(await s.counts()).toEqual(countsAfterFirst);
-      expect(countsAfterFirst).toEqual({ 'address-space': 1, subscriber: 1, allocation: 1, 'nat-block': 1, 'nat-session': 1, 'nat-deterministic': 1, coverage: 1 });
+      expect(countsAfterFirst).toEqual({ 'address-space': 1, subscriber: 1, allocation: 1, 'nat-block': 1, 'nat-session': 1, 'nat-deterministic': 1, coverage: 1, connection: 0 });
     });
 
     it('a later export that closes an open record sets its end; a logged end replaces an inferred one, never the reverse', async () => {
@@ -360,12 +360,12 @@ describe.each(backends)('store contract: $name', (backend) => {
     it('settings: retention horizon and clock errors, set and removed', async () => {
       const s = store();
       await s.write([]);
-      expect(await s.settings()).toEqual({ retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0 });
+      expect(await s.settings()).toEqual({ retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0, maxLayerWindowMs: null, realmsWithoutDestination: [] });
       await s.setSetting('retentionHorizon', at('2026-01-01T00:00:00Z'));
       await s.setSetting('clockError.dhcp', 2000);
       await s.setSetting('clockError.cgn-a', 500);
       await s.setSetting('clockError.cgn-a', null);
-      expect(await s.settings()).toEqual({ retentionHorizon: at('2026-01-01T00:00:00Z'), clockErrorMs: { dhcp: 2000 }, longestRecordMs: 0 });
+      expect(await s.settings()).toEqual({ retentionHorizon: at('2026-01-01T00:00:00Z'), clockErrorMs: { dhcp: 2000 }, longestRecordMs: 0, maxLayerWindowMs: null, realmsWithoutDestination: [] });
       await s.write(records(alloc('198.51.100.7', 'A', T('10:00:00'), T('12:00:00')), alloc('198.51.100.8', 'B', T('10:00:00'), T('10:30:00'))));
       expect((await s.settings()).longestRecordMs).toBe(2 * 3_600_000);
     });
