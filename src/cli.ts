@@ -212,7 +212,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'folder for the three NDJSON files')
     .option('--db <file>', 'also ingest the records into this store')
     .option('--store <url>', STORE_HELP)
-    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string; store?: string }) => {
+    .option('--connections', 'also write connections.ndjson and visits.ndjson: a separate operator holding internet connection records, and the truth of who visited which service')
+    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string; store?: string; connections?: boolean }) => {
       const { store, db, ...rest } = opts;
       const spec = storeSpec({ ...(db === undefined ? {} : { db }), ...(store === undefined ? {} : { store }) }, false);
       setCode(await runSimulate({ ...rest, ...(spec === undefined ? {} : { db: spec }) }, io));
