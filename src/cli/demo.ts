@@ -74,5 +74,27 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   } finally {
     sim.close();
   }
-  return 0;
+  return connectionsSection(fixturesDb, io);
+}
+
+/**
+ * 3. Internet connection records (issue 19): fixtures/demo/connections.ndjson added to the
+ * hand-made operator, and the service-users and connection-records requests of
+ * fixtures/demo/connection-requests.ndjson resolved as NDJSON (the README's examples run
+ * against this store).
+ */
+async function connectionsSection(fixturesDb: string, io: Io): Promise<number> {
+  const store = openSqliteStore(fixturesDb);
+  try {
+    const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', 'connections.ndjson')]), {
+      onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
+    });
+    io.stderr.write(formatSummary(summary) + '\n');
+    if (summary.rejectedLines > 0) return 1;
+  } finally {
+    store.close();
+  }
+  io.stdout.write(`\n== 3. Internet connection records on the hand-made operator (${fixturesDb}): service users and a subject's records\n\n`);
+  const code = await runResolve({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'connection-requests.ndjson'), pretty: false }, io);
+  return code === 2 ? 2 : 0;
 }
