@@ -11,8 +11,9 @@ import { ConnectionRecordsRequest, type Authorisation, type ConnectionResult, ty
 import type { StoreReader, StoreSettings, StoredConnection, StoredNatSession } from '../src/store/types.js';
 import { formatInstant, type Window } from '../src/time.js';
 import { matchPlans } from './pipeline.js';
-import { planRequest, type Plan, type PlannedRequest } from './plan.js';
-import { connectionRecordsRefusal, fitsService, inDestination, maxLayerWindowMs, planService, refusal, type PlannedService } from './services.js';
+import { planRequest, refOf, type Plan, type PlannedRequest } from './plan.js';
+import { refusal } from './guard.js';
+import { connectionRecordsRefusal, fitsService, inDestination, maxLayerWindowMs, planService, type PlannedService } from './services.js';
 import type { Refusal } from '../src/request.js';
 
 export interface PlannedConnectionRecords {
@@ -28,11 +29,6 @@ export interface PlannedConnectionRecords {
 }
 
 export type ConnectionPlan = { readonly ok: true; readonly value: PlannedConnectionRecords } | Extract<Plan, { ok: false }>;
-
-function refOf(input: unknown): string | null {
-  const ref = typeof input === 'object' && input !== null ? (input as { ref?: unknown }).ref : undefined;
-  return typeof ref === 'string' ? ref.slice(0, 128) : null;
-}
 
 /**
  * Validate a connection-records request; a subject given by address is planned as the

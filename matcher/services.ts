@@ -7,14 +7,14 @@
  * accounts' other connections.
  */
 import { flag, type RiskCode } from '../src/catalogue/risks.js';
-import { REFUSALS, type RefusalCode } from '../src/catalogue/refusals.js';
 import type { Address } from '../src/address.js';
 import { problemsFromZod } from '../src/problems.js';
 import type { Protocol } from '../src/records.js';
 import { ServiceUsersRequest, type Authorisation, type Candidate, type LayerResult, type Refusal, type ReturnPolicy, type Risk, type Service } from '../src/request.js';
 import { DEFAULT_MAX_LAYER_WINDOW_MS, type StoreReader, type StoreSettings, type StoredConnection, type StoredNatSession } from '../src/store/types.js';
 import { formatInstant, type Window } from '../src/time.js';
-import type { Plan } from './plan.js';
+import { CONDITION_D_AUTHORITIES, CONDITION_D_PURPOSES, refusal } from './guard.js';
+import { refOf, type Plan } from './plan.js';
 
 /** The longest layer window a condition A, B or C request may give: a known event (9.6) is known to the hour. */
 export const KNOWN_EVENT_MAX_SECONDS = 3600;
@@ -48,11 +48,6 @@ export function planService(s: Service): PlannedService {
   return Object.freeze({ destinations: s.destinations, ports: s.ports === undefined ? null : new Set(s.ports), protocol: s.protocol ?? null });
 }
 
-function refOf(input: unknown): string | null {
-  const ref = typeof input === 'object' && input !== null ? (input as { ref?: unknown }).ref : undefined;
-  return typeof ref === 'string' ? ref.slice(0, 128) : null;
-}
-
 /**
  * Validate a service-users request.
  *
@@ -79,13 +74,6 @@ export function planServiceUsers(input: unknown): ServicePlan {
 }
 
 // ---- guardrails ------------------------------------------------------------------------
-
-const CONDITION_D_AUTHORITIES = new Set(['intelligence-community', 'national-crime-agency']);
-const CONDITION_D_PURPOSES = new Set(['serious-crime', 'national-security', 'economic-well-being']);
-
-export function refusal(code: RefusalCode, message: string): Refusal {
-  return { code, paragraph: REFUSALS[code].paragraph, message };
-}
 
 /** The bound every layer (and every connection-records window) must keep, from the store's settings. */
 export const maxLayerWindowMs = (settings: StoreSettings): number => settings.maxLayerWindowMs ?? DEFAULT_MAX_LAYER_WINDOW_MS;

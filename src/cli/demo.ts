@@ -25,16 +25,7 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
 
   const fixturesDb = join(opts.dir, 'fixtures.db');
-  const store = openSqliteStore(fixturesDb);
-  try {
-    const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', 'records.ndjson')]), {
-      onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
-    });
-    io.stderr.write(formatSummary(summary) + '\n');
-    if (summary.rejectedLines > 0) return 1;
-  } finally {
-    store.close();
-  }
+  if (!(await ingestFixture(fixturesDb, 'records.ndjson', io))) return 1;
   io.stdout.write(`== 1. Each resolution path, on the hand-made operator in fixtures/demo (${fixturesDb})\n\n`);
   const code = await runResolve({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'requests.ndjson'), pretty: true }, io);
   if (code === 2) return 2;
@@ -77,6 +68,20 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   return connectionsSection(fixturesDb, io);
 }
 
+/** Ingest a file of fixtures/demo into the store, the summary on stderr; false when a line was rejected. */
+async function ingestFixture(db: string, file: string, io: Io): Promise<boolean> {
+  const store = openSqliteStore(db);
+  try {
+    const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', file)]), {
+      onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
+    });
+    io.stderr.write(formatSummary(summary) + '\n');
+    return summary.rejectedLines === 0;
+  } finally {
+    store.close();
+  }
+}
+
 /**
  * 3. Internet connection records (issue 19): fixtures/demo/connections.ndjson added to the
  * hand-made operator, and the service-users and connection-records requests of
@@ -84,16 +89,7 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
  * against this store).
  */
 async function connectionsSection(fixturesDb: string, io: Io): Promise<number> {
-  const store = openSqliteStore(fixturesDb);
-  try {
-    const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', 'connections.ndjson')]), {
-      onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
-    });
-    io.stderr.write(formatSummary(summary) + '\n');
-    if (summary.rejectedLines > 0) return 1;
-  } finally {
-    store.close();
-  }
+  if (!(await ingestFixture(fixturesDb, 'connections.ndjson', io))) return 1;
   io.stdout.write(`\n== 3. Internet connection records on the hand-made operator (${fixturesDb}): service users and a subject's records\n\n`);
   const code = await runResolve({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'connection-requests.ndjson'), pretty: false }, io);
   return code === 2 ? 2 : 0;
