@@ -300,6 +300,82 @@ describe.each(backends)('store contract: $name', (backend) => {
     });
   });
 
+  // Connection evidence (issue 19). The ClickHouse store does not hold connection records
+  // yet: there the contract is that it says so (a typed fault), never a silent "none".
+  describe('connection evidence: by destination, by source and account, sessions with a destination', () => {
+    const conn = (extra: object) => ({ kind: 'connection', sourceIp: '198.51.100.7', destinationIp: '192.0.2.80', destinationPort: 443, protocol: 'tcp', start: T('10:00:00'), end: T('10:05:00'), ...extra });
+    const ids = (hits: readonly (readonly { id: string }[])[]) => hits.map((h) => h.map((r) => r.id));
+    const serves = backend.name === 'SQLite';
+
+    it('connections to an address or a prefix overlapping a window (half-open), in canonical order; from an account or a source', async () => {
+      const s = store();
+      const batch = records(
+        conn({ account: 'A', sourcePort: 1, start: T('10:00:00'), end: T('10:05:00'), service: 'x', bytesUp: 1, bytesDown: 2 }),
+        conn({ account: 'A', sourcePort: 2, start: T('09:00:00'), end: T('10:00:00') }),
+        conn({ sourcePort: 3, destinationIp: '192.0.2.81', start: T('10:01:00'), end: T('10:02:00') }),
+        conn({ account: 'B', sourceIp: '100.64.0.9', realm: 'cgn-s', sourcePort: 4, destinationIp: '2001:db8::80', start: T('10:03:00'), end: T('10:04:00') }),
+      );
+      if (!serves) {
+        await expect(s.write(batch)).rejects.toMatchObject({ code: 'STORE_WRITE_FAILED' });
+        await expect(s.connectionsTo([{ destination: addr('192.0.2.80'), window: win(T('10:00:00'), T('11:00:00')) }])).rejects.toMatchObject({ code: 'STORE_READ_FAILED' });
+        return;
+      }
+      expect((await s.write(batch)).stored).toEqual({ connection: 4 });
+      expect((await s.write(batch)).unchanged).toEqual({ connection: 4 });
+      const w = win(T('10:00:00'), T('11:00:00'));
+      const to = await s.connectionsTo([
+        { destination: addr('192.0.2.80'), window: w },
+        { destination: addr('192.0.2.80/31'), window: w },
+        { destination: addr('192.0.2.80'), window: win(T('09:59:59'), T('10:00:00')) },
+        { destination: addr('2001:db8::/64'), window: w },
+        { destination: addr('192.0.2.82'), window: w },
+      ]);
+      expect(to.map((h) => h.map((r) => r.sourcePort))).toEqual([[1], [1, 3], [2], [4], []]);
+      expect(to[0]![0]).toMatchObject({ kind: 'connection', account: 'A', service: 'x', bytesUp: 1, bytesDown: 2, destinationPort: 443, protocol: 'tcp' });
+      expect(to[1]![1]).not.toHaveProperty('account');
+      const from = await s.connectionsFrom([
+        { account: 'A', window: win(T('09:00:00'), T('11:00:00')) },
+        { source: addr('198.51.100.7'), realm: null, window: w },
+        { source: addr('100.64.0.9'), realm: 'cgn-s', window: w },
+        { source: addr('100.64.0.9'), realm: null, window: w },
+        { account: 'NOBODY', window: w },
+      ]);
+      expect(from.map((h) => h.map((r) => r.sourcePort))).toEqual([[2, 1], [1, 3], [4], [], []]);
+      expect((await s.counts()).connection).toBe(4);
+      expect((await s.settings()).longestRecordMs).toBe(3_600_000);
+    });
+
+    it('sessions by destination (closed and open) and by inside address; realms whose records carry no destination', async () => {
+      const s = store();
+      await s.write(records(
+        session('100.64.1.1', '192.0.2.80', T('09:59:00'), T('10:01:00')),
+        session('100.64.1.2', '192.0.2.80', T('08:00:00'), null, { outsidePort: 40002 }),
+        session('100.64.1.3', null, T('09:59:00'), T('10:01:00'), { outsidePort: 40003 }),
+        block('100.64.0.1', 1024, 1535, T('09:00:00'), T('11:00:00')),
+      ));
+      if (!serves) {
+        await expect(s.natSessionsTo([{ destination: addr('192.0.2.80'), window: win(T('10:00:00'), T('11:00:00')) }])).rejects.toMatchObject({ code: 'STORE_READ_FAILED' });
+        return;
+      }
+      const w = win(T('10:00:00'), T('11:00:00'));
+      const to = await s.natSessionsTo([{ destination: addr('192.0.2.80'), window: w }, { destination: addr('192.0.2.0/24'), window: w }, { destination: addr('192.0.2.80'), window: win(T('07:00:00'), T('08:00:00')) }]);
+      expect(to.map((h) => h.map((r) => r.insideIp.text))).toEqual([['100.64.1.2', '100.64.1.1'], ['100.64.1.2', '100.64.1.1'], []]);
+      const from = await s.natSessionsFrom([{ source: addr('100.64.1.2'), realm: 'cgn-s', window: w }, { source: addr('100.64.1.3'), realm: 'cgn-s', window: w }, { source: addr('100.64.1.2'), realm: 'cgn-a', window: w }]);
+      expect(ids(from).map((h) => h.length)).toEqual([1, 1, 0]);
+      expect((await s.settings()).realmsWithoutDestination).toEqual(['cgn-a', 'cgn-s']);
+    });
+
+    it('purge removes closed connections and keeps the accounts they name until none does', async () => {
+      const s = store();
+      if (!serves) return;
+      await s.write(records(conn({ account: 'A', sourcePort: 1, start: T('09:00:00'), end: T('09:30:00') }), conn({ account: 'A', sourcePort: 2, start: T('11:00:00'), end: T('11:30:00') })));
+      const { deleted } = await s.purge(at(T('10:00:00')));
+      expect(deleted.connection).toBe(1);
+      const [left] = await s.connectionsFrom([{ account: 'A', window: win(T('00:00:00'), T('23:00:00')) }]);
+      expect(left!.map((r) => r.sourcePort)).toEqual([2]);
+    });
+  });
+
   describe('idempotence, updates and settings', () => {
     it('writing the same records twice adds nothing', async () => {
       const s = store();
