@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { estimateRequests, resolveRequests } from '../../matcher/pipeline.js';
+import { auditDraft } from '../../src/audit/audited.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { freshStore, records } from '../helpers.js';
 
@@ -203,6 +204,13 @@ describe('connection-records: a subject\'s records in a window (9.7–9.13)', ()
     expect(r).toMatchObject({ kind: 'connection-records', status: 'unique', candidateCount: 1, heldBack: 1 });
     expect(r!.connections!.map((c) => c.destinationIp)).toEqual(['192.0.2.80']);
     expect(JSON.stringify(r)).not.toMatch(/192\.0\.2\.100|travel/);
+  });
+
+  test('the audit entry names the records disclosed', async () => {
+    const request = records_({ account: 'B' }, { services: [{ destinations: ['192.0.2.80'] }] });
+    const [r] = await resolveRequests(world(), [request]);
+    expect(auditDraft('resolve', { request }, r!).records).toEqual(r!.connections!.map((c) => c.id));
+    expect(r!.connections!.length).toBe(1);
   });
 
   test('all: every record of the subject, none held back', async () => {
