@@ -22,7 +22,7 @@ import {
 } from '../src/request.js';
 import { DEFAULT_MAX_LAYER_WINDOW_MS, type StoreReader, type StoreSettings, type StoredConnection, type StoredNatSession } from '../src/store/types.js';
 import { formatInstant, type Window } from '../src/time.js';
-import { CONDITION_D_AUTHORITIES, CONDITION_D_PURPOSES, refusal } from './guard.js';
+import { authorisationRefusal, refusal } from './guard.js';
 import { refOf, type Plan } from './plan.js';
 
 /** The longest layer window a condition A, B or C request may give: a known event (9.6) is known to the hour. */
@@ -92,21 +92,11 @@ export const maxLayerWindowMs = (settings: StoreSettings): number => settings.ma
  * (local authorities, any purpose) and Condition D's authorities and purposes.
  */
 export function connectionRecordsRefusal(a: Authorisation): Refusal | null {
-  if (a.authorityType === 'local-authority')
-    return refusal(
-      'LOCAL_AUTHORITY_ICR',
-      `a local authority may not seek the processing of internet connection records for any purpose (condition ${a.condition})`,
-    );
-  if (a.condition === 'D' && !CONDITION_D_AUTHORITIES.has(a.authorityType)) {
-    return refusal('CONDITION_D_AUTHORITY', `Condition D is limited to the intelligence community and the National Crime Agency, not ${a.authorityType}`);
-  }
-  if (a.condition === 'D' && !CONDITION_D_PURPOSES.has(a.purpose)) {
-    return refusal(
-      'CONDITION_D_PURPOSE',
-      `Condition D is limited to national security, economic well-being relevant to it, and serious crime, not ${a.purpose}`,
-    );
-  }
-  return null;
+  return authorisationRefusal(
+    a,
+    true,
+    `a local authority may not seek the processing of internet connection records for any purpose (condition ${a.condition})`,
+  );
 }
 
 /**
