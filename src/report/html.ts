@@ -10,6 +10,7 @@ import { formatInstant, type Window } from '../time.js';
 import { escapeHtml as h } from './escape.js';
 import type { ObservationView, PageData } from './gather.js';
 import { timelineSvg } from './timeline.js';
+import { connectionMeaning, connectionRequestRows, connectionSection, pageKind } from './connections.js';
 
 /** What the audit log says about a result line. */
 export interface AuditView {
@@ -111,6 +112,8 @@ export function meaning(page: PageData): { means: string[]; doesNotMean: string[
       means: [`The request was refused (${r.refusal?.code ?? '?'}, paragraph ${r.refusal?.paragraph ?? '?'}); nothing was looked up.`],
       doesNotMean: ['It is not an answer that nobody used the address.'],
     };
+  const connections = connectionMeaning(page);
+  if (connections !== null) return connections;
   const doesNot = [
     `A candidate is ${account}.`,
     'The records are the operator’s own logs; a flag below says where they may be incomplete or read another way.',
@@ -182,10 +185,16 @@ function requestSection(page: PageData): string {
     const tol = typeof req['toleranceSeconds'] === 'number' ? `${req['toleranceSeconds']} s` : '0 s (default)';
     const policy = typeof req['returnPolicy'] === 'string' ? req['returnPolicy'] : 'single-only (default)';
     const max = typeof req['maxCandidates'] === 'number' ? String(req['maxCandidates']) : '50 (default)';
+    const kind = pageKind(page);
     const items: [string, string][] = [
-      ['tolerance', tol],
-      ['return policy', policy],
-      ['most candidates', max],
+      ...(kind === 'ip-resolution' ? ([['tolerance', tol]] as [string, string][]) : []),
+      ...(kind === 'connection-records'
+        ? []
+        : ([
+            ['return policy', policy],
+            ['most candidates', max],
+          ] as [string, string][])),
+      ...connectionRequestRows(page),
     ];
     if (req['identifiers'] !== undefined) items.push(['identifiers', JSON.stringify(req['identifiers'])]);
     if (req['authorisation'] !== undefined) items.push(['authorisation', JSON.stringify(req['authorisation'])]);
@@ -308,7 +317,15 @@ function flagsSection(r: Result | Estimate): string {
   const groups = new Map<string, Risk[]>();
   for (const risk of r.risks) {
     const o = risk.detail['observation'];
-    const key = typeof o === 'number' ? `Observation ${o}` : o === 'all' ? 'All observations shifted together' : 'The request as a whole';
+    const layer = risk.detail['layer'];
+    const key =
+      typeof o === 'number'
+        ? `Observation ${o}`
+        : o === 'all'
+          ? 'All observations shifted together'
+          : typeof layer === 'number'
+            ? `Layer ${layer}`
+            : 'The request as a whole';
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(risk);
   }
@@ -431,6 +448,12 @@ function auditSection(a: AuditView, resultSignature: string | null): string {
   return out.join('');
 }
 
+const KIND_WORDS = {
+  'ip-resolution': '',
+  'service-users': 'service users (9.25) · ',
+  'connection-records': 'connection records of a subject (9.7–9.13)',
+} as const;
+
 /**
  * One request's page.
  *
@@ -446,7 +469,7 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
   );
   out.push(`<h1>${h(refText(r))} <span class="status status-${h(r.status)}" data-status="${h(r.status)}">${h(r.status)}</span></h1>`);
   out.push(
-    `<p>${page.action === 'estimate' ? 'Estimate (counts only, no identities)' : 'Resolution'} · ${r.observations.length} observation(s) · ${r.risks.length} flag(s)</p>`,
+    `<p>${page.action === 'estimate' ? 'Estimate (counts only, no identities)' : 'Resolution'} · ${KIND_WORDS[pageKind(page)]}${pageKind(page) === 'service-users' ? `${r.layers?.length ?? 0} layer(s)` : pageKind(page) === 'connection-records' ? '' : `${r.observations.length} observation(s)`} · ${r.risks.length} flag(s)</p>`,
   );
   out.push(assessmentLine(r));
   out.push(
@@ -466,7 +489,7 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
     out.push('<h2>Timeline and path per observation</h2>' + LEGEND);
     for (const o of page.observations) out.push(observationSection(o));
   }
-  if (r.status !== 'invalid' && r.status !== 'refused') out.push(correlationSection(page));
+  if (r.status !== 'invalid' && r.status !== 'refused') out.push(connectionSection(page) ?? correlationSection(page));
   out.push(adviceSection(r));
   out.push(flagsSection(r));
   out.push(auditSection(audit, extra((r as (Result | Estimate) & Record<string, unknown>)['signature'])));

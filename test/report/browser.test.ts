@@ -15,7 +15,7 @@ import { packagePath } from '../../src/paths.js';
 import type { Estimate, Result } from '../../src/request.js';
 import { CHROMIUM_FLAGS, pageName } from '../../src/report/write.js';
 import { captureIo, tempDir } from '../support/index.js';
-import { reportDemo, type Reported } from './fixture.js';
+import { reportConnections, reportDemo, type Reported, type ReportedConnections } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = packagePath('test', 'output', 'report');
@@ -32,11 +32,13 @@ if (!present) {
 }
 
 let demo: Reported;
+let connections: ReportedConnections;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!present) return;
   demo = await reportDemo();
+  connections = await reportConnections();
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS] });
 });
@@ -398,5 +400,119 @@ describe.skipIf(!present)('report pages in Chromium', () => {
     const pdfs = readdirSync(out).filter((f) => f.endsWith('.pdf'));
     expect(pdfs).toHaveLength(2);
     for (const p of pdfs) expect(readFileSync(join(out, p)).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
+
+describe.skipIf(!present)('report pages of connection requests in Chromium (issue 19)', () => {
+  function pageOf(out: string, results: readonly (Result | Estimate)[], ref: string): { file: string; result: Result | Estimate } {
+    const i = results.findIndex((r) => r.ref === ref);
+    expect(i, ref).toBeGreaterThanOrEqual(0);
+    return { file: join(out, pageName(i, ref)), result: results[i]! };
+  }
+
+  async function flagsOf(page: Page) {
+    return page.$$eval('li.flag', (lis) =>
+      lis.map((li) => ({ code: li.getAttribute('data-code'), text: li.textContent ?? '', group: li.closest('ul')!.previousElementSibling!.textContent })),
+    );
+  }
+
+  test('service-users: the per-layer table, the accounts with the layers they met, connections, first and last seen; withheld counts; the flags by layer; nothing fetched', async () => {
+    const { file, result } = pageOf(connections.resolveOut, connections.results, 'SU-1');
+    const r = result as Result;
+    expect(r.kind).toBe('service-users');
+    expect(r.candidates.length).toBeGreaterThan(1);
+    const { page, requests, url } = await load(file, 'service-users-SU-1.png');
+    expect(requests).toEqual([url]);
+    const layers = await page.$$eval('tr.layer', (trs) =>
+      trs.map((tr) => ({
+        index: Number(tr.getAttribute('data-index')),
+        matched: Number(tr.querySelector('.layer-matched')!.textContent),
+        remaining: Number(tr.querySelector('.layer-remaining')!.textContent),
+      })),
+    );
+    expect(layers).toEqual(r.layers);
+    // The layers as asked, beside their counts: each service's destinations and window.
+    const asked = await page.$$eval('tr.layer', (trs) => trs.map((tr) => [...tr.querySelectorAll('td.mono')].map((td) => td.textContent)));
+    expect(asked[0]![0]).toContain('192.0.2.80 ports 443');
+    expect(asked[0]![1]).toBe('[2026-03-28T09:00:00Z, 2026-03-28T12:00:00Z)');
+    const users = await page.$$eval('tr.service-user', (trs) =>
+      trs.map((tr) => ({
+        account: tr.querySelector('.account')!.textContent,
+        layers: tr.querySelector('.layers-met')!.getAttribute('data-layers')!.split(' ').map(Number),
+        connections: Number(tr.querySelector('.connection-count')!.textContent),
+        firstSeen: tr.querySelector('.first-seen')!.textContent,
+        lastSeen: tr.querySelector('.last-seen')!.textContent,
+      })),
+    );
+    expect(users).toEqual(
+      r.candidates.map((c) => ({ account: c.account, layers: c.layers, connections: c.connections, firstSeen: c.firstSeen, lastSeen: c.lastSeen })),
+    );
+    const listed = await flagsOf(page);
+    expect(listed.map((l) => l.code).sort()).toEqual(r.risks.map((k) => k.code).sort());
+    for (const k of r.risks) {
+      const shown = listed.find((l) => l.code === k.code && l.text.includes(k.message))!;
+      expect(shown.text).toContain(`paragraph ${k.paragraph}`);
+      expect(shown.text).toContain(k.severity);
+      expect(shown.group).toBe(typeof k.detail['layer'] === 'number' ? `Layer ${k.detail['layer']}` : 'The request as a whole');
+    }
+    expect(await page.$eval('.assessment-text', (e) => e.textContent)).toBe(r.assessment);
+    await page.context().close();
+
+    // Withheld: the count, no identity, no account table.
+    const shared = pageOf(connections.resolveOut, connections.results, 'SU-SHARED');
+    expect((shared.result as Result).withheld).toBe(true);
+    const w = await load(shared.file, 'service-users-SU-SHARED.png');
+    expect(w.requests).toEqual([w.url]);
+    expect(await w.page.$eval('p.withheld .candidate-count', (e) => Number(e.textContent))).toBe(shared.result.candidateCount);
+    expect(await w.page.locator('tr.service-user').count()).toBe(0);
+    expect(await w.page.content()).not.toMatch(/ACC-\d{6}/);
+    expect((await flagsOf(w.page)).map((l) => l.code)).toContain('SHARED_DESTINATION');
+    await w.page.context().close();
+
+    // The estimate: the layers and the counts by layers met, no identity.
+    const e = pageOf(connections.estimateOut, connections.estimates, 'SU-1');
+    const est = await load(e.file, 'service-users-SU-1-estimate.png');
+    expect(await est.page.$$eval('td.support-count', (tds) => tds.map((td) => Number(td.textContent)))).toEqual((e.result as Estimate).supportCounts);
+    expect(await est.page.locator('tr.layer').count()).toBe(e.result.layers!.length);
+    expect(await est.page.content()).not.toMatch(/ACC-\d{6}/);
+    await est.page.context().close();
+  });
+
+  test('connection-records: the records shown and the count held back, the subject named, and the estimate counts only; nothing fetched', async () => {
+    const { file, result } = pageOf(connections.resolveOut, connections.results, 'CR-1');
+    const r = result as Result;
+    expect(r.kind).toBe('connection-records');
+    expect(r.heldBack).toBeGreaterThan(0);
+    const { page, requests, url } = await load(file, 'connection-records-CR-1.png');
+    expect(requests).toEqual([url]);
+    const rows = await page.$$eval('tr.connection', (trs) =>
+      trs.map((tr) => ({ id: tr.getAttribute('data-id'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })),
+    );
+    expect(rows.map((x) => x.id)).toEqual(r.connections!.map((c) => c.id));
+    for (const [i, c] of r.connections!.entries()) {
+      expect(rows[i]!.cells).toEqual([
+        c.kind,
+        c.start,
+        c.end ?? 'open',
+        c.sourcePort === undefined ? c.sourceIp : `${c.sourceIp}:${c.sourcePort}`,
+        c.destinationPort === undefined ? c.destinationIp : `${c.destinationIp}:${c.destinationPort}`,
+        c.protocol ?? '—',
+        c.service ?? '—',
+        `${c.bytesUp ?? '—'} / ${c.bytesDown ?? '—'}`,
+      ]);
+    }
+    expect(await page.$eval('.connection-shown', (e) => Number(e.textContent))).toBe(r.connections!.length);
+    expect(await page.$eval('.held-back', (e) => Number(e.textContent))).toBe(r.heldBack);
+    expect(await page.textContent('main')).toContain(`The subject’s account: ${r.candidates[0]!.account}`);
+    expect((await flagsOf(page)).map((l) => l.code).sort()).toEqual(r.risks.map((k) => k.code).sort());
+    await page.context().close();
+
+    const e = pageOf(connections.estimateOut, connections.estimates, 'CR-1');
+    const est = await load(e.file, 'connection-records-CR-1-estimate.png');
+    expect(await est.page.$eval('.connection-shown', (x) => Number(x.textContent))).toBe((e.result as Estimate).connectionCount);
+    expect(await est.page.$eval('.held-back', (x) => Number(x.textContent))).toBe(e.result.heldBack);
+    expect(await est.page.locator('tr.connection').count()).toBe(0);
+    expect(await est.page.content()).not.toMatch(/ACC-\d{6}/);
+    await est.page.context().close();
   });
 });
