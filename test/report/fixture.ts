@@ -59,14 +59,8 @@ export async function reportDemo(): Promise<Reported> {
   return { dir, db, requestsFile, resultsFile, results, estimates, resolveOut, estimateOut };
 }
 
-export interface ReportedConnections {
-  readonly db: string;
-  readonly results: readonly Result[];
-  readonly estimates: readonly Estimate[];
-  /** The folders `resolve --report` and `estimate --report` wrote for fixtures/demo/connection-requests.ndjson. */
-  readonly resolveOut: string;
-  readonly estimateOut: string;
-}
+/** The connection requests' folders (fixtures/demo/connection-requests.ndjson), as {@link Reported} has them. */
+export type ReportedConnections = Pick<Reported, 'db' | 'results' | 'estimates' | 'resolveOut' | 'estimateOut'>;
 
 /** The demo operator with its connection records (issue 19), its connection requests resolved and estimated with --report. */
 export async function reportConnections(): Promise<ReportedConnections> {
