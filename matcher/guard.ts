@@ -18,12 +18,12 @@ export function processesConnectionRecords(plan: PlannedRequest): boolean {
 }
 
 /** A refusal with its paragraph from the catalogue (src/catalogue/refusals.ts). */
-function refusal(code: RefusalCode, message: string, detail?: BudgetDetail): Refusal {
+export function refusal(code: RefusalCode, message: string, detail?: BudgetDetail): Refusal {
   return { code, paragraph: REFUSALS[code].paragraph, message, ...(detail === undefined ? {} : { detail }) };
 }
 
-const CONDITION_D_AUTHORITIES = new Set(['intelligence-community', 'national-crime-agency']);
-const CONDITION_D_PURPOSES = new Set(['serious-crime', 'national-security', 'economic-well-being']);
+export const CONDITION_D_AUTHORITIES: ReadonlySet<string> = new Set(['intelligence-community', 'national-crime-agency']);
+export const CONDITION_D_PURPOSES: ReadonlySet<string> = new Set(['serious-crime', 'national-security', 'economic-well-being']);
 
 /**
  * The refusal for a request, or `null` when it may proceed.
