@@ -84,6 +84,9 @@ export interface MixedResult {
   readonly seconds: number;
   readonly requestsPerSecond: number;
   readonly microsecondsPerRequest: number;
+  /** CPU time (user + system, every thread) the trial took: on a shared machine, steadier than wall time. */
+  readonly cpuSeconds: number;
+  readonly requestsPerCpuSecond: number;
   /** 1-minute load average when the trial ended (the machine may be shared). */
   readonly load: number;
 }
@@ -167,21 +170,25 @@ export function mixedWorld(t: MixedTrial, root = packagePath()): MixedWorld {
   return { dir, db, requests, composition: JSON.parse(readFileSync(meta, 'utf8')) as MixedComposition };
 }
 
-/** One-observation requests of the mix: the port-less observations on deterministic NAT, each alone. */
-export function portlessDeterministic(world: MixedWorld): string[] {
+/** One-observation requests of the mix: each observation of the requests `keep` picks (by the simulator's truth), alone. */
+function singles(world: MixedWorld, keep: (truth: { segment: string; noise: { sourcePort: boolean } }) => boolean): string[] {
   const truths = readFileSync(join(world.dir, 'truth.ndjson'), 'utf8').split('\n');
   const out: string[] = [];
   readFileSync(world.requests, 'utf8')
     .split('\n')
     .forEach((line, i) => {
-      if (line === '') return;
-      const truth = JSON.parse(truths[i]!) as { segment: string; noise: { sourcePort: boolean } };
-      if (truth.segment !== 'det' || truth.noise.sourcePort) return;
+      if (line === '' || !keep(JSON.parse(truths[i]!) as { segment: string; noise: { sourcePort: boolean } })) return;
       const request = JSON.parse(line) as { ref: string; observations: unknown[] };
       request.observations.forEach((o, k) => out.push(JSON.stringify({ ...request, ref: `${request.ref}-${k}`, observations: [o] })));
     });
   return out;
 }
+
+/** The port-less observations on deterministic NAT, each alone. */
+export const portlessDeterministic = (world: MixedWorld): string[] => singles(world, (t) => t.segment === 'det' && !t.noise.sourcePort);
+
+/** The observations written with a source port (every segment), each alone. */
+export const withPortSingles = (world: MixedWorld): string[] => singles(world, (t) => t.noise.sourcePort);
 
 interface Library {
   resolveRequests(store: unknown, inputs: readonly unknown[], options?: { risks?: boolean }): Promise<{ status: string }[]>;
@@ -209,17 +216,21 @@ async function timeLibrary(
   batch: number,
   risks: boolean,
   passes: number,
-): Promise<{ ms: number; digest: string }> {
+): Promise<{ ms: number; cpuMs: number; digest: string }> {
   const store = lib.openSqliteStore(db, { readonly: true });
   try {
     const digest = await resolveAll(lib, store, inputs, batch, risks);
     let best = Infinity;
+    let bestCpu = Infinity;
     for (let p = 0; p < passes; p++) {
       const t = performance.now();
+      const cpu = process.cpuUsage();
       await resolveAll(lib, store, inputs, batch, risks);
+      const used = process.cpuUsage(cpu);
       best = Math.min(best, performance.now() - t);
+      bestCpu = Math.min(bestCpu, (used.user + used.system) / 1000);
     }
-    return { ms: best, digest };
+    return { ms: best, cpuMs: bestCpu, digest };
   } finally {
     store.close();
   }
@@ -258,7 +269,7 @@ async function recordingStatements(fn: () => Promise<unknown>): Promise<Recorded
 }
 
 /** Replay `calls` on a fresh read-only connection, raw rows, in read transactions of `perTransaction` calls; best of `passes`, in ms. */
-function replay(db: string, calls: readonly RecordedCall[], perTransaction: number, passes: number): number {
+function replay(db: string, calls: readonly RecordedCall[], perTransaction: number, passes: number): { ms: number; cpuMs: number } {
   const conn = new Database(db, { readonly: true });
   try {
     conn.pragma('mmap_size = 2147418112');
@@ -280,34 +291,41 @@ function replay(db: string, calls: readonly RecordedCall[], perTransaction: numb
       }
     });
     let best = Infinity;
+    let bestCpu = Infinity;
     for (let p = 0; p < passes + 1; p++) {
       const t = performance.now();
+      const cpu = process.cpuUsage();
       for (let i = 0; i < calls.length; i += perTransaction) chunk.deferred(i);
-      if (p > 0) best = Math.min(best, performance.now() - t);
+      const used = process.cpuUsage(cpu);
+      if (p === 0) continue;
+      best = Math.min(best, performance.now() - t);
+      bestCpu = Math.min(bestCpu, (used.user + used.system) / 1000);
     }
-    return best;
+    return { ms: best, cpuMs: bestCpu };
   } finally {
     conn.close();
   }
 }
 
-function runCli(root: string, world: MixedWorld, input: string, workers: number, out: string, audit: string): number {
+function runCli(root: string, world: MixedWorld, input: string, workers: number, out: string, audit: string): { ms: number; cpuMs: number } {
   for (const f of [audit, audit + '-wal', audit + '-shm']) rmSync(f, { force: true });
+  const probe = join(world.dir, 'probe.json');
+  rmSync(probe, { force: true });
   const fd = openSync(out, 'w');
   const t = performance.now();
   try {
-    // The flag the `ipar` command's #! line gives (src/cli.ts).
+    // The flag the `ipar` command's #! line gives (src/cli.ts); this build's probe reports the child's CPU time.
+    const preload = ['--import', pathToFileURL(packagePath('dist', 'bench', 'rss-probe.js')).href];
     execFileSync(
       process.execPath,
-      ['--max-semi-space-size=32', cli(root), 'resolve', '--db', world.db, '--audit', audit, '--workers', String(workers), input],
-      {
-        stdio: ['ignore', fd, 'ignore'],
-      },
+      ['--max-semi-space-size=32', ...preload, cli(root), 'resolve', '--db', world.db, '--audit', audit, '--workers', String(workers), input],
+      { stdio: ['ignore', fd, 'ignore'], env: { ...process.env, IPAR_RSS_PROBE: probe } },
     );
   } finally {
     closeSync(fd);
   }
-  return performance.now() - t;
+  const ms = performance.now() - t;
+  return { ms, cpuMs: (JSON.parse(readFileSync(probe, 'utf8')) as { cpuMicroseconds: number }).cpuMicroseconds / 1000 };
 }
 
 const digestOf = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -328,10 +346,13 @@ export async function runMixedBench(
   const portlessInputs = portless.map((l) => JSON.parse(l) as unknown);
   const portlessFile = join(world.dir, 'portless-deterministic.ndjson');
   writeFileSync(portlessFile, portless.join('\n') + '\n');
+  const withPortFile = join(world.dir, 'with-port-singles.ndjson');
+  const withPort = withPortSingles(world);
+  writeFileSync(withPortFile, withPort.join('\n') + '\n');
   const builds: [string, string][] = [['this build', packagePath()]];
   if (options.baseline !== undefined) builds.unshift(['baseline', resolvePath(options.baseline)]);
   const results: MixedResult[] = [];
-  const push = (build: string, trial: string, requests: number, ms: number) => {
+  const push = (build: string, trial: string, requests: number, { ms, cpuMs }: { ms: number; cpuMs: number }) => {
     results.push({
       build,
       trial,
@@ -339,6 +360,8 @@ export async function runMixedBench(
       seconds: round(ms / 1000, 3),
       requestsPerSecond: Math.round(requests / (ms / 1000)),
       microsecondsPerRequest: round((ms * 1000) / requests, 1),
+      cpuSeconds: round(cpuMs / 1000, 3),
+      requestsPerCpuSecond: Math.round(requests / (cpuMs / 1000)),
       load: round(loadavg()[0]!, 2),
     });
     process.stderr.write(`bench: mixed, ${build}, ${trial}: ${Math.round(requests / (ms / 1000))} requests/s\n`);
@@ -350,10 +373,10 @@ export async function runMixedBench(
     for (const risks of [true, false]) {
       const r = await timeLibrary(lib, world.db, inputs, t.batch, risks, t.libraryPasses);
       note(`library risks ${risks}`, r.digest);
-      push(build, `library, risk analysis ${risks ? 'on' : 'off'}`, inputs.length, r.ms);
+      push(build, `library, risk analysis ${risks ? 'on' : 'off'}`, inputs.length, r);
     }
     const p = await timeLibrary(lib, world.db, portlessInputs, t.batch, true, t.libraryPasses);
-    push(build, 'library, port-less deterministic observation alone, risk analysis on', portlessInputs.length, p.ms);
+    push(build, 'library, port-less deterministic observation alone, risk analysis on', portlessInputs.length, p);
     if (build === 'this build') {
       const store = lib.openSqliteStore(world.db, { readonly: true });
       try {
@@ -371,13 +394,18 @@ export async function runMixedBench(
     }
     for (const workers of t.workers) {
       const out = join(world.dir, `results-${build.replace(/ /g, '-')}-${workers}.ndjson`);
-      const ms = runCli(root, world, world.requests, workers, out, join(world.dir, 'audit.db'));
+      const timing = runCli(root, world, world.requests, workers, out, join(world.dir, 'audit.db'));
       note('cli', digestOf(out));
       rmSync(out);
-      push(build, `ipar resolve --workers ${workers}, risk analysis and audit on`, inputs.length, ms);
+      push(build, `ipar resolve --workers ${workers}, risk analysis and audit on`, inputs.length, timing);
     }
+    const out = join(world.dir, `results-${build.replace(/ /g, '-')}-with-port.ndjson`);
+    const timing = runCli(root, world, withPortFile, 1, out, join(world.dir, 'audit.db'));
+    note('cli with port', digestOf(out));
+    rmSync(out);
+    push(build, 'ipar resolve --workers 1, with-port observations alone, risk analysis and audit on', withPort.length, timing);
   }
-  rmSync(join(world.dir, 'audit.db'), { force: true });
+  for (const f of ['audit.db', 'audit.db-wal', 'audit.db-shm', 'probe.json']) rmSync(join(world.dir, f), { force: true });
   for (const [key, set] of digests)
     if (set.size !== 1) throw new Error(`bench/mixed.ts: ${key}: the builds or worker counts printed ${set.size} different results`);
   return { composition: world.composition, results };
