@@ -17,6 +17,7 @@ import { resolveGrowth, runResolveBench, type ResolveTrialResult } from './resol
 import { benchCacheVersionDir, cachedStore } from './stores.js';
 import { runVendorBench } from './vendors.js';
 import { runIpfixBench } from './ipfix.js';
+import { runMixedBench } from './mixed.js';
 
 export interface TargetCheck {
   readonly target: string;
@@ -130,6 +131,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log('IPFIX NAT event logging');
   console.table(ipfix);
 
+  // The mixed trial (issue 22): the simulator's own operator and request mix.
+  const mixed = await runMixedBench(quick);
+  loadAverage['mixed'] = load();
+  console.log('the mixed trial (the simulated operator and its request mix): composition');
+  console.log(JSON.stringify(mixed.composition, null, 2));
+  console.table(mixed.results);
+
   // Each store's build, from the cache (built by the trials above, or by an earlier run).
   const stores = [...new Set([...resolve.map((r) => r.records), ...baselines.map((b) => b.records)])].map((n) => cachedStore(n));
   mkdirSync(packagePath('bench', 'results'), { recursive: true });
@@ -151,6 +159,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         cli,
         vendors,
         ipfix,
+        mixed,
       },
       null,
       2,

@@ -8,7 +8,7 @@
  */
 import { DateTime, FixedOffsetZone } from 'luxon';
 import { IparError } from '../src/problems.js';
-import { overlaps, type Interval, type Window } from '../src/time.js';
+import type { Interval, Window } from '../src/time.js';
 import type { PlannedObservation, PlannedRequest } from './plan.js';
 import { evaluate, type MatchTrace } from './evaluate.js';
 import type { FetchedObservation } from './fetch.js';
@@ -133,10 +133,35 @@ function outcome(
  * only on which rows overlap the window.
  */
 export function sameRows(f: FetchedObservation, a: Window, b: Window): boolean {
-  const same = (rows: readonly Interval[]): boolean => rows.every((r) => overlaps(r, a) === overlaps(r, b));
-  if (!same(f.blocks) || !same(f.sessions) || !same(f.deterministic) || !same(f.publicAllocations)) return false;
-  for (const rows of f.inside.values()) if (!same(rows)) return false;
+  const { starts, ends } = rowSpans(f);
+  for (let k = 0; k < starts.length; k++) {
+    // overlaps() of src/time.ts: start before the window end, and no end or an end after its start.
+    const s = starts[k]!;
+    const e = ends[k]!;
+    if ((s < a.end && e > a.start) !== (s < b.end && e > b.start)) return false;
+  }
   return true;
+}
+
+// Every row fetched for an observation, as two flat arrays of starts and ends (an open end
+// as +Infinity), built once per fetched observation for all the readings compared on it.
+const spans = new WeakMap<FetchedObservation, { starts: Float64Array; ends: Float64Array }>();
+
+function rowSpans(f: FetchedObservation): { starts: Float64Array; ends: Float64Array } {
+  let hit = spans.get(f);
+  if (hit === undefined) {
+    const lists: (readonly Interval[])[] = [f.blocks, f.sessions, f.deterministic, f.publicAllocations, ...f.inside.values()];
+    const n = lists.reduce((a, l) => a + l.length, 0);
+    hit = { starts: new Float64Array(n), ends: new Float64Array(n) };
+    let k = 0;
+    for (const list of lists)
+      for (const r of list) {
+        hit.starts[k] = r.start;
+        hit.ends[k++] = r.end ?? Infinity;
+      }
+    spans.set(f, hit);
+  }
+  return hit;
 }
 
 function intersectAll(sets: readonly ReadonlySet<string>[]): Set<string> {
@@ -157,7 +182,16 @@ export function timeSensitivity(traces: readonly MatchTrace[]): { perObservation
   return traces.map((trace) => {
     const baseline = new Set(trace.correlation.candidates.map((c) => c.account));
     const own = trace.observations.map((ot) => new Set(ot.matches.accounts.keys()));
+    // A window evaluated once per observation (a joint shift reuses the window of the same
+    // shift read alone).
+    const evaluated = new Map<string, Set<string>>();
     const at = (i: number, window: Window): Set<string> => {
+      const key = `${i}|${window.start}|${window.end}`;
+      let hit = evaluated.get(key);
+      if (hit === undefined) evaluated.set(key, (hit = evaluateAt(i, window)));
+      return hit;
+    };
+    const evaluateAt = (i: number, window: Window): Set<string> => {
       const f = trace.fetched[i]!;
       if (!f.fetchWindows.some((w) => w.start <= window.start && window.end <= w.end)) {
         throw new IparError('SENSITIVITY_WINDOW', `a reading of observation ${i} lies outside the rows fetched for it`);

@@ -38,13 +38,32 @@ interface LocalInstants {
   readonly precision: Precision;
 }
 
+/**
+ * An IANA zone whose offsets are remembered by instant: luxon asks `Intl` for each one
+ * (several µs), and a request's readings ask the same instants again (each reading an
+ * hour either side looks at the written instant and the hour around it).
+ */
+class RememberingZone extends IANAZone {
+  readonly #offsets = new Map<number, number>();
+
+  override offset(ts: number): number {
+    let o = this.#offsets.get(ts);
+    if (o === undefined) {
+      o = super.offset(ts);
+      if (this.#offsets.size >= 100_000) this.#offsets.clear();
+      this.#offsets.set(ts, o);
+    }
+    return o;
+  }
+}
+
 const zones = new Map<string, IANAZone | null>();
 
 /** The IANA zone of that name (cached), or `null` when there is none. */
 export function zone(name: string): IANAZone | null {
   let z = zones.get(name);
   if (z === undefined) {
-    const created = IANAZone.create(name);
+    const created = new RememberingZone(name);
     z = created.isValid ? created : null;
     zones.set(name, z);
   }

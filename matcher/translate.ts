@@ -86,6 +86,45 @@ export function throughSessions(o: PlannedObservation, sessions: readonly Stored
 /** Most inside addresses enumerated for one outside address without a port. */
 export const MAX_DETERMINISTIC_HOSTS = 65_536;
 
+/** The inside hosts one deterministic record gives an outside address (and port), and the ports it could not resolve. */
+interface Reversed {
+  readonly hosts: readonly { readonly inside: Address; readonly portFirst: number; readonly portLast: number }[];
+  readonly unresolved: readonly UnresolvedPort[];
+}
+
+// The reverse mapping depends on the record, the outside address and the port only, not
+// on the window: computed once per (record, address, port) for every reading evaluated.
+const reversals = new WeakMap<StoredNatDeterministic, Map<string, Reversed>>();
+
+function reversed(d: StoredNatDeterministic, outside: Address, sourcePort: number | null): Reversed {
+  let byKey = reversals.get(d);
+  if (byKey === undefined) reversals.set(d, (byKey = new Map()));
+  const key = sourcePort === null ? outside.text : `${outside.text}|${sourcePort}`;
+  let hit = byKey.get(key);
+  if (hit !== undefined) return hit;
+  const hosts: Reversed['hosts'][number][] = [];
+  const unresolved: UnresolvedPort[] = [];
+  const ports: number[] = [];
+  if (sourcePort !== null) {
+    ports.push(sourcePort);
+  } else {
+    const layout = deterministicLayout(d);
+    if (!layout.ok) unresolved.push({ id: d.id, reason: layout.reason, message: layout.message });
+    else {
+      const { portFirst, shareSize, sharesPerAddress } = layout.value;
+      for (let s = 0; s < Math.min(sharesPerAddress, MAX_DETERMINISTIC_HOSTS); s++) ports.push(portFirst + s * shareSize);
+    }
+  }
+  for (const port of ports) {
+    const r = reverse(d, outside, port);
+    if (r.ok) hosts.push({ inside: r.value.insideAddress, portFirst: r.value.portFirst, portLast: r.value.portLast });
+    else if (sourcePort !== null) unresolved.push({ id: d.id, reason: r.reason, message: r.message });
+  }
+  hit = { hosts, unresolved };
+  byKey.set(key, hit);
+  return hit;
+}
+
 /** Deterministic NAT: reverse-map the port, or every share of the address when no port is known. */
 export function throughDeterministic(
   o: PlannedObservation,
@@ -97,26 +136,9 @@ export function throughDeterministic(
     const window = intersect(d, o.window);
     if (window === null) continue;
     const ev = evidence('nat-deterministic', d);
-    const ports: number[] = [];
-    if (o.sourcePort !== null) {
-      ports.push(o.sourcePort);
-    } else {
-      const layout = deterministicLayout(d);
-      if (!layout.ok) {
-        unresolved.push({ id: d.id, reason: layout.reason, message: layout.message });
-        continue;
-      }
-      const { portFirst, shareSize, sharesPerAddress } = layout.value;
-      for (let s = 0; s < Math.min(sharesPerAddress, MAX_DETERMINISTIC_HOSTS); s++) ports.push(portFirst + s * shareSize);
-    }
-    for (const port of ports) {
-      const r = reverse(d, o.sourceIp, port);
-      if (r.ok) {
-        translations.push({ realm: d.realm, inside: r.value.insideAddress, window, record: ev, portFirst: r.value.portFirst, portLast: r.value.portLast });
-      } else if (o.sourcePort !== null) {
-        unresolved.push({ id: d.id, reason: r.reason, message: r.message });
-      }
-    }
+    const r = reversed(d, o.sourceIp, o.sourcePort);
+    for (const h of r.hosts) translations.push({ realm: d.realm, inside: h.inside, window, record: ev, portFirst: h.portFirst, portLast: h.portLast });
+    for (const u of r.unresolved) unresolved.push(u);
   }
   return { translations, unresolved };
 }

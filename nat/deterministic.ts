@@ -43,7 +43,7 @@
  * record and generalises to operators that reserve more.
  */
 import type { NatDeterministicRecord } from '../src/records.js';
-import { addToKey, addressFromKey, keyOffset, prefixContains, type Address } from '../src/address.js';
+import { addToKey, addressFromKey, addressFromV4, isV4Key, keyOffset, prefixContains, type Address } from '../src/address.js';
 
 export type DeterministicAlgorithm = NatDeterministicRecord['algorithm'];
 
@@ -246,7 +246,10 @@ export function reverse(record: NatDeterministicRecord, outsideAddress: Address,
   if (!l.ok) return l;
   const lay = l.value;
   const outside = record.outsidePrefix;
-  if (!prefixContains(outside.key, outside.length, outsideAddress.key)) {
+  const v4 = v4LayoutOf(record, lay);
+  // IPv4 on both sides: the same arithmetic on 32-bit numbers (no BigInt, no key copies).
+  const outsideV4 = v4 !== null && isV4Key(outsideAddress.key) ? outsideAddress.key.readUInt32BE(12) : null;
+  if (outsideV4 !== null ? (outsideV4 & v4!.outsideMask) >>> 0 !== v4!.outsideFirst : !prefixContains(outside.key, outside.length, outsideAddress.key)) {
     return { ok: false, reason: 'outside-prefix', message: `${outsideAddress.text} is not in the outside prefix ${outside.text}` };
   }
   if (port < lay.portFirst || port > lay.portLast) {
@@ -268,13 +271,49 @@ export function reverse(record: NatDeterministicRecord, outsideAddress: Address,
       message: `port ${port} is in dynamic share ${share - lay.sharesPerAddress + 1} (${shareFirst}–${shareFirst + lay.shareSize - 1}): only the NAT's logs say who held it`,
     };
   }
-  const i = keyOffset(outside.key, outsideAddress.key) * BigInt(lay.sharesPerAddress) + BigInt(share);
-  if (i >= lay.insideCount) {
-    return {
-      ok: false,
-      reason: 'unassigned',
-      message: `${outsideAddress.text} port ${port} would map to inside address ${i}, past the ${lay.insideCount} in ${record.insidePrefix.text}`,
-    };
+  if (outsideV4 !== null) {
+    const n = (outsideV4 - v4!.outsideFirst) * lay.sharesPerAddress + share;
+    if (n >= v4!.insideCount) return unassignedInside(record, outsideAddress, port, n, lay);
+    return { ok: true, value: { insideAddress: addressFromV4(v4!.insideFirst + n), portFirst: shareFirst, portLast: shareFirst + lay.shareSize - 1 } };
   }
+  const i = keyOffset(outside.key, outsideAddress.key) * BigInt(lay.sharesPerAddress) + BigInt(share);
+  if (i >= lay.insideCount) return unassignedInside(record, outsideAddress, port, i, lay);
   return { ok: true, value: { insideAddress: addressFromKey(addToKey(lay.insideFirst, i)), portFirst: shareFirst, portLast: shareFirst + lay.shareSize - 1 } };
+}
+
+function unassignedInside(record: NatDeterministicRecord, outsideAddress: Address, port: number, i: number | bigint, lay: DeterministicLayout): ReverseOutcome {
+  return {
+    ok: false,
+    reason: 'unassigned',
+    message: `${outsideAddress.text} port ${port} would map to inside address ${i}, past the ${lay.insideCount} in ${record.insidePrefix.text}`,
+  };
+}
+
+/** An all-IPv4 layout as 32-bit numbers: outside prefix (first address and mask), first mapped inside address, mapped count. */
+interface V4Layout {
+  readonly outsideFirst: number;
+  readonly outsideMask: number;
+  readonly insideFirst: number;
+  readonly insideCount: number;
+}
+
+const v4Layouts = new WeakMap<NatDeterministicRecord, V4Layout | null>();
+
+function v4LayoutOf(record: NatDeterministicRecord, lay: DeterministicLayout): V4Layout | null {
+  let hit = v4Layouts.get(record);
+  if (hit === undefined) {
+    const outside = record.outsidePrefix;
+    const bits = outside.length - 96;
+    hit =
+      isV4Key(outside.key) && isV4Key(lay.insideFirst) && outside.length >= 96 && lay.insideCount <= 2n ** 32n - BigInt(lay.insideFirst.readUInt32BE(12))
+        ? {
+            outsideFirst: outside.key.readUInt32BE(12),
+            outsideMask: bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0,
+            insideFirst: lay.insideFirst.readUInt32BE(12),
+            insideCount: Number(lay.insideCount),
+          }
+        : null;
+    v4Layouts.set(record, hit);
+  }
+  return hit;
 }

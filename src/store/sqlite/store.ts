@@ -67,6 +67,7 @@ import type {
   NatQuery,
   PurgeSummary,
   RecordCounts,
+  RowLimit,
   SettingKey,
   SettingValue,
   SourceCoverage,
@@ -131,6 +132,27 @@ function inKeyOrder<Q, R>(queries: readonly Q[], keyOf: (q: Q) => Buffer, answer
     .sort((a, b) => ranks[a]! - ranks[b]! || (ranks[a] === -1 ? Buffer.compare(keyOf(queries[a]!), keyOf(queries[b]!)) : 0) || a - b);
   const out = new Array<R>(queries.length);
   for (const i of order) out[i] = answer(queries[i]!);
+  return out;
+}
+
+/**
+ * The queries of a batch that {@link SqliteStore}'s allocation lookup answers together:
+ * IPv4 hosts (not prefixes) asked in the same realm over the same window under the same
+ * row limit, at least {@link HOST_GROUP_MIN} of them. Indexes into `queries`, in order.
+ */
+function hostGroups(queries: readonly AllocationQuery[]): number[][] {
+  const groups = new Map<RowLimit | undefined, Map<string, number[]>>();
+  queries.forEach((q, i) => {
+    if (q.address.family !== 4 || q.address.length !== 128) return;
+    let byKey = groups.get(q.rows);
+    if (byKey === undefined) groups.set(q.rows, (byKey = new Map()));
+    const key = `${q.realm ?? ''}|${q.window.start}|${q.window.end}`;
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [i]);
+    else list.push(i);
+  });
+  const out: number[][] = [];
+  for (const byKey of groups.values()) for (const list of byKey.values()) if (list.length >= HOST_GROUP_MIN) out.push(list);
   return out;
 }
 
@@ -210,6 +232,8 @@ function batchBounds(): BatchBounds {
 
 const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device, last_seen FROM allocation`;
 const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen FROM nat_block`;
+/** {@link ALLOCATION_COLUMNS} and the address last (rows of many hosts at once). */
+const HOST_ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device, last_seen, addr FROM allocation`;
 const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen FROM nat_session`;
 const SESSION_COLUMNS_WITH_OUTSIDE = `out_addr, ${SESSION_COLUMNS}`;
 const CONNECTION_COLUMNS = `dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service FROM connection`;
@@ -251,7 +275,15 @@ export const LOOKUPS = {
   sessionsToOpen: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_destination_open WHERE dst_addr <> x'' AND "end" IS NULL AND dst_addr = ? AND start < ? LIMIT ?`,
   sessionsFromClosed: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_by_inside WHERE realm = ? AND in_addr = ? AND ${OVERLAPS} LIMIT ?`,
   sessionsFromOpen: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_inside_open WHERE "end" IS NULL AND realm = ? AND in_addr = ? AND start < ? LIMIT ?`,
+  // Issue 22: one statement for many keys. The key list is a JSON array (hex for blobs);
+  // SQLite sorts it and seeks each key in the primary key, bounded by the look-back range.
+  blocksOnAddressClosed: `SELECT ${BLOCK_COLUMNS} WHERE out_addr = ? AND port_first IN (SELECT value FROM json_each(?)) AND start < ? AND start >= ? AND "end" > ? LIMIT ?`,
+  allocationsOfHostsClosed: `SELECT ${HOST_ALLOCATION_COLUMNS} WHERE realm = ? AND addr IN (SELECT unhex(value) FROM json_each(?)) AND plen = ? AND start < ? AND start >= ? AND "end" > ? LIMIT ?`,
+  allocationsOfHostsOpen: `SELECT ${HOST_ALLOCATION_COLUMNS} INDEXED BY allocation_open WHERE realm = ? AND addr IN (SELECT unhex(value) FROM json_each(?)) AND plen = ? AND "end" IS NULL AND start < ? LIMIT ?`,
 } as const;
+
+/** Queries of one batch that ask the same realm and window under the same row limit, at least this many, are answered by one statement. */
+const HOST_GROUP_MIN = 4;
 
 type Row = Record<string, unknown>;
 
@@ -413,6 +445,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     this.#boundsDirty = false;
     this.#present.clear();
     this.#classified.clear();
+    this.#firstPorts.clear();
+    this.#subscriberTypes.clear();
     this.#accountNames.clear();
     this.#devices.clear();
     this.#deviceIds.clear();
@@ -837,6 +871,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     const unchanged: Partial<Record<RecordKind, number>> = {};
     const metaBefore = new Map(this.#meta);
     this.#classified.clear(); // the batch may hold address space
+    this.#firstPorts.clear(); // and port blocks, subscriber types
+    this.#subscriberTypes.clear();
     try {
       // IMMEDIATE: the write lock first, then the bounds as committed, raised to this
       // batch's maxima in the same transaction — a concurrent writer's larger bound is
@@ -1074,21 +1110,30 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       const lengths = this.#metaLengths('allocation');
       const fallback = this.#metaNumber(BOUND_KEYS.longest('allocation'));
       const present = this.#presence('allocation');
-      return inKeyOrder(
-        queries,
+      const maxDurationOf = (realmId: number): number => {
+        let maxDuration = bound.get(realmId);
+        if (maxDuration === undefined) {
+          // Stores written before the per-realm bound existed have only the table-wide one.
+          const key = BOUND_KEYS.longestAllocationOf(realmId);
+          maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
+          bound.set(realmId, maxDuration);
+        }
+        return maxDuration;
+      };
+      // Many IPv4 hosts of one realm asked over one window (the inside hosts of a port-less
+      // deterministic observation): one statement for all of them.
+      const answers = new Array<readonly StoredAllocation[] | undefined>(queries.length);
+      if (present.rows) for (const group of hostGroups(queries)) this.#allocationsOfHosts(queries, group, lengths, present, maxDurationOf, allowance, answers);
+      const rest = queries.flatMap((q, i) => (answers[i] === undefined ? [i] : []));
+      const single = inKeyOrder(
+        rest.map((i) => queries[i]!),
         (q) => q.address.key,
         (q) => {
           if (!present.rows) return [];
           const realmId = this.#names.get('realm')!.get(q.realm ?? '');
           if (realmId === undefined) return [];
           const out: StoredAllocation[] = [];
-          let maxDuration = bound.get(realmId);
-          if (maxDuration === undefined) {
-            // Stores written before the per-realm bound existed have only the table-wide one.
-            const key = BOUND_KEYS.longestAllocationOf(realmId);
-            maxDuration = this.#bounds.has(key) || this.#meta.has(key) ? this.#metaNumber(key) : fallback;
-            bound.set(realmId, maxDuration);
-          }
+          const maxDuration = maxDurationOf(realmId);
           for (const length of lengthsFor(q.address, lengths)) {
             const key = length === 128 ? q.address.key : maskKey(q.address.key, length);
             const disk = diskKey(key);
@@ -1101,7 +1146,68 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           return inOrder(out, allocationOrder);
         },
       );
+      rest.forEach((i, k) => (answers[i] = single[k]!));
+      return answers as (readonly StoredAllocation[])[];
     });
+  }
+
+  /**
+   * Answer the queries `group` names (IPv4 hosts, one realm, one window, one row limit)
+   * with one statement per prefix length for closed rows and one for open rows, the hosts'
+   * keys as a list; each query gets the rows of its own key, as {@link allocations} would
+   * have read them one by one.
+   */
+  #allocationsOfHosts(
+    queries: readonly AllocationQuery[],
+    group: readonly number[],
+    lengths: readonly number[],
+    present: { open: boolean },
+    maxDurationOf: (realmId: number) => number,
+    allowance: RowAllowance,
+    answers: (readonly StoredAllocation[] | undefined)[],
+  ): void {
+    const first = queries[group[0]!]!;
+    const realmId = this.#names.get('realm')!.get(first.realm ?? '');
+    if (realmId === undefined) {
+      for (const i of group) answers[i] = [];
+      return;
+    }
+    const closed = this.#stmt(LOOKUPS.allocationsOfHostsClosed).raw();
+    const open = this.#stmt(LOOKUPS.allocationsOfHostsOpen).raw();
+    const window = first.window;
+    const maxDuration = maxDurationOf(realmId);
+    const out = group.map((): StoredAllocation[] => []);
+    for (const length of lengthsFor(first.address, lengths)) {
+      // Each host's key at this length, and the hosts that share it.
+      const hosts = new Map<string, number[]>();
+      group.forEach((i, k) => {
+        const q = queries[i]!;
+        const disk = diskKey(length === 128 ? q.address.key : maskKey(q.address.key, length)).toString('hex');
+        const list = hosts.get(disk);
+        if (list === undefined) hosts.set(disk, [k]);
+        else list.push(k);
+      });
+      const keys = JSON.stringify([...hosts.keys()]);
+      const cap = allowance.left(first);
+      if (cap <= 0) break;
+      const rows = closed.all(realmId, keys, length, window.end, lookBackStart(window, maxDuration), window.start, limitOf(cap)) as unknown[][];
+      if (present.open && rows.length < cap)
+        for (const row of open.all(realmId, keys, length, window.end, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
+      // A prefix row read once answers every host it holds: the limit counts answers.
+      let given = 0;
+      for (const row of rows) {
+        const disk = row[8] as Buffer;
+        for (const k of hosts.get(disk.toString('hex')) ?? []) {
+          if (given >= cap) break;
+          const q = queries[group[k]!]!;
+          const ip = length === 128 && q.address.length === 128 ? q.address : addressFromKey(keyFromDisk(disk), length);
+          out[k]!.push(this.#allocationFromRow(row, ip, q.realm));
+          given++;
+        }
+      }
+      allowance.took(first, given);
+    }
+    group.forEach((i, k) => (answers[i] = inOrder(out[k]!, allocationOrder)));
   }
 
   #allocationFromRow(row: unknown[], ip: Address, realm: string | null): StoredAllocation {
@@ -1133,12 +1239,29 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     });
   }
 
+  // The first ports of each outside address's blocks, as the JSON list the block lookup
+  // takes; kept per connection until the data changes (#sync, write).
+  readonly #firstPorts = new Map<string, string>();
+
+  #firstPortsOf(out: Buffer, nextFirstPort: Database.Statement): string {
+    const key = out.toString('hex');
+    let ports = this.#firstPorts.get(key);
+    if (ports === undefined) {
+      const list: number[] = [];
+      for (let f = nextFirstPort.get(out, -1) as number | null; f !== null; f = nextFirstPort.get(out, f) as number | null) list.push(f);
+      if (this.#firstPorts.size >= 100_000) this.#firstPorts.clear();
+      this.#firstPorts.set(key, (ports = JSON.stringify(list)));
+    }
+    return ports;
+  }
+
   natBlocks(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatBlock[])[]> {
     const firstPort = this.#stmt(LOOKUPS.blockFirstPort).pluck();
     const closed = this.#stmt(LOOKUPS.blocksClosed).raw();
     const open = this.#stmt(LOOKUPS.blocksOpen).raw();
     const nextFirstPort = this.#stmt(LOOKUPS.blockNextFirstPort).pluck();
     const openOnAddress = this.#stmt(LOOKUPS.blocksOnAddressOpen).raw();
+    const onAddress = this.#stmt(LOOKUPS.blocksOnAddressClosed).raw();
     const allowance = new RowAllowance();
     return this.#read(() => {
       const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_block'));
@@ -1157,9 +1280,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             // Every block on the address: step through its first ports (a skip scan; the
             // key leads with the port, and a range on the address alone would read every
             // block the address ever had), each searched over the look-back range only.
-            for (let f = nextFirstPort.get(out, -1) as number | null; f !== null && rows.length < cap; f = nextFirstPort.get(out, f) as number | null) {
-              for (const row of closed.all(out, f, end, lookBackStart(q.window, maxDuration), start, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
-            }
+            // The first ports are kept per address (they change only with a write), and
+            // one statement seeks them all.
+            const ports = this.#firstPortsOf(out, nextFirstPort);
+            if (ports !== '[]' && cap > 0)
+              for (const row of onAddress.all(out, ports, end, lookBackStart(q.window, maxDuration), start, limitOf(cap)) as unknown[][]) rows.push(row);
             if (present.open && rows.length < cap) for (const row of openOnAddress.all(out, end, limitOf(cap - rows.length)) as unknown[][]) rows.push(row);
           } else {
             // Blocks of mixed sizes and layouts over time: visit each first port that could
@@ -1454,13 +1579,21 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     );
   }
 
+  // Subscriber types by account name (null: none), kept per connection until the data changes (#sync, write).
+  readonly #subscriberTypes = new Map<string, SubscriberType | null>();
+
   subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>> {
-    const stmt = this.#stmt('SELECT type FROM account WHERE name = ? AND type IS NOT NULL');
+    const stmt = this.#stmt('SELECT type FROM account WHERE name = ? AND type IS NOT NULL').pluck();
     return this.#read(() => {
       const out = new Map<string, SubscriberType>();
       for (const account of new Set(accounts)) {
-        const row = stmt.get(account) as { type: SubscriberType } | undefined;
-        if (row !== undefined) out.set(account, row.type);
+        let type = this.#subscriberTypes.get(account);
+        if (type === undefined) {
+          type = (stmt.get(account) as SubscriberType | undefined) ?? null;
+          if (this.#subscriberTypes.size >= 1_000_000) this.#subscriberTypes.clear();
+          this.#subscriberTypes.set(account, type);
+        }
+        if (type !== null) out.set(account, type);
       }
       return out;
     });
