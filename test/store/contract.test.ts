@@ -620,7 +620,7 @@ describe.each(backends)('store contract: $name', (backend) => {
           alloc('198.51.100.7', 'A', T('10:00:00'), T('11:00:00')),
         ),
       );
-      expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 1 } });
+      expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 1 }, changed: new Uint8Array([1, 1, 0]) });
       const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: win(T('10:00:00'), T('12:00:00')) }]);
       expect(hits!.map((a) => a.end)).toEqual([at(T('11:00:00'))]);
       expect((await s.counts()).allocation).toBe(1);
