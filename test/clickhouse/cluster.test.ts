@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import type { AllocationQuery } from '../../src/store/types.js';
-import { addr, at, records, clickhouseUnderTest, freshClickHouseStore, freshUrl, reportUnreachable, selectOn } from '../support/index.js';
+import { addr, at, records, clickhouseUnderTest, freshClickHouseStore, freshUrl, reportUnreachable, selectOn, alloc } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'the ClickHouse cluster tests');
@@ -22,15 +22,6 @@ function store(): ClickHouseStore {
   cleanups.push(done);
   return store;
 }
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation',
-  account,
-  ip,
-  start,
-  end,
-  source: 'dhcp',
-  ...extra,
-});
 
 describe('ClickHouse store on a cluster of two shards', () => {
   it('records spread over both shards, every version of a record on one shard', async () => {

@@ -16,7 +16,7 @@ import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import type { Store } from '../../src/store/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { StoredRecord } from '../../src/store/types.js';
-import { addr, at, clickhouseUnderTest, freshClickHouseStore, records, reportUnreachable, tempDir } from '../support/index.js';
+import { addr, at, clickhouseUnderTest, freshClickHouseStore, records, reportUnreachable, tempDir, alloc } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'pairing state on ClickHouse');
@@ -68,15 +68,6 @@ const backends: readonly TwoHanded[] = [
   },
 ];
 
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation',
-  account,
-  ip,
-  start,
-  end,
-  source: 'dhcp',
-  ...extra,
-});
 const block = (inside: string, first: number, start: string, end: string | null, extra: object = {}) => ({
   kind: 'nat-block',
   realm: 'cgn-a',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
-import { addr, at, freshStore, records } from '../support/index.js';
+import { addr, at, freshStore, records, alloc } from '../support/index.js';
 
 let open: SqliteStore[] = [];
 afterEach(() => {
@@ -12,16 +12,6 @@ function store(): SqliteStore {
   open.push(store);
   return store;
 }
-
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation',
-  account,
-  ip,
-  start,
-  end,
-  source: 'dhcp',
-  ...extra,
-});
 
 describe('store: allocations overlapping a window', () => {
   const s0 = '2026-03-28T10:00:00Z';
