@@ -12,7 +12,7 @@
  * One JSON line of results on stdout; progress on stderr.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressFromKey, parseAddress, type Address } from '../src/address.js';
@@ -198,6 +198,8 @@ async function run(
     lookupsPerSecond: Math.round(SESSION_BENCH.lookupBatch / (median(latencies) / 1000)),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     date: new Date().toISOString(),
+    /** 1, 5 and 15-minute load averages at the end (the machine is shared: read the figures beside it). */
+    load: loadavg().map((l) => Math.round(l * 10) / 10),
   };
 }
 

@@ -86,6 +86,12 @@ export const ERRORS = {
   },
   HARNESS_NO_CASES: { kind: 'harness', exit: 2, meaning: 'no simulated request fits the law being checked' },
   HARNESS_BAD_CASE: { kind: 'harness', exit: 2, meaning: 'a law was given a case of another kind' },
+  PAIRING_CONFLICT: {
+    kind: 'store',
+    exit: 2,
+    meaning:
+      "another run of the same importer scope (format and realm) saved its pairing state while this run was ingesting: its final write (open intervals and state) was refused; the records written before it are kept, and ingesting the run's inputs again once the other run has finished completes it",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export const ErrorCode = z.enum(codesOf(ERRORS));

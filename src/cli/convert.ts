@@ -38,7 +38,7 @@ function printer(io: Io, counts: Record<string, number>): StoreWriter {
         }
       }
       if (text !== '') await writeOut(io, text);
-      return { stored: {}, unchanged: {} };
+      return { stored: {}, unchanged: {}, changed: new Uint8Array(records.length) };
     },
     close() {},
   };

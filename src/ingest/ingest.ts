@@ -205,7 +205,15 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   /** Per pairing scope: the state loaded at its first input (to retract), and what the last input handed on. */
   const scopes = new Map<
     string,
-    { parser: VendorParser; loaded: SavedPairing | null; carried: PairingState | null; inferred: InferredEndsSummary; file: string }
+    {
+      parser: VendorParser;
+      loaded: SavedPairing | null;
+      /** The generation read with the state: the run's last write fails if another run moved it since. */
+      generation: number;
+      carried: PairingState | null;
+      inferred: InferredEndsSummary;
+      file: string;
+    }
   >();
   // What each source covered (issue 15): noted per stored batch, folded into the store at the end.
   const coverage = new CoverageRecorder();
@@ -215,7 +223,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     const records = batch;
     batch = [];
     const summary = await store.write(records, writeOptions);
-    coverage.observe(records);
+    // Only what this write stored counts as new events (a re-ingest adds none).
+    coverage.observe(records, summary.changed);
     for (const [kind, n] of Object.entries(summary.stored)) stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
   };
@@ -275,9 +284,16 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         scope = pairingScope(parser.name, vendorOptions);
         let known = scopes.get(scope);
         if (known === undefined) {
-          const text = (await store.pairingState?.(scope)) ?? null;
-          const loaded = text === null ? null : (JSON.parse(text) as SavedPairing);
-          known = { parser, loaded, carried: loaded?.book ?? null, inferred: { count: 0, longestMs: 0, longest: null }, file: input.name };
+          const snapshot = (await store.pairingState?.(scope)) ?? { state: null, generation: 0 };
+          const loaded = snapshot.state === null ? null : (JSON.parse(snapshot.state) as SavedPairing);
+          known = {
+            parser,
+            loaded,
+            generation: snapshot.generation,
+            carried: loaded?.book ?? null,
+            inferred: { count: 0, longestMs: 0, longest: null },
+            file: input.name,
+          };
           scopes.set(scope, known);
         }
         known.file = input.name;
@@ -392,7 +408,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         const parsed = CanonicalRecord.safeParse(raw);
         if (parsed.success) retract.push(parsed.data);
       }
-      if (store.pairingState !== undefined) await flush({ pairing: { scope, state: saved === null ? null : JSON.stringify(saved), provisional, retract } });
+      if (store.pairingState !== undefined)
+        await flush({ pairing: { scope, state: saved === null ? null : JSON.stringify(saved), provisional, retract, generation: known.generation } });
       const inferred = addInferred(known.inferred, out.inferred);
       pairing = {
         inferredEnds: pairing === undefined ? inferred : addInferred(pairing.inferredEnds, inferred),

@@ -206,6 +206,12 @@ export interface StoreReader {
 export interface WriteSummary {
   readonly stored: Readonly<Partial<Record<RecordKind, number>>>;
   readonly unchanged: Readonly<Partial<Record<RecordKind, number>>>;
+  /**
+   * Per record of the batch, in order (provisional records not included): 1 when it was
+   * stored or updated, 0 when it was an exact repeat. What an ingest folds into the
+   * sources' coverage counts only the former (a re-ingest adds no events).
+   */
+  readonly changed: Uint8Array;
 }
 
 /**
@@ -220,13 +226,21 @@ export interface StoreWriter {
    * later file's lines may close, extend or pair (issue 15). Absent: the backend keeps
    * none, and each run pairs alone.
    */
-  pairingState?(scope: string): string | null | Promise<string | null>;
+  pairingState?(scope: string): PairingSnapshot | Promise<PairingSnapshot>;
   /**
    * Fold what one ingest saw of each source into the stored coverage
    * ({@link mergeSourceCoverage} in src/store/core/coverage.ts, the same on every backend).
    */
   recordCoverage(seen: readonly SourceCoverage[]): void | Promise<void>;
   close(): void | Promise<void>;
+}
+
+/** An importer scope's pairing state as a run reads it, with the generation it guards against a concurrent run with. */
+export interface PairingSnapshot {
+  /** The state the last run saved (opaque text), `null` when none is (or nothing was left open). */
+  readonly state: string | null;
+  /** How many runs have saved a state for the scope (0: none): the run hands it back with its last write. */
+  readonly generation: number;
 }
 
 /**
@@ -248,6 +262,12 @@ export interface WriteOptions {
      * still pending, so a record whose start moved leaves no copy.
      */
     readonly retract: readonly CanonicalRecord[];
+    /**
+     * The generation read with the state ({@link PairingSnapshot}): when another run has
+     * saved a state for the scope since, the write fails with `PAIRING_CONFLICT` and
+     * stores nothing. Absent: not checked.
+     */
+    readonly generation?: number;
   };
 }
 

@@ -42,10 +42,15 @@ describe('ipar with --store clickhouse://', () => {
     };
     const [chIngest, sqIngest] = [await run(['ingest', '--store', url, '--json', records]), await run(['ingest', '--db', db, '--json', records])];
     expect(chIngest).toEqual(sqIngest);
-    // Ingesting the same lines again stores nothing, on both backends alike (both then hold the
-    // same coverage counts: a repeated ingest counts its events again, on either backend).
+    // Ingesting the same lines again stores nothing and changes no coverage count, on both backends.
+    const coverage = async (where: string[]) => (await run(['coverage', ...where, '--json'])).out;
+    const [chCoverage, sqCoverage] = [await coverage(['--store', url]), await coverage(['--db', db])];
+    expect(chCoverage).toEqual(sqCoverage);
+    expect(JSON.parse(sqCoverage).sources.length).toBeGreaterThan(0);
     expect((await run(['ingest', '--store', url, '--json', records])).out).toMatch(/"stored":\{"address-space":0/);
     expect((await run(['ingest', '--db', db, '--json', records])).out).toMatch(/"stored":\{"address-space":0/);
+    expect(await coverage(['--store', url])).toEqual(chCoverage);
+    expect(await coverage(['--db', db])).toEqual(sqCoverage);
     for (const command of ['resolve', 'estimate']) {
       const audit = () => join(tempDir(), 'audit.db');
       const [ch, sq] = [await run([command, '--store', url, '--audit', audit(), requests]), await run([command, '--db', db, '--audit', audit(), requests])];

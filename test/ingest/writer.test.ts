@@ -32,7 +32,7 @@ describe('store writer: names and devices of a reopened store', () => {
     ]);
     again.close();
 
-    expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 2 } });
+    expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 2 }, changed: new Uint8Array([0, 0, 1, 1]) });
     expect([dhcp!.map((a) => [a.account, a.mac]), mobile!.map((a) => [a.account, a.imsi])]).toEqual([
       [['ACC-1', '02:00:5e:00:00:01']],
       [['ACC-1', '234150000000001']],
@@ -124,6 +124,6 @@ describe('store writer: batches', () => {
     const [hits] = await store.allocations([{ address: addr('198.51.100.7'), realm: null, window: { start: at(T(0)), end: at(T(10)) } }]);
     store.close();
     expect(hits!.map((h) => h.end)).toEqual([at(T(5))]);
-    expect(summary).toEqual({ stored: { allocation: 4 }, unchanged: { allocation: 1 } });
+    expect(summary).toEqual({ stored: { allocation: 4 }, unchanged: { allocation: 1 }, changed: new Uint8Array([1, 1, 1, 1, 0]) });
   });
 });

@@ -7,22 +7,13 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Store } from '../../src/store/open.js';
 import type { AllocationQuery, NatQuery, StoreReader } from '../../src/store/types.js';
-import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable, addr, at, freshStore, records, backendsUnder } from '../support/index.js';
+import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable, addr, at, freshStore, records, backendsUnder, alloc } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'the store contract on ClickHouse');
 
 const backends = backendsUnder(clickhouse);
 
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation',
-  account,
-  ip,
-  start,
-  end,
-  source: 'dhcp',
-  ...extra,
-});
 const block = (inside: string, first: number, last: number, start: string, end: string | null, extra: object = {}) => ({
   kind: 'nat-block',
   realm: 'cgn-a',
@@ -620,7 +611,7 @@ describe.each(backends)('store contract: $name', (backend) => {
           alloc('198.51.100.7', 'A', T('10:00:00'), T('11:00:00')),
         ),
       );
-      expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 1 } });
+      expect(summary).toEqual({ stored: { allocation: 2 }, unchanged: { allocation: 1 }, changed: new Uint8Array([1, 1, 0]) });
       const [hits] = await s.allocations([{ address: addr('198.51.100.7'), realm: null, window: win(T('10:00:00'), T('12:00:00')) }]);
       expect(hits!.map((a) => a.end)).toEqual([at(T('11:00:00'))]);
       expect((await s.counts()).allocation).toBe(1);

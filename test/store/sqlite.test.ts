@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import fc from 'fast-check';
-import { addr, at, freshStore, propertyRun, records } from '../support/index.js';
+import { addr, alloc, at, freshStore, propertyRun, records } from '../support/index.js';
 
 let open: SqliteStore[] = [];
 afterEach(() => {
@@ -13,16 +13,6 @@ function store(): SqliteStore {
   open.push(store);
   return store;
 }
-
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation',
-  account,
-  ip,
-  start,
-  end,
-  source: 'dhcp',
-  ...extra,
-});
 
 describe('store: allocations overlapping a window', () => {
   const s0 = '2026-03-28T10:00:00Z';
@@ -289,52 +279,6 @@ describe('store: every lookup goes through an index, never a table scan', () => 
   });
   test('every lookup has an expected plan', () => {
     expect(Object.keys(store().lookupPlans()).sort()).toEqual(Object.keys(expected).sort());
-  });
-});
-
-describe('store: pairing state and provisional records (issue 15)', () => {
-  const q = (ip: string) => [{ address: addr(ip), realm: null, window: { start: at('2026-03-28T12:00:00Z'), end: at('2026-03-28T12:00:01Z') } }];
-
-  test('an open record stored with its pairing state keeps lastSeen; the next run closes it and saves no state', async () => {
-    const s = store();
-    expect(s.pairingState('kea-legal|')).toBeNull();
-    const open = records(alloc('198.51.100.7', 'A', '2026-03-28T10:00:00Z', null, { lastSeen: '2026-03-28T11:00:00Z' }));
-    s.write([], { pairing: { scope: 'kea-legal|', state: '{"v":1}', provisional: open, retract: [] } });
-    expect(s.pairingState('kea-legal|')).toBe('{"v":1}');
-    const [before] = await s.allocations(q('198.51.100.7'));
-    expect(before!.map((r) => [r.end, r.lastSeen])).toEqual([[null, at('2026-03-28T11:00:00Z')]]);
-
-    s.write(records(alloc('198.51.100.7', 'A', '2026-03-28T10:00:00Z', '2026-03-28T13:00:00Z')), {
-      pairing: { scope: 'kea-legal|', state: null, provisional: [], retract: open },
-    });
-    expect(s.pairingState('kea-legal|')).toBeNull();
-    const [after] = await s.allocations(q('198.51.100.7'));
-    expect(after!.map((r) => [r.end, r.lastSeen])).toEqual([[at('2026-03-28T13:00:00Z'), undefined]]);
-  });
-
-  test('a provisional record is replaced by what a later run says, even a shorter inferred end; a final one is not retracted', async () => {
-    const s = store();
-    const lease = records(alloc('198.51.100.9', 'B', '2026-03-28T10:00:00Z', '2026-03-28T14:00:00Z'));
-    s.write([], { pairing: { scope: 'x|', state: '{}', provisional: lease, retract: [] } });
-    const capped = records(alloc('198.51.100.9', 'B', '2026-03-28T10:00:00Z', '2026-03-28T12:30:00Z', { endInferred: true }));
-    s.write(capped, { pairing: { scope: 'x|', state: null, provisional: [], retract: lease } });
-    const [hits] = await s.allocations(q('198.51.100.9'));
-    expect(hits!.map((r) => [r.end, r.endInferred === true])).toEqual([[at('2026-03-28T12:30:00Z'), true]]);
-    // Final now: the same record again changes nothing, and is no longer taken back by a retraction.
-    expect(s.write(capped).unchanged).toEqual({ allocation: 1 });
-    s.write([], { pairing: { scope: 'x|', state: null, provisional: [], retract: capped } });
-    const [again] = await s.allocations(q('198.51.100.9'));
-    expect(again!.map((r) => r.end)).toEqual([at('2026-03-28T12:30:00Z')]);
-  });
-
-  test('a provisional record whose start moved is retracted, not left beside the new one', async () => {
-    const s = store();
-    const first = records(alloc('198.51.100.10', 'C', '2026-03-28T10:00:00Z', null, { lastSeen: '2026-03-28T10:00:00Z' }));
-    s.write([], { pairing: { scope: 'y|', state: '{}', provisional: first, retract: [] } });
-    const moved = records(alloc('198.51.100.10', 'C', '2026-03-28T09:00:00Z', null, { lastSeen: '2026-03-28T11:00:00Z' }));
-    s.write([], { pairing: { scope: 'y|', state: '{}', provisional: moved, retract: first } });
-    const [hits] = await s.allocations(q('198.51.100.10'));
-    expect(hits!.map((r) => r.start)).toEqual([at('2026-03-28T09:00:00Z')]);
   });
 });
 

@@ -30,6 +30,17 @@ export function records(...inputs: object[]): CanonicalRecord[] {
 
 export const at = (iso: string): number => Date.parse(iso);
 
+/** A DHCP allocation as a canonical input line (for {@link records}). */
+export const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
+  kind: 'allocation',
+  account,
+  ip,
+  start,
+  end,
+  source: 'dhcp',
+  ...extra,
+});
+
 /** A backend the contract and end-to-end tests run on: SQLite always, ClickHouse when reachable. */
 export interface Backend {
   readonly name: string;

@@ -19,6 +19,12 @@
  * - Addresses are FixedString(16) keys (IPv4-mapped IPv6, src/address.ts); times are
  *   Int64 epoch ms (DateTime64 arrived in 20.1); names are plain Strings (18.16's
  *   LowCardinality is experimental). Open ends are stored as {@link END_OPEN}.
+ * - Pairing across runs (issue 15, schema version 2): allocations, port blocks and
+ *   sessions carry `last_seen` ({@link LAST_SEEN_NONE} when none), `pending` (the
+ *   importer's pairing still owns the record: its next version replaces it, whatever it
+ *   says) and `retracted` (a version that removes the record: reads skip a record whose
+ *   latest version has it). The pairing state itself is a meta row per scope
+ *   (`pairing.<scope>`, `ver` its generation).
  */
 
 export type TableName =
@@ -55,8 +61,39 @@ export interface TableSpec {
 export const END_OPEN = '9223372036854775807';
 export const END_OPEN_BIGINT = 9223372036854775807n;
 
-/** Schema version kept in the meta table; a reader refuses another. */
-export const CLICKHOUSE_SCHEMA_VERSION = 1;
+/** Schema version kept in the meta table; a reader refuses another, a writer migrates an older one. */
+export const CLICKHOUSE_SCHEMA_VERSION = 2;
+
+/** `last_seen` of a record without one (a final record): INT64_MIN. */
+export const LAST_SEEN_NONE = '-9223372036854775808';
+
+/** The columns pairing across runs added to the time tables (version 2), with the default an older row reads as. */
+const PAIRING_COLUMNS = [
+  ['last_seen', 'Int64'],
+  ['pending', 'UInt8'],
+  ['retracted', 'UInt8'],
+] as const;
+const PAIRING_DEFAULTS: Readonly<Record<(typeof PAIRING_COLUMNS)[number][0], string>> = { last_seen: LAST_SEEN_NONE, pending: '0', retracted: '0' };
+
+/** The tables that hold allocations, port blocks and sessions (closed and open). */
+export const TIME_TABLES = ['allocation', 'allocation_open', 'nat_block', 'nat_block_open', 'nat_session', 'nat_session_open'] as const;
+
+/**
+ * The statements that bring one host's tables from schema version 1 to 2: the pairing
+ * columns each time table lacks (`missing` says which, from system.columns), on the
+ * local table and its Distributed table alike. 18.16 has no `ADD COLUMN IF NOT EXISTS`.
+ */
+export function migrationStatements(database: string, cluster: string | null, missing: (table: string, column: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const name of TIME_TABLES) {
+    for (const table of cluster === null ? [name] : [`${name}_local`, name]) {
+      for (const [column, type] of PAIRING_COLUMNS) {
+        if (missing(table, column)) out.push(`ALTER TABLE ${database}.${table} ADD COLUMN ${column} ${type} DEFAULT ${PAIRING_DEFAULTS[column]}`);
+      }
+    }
+  }
+  return out;
+}
 
 const DAY = 'toDate(toDateTime(intDiv(greatest(start, 0), 1000)))';
 const MONTH = 'toYYYYMM(toDateTime(intDiv(greatest(start, 0), 1000)))';
@@ -82,6 +119,7 @@ const ALLOCATION_COLUMNS = [
   ['mac', 'String'],
   ['session_id', 'String'],
   ['ver', 'UInt32'],
+  ...PAIRING_COLUMNS,
 ] as const;
 const BLOCK_COLUMNS = [
   ['out_addr', 'FixedString(16)'],
@@ -94,6 +132,7 @@ const BLOCK_COLUMNS = [
   ['`end`', 'Int64'],
   ['end_inferred', 'UInt8'],
   ['ver', 'UInt32'],
+  ...PAIRING_COLUMNS,
 ] as const;
 const SESSION_COLUMNS = [
   ['out_addr', 'FixedString(16)'],
@@ -108,6 +147,7 @@ const SESSION_COLUMNS = [
   ['`end`', 'Int64'],
   ['end_inferred', 'UInt8'],
   ['ver', 'UInt32'],
+  ...PAIRING_COLUMNS,
 ] as const;
 
 /** Connection records (issue 19): immutable events, one table per lookup order (ClickHouse has no secondary index in 18.16). */

@@ -116,6 +116,12 @@ export class RowBinary {
     return this;
   }
 
+  /** Columns written by a helper, in the chain. */
+  call<T>(write: (w: this, value: T) => unknown, value: T): this {
+    write(this, value);
+    return this;
+  }
+
   /** The rows written so far (a view: copy before writing more). */
   bytes(): Buffer {
     return this.#buf.subarray(0, this.#at);

@@ -1,7 +1,9 @@
 /**
  * What each source covered (issue 15 item 2), the same on every backend: a recorder the
- * ingest driver feeds every record it stores, which notes per source (an allocation
- * `source`, a NAT realm) the span of log time and the events by minute; the detector of
+ * ingest driver feeds every record it writes, which notes per source (an allocation
+ * `source`, a NAT realm) the span of log time and the events by minute, and counts as
+ * events only the records the write stored (a re-ingest of the same lines changes no
+ * count, and a source it added nothing to is not folded at all); the detector of
  * silences that become inferred gaps; and the fold of one ingest into what the store
  * already holds. Pure: no clock, no store.
  *
@@ -36,6 +38,7 @@ interface Seen {
   readonly role: SourceCoverage['role'];
   first: number;
   last: number;
+  /** Events of records the store did not hold yet (what the fold adds). */
   events: number;
   readonly minutes: Map<number, Bucket>;
 }
@@ -43,33 +46,41 @@ interface Seen {
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
- * Notes, per source, the log times of the records an ingest stores: an allocation's or
- * NAT record's start, and its end when it was logged (not inferred, not open).
+ * Notes, per source, the log times of the records an ingest writes: an allocation's or
+ * NAT record's start, and its end when it was logged (not inferred, not open). Every
+ * record shapes the span and the rates; only those the write reports as stored
+ * (`changed`, see WriteSummary) count as events, so what an ingest folds in is what it
+ * added. A record closed by a later export counts its start again (the store does not
+ * say which of its events were new): a small over-count, never a doubling.
  *
  * @example
  * const recorder = new CoverageRecorder();
- * recorder.observe(records);
+ * const summary = await store.write(records);
+ * recorder.observe(records, summary.changed);
  * await store.recordCoverage(recorder.report());
  */
 export class CoverageRecorder {
   readonly #sources = new Map<string, Seen>();
 
-  observe(records: readonly CanonicalRecord[]): void {
-    for (const r of records) {
+  /** Note a batch; `changed[i]` 0 when record i was already stored (absent: every record is new). */
+  observe(records: readonly CanonicalRecord[], changed?: Uint8Array): void {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
       let source: string;
       let role: SourceCoverage['role'];
       if (r.kind === 'allocation') ((source = r.source), (role = 'allocation'));
       else if (r.kind === 'nat-block' || r.kind === 'nat-session') ((source = r.realm), (role = 'nat'));
       else continue;
-      this.#event(source, role, r.start);
-      if (r.end !== null && r.endInferred !== true) this.#event(source, role, r.end);
+      const fresh = changed === undefined || changed[i] !== 0;
+      this.#event(source, role, r.start, fresh);
+      if (r.end !== null && r.endInferred !== true) this.#event(source, role, r.end, fresh);
     }
   }
 
-  #event(source: string, role: SourceCoverage['role'], at: number): void {
+  #event(source: string, role: SourceCoverage['role'], at: number, fresh: boolean): void {
     let s = this.#sources.get(source);
     if (s === undefined) this.#sources.set(source, (s = { role, first: at, last: at, events: 0, minutes: new Map() }));
-    s.events++;
+    if (fresh) s.events++;
     if (at < s.first) s.first = at;
     if (at > s.last) s.last = at;
     const m = Math.floor(at / MINUTE);
@@ -78,9 +89,16 @@ export class CoverageRecorder {
     else (b.n++, at < b.min && (b.min = at), at > b.max && (b.max = at));
   }
 
-  /** What this ingest saw of each source, its silences judged (sources in name order). */
+  /**
+   * What this ingest saw of each source it added events to, its silences judged (sources
+   * in name order). A source whose records were all stored already is left out: the store
+   * holds its coverage as it was (its span and silences were judged when they were stored).
+   */
   report(): SourceCoverage[] {
-    return [...this.#sources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([source, s]) => summarise(source, s));
+    return [...this.#sources]
+      .filter(([, s]) => s.events > 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([source, s]) => summarise(source, s));
   }
 }
 

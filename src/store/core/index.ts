@@ -41,3 +41,4 @@ export {
   judgeSilence,
   mergeSourceCoverage,
 } from './coverage.js';
+export { pairingConflict } from './pairing.js';

@@ -53,6 +53,7 @@ import {
   coverageListing,
   coverageToText,
   mergeSourceCoverage,
+  pairingConflict,
 } from '../core/index.js';
 import { createPrivateFile } from './files.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -85,6 +86,7 @@ import type {
   StoredRecord,
   WriteOptions,
   WriteSummary,
+  PairingSnapshot,
 } from '../types.js';
 
 export interface SqliteOpenOptions {
@@ -806,9 +808,14 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     );
   }
 
-  /** The pairing state an importer saved for `scope` (see {@link StoreWriter.pairingState}). */
-  pairingState(scope: string): string | null {
-    return (this.#stmt('SELECT state FROM pairing WHERE scope = ?').pluck().get(scope) as string | undefined) ?? null;
+  /**
+   * The pairing state an importer saved for `scope`, with its generation (see
+   * {@link StoreWriter.pairingState}). A scope whose last run left nothing open keeps its
+   * row (state '') so that its generation still counts the runs.
+   */
+  pairingState(scope: string): PairingSnapshot {
+    const row = this.#stmt('SELECT state, generation FROM pairing WHERE scope = ?').get(scope) as { state: string; generation: number } | undefined;
+    return { state: row === undefined || row.state === '' ? null : row.state, generation: row?.generation ?? 0 };
   }
 
   /** Remove a record the pairing still owns (pending), by its natural key; names not interned yet hold nothing. */
@@ -869,6 +876,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     const stored: Partial<Record<RecordKind, number>> = {};
     const unchanged: Partial<Record<RecordKind, number>> = {};
+    const changed = new Uint8Array(records.length);
     const metaBefore = new Map(this.#meta);
     this.#classified.clear(); // the batch may hold address space
     this.#firstPorts.clear(); // and port blocks, subscriber types
@@ -883,10 +891,18 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           this.#reloadBounds();
           this.#bumpWriteVersion();
           const pairing = options.pairing;
+          if (pairing?.generation !== undefined) {
+            // Under the write lock: a run that committed to the scope since this one read its state has moved the generation.
+            const now = (this.#stmt('SELECT generation FROM pairing WHERE scope = ?').pluck().get(pairing.scope) as number | undefined) ?? 0;
+            if (now !== pairing.generation) throw pairingConflict(pairing.scope, pairing.generation, now);
+          }
           if (pairing !== undefined) for (const r of pairing.retract) this.#retract(r);
           const bounds = batchBounds();
-          for (const r of records) {
-            const tally = this.#writeOne(r, bounds) ? stored : unchanged;
+          for (let i = 0; i < records.length; i++) {
+            const r = records[i]!;
+            const wrote = this.#writeOne(r, bounds);
+            if (wrote) changed[i] = 1;
+            const tally = wrote ? stored : unchanged;
             tally[r.kind] = (tally[r.kind] ?? 0) + 1;
           }
           for (const r of pairing?.provisional ?? []) {
@@ -896,12 +912,9 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           this.#foldBounds(bounds);
           this.#persistBounds();
           if (pairing !== undefined) {
-            if (pairing.state === null) this.#stmt('DELETE FROM pairing WHERE scope = ?').run(pairing.scope);
-            else {
-              this.#stmt(
-                'INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state',
-              ).run(pairing.scope, pairing.state);
-            }
+            this.#stmt(
+              'INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state',
+            ).run(pairing.scope, pairing.state ?? '');
           }
         })
         .immediate();
@@ -916,9 +929,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       for (const ids of this.#names.values()) ids.clear();
       this.#deviceIds.clear();
       this.#loadDictionaries();
+      if (cause instanceof IparError && cause.code === 'PAIRING_CONFLICT') throw cause;
       throw new IparError('STORE_WRITE_FAILED', `store write failed: ${(cause as Error).message}`, { cause });
     }
-    return { stored, unchanged };
+    return { stored, unchanged, changed };
   }
 
   /** Every source and realm name the store has seen (what a clock error may be declared for), sorted. */
@@ -1651,10 +1665,10 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         row: ([account, type]) => Object.freeze({ kind: 'subscriber' as const, account: account as string, type: type as SubscriberType }),
       },
       allocation: {
-        sql: `SELECT a.realm, a.addr, a.plen, a.start, a."end", a.end_inferred, a.source, a.session_id, c.name, d.imsi, d.msisdn, d.imei, d.mac
+        sql: `SELECT a.realm, a.addr, a.plen, a.start, a."end", a.end_inferred, a.source, a.session_id, c.name, d.imsi, d.msisdn, d.imei, d.mac, a.last_seen
               FROM allocation a JOIN account c ON c.id = a.account JOIN device d ON d.id = a.device
               WHERE ${overlapsOf('a.')} ORDER BY a.realm, a.addr, a.plen, a.start, a.account`,
-        row: ([realmId, addr, plen, start, end, endInferred, source, sessionId, account, imsi, msisdn, imei, mac]) => {
+        row: ([realmId, addr, plen, start, end, endInferred, source, sessionId, account, imsi, msisdn, imei, mac, lastSeen]) => {
           const name = realm(realmId as number);
           return allocationRecord({
             ip: addressFromKey(keyFromDisk(addr as Buffer), plen as number),
@@ -1669,6 +1683,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             imei: imei as string,
             mac: mac as string,
             sessionId: sessionId as string | null,
+            // As blocks and sessions: a record the pairing still owns keeps its last evidence.
+            lastSeen: lastSeen as number | null,
           });
         },
       },
