@@ -62,7 +62,7 @@ export interface IngestTrialResult {
 }
 
 /** CPU seconds (user + system) of the calling thread so far, or `null` without /proc. */
-function threadCpuSeconds(): number | null {
+export function threadCpuSeconds(): number | null {
   try {
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
     const stat = readFileSync('/proc/thread-self/stat', 'utf8');
