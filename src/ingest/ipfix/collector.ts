@@ -4,8 +4,8 @@
  * on one host and port. Each message is decoded as it arrives; records go to the store
  * in batches, written when a batch is full and every `flushIntervalMs`, one write at a
  * time. `stop()` (the CLI calls it on SIGTERM and SIGINT) reads what the kernel still
- * holds (until 100 ms pass without a datagram), closes the sockets, reports the sets still waiting for a template, closes open
- * intervals (marked `endInferred`), writes everything and resolves with the summary.
+ * holds (until 100 ms pass without a datagram), closes the sockets, reports the sets
+ * still waiting for a template, writes everything and resolves with the summary.
  *
  * Sessions and blocks still open when the collector stops are not ended by the stop: like
  * `ipar ingest` between runs, the pairing's state is saved in the store (its pairing
