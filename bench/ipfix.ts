@@ -5,7 +5,12 @@
  * lost. Events are NAT44 session create/delete pairs, 25 records a message (~1.1 kB
  * datagrams, as exporters fill a 1500-octet MTU), encoded by the test encoder.
  *
- *   node dist/bench/ipfix.js [--quick] [--memory]   (--memory: only RSS over a 60 s stream at 10,000 events/s, 20 s with --quick)
+ *   node [--expose-gc] dist/bench/ipfix.js [--quick] [--memory [SECONDS]]   (--memory: only RSS and heap over a stream at 10,000 events/s, 60 s unless given, 20 s with --quick;
+ *                                                              with --expose-gc the heap is read after a full collection)
+ *
+ * Beside each wall-clock rate, the CPU seconds of this thread (the decoder, the pairing and
+ * the store all run in it): on a machine shared with other work, events per CPU second is
+ * the figure that moves least.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -19,6 +24,7 @@ import { startCollector } from '../src/ingest/ipfix/collector.js';
 import { profileNamed } from '../src/ingest/ipfix/profiles.js';
 import { openStore } from '../src/store/open.js';
 import { IpfixExporter, SESSION_FIELDS, type NatEvent, type TemplateDef } from '../test/ipfix/encoder.js';
+import { threadCpuSeconds } from './ingest.js';
 
 export const IPFIX_TRIALS = {
   full: { events: 400_000, loopbackRates: [10_000, 25_000, 50_000], loopbackSeconds: 10, memorySeconds: 60 },
@@ -68,25 +74,34 @@ export interface IpfixResult {
   readonly events: number;
   readonly seconds: number;
   readonly eventsPerSecond: number;
+  /** CPU seconds of this thread over the trial (null without /proc), and events per CPU second. */
+  readonly cpuSeconds: number | null;
+  readonly eventsPerCpuSecond: number | null;
   readonly note?: string;
 }
 
-function best(trials: number, run: () => number): number {
-  let fastest = Infinity;
-  for (let t = 0; t < trials; t++) fastest = Math.min(fastest, run());
+/** The fastest of `trials` runs: wall seconds, and the CPU seconds of that run. */
+function best(trials: number, run: () => number): { seconds: number; cpu: number | null } {
+  let fastest = { seconds: Infinity, cpu: null as number | null };
+  for (let t = 0; t < trials; t++) {
+    const before = threadCpuSeconds();
+    const seconds = run();
+    const after = threadCpuSeconds();
+    if (seconds < fastest.seconds) fastest = { seconds, cpu: before === null || after === null ? null : after - before };
+  }
   return fastest;
 }
 
 const profile = profileNamed('iana')!;
 const sessionOptions = { format: 'ipfix' as const, profile, vendorOptions: { realm: 'cgn-a' } };
 
-export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise<IpfixResult[]> {
+export async function runIpfixBench(quick: boolean, memoryOnly = false, memorySeconds?: number): Promise<IpfixResult[]> {
   const trial = quick ? IPFIX_TRIALS.quick : IPFIX_TRIALS.full;
   if (memoryOnly) {
     // Memory over a longer stream: sessions live 60 s of log time (6 s of this stream), so the open set is steady after that.
     const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-ipfix-'));
     try {
-      return [await loopback(dir, 10_000, trial.memorySeconds, true)];
+      return [await loopback(dir, 10_000, memorySeconds ?? trial.memorySeconds, true)];
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -94,12 +109,14 @@ export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise
   const evs = events(trial.events);
   const msgs = messages(evs);
   const results: IpfixResult[] = [];
-  const row = (task: string, seconds: number, note?: string): void => {
+  const row = (task: string, { seconds, cpu }: { seconds: number; cpu: number | null }, note?: string): void => {
     results.push({
       task,
       events: evs.length,
       seconds: Math.round(seconds * 1000) / 1000,
       eventsPerSecond: Math.round(evs.length / seconds),
+      cpuSeconds: cpu === null ? null : Math.round(cpu * 100) / 100,
+      eventsPerCpuSecond: cpu === null || cpu === 0 ? null : Math.round(evs.length / cpu),
       ...(note === undefined ? {} : { note }),
     });
   };
@@ -133,13 +150,19 @@ export async function runIpfixBench(quick: boolean, memoryOnly = false): Promise
     const store = openStore(join(dir, 'e2e.db'));
     const s = new FlowSession(sessionOptions);
     const sink = new FlowSink(store);
+    const cpuBefore = threadCpuSeconds();
     const t = performance.now();
     for (let i = 0; i < msgs.length; i++) await sink.take(s.message(msgs[i]!, '192.0.2.1', i + 1, 'udp'), 'bench');
     await sink.take(s.end(), 'bench');
     await sink.flush();
     const seconds = (performance.now() - t) / 1000;
+    const cpuAfter = threadCpuSeconds();
     await store.close();
-    row('decode + pairing + SQLite store (end to end)', seconds, `${sink.stored['nat-session']} nat-session records stored`);
+    row(
+      'decode + pairing + SQLite store (end to end)',
+      { seconds, cpu: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore },
+      `${sink.stored['nat-session']} nat-session records stored`,
+    );
 
     for (const rate of trial.loopbackRates) results.push(await loopback(dir, rate, trial.loopbackSeconds));
   } finally {
@@ -171,28 +194,44 @@ async function loopback(dir: string, rate: number, seconds: number, sampleRss = 
     { eval: true, workerData: { msgs: msgs.map((m) => new Uint8Array(m)), port: collector.ports.udp, perTick } },
   );
   const rss: number[] = [];
-  const sampler = sampleRss ? setInterval(() => rss.push(Math.round(process.memoryUsage().rss / 1048576)), 5000) : undefined;
+  const heap: number[] = [];
+  const cpuBefore = threadCpuSeconds();
+  const sampler = sampleRss
+    ? setInterval(() => {
+        // With --expose-gc, the heap after a full collection: what the stream retains, not garbage V8 has not collected yet.
+        (globalThis as { gc?: () => void }).gc?.();
+        const m = process.memoryUsage();
+        rss.push(Math.round(m.rss / 1048576));
+        heap.push(Math.round(m.heapUsed / 1048576));
+      }, 5000)
+    : undefined;
   const sentMs = await new Promise<number>((resolve) => worker.once('message', resolve));
   clearInterval(sampler);
   await worker.terminate();
   const until = Date.now() + 5000;
   while (collector.received() < msgs.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   const summary = await collector.stop();
+  const cpuAfter = threadCpuSeconds();
   await store.close();
   const lostDatagrams = msgs.length - collector.received();
+  const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
   return {
     task: `loopback UDP at ${rate} events/s for ${seconds} s into SQLite`,
     events: evs.length,
     seconds: Math.round(sentMs) / 1000,
     eventsPerSecond: Math.round(evs.length / (sentMs / 1000)),
-    note: `${msgs.length} datagrams sent, ${lostDatagrams} lost; sequence gaps counted ${summary.lost} records lost; receive buffer ${collector.recvBufferBytes} octets${rss.length > 0 ? `; RSS every 5 s (MiB): ${rss.join(' ')}` : ''}`,
+    cpuSeconds: cpu === null ? null : Math.round(cpu * 100) / 100,
+    eventsPerCpuSecond: cpu === null || cpu === 0 ? null : Math.round(evs.length / cpu),
+    note: `${msgs.length} datagrams sent, ${lostDatagrams} lost; sequence gaps counted ${summary.lost} records lost; receive buffer ${collector.recvBufferBytes} octets${rss.length > 0 ? `; RSS every 5 s (MiB): ${rss.join(' ')}; heap used every 5 s (MiB): ${heap.join(' ')}` : ''}`,
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const before = loadavg()[0]!.toFixed(2);
-  const results = await runIpfixBench(quick, process.argv.includes('--memory'));
+  const at = process.argv.indexOf('--memory');
+  const seconds = at >= 0 && /^\d+$/.test(process.argv[at + 1] ?? '') ? Number(process.argv[at + 1]) : undefined;
+  const results = await runIpfixBench(quick, at >= 0, seconds);
   console.log(`${new Date().toISOString()} ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load ${before} → ${loadavg()[0]!.toFixed(2)}`);
   console.table(results);
 }

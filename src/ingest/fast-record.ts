@@ -11,7 +11,7 @@
  * (test/ingest/fast-record.test.ts); change a schema in records.ts and that test says
  * what to change here.
  */
-import { parseAddress, type Address } from '../address.js';
+import { addressFromV4, parseAddress, type Address } from '../address.js';
 import {
   IMEI_PATTERN,
   IMSI_PATTERN,
@@ -83,8 +83,42 @@ function isProtocol(v: unknown): v is Protocol {
 const MEMO_LIMIT = 100_000;
 const memo = { address: new Map<string, Address>(), prefix: new Map<string, Address>() };
 
+/**
+ * The 32-bit number of a dotted quad written canonically (four decimal numbers to 255, no
+ * leading zeros: the text `parseAddress` would give back), or -1 for any other text.
+ */
+function canonicalV4(v: string): number {
+  const n = v.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 46 : v.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else {
+      const d = c - 48;
+      if (d < 0 || d > 9 || (digits === 1 && part === 0)) return -1;
+      part = part * 10 + d;
+      digits++;
+    }
+  }
+  return parts === 4 ? value : -1;
+}
+
 function address(v: unknown, allowPrefix: boolean): Address | undefined {
   if (typeof v !== 'string') return undefined;
+  // Most addresses of a NAT or lease export are IPv4 hosts: the shared Address of the
+  // number, without ip-num (microseconds for an address not met yet, and a per-session
+  // NAT log meets hundreds of thousands of inside hosts: more than the memo below holds).
+  const v4 = canonicalV4(v);
+  if (v4 >= 0) return addressFromV4(v4);
   const known = allowPrefix ? memo.prefix : memo.address;
   const hit = known.get(v);
   if (hit !== undefined) return hit;

@@ -49,8 +49,8 @@ export interface PairingSummary {
   readonly open: number;
 }
 
-/** The pairing state a run stores per scope: the book's state and the provisional records it stood for. */
-interface SavedPairing {
+/** The pairing state a run stores per scope: the book's state and the provisional records it stood for (`ipar collect` stores the same). */
+export interface SavedPairing {
   readonly book: PairingState;
   readonly provisional: readonly CanonicalRecordInput[];
 }

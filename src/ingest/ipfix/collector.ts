@@ -4,8 +4,15 @@
  * on one host and port. Each message is decoded as it arrives; records go to the store
  * in batches, written when a batch is full and every `flushIntervalMs`, one write at a
  * time. `stop()` (the CLI calls it on SIGTERM and SIGINT) reads what the kernel still
- * holds (until 100 ms pass without a datagram), closes the sockets, reports the sets still waiting for a template, closes open
- * intervals (marked `endInferred`), writes everything and resolves with the summary.
+ * holds (until 100 ms pass without a datagram), closes the sockets, reports the sets
+ * still waiting for a template, writes everything and resolves with the summary.
+ *
+ * Sessions and blocks still open when the collector stops are not ended by the stop: like
+ * `ipar ingest` between runs, the pairing's state is saved in the store (its pairing
+ * table, scope `FORMAT|REALM`) with the open records stored provisionally, and the next
+ * collector of that scope resumes it, so a delete that arrives after a restart closes the
+ * session created before it. (A crash loses what opened since the last stop; the records
+ * closed before it are stored.)
  *
  * The kernel drops datagrams that arrive while its receive buffer is full, and nothing
  * tells the exporter: size it for bursts (`recvBufferBytes`, default 8 MiB; Linux caps it
@@ -16,7 +23,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { once } from 'node:events';
 import { IparError } from '../../problems.js';
+import { CanonicalRecord } from '../../records.js';
 import type { StoreWriter } from '../../store/types.js';
+import { pairingScope, type SavedPairing } from '../ingest.js';
 import { FlowSession, type FlowSessionOptions } from './session.js';
 import { FlowSink, type FlowSummary, type SinkOptions } from './sink.js';
 
@@ -71,6 +80,11 @@ class StreamSplitter {
 export async function startCollector(store: StoreWriter, options: CollectorOptions): Promise<Collector> {
   const session = new FlowSession(options);
   const sink = new FlowSink(store, { ...options, batchSize: options.batchSize ?? DEFAULT_COLLECT_BATCH });
+  // What the last collector of this scope left open: resumed now, retracted at the stop.
+  const scope = pairingScope(options.format, options.vendorOptions);
+  const saved = store.pairingState === undefined ? null : await store.pairingState(scope);
+  const loaded = saved === null || saved.state === null ? null : (JSON.parse(saved.state) as SavedPairing);
+  if (loaded !== null) session.resume(loaded.book);
   let name = `${options.host}:${options.port}`;
   let received = 0;
   let chain: Promise<void> = Promise.resolve();
@@ -175,9 +189,27 @@ export async function startCollector(store: StoreWriter, options: CollectorOptio
           for (const s of sockets) s.end();
           await new Promise<void>((resolve) => server!.close(() => resolve()));
         }
-        const last = session.end();
-        enqueue(() => sink.take(last, name));
-        enqueue(() => sink.flush());
+        if (store.pairingState === undefined) {
+          // A backend that keeps no pairing state stores what is open as it stands, final.
+          const last = session.end();
+          enqueue(() => sink.take(last, name));
+          enqueue(() => sink.flush());
+        } else {
+          const last = session.suspend();
+          enqueue(async () => {
+            await sink.take(last.output, name);
+            const retract: CanonicalRecord[] = [];
+            for (const raw of loaded?.provisional ?? []) {
+              const parsed = CanonicalRecord.safeParse(raw);
+              if (parsed.success) retract.push(parsed.data);
+            }
+            const provisional = sink.validate(last.provisional, [], name);
+            const state: SavedPairing | null = last.state === null ? null : { book: last.state, provisional: last.provisional };
+            await sink.flush({
+              pairing: { scope, state: state === null ? null : JSON.stringify(state), provisional, retract, generation: saved?.generation ?? 0 },
+            });
+          });
+        }
         await chain;
         if (failure !== null) throw failure;
         return {

@@ -8,7 +8,8 @@
  */
 import { protocolOf, Parse, requireRealm } from '../vendors/common.js';
 import { LINE_REASONS } from '../vendors/output.js';
-import type { LineProblem, ParseOutput, VendorOptions } from '../vendors/types.js';
+import type { CanonicalRecordInput } from '../../records.js';
+import type { LineProblem, PairingState, ParseOutput, VendorOptions, VendorSession } from '../vendors/types.js';
 import { formatInstant } from '../../time.js';
 import { parseAddress } from '../../address.js';
 import { FlowDecoder, FLOW_REASONS, type DecoderOptions, type FlowFormat, type FlowRecord, type SequenceGap, type Transport } from './decoder.js';
@@ -42,6 +43,16 @@ export interface FlowOutput extends ParseOutput {
   readonly gaps: readonly SequenceGap[];
 }
 
+/** The end of a stream that keeps its pairing (see {@link FlowSession.suspend}). */
+export interface SuspendedFlow {
+  /** What the end released: held sets reported, closed intervals. */
+  readonly output: FlowOutput;
+  /** The unfinished intervals, for the next run (`null` when none). */
+  readonly state: PairingState | null;
+  /** The records they stand for now (open ones `end: null` with `lastSeen`). */
+  readonly provisional: readonly CanonicalRecordInput[];
+}
+
 /** Tallies of what was read (for the summary). */
 export interface FlowCounts {
   messages: number;
@@ -61,6 +72,8 @@ export function gapSource(realm: string, format: FlowFormat, exporter: string, d
 
 export class FlowSession {
   private readonly p: Parse;
+  /** The book's suspend and resume, in the form every importer saves (src/ingest/vendors/common.ts). */
+  private readonly shell: VendorSession;
   private readonly realm: string;
   private readonly decoders = new Map<Transport, FlowDecoder>();
   readonly counts: FlowCounts = { messages: 0, records: 0, optionsRecords: 0, events: {}, lost: 0 };
@@ -71,6 +84,16 @@ export class FlowSession {
     const name = options.format;
     this.realm = requireRealm(options.vendorOptions, name);
     this.p = new Parse(options.vendorOptions, name);
+    this.shell = this.p.session(() => {});
+  }
+
+  /**
+   * Continue the intervals a previous run left (`suspend`'s state, from the store's
+   * pairing table), before the first message: a delete whose create came before a
+   * restart closes the session the previous run stored open.
+   */
+  resume(state: PairingState): void {
+    this.shell.resume!(state);
   }
 
   private decoder(transport: Transport): FlowDecoder {
@@ -120,6 +143,20 @@ export class FlowSession {
     for (const d of this.decoders.values()) this.absorb(d.end());
     for (const record of this.p.book.suspend(true).provisional) this.p.out.record(record);
     return this.take();
+  }
+
+  /**
+   * End of this run without ending the stream (a collector stopping for a restart): held
+   * sets reported, and the unfinished intervals handed on as state with the provisional
+   * records they stand for, as `ingest` hands them from one run to the next.
+   */
+  suspend(): SuspendedFlow {
+    for (const d of this.decoders.values()) this.absorb(d.end());
+    const s = this.shell.suspend!(true);
+    const result = { records: s.output.records, problems: s.output.problems, notes: this.notes, gaps: this.gaps };
+    this.notes = [];
+    this.gaps = [];
+    return { output: result, state: s.state, provisional: s.provisional };
   }
 
   private take(): FlowOutput {

@@ -4,9 +4,9 @@
  * records one write each, and every problem handed to `onReject` with its input name and
  * message number (a {@link LineReport}, `line` being the message number).
  */
-import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../../records.js';
+import { CanonicalRecord, RECORD_KINDS, type CanonicalRecordInput, type RecordKind } from '../../records.js';
 import { problemsFromZod, type Problem } from '../../problems.js';
-import type { StoreWriter } from '../../store/types.js';
+import type { StoreWriter, WriteOptions } from '../../store/types.js';
 import { fastCanonicalRecord } from '../fast-record.js';
 import { DEFAULT_BATCH_SIZE, type LineReport } from '../ingest.js';
 import type { LineProblem } from '../vendors/types.js';
@@ -53,14 +53,20 @@ export class FlowSink {
   async take(out: FlowOutput, name: string): Promise<void> {
     this.report(out.problems, name, this.options.onReject, true);
     this.report(out.notes, name, this.options.onNote, false);
-    for (const raw of out.records) {
+    this.validate(out.records, this.batch, name);
+    if (this.batch.length >= this.batchSize) await this.flush();
+  }
+
+  /** Records validated onto `to` (fast path first); the rest reported as rejected. */
+  validate(raws: readonly CanonicalRecordInput[], to: CanonicalRecord[], name: string): CanonicalRecord[] {
+    for (const raw of raws) {
       const fast = fastCanonicalRecord(raw);
       if (fast !== undefined) {
-        this.batch.push(fast);
+        to.push(fast);
         continue;
       }
       const parsed = CanonicalRecord.safeParse(raw);
-      if (parsed.success) this.batch.push(parsed.data);
+      if (parsed.success) to.push(parsed.data);
       else
         this.report(
           [{ line: 0, field: '', reason: 'INVALID_RECORD', message: 'a decoded record failed validation' }],
@@ -70,15 +76,15 @@ export class FlowSink {
           problemsFromZod(parsed.error, raw),
         );
     }
-    if (this.batch.length >= this.batchSize) await this.flush();
+    return to;
   }
 
-  /** Write what is batched (call on a timer, and at the end). */
-  async flush(): Promise<void> {
-    if (this.batch.length === 0) return;
+  /** Write what is batched (call on a timer, and at the end; with `options`, even when nothing is). */
+  async flush(options?: WriteOptions): Promise<void> {
+    if (this.batch.length === 0 && options === undefined) return;
     const records = this.batch;
     this.batch = [];
-    const summary = await this.store.write(records);
+    const summary = await this.store.write(records, options);
     for (const [kind, n] of Object.entries(summary.stored)) this.stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) this.unchanged[kind as RecordKind] += n;
   }

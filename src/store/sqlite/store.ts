@@ -286,6 +286,31 @@ export const LOOKUPS = {
 
 /** Queries of one batch that ask the same realm and window under the same row limit, at least this many, are answered by one statement. */
 const HOST_GROUP_MIN = 4;
+// A record the pairing still owns (pending) takes whatever its next version says (a
+// later run closed it, capped it, or extended its evidence); a final one only gains an end.
+const UPSERT_END = `ON CONFLICT DO UPDATE SET "end" = excluded."end", end_inferred = excluded.end_inferred, last_seen = excluded.last_seen, pending = excluded.pending
+      WHERE "end" IS NULL AND excluded."end" IS NOT NULL OR end_inferred = 1 AND excluded.end_inferred = 0 AND excluded."end" IS NOT NULL
+        OR pending = 1 AND ("end" IS NOT excluded."end" OR end_inferred <> excluded.end_inferred OR last_seen IS NOT excluded.last_seen OR pending <> excluded.pending)`;
+
+/** The writer's statements, one a kind (exported for bench/ingest.ts, whose bare-insert floor runs the same SQL). */
+export const INSERT_SQL = {
+  addressSpace: `INSERT INTO address_space (addr, plen, role, realm) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET role = excluded.role, realm = excluded.realm WHERE role <> excluded.role OR realm <> excluded.realm`,
+  subscriber: 'UPDATE account SET type = ? WHERE name = ? AND type IS NOT ?',
+  allocation: `INSERT INTO allocation (realm, addr, plen, start, account, "end", source, end_inferred, device, session_id, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${UPSERT_END}`,
+  natBlock: `INSERT INTO nat_block (out_addr, port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${UPSERT_END}`,
+  natSession: `INSERT INTO nat_session (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen, pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${UPSERT_END}`,
+  natDeterministic: `INSERT INTO nat_deterministic (out_addr, plen, start, realm, "end", record) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET "end" = excluded."end", record = excluded.record WHERE record <> excluded.record`,
+  coverage: `INSERT INTO coverage (source, start, status, "end") VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET "end" = excluded."end" WHERE "end" IS NOT excluded."end"`,
+  // A connection is an event, logged once closed: a repeat changes nothing.
+  connection: `INSERT OR IGNORE INTO connection (dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+} as const;
 
 type Row = Record<string, unknown>;
 
@@ -626,49 +651,14 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     return id;
   }
 
-  #writeStatements: Record<string, Database.Statement> | null = null;
+  #writeStatements: Record<keyof typeof INSERT_SQL, Database.Statement> | null = null;
 
   /** The insert statements, prepared once (SQL text is built once, not per row). */
-  #writers(): Record<string, Database.Statement> {
+  #writers(): Record<keyof typeof INSERT_SQL, Database.Statement> {
     if (this.#writeStatements !== null) return this.#writeStatements;
-    // A record the pairing still owns (pending) takes whatever its next version says (a
-    // later run closed it, capped it, or extended its evidence); a final one only gains an end.
-    const upsertEnd = `ON CONFLICT DO UPDATE SET "end" = excluded."end", end_inferred = excluded.end_inferred, last_seen = excluded.last_seen, pending = excluded.pending
-      WHERE "end" IS NULL AND excluded."end" IS NOT NULL OR end_inferred = 1 AND excluded.end_inferred = 0 AND excluded."end" IS NOT NULL
-        OR pending = 1 AND ("end" IS NOT excluded."end" OR end_inferred <> excluded.end_inferred OR last_seen IS NOT excluded.last_seen OR pending <> excluded.pending)`;
-    this.#writeStatements = {
-      addressSpace: this.#db.prepare(
-        `INSERT INTO address_space (addr, plen, role, realm) VALUES (?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET role = excluded.role, realm = excluded.realm WHERE role <> excluded.role OR realm <> excluded.realm`,
-      ),
-      subscriber: this.#db.prepare('UPDATE account SET type = ? WHERE name = ? AND type IS NOT ?'),
-      allocation: this.#db.prepare(
-        `INSERT INTO allocation (realm, addr, plen, start, account, "end", source, end_inferred, device, session_id, last_seen, pending)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
-      ),
-      natBlock: this.#db.prepare(
-        `INSERT INTO nat_block (out_addr, port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen, pending)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
-      ),
-      natSession: this.#db.prepare(
-        `INSERT INTO nat_session (out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen, pending)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsertEnd}`,
-      ),
-      natDeterministic: this.#db.prepare(
-        `INSERT INTO nat_deterministic (out_addr, plen, start, realm, "end", record) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET "end" = excluded."end", record = excluded.record WHERE record <> excluded.record`,
-      ),
-      coverage: this.#db.prepare(
-        `INSERT INTO coverage (source, start, status, "end") VALUES (?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET "end" = excluded."end" WHERE "end" IS NOT excluded."end"`,
-      ),
-      // A connection is an event, logged once closed: a repeat changes nothing.
-      connection: this.#db.prepare(
-        `INSERT OR IGNORE INTO connection (dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-    };
-    return this.#writeStatements;
+    const w = {} as Record<keyof typeof INSERT_SQL, Database.Statement>;
+    for (const [name, sql] of Object.entries(INSERT_SQL)) w[name as keyof typeof INSERT_SQL] = this.#db.prepare(sql);
+    return (this.#writeStatements = w);
   }
 
   /** Fold what a batch noted into the bounds the reader uses (once a batch, not once a record). */
