@@ -17,7 +17,7 @@ import { processesConnectionRecords } from './guard.js';
 import type { MatchTrace, ObservationTrace } from './evaluate.js';
 import type { Support } from './identify.js';
 import type { ReadingOutcome } from './sensitivity.js';
-import { readingPlausibility, severityOf, SEVERITY, type RatingContext, type ReadingFacts, type SeverityRule } from './severity.js';
+import { readingPlausibility, RECORD_READINGS, severityOf, SEVERITY, type RatingContext, type ReadingFacts, type SeverityRule } from './severity.js';
 
 /** What risk analysis consults besides the trace. */
 export interface RiskInputs {
@@ -190,7 +190,7 @@ function lowTimePrecision({ ot, i, where }: ObservationContext): UnratedRisk[] {
 }
 
 function describeReading(ctx: RequestContext, r: ReadingOutcome) {
-  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts);
+  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts, r);
   return {
     reading: r.reading,
     window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) },
@@ -209,7 +209,7 @@ function readingsChangingResult(
   observation: number | 'all',
   answer: number,
 ): UnratedRisk[] {
-  const dropping = readings.filter((r) => r.missing > 0);
+  const dropping = readings.filter((r) => r.missing > 0 && !RECORD_READINGS.has(r.reading));
   if (dropping.length === 0) return [];
   return [
     flag(
@@ -231,15 +231,48 @@ function readingsFindingMore(
   observation: number | 'all',
   answer: number,
 ): UnratedRisk[] {
-  const adding = readings.filter((r) => r.added > 0);
+  const adding = readings.filter((r) => r.added > 0 && !RECORD_READINGS.has(r.reading));
   if (adding.length === 0) return [];
   return [
-    flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
+    flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map(underReading).join('; ')}`, {
       observation,
       candidateCount: answer,
       readings: adding.map((r) => describeReading(ctx, r)),
     }),
   ];
+}
+
+/** `under held-before 1 accounts would fit (1 the answer lacks)`: the reading and the accounts' count under it. */
+function underReading(r: ReadingOutcome): string {
+  return `under ${r.reading} ${r.candidateCount} accounts would fit (${r.added} the answer lacks)`;
+}
+
+function recordReadingsFindingMore(
+  ctx: RequestContext,
+  readings: readonly ReadingOutcome[],
+  where: string,
+  observation: number | 'all',
+  answer: number,
+): UnratedRisk[] {
+  const adding = readings.filter((r) => r.added > 0 && RECORD_READINGS.has(r.reading));
+  if (adding.length === 0) return [];
+  return [
+    flag('RECORD_READING_FINDS_MORE', `${where}: where records may be lost, ${adding.map(underReading).join('; ')}`, {
+      observation,
+      candidateCount: answer,
+      readings: adding.map((r) => describeReading(ctx, r)),
+    }),
+  ];
+}
+
+function recordReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
+  const { inputs, candidates, i, where } = ctx;
+  return recordReadingsFindingMore(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+}
+
+function jointRecordReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
+  const { trace, inputs, candidates } = ctx;
+  return recordReadingsFindingMore(ctx, inputs.readings.joint, `all ${trace.observations.length} observations read together`, 'all', candidates.size);
 }
 
 function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
@@ -613,6 +646,18 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations, severity: 'material' },
   { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount, severity: 'note' },
   { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed, severity: 'note' },
+  { code: 'RECORD_READING_FINDS_MORE', scope: 'observation', rule: recordReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'RECORD_READING_FINDS_MORE', scope: 'request', rule: jointRecordReadingFindsMore, severity: SEVERITY.readingFindsMore },
+];
+
+/** The rules whose flag on an observation that matched nobody puts its coverage in doubt: its records may be lost. */
+const DOUBT_RULES: readonly ((ctx: ObservationContext) => UnratedRisk[])[] = [
+  coverageGap,
+  inferredGap,
+  gapUndetectable,
+  outsideSourceSpan,
+  insideUnallocated,
+  beyondRetention,
 ];
 
 const OBSERVATION_RULES = RISK_RULES.filter((r) => r.scope === 'observation');
@@ -620,8 +665,25 @@ const REQUEST_RULES = RISK_RULES.filter((r) => r.scope === 'request');
 
 /** The context every rule of a request reads. */
 export function requestContext(trace: MatchTrace, inputs: RiskInputs): RequestContext {
-  const readingFacts = trace.request.observations.map((observation) => ({ observation, settings: inputs.settings, toleranceMs: trace.request.toleranceMs }));
-  return { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)), readingFacts };
+  const candidates = new Set(trace.correlation.candidates.map((c) => c.account));
+  const facts = (doubts: readonly (string | null)[]): ReadingFacts[] =>
+    trace.request.observations.map((observation, i) => ({
+      observation,
+      settings: inputs.settings,
+      toleranceMs: trace.request.toleranceMs,
+      answer: candidates.size,
+      matched: trace.observations[i]?.matches.accounts.size ?? 0,
+      doubt: doubts[i] ?? null,
+    }));
+  const bare: RequestContext = { trace, inputs, candidates, readingFacts: facts([]) };
+  // Whether each observation that matched nobody may have lost its records: the codes of the doubt flags on it.
+  const doubts = trace.observations.map((ot, i) => {
+    if (ot.matches.accounts.size > 0) return null;
+    const oc = observationContext(bare, i);
+    const codes = [...new Set(DOUBT_RULES.flatMap((rule) => rule(oc).map((f) => f.code)))];
+    return codes.length === 0 ? null : codes.join(', ');
+  });
+  return { ...bare, readingFacts: facts(doubts) };
 }
 
 /** The context of observation `i` of a request. */

@@ -201,10 +201,12 @@ export function isSilentError(t: Trial): boolean {
 
 const materialFp = (r: Result) => r.risks.some((x) => x.kind === 'false-positive' && x.severity === 'material');
 
-/** The true account is among the candidates or among the accounts of a reading the advice names. */
+/** The true account is among the candidates or among the accounts of a material reading the advice names (of the time or of the records). */
 export function foundWithReadings(t: Trial): boolean {
   if (found(t)) return true;
-  return t.result.advice.some((a) => a.kind === 'confirm-time-zone' && a.readings.some((r) => r.accounts?.includes(t.truth.account) === true));
+  return t.result.advice.some(
+    (a) => (a.kind === 'confirm-time-zone' || a.kind === 'confirm-records') && a.readings.some((r) => r.accounts?.includes(t.truth.account) === true),
+  );
 }
 
 /** Severity scored against the truth: clean answers, silent errors among them, precision of material flags. */

@@ -113,7 +113,7 @@ describe('severity of TIME_READING_CHANGES_RESULT: a reading counts only where t
   });
 });
 
-describe('date readings: tried only for clocks declared date-ambiguous', () => {
+describe('date readings: considered for clocks declared date-ambiguous, and for a none answer they would fill', () => {
   test.each([
     [
       'the year written one later: the year before finds the holder',
@@ -139,9 +139,61 @@ describe('date readings: tried only for clocks declared date-ambiguous', () => {
     expect(zone?.kind === 'confirm-time-zone' && zone.readings.find((x) => x.reading === reading)).toMatchObject({ candidateCount: 1, accounts });
   });
 
-  test('without the declaration, no date reading is tried', async () => {
-    const r = await resolveIn(store, [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }]);
-    expect(JSON.stringify(r.risks)).not.toMatch(/minus-1y|minus-1d|plus-1d|day-month-swapped/);
+  test('without the declaration, an answered request tries no date reading', async () => {
+    const answered = await resolveIn(store, [{ sourceIp: '198.51.100.8', time: W('10:00:00') }]);
+    expect(answered.status).toBe('unique');
+    expect(JSON.stringify(answered.risks)).not.toMatch(/minus-1y|minus-1d|plus-1d|day-month-swapped/);
+  });
+
+  // Without the declaration, a none answer that a date reading would fill: the reading is
+  // plausible (a misdated request is one explanation), so the flag is material and the
+  // advice names the accounts under it; a reading that finds nobody stays implausible.
+  test.each([
+    ['the year written one later, not declared', { sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }, 'minus-1y', ['B-W']],
+    ['the day written one later, not declared', { sourceIp: '198.51.100.8', time: '2026-01-16T10:00:00Z' }, 'minus-1d', ['B-W']],
+    ['the day written one earlier, not declared', { sourceIp: '198.51.100.8', time: '2026-01-14T10:00:00Z' }, 'plus-1d', ['B-W']],
+    ['day and month swapped, not declared', { sourceIp: '198.51.100.8', time: '2026-01-07T10:00:00Z' }, 'day-month-swapped', ['B-S']],
+  ] as const)('%s: a none answer the reading fills', async (_name, obs, reading, accounts) => {
+    const r = await resolveIn(store, [obs]);
+    expect(r.status).toBe('none');
+    const more = r.risks.find((k) => k.code === 'TIME_READING_FINDS_MORE')!;
+    expect(more.severity).toBe('material');
+    const readings = more.detail['readings'] as { reading: string; plausible: boolean; why: string; candidateCount: number }[];
+    expect(readings.find((x) => x.reading === reading)).toMatchObject({
+      plausible: true,
+      candidateCount: 1,
+      why: 'the answer is none and this reading would fill it (1 accounts)',
+    });
+    expect(more.message).toContain(`under ${reading} 1 accounts would fit (1 the answer lacks)`);
+    const zone = r.advice.find((a) => a.kind === 'confirm-time-zone');
+    expect(zone?.kind === 'confirm-time-zone' && zone.readings.find((x) => x.reading === reading)).toMatchObject({ candidateCount: 1, accounts });
+  });
+
+  test('the rule as data: a date reading is plausible when declared, or when it fills a none answer, and not otherwise', () => {
+    const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }] });
+    const d = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' }] });
+    if (!p.ok || !d.ok) throw new Error('invalid');
+    const settings = { retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0, jurisdictionZone: 'Europe/London', zoneChangeAt: {} };
+    const facts = (o: (typeof p.value.observations)[number], answer: number) => ({
+      observation: o,
+      settings,
+      toleranceMs: 0,
+      answer,
+      matched: answer,
+      doubt: null,
+    });
+    const rule = READING_PLAUSIBILITY['minus-1y'].plausible;
+    const table: [declared: boolean, answer: number, filled: number, plausible: boolean][] = [
+      [true, 1, 0, true],
+      [true, 0, 0, true],
+      [false, 0, 1, true],
+      [false, 0, 0, false],
+      [false, 1, 1, false],
+    ];
+    for (const [declared, answer, filled, plausible] of table)
+      expect(rule(facts((declared ? d : p).value.observations[0]!, answer), { candidateCount: filled }).plausible, `${declared} ${answer} ${filled}`).toBe(
+        plausible,
+      );
   });
 
   test('day and month are not swapped when the day is 13 or more, or equals the month', () => {
