@@ -214,7 +214,7 @@ function readingsChangingResult(
   return [
     flag(
       'TIME_READING_CHANGES_RESULT',
-      `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`,
+      `${where}: ${dropping.map((r) => `under ${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`,
       {
         observation,
         candidateCount: answer,
