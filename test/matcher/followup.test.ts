@@ -157,7 +157,15 @@ describe('RECORD_READING_FINDS_MORE: the records around an observation that matc
 });
 
 describe('the rules as data', () => {
-  const settings: StoreSettings = { retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0, jurisdictionZone: 'Europe/London', zoneChangeAt: {} };
+  const settings: StoreSettings = {
+    retentionHorizon: null,
+    clockErrorMs: {},
+    longestRecordMs: 0,
+    jurisdictionZone: 'Europe/London',
+    zoneChangeAt: {},
+    maxLayerWindowMs: null,
+    realmsWithoutDestination: [],
+  };
   const facts = (index: number, matched: number, doubt: string | null): ReadingFacts => {
     const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.30', time: T('09:30:00') }] });
     if (!p.ok) throw new Error('invalid');

@@ -173,7 +173,15 @@ describe('date readings: considered for clocks declared date-ambiguous, and for 
     const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }] });
     const d = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' }] });
     if (!p.ok || !d.ok) throw new Error('invalid');
-    const settings = { retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0, jurisdictionZone: 'Europe/London', zoneChangeAt: {} };
+    const settings = {
+      retentionHorizon: null,
+      clockErrorMs: {},
+      longestRecordMs: 0,
+      jurisdictionZone: 'Europe/London',
+      zoneChangeAt: {},
+      maxLayerWindowMs: null,
+      realmsWithoutDestination: [],
+    };
     const facts = (o: (typeof p.value.observations)[number], answer: number) => ({
       observation: o,
       settings,
