@@ -224,17 +224,23 @@ function readingsChangingResult(
   ];
 }
 
+/**
+ * The readings that find accounts the answer lacks, as one flag: readings of the time
+ * (`TIME_READING_FINDS_MORE`) or of the records around a none answer (`RECORD_READING_FINDS_MORE`).
+ */
 function readingsFindingMore(
   ctx: RequestContext,
+  code: 'TIME_READING_FINDS_MORE' | 'RECORD_READING_FINDS_MORE',
   readings: readonly ReadingOutcome[],
   where: string,
   observation: number | 'all',
   answer: number,
 ): UnratedRisk[] {
-  const adding = readings.filter((r) => r.added > 0 && !RECORD_READINGS.has(r.reading));
+  const record = code === 'RECORD_READING_FINDS_MORE';
+  const adding = readings.filter((r) => r.added > 0 && RECORD_READINGS.has(r.reading) === record);
   if (adding.length === 0) return [];
   return [
-    flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map(underReading).join('; ')}`, {
+    flag(code, `${where}: ${record ? 'where records may be lost, ' : ''}${adding.map(underReading).join('; ')}`, {
       observation,
       candidateCount: answer,
       readings: adding.map((r) => describeReading(ctx, r)),
@@ -247,32 +253,21 @@ function underReading(r: ReadingOutcome): string {
   return `under ${r.reading} ${r.candidateCount} accounts would fit (${r.added} the answer lacks)`;
 }
 
-function recordReadingsFindingMore(
-  ctx: RequestContext,
-  readings: readonly ReadingOutcome[],
-  where: string,
-  observation: number | 'all',
-  answer: number,
-): UnratedRisk[] {
-  const adding = readings.filter((r) => r.added > 0 && RECORD_READINGS.has(r.reading));
-  if (adding.length === 0) return [];
-  return [
-    flag('RECORD_READING_FINDS_MORE', `${where}: where records may be lost, ${adding.map(underReading).join('; ')}`, {
-      observation,
-      candidateCount: answer,
-      readings: adding.map((r) => describeReading(ctx, r)),
-    }),
-  ];
-}
-
 function recordReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
   const { inputs, candidates, i, where } = ctx;
-  return recordReadingsFindingMore(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+  return readingsFindingMore(ctx, 'RECORD_READING_FINDS_MORE', inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
 function jointRecordReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
   const { trace, inputs, candidates } = ctx;
-  return recordReadingsFindingMore(ctx, inputs.readings.joint, `all ${trace.observations.length} observations read together`, 'all', candidates.size);
+  return readingsFindingMore(
+    ctx,
+    'RECORD_READING_FINDS_MORE',
+    inputs.readings.joint,
+    `all ${trace.observations.length} observations read together`,
+    'all',
+    candidates.size,
+  );
 }
 
 function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
@@ -282,7 +277,7 @@ function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
 
 function timeReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
   const { inputs, candidates, i, where } = ctx;
-  return readingsFindingMore(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+  return readingsFindingMore(ctx, 'TIME_READING_FINDS_MORE', inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
 /**
@@ -565,7 +560,14 @@ function jointTimeReadingChangesResult(ctx: RequestContext): UnratedRisk[] {
 
 function jointTimeReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
   const { trace, inputs, candidates } = ctx;
-  return readingsFindingMore(ctx, inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+  return readingsFindingMore(
+    ctx,
+    'TIME_READING_FINDS_MORE',
+    inputs.readings.joint,
+    `all ${trace.observations.length} observations shifted together`,
+    'all',
+    candidates.size,
+  );
 }
 
 function singleObservation({ trace, candidates }: RequestContext): UnratedRisk[] {

@@ -6,8 +6,9 @@ import { planRequest } from '../../matcher/plan.js';
 import { estimateRequests } from '../../matcher/pipeline.js';
 import type { Advice, Result } from '../../src/request.js';
 import { CoverageRecorder } from '../../src/store/core/coverage.js';
-import type { SourceCoverage, StoreSettings } from '../../src/store/types.js';
+import type { SourceCoverage } from '../../src/store/types.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
+import { storeSettings } from '../../src/store/core/bounds.js';
 import { records } from '../support/index.js';
 import { accountsIn, operatorStore, risk, T, type Obs } from './operators.js';
 
@@ -157,15 +158,7 @@ describe('RECORD_READING_FINDS_MORE: the records around an observation that matc
 });
 
 describe('the rules as data', () => {
-  const settings: StoreSettings = {
-    retentionHorizon: null,
-    clockErrorMs: {},
-    longestRecordMs: 0,
-    jurisdictionZone: 'Europe/London',
-    zoneChangeAt: {},
-    maxLayerWindowMs: null,
-    realmsWithoutDestination: [],
-  };
+  const settings = storeSettings([], []);
   const facts = (index: number, matched: number, doubt: string | null): ReadingFacts => {
     const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.30', time: T('09:30:00') }] });
     if (!p.ok) throw new Error('invalid');

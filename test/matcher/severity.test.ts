@@ -3,6 +3,7 @@ import { planRequest } from '../../matcher/plan.js';
 import { dateReadings } from '../../matcher/sensitivity.js';
 import { READING_PLAUSIBILITY, zoneShifts } from '../../matcher/severity.js';
 import type { RequestInput, Result } from '../../src/request.js';
+import { storeSettings } from '../../src/store/core/bounds.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { operatorStore, resolveIn, riskStore, T, type Obs } from './operators.js';
 
@@ -173,15 +174,7 @@ describe('date readings: considered for clocks declared date-ambiguous, and for 
     const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }] });
     const d = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' }] });
     if (!p.ok || !d.ok) throw new Error('invalid');
-    const settings = {
-      retentionHorizon: null,
-      clockErrorMs: {},
-      longestRecordMs: 0,
-      jurisdictionZone: 'Europe/London',
-      zoneChangeAt: {},
-      maxLayerWindowMs: null,
-      realmsWithoutDestination: [],
-    };
+    const settings = storeSettings([], []);
     const facts = (o: (typeof p.value.observations)[number], answer: number) => ({
       observation: o,
       settings,
