@@ -429,9 +429,23 @@ function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Unrate
   ];
 }
 
+/**
+ * How long a source may plausibly stay silent after its last event: the time in which its
+ * mean rate expects the silence detector's {@link GAP_EXPECTED_EVENTS} events. Past it, its
+ * logs have stopped rather than gone quiet. A source with fewer events than that has no
+ * rate to judge by: no horizon.
+ */
+export function silenceHorizonMs(c: SourceCoverage): number {
+  // Fewer events than the detector needs establish no rate: such a source may stay silent indefinitely.
+  if (c.events < GAP_EXPECTED_EVENTS) return Infinity;
+  const meanRate = c.events / Math.max(1, (c.last - c.first) / 60_000);
+  return (GAP_EXPECTED_EVENTS / Math.max(meanRate, Number.MIN_VALUE)) * 60_000;
+}
+
 function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const lastOf = new Map(inputs.coverage.map((c) => [c.source, c.last]));
+  const horizonOf = new Map(inputs.coverage.map((c) => [c.source, silenceHorizonMs(c)]));
   const records: { kind: string; source: string; start: string; heldAt: string; sourceLast: string }[] = [];
   const seen = new Set<string>();
   const consider = (id: string, kind: string, source: string, r: { start: number; end: number | null }): void => {
@@ -446,6 +460,8 @@ function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationConte
   const unallocated = new Set(ot.unallocated);
   for (const t of ot.translations) if (!unallocated.has(t)) consider(t.record.id, t.record.kind, t.realm, t.record);
   if (records.length === 0) return [];
+  // Records whose source has been silent past the window for longer than its own rates allow: its logs stopped.
+  const pastHorizon = records.filter((r) => w.start - Date.parse(r.sourceLast) > (horizonOf.get(r.source) ?? 0)).length;
   return [
     flag(
       'OPEN_PAST_EVIDENCE',
@@ -453,6 +469,7 @@ function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationConte
       {
         observation: i,
         records: records.slice(0, LIST_LIMIT),
+        pastHorizon,
       },
     ),
   ];
@@ -635,7 +652,7 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'INFERRED_GAP', scope: 'observation', rule: inferredGap, severity: SEVERITY.coverageGap },
   { code: 'GAP_UNDETECTABLE', scope: 'observation', rule: gapUndetectable, severity: 'material' },
   { code: 'OUTSIDE_SOURCE_SPAN', scope: 'observation', rule: outsideSourceSpan, severity: 'material' },
-  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence, severity: SEVERITY.inferredEnd },
+  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence, severity: SEVERITY.openPastEvidence },
   { code: 'INSIDE_UNALLOCATED', scope: 'observation', rule: insideUnallocated, severity: 'material' },
   { code: 'SESSION_LOOKUP_CAPPED', scope: 'observation', rule: sessionLookupCapped, severity: 'material' },
   { code: 'PORT_OUTSIDE_NAT_RANGE', scope: 'observation', rule: portOutsideNatRange, severity: 'material' },

@@ -235,6 +235,12 @@ export const SEVERITY = {
   coverageGap: ((f, ctx) =>
     ctx.candidates.size === 0 || f.detail.gaps.some((g) => g.relation === 'overlaps-window') ? 'material' : 'note') as SeverityRule<'COVERAGE_GAP'>,
   serverAddress: ((_, ctx) => (ctx.candidates.size > 0 ? 'material' : 'note')) as SeverityRule,
+  /**
+   * A record the answer rests on is open past its source's last evidence, and the source
+   * has been silent for longer than its own rates allow (its logs stopped, or the time is
+   * misdated): who held it then is not known. A sparse source quiet for a while is not.
+   */
+  openPastEvidence: ((f, ctx) => (ctx.candidates.size > 0 && f.detail.pastHorizon > 0 ? 'material' : 'note')) as SeverityRule<'OPEN_PAST_EVIDENCE'>,
   toleranceBelowClockError: ((f, ctx) =>
     (ctx.readings.perObservation[f.detail.observation] ?? []).some((r) => r.reading === 'wider-tolerance' && (r.added > 0 || r.missing > 0))
       ? 'material'

@@ -180,11 +180,14 @@ export const RISK_CODES = {
   OPEN_PAST_EVIDENCE: {
     kind: 'false-positive',
     paragraph: '9.24',
-    material: "when the window is past the record's last evidence: the holder may have changed since",
+    material:
+      "when the answer names accounts and the window is past its source's last event by more than the source's own rates allow a silence (the time in which they expect 50 events: `pastHorizon` counts such records): its logs stopped, or the time is misdated, so the holder may have changed since; a sparse source quiet for a while is a note",
     meaning: "a matched record is open (no end exported) and the window is after its source's last evidence: held at that time, nothing known after",
     detail: detailOf({
       observation,
       records: z.array(z.strictObject({ kind: z.string(), source: z.string(), start: z.string(), heldAt: z.string(), sourceLast: z.string() })),
+      /** Records whose source has been silent past the window for longer than its rates allow. */
+      pastHorizon: count,
     }),
   },
   INSIDE_UNALLOCATED: {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
 import { dateReadings } from '../../matcher/sensitivity.js';
+import { silenceHorizonMs } from '../../matcher/risk.js';
 import { READING_PLAUSIBILITY, zoneShifts } from '../../matcher/severity.js';
+import { CoverageRecorder } from '../../src/store/core/coverage.js';
+import { records } from '../support/index.js';
 import type { RequestInput, Result } from '../../src/request.js';
 import { storeSettings } from '../../src/store/core/bounds.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
@@ -259,5 +262,49 @@ describe('severity of every other rule (the risk operator, 2026-03-28: GMT)', ()
     const got = severityOf(r, code);
     expect(got.length, `expected ${code} among ${r.risks.map((k) => k.code).join(',')}`).toBeGreaterThan(0);
     expect(got).toContain(expected);
+  });
+});
+
+/**
+ * OPEN_PAST_EVIDENCE: material only where the answer rests on an open record whose source
+ * has been silent past the window for longer than its own rates allow. `busy` logs 100
+ * events a minute from 06:00 to 12:00 (its last event): a silence of more than 30 s past
+ * it means its logs stopped. `sparse` logs a handful of events: it has no rate to judge by.
+ */
+describe('severity of OPEN_PAST_EVIDENCE: past the source’s silence horizon', () => {
+  const OPEN = [
+    { kind: 'address-space', prefix: '198.51.100.0/25', role: 'dynamic' },
+    { kind: 'allocation', account: 'BUSY', ip: '198.51.100.40', start: T('06:00:00'), end: null, source: 'busy' },
+    { kind: 'allocation', account: 'BUSY-LAST', ip: '198.51.100.41', start: T('12:00:00'), end: T('12:00:01'), source: 'busy' },
+    { kind: 'allocation', account: 'SPARSE', ip: '198.51.100.42', start: T('06:00:00'), end: null, source: 'sparse' },
+    { kind: 'allocation', account: 'SPARSE-LAST', ip: '198.51.100.43', start: T('12:00:00'), end: T('12:00:01'), source: 'sparse' },
+  ];
+  let open: SqliteStore;
+  beforeAll(() => {
+    open = operatorStore(OPEN);
+    const recorder = new CoverageRecorder();
+    recorder.observe(records(...OPEN));
+    open.recordCoverage(recorder.report().map((c) => (c.source === 'busy' ? { ...c, events: 36_000 } : c)));
+  });
+  afterAll(() => open.close());
+
+  test.each([
+    ['a busy source silent for hours past its last event', '198.51.100.40', T('15:00:00'), 'material', 1],
+    ['a busy source within its horizon (10 s past its last event)', '198.51.100.40', T('12:00:11'), 'note', 0],
+    ['a sparse source silent for hours: no rate to judge by', '198.51.100.42', T('15:00:00'), 'note', 0],
+  ] as const)('%s', async (_name, sourceIp, time, severity, pastHorizon) => {
+    const r = await resolveIn(open, [{ sourceIp, time }]);
+    expect(r.status).toBe('unique');
+    const f = r.risks.find((k) => k.code === 'OPEN_PAST_EVIDENCE')!;
+    expect(f.detail['pastHorizon']).toBe(pastHorizon);
+    expect(f.severity).toBe(severity);
+  });
+
+  test('silenceHorizonMs: the time the mean rate expects 50 events in; none under 50 events', () => {
+    const c = (events: number, minutes: number) =>
+      ({ source: 's', role: 'allocation', first: 0, last: minutes * 60_000, events, ingests: 1, rateAtFirst: 0, rateAtLast: 0, inferredGaps: [] }) as const;
+    expect(silenceHorizonMs(c(600, 60))).toBe(5 * 60_000);
+    expect(silenceHorizonMs(c(50, 500))).toBe(500 * 60_000);
+    expect(silenceHorizonMs(c(49, 60))).toBe(Infinity);
   });
 });
