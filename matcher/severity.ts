@@ -166,7 +166,9 @@ export const RECORD_READINGS: ReadonlySet<ReadingName> = new Set(
 /**
  * Whether `reading` is plausible for observation `index` (a number), or for a joint
  * reading (`null`): plausible for some observation it moves. `any-combination` is
- * plausible when some observation has a plausible reading other than the exact instant.
+ * plausible when some observation has a plausible reading other than the exact instant;
+ * a joint reading of the records, when every observation that matched nobody is in doubt.
+ * `effect` is what the reading would return (a date reading that fills a none answer).
  */
 export function readingPlausibility(reading: ReadingName, index: number | null, facts: readonly ReadingFacts[], effect?: ReadingEffect): Plausibility {
   if (index === null && RECORD_READINGS.has(reading)) {
