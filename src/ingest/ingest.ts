@@ -152,6 +152,19 @@ function zeroCounts(): Record<RecordKind, number> {
  * @example
  * const summary = await ingest(store, await openInputs(['records.ndjson']), { onReject: console.error });
  */
+/** Line problems that one option, given once, cures on every line (issue 21: a usage error, not every line rejected). */
+const CURED_BY_OPTION: Readonly<Record<string, { option: 'timeZone' | 'year'; flag: string }>> = {
+  ZONE_UNKNOWN: { option: 'timeZone', flag: '--tz ZONE' },
+  YEAR_UNKNOWN: { option: 'year', flag: '--year YYYY' },
+};
+
+/**
+ * Lines rejected for want of the same option, before any record, that stop a run: its
+ * first lines all need `--tz` (or `--year`), so every line like them would be rejected.
+ * A trap line or two among good ones (a relay's header without a zone) does not.
+ */
+export const MISSING_OPTION_LINES = 8;
+
 export async function ingest(store: StoreWriter, inputs: readonly Input[], options: IngestOptions = {}): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const stored = zeroCounts();
@@ -161,6 +174,34 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   let recordLines = 0;
   let batch: CanonicalRecord[] = [];
   const vendorOptions = options.vendorOptions ?? {};
+  /**
+   * Until the run gives a record or a line is rejected for another reason, its rejections
+   * are held and counted by the option that would cure them: {@link MISSING_OPTION_LINES}
+   * of one stop the run with a usage error (nothing stored), else they are reported as usual.
+   */
+  let held: LineReport[] | null = [];
+  const wanting = new Map<string, number>();
+  const release = (): void => {
+    const reports = held ?? [];
+    held = null;
+    for (const r of reports) options.onReject?.(r);
+  };
+  const emit = (r: LineReport): void => {
+    if (held === null) return options.onReject?.(r);
+    held.push(r);
+    const cures = new Set(r.problems.map((p) => CURED_BY_OPTION[p.reason]));
+    const [cure] = cures;
+    if (cures.size !== 1 || cure === undefined || vendorOptions[cure.option] !== undefined) return release();
+    const n = (wanting.get(cure.flag) ?? 0) + 1;
+    wanting.set(cure.flag, n);
+    if (n >= MISSING_OPTION_LINES) {
+      const first = held[0]!;
+      throw new IparError(
+        'MISSING_OPTION',
+        `${first.file}:${first.line}: ${first.problems[0]!.message}: the first ${n} lines rejected all need ${cure.flag}, and every line like them would be without it; nothing was stored`,
+      );
+    }
+  };
   /** Per pairing scope: the state loaded at its first input (to retract), and what the last input handed on. */
   const scopes = new Map<
     string,
@@ -201,7 +242,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       const report = (): void => {
         for (const [line, problems] of [...rejected].sort((a, b) => a[0] - b[0])) {
           rejectedLines++;
-          options.onReject?.({ file: input.name, line, problems, input: String(shortValue(texts.get(line) ?? '')) });
+          emit({ file: input.name, line, problems, input: String(shortValue(texts.get(line) ?? '')) });
         }
         rejected.clear();
         texts.clear();
@@ -284,6 +325,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
             if (entry.record === null) feed(canonical, entry.text, entry.line, entry.length);
             else {
               batch.push(entry.record);
+              release();
               recordLines++;
               if (rejected.size > 0) report();
             }
@@ -325,6 +367,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       } else take(session.end(), lastLine, undefined, false);
       report();
     }
+    // The inputs are read: fewer lines than stop a run wanted an option; report them as usual.
+    release();
     for (const [scope, known] of scopes) {
       // The run's end: what is still unfinished is stored as it stands (provisional records,
       // `lastSeen` set) with the state, in the last write; stops whose start never came are reported.
@@ -340,7 +384,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       for (const raw of out.provisional) pushRecord(provisional, raw, rejectAtEnd);
       for (const [line, list] of [...problems].sort((a, b) => a[0] - b[0])) {
         rejectedLines++;
-        options.onReject?.({ file: known.file, line, problems: list, input: '' });
+        emit({ file: known.file, line, problems: list, input: '' });
       }
       const saved: SavedPairing | null = out.state === null ? null : { book: out.state, provisional: out.provisional };
       const retract: CanonicalRecord[] = [];
@@ -368,10 +412,11 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     const fast = fastCanonicalRecord(raw);
     if (fast !== undefined) {
       to.push(fast);
+      release();
       return;
     }
     const parsed = CanonicalRecord.safeParse(raw);
-    if (parsed.success) to.push(parsed.data);
+    if (parsed.success) (to.push(parsed.data), release());
     else reject(problemsFromZod(parsed.error, raw));
   }
 }

@@ -10,7 +10,15 @@ import { planRequest, type PlannedObservation } from '../../matcher/plan.js';
 import { reverse } from '../../nat/deterministic.js';
 import { alternativeReadings, type ReadingName } from '../../matcher/sensitivity.js';
 import { Estimate, Result, type ObservationResult, type Risk } from '../request.js';
-import type { StoreReader, StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../store/types.js';
+import type {
+  SourceCoverage,
+  StoreReader,
+  StoredAllocation,
+  StoredCoverage,
+  StoredNatBlock,
+  StoredNatDeterministic,
+  StoredNatSession,
+} from '../store/types.js';
 import { parseInstant, type Window } from '../time.js';
 
 /** A result line as read from the results file, and the request line it answers (when given). */
@@ -22,7 +30,8 @@ export interface ReportItem {
   readonly request: string | null;
 }
 
-export type BarKind = 'allocation' | 'nat-block' | 'nat-session' | 'nat-deterministic' | 'coverage';
+/** `coverage`: a declared gap (a coverage record); `inferred-gap`: a silence the store judged a gap (issue 15). */
+export type BarKind = 'allocation' | 'nat-block' | 'nat-session' | 'nat-deterministic' | 'coverage' | 'inferred-gap';
 
 /** One record drawn on the timeline. */
 export interface Bar {
@@ -37,14 +46,37 @@ export interface Bar {
   readonly endInferred: boolean;
 }
 
-/** A timeline row: the window, one alternative reading, or the records of one holder. */
+/**
+ * Where an observation window lies against a source's data (its first and last logged
+ * event): `inside` it, `before` the first, `after` the last, `partial` across an edge, or
+ * `unknown` when the store holds no span for the source (only a declared gap).
+ */
+export type SourceRelation = 'inside' | 'before' | 'after' | 'partial' | 'unknown';
+
+/** What a `source` row draws besides its gaps: the span of the source's data (issue 15). */
+export interface SourceSpan {
+  readonly name: string;
+  readonly role: SourceCoverage['role'] | null;
+  /** First and last logged event; `null` when the store holds no span for the source. */
+  readonly first: number | null;
+  readonly last: number | null;
+  readonly events: number;
+  /** The observation window against the span. */
+  readonly relation: SourceRelation;
+  /** Which kinds of gap overlap the observation window. */
+  readonly windowInGap: readonly ('declared' | 'inferred')[];
+}
+
+/** A timeline row: the window, one alternative reading, the records of one holder, or one source's data. */
 export interface Row {
-  readonly group: 'window' | 'reading' | 'nat' | 'allocation' | 'coverage';
+  readonly group: 'window' | 'reading' | 'nat' | 'allocation' | 'source';
   readonly label: string;
   /** For `window` and `reading` rows: the window drawn. */
   readonly window?: Window;
   /** For a `reading` row: whether this reading changed the answer (from the result's flags). */
   readonly changes?: 'drops' | 'adds' | 'both' | null;
+  /** For a `source` row: the span of its data (its gaps are the row's bars). */
+  readonly source?: SourceSpan;
   readonly bars: readonly Bar[];
 }
 
@@ -70,6 +102,8 @@ export interface ObservationView {
   readonly rows: readonly Row[];
   /** Records in the span not drawn (beyond the per-row cap). */
   readonly omitted: number;
+  /** Sources not drawn (beyond {@link MAX_SOURCE_ROWS}). */
+  readonly sourcesOmitted: number;
 }
 
 export interface PageData {
@@ -326,15 +360,104 @@ function recordRows(f: Fetched, accounts: Accounts, evidence: ReadonlySet<string
     omitted += c.omitted;
     rows.push({ group: 'allocation', label, bars: c.shown });
   }
-  const bySource = new Map<string, Bar[]>();
-  for (const g of f.gaps) {
-    if (!bySource.has(g.source)) bySource.set(g.source, []);
-    bySource
-      .get(g.source)!
-      .push({ kind: 'coverage', start: g.start, end: g.end, label: `${g.source}: no records (declared gap)`, evidence: false, endInferred: false });
-  }
-  for (const [source, bars] of bySource) rows.push({ group: 'coverage', label: `coverage gap: ${source}`, bars });
   return { rows, omitted };
+}
+
+/** Where a window lies against a source's first and last event. */
+export function relationOf(window: Window, first: number | null, last: number | null): SourceRelation {
+  if (first === null || last === null) return 'unknown';
+  if (window.end <= first) return 'before';
+  if (window.start > last) return 'after';
+  return window.start >= first && window.end <= last ? 'inside' : 'partial';
+}
+
+/** Sources a result's flags name for an observation (OUTSIDE_SOURCE_SPAN, COVERAGE_GAP, INFERRED_GAP, GAP_UNDETECTABLE…). */
+function flaggedSources(risks: readonly Risk[], index: number): Set<string> {
+  const out = new Set<string>();
+  for (const risk of risks) {
+    if (risk.detail['observation'] !== index) continue;
+    for (const key of ['sources', 'gaps']) {
+      const list = risk.detail[key];
+      if (!Array.isArray(list)) continue;
+      for (const x of list as { source?: unknown }[]) if (typeof x?.source === 'string') out.add(x.source);
+    }
+  }
+  return out;
+}
+
+/** Most source rows per observation. */
+export const MAX_SOURCE_ROWS = 16;
+
+/**
+ * The sources an observation's answer rests on, one row each with the span of its data
+ * and its gaps: the sources of the records drawn (an allocation's source, a NAT realm),
+ * those the result's flags name, those with a declared gap in the view, and — when no
+ * allocation was found on an address that uses them — every allocation source (which one
+ * should have logged it cannot be known), and the observation's realm.
+ */
+function sourceRows(
+  o: ObservationResult,
+  f: Fetched,
+  coverage: readonly SourceCoverage[],
+  risks: readonly Risk[],
+  window: Window,
+): { rows: Row[]; omitted: number; sourcesOmitted: number } {
+  const names = new Set<string>();
+  const allocations = [...f.publicAllocations, ...[...f.inside.values()].flat()];
+  for (const a of allocations) names.add(a.source);
+  for (const t of [...f.blocks, ...f.sessions, ...f.deterministic]) names.add(t.realm);
+  if (o.realm !== null) names.add(o.realm);
+  for (const s of flaggedSources(risks, o.index)) names.add(s);
+  for (const g of f.gaps) names.add(g.source);
+  const usesAllocations = o.addressClass !== 'server' && o.addressClass !== 'infrastructure';
+  if (usesAllocations && allocations.length === 0) for (const c of coverage) if (c.role === 'allocation') names.add(c.source);
+  const byName = new Map(coverage.map((c) => [c.source, c]));
+  const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const rows: Row[] = [];
+  let omitted = 0;
+  for (const name of sorted.slice(0, MAX_SOURCE_ROWS)) {
+    const c = byName.get(name);
+    const declared = f.gaps.filter((g) => g.source === name);
+    const inferred = c?.inferredGaps ?? [];
+    if (c === undefined && declared.length === 0) continue; // a realm or source the store has no coverage of
+    const overlaps = (g: { start: number; end: number | null }) => g.start < window.end && (g.end === null || g.end > window.start);
+    const bars: Bar[] = [
+      ...declared.map((g) => ({
+        kind: 'coverage' as const,
+        start: g.start,
+        end: g.end,
+        label: `${name}: no records (declared gap)`,
+        evidence: false,
+        endInferred: false,
+      })),
+      ...inferred.map((g) => ({
+        kind: 'inferred-gap' as const,
+        start: g.start,
+        end: g.end,
+        label: `${name}: silent though its rates (${g.rateBefore}/min before, ${g.rateAfter}/min after, ${g.usualRate}/min usual) expected ${g.expectedEvents} events (inferred gap)`,
+        evidence: false,
+        endInferred: false,
+      })),
+    ];
+    const shown = capped(bars, MAX_BARS_PER_ROW);
+    omitted += shown.omitted;
+    const windowInGap = [...(declared.some(overlaps) ? (['declared'] as const) : []), ...(inferred.some(overlaps) ? (['inferred'] as const) : [])];
+    rows.push({
+      group: 'source',
+      label: `source ${name}`,
+      source: {
+        name,
+        role: c?.role ?? null,
+        first: c?.first ?? null,
+        last: c?.last ?? null,
+        events: c?.events ?? 0,
+        relation: relationOf(window, c?.first ?? null, c?.last ?? null),
+        windowInGap,
+      },
+      bars: shown.shown,
+    });
+  }
+  return { rows, omitted, sourcesOmitted: Math.max(0, sorted.length - MAX_SOURCE_ROWS) };
 }
 
 /**
@@ -345,7 +468,13 @@ function recordRows(f: Fetched, accounts: Accounts, evidence: ReadonlySet<string
  * const page = await gatherPage(store, { line, result, request: requestLine }, 'resolve');
  * page.observations[0].rows.filter((r) => r.group === 'allocation').length; // holders drawn
  */
-export async function gatherPage(store: StoreReader, item: ReportItem, action: 'resolve' | 'estimate'): Promise<PageData> {
+export async function gatherPage(
+  store: StoreReader,
+  item: ReportItem,
+  action: 'resolve' | 'estimate',
+  coverage?: readonly SourceCoverage[],
+): Promise<PageData> {
+  const sources = coverage ?? (await store.sourceCoverage());
   let request: Record<string, unknown> | null = null;
   if (item.request !== null) {
     try {
@@ -378,6 +507,8 @@ export async function gatherPage(store: StoreReader, item: ReportItem, action: '
     const f = await fetchAround(store, o, span);
     const records = recordRows(f, accounts, evidence);
     rows.push(...records.rows);
+    const limits = sourceRows(o, f, sources, result.risks, window);
+    rows.push(...limits.rows);
     const raw = rawObservations[o.index] as { time?: unknown } | undefined;
     const asReceived: AsReceived | null =
       p === null
@@ -391,7 +522,7 @@ export async function gatherPage(store: StoreReader, item: ReportItem, action: '
             foldInstants: p.reading.foldInstants,
             inGap: p.reading.inGap,
           };
-    observations.push({ result: o, window, asReceived, span, rows, omitted: records.omitted });
+    observations.push({ result: o, window, asReceived, span, rows, omitted: records.omitted + limits.omitted, sourcesOmitted: limits.sourcesOmitted });
   }
   return { item, action, request, observations };
 }

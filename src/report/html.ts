@@ -4,12 +4,13 @@
  * a disclosure folder makes no network request. Pure: data in, text out.
  */
 import { RISK_CODES } from '../../matcher/risk.js';
-import type { Estimate, Result, Risk } from '../request.js';
+import type { Advice, Estimate, Result, Risk } from '../request.js';
 import type { AuditEntry } from '../audit/types.js';
 import { formatInstant, type Window } from '../time.js';
 import { escapeHtml as h } from './escape.js';
 import type { ObservationView, PageData } from './gather.js';
 import { timelineSvg } from './timeline.js';
+import { connectionMeaning, connectionRequestRows, connectionSection, pageKind } from './connections.js';
 
 /** What the audit log says about a result line. */
 export interface AuditView {
@@ -41,6 +42,8 @@ pre{background:#f6f8fa;border:1px solid #d5dae0;padding:8px;overflow-x:auto;whit
 .status-unique{background:#1a7f37}.status-multiple{background:#9a6700}.status-none{background:#57606a}.status-invalid,.status-refused{background:#cf222e}
 .kind-false-positive{color:#9a3412}.kind-false-negative{color:#1d4ed8}.kind-note{color:#57606a}
 .severity-material{background:#ffebe9;color:#82071e;padding:0 5px;border-radius:4px;font-weight:600}.severity-note{background:#eef1f4;padding:0 5px;border-radius:4px}
+.assessment{font-size:15px;padding:8px 12px;border-radius:6px;margin:8px 0}.assessment-robust{background:#dafbe1;border:1px solid #1a7f37}.assessment-doubt{background:#fff8c5;border:1px solid #9a6700}
+table.advice ul{margin:0;padding-left:16px}
 .means{background:#f6f8fa;border-left:4px solid #57606a;padding:8px 12px}
 .warn{color:#82071e;font-weight:600}
 ul.flags{padding-left:18px}ul.flags li{margin:6px 0}
@@ -52,6 +55,8 @@ svg .window{fill:#0969da}svg .reading{fill:#8c959f;fill-opacity:.65}svg .reading
 svg .bar{stroke:#1b1f24;stroke-width:.5}svg .bar-allocation{fill:#2da44e}svg .bar-nat-block{fill:#bf8700}svg .bar-nat-session{fill:#8250df}svg .bar-nat-deterministic{fill:#bc4c00}svg .bar-coverage{fill:#cf222e;fill-opacity:.35}
 svg .evidence{stroke:#000;stroke-width:2}svg .inferred{stroke-dasharray:4 2}
 svg .clip,svg .off-view{font:11px system-ui,sans-serif;fill:#1b1f24}
+svg .source-span{fill:#6e7781;fill-opacity:.45}svg .bar-inferred-gap{fill:#fb8f44;fill-opacity:.6}svg .source-note{font:11px system-ui,sans-serif;fill:#57606a}
+ul.source-limits{padding-left:18px;margin:4px 0}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}.legend i{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle;border:1px solid #1b1f24}
 footer{margin-top:30px;font-size:12px;color:#57606a}
 @media print{nav{display:none}main{max-width:none}h2{break-after:avoid}svg.timeline{break-inside:avoid}}
@@ -107,6 +112,8 @@ export function meaning(page: PageData): { means: string[]; doesNotMean: string[
       means: [`The request was refused (${r.refusal?.code ?? '?'}, paragraph ${r.refusal?.paragraph ?? '?'}); nothing was looked up.`],
       doesNotMean: ['It is not an answer that nobody used the address.'],
     };
+  const connections = connectionMeaning(page);
+  if (connections !== null) return connections;
   const doesNot = [
     `A candidate is ${account}.`,
     'The records are the operator’s own logs; a flag below says where they may be incomplete or read another way.',
@@ -178,10 +185,16 @@ function requestSection(page: PageData): string {
     const tol = typeof req['toleranceSeconds'] === 'number' ? `${req['toleranceSeconds']} s` : '0 s (default)';
     const policy = typeof req['returnPolicy'] === 'string' ? req['returnPolicy'] : 'single-only (default)';
     const max = typeof req['maxCandidates'] === 'number' ? String(req['maxCandidates']) : '50 (default)';
+    const kind = pageKind(page);
     const items: [string, string][] = [
-      ['tolerance', tol],
-      ['return policy', policy],
-      ['most candidates', max],
+      ...(kind === 'ip-resolution' ? ([['tolerance', tol]] as [string, string][]) : []),
+      ...(kind === 'connection-records'
+        ? []
+        : ([
+            ['return policy', policy],
+            ['most candidates', max],
+          ] as [string, string][])),
+      ...connectionRequestRows(page),
     ];
     if (req['identifiers'] !== undefined) items.push(['identifiers', JSON.stringify(req['identifiers'])]);
     if (req['authorisation'] !== undefined) items.push(['authorisation', JSON.stringify(req['authorisation'])]);
@@ -193,13 +206,39 @@ function requestSection(page: PageData): string {
 const LEGEND =
   '<p class="legend"><span><i style="background:#0969da"></i>observation window</span><span><i style="background:#8c959f"></i>another reading of the time</span>' +
   '<span><i style="background:#cf222e"></i>a reading that changes the answer</span><span><i style="background:#2da44e"></i>allocation</span><span><i style="background:#bf8700"></i>port block</span>' +
-  '<span><i style="background:#8250df"></i>NAT session</span><span><i style="background:#bc4c00"></i>deterministic NAT</span><span><i style="background:#f0a0a0"></i>coverage gap</span>' +
+  '<span><i style="background:#8250df"></i>NAT session</span><span><i style="background:#bc4c00"></i>deterministic NAT</span><span><i style="background:#f0a0a0"></i>declared coverage gap</span>' +
+  '<span><i style="background:#fdbc8f"></i>inferred gap (the source fell silent)</span><span><i style="background:#b7bcc2"></i>a source’s data, first to last record</span>' +
   '<span>thick outline: evidence for the answer; dashed: end inferred; ‹ › runs past the view</span></p>';
 
 function closeUp(o: ObservationView): Window {
   const len = o.window.end - o.window.start;
   const margin = Math.max(30_000, 2 * len);
   return { start: o.window.start - margin, end: o.window.end + margin };
+}
+
+const RELATION_SENTENCE = {
+  before: 'the window is before its first record',
+  after: 'the window is after its last record',
+  partial: 'the window runs past an edge of its data',
+  unknown: 'the store holds no span for it, only a declared gap',
+} as const;
+
+/** In words, each source whose data does not plainly hold the window: outside its span, across an edge, or in a gap. */
+function sourceLimits(o: ObservationView): string {
+  const items: string[] = [];
+  for (const row of o.rows) {
+    const s = row.source;
+    if (s === undefined) continue;
+    const parts: string[] = [];
+    if (s.relation !== 'inside') parts.push(RELATION_SENTENCE[s.relation]);
+    if (s.windowInGap.length > 0) parts.push(`the window is in its ${s.windowInGap.join(' and ')} gap`);
+    if (parts.length === 0) continue;
+    const span = s.first === null || s.last === null ? '' : ` (data ${ts(s.first)} – ${ts(s.last)})`;
+    items.push(`<li class="source-limit" data-source="${h(s.name)}"><b class="mono">${h(s.name)}</b>${h(span)}: ${h(parts.join('; '))}</li>`);
+  }
+  const more = o.sourcesOmitted > 0 ? `<p class="warn">${o.sourcesOmitted} more sources are not drawn.</p>` : '';
+  if (items.length === 0) return more;
+  return `<p>The limits of the sources’ data:</p><ul class="source-limits">${items.join('')}</ul>${more}`;
 }
 
 function observationSection(o: ObservationView): string {
@@ -219,6 +258,7 @@ function observationSection(o: ObservationView): string {
   }
   out.push(timelineSvg(o.rows, wide, o.window, `observation ${r.index}: every reading`));
   if (o.omitted > 0) out.push(`<p class="warn">${o.omitted} more records in this span are not drawn.</p>`);
+  out.push(sourceLimits(o));
   out.push('</section>');
   return out.join('');
 }
@@ -260,7 +300,7 @@ function correlationSection(page: PageData): string {
 function flagItem(risk: Risk): string {
   const rec = risk as Risk & Record<string, unknown>;
   const severity = extra(rec['severity']);
-  const advice = extra(rec['advice'] ?? rec['corroboration']);
+  const advice = extra(rec['corroboration']);
   const known = (RISK_CODES as Record<string, { meaning: string }>)[risk.code];
   return (
     `<li class="flag" data-code="${h(risk.code)}"><b class="mono">${h(risk.code)}</b> <span class="kind-${h(risk.kind)}">${h(risk.kind)}</span>` +
@@ -277,15 +317,98 @@ function flagsSection(r: Result | Estimate): string {
   const groups = new Map<string, Risk[]>();
   for (const risk of r.risks) {
     const o = risk.detail['observation'];
-    const key = typeof o === 'number' ? `Observation ${o}` : o === 'all' ? 'All observations shifted together' : 'The request as a whole';
+    const layer = risk.detail['layer'];
+    const key =
+      typeof o === 'number'
+        ? `Observation ${o}`
+        : o === 'all'
+          ? 'All observations shifted together'
+          : typeof layer === 'number'
+            ? `Layer ${layer}`
+            : 'The request as a whole';
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(risk);
   }
   for (const [title, risks] of groups) out.push(`<h3>${h(title)}</h3><ul class="flags">${risks.map(flagItem).join('')}</ul>`);
   const rec = r as (Result | Estimate) & Record<string, unknown>;
-  const advice = extra(rec['corroboration'] ?? rec['advice']);
-  if (advice !== null) out.push(`<p class="advice">To corroborate: ${h(advice)}</p>`);
+  const corroboration = extra(rec['corroboration']);
+  if (corroboration !== null) out.push(`<p class="corroboration">To corroborate: ${h(corroboration)}</p>`);
   return out.join('');
+}
+
+const ADVICE_WORDS: Readonly<Record<Advice['kind'], string>> = {
+  'source-port': 'a source port',
+  destination: 'a destination',
+  'another-observation': 'another observation',
+  'device-identifier': 'a device identifier',
+  'confirm-time-zone': 'confirm how the time was written',
+};
+
+function count(name: string, value: number | string): string {
+  return `<b class="advice-count" data-count="${h(name)}">${h(String(value))}</b>`;
+}
+
+/** One piece of advice: what to ask for, for which observation, and the counts it rests on. */
+function adviceRow(a: Advice): string {
+  let where: string;
+  let counts: string;
+  switch (a.kind) {
+    case 'source-port':
+      where = `observation ${a.observation}`;
+      counts = `${count('insideHosts', a.insideHosts)} inside hosts shared the address; a port would leave at most ${count('worstCase', a.worstCase)}`;
+      break;
+    case 'destination':
+      where = `observation ${a.observation}`;
+      counts = `${count('sessions', a.sessions)} session records with a destination cover the window`;
+      break;
+    case 'another-observation':
+      where = `after ${h(a.after)}`;
+      counts = `at most ${count('remaining', a.remaining)} of ${count('of', a.of)} candidates would still fit`;
+      break;
+    case 'device-identifier':
+      where = `the ${h(a.identifier)}`;
+      counts = `the records carry it for ${count('carried', a.carried)} of ${count('of', a.of)} candidates`;
+      break;
+    case 'confirm-time-zone':
+      where = 'the time';
+      counts =
+        '<ul class="advice-readings">' +
+        a.readings
+          .map(
+            (x) =>
+              `<li data-reading="${h(x.reading)}">under <b>${h(x.reading)}</b> (${x.observation === 'all' ? 'all observations' : `observation ${x.observation}`}): ${count('candidateCount', x.candidateCount)} account(s)${x.accounts === undefined ? '' : ` — <span class="mono">${h(x.accounts.join(', '))}</span>`}</li>`,
+          )
+          .join('') +
+        '</ul>';
+      break;
+  }
+  return `<tr class="advice" data-kind="${h(a.kind)}"><td>${h(ADVICE_WORDS[a.kind])}</td><td>${where}</td><td class="advice-counts">${counts}</td><td class="advice-message">${h(a.message)}</td></tr>`;
+}
+
+/** The result's corroboration advice (issue 18, 9.24): which further data would settle the answer, by how much. */
+function adviceSection(r: Result | Estimate): string {
+  const out: string[] = [`<h2>Corroboration advice <span class="advice-total" data-count="${r.advice.length}">(${r.advice.length})</span></h2>`];
+  if (r.advice.length === 0) {
+    out.push(
+      r.status === 'unique' || r.status === 'multiple' || r.status === 'none'
+        ? '<p class="no-advice">None: the answer names at most one account and carries no material flag, or the records hold nothing further that would settle it.</p>'
+        : '<p class="no-advice">None: nothing was looked up.</p>',
+    );
+    return out.join('');
+  }
+  out.push('<p>Further data that would settle the answer, read from the records the match fetched (counts, never identities):</p>');
+  out.push(
+    '<table class="advice"><thead><tr><th>ask for</th><th>for</th><th>what the records say</th><th>in words</th></tr></thead><tbody>' +
+      r.advice.map(adviceRow).join('') +
+      '</tbody></table>',
+  );
+  return out.join('');
+}
+
+/** The result's one-line assessment, at the top of the page: robust, or what could make it wrong. */
+function assessmentLine(r: Result | Estimate): string {
+  const robust = r.assessment.startsWith('robust');
+  return `<p class="assessment ${robust ? 'assessment-robust' : 'assessment-doubt'}" data-robust="${robust}"><b>Assessment.</b> <span class="assessment-text">${h(r.assessment)}</span></p>`;
 }
 
 function auditSection(a: AuditView, resultSignature: string | null): string {
@@ -325,6 +448,12 @@ function auditSection(a: AuditView, resultSignature: string | null): string {
   return out.join('');
 }
 
+const KIND_WORDS = {
+  'ip-resolution': '',
+  'service-users': 'service users (9.25) · ',
+  'connection-records': 'connection records of a subject (9.7–9.13)',
+} as const;
+
 /**
  * One request's page.
  *
@@ -340,8 +469,9 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
   );
   out.push(`<h1>${h(refText(r))} <span class="status status-${h(r.status)}" data-status="${h(r.status)}">${h(r.status)}</span></h1>`);
   out.push(
-    `<p>${page.action === 'estimate' ? 'Estimate (counts only, no identities)' : 'Resolution'} · ${r.observations.length} observation(s) · ${r.risks.length} flag(s)</p>`,
+    `<p>${page.action === 'estimate' ? 'Estimate (counts only, no identities)' : 'Resolution'} · ${KIND_WORDS[pageKind(page)]}${pageKind(page) === 'service-users' ? `${r.layers?.length ?? 0} layer(s)` : pageKind(page) === 'connection-records' ? '' : `${r.observations.length} observation(s)`} · ${r.risks.length} flag(s)</p>`,
   );
+  out.push(assessmentLine(r));
   out.push(
     `<div class="means"><b>What this answer means.</b> ${m.means.map(h).join(' ')}<br><b>What it does not mean.</b> ${m.doesNotMean.map(h).join(' ')}</div>`,
   );
@@ -359,7 +489,8 @@ export function renderPage(page: PageData, audit: AuditView, links: PageLinks): 
     out.push('<h2>Timeline and path per observation</h2>' + LEGEND);
     for (const o of page.observations) out.push(observationSection(o));
   }
-  if (r.status !== 'invalid' && r.status !== 'refused') out.push(correlationSection(page));
+  if (r.status !== 'invalid' && r.status !== 'refused') out.push(connectionSection(page) ?? correlationSection(page));
+  out.push(adviceSection(r));
   out.push(flagsSection(r));
   out.push(auditSection(audit, extra((r as (Result | Estimate) & Record<string, unknown>)['signature'])));
   out.push(

@@ -7,7 +7,7 @@
  */
 import { formatInstant, type Window } from '../time.js';
 import { escapeHtml } from './escape.js';
-import type { Row } from './gather.js';
+import type { Row, SourceRelation, SourceSpan } from './gather.js';
 
 export const WIDTH = 980;
 export const LABEL_WIDTH = 250;
@@ -76,14 +76,48 @@ function overlapsSpan(start: number, end: number | null, span: Window): boolean 
   return start < span.end && (end === null || end > span.start);
 }
 
-/** The rows worth drawing in a span: the window and readings always, records that reach into it. */
+/** The rows worth drawing in a span: the window, readings and sources always (a source's data may end before it), records that reach into it. */
 export function rowsIn(rows: readonly Row[], span: Window): Row[] {
   return rows.flatMap((r) => {
     if (r.group === 'window') return [r];
+    if (r.group === 'source') return [{ ...r, bars: r.bars.filter((b) => overlapsSpan(b.start, b.end, span)) }];
     if (r.group === 'reading') return r.window !== undefined && overlapsSpan(r.window.start, r.window.end, span) ? [r] : [];
     const bars = r.bars.filter((b) => overlapsSpan(b.start, b.end, span));
     return bars.length === 0 ? [] : [{ ...r, bars }];
   });
+}
+
+const RELATION_WORDS: Readonly<Record<SourceRelation, string>> = {
+  inside: 'the window is inside its data',
+  before: 'the window is before its first record',
+  after: 'the window is after its last record',
+  partial: 'the window runs past an edge of its data',
+  unknown: 'the store holds no span for it (only a declared gap)',
+};
+
+function minute(t: number): string {
+  return `${formatInstant(t).slice(0, 16).replace('T', ' ')}Z`;
+}
+
+/** A source's span: a rect where it reaches the view, else a note saying which side it lies. */
+function sourceSpan(src: SourceSpan, span: Window, by: number): string {
+  const gap = src.windowInGap.length === 0 ? '' : `; the window is in its ${src.windowInGap.join(' and ')} gap`;
+  if (src.first === null || src.last === null)
+    return `<text class="off-view source-note" x="${LABEL_WIDTH + 4}" y="${by + 11}">no span recorded for ${escapeHtml(src.name)}</text>`;
+  const title = `${src.name}${src.role === null ? '' : ` (${src.role})`}: data from ${iso(src.first)} to ${iso(src.last)}, ${src.events} events; ${RELATION_WORDS[src.relation]}${gap}`;
+  if (src.last < span.start)
+    return `<text class="off-view source-note" x="${LABEL_WIDTH + 4}" y="${by + 11}" text-anchor="start">← its data ends ${escapeHtml(minute(src.last))}<title>${escapeHtml(title)}</title></text>`;
+  if (src.first > span.end)
+    return `<text class="off-view source-note" x="${PLOT_RIGHT - 4}" y="${by + 11}" text-anchor="end">its data begins ${escapeHtml(minute(src.first))} →<title>${escapeHtml(title)}</title></text>`;
+  const x0 = xOf(src.first, span);
+  const x1 = xOf(src.last, span);
+  const out = [rect('source-span', x0, x1, by + 3, BAR_HEIGHT - 6, `data-start="${iso(src.first)}" data-end="${iso(src.last)}"`, title)];
+  if (src.first < span.start) out.push(`<text class="clip" x="${(x0 + 2).toFixed(2)}" y="${by + 11}">‹</text>`);
+  if (src.last > span.end) out.push(`<text class="clip" x="${(x1 - 8).toFixed(2)}" y="${by + 11}">›</text>`);
+  if (src.last >= span.start && src.last < span.end) out.push(`<text class="source-note" x="${(x1 + 4).toFixed(2)}" y="${by + 11}">last record</text>`);
+  if (src.first > span.start && src.first <= span.end)
+    out.push(`<text class="source-note" x="${(x0 - 4).toFixed(2)}" y="${by + 11}" text-anchor="end">first record</text>`);
+  return out.join('');
 }
 
 function rect(cls: string, x0: number, x1: number, y: number, h: number, attrs: string, title: string): string {
@@ -133,7 +167,12 @@ export function timelineSvg(allRows: readonly Row[], span: Window, window: Windo
   rows.forEach((row, i) => {
     const y = AXIS_HEIGHT + i * ROW_HEIGHT;
     const by = y + (ROW_HEIGHT - BAR_HEIGHT) / 2;
-    out.push(`<g class="row row-${row.group}" data-label="${escapeHtml(row.label)}">`);
+    const src = row.source;
+    const srcAttrs =
+      src === undefined
+        ? ''
+        : ` data-source="${escapeHtml(src.name)}" data-first="${src.first === null ? '' : iso(src.first)}" data-last="${src.last === null ? '' : iso(src.last)}" data-relation="${src.relation}" data-in-gap="${src.windowInGap.join(' ')}"`;
+    out.push(`<g class="row row-${row.group}" data-label="${escapeHtml(row.label)}"${srcAttrs}>`);
     if (i % 2 === 0) out.push(`<rect class="stripe" x="0" y="${y}" width="${WIDTH}" height="${ROW_HEIGHT}"/>`);
     out.push(
       `<text class="row-label" x="4" y="${y + ROW_HEIGHT / 2 + 4}">${escapeHtml(row.label.length > 40 ? row.label.slice(0, 39) + '…' : row.label)}</text>`,
@@ -165,6 +204,7 @@ export function timelineSvg(allRows: readonly Row[], span: Window, window: Windo
           `<text class="off-view" x="${w.start >= span.end ? PLOT_RIGHT - 4 : LABEL_WIDTH + 4}" y="${by + 11}" text-anchor="${w.start >= span.end ? 'end' : 'start'}">${w.start >= span.end ? 'later →' : '← earlier'}</text>`,
         );
     }
+    if (src !== undefined) out.push(sourceSpan(src, span, by));
     for (const b of row.bars) {
       const x0 = xOf(b.start, span);
       const x1 = xOf(b.end ?? span.end, span);

@@ -67,8 +67,10 @@ export async function writeReport(
   const names = items.map((x, i) => pageName(i, x.item.result.ref));
   const entries: IndexEntry[] = [];
   let unaudited = 0;
+  // What each source covered, read once for the batch (every page draws the limits of its sources' data).
+  const coverage = await store.sourceCoverage();
   for (const [i, { item, action }] of items.entries()) {
-    const page = await gatherPage(store, item, action);
+    const page = await gatherPage(store, item, action, coverage);
     const audit = auditFor(item, action, options.audit);
     if (audit.entry === null) unaudited++;
     writeFileSync(

@@ -108,6 +108,8 @@ describe('a mistyped path never becomes a new store', () => {
     ['report', (f: string) => ['report', '--db', f, '--out', join(tempDir(), 'r'), '-'], /no store at/],
     ['coverage', (f: string) => ['coverage', '--db', f], /no store at/],
     ['export', (f: string) => ['export', '--db', f], /no store at/],
+    ['purge', (f: string) => ['purge', '--db', f, '--before', '2026-01-01T00:00:00Z'], /no store at/],
+    ['backup', (f: string) => ['backup', '--db', f, '--to', join(tempDir(), 'copy.db')], /no database at/],
   ])('%s: exit 2, one line, nothing created', async (_name, args, message) => {
     const file = join(tempDir(), 'typo.db');
     const io = captureIo('');
@@ -171,6 +173,61 @@ describe('ipar ingest', () => {
     expect(io.err().trim().split('\n')).toHaveLength(1);
     expect(io.err()).toContain(missing);
     expect(io.err()).not.toMatch(/traps\.log:\d+:/);
+  });
+
+  test.each([
+    [
+      'infoblox-dhcpd',
+      ['--tz', 'Europe/London'],
+      '--year YYYY',
+      (i: number) =>
+        `<30>Mar 28 10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} ib1 dhcpd[100]: DHCPACK on 192.0.2.${(i % 200) + 1} to aa:bb:cc:00:${String(i % 100).padStart(2, '0')}:00 (pc) via eth1 lease-duration 600`,
+    ],
+    [
+      'cisco-asa',
+      ['--realm', 'asa-1', '--year', '2025'],
+      '--tz ZONE',
+      (i: number) =>
+        `Jun  1 2025 12:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} fw1 : %ASA-6-305011: Built dynamic TCP translation from inside:10.0.0.7/${40000 + i} to outside:203.0.113.51/${30000 + i}`,
+    ],
+  ])(
+    '--format %s whose lines all lack what an option gives is one usage error naming it (exit 2), nothing stored, not a thousand rejected lines',
+    async (format, extra, flag, line) => {
+      const file = join(tempDir(), 'device.log');
+      writeFileSync(file, Array.from({ length: 1000 }, (_, i) => line(i)).join('\n') + '\n');
+      const store = join(tempDir(), 'v.db');
+      const io = captureIo();
+      expect(await main(['ingest', '--db', store, '--format', format, ...extra, file], io)).toBe(2);
+      expect(io.err().trim().split('\n')).toHaveLength(1);
+      expect(io.err()).toMatch(
+        new RegExp(`^ipar: MISSING_OPTION: .*device\\.log:1: .*the first 8 lines rejected all need ${flag.replace(' ', ' ')}.*nothing was stored\n$`),
+      );
+      const exported = captureIo();
+      expect(await main(['export', '--db', store], exported)).toBe(0);
+      expect(exported.out()).toBe('');
+      // Given the option, the same lines are stored.
+      const fixed = captureIo();
+      const option = flag === '--tz ZONE' ? ['--tz', 'Europe/London'] : ['--year', '2026'];
+      expect(await main(['ingest', '--db', join(tempDir(), 'ok.db'), '--format', format, ...extra, ...option, file], fixed)).toBe(0);
+      expect(fixed.err()).toMatch(/ingest: 1000 lines \(\d+ gave records, 0 rejected/);
+    },
+  );
+
+  test('a line or two lacking a zone among lines that carry one is rejected as before: the rest are stored', async () => {
+    const file = join(tempDir(), 'relayed.log');
+    const good = (i: number) =>
+      `<30>1 2026-03-28T10:${String(i).padStart(2, '0')}:00Z ib1 dhcpd 100 - - DHCPACK on 192.0.2.${i + 1} to aa:bb:cc:00:${String(i).padStart(2, '0')}:00 (pc) via eth1 lease-duration 600`;
+    writeFileSync(
+      file,
+      [
+        '<30>Mar 28 09:59:00 ib1 dhcpd[100]: DHCPACK on 192.0.2.250 to aa:bb:cc:00:99:00 (pc) via eth1 lease-duration 600',
+        ...Array.from({ length: 20 }, (_, i) => good(i)),
+      ].join('\n') + '\n',
+    );
+    const io = captureIo();
+    expect(await main(['ingest', '--db', join(tempDir(), 'r.db'), '--format', 'infoblox-dhcpd', file], io)).toBe(1);
+    expect(io.err()).toMatch(/relayed\.log:1: .*YEAR_UNKNOWN/);
+    expect(io.err()).toMatch(/ingest: 21 lines \(\d+ gave records, 1 rejected, .*records stored allocation 20;/);
   });
 
   test('--help lists every format', async () => {

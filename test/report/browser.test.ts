@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { main } from '../../src/cli.js';
 import { packagePath } from '../../src/paths.js';
-import type { Result } from '../../src/request.js';
+import type { Estimate, Result } from '../../src/request.js';
 import { CHROMIUM_FLAGS, pageName } from '../../src/report/write.js';
 import { captureIo, tempDir } from '../support/index.js';
-import { reportDemo, type Reported } from './fixture.js';
+import { reportConnections, reportDemo, type Reported, type ReportedConnections } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = packagePath('test', 'output', 'report');
@@ -32,11 +32,13 @@ if (!present) {
 }
 
 let demo: Reported;
+let connections: ReportedConnections;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!present) return;
   demo = await reportDemo();
+  connections = await reportConnections();
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS] });
 });
@@ -232,6 +234,161 @@ describe.skipIf(!present)('report pages in Chromium', () => {
     await page.context().close();
   });
 
+  test("the limits of each source's data: a span per source on its own row, at its time, placed against the window", async () => {
+    // The reference: what `ipar coverage` lists, and where a window lies against a span read from it alone.
+    const io = captureIo();
+    expect(await main(['coverage', '--db', demo.db, '--json'], io)).toBe(0);
+    const listing = JSON.parse(io.out()) as {
+      sources: { source: string; role: string; first: string; last: string }[];
+      gaps: { source: string; kind: string; start: string; end: string }[];
+    };
+    const allocationSources = listing.sources.filter((s) => s.role === 'allocation').map((s) => s.source);
+    // LATE: a day after most sources' last record; nothing holds the address then, so every allocation source is drawn.
+    const late = join(tempDir(), 'late.ndjson');
+    writeFileSync(late, '{"ref":"LATE","observations":[{"sourceIp":"198.51.100.7","time":"2026-03-29T12:00:00Z"}],"toleranceSeconds":2}\n');
+    const lateOut = join(tempDir(), 'late-report');
+    expect(await main(['resolve', '--db', demo.db, '--report', lateOut, late], captureIo())).toBe(0);
+    const cases: [string, string, string[]][] = [
+      ['GAP', resultPage('GAP').file, ['dhcp']],
+      ['PBA-PORT', resultPage('PBA-PORT').file, ['cgn-a', 'radius']],
+      ['LATE', join(lateOut, pageName(0, 'LATE')), allocationSources],
+    ];
+    const relations: Record<string, Record<string, string>> = {};
+    for (const [ref, file, sources] of cases) {
+      const { page } = await load(file, `sources-${ref}.png`);
+      const svgs = await page.$$eval('section.observation svg.timeline', (all) =>
+        all.map((svg) => ({
+          span: { start: Date.parse(svg.getAttribute('data-span-start')!), end: Date.parse(svg.getAttribute('data-span-end')!) },
+          left: Number(svg.getAttribute('data-plot-left')),
+          right: Number(svg.getAttribute('data-plot-right')),
+          band: (() => {
+            const b = svg.querySelector('rect.window-band')!;
+            return { start: Date.parse(b.getAttribute('data-start')!), end: Date.parse(b.getAttribute('data-end')!) };
+          })(),
+          rows: [...svg.querySelectorAll('g.row-source')].map((g) => {
+            const r = g.querySelector('rect.source-span');
+            return {
+              source: g.getAttribute('data-source')!,
+              first: g.getAttribute('data-first')!,
+              last: g.getAttribute('data-last')!,
+              relation: g.getAttribute('data-relation')!,
+              inGap: g.getAttribute('data-in-gap')!,
+              rect: r === null ? null : { x: Number(r.getAttribute('x')), width: Number(r.getAttribute('width')) },
+              note: g.querySelector('text.off-view')?.textContent ?? null,
+              gaps: [...g.querySelectorAll('rect.bar-coverage')].map((b) => ({ start: b.getAttribute('data-start')!, end: b.getAttribute('data-end')! })),
+            };
+          }),
+        })),
+      );
+      expect(svgs.length).toBeGreaterThan(0);
+      relations[ref] = {};
+      for (const svg of svgs) {
+        expect(
+          svg.rows.map((r) => r.source),
+          ref,
+        ).toEqual([...sources].sort());
+        const s = { ...svg.span, left: svg.left, right: svg.right };
+        for (const row of svg.rows) {
+          const listed = listing.sources.find((x) => x.source === row.source)!;
+          expect({ first: row.first, last: row.last }).toEqual({ first: listed.first, last: listed.last });
+          const [first, last] = [Date.parse(listed.first), Date.parse(listed.last)];
+          const w = svg.band;
+          const relation = w.end <= first ? 'before' : w.start > last ? 'after' : w.start >= first && w.end <= last ? 'inside' : 'partial';
+          expect(row.relation, `${ref} ${row.source}`).toBe(relation);
+          relations[ref]![row.source] = relation;
+          const declared = listing.gaps.filter((g) => g.source === row.source && g.kind === 'declared');
+          const inGap = declared.some((g) => Date.parse(g.start) < w.end && Date.parse(g.end) > w.start);
+          expect(row.inGap.split(' ').includes('declared'), `${ref} ${row.source} in gap`).toBe(inGap);
+          // Drawn where the scale puts it when it reaches the view; else a note on the side where it lies.
+          if (last < s.start) {
+            expect(row.rect).toBeNull();
+            expect(row.note).toContain(`← its data ends ${listed.last.slice(0, 16).replace('T', ' ')}Z`);
+          } else if (first > s.end) {
+            expect(row.rect).toBeNull();
+            expect(row.note).toContain(`its data begins ${listed.first.slice(0, 16).replace('T', ' ')}Z →`);
+          } else {
+            expect(row.rect, `${ref} ${row.source}`).not.toBeNull();
+            const [x0, x1] = [expectedX(first, s), expectedX(last, s)];
+            expect(Math.abs(row.rect!.x + row.rect!.width / 2 - (x0 + x1) / 2)).toBeLessThan(1.01);
+            if (x1 - x0 >= 2) expect(Math.abs(row.rect!.width - (x1 - x0))).toBeLessThan(0.02);
+          }
+          // Its declared gaps in the view, on its row.
+          const shown = declared.filter((g) => Date.parse(g.start) < s.end && Date.parse(g.end) > s.start);
+          expect(row.gaps).toEqual(shown.map((g) => ({ start: g.start, end: g.end })));
+        }
+      }
+      await page.context().close();
+    }
+    // What a person sees at a glance: GAP is after dhcp's last record and in its declared gap; LATE after every source's data but dhcpv6-pd's.
+    expect(relations['GAP']).toEqual({ dhcp: 'after' });
+    expect(relations['PBA-PORT']).toEqual({ 'cgn-a': 'inside', radius: 'inside' });
+    expect(Object.entries(relations['LATE']!).filter(([, r]) => r !== 'after')).toEqual([['dhcpv6-pd', 'inside']]);
+    const gap = readFileSync(resultPage('GAP').file, 'utf8');
+    expect(gap).toContain('the window is after its last record; the window is in its declared gap');
+  });
+
+  test('the assessment heads every page, and every piece of advice is listed with its counts', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const pages = [
+      ...demo.results.map((r, i) => ({ file: join(demo.resolveOut, pageName(i, r.ref)), result: r as Result | Estimate })),
+      ...demo.estimates.map((e, i) => ({ file: join(demo.estimateOut, pageName(i, e.ref)), result: e as Result | Estimate })),
+    ];
+    let advised = 0;
+    for (const { file, result } of pages) {
+      await page.goto(pathToFileURL(file).href);
+      // Prominent: right under the title, before what the answer means.
+      const assessment = await page.$eval('main > p.assessment', (p) => ({
+        text: p.querySelector('.assessment-text')!.textContent,
+        robust: p.getAttribute('data-robust'),
+        next: p.nextElementSibling!.className,
+        before: p.previousElementSibling!.previousElementSibling!.tagName,
+      }));
+      expect(assessment, file).toEqual({ text: result.assessment, robust: String(result.assessment.startsWith('robust')), next: 'means', before: 'H1' });
+      expect(await page.$eval('.advice-total', (e) => e.getAttribute('data-count'))).toBe(String(result.advice.length));
+      const rows = await page.$$eval('tr.advice', (trs) =>
+        trs.map((tr) => ({
+          kind: tr.getAttribute('data-kind'),
+          counts: [...tr.querySelectorAll('.advice-count')].map((c) => [c.getAttribute('data-count'), Number(c.textContent)]),
+          message: tr.querySelector('.advice-message')!.textContent,
+        })),
+      );
+      expect(rows.map((r) => r.kind)).toEqual(result.advice.map((a) => a.kind));
+      for (const [i, a] of result.advice.entries()) {
+        advised++;
+        expect(rows[i]!.message).toBe(a.message);
+        const expected: [string, number][] =
+          a.kind === 'source-port'
+            ? [
+                ['insideHosts', a.insideHosts],
+                ['worstCase', a.worstCase],
+              ]
+            : a.kind === 'destination'
+              ? [['sessions', a.sessions]]
+              : a.kind === 'another-observation'
+                ? [
+                    ['remaining', a.remaining],
+                    ['of', a.of],
+                  ]
+                : a.kind === 'device-identifier'
+                  ? [
+                      ['carried', a.carried],
+                      ['of', a.of],
+                    ]
+                  : a.readings.map((x) => ['candidateCount', x.candidateCount] as [string, number]);
+        expect(rows[i]!.counts, `${file} ${a.kind}`).toEqual(expected);
+      }
+      if (result.advice.length === 0) expect(await page.locator('p.no-advice').count()).toBe(1);
+    }
+    // The demo batch advises on its shared answers and its 12-hour clock: the test saw advice of every kind but one.
+    const kinds = new Set(pages.flatMap((p) => p.result.advice.map((a) => a.kind)));
+    expect([...kinds].sort()).toEqual(['another-observation', 'confirm-time-zone', 'destination', 'device-identifier', 'source-port']);
+    expect(advised).toBeGreaterThan(10);
+    await context.close();
+    const shot = await load(resultPage('PBA-NOPORT').file, 'advice-PBA-NOPORT.png');
+    await shot.page.context().close();
+  });
+
   test('--pdf prints every page through the installed Chromium', async () => {
     const out = join(tempDir(), 'pdf');
     const io = captureIo();
@@ -243,5 +400,119 @@ describe.skipIf(!present)('report pages in Chromium', () => {
     const pdfs = readdirSync(out).filter((f) => f.endsWith('.pdf'));
     expect(pdfs).toHaveLength(2);
     for (const p of pdfs) expect(readFileSync(join(out, p)).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
+
+describe.skipIf(!present)('report pages of connection requests in Chromium (issue 19)', () => {
+  function pageOf(out: string, results: readonly (Result | Estimate)[], ref: string): { file: string; result: Result | Estimate } {
+    const i = results.findIndex((r) => r.ref === ref);
+    expect(i, ref).toBeGreaterThanOrEqual(0);
+    return { file: join(out, pageName(i, ref)), result: results[i]! };
+  }
+
+  async function flagsOf(page: Page) {
+    return page.$$eval('li.flag', (lis) =>
+      lis.map((li) => ({ code: li.getAttribute('data-code'), text: li.textContent ?? '', group: li.closest('ul')!.previousElementSibling!.textContent })),
+    );
+  }
+
+  test('service-users: the per-layer table, the accounts with the layers they met, connections, first and last seen; withheld counts; the flags by layer; nothing fetched', async () => {
+    const { file, result } = pageOf(connections.resolveOut, connections.results, 'SU-1');
+    const r = result as Result;
+    expect(r.kind).toBe('service-users');
+    expect(r.candidates.length).toBeGreaterThan(1);
+    const { page, requests, url } = await load(file, 'service-users-SU-1.png');
+    expect(requests).toEqual([url]);
+    const layers = await page.$$eval('tr.layer', (trs) =>
+      trs.map((tr) => ({
+        index: Number(tr.getAttribute('data-index')),
+        matched: Number(tr.querySelector('.layer-matched')!.textContent),
+        remaining: Number(tr.querySelector('.layer-remaining')!.textContent),
+      })),
+    );
+    expect(layers).toEqual(r.layers);
+    // The layers as asked, beside their counts: each service's destinations and window.
+    const asked = await page.$$eval('tr.layer', (trs) => trs.map((tr) => [...tr.querySelectorAll('td.mono')].map((td) => td.textContent)));
+    expect(asked[0]![0]).toContain('192.0.2.80 ports 443');
+    expect(asked[0]![1]).toBe('[2026-03-28T09:00:00Z, 2026-03-28T12:00:00Z)');
+    const users = await page.$$eval('tr.service-user', (trs) =>
+      trs.map((tr) => ({
+        account: tr.querySelector('.account')!.textContent,
+        layers: tr.querySelector('.layers-met')!.getAttribute('data-layers')!.split(' ').map(Number),
+        connections: Number(tr.querySelector('.connection-count')!.textContent),
+        firstSeen: tr.querySelector('.first-seen')!.textContent,
+        lastSeen: tr.querySelector('.last-seen')!.textContent,
+      })),
+    );
+    expect(users).toEqual(
+      r.candidates.map((c) => ({ account: c.account, layers: c.layers, connections: c.connections, firstSeen: c.firstSeen, lastSeen: c.lastSeen })),
+    );
+    const listed = await flagsOf(page);
+    expect(listed.map((l) => l.code).sort()).toEqual(r.risks.map((k) => k.code).sort());
+    for (const k of r.risks) {
+      const shown = listed.find((l) => l.code === k.code && l.text.includes(k.message))!;
+      expect(shown.text).toContain(`paragraph ${k.paragraph}`);
+      expect(shown.text).toContain(k.severity);
+      expect(shown.group).toBe(typeof k.detail['layer'] === 'number' ? `Layer ${k.detail['layer']}` : 'The request as a whole');
+    }
+    expect(await page.$eval('.assessment-text', (e) => e.textContent)).toBe(r.assessment);
+    await page.context().close();
+
+    // Withheld: the count, no identity, no account table.
+    const shared = pageOf(connections.resolveOut, connections.results, 'SU-SHARED');
+    expect((shared.result as Result).withheld).toBe(true);
+    const w = await load(shared.file, 'service-users-SU-SHARED.png');
+    expect(w.requests).toEqual([w.url]);
+    expect(await w.page.$eval('p.withheld .candidate-count', (e) => Number(e.textContent))).toBe(shared.result.candidateCount);
+    expect(await w.page.locator('tr.service-user').count()).toBe(0);
+    expect(await w.page.content()).not.toMatch(/ACC-\d{6}/);
+    expect((await flagsOf(w.page)).map((l) => l.code)).toContain('SHARED_DESTINATION');
+    await w.page.context().close();
+
+    // The estimate: the layers and the counts by layers met, no identity.
+    const e = pageOf(connections.estimateOut, connections.estimates, 'SU-1');
+    const est = await load(e.file, 'service-users-SU-1-estimate.png');
+    expect(await est.page.$$eval('td.support-count', (tds) => tds.map((td) => Number(td.textContent)))).toEqual((e.result as Estimate).supportCounts);
+    expect(await est.page.locator('tr.layer').count()).toBe(e.result.layers!.length);
+    expect(await est.page.content()).not.toMatch(/ACC-\d{6}/);
+    await est.page.context().close();
+  });
+
+  test('connection-records: the records shown and the count held back, the subject named, and the estimate counts only; nothing fetched', async () => {
+    const { file, result } = pageOf(connections.resolveOut, connections.results, 'CR-1');
+    const r = result as Result;
+    expect(r.kind).toBe('connection-records');
+    expect(r.heldBack).toBeGreaterThan(0);
+    const { page, requests, url } = await load(file, 'connection-records-CR-1.png');
+    expect(requests).toEqual([url]);
+    const rows = await page.$$eval('tr.connection', (trs) =>
+      trs.map((tr) => ({ id: tr.getAttribute('data-id'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })),
+    );
+    expect(rows.map((x) => x.id)).toEqual(r.connections!.map((c) => c.id));
+    for (const [i, c] of r.connections!.entries()) {
+      expect(rows[i]!.cells).toEqual([
+        c.kind,
+        c.start,
+        c.end ?? 'open',
+        c.sourcePort === undefined ? c.sourceIp : `${c.sourceIp}:${c.sourcePort}`,
+        c.destinationPort === undefined ? c.destinationIp : `${c.destinationIp}:${c.destinationPort}`,
+        c.protocol ?? '—',
+        c.service ?? '—',
+        `${c.bytesUp ?? '—'} / ${c.bytesDown ?? '—'}`,
+      ]);
+    }
+    expect(await page.$eval('.connection-shown', (e) => Number(e.textContent))).toBe(r.connections!.length);
+    expect(await page.$eval('.held-back', (e) => Number(e.textContent))).toBe(r.heldBack);
+    expect(await page.textContent('main')).toContain(`The subject’s account: ${r.candidates[0]!.account}`);
+    expect((await flagsOf(page)).map((l) => l.code).sort()).toEqual(r.risks.map((k) => k.code).sort());
+    await page.context().close();
+
+    const e = pageOf(connections.estimateOut, connections.estimates, 'CR-1');
+    const est = await load(e.file, 'connection-records-CR-1-estimate.png');
+    expect(await est.page.$eval('.connection-shown', (x) => Number(x.textContent))).toBe((e.result as Estimate).connectionCount);
+    expect(await est.page.$eval('.held-back', (x) => Number(x.textContent))).toBe(e.result.heldBack);
+    expect(await est.page.locator('tr.connection').count()).toBe(0);
+    expect(await est.page.content()).not.toMatch(/ACC-\d{6}/);
+    await est.page.context().close();
   });
 });

@@ -58,3 +58,27 @@ export async function reportDemo(): Promise<Reported> {
     .map((l) => JSON.parse(l) as Estimate);
   return { dir, db, requestsFile, resultsFile, results, estimates, resolveOut, estimateOut };
 }
+
+/** The connection requests' folders (fixtures/demo/connection-requests.ndjson), as {@link Reported} has them. */
+export type ReportedConnections = Pick<Reported, 'db' | 'results' | 'estimates' | 'resolveOut' | 'estimateOut'>;
+
+/** The demo operator with its connection records (issue 19), its connection requests resolved and estimated with --report. */
+export async function reportConnections(): Promise<ReportedConnections> {
+  const dir = tempDir();
+  const db = join(dir, 'connections.db');
+  const records = ['records.ndjson', 'connections.ndjson'].map((f) => packagePath('fixtures', 'demo', f));
+  expect(await main(['ingest', '--db', db, ...records], captureIo())).toBe(0);
+  const requests = packagePath('fixtures', 'demo', 'connection-requests.ndjson');
+  const lines = (text: string) =>
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as never);
+  const resolveOut = join(dir, 'report');
+  const io = captureIo();
+  expect(await main(['resolve', '--db', db, '--report', resolveOut, requests], io)).toBe(0);
+  const estimateOut = join(dir, 'estimate-report');
+  const est = captureIo();
+  expect(await main(['estimate', '--db', db, '--report', estimateOut, requests], est)).toBe(0);
+  return { db, results: lines(io.out()), estimates: lines(est.out()), resolveOut, estimateOut };
+}

@@ -229,3 +229,49 @@ describe('ipar estimate --report', () => {
     expect(page(out, 0, 'DYN-1')).toContain('Estimate (counts only, no identities)');
   });
 });
+
+describe("ipar report: the limits of a source's data", () => {
+  test("an inferred gap (the source fell silent) is drawn on its source's row, and a window in it says so", async () => {
+    const dir = tempDir();
+    const records = join(dir, 'records.ndjson');
+    const at = (ms: number) => new Date(Date.parse('2026-03-28T10:00:00Z') + ms).toISOString();
+    const lines = ['{"kind":"address-space","prefix":"192.0.2.0/24","role":"dynamic"}'];
+    // radius-x logs a start and an end every 30 s for three days from 2026-03-27T10:00Z, but
+    // falls silent 12:00–13:00 on the 28th (its usual rate at that hour, from the other days, expects 160 events).
+    for (let t = -86_400_000; t < 2 * 86_400_000; t += 30_000) {
+      if (t >= 2 * 3_600_000 && t < 3 * 3_600_000) continue;
+      lines.push(
+        JSON.stringify({
+          kind: 'allocation',
+          account: `ACC-${t / 30_000}`,
+          ip: `192.0.2.${Math.abs(t / 30_000) % 200}`,
+          start: at(t),
+          end: at(t + 60_000),
+          source: 'radius-x',
+        }),
+      );
+    }
+    writeFileSync(records, lines.join('\n') + '\n');
+    const db = join(dir, 'x.db');
+    const ingested = captureIo();
+    expect(await main(['ingest', '--db', db, records], ingested), ingested.err()).toBe(0);
+    const listing = captureIo();
+    expect(await main(['coverage', '--db', db, '--json'], listing)).toBe(0);
+    const gaps = (JSON.parse(listing.out()) as { gaps: { source: string; kind: string; start: string; end: string }[] }).gaps;
+    expect(gaps.filter((g) => g.kind === 'inferred')).toHaveLength(1);
+    const gap = gaps.find((g) => g.kind === 'inferred')!;
+    const requests = join(dir, 'requests.ndjson');
+    writeFileSync(requests, '{"ref":"SILENT","observations":[{"sourceIp":"192.0.2.7","time":"2026-03-28T12:30:00Z"}],"toleranceSeconds":2}\n');
+    const out = join(dir, 'report');
+    await main(['resolve', '--db', db, '--report', out, requests], captureIo());
+    const html = readFileSync(join(out, pageName(0, 'SILENT')), 'utf8');
+    const row =
+      /<g class="row row-source" data-label="source radius-x" data-source="radius-x" data-first="([^"]+)" data-last="([^"]+)" data-relation="inside" data-in-gap="inferred">(.*?)<\/g>/.exec(
+        html,
+      );
+    expect(row, 'the radius-x row').not.toBeNull();
+    expect(row![3]).toContain(`class="bar bar-inferred-gap" x=`);
+    expect(row![3]).toContain(`data-kind="inferred-gap" data-start="${gap.start}" data-end="${gap.end}"`);
+    expect(html).toContain('the window is in its inferred gap');
+  });
+});
