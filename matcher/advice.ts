@@ -141,10 +141,36 @@ function deviceIdentifiers(trace: MatchTrace, candidates: ReadonlySet<string>): 
 
 /** The plausible readings that material time flags name, with what each would return. */
 function confirmTimeZone(inputs: AdviceInputs): Advice | null {
+  const readings = namedReadings(inputs, ['TIME_READING_CHANGES_RESULT', 'TIME_READING_FINDS_MORE']);
+  if (readings === null) return null;
+  return {
+    kind: 'confirm-time-zone',
+    readings,
+    message: `confirm how the time was written: ${readings.map((r) => `under ${r.reading}${r.observation === 'all' ? ' (all observations)' : ` (observation ${r.observation})`} ${r.candidateCount} accounts would fit`).join('; ')}`,
+  };
+}
+
+/** The plausible readings of the records that a material RECORD_READING_FINDS_MORE names: whether the records around the window were lost. */
+function confirmRecords(inputs: AdviceInputs): Advice | null {
+  const readings = namedReadings(inputs, ['RECORD_READING_FINDS_MORE']);
+  if (readings === null) return null;
+  return {
+    kind: 'confirm-records',
+    readings,
+    message: `confirm with the source whether records were lost around the time: ${readings.map((r) => `under ${r.reading}${r.observation === 'all' ? ' (all observations)' : ` (observation ${r.observation})`} ${r.candidateCount} accounts would fit`).join('; ')}`,
+  };
+}
+
+/** The plausible readings the material flags of these codes name, with what each would return (accounts where the policy discloses them). */
+function namedReadings(
+  inputs: AdviceInputs,
+  codes: readonly ('TIME_READING_CHANGES_RESULT' | 'TIME_READING_FINDS_MORE' | 'RECORD_READING_FINDS_MORE')[],
+): Extract<Advice, { kind: 'confirm-time-zone' }>['readings'] | null {
   if (inputs.readings === null) return null;
   const named = new Set<string>();
   for (const r of inputs.risks) {
-    if (r.severity !== 'material' || (r.code !== 'TIME_READING_CHANGES_RESULT' && r.code !== 'TIME_READING_FINDS_MORE')) continue;
+    if (r.severity !== 'material' || !(codes as readonly string[]).includes(r.code)) continue;
+    if (r.code !== 'TIME_READING_CHANGES_RESULT' && r.code !== 'TIME_READING_FINDS_MORE' && r.code !== 'RECORD_READING_FINDS_MORE') continue;
     for (const x of r.detail.readings) if (x.plausible) named.add(`${String(r.detail.observation)}|${x.reading}`);
   }
   if (named.size === 0) return null;
@@ -160,12 +186,7 @@ function confirmTimeZone(inputs: AdviceInputs): Advice | null {
         ...(inputs.discloses(accounts) ? { accounts } : {}),
       };
     });
-  if (readings.length === 0) return null;
-  return {
-    kind: 'confirm-time-zone',
-    readings,
-    message: `confirm how the time was written: ${readings.map((r) => `under ${r.reading}${r.observation === 'all' ? ' (all observations)' : ` (observation ${r.observation})`} ${r.candidateCount} accounts would fit`).join('; ')}`,
-  };
+  return readings.length === 0 ? null : readings;
 }
 
 /**
@@ -193,6 +214,8 @@ export function advise(trace: MatchTrace, inputs: AdviceInputs): Advice[] {
   }
   const zone = confirmTimeZone(inputs);
   if (zone !== null) out.push(zone);
+  const records = confirmRecords(inputs);
+  if (records !== null) out.push(records);
   return out;
 }
 
@@ -205,7 +228,7 @@ const SHORT: Readonly<Record<string, string>> = {
 
 /** What one material flag says could make the answer wrong, in a phrase. */
 function threat(r: Risk): string {
-  if (r.code === 'TIME_READING_CHANGES_RESULT' || r.code === 'TIME_READING_FINDS_MORE') {
+  if (r.code === 'TIME_READING_CHANGES_RESULT' || r.code === 'TIME_READING_FINDS_MORE' || r.code === 'RECORD_READING_FINDS_MORE') {
     const plausible = r.detail.readings.filter((y) => y.plausible);
     const x = plausible.find((y) => y.added > 0) ?? plausible[0];
     if (x !== undefined) {

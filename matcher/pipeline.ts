@@ -12,6 +12,7 @@ import { correlate } from './correlate.js';
 import { disclose } from './disclose.js';
 import { evaluate, type MatchTrace } from './evaluate.js';
 import { fetchPlans, fetchPlansWithin, fetchRiskFacts, type FetchWindows } from './fetch.js';
+import { followUpReadings, withFollowUp } from './followup.js';
 import { budgetRefusal, planBudgetRefusal, refusalFor } from './guard.js';
 import { connectionOutcomeEstimate, connectionOutcomeResult, requestKind, runConnectionRequests, withoutKind } from './requests.js';
 import { planRequest, type Plan, type PlannedRequest } from './plan.js';
@@ -77,7 +78,9 @@ async function run(store: StoreReader, inputs: readonly unknown[], options: Reso
   if (analyse && traces.length > 0) {
     const facts = await fetchRiskFacts(store, traces);
     const readings = timeSensitivity(traces);
-    inputsFor = (t) => ({ ...facts[t]!, readings: readings[t]! });
+    // A none answer: the readings that would fill it, read in one more pass (followup.ts).
+    const more = await followUpReadings(store, traces, facts, budget.rows);
+    inputsFor = (t) => ({ ...facts[t]!, readings: withFollowUp(readings[t]!, more[t] ?? null) });
   }
   let k = 0;
   return plans.map((p, i): Step => {

@@ -125,7 +125,7 @@ export function renderEstimate(
 
 /** Advice as an estimate gives it: no reading's accounts. */
 function withoutIdentities(a: Advice): Advice {
-  if (a.kind !== 'confirm-time-zone') return a;
+  if (a.kind !== 'confirm-time-zone' && a.kind !== 'confirm-records') return a;
   return { ...a, readings: a.readings.map(({ accounts: _, ...r }) => r) };
 }
 

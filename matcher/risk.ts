@@ -17,7 +17,7 @@ import { processesConnectionRecords } from './guard.js';
 import type { MatchTrace, ObservationTrace } from './evaluate.js';
 import type { Support } from './identify.js';
 import type { ReadingOutcome } from './sensitivity.js';
-import { readingPlausibility, severityOf, SEVERITY, type RatingContext, type ReadingFacts, type SeverityRule } from './severity.js';
+import { readingPlausibility, RECORD_READINGS, severityOf, SEVERITY, type RatingContext, type ReadingFacts, type SeverityRule } from './severity.js';
 
 /** What risk analysis consults besides the trace. */
 export interface RiskInputs {
@@ -190,7 +190,7 @@ function lowTimePrecision({ ot, i, where }: ObservationContext): UnratedRisk[] {
 }
 
 function describeReading(ctx: RequestContext, r: ReadingOutcome) {
-  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts);
+  const { plausible, why } = readingPlausibility(r.reading, r.observation, ctx.readingFacts, r);
   return {
     reading: r.reading,
     window: { start: formatInstant(r.window.start), end: formatInstant(r.window.end) },
@@ -209,12 +209,12 @@ function readingsChangingResult(
   observation: number | 'all',
   answer: number,
 ): UnratedRisk[] {
-  const dropping = readings.filter((r) => r.missing > 0);
+  const dropping = readings.filter((r) => r.missing > 0 && !RECORD_READINGS.has(r.reading));
   if (dropping.length === 0) return [];
   return [
     flag(
       'TIME_READING_CHANGES_RESULT',
-      `${where}: under ${dropping.map((r) => `${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`,
+      `${where}: ${dropping.map((r) => `under ${r.reading} ${r.missing} of the ${answer} accounts given do not fit (${r.candidateCount} would)`).join('; ')}`,
       {
         observation,
         candidateCount: answer,
@@ -224,22 +224,50 @@ function readingsChangingResult(
   ];
 }
 
+/**
+ * The readings that find accounts the answer lacks, as one flag: readings of the time
+ * (`TIME_READING_FINDS_MORE`) or of the records around a none answer (`RECORD_READING_FINDS_MORE`).
+ */
 function readingsFindingMore(
   ctx: RequestContext,
+  code: 'TIME_READING_FINDS_MORE' | 'RECORD_READING_FINDS_MORE',
   readings: readonly ReadingOutcome[],
   where: string,
   observation: number | 'all',
   answer: number,
 ): UnratedRisk[] {
-  const adding = readings.filter((r) => r.added > 0);
+  const record = code === 'RECORD_READING_FINDS_MORE';
+  const adding = readings.filter((r) => r.added > 0 && RECORD_READINGS.has(r.reading) === record);
   if (adding.length === 0) return [];
   return [
-    flag('TIME_READING_FINDS_MORE', `${where}: ${adding.map((r) => `${r.reading} finds ${r.added} accounts the answer lacks`).join('; ')}`, {
+    flag(code, `${where}: ${record ? 'where records may be lost, ' : ''}${adding.map(underReading).join('; ')}`, {
       observation,
       candidateCount: answer,
       readings: adding.map((r) => describeReading(ctx, r)),
     }),
   ];
+}
+
+/** `under held-before 1 accounts would fit (1 the answer lacks)`: the reading and the accounts' count under it. */
+function underReading(r: ReadingOutcome): string {
+  return `under ${r.reading} ${r.candidateCount} accounts would fit (${r.added} the answer lacks)`;
+}
+
+function recordReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
+  const { inputs, candidates, i, where } = ctx;
+  return readingsFindingMore(ctx, 'RECORD_READING_FINDS_MORE', inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+}
+
+function jointRecordReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
+  const { trace, inputs, candidates } = ctx;
+  return readingsFindingMore(
+    ctx,
+    'RECORD_READING_FINDS_MORE',
+    inputs.readings.joint,
+    `all ${trace.observations.length} observations read together`,
+    'all',
+    candidates.size,
+  );
 }
 
 function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
@@ -249,7 +277,7 @@ function timeReadingChangesResult(ctx: ObservationContext): UnratedRisk[] {
 
 function timeReadingFindsMore(ctx: ObservationContext): UnratedRisk[] {
   const { inputs, candidates, i, where } = ctx;
-  return readingsFindingMore(ctx, inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
+  return readingsFindingMore(ctx, 'TIME_READING_FINDS_MORE', inputs.readings.perObservation[i] ?? [], where, i, candidates.size);
 }
 
 /**
@@ -401,9 +429,23 @@ function outsideSourceSpan({ ot, inputs, i, where }: ObservationContext): Unrate
   ];
 }
 
+/**
+ * How long a source may plausibly stay silent after its last event: the time in which its
+ * mean rate expects the silence detector's {@link GAP_EXPECTED_EVENTS} events. Past it, its
+ * logs have stopped rather than gone quiet. A source with fewer events than that has no
+ * rate to judge by: no horizon.
+ */
+export function silenceHorizonMs(c: SourceCoverage): number {
+  // Fewer events than the detector needs establish no rate: such a source may stay silent indefinitely.
+  if (c.events < GAP_EXPECTED_EVENTS) return Infinity;
+  const meanRate = c.events / Math.max(1, (c.last - c.first) / 60_000);
+  return (GAP_EXPECTED_EVENTS / Math.max(meanRate, Number.MIN_VALUE)) * 60_000;
+}
+
 function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationContext): UnratedRisk[] {
   const w = ot.observation.window;
   const lastOf = new Map(inputs.coverage.map((c) => [c.source, c.last]));
+  const horizonOf = new Map(inputs.coverage.map((c) => [c.source, silenceHorizonMs(c)]));
   const records: { kind: string; source: string; start: string; heldAt: string; sourceLast: string }[] = [];
   const seen = new Set<string>();
   const consider = (id: string, kind: string, source: string, r: { start: number; end: number | null }): void => {
@@ -418,6 +460,8 @@ function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationConte
   const unallocated = new Set(ot.unallocated);
   for (const t of ot.translations) if (!unallocated.has(t)) consider(t.record.id, t.record.kind, t.realm, t.record);
   if (records.length === 0) return [];
+  // Records whose source has been silent past the window for longer than its own rates allow: its logs stopped.
+  const pastHorizon = records.filter((r) => w.start - Date.parse(r.sourceLast) > (horizonOf.get(r.source) ?? 0)).length;
   return [
     flag(
       'OPEN_PAST_EVIDENCE',
@@ -425,6 +469,7 @@ function openPastEvidence({ ot, inputs, candidates, i, where }: ObservationConte
       {
         observation: i,
         records: records.slice(0, LIST_LIMIT),
+        pastHorizon,
       },
     ),
   ];
@@ -532,7 +577,14 @@ function jointTimeReadingChangesResult(ctx: RequestContext): UnratedRisk[] {
 
 function jointTimeReadingFindsMore(ctx: RequestContext): UnratedRisk[] {
   const { trace, inputs, candidates } = ctx;
-  return readingsFindingMore(ctx, inputs.readings.joint, `all ${trace.observations.length} observations shifted together`, 'all', candidates.size);
+  return readingsFindingMore(
+    ctx,
+    'TIME_READING_FINDS_MORE',
+    inputs.readings.joint,
+    `all ${trace.observations.length} observations shifted together`,
+    'all',
+    candidates.size,
+  );
 }
 
 function singleObservation({ trace, candidates }: RequestContext): UnratedRisk[] {
@@ -600,7 +652,7 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'INFERRED_GAP', scope: 'observation', rule: inferredGap, severity: SEVERITY.coverageGap },
   { code: 'GAP_UNDETECTABLE', scope: 'observation', rule: gapUndetectable, severity: 'material' },
   { code: 'OUTSIDE_SOURCE_SPAN', scope: 'observation', rule: outsideSourceSpan, severity: 'material' },
-  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence, severity: SEVERITY.inferredEnd },
+  { code: 'OPEN_PAST_EVIDENCE', scope: 'observation', rule: openPastEvidence, severity: SEVERITY.openPastEvidence },
   { code: 'INSIDE_UNALLOCATED', scope: 'observation', rule: insideUnallocated, severity: 'material' },
   { code: 'SESSION_LOOKUP_CAPPED', scope: 'observation', rule: sessionLookupCapped, severity: 'material' },
   { code: 'PORT_OUTSIDE_NAT_RANGE', scope: 'observation', rule: portOutsideNatRange, severity: 'material' },
@@ -613,6 +665,18 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'CONTRADICTORY_OBSERVATIONS', scope: 'request', rule: contradictoryObservations, severity: 'material' },
   { code: 'SHARED_ACCOUNT', scope: 'request', rule: sharedAccount, severity: 'note' },
   { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed, severity: 'note' },
+  { code: 'RECORD_READING_FINDS_MORE', scope: 'observation', rule: recordReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'RECORD_READING_FINDS_MORE', scope: 'request', rule: jointRecordReadingFindsMore, severity: SEVERITY.readingFindsMore },
+];
+
+/** The rules whose flag on an observation that matched nobody puts its coverage in doubt: its records may be lost. */
+const DOUBT_RULES: readonly ((ctx: ObservationContext) => UnratedRisk[])[] = [
+  coverageGap,
+  inferredGap,
+  gapUndetectable,
+  outsideSourceSpan,
+  insideUnallocated,
+  beyondRetention,
 ];
 
 const OBSERVATION_RULES = RISK_RULES.filter((r) => r.scope === 'observation');
@@ -620,8 +684,25 @@ const REQUEST_RULES = RISK_RULES.filter((r) => r.scope === 'request');
 
 /** The context every rule of a request reads. */
 export function requestContext(trace: MatchTrace, inputs: RiskInputs): RequestContext {
-  const readingFacts = trace.request.observations.map((observation) => ({ observation, settings: inputs.settings, toleranceMs: trace.request.toleranceMs }));
-  return { trace, inputs, candidates: new Set(trace.correlation.candidates.map((c) => c.account)), readingFacts };
+  const candidates = new Set(trace.correlation.candidates.map((c) => c.account));
+  const facts = (doubts: readonly (string | null)[]): ReadingFacts[] =>
+    trace.request.observations.map((observation, i) => ({
+      observation,
+      settings: inputs.settings,
+      toleranceMs: trace.request.toleranceMs,
+      answer: candidates.size,
+      matched: trace.observations[i]?.matches.accounts.size ?? 0,
+      doubt: doubts[i] ?? null,
+    }));
+  const bare: RequestContext = { trace, inputs, candidates, readingFacts: facts([]) };
+  // Whether each observation that matched nobody may have lost its records: the codes of the doubt flags on it.
+  const doubts = trace.observations.map((ot, i) => {
+    if (ot.matches.accounts.size > 0) return null;
+    const oc = observationContext(bare, i);
+    const codes = [...new Set(DOUBT_RULES.flatMap((rule) => rule(oc).map((f) => f.code)))];
+    return codes.length === 0 ? null : codes.join(', ');
+  });
+  return { ...bare, readingFacts: facts(doubts) };
 }
 
 /** The context of observation `i` of a request. */

@@ -28,7 +28,10 @@ export type ReadingName =
   | 'plus-1d'
   | 'minus-1y'
   | 'day-month-swapped'
-  | 'any-combination';
+  | 'any-combination'
+  | 'held-before'
+  | 'held-after'
+  | 'without-observations';
 
 export interface ReadingOutcome {
   readonly reading: ReadingName;
@@ -110,7 +113,7 @@ export function sensitivityWindows(o: PlannedObservation, request: PlannedReques
   return [o.window, ...alternativeReadings(o, request.toleranceMs).map((a) => a.window)];
 }
 
-function outcome(
+export function outcome(
   reading: ReadingName,
   observation: number | null,
   window: Window,
@@ -164,7 +167,7 @@ function rowSpans(f: FetchedObservation): { starts: Float64Array; ends: Float64A
   return hit;
 }
 
-function intersectAll(sets: readonly ReadonlySet<string>[]): Set<string> {
+export function intersectAll(sets: readonly ReadonlySet<string>[]): Set<string> {
   const [first, ...rest] = sets;
   return new Set([...(first ?? [])].filter((a) => rest.every((s) => s.has(a))));
 }

@@ -20,6 +20,16 @@ export interface ReadingFacts {
   readonly observation: PlannedObservation;
   readonly settings: StoreSettings;
   readonly toleranceMs: number;
+  /** How many accounts the answer names (a `none` answer: 0). */
+  readonly answer: number;
+  /** How many accounts this observation alone matched. */
+  readonly matched: number;
+  /**
+   * Why this observation's records may be lost, when it matched nobody and a flag of
+   * doubt is on it (a gap, outside its sources' span, an inside host no allocation holds,
+   * the retention horizon); `null` otherwise.
+   */
+  readonly doubt: string | null;
 }
 
 /** Whether a reading is plausible, and why (the text a flag's detail carries). */
@@ -80,13 +90,37 @@ function formatOffset(minutes: number): string {
 
 const always = (why: string) => (): Plausibility => ({ plausible: true, why });
 
+/** What a reading would return, for the rules that read it (a `none` answer it would fill). */
+export type ReadingEffect = Pick<ReadingOutcome, 'candidateCount'>;
+
+/**
+ * A date misreading: plausible where the clock is declared `date-ambiguous`, or where the
+ * answer is none and this reading would fill it (the time as written finds nobody, so a
+ * misdated request is one explanation oversight reports name).
+ */
+function dateReading(declared: string) {
+  return ({ observation, answer }: ReadingFacts, effect?: ReadingEffect): Plausibility => {
+    if (observation.clock === 'date-ambiguous') return { plausible: true, why: declared };
+    if (answer === 0 && effect !== undefined && effect.candidateCount > 0)
+      return { plausible: true, why: `the answer is none and this reading would fill it (${effect.candidateCount} accounts)` };
+    return { plausible: false, why: 'the date is not declared ambiguous and the answer is not none' };
+  };
+}
+
+/** A reading of the records around an observation that matched nobody: plausible where its coverage is in doubt. */
+function recordReading({ doubt }: ReadingFacts): Plausibility {
+  return doubt === null
+    ? { plausible: false, why: "the observation's coverage is not in doubt: no flag says its records may be lost" }
+    : { plausible: true, why: `its records may be lost: ${doubt}` };
+}
+
 /**
  * Each reading matcher/sensitivity.ts tries, and when the way the time was written makes
  * it plausible. The fold, gap and twelve-hour readings are only tried where they apply
  * (a fold, a gap, a clock declared `12h-ambiguous`), so where tried they are plausible.
  */
 export const READING_PLAUSIBILITY: Readonly<
-  Record<Exclude<ReadingName, 'any-combination'>, { readonly rule: string; readonly plausible: (f: ReadingFacts) => Plausibility }>
+  Record<Exclude<ReadingName, 'any-combination'>, { readonly rule: string; readonly plausible: (f: ReadingFacts, effect?: ReadingEffect) => Plausibility }>
 > = {
   'exact-instant': { rule: READING_ENTRIES['exact-instant'].meaning, plausible: always('the time as written, without the tolerance') },
   'wider-tolerance': {
@@ -112,25 +146,44 @@ export const READING_PLAUSIBILITY: Readonly<
   },
   'minus-12h': { rule: READING_ENTRIES['minus-12h'].meaning, plausible: always('the clock is declared 12-hour without AM/PM') },
   'plus-12h': { rule: READING_ENTRIES['plus-12h'].meaning, plausible: always('the clock is declared 12-hour without AM/PM') },
-  'minus-1d': { rule: READING_ENTRIES['minus-1d'].meaning, plausible: always('the date is declared ambiguous') },
-  'plus-1d': { rule: READING_ENTRIES['plus-1d'].meaning, plausible: always('the date is declared ambiguous') },
-  'minus-1y': { rule: READING_ENTRIES['minus-1y'].meaning, plausible: always('the date is declared ambiguous') },
+  'minus-1d': { rule: READING_ENTRIES['minus-1d'].meaning, plausible: dateReading('the date is declared ambiguous') },
+  'plus-1d': { rule: READING_ENTRIES['plus-1d'].meaning, plausible: dateReading('the date is declared ambiguous') },
+  'minus-1y': { rule: READING_ENTRIES['minus-1y'].meaning, plausible: dateReading('the date is declared ambiguous') },
   'day-month-swapped': {
     rule: READING_ENTRIES['day-month-swapped'].meaning,
-    plausible: always('the date is declared ambiguous, and day and month are both below 13'),
+    plausible: dateReading('the date is declared ambiguous, and day and month are both below 13'),
   },
+  'held-before': { rule: READING_ENTRIES['held-before'].meaning, plausible: recordReading },
+  'held-after': { rule: READING_ENTRIES['held-after'].meaning, plausible: recordReading },
+  'without-observations': { rule: READING_ENTRIES['without-observations'].meaning, plausible: recordReading },
 };
+
+/** Readings of the records rather than of the time (RECORD_READING_FINDS_MORE raises them). */
+export const RECORD_READINGS: ReadonlySet<ReadingName> = new Set(
+  (Object.keys(READING_ENTRIES) as (keyof typeof READING_ENTRIES)[]).filter((r) => READING_ENTRIES[r].kind === 'record'),
+);
 
 /**
  * Whether `reading` is plausible for observation `index` (a number), or for a joint
  * reading (`null`): plausible for some observation it moves. `any-combination` is
- * plausible when some observation has a plausible reading other than the exact instant.
+ * plausible when some observation has a plausible reading other than the exact instant;
+ * a joint reading of the records, when every observation that matched nobody is in doubt.
+ * `effect` is what the reading would return (a date reading that fills a none answer).
  */
-export function readingPlausibility(reading: ReadingName, index: number | null, facts: readonly ReadingFacts[]): Plausibility {
+export function readingPlausibility(reading: ReadingName, index: number | null, facts: readonly ReadingFacts[], effect?: ReadingEffect): Plausibility {
+  if (index === null && RECORD_READINGS.has(reading)) {
+    // A joint record reading moves every observation that matched nobody: each must be in doubt.
+    const moved = facts.filter((f) => f.matched === 0);
+    const clear = moved.find((f) => f.doubt === null);
+    if (clear !== undefined) return { plausible: false, why: `observation ${clear.observation.index} matched nobody and its coverage is not in doubt` };
+    return moved.length === 0
+      ? { plausible: false, why: 'no observation matched nobody' }
+      : { plausible: true, why: moved.map((f) => `observation ${f.observation.index}'s records may be lost: ${f.doubt}`).join('; ') };
+  }
   if (reading === 'any-combination') {
     for (const f of facts) {
       for (const [name, entry] of Object.entries(READING_PLAUSIBILITY)) {
-        if (name === 'exact-instant') continue;
+        if (name === 'exact-instant' || RECORD_READINGS.has(name as ReadingName)) continue;
         const p = entry.plausible(f);
         if (p.plausible) return { plausible: true, why: `observation ${f.observation.index}: ${p.why}` };
       }
@@ -141,7 +194,7 @@ export function readingPlausibility(reading: ReadingName, index: number | null, 
   const chosen = index === null ? facts : facts.slice(index, index + 1);
   let last: Plausibility = { plausible: false, why: 'no observation' };
   for (const f of chosen) {
-    last = entry.plausible(f);
+    last = entry.plausible(f, effect);
     if (last.plausible) return index === null ? { plausible: true, why: `observation ${f.observation.index}: ${last.why}` } : last;
   }
   return last;
@@ -184,6 +237,12 @@ export const SEVERITY = {
   coverageGap: ((f, ctx) =>
     ctx.candidates.size === 0 || f.detail.gaps.some((g) => g.relation === 'overlaps-window') ? 'material' : 'note') as SeverityRule<'COVERAGE_GAP'>,
   serverAddress: ((_, ctx) => (ctx.candidates.size > 0 ? 'material' : 'note')) as SeverityRule,
+  /**
+   * A record the answer rests on is open past its source's last evidence, and the source
+   * has been silent for longer than its own rates allow (its logs stopped, or the time is
+   * misdated): who held it then is not known. A sparse source quiet for a while is not.
+   */
+  openPastEvidence: ((f, ctx) => (ctx.candidates.size > 0 && f.detail.pastHorizon > 0 ? 'material' : 'note')) as SeverityRule<'OPEN_PAST_EVIDENCE'>,
   toleranceBelowClockError: ((f, ctx) =>
     (ctx.readings.perObservation[f.detail.observation] ?? []).some((r) => r.reading === 'wider-tolerance' && (r.added > 0 || r.missing > 0))
       ? 'material'

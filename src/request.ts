@@ -288,9 +288,15 @@ export const Advice = z.discriminatedUnion('kind', [
     readings: z.array(AdviceReading).min(1),
     message: z.string(),
   }),
+  /** A none answer whose records may be lost: what each plausible reading of the records around it would return. */
+  z.strictObject({
+    kind: z.literal('confirm-records'),
+    readings: z.array(AdviceReading).min(1),
+    message: z.string(),
+  }),
 ]);
 export type Advice = z.infer<typeof Advice>;
-export const ADVICE_KINDS = ['source-port', 'destination', 'another-observation', 'device-identifier', 'confirm-time-zone'] as const;
+export const ADVICE_KINDS = ['source-port', 'destination', 'another-observation', 'device-identifier', 'confirm-time-zone', 'confirm-records'] as const;
 
 export const Result = z.strictObject({
   ref: z.string().nullable(),

@@ -180,11 +180,14 @@ export const RISK_CODES = {
   OPEN_PAST_EVIDENCE: {
     kind: 'false-positive',
     paragraph: '9.24',
-    material: "when the window is past the record's last evidence: the holder may have changed since",
+    material:
+      "when the answer names accounts and the window is past its source's last event by more than the source's own rates allow a silence (the time in which they expect 50 events: `pastHorizon` counts such records): its logs stopped, or the time is misdated, so the holder may have changed since; a sparse source quiet for a while is a note",
     meaning: "a matched record is open (no end exported) and the window is after its source's last evidence: held at that time, nothing known after",
     detail: detailOf({
       observation,
       records: z.array(z.strictObject({ kind: z.string(), source: z.string(), start: z.string(), heldAt: z.string(), sourceLast: z.string() })),
+      /** Records whose source has been silent past the window for longer than its rates allow. */
+      pastHorizon: count,
     }),
   },
   INSIDE_UNALLOCATED: {
@@ -303,6 +306,15 @@ export const RISK_CODES = {
     meaning: "a declared coverage gap overlaps a layer's (or the records') window: connections in it may be missing",
     detail: detailOf({ layer: count, gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string().nullable() })) }),
   },
+  RECORD_READING_FINDS_MORE: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    material:
+      'when the answer is none, an observation that matched nobody has its coverage in doubt (a coverage gap before or over its window, an inferred or undetectable gap, outside what its sources covered, an inside host no allocation holds, the retention horizon), and a reading of the records around it (see "Severity") finds accounts',
+    meaning:
+      "where an observation matched nobody because its records may be lost, another reading of the records finds accounts: the address's last holder before the window (`held-before`: its record, or its successor, was lost), its first holder after (`held-after`), or the other observations without it (`without-observations`); the detail gives each reading's counts, the `confirm-records` advice the accounts where the policy allows",
+    detail: readingDetail,
+  },
 } as const satisfies Record<string, RiskEntry>;
 
 /**
@@ -332,18 +344,42 @@ export const READING_ENTRIES = {
   },
   'minus-12h': { kind: '12h', meaning: 'twelve hours earlier: tried, and plausible, only for clocks declared `12h-ambiguous`' },
   'plus-12h': { kind: '12h', meaning: 'twelve hours later: tried, and plausible, only for clocks declared `12h-ambiguous`' },
-  'minus-1d': { kind: 'date', meaning: 'the day before: tried, and plausible, only for clocks declared `date-ambiguous`' },
-  'plus-1d': { kind: 'date', meaning: 'the day after: tried, and plausible, only for clocks declared `date-ambiguous`' },
-  'minus-1y': { kind: 'date', meaning: 'the year before (a SPoC chose 2019 for 2018): tried, and plausible, only for clocks declared `date-ambiguous`' },
+  'minus-1d': {
+    kind: 'date',
+    meaning: 'the day before: plausible for clocks declared `date-ambiguous`, and where the answer is none and this reading would fill it',
+  },
+  'plus-1d': {
+    kind: 'date',
+    meaning: 'the day after: plausible for clocks declared `date-ambiguous`, and where the answer is none and this reading would fill it',
+  },
+  'minus-1y': {
+    kind: 'date',
+    meaning:
+      'the year before (a SPoC chose 2019 for 2018): plausible for clocks declared `date-ambiguous`, and where the answer is none and this reading would fill it',
+  },
   'day-month-swapped': {
     kind: 'date',
     meaning:
-      'day and month swapped: tried, and plausible, only for clocks declared `date-ambiguous` and a date whose day and month are both below 13 and differ',
+      'day and month swapped, for a date whose day and month are both below 13 and differ: plausible for clocks declared `date-ambiguous`, and where the answer is none and this reading would fill it',
   },
   'any-combination': {
     kind: 'joint',
     meaning:
       'each of several observations read any way tried, independently: plausible when some observation has a plausible reading other than the exact instant',
+  },
+  'held-before': {
+    kind: 'record',
+    meaning:
+      "the address's last holder before the window still held it (its record's end, or its successor, was lost): tried where an observation of a none answer matched nobody, plausible where that observation's coverage is in doubt",
+  },
+  'held-after': {
+    kind: 'record',
+    meaning: "the address's first holder after the window already held it (its record's start was lost): tried and plausible as `held-before`",
+  },
+  'without-observations': {
+    kind: 'record',
+    meaning:
+      'the accounts that fit the other observations, leaving out those that matched nobody: plausible where every observation left out has its coverage in doubt',
   },
 } as const satisfies Record<string, Entry>;
 export type ReadingCode = keyof typeof READING_ENTRIES;

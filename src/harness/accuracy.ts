@@ -201,10 +201,12 @@ export function isSilentError(t: Trial): boolean {
 
 const materialFp = (r: Result) => r.risks.some((x) => x.kind === 'false-positive' && x.severity === 'material');
 
-/** The true account is among the candidates or among the accounts of a reading the advice names. */
+/** The true account is among the candidates or among the accounts of a material reading the advice names (of the time or of the records). */
 export function foundWithReadings(t: Trial): boolean {
   if (found(t)) return true;
-  return t.result.advice.some((a) => a.kind === 'confirm-time-zone' && a.readings.some((r) => r.accounts?.includes(t.truth.account) === true));
+  return t.result.advice.some(
+    (a) => (a.kind === 'confirm-time-zone' || a.kind === 'confirm-records') && a.readings.some((r) => r.accounts?.includes(t.truth.account) === true),
+  );
 }
 
 /** Severity scored against the truth: clean answers, silent errors among them, precision of material flags. */
@@ -351,6 +353,14 @@ function moveRequest(r: RequestInput, ms: number): RequestInput {
   return { ...r, observations: r.observations.map((o) => (typeof o.time === 'string' ? { ...o, time: new Date(Date.parse(o.time) + ms).toISOString() } : o)) };
 }
 
+/** A request whose observations no longer declare `"clock": "date-ambiguous"` (the `*-undeclared` scenarios). */
+function withoutDateDeclaration(r: RequestInput): RequestInput {
+  return {
+    ...r,
+    observations: r.observations.map(({ clock, ...o }) => (clock === 'date-ambiguous' ? o : { ...o, ...(clock === undefined ? {} : { clock }) })),
+  };
+}
+
 /** The records without the allocations of inside hosts whose last IPv4 octet is odd, and the accounts that lost one. */
 function withoutFeed(records: readonly CanonicalRecordInput[]): { records: CanonicalRecordInput[]; withheld: Set<string> } {
   const withheld = new Set<string>();
@@ -380,7 +390,10 @@ export async function runScenario(scenario: Scenario, options: AccuracyOptions, 
     empty = 0;
     const requests = world.requests.slice(0, take);
     const moved = scenario.outsideSpanMs;
-    const inputs = requests.map(asRequest).map((r, i) => (moved === undefined ? r : moveRequest(r, i % 2 === 0 ? -moved.before : moved.after)));
+    const inputs = requests
+      .map(asRequest)
+      .map((r) => (scenario.undeclaredDate === true ? withoutDateDeclaration(r) : r))
+      .map((r, i) => (moved === undefined ? r : moveRequest(r, i % 2 === 0 ? -moved.before : moved.after)));
     const { records, withheld } = scenario.missingFeed === true ? withoutFeed(world.records) : { records: world.records, withheld: new Set<string>() };
     const instance = await system.open(records, scenario.rotated === true ? hourlyRuns(records) : undefined);
     let results: Result[];
@@ -396,7 +409,7 @@ export async function runScenario(scenario: Scenario, options: AccuracyOptions, 
         throw new IparError('ACCURACY_TRUTH_MISMATCH', `world ${spec.name}: truth ${truth.ref} does not follow request ${request.ref}`);
       trials.push({
         world: spec,
-        request: moved === undefined ? request : (inputs[i]! as SimRequest),
+        request: moved === undefined && scenario.undeclaredDate !== true ? request : (inputs[i]! as SimRequest),
         truth,
         result: results[i]!,
         naive: naive(inputs[i]!),

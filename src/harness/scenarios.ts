@@ -26,6 +26,8 @@ export interface Scenario {
   readonly defaults?: boolean;
   /** The instants the scenario's worlds start at, in turn, instead of the harness's two clock changes. */
   readonly starts?: readonly string[];
+  /** The requests do not declare `"clock": "date-ambiguous"`: the date is misread without anyone saying it may be. */
+  readonly undeclaredDate?: boolean;
 }
 
 /** Every request-noise kind of the simulator switched off. */
@@ -114,6 +116,25 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
     outsideSpanMs: { before: 2 * 86_400_000, after: 456 * 86_400_000 },
   },
   { name: 'missing-feed', description: "the allocation feed of half of each CGNAT realm's inside hosts is missing (NAT records kept)", missingFeed: true },
+  {
+    name: 'wrong-year-undeclared',
+    description: 'the year written one later, not declared: the date readings are considered only where the answer is none',
+    noise: { wrongYear: 1 },
+    undeclaredDate: true,
+  },
+  {
+    name: 'wrong-day-undeclared',
+    description: 'the day written one off either way, not declared',
+    noise: { wrongDay: 1 },
+    undeclaredDate: true,
+  },
+  {
+    name: 'day-month-swapped-undeclared',
+    description: 'day and month swapped (both below 13), not declared',
+    noise: { dayMonthSwap: 1 },
+    starts: ['2026-03-05T12:00:00Z', '2026-10-06T12:00:00Z'],
+    undeclaredDate: true,
+  },
 ]);
 
 export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);

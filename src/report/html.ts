@@ -342,6 +342,7 @@ const ADVICE_WORDS: Readonly<Record<Advice['kind'], string>> = {
   'another-observation': 'another observation',
   'device-identifier': 'a device identifier',
   'confirm-time-zone': 'confirm how the time was written',
+  'confirm-records': 'confirm whether records were lost',
 };
 
 function count(name: string, value: number | string): string {
@@ -370,7 +371,8 @@ function adviceRow(a: Advice): string {
       counts = `the records carry it for ${count('carried', a.carried)} of ${count('of', a.of)} candidates`;
       break;
     case 'confirm-time-zone':
-      where = 'the time';
+    case 'confirm-records':
+      where = a.kind === 'confirm-time-zone' ? 'the time' : 'the records around the time';
       counts =
         '<ul class="advice-readings">' +
         a.readings

@@ -4,6 +4,7 @@ import { matchPlans } from '../../matcher/pipeline.js';
 import { planRequest } from '../../matcher/plan.js';
 import { analyseRisks, observationContext, requestContext, RISK_CODES, RISK_RULES, type RequestContext, type RiskRule } from '../../matcher/risk.js';
 import type { UnratedRisk } from '../../src/catalogue/risks.js';
+import { followUpReadings, withFollowUp } from '../../matcher/followup.js';
 import { CONNECTION_RISK_CODES } from '../../matcher/services.js';
 import { sensitivityWindows, timeSensitivity } from '../../matcher/sensitivity.js';
 import type { RequestInput, Risk } from '../../src/request.js';
@@ -76,6 +77,8 @@ const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInpu
   // 198.51.100.8 at 05:30 finds nobody, and dhcp logs a handful of events a day.
   ['GAP_UNDETECTABLE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.8', time: T('10:00:00') }]]],
   ['OUTSIDE_SOURCE_SPAN', [[{ sourceIp: '198.51.100.7', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
+  // 198.51.100.8 at 05:30 finds nobody where a gap would not show: A, its first holder after, is held-after's.
+  ['RECORD_READING_FINDS_MORE', [[{ sourceIp: '198.51.100.8', time: T('05:30:00') }]], [[{ sourceIp: '198.51.100.7', time: T('10:00:00') }]]],
   ['OPEN_PAST_EVIDENCE', [[{ sourceIp: '198.51.100.9', time: '2027-06-28T10:00:00Z' }]], [[{ sourceIp: '198.51.100.9', time: T('10:00:00') }]]],
   [
     'INSIDE_UNALLOCATED',
@@ -245,10 +248,11 @@ describe('RISK_RULES: the table of rules, each tested alone', () => {
     const p = planRequest({ ref: 'R', observations, toleranceSeconds: 1, ...extra });
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
     const traces = await matchPlans(store, [p.value], sensitivityWindows);
-    const [facts] = await fetchRiskFacts(store, traces);
+    const facts = await fetchRiskFacts(store, traces);
     const [readings] = timeSensitivity(traces);
+    const [more] = await followUpReadings(store, traces, facts, 1_000_000);
     const trace = traces[0]!;
-    return requestContext(trace, { ...facts!, readings: readings! });
+    return requestContext(trace, { ...facts[0]!, readings: withFollowUp(readings!, more ?? null) });
   }
   function alone(r: RiskRule, ctx: RequestContext): UnratedRisk[] {
     return r.scope === 'request' ? r.rule(ctx) : ctx.trace.observations.flatMap((_, i) => r.rule(observationContext(ctx, i)));
@@ -266,7 +270,13 @@ describe('RISK_RULES: the table of rules, each tested alone', () => {
     async (_name, r) => {
       const [, [raiseObs, raiseExtra], [quietObs, quietExtra]] = cases.find(([code]) => code === r.code)!;
       // The joint time readings need several observations moved together.
-      const raising: Obs[] = r.scope === 'request' && r.code.startsWith('TIME_READING') ? [raiseObs[0]!, { ...raiseObs[0]!, time: T('11:40:00') }] : raiseObs;
+      // The joint record reading leaves out an observation that matched nobody beside one that matched.
+      const raising: Obs[] =
+        r.scope === 'request' && r.code.startsWith('TIME_READING')
+          ? [raiseObs[0]!, { ...raiseObs[0]!, time: T('11:40:00') }]
+          : r.scope === 'request' && r.code === 'RECORD_READING_FINDS_MORE'
+            ? [raiseObs[0]!, { sourceIp: '198.51.100.7', time: T('10:00:00') }]
+            : raiseObs;
       const raised = alone(r, await contextOf(raising, raiseExtra));
       expect(raised.length).toBeGreaterThan(0);
       expect(raised.map((k) => k.code)).toEqual(raised.map(() => r.code));

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planRequest } from '../../matcher/plan.js';
 import { dateReadings } from '../../matcher/sensitivity.js';
+import { silenceHorizonMs } from '../../matcher/risk.js';
 import { READING_PLAUSIBILITY, zoneShifts } from '../../matcher/severity.js';
+import { CoverageRecorder } from '../../src/store/core/coverage.js';
+import { records } from '../support/index.js';
 import type { RequestInput, Result } from '../../src/request.js';
+import { storeSettings } from '../../src/store/core/bounds.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { operatorStore, resolveIn, riskStore, T, type Obs } from './operators.js';
 
@@ -113,7 +117,7 @@ describe('severity of TIME_READING_CHANGES_RESULT: a reading counts only where t
   });
 });
 
-describe('date readings: tried only for clocks declared date-ambiguous', () => {
+describe('date readings: considered for clocks declared date-ambiguous, and for a none answer they would fill', () => {
   test.each([
     [
       'the year written one later: the year before finds the holder',
@@ -139,9 +143,61 @@ describe('date readings: tried only for clocks declared date-ambiguous', () => {
     expect(zone?.kind === 'confirm-time-zone' && zone.readings.find((x) => x.reading === reading)).toMatchObject({ candidateCount: 1, accounts });
   });
 
-  test('without the declaration, no date reading is tried', async () => {
-    const r = await resolveIn(store, [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }]);
-    expect(JSON.stringify(r.risks)).not.toMatch(/minus-1y|minus-1d|plus-1d|day-month-swapped/);
+  test('without the declaration, an answered request tries no date reading', async () => {
+    const answered = await resolveIn(store, [{ sourceIp: '198.51.100.8', time: W('10:00:00') }]);
+    expect(answered.status).toBe('unique');
+    expect(JSON.stringify(answered.risks)).not.toMatch(/minus-1y|minus-1d|plus-1d|day-month-swapped/);
+  });
+
+  // Without the declaration, a none answer that a date reading would fill: the reading is
+  // plausible (a misdated request is one explanation), so the flag is material and the
+  // advice names the accounts under it; a reading that finds nobody stays implausible.
+  test.each([
+    ['the year written one later, not declared', { sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }, 'minus-1y', ['B-W']],
+    ['the day written one later, not declared', { sourceIp: '198.51.100.8', time: '2026-01-16T10:00:00Z' }, 'minus-1d', ['B-W']],
+    ['the day written one earlier, not declared', { sourceIp: '198.51.100.8', time: '2026-01-14T10:00:00Z' }, 'plus-1d', ['B-W']],
+    ['day and month swapped, not declared', { sourceIp: '198.51.100.8', time: '2026-01-07T10:00:00Z' }, 'day-month-swapped', ['B-S']],
+  ] as const)('%s: a none answer the reading fills', async (_name, obs, reading, accounts) => {
+    const r = await resolveIn(store, [obs]);
+    expect(r.status).toBe('none');
+    const more = r.risks.find((k) => k.code === 'TIME_READING_FINDS_MORE')!;
+    expect(more.severity).toBe('material');
+    const readings = more.detail['readings'] as { reading: string; plausible: boolean; why: string; candidateCount: number }[];
+    expect(readings.find((x) => x.reading === reading)).toMatchObject({
+      plausible: true,
+      candidateCount: 1,
+      why: 'the answer is none and this reading would fill it (1 accounts)',
+    });
+    expect(more.message).toContain(`under ${reading} 1 accounts would fit (1 the answer lacks)`);
+    const zone = r.advice.find((a) => a.kind === 'confirm-time-zone');
+    expect(zone?.kind === 'confirm-time-zone' && zone.readings.find((x) => x.reading === reading)).toMatchObject({ candidateCount: 1, accounts });
+  });
+
+  test('the rule as data: a date reading is plausible when declared, or when it fills a none answer, and not otherwise', () => {
+    const p = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z' }] });
+    const d = planRequest({ ref: 'R', observations: [{ sourceIp: '198.51.100.8', time: '2027-01-15T10:00:00Z', clock: 'date-ambiguous' }] });
+    if (!p.ok || !d.ok) throw new Error('invalid');
+    const settings = storeSettings([], []);
+    const facts = (o: (typeof p.value.observations)[number], answer: number) => ({
+      observation: o,
+      settings,
+      toleranceMs: 0,
+      answer,
+      matched: answer,
+      doubt: null,
+    });
+    const rule = READING_PLAUSIBILITY['minus-1y'].plausible;
+    const table: [declared: boolean, answer: number, filled: number, plausible: boolean][] = [
+      [true, 1, 0, true],
+      [true, 0, 0, true],
+      [false, 0, 1, true],
+      [false, 0, 0, false],
+      [false, 1, 1, false],
+    ];
+    for (const [declared, answer, filled, plausible] of table)
+      expect(rule(facts((declared ? d : p).value.observations[0]!, answer), { candidateCount: filled }).plausible, `${declared} ${answer} ${filled}`).toBe(
+        plausible,
+      );
   });
 
   test('day and month are not swapped when the day is 13 or more, or equals the month', () => {
@@ -206,5 +262,49 @@ describe('severity of every other rule (the risk operator, 2026-03-28: GMT)', ()
     const got = severityOf(r, code);
     expect(got.length, `expected ${code} among ${r.risks.map((k) => k.code).join(',')}`).toBeGreaterThan(0);
     expect(got).toContain(expected);
+  });
+});
+
+/**
+ * OPEN_PAST_EVIDENCE: material only where the answer rests on an open record whose source
+ * has been silent past the window for longer than its own rates allow. `busy` logs 100
+ * events a minute from 06:00 to 12:00 (its last event): a silence of more than 30 s past
+ * it means its logs stopped. `sparse` logs a handful of events: it has no rate to judge by.
+ */
+describe('severity of OPEN_PAST_EVIDENCE: past the source’s silence horizon', () => {
+  const OPEN = [
+    { kind: 'address-space', prefix: '198.51.100.0/25', role: 'dynamic' },
+    { kind: 'allocation', account: 'BUSY', ip: '198.51.100.40', start: T('06:00:00'), end: null, source: 'busy' },
+    { kind: 'allocation', account: 'BUSY-LAST', ip: '198.51.100.41', start: T('12:00:00'), end: T('12:00:01'), source: 'busy' },
+    { kind: 'allocation', account: 'SPARSE', ip: '198.51.100.42', start: T('06:00:00'), end: null, source: 'sparse' },
+    { kind: 'allocation', account: 'SPARSE-LAST', ip: '198.51.100.43', start: T('12:00:00'), end: T('12:00:01'), source: 'sparse' },
+  ];
+  let open: SqliteStore;
+  beforeAll(() => {
+    open = operatorStore(OPEN);
+    const recorder = new CoverageRecorder();
+    recorder.observe(records(...OPEN));
+    open.recordCoverage(recorder.report().map((c) => (c.source === 'busy' ? { ...c, events: 36_000 } : c)));
+  });
+  afterAll(() => open.close());
+
+  test.each([
+    ['a busy source silent for hours past its last event', '198.51.100.40', T('15:00:00'), 'material', 1],
+    ['a busy source within its horizon (10 s past its last event)', '198.51.100.40', T('12:00:11'), 'note', 0],
+    ['a sparse source silent for hours: no rate to judge by', '198.51.100.42', T('15:00:00'), 'note', 0],
+  ] as const)('%s', async (_name, sourceIp, time, severity, pastHorizon) => {
+    const r = await resolveIn(open, [{ sourceIp, time }]);
+    expect(r.status).toBe('unique');
+    const f = r.risks.find((k) => k.code === 'OPEN_PAST_EVIDENCE')!;
+    expect(f.detail['pastHorizon']).toBe(pastHorizon);
+    expect(f.severity).toBe(severity);
+  });
+
+  test('silenceHorizonMs: the time the mean rate expects 50 events in; none under 50 events', () => {
+    const c = (events: number, minutes: number) =>
+      ({ source: 's', role: 'allocation', first: 0, last: minutes * 60_000, events, ingests: 1, rateAtFirst: 0, rateAtLast: 0, inferredGaps: [] }) as const;
+    expect(silenceHorizonMs(c(600, 60))).toBe(5 * 60_000);
+    expect(silenceHorizonMs(c(50, 500))).toBe(500 * 60_000);
+    expect(silenceHorizonMs(c(49, 60))).toBe(Infinity);
   });
 });
