@@ -86,6 +86,12 @@ export const ERRORS = {
   },
   HARNESS_NO_CASES: { kind: 'harness', exit: 2, meaning: 'no simulated request fits the law being checked' },
   HARNESS_BAD_CASE: { kind: 'harness', exit: 2, meaning: 'a law was given a case of another kind' },
+  FOLLOW_NOT_SUPPORTED: {
+    kind: 'store',
+    exit: 2,
+    meaning:
+      '`ingest --follow` needs a store that commits records with their read position in one transaction (SQLite, `--db`); the ClickHouse store has none, and is refused',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export const ErrorCode = z.enum(codesOf(ERRORS));

@@ -50,7 +50,7 @@ export interface PairingSummary {
 }
 
 /** The pairing state a run stores per scope: the book's state and the provisional records it stood for. */
-interface SavedPairing {
+export interface SavedPairing {
   readonly book: PairingState;
   readonly provisional: readonly CanonicalRecordInput[];
 }
@@ -79,7 +79,8 @@ export interface IngestOptions {
   readonly parseIn?: 'auto' | 'worker' | 'this-thread';
 }
 
-const SNIFF_LINES = 20;
+/** Lines `--format auto` reads before it chooses an importer. */
+export const SNIFF_LINES = 20;
 
 /**
  * Batches a file must hold (at 160 bytes a record, short for a canonical line) before
@@ -211,22 +212,11 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       const pending: { text: string; line: number; length?: number }[] = [];
       let scope: string | null = null;
       const chooseSession = async (): Promise<VendorSession> => {
-        let parser: VendorParser = canonicalFormat;
-        if (options.format === 'auto') {
-          const first = pending.map((p) => p.text);
-          const candidates = [canonicalFormat, ...(options.parsers ?? [])];
-          const found = candidates.find((p) => p.sniff(first));
-          // Read as canonical, every line of a log would be INVALID_JSON: say so once instead.
-          if (found === undefined && first.some((t) => t.trim() !== '')) {
-            throw new IparError(
-              'FORMAT_NOT_RECOGNISED',
-              `${input.name}: --format auto recognises no format in its first ${first.length} lines; supported formats: ${candidates.map((p) => p.name).join(', ')} (name one with --format)`,
-            );
-          }
-          parser = found ?? canonicalFormat;
-        } else if (options.format !== undefined && options.format !== 'canonical') {
-          parser = options.format;
-        }
+        const parser = chooseParser(
+          options,
+          pending.map((p) => p.text),
+          input.name,
+        );
         const s = parser.session(vendorOptions);
         if (s.suspend === undefined || s.resume === undefined) return s;
         // Inputs of one scope pair as one stream: this one continues what the last left,
@@ -244,25 +234,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         return s;
       };
       const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
-        if (length > MAX_LINE_CHARS) {
-          reject(
-            line,
-            [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }],
-            text.slice(0, 200),
-          );
-        } else {
-          let out: ParseOutput;
-          try {
-            out = s.line(text, line);
-          } catch (error) {
-            // An importer's bug on one line must not lose the rest of the input.
-            out = {
-              records: [],
-              problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }],
-            };
-          }
-          take(out, line, text);
-        }
+        if (length > MAX_LINE_CHARS) reject(line, [lineTooLong(length)], text.slice(0, 200));
+        else take(feedLine(s, text, line, input.name), line, text);
         if (rejected.size > 0 && !rejected.has(line)) report();
       };
 
@@ -361,19 +334,56 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     await worker?.close();
   }
   return pairing === undefined ? { lines, stored, unchanged, rejectedLines, recordLines } : { lines, stored, unchanged, rejectedLines, recordLines, pairing };
+}
 
-  /** A record validated onto `to`, or its problems to `reject`. */
-  function pushRecord(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
-    // The common shapes are checked by hand; zod sees the rest and explains every refusal.
-    const fast = fastCanonicalRecord(raw);
-    if (fast !== undefined) {
-      to.push(fast);
-      return;
-    }
-    const parsed = CanonicalRecord.safeParse(raw);
-    if (parsed.success) to.push(parsed.data);
-    else reject(problemsFromZod(parsed.error, raw));
+/** A record validated onto `to`, or its problems to `reject`. */
+export function pushRecord(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
+  // The common shapes are checked by hand; zod sees the rest and explains every refusal.
+  const fast = fastCanonicalRecord(raw);
+  if (fast !== undefined) {
+    to.push(fast);
+    return;
   }
+  const parsed = CanonicalRecord.safeParse(raw);
+  if (parsed.success) to.push(parsed.data);
+  else reject(problemsFromZod(parsed.error, raw));
+}
+
+/** The problem of a line longer than {@link MAX_LINE_CHARS} (its `length` characters). */
+export function lineTooLong(length: number): Problem {
+  return { field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` };
+}
+
+/** One line through a session; an importer's bug on it is that line's problem (`PARSER_FAILED`), never the end of the input. */
+export function feedLine(session: VendorSession, text: string, line: number, inputName: string): ParseOutput {
+  try {
+    return session.line(text, line);
+  } catch (error) {
+    return {
+      records: [],
+      problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${inputName} importer failed on this line: ${(error as Error).message}` }],
+    };
+  }
+}
+
+/**
+ * The parser `options.format` names, or for `auto` the one whose sniff knows these first
+ * lines of `inputName` (canonical for an input of blank lines); `FORMAT_NOT_RECOGNISED` when none does.
+ */
+export function chooseParser(options: Pick<IngestOptions, 'format' | 'parsers'>, first: readonly string[], inputName: string): VendorParser {
+  if (options.format === 'auto') {
+    const candidates = [canonicalFormat, ...(options.parsers ?? [])];
+    const found = candidates.find((p) => p.sniff(first));
+    // Read as canonical, every line of a log would be INVALID_JSON: say so once instead.
+    if (found === undefined && first.some((t) => t.trim() !== '')) {
+      throw new IparError(
+        'FORMAT_NOT_RECOGNISED',
+        `${inputName}: --format auto recognises no format in its first ${first.length} lines; supported formats: ${candidates.map((p) => p.name).join(', ')} (name one with --format)`,
+      );
+    }
+    return found ?? canonicalFormat;
+  }
+  return options.format !== undefined && options.format !== 'canonical' ? options.format : canonicalFormat;
 }
 
 /** Two tallies of inferred ends as one. */

@@ -116,6 +116,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE source_coverage (source TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
   `,
+  // 7 (issue 16): where `ipar ingest --follow` stopped reading each file, per pairing
+  // scope, committed in the transaction of the records read up to there (with the scope's
+  // pairing state), so a restart after a crash neither loses nor repeats a line.
+  `
+  CREATE TABLE follow_checkpoint (
+    scope TEXT NOT NULL, device TEXT NOT NULL, inode TEXT NOT NULL, path TEXT NOT NULL,
+    "offset" INTEGER NOT NULL, line INTEGER NOT NULL, head TEXT NOT NULL, head_bytes INTEGER NOT NULL,
+    PRIMARY KEY (scope, device, inode)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */
