@@ -23,20 +23,25 @@ import { openSqliteStore } from '../src/store/sqlite/store.js';
 const BASE_MS = Date.parse('2026-03-01T00:00:00Z');
 const quad = (a: number, b: number, i: number): string => `${a}.${b}.${(i >>> 8) & 255}.${i & 255}`;
 
-/** Sessions open at once in the SRX stream (each closes this many steps after it opened). */
-export const SRX_OPEN_SESSIONS = 2000;
-/** Port blocks allocated at once in the SRX stream. */
-export const SRX_OPEN_BLOCKS = 500;
+/** The SRX stream's pace: log time per step, sessions open at once (each closes this many steps after it opened), port blocks allocated at once. */
+export interface SrxShape {
+  readonly stepMs: number;
+  readonly openSessions: number;
+  readonly openBlocks: number;
+}
+
+export const SRX_SHAPE: SrxShape = { stepMs: 100, openSessions: 2000, openBlocks: 500 };
 
 /**
- * Line `i` of a Juniper SRX structured-syslog stream: per step of 100 ms a session
- * create and the close of the one created {@link SRX_OPEN_SESSIONS} steps before, and
- * every second step a port-block allocation and the release of the one
- * {@link SRX_OPEN_BLOCKS} allocations before. Deterministic in `i`, log time in order.
+ * Line `i` of a Juniper SRX structured-syslog stream: per step a session create and the
+ * close of the one created `openSessions` steps before, and every second step a
+ * port-block allocation and the release of the one `openBlocks` allocations before.
+ * Deterministic in `i`, log time in order.
  */
-export function srxLine(i: number): string {
+export function srxLine(i: number, shape: SrxShape = SRX_SHAPE): string {
+  const { stepMs, openSessions: SRX_OPEN_SESSIONS, openBlocks: SRX_OPEN_BLOCKS } = shape;
   const step = Math.floor(i / 3);
-  const at = BASE_MS + step * 100;
+  const at = BASE_MS + step * stepMs;
   const time = new Date(at).toISOString();
   const kind = i % 3;
   if (kind === 2) {
@@ -53,7 +58,7 @@ export function srxLine(i: number): string {
     return `<14>1 ${time} srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.26 source-address="100.64.9.9" source-port="1" destination-address="198.51.100.1" destination-port="80" protocol-id="6"]`;
   const fields = `source-address="${quad(100, 64, s % 65_536)}" source-port="${10_000 + (s % 50_000)}" destination-address="${quad(198, 51, 100 * 256 + (s % 200))}" destination-port="443" service-name="junos-https" nat-source-address="${quad(203, 0, 113 * 256 + (s % 64))}" nat-source-port="${1024 + ((s >>> 6) % 60_000)}" nat-destination-address="${quad(198, 51, 100 * 256 + (s % 200))}" nat-destination-port="443" protocol-id="6" policy-name="out" source-zone-name="trust" destination-zone-name="untrust" session-id-32="${s}"`;
   if (kind === 0) return `<14>1 ${time} srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636.1.1.1.2.26 ${fields}]`;
-  return `<14>1 ${time} srx1 RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.26 ${fields} reason="TCP FIN" elapsed-time="${(SRX_OPEN_SESSIONS / 10) | 0}"]`;
+  return `<14>1 ${time} srx1 RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.26 ${fields} reason="TCP FIN" elapsed-time="${Math.floor((SRX_OPEN_SESSIONS * stepMs) / 1000)}"]`;
 }
 
 /** Line `i` of a Kea v4 memfile as the server appends it: the header, then one lease row per line in time order. */
