@@ -11,11 +11,12 @@
  * The line generators are shared with the tests (test/follow/), which need streams of
  * lines with closed and open intervals and rotation.
  */
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { follow } from '../src/ingest/follow.js';
+import { DEFAULT_FLUSH_INTERVAL_MS, follow } from '../src/ingest/follow.js';
 import { VENDOR_PARSERS } from '../src/ingest/vendors/index.js';
 import type { VendorOptions } from '../src/ingest/vendors/types.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
@@ -110,3 +111,152 @@ export const FOLLOW_FORMATS: readonly FollowFormat[] = [
   { name: 'kea-csv', line: keaLine, options: {}, target: 60_000 },
   { name: 'freeradius-detail', line: radiusLine, options: {}, target: 60_000 },
 ];
+
+export interface FollowResult {
+  readonly format: string;
+  readonly lines: number;
+  readonly seconds: number;
+  readonly linesPerSecond: number;
+  readonly target: number;
+  readonly met: boolean;
+  /** RSS (MiB) when a quarter, half, three quarters and all of the lines were committed. */
+  readonly rssMiB: readonly number[];
+}
+
+export interface DelayResult {
+  readonly linesPerSecond: number;
+  readonly seconds: number;
+  readonly medianMs: number;
+  readonly maxMs: number;
+  readonly met: boolean;
+}
+
+/**
+ * Flush interval of the throughput trials: a trial ends at the commit of its last line, so
+ * the interval bounds what the end adds (the delay trial runs the default, 2 s).
+ */
+const THROUGHPUT_FLUSH_MS = 500;
+
+/** A follower of `file` into a fresh store in this process, and a reader of its committed line count. */
+function startFollower(dir: string, file: string, f: FollowFormat, flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS) {
+  const db = join(dir, `${f.name}.db`);
+  const store = openSqliteStore(db, { cacheMiB: 64 });
+  const stop = new AbortController();
+  const parser = VENDOR_PARSERS.find((p) => p.name === f.name)!;
+  const done = follow(store, [file], { format: parser, vendorOptions: f.options, flushIntervalMs, signal: stop.signal }).finally(() => store.close());
+  const scope = `${f.name}|${f.options.realm ?? ''}`;
+  let reader: ReturnType<typeof openSqliteStore> | null = null;
+  const committedLines = (): number => {
+    reader ??= openSqliteStore(db, { readonly: true });
+    return reader.followCheckpoints(scope)[0]?.line ?? 0;
+  };
+  return {
+    committedLines,
+    stop: async () => {
+      stop.abort();
+      await done;
+      reader?.close();
+    },
+  };
+}
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Lines a second from an empty file to the commit of its last line, while another
+ * process appends `n` lines to it in 1 MiB writes as fast as it can.
+ */
+async function throughput(dir: string, f: FollowFormat, n: number): Promise<FollowResult> {
+  const file = join(dir, `${f.name}.log`);
+  writeFileSync(file, '');
+  const follower = startFollower(dir, file, f, THROUGHPUT_FLUSH_MS);
+  const started = performance.now();
+  // The writer: this module in another process, so the follower has this thread to itself.
+  const writer = spawn(process.execPath, [fileURLToPath(import.meta.url), '--write', f.name, String(n), file], { stdio: 'inherit' });
+  const rss: number[] = [];
+  for (let quarter = 1; quarter <= 4; ) {
+    await tick(20);
+    const lines = follower.committedLines();
+    while (quarter <= 4 && lines >= (n * quarter) / 4) {
+      rss.push(Math.round(process.memoryUsage().rss / 2 ** 20));
+      quarter++;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((r) => (writer.exitCode === null ? writer.once('exit', r) : r(null)));
+  await follower.stop();
+  const linesPerSecond = Math.round(n / seconds);
+  return { format: f.name, lines: n, seconds: Math.round(seconds * 100) / 100, linesPerSecond, target: f.target, met: linesPerSecond >= f.target, rssMiB: rss };
+}
+
+/** Write-to-committed delay of SRX lines appended at `rate` lines a second (ten writes a second) for `seconds`. */
+async function delay(dir: string, rate: number, seconds: number): Promise<DelayResult> {
+  const f = FOLLOW_FORMATS[0]!;
+  const file = join(dir, 'delay.log');
+  writeFileSync(file, '');
+  const follower = startFollower(dir, file, { ...f, name: f.name });
+  const perWrite = rate / 10;
+  const writes: { last: number; at: number }[] = [];
+  const delays: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  for (let w = 0; w < seconds * 10; w++) {
+    let text = '';
+    for (let i = 0; i < perWrite; i++) text += srxLine(next++) + '\n';
+    appendFileSync(file, text);
+    writes.push({ last: next, at: performance.now() });
+    // Between writes (100 ms apart): which writes are committed now.
+    while (performance.now() < t0 + (w + 1) * 100) {
+      const committed = follower.committedLines();
+      while (writes.length > 0 && writes[0]!.last <= committed) delays.push(performance.now() - writes.shift()!.at);
+      await tick(10);
+    }
+  }
+  while (writes.length > 0) {
+    const committed = follower.committedLines();
+    while (writes.length > 0 && writes[0]!.last <= committed) delays.push(performance.now() - writes.shift()!.at);
+    await tick(10);
+  }
+  await follower.stop();
+  delays.sort((a, b) => a - b);
+  const maxMs = Math.round(delays[delays.length - 1]!);
+  return { linesPerSecond: rate, seconds, medianMs: Math.round(delays[delays.length >> 1]!), maxMs, met: maxMs < 5000 };
+}
+
+export const FOLLOW_TRIALS = { full: { lines: 600_000, delaySeconds: 30 }, quick: { lines: 150_000, delaySeconds: 10 } } as const;
+
+export async function runFollowBench(quick: boolean): Promise<{ throughput: FollowResult[]; delay: DelayResult }> {
+  const trial = quick ? FOLLOW_TRIALS.quick : FOLLOW_TRIALS.full;
+  const dir = mkdtempSync(join(tmpdir(), 'ipar-bench-follow-'));
+  try {
+    const out: FollowResult[] = [];
+    for (const f of FOLLOW_FORMATS) out.push(await throughput(dir, f, trial.lines));
+    return { throughput: out, delay: await delay(dir, 10_000, trial.delaySeconds) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The writer process: `--write FORMAT N FILE` appends N lines of FORMAT in 1 MiB writes. */
+function writeLines(format: string, n: number, file: string): void {
+  const f = FOLLOW_FORMATS.find((x) => x.name === format)!;
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    text += f.line(i) + '\n';
+    if (text.length >= 1 << 20) {
+      appendFileSync(file, text);
+      text = '';
+    }
+  }
+  appendFileSync(file, text);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const at = process.argv.indexOf('--write');
+  if (at >= 0) writeLines(process.argv[at + 1]!, Number(process.argv[at + 2]), process.argv[at + 3]!);
+  else {
+    const { throughput: rows, delay: d } = await runFollowBench(process.argv.includes('--quick'));
+    console.table(rows.map((r) => ({ ...r, rssMiB: r.rssMiB.join(' / ') })));
+    console.table([d]);
+  }
+}
