@@ -139,7 +139,7 @@ const THROUGHPUT_FLUSH_MS = 500;
 
 /** A follower of `file` into a fresh store in this process, and a reader of its committed line count. */
 function startFollower(dir: string, file: string, f: FollowFormat, flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS) {
-  const db = join(dir, `${f.name}.db`);
+  const db = `${file}.db`;
   const store = openSqliteStore(db, { cacheMiB: 64 });
   const stop = new AbortController();
   const parser = VENDOR_PARSERS.find((p) => p.name === f.name)!;
@@ -194,7 +194,7 @@ async function delay(dir: string, rate: number, seconds: number): Promise<DelayR
   const f = FOLLOW_FORMATS[0]!;
   const file = join(dir, 'delay.log');
   writeFileSync(file, '');
-  const follower = startFollower(dir, file, { ...f, name: f.name });
+  const follower = startFollower(dir, file, f);
   const perWrite = rate / 10;
   const writes: { last: number; at: number }[] = [];
   const delays: number[] = [];

@@ -171,6 +171,14 @@ class Committer {
   /** Records onto the batch, problems reported per line; `line`'s own records count it as a record line. */
   take(out: ParseOutput, inputName: string, line: number, text: string | undefined): void {
     const before = this.batch.length;
+    if (out.problems.length === 0) {
+      // The common case, kept cheap: records and no problems.
+      let problems: Problem[] | null = null;
+      for (const raw of out.records) pushRecord(this.batch, raw, (found) => (problems ??= []).push(...found));
+      if (problems !== null) this.#report(inputName, line, problems, text);
+      else if (text !== undefined && this.batch.length > before) this.recordLines++;
+      return;
+    }
     let own = false;
     const byLine = new Map<number, Problem[]>();
     for (const p of out.problems) byLine.set(p.line, [...(byLine.get(p.line) ?? []), p]);

@@ -11,29 +11,21 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { keaLine, radiusLine, srxLine } from '../../bench/follow.js';
 import { follow, streamIngest, type StreamOptions } from '../../src/ingest/follow.js';
-import { ingest, pairingScope } from '../../src/ingest/ingest.js';
-import { fileInput } from '../../src/ingest/lines.js';
+import { pairingScope } from '../../src/ingest/ingest.js';
 import { VENDOR_PARSERS } from '../../src/ingest/vendors/index.js';
 import type { VendorOptions } from '../../src/ingest/vendors/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { main } from '../../src/cli.js';
 import { captureIo, tempDir } from '../support/index.js';
-import { exported, until } from './support.js';
+import { atOnce as atOnceRecords, caughtUp as caughtUpIn, exported, until } from './support.js';
 
 const parser = (name: string) => VENDOR_PARSERS.find((p) => p.name === name)!;
 const SRX = { format: parser('juniper-srx'), vendorOptions: { realm: 'cgn-a' } as VendorOptions };
 const range = (from: number, to: number, line: (i: number) => string): string => Array.from({ length: to - from }, (_, k) => line(from + k) + '\n').join('');
 
 /** The records of `text` ingested at once into a fresh store. */
-async function atOnce(dir: string, text: string, format = SRX.format, vendorOptions = SRX.vendorOptions): Promise<string[]> {
-  const file = path.join(dir, `once-${Math.random().toString(36).slice(2)}.log`);
-  fs.writeFileSync(file, text);
-  const db = file + '.db';
-  const store = openSqliteStore(db);
-  await ingest(store, [fileInput(file)], { format, vendorOptions });
-  store.close();
-  return exported(db);
-}
+const atOnce = (dir: string, text: string, format = SRX.format, vendorOptions = SRX.vendorOptions): Promise<string[]> =>
+  atOnceRecords(dir, text, format.name, vendorOptions);
 
 /** A follower over `patterns` into `db`, stopped by `stop()`. */
 function start(db: string, patterns: string[], more: Partial<StreamOptions> = {}) {
@@ -52,18 +44,7 @@ function start(db: string, patterns: string[], more: Partial<StreamOptions> = {}
 }
 
 /** True when the last commit of `db` has every one of `files` read to its end. */
-function caughtUp(db: string, files: string[], scope = pairingScope('juniper-srx', SRX.vendorOptions)): boolean {
-  const store = openSqliteStore(db, { readonly: true });
-  try {
-    const marks = store.followCheckpoints(scope);
-    return files.every((f) => {
-      const st = fs.statSync(f, { bigint: true });
-      return marks.some((k) => k.inode === String(st.ino) && k.offset === Number(st.size));
-    });
-  } finally {
-    store.close();
-  }
-}
+const caughtUp = (db: string, files: string[], scope = pairingScope('juniper-srx', SRX.vendorOptions)): boolean => caughtUpIn(db, scope, files);
 
 describe('ingest --follow over growing, rotating and new files', () => {
   it('appends (a line written in two parts), a rename, a new name in the glob: the records of the lines at once, queryable on the way', async () => {

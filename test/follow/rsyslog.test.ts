@@ -15,13 +15,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { srxLine, type SrxShape } from '../../bench/follow.js';
-import { ingest, pairingScope } from '../../src/ingest/ingest.js';
-import { fileInput } from '../../src/ingest/lines.js';
-import { VENDOR_PARSERS } from '../../src/ingest/vendors/index.js';
+import { pairingScope } from '../../src/ingest/ingest.js';
 import { packagePath } from '../../src/paths.js';
-import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { builtCli, tempDir } from '../support/index.js';
-import { exported, until } from './support.js';
+import { atOnce, caughtUp, exported, until } from './support.js';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/usr/bin/rsyslogd'].find((p) => fs.existsSync(p)) ?? null;
 const MISSING = 'rsyslogd is not installed (Debian package rsyslog; .ci/run installs it in CI)';
@@ -152,32 +149,20 @@ describe.skipIf(RSYSLOGD === null)('rsyslog writes hourly files, ingest --follow
 
     const db = path.join(state, 'ipar.db');
     const scope = pairingScope('juniper-srx', { realm: 'cgn-a' });
-    await until('the follower to read every file to its end', () => {
-      if (!fs.existsSync(db)) return false;
-      const store = openSqliteStore(db, { readonly: true });
-      try {
-        const marks = store.followCheckpoints(scope);
-        return files.every((f) => {
-          const st = fs.statSync(path.join(logs, f), { bigint: true });
-          return marks.some((k) => k.inode === String(st.ino) && k.offset === Number(st.size));
-        });
-      } finally {
-        store.close();
-      }
-    });
+    await until('the follower to read every file to its end', () =>
+      caughtUp(
+        db,
+        scope,
+        files.map((f) => path.join(logs, f)),
+      ),
+    );
     follower.kill('SIGTERM');
     expect(await followed, followErr).toBe(0);
     rsyslog.kill('SIGTERM');
     await new Promise((resolve) => rsyslog.once('exit', resolve));
     expect(rsyslogOut).not.toMatch(/error/i);
 
-    const once = path.join(root, 'once.log');
-    fs.writeFileSync(once, lines.map((l) => l + '\n').join(''));
-    const onceDb = path.join(root, 'once.db');
-    const store = openSqliteStore(onceDb);
-    await ingest(store, [fileInput(once)], { format: VENDOR_PARSERS.find((p) => p.name === 'juniper-srx')!, vendorOptions: { realm: 'cgn-a' } });
-    store.close();
-    const expected = await exported(onceDb);
+    const expected = await atOnce(root, lines.map((l) => l + '\n').join(''));
     expect(expected.length).toBeGreaterThan(500);
     expect(await exported(db)).toEqual(expected);
   }, 120_000);
