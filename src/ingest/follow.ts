@@ -48,6 +48,8 @@ export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
 export const ROTATED_GRACE_MS = 2000;
 /** A file that has not grown for this long is closed (its position kept) and reopened when it grows. */
 export const DORMANT_AFTER_MS = 60_000;
+/** Polls of the open files per listing of the names (new files, renames). */
+const DISCOVER_POLLS = 5;
 /** Bytes read from a file at a time. */
 const CHUNK_BYTES = 1 << 20;
 /** The first bytes of a file whose digest tells it from another that got its inode number. */
@@ -716,7 +718,8 @@ export async function follow(store: StoreWriter, patterns: readonly string[], op
       if (c.due() && c.idle()) await commitNow();
       else if (drop.length > 0 && c.idle() && c.uncommitted === 0) await commitNow();
       tick();
-      if (now() - lastDiscover >= poll) {
+      // Names are listed less often than open files are polled: a directory may hold many.
+      if (now() - lastDiscover >= DISCOVER_POLLS * poll) {
         await discover(false);
         lastDiscover = now();
       }
