@@ -52,6 +52,9 @@ interface IngestOptions {
   json: boolean;
   batchSize?: number;
   profile?: string;
+  follow: boolean;
+  flushInterval?: number;
+  statusInterval?: number;
 }
 
 /** A format's description cut to its first clause, for the list under `ingest --help`. */
@@ -152,7 +155,14 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'also print the summary as JSON on stdout', false)
     .option('--batch-size <records>', 'records per transaction (default 100000)', integer('--batch-size', 1, 10_000_000))
     .option('--profile <name>', 'exporter event numbering for --format ipfix|netflow9 (iana, juniper-ipfix, juniper-v9, cisco-nel, nokia-lsn, vpp)')
-    .argument('<files...>', 'input files; - for stdin')
+    .option('--follow', 'keep reading: appends, renamed (rotated) and truncated files, new files matching a glob or in a directory, until SIGTERM', false)
+    .option(
+      '--flush-interval <ms>',
+      'following or reading stdin: commit what was read at least this often (default 2000)',
+      integer('--flush-interval', 10, 3_600_000),
+    )
+    .option('--status-interval <ms>', 'following: print a status line this often (default 10000)', integer('--status-interval', 100, 86_400_000))
+    .argument('<files...>', 'input files, or with --follow files, quoted globs (dir/*.log) and directories; - for stdin')
     .addHelpText(
       'after',
       () =>
@@ -160,6 +170,8 @@ function build(io: Io, setCode: (code: number) => void): Command {
     )
     .action(async (files: string[], opts: IngestOptions) => {
       const flow = await import('./cli/collect.js');
+      if (flow.isFlowFormat(opts.format) && opts.follow)
+        throw new IparError('USAGE', `--follow reads log lines; --format ${opts.format} is read once (or received live with ipar collect)`);
       if (flow.isFlowFormat(opts.format)) {
         const vendorOptions = {
           ...(opts.realm === undefined ? {} : { realm: opts.realm }),
@@ -195,6 +207,9 @@ function build(io: Io, setCode: (code: number) => void): Command {
             json: opts.json,
             ...(opts.rejects === undefined ? {} : { rejects: opts.rejects }),
             ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+            follow: opts.follow,
+            ...(opts.flushInterval === undefined ? {} : { flushIntervalMs: opts.flushInterval }),
+            ...(opts.statusInterval === undefined ? {} : { statusIntervalMs: opts.statusInterval }),
           },
           io,
         ),

@@ -92,6 +92,12 @@ export const ERRORS = {
     meaning:
       "another run of the same importer scope (format and realm) saved its pairing state while this run was ingesting: its final write (open intervals and state) was refused; the records written before it are kept, and ingesting the run's inputs again once the other run has finished completes it",
   },
+  FOLLOW_NOT_SUPPORTED: {
+    kind: 'store',
+    exit: 2,
+    meaning:
+      '`ingest --follow` needs a store that commits records with their read position in one transaction (SQLite, `--db`); the ClickHouse store has none, and is refused',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export const ErrorCode = z.enum(codesOf(ERRORS));

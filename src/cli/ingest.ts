@@ -1,5 +1,6 @@
 /** `ipar ingest`: a thin shell over {@link ingest}; exit 0 all stored, 1 some lines rejected. */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { follow, streamIngest, type FollowStatus, type StreamOptions } from '../ingest/follow.js';
 import { ingest, type IngestOptions, type IngestSummary, type LineReport } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
 import type { VendorOptions, VendorParser } from '../ingest/vendors/types.js';
@@ -18,6 +19,18 @@ export interface IngestCommand {
   readonly json: boolean;
   /** Records per transaction (the library's default when absent). */
   readonly batchSize?: number;
+  /** Follow the files (and names matching them) until SIGTERM or SIGINT. */
+  readonly follow?: boolean;
+  /** Longest a line waits to be committed, following or reading stdin (ms). */
+  readonly flushIntervalMs?: number;
+  /** How often following prints its status line (ms). */
+  readonly statusIntervalMs?: number;
+}
+
+/** The status line of `--follow` (documented in README "Following live logs"). */
+export function formatStatus(s: FollowStatus): string {
+  const n = (v: number): string => v.toLocaleString('en');
+  return `follow: ${n(s.lines)} lines (${n(s.linesPerSecond)}/s), records stored ${n(s.stored)}, open intervals ${n(s.open)}, files ${s.files}, behind ${n(s.behindBytes)} bytes, oldest uncommitted line ${(s.uncommittedMs / 1000).toFixed(1)} s`;
 }
 
 /** One line per problem: `file:line: field: REASON: message (value …)`. */
@@ -67,11 +80,28 @@ function formatDuration(ms: number): string {
   return out.join(' ');
 }
 
-export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
-  const inputs = await openInputs(cmd.files, io.stdin);
+/**
+ * Run `ipar ingest`. With `follow`, until SIGTERM or SIGINT (or `stopSignal`), then exit 0
+ * after the last commit; stdin alone into SQLite is read as a stream (commits every flush
+ * interval). Otherwise the files are read once.
+ */
+export async function runIngest(cmd: IngestCommand, io: Io, stopSignal?: AbortSignal): Promise<number> {
+  if (cmd.follow === true && cmd.files.includes('-')) throw new IparError('USAGE', '--follow reads files, not stdin (- is read as a stream without --follow)');
+  const inputs = cmd.follow === true ? [] : await openInputs(cmd.files, io.stdin);
   const store = openStore(cmd.db);
   let rejects: WriteStream | null = null;
   let rejectsFailed: Error | null = null;
+  const finishRejects = async (): Promise<void> => {
+    if (rejects === null) return;
+    const file = rejects;
+    rejects = null;
+    await closeRejects(file);
+    if (rejectsFailed !== null)
+      throw new IparError(
+        'REJECTS_WRITE_FAILED',
+        `cannot write ${cmd.rejects}: ${(rejectsFailed as Error).message} (the records were stored; the rejected lines are on stderr)`,
+      );
+  };
   try {
     if (cmd.rejects !== undefined) {
       rejects = createWriteStream(cmd.rejects, { mode: 0o600 });
@@ -82,31 +112,56 @@ export async function runIngest(cmd: IngestCommand, io: Io): Promise<number> {
       // A write that fails later (a full disk) is kept, and fails the run when the file closes.
       rejects.on('error', (e) => (rejectsFailed ??= e));
     }
+    const onReject = (report: LineReport): void => {
+      for (const line of formatReport(report)) io.stderr.write(line + '\n');
+      rejects?.write(JSON.stringify(report) + '\n');
+    };
+    const streamed = cmd.follow === true || (inputs.length === 1 && inputs[0]!.path === undefined && store.pairingState !== undefined);
+    if (streamed) {
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      stopSignal?.addEventListener('abort', onSignal, { once: true });
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      let summary: IngestSummary;
+      try {
+        const options: StreamOptions = {
+          format: cmd.format,
+          parsers: cmd.parsers,
+          vendorOptions: cmd.vendorOptions,
+          ...(cmd.batchSize === undefined ? {} : { batchSize: cmd.batchSize }),
+          ...(cmd.flushIntervalMs === undefined ? {} : { flushIntervalMs: cmd.flushIntervalMs }),
+          ...(cmd.statusIntervalMs === undefined ? {} : { statusIntervalMs: cmd.statusIntervalMs }),
+          onReject,
+          onStatus: (s) => io.stderr.write(formatStatus(s) + '\n'),
+          onNotice: (m) => io.stderr.write(`follow: ${m}\n`),
+          signal: stop.signal,
+        };
+        summary = cmd.follow === true ? await follow(store, cmd.files, options) : await streamIngest(store, inputs[0]!, options);
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        stopSignal?.removeEventListener('abort', onSignal);
+      }
+      io.stderr.write(formatSummary(summary) + '\n');
+      await finishRejects();
+      if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
+      // A follower stops when told to: its rejected lines were reported as they came.
+      return cmd.follow !== true && summary.rejectedLines > 0 ? 1 : 0;
+    }
     const progress = new Progress('ingest lines', io.stderr);
     const options: IngestOptions = {
       ...(cmd.batchSize === undefined ? {} : { batchSize: cmd.batchSize }),
       format: cmd.format,
       parsers: cmd.parsers,
       vendorOptions: cmd.vendorOptions,
-      onReject: (report) => {
-        for (const line of formatReport(report)) io.stderr.write(line + '\n');
-        rejects?.write(JSON.stringify(report) + '\n');
-      },
+      onReject,
       onProgress: (lines) => progress.tick(lines),
     };
     const summary = await ingest(store, inputs, options);
     progress.done();
     io.stderr.write(formatSummary(summary) + '\n');
-    if (rejects !== null) {
-      const file = rejects;
-      rejects = null;
-      await closeRejects(file);
-      if (rejectsFailed !== null)
-        throw new IparError(
-          'REJECTS_WRITE_FAILED',
-          `cannot write ${cmd.rejects}: ${(rejectsFailed as Error).message} (the records were stored; the rejected lines are on stderr)`,
-        );
-    }
+    await finishRejects();
     if (cmd.json) io.stdout.write(JSON.stringify(summary) + '\n');
     return summary.rejectedLines > 0 ? 1 : 0;
   } finally {

@@ -79,7 +79,8 @@ export interface IngestOptions {
   readonly parseIn?: 'auto' | 'worker' | 'this-thread';
 }
 
-const SNIFF_LINES = 20;
+/** Lines `--format auto` reads before it chooses an importer. */
+export const SNIFF_LINES = 20;
 
 /**
  * Batches a file must hold (at 160 bytes a record, short for a canonical line) before
@@ -245,7 +246,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       const take = (out: ParseOutput, line: number, text: string | undefined, own = true): void => {
         const before = batch.length;
         for (const p of out.problems) reject(p.line, [p], p.line === line ? text : undefined);
-        for (const raw of out.records) pushRecord(batch, raw, (problems) => reject(line, problems, text));
+        for (const raw of out.records) keep(batch, raw, (problems) => reject(line, problems, text));
         if (own && batch.length > before && !rejected.has(line)) recordLines++;
       };
       const report = (): void => {
@@ -261,22 +262,11 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       const pending: { text: string; line: number; length?: number }[] = [];
       let scope: string | null = null;
       const chooseSession = async (): Promise<VendorSession> => {
-        let parser: VendorParser = canonicalFormat;
-        if (options.format === 'auto') {
-          const first = pending.map((p) => p.text);
-          const candidates = [canonicalFormat, ...(options.parsers ?? [])];
-          const found = candidates.find((p) => p.sniff(first));
-          // Read as canonical, every line of a log would be INVALID_JSON: say so once instead.
-          if (found === undefined && first.some((t) => t.trim() !== '')) {
-            throw new IparError(
-              'FORMAT_NOT_RECOGNISED',
-              `${input.name}: --format auto recognises no format in its first ${first.length} lines; supported formats: ${candidates.map((p) => p.name).join(', ')} (name one with --format)`,
-            );
-          }
-          parser = found ?? canonicalFormat;
-        } else if (options.format !== undefined && options.format !== 'canonical') {
-          parser = options.format;
-        }
+        const parser = chooseParser(
+          options,
+          pending.map((p) => p.text),
+          input.name,
+        );
         const s = parser.session(vendorOptions);
         if (s.suspend === undefined || s.resume === undefined) return s;
         // Inputs of one scope pair as one stream: this one continues what the last left,
@@ -301,25 +291,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
         return s;
       };
       const feed = (s: VendorSession, text: string, line: number, length = text.length): void => {
-        if (length > MAX_LINE_CHARS) {
-          reject(
-            line,
-            [{ field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` }],
-            text.slice(0, 200),
-          );
-        } else {
-          let out: ParseOutput;
-          try {
-            out = s.line(text, line);
-          } catch (error) {
-            // An importer's bug on one line must not lose the rest of the input.
-            out = {
-              records: [],
-              problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${input.name} importer failed on this line: ${(error as Error).message}` }],
-            };
-          }
-          take(out, line, text);
-        }
+        if (length > MAX_LINE_CHARS) reject(line, [lineTooLong(length)], text.slice(0, 200));
+        else take(feedLine(s, text, line, input.name), line, text);
         if (rejected.size > 0 && !rejected.has(line)) report();
       };
 
@@ -394,10 +367,10 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       const problems = new Map<number, Problem[]>();
       for (const p of out.output.problems) problems.set(p.line, [...(problems.get(p.line) ?? []), p]);
       const rejectAtEnd = (problem: Problem[]): void => void problems.set(0, [...(problems.get(0) ?? []), ...problem]);
-      for (const raw of out.output.records) pushRecord(batch, raw, rejectAtEnd);
+      for (const raw of out.output.records) keep(batch, raw, rejectAtEnd);
       // A backend that keeps no pairing state stores them as they stand, final.
       const provisional: CanonicalRecord[] = store.pairingState === undefined ? batch : [];
-      for (const raw of out.provisional) pushRecord(provisional, raw, rejectAtEnd);
+      for (const raw of out.provisional) keep(provisional, raw, rejectAtEnd);
       for (const [line, list] of [...problems].sort((a, b) => a[0] - b[0])) {
         rejectedLines++;
         emit({ file: known.file, line, problems: list, input: '' });
@@ -423,19 +396,62 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   }
   return pairing === undefined ? { lines, stored, unchanged, rejectedLines, recordLines } : { lines, stored, unchanged, rejectedLines, recordLines, pairing };
 
-  /** A record validated onto `to`, or its problems to `reject`. */
-  function pushRecord(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
-    // The common shapes are checked by hand; zod sees the rest and explains every refusal.
-    const fast = fastCanonicalRecord(raw);
-    if (fast !== undefined) {
-      to.push(fast);
-      release();
-      return;
-    }
-    const parsed = CanonicalRecord.safeParse(raw);
-    if (parsed.success) (to.push(parsed.data), release());
-    else reject(problemsFromZod(parsed.error, raw));
+  /** A record validated onto `to` ({@link pushRecord}), releasing the rejections held back for a missing option; or its problems to `reject`. */
+  function keep(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
+    const before = to.length;
+    pushRecord(to, raw, reject);
+    if (to.length > before) release();
   }
+}
+
+/** A record validated onto `to`, or its problems to `reject`. */
+export function pushRecord(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {
+  // The common shapes are checked by hand; zod sees the rest and explains every refusal.
+  const fast = fastCanonicalRecord(raw);
+  if (fast !== undefined) {
+    to.push(fast);
+    return;
+  }
+  const parsed = CanonicalRecord.safeParse(raw);
+  if (parsed.success) to.push(parsed.data);
+  else reject(problemsFromZod(parsed.error, raw));
+}
+
+/** The problem of a line longer than {@link MAX_LINE_CHARS} (its `length` characters). */
+export function lineTooLong(length: number): Problem {
+  return { field: '', reason: 'LINE_TOO_LONG', message: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}` };
+}
+
+/** One line through a session; an importer's bug on it is that line's problem (`PARSER_FAILED`), never the end of the input. */
+export function feedLine(session: VendorSession, text: string, line: number, inputName: string): ParseOutput {
+  try {
+    return session.line(text, line);
+  } catch (error) {
+    return {
+      records: [],
+      problems: [{ line, field: '', reason: 'PARSER_FAILED', message: `the ${inputName} importer failed on this line: ${(error as Error).message}` }],
+    };
+  }
+}
+
+/**
+ * The parser `options.format` names, or for `auto` the one whose sniff knows these first
+ * lines of `inputName` (canonical for an input of blank lines); `FORMAT_NOT_RECOGNISED` when none does.
+ */
+export function chooseParser(options: Pick<IngestOptions, 'format' | 'parsers'>, first: readonly string[], inputName: string): VendorParser {
+  if (options.format === 'auto') {
+    const candidates = [canonicalFormat, ...(options.parsers ?? [])];
+    const found = candidates.find((p) => p.sniff(first));
+    // Read as canonical, every line of a log would be INVALID_JSON: say so once instead.
+    if (found === undefined && first.some((t) => t.trim() !== '')) {
+      throw new IparError(
+        'FORMAT_NOT_RECOGNISED',
+        `${inputName}: --format auto recognises no format in its first ${first.length} lines; supported formats: ${candidates.map((p) => p.name).join(', ')} (name one with --format)`,
+      );
+    }
+    return found ?? canonicalFormat;
+  }
+  return options.format !== undefined && options.format !== 'canonical' ? options.format : canonicalFormat;
 }
 
 /** Two tallies of inferred ends as one. */

@@ -228,6 +228,12 @@ export interface StoreWriter {
    */
   pairingState?(scope: string): PairingSnapshot | Promise<PairingSnapshot>;
   /**
+   * Where `ipar ingest --follow` stopped reading each input of `scope`, as the last write
+   * with {@link WriteOptions.checkpoints} left it. Absent: the backend cannot commit a
+   * checkpoint with its records (no transactions), and refuses to follow.
+   */
+  followCheckpoints?(scope: string): readonly FollowCheckpoint[] | Promise<readonly FollowCheckpoint[]>;
+  /**
    * Fold what one ingest saw of each source into the stored coverage
    * ({@link mergeSourceCoverage} in src/store/core/coverage.ts, the same on every backend).
    */
@@ -269,6 +275,36 @@ export interface WriteOptions {
      */
     readonly generation?: number;
   };
+  /**
+   * A follower's read positions, committed with the records read up to them: `set`
+   * replaces the checkpoint of each file (by device and inode), `drop` removes those of
+   * files that are gone and were read to their end.
+   */
+  readonly checkpoints?: {
+    readonly scope: string;
+    readonly set: readonly FollowCheckpoint[];
+    readonly drop: readonly Pick<FollowCheckpoint, 'device' | 'inode'>[];
+  };
+  /** What the batch's records saw of their sources, folded into the stored coverage in the same transaction. */
+  readonly coverage?: readonly SourceCoverage[];
+}
+
+/**
+ * How far a follower has read one file: the bytes and lines of complete lines consumed.
+ * A file is known by device and inode (a rename keeps them), checked by the digest of its
+ * first bytes (an inode number reused by a new file does not match).
+ */
+export interface FollowCheckpoint {
+  /** `st_dev` and `st_ino` in decimal (they may exceed 2^53). */
+  readonly device: string;
+  readonly inode: string;
+  /** The path it was last read under. */
+  readonly path: string;
+  readonly offset: number;
+  readonly line: number;
+  /** SHA-256 (hex) of the file's first `headBytes` bytes. */
+  readonly head: string;
+  readonly headBytes: number;
 }
 
 /**

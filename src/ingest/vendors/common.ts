@@ -138,8 +138,16 @@ export class Parse {
     positive('interimIntervalSeconds', options.interimIntervalSeconds, false);
   }
 
+  /**
+   * Whether no record spanning lines is half read (see {@link VendorSession.idle}); unset,
+   * a format with an end step is never idle mid-file, one without always.
+   */
+  idle: (() => boolean) | undefined;
+  /** The importer's own state handed on with the book, when `session` is given none. */
+  carry: Carry | undefined;
+
   /** Wrap a per-line handler (and an optional end-of-file step) as a {@link VendorSession}. */
-  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void, carry?: Carry): VendorSession {
+  session(handle: (text: string, lineNumber: number) => void, atEnd?: () => void, carry: Carry | undefined = this.carry): VendorSession {
     const suspend = (last: boolean): SuspendedSession => {
       atEnd?.();
       this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
@@ -165,6 +173,7 @@ export class Parse {
         if (s.book !== null) this.book.resume(s.book);
         if (s.extra !== undefined) carry?.load(s.extra);
       },
+      idle: () => (this.idle === undefined ? atEnd === undefined : this.idle()),
     };
   }
 

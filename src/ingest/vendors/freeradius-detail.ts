@@ -158,6 +158,7 @@ function session(options: VendorOptions): VendorSession {
     current = null;
   }
 
+  p.idle = () => current === null;
   return p.session((text, line) => {
     if (text.trim() === '') {
       close();

@@ -94,6 +94,7 @@ function session(options: VendorOptions): VendorSession {
     pending = null;
   }
 
+  p.idle = () => pending === null;
   return p.session((text, line) => {
     if (START.test(text)) {
       unterminated();

@@ -136,6 +136,7 @@ function session(options: VendorOptions): VendorSession {
     emit(a.line, ip, b.subject, a.prefix ? 'dhcpv6-pd' : 'dhcpv6', start, a.ends, undefined);
   }
 
+  p.idle = () => block === null && skipDepth === 0;
   return p.session((text, line) => {
     const trimmed = text.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;

@@ -56,11 +56,20 @@ function session(options: VendorOptions): VendorSession {
   // Rows are keyed by address, not written in time order (compaction rewrites them).
   const { p, realm } = allocationParse(options, NAME, true);
   let cols: Columns | null = null;
+  let header: string | null = null;
+  // The header goes on with the pairing state: a follower that resumes mid-file reads rows it named.
+  p.carry = {
+    save: () => header ?? undefined,
+    load: (saved) => {
+      if (typeof saved === 'string') ((header = saved), (cols = columnsOf(saved)));
+    },
+  };
 
   return p.session((text, line) => {
     if (text === '') return;
     if (HEADER.test(text)) {
       cols = columnsOf(text);
+      header = text;
       return;
     }
     if (cols === null) {

@@ -35,6 +35,22 @@ export class EndHeap<T> {
     chains[i] = chain;
   }
 
+  /**
+   * Keep only the entries `keep` accepts, in key order (ties in their heap order): the
+   * book drops entries of chains that ended otherwise, which it would skip when popped.
+   */
+  retain(keep: (key: number, chain: T) => boolean): void {
+    const order = this.keys.map((_, i) => i).filter((i) => keep(this.keys[i]!, this.chains[i]!));
+    order.sort((a, b) => this.keys[a]! - this.keys[b]! || a - b);
+    const keys = order.map((i) => this.keys[i]!);
+    const chains = order.map((i) => this.chains[i]!);
+    this.keys.length = 0;
+    this.chains.length = 0;
+    // A sorted array is a heap.
+    this.keys.push(...keys);
+    this.chains.push(...chains);
+  }
+
   pop(): { key: number; chain: T } {
     const keys = this.keys,
       chains = this.chains;

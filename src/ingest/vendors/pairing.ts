@@ -96,6 +96,9 @@ const DERIVED_SLACK_MS = 2000;
 /** A source that reports live sessions every cadence has lost one after this many silent cadences. */
 export const CADENCES_BEFORE_TIMEOUT = 3;
 
+/** Entries of the heap of ends before its stale ones are first dropped. */
+const ENDS_COMPACT_AT = 4096;
+
 /** How many ends a run inferred, and the one that reached furthest past its evidence. */
 export interface InferredEnds {
   count: number;
@@ -158,6 +161,8 @@ export class IntervalBook {
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
   private created = 0;
+  /** Heap entries past which the stale ones are dropped (see `watch`). */
+  private endsLimit = ENDS_COMPACT_AT;
   private resourcesCreated = 0;
   /** Chains not yet emitted, over all resources. */
   private live = 0;
@@ -596,7 +601,14 @@ export class IntervalBook {
 
   private watch(c: Chain): void {
     const end = this.naturalEnd(c);
-    if (end !== undefined) this.ends.push(end, c);
+    if (end === undefined) return;
+    this.ends.push(end, c);
+    if (this.ends.size > this.endsLimit) {
+      // A stop ends most chains long before their timeout: their entries would wait there
+      // (a day of log time for port blocks), holding the chains. Memory stays with the open ones.
+      this.ends.retain((key, chain) => !chain.done && !chain.queued && this.naturalEnd(chain) === key);
+      this.endsLimit = Math.max(ENDS_COMPACT_AT, 2 * this.ends.size);
+    }
   }
 
   private enqueue(c: Chain): void {

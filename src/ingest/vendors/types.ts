@@ -80,6 +80,12 @@ export interface VendorSession {
   suspend?(last: boolean): SuspendedSession;
   /** Continue the intervals an earlier input or run left (before the first line). */
   resume?(state: PairingState): void;
+  /**
+   * True between records: no message begun on a line is waiting for the lines that finish
+   * it (absent: every line is a record). A follower commits a checkpoint only here, so the
+   * lines after it start a record.
+   */
+  idle?(): boolean;
 }
 
 export interface VendorParser {

@@ -74,6 +74,7 @@ function session(options: VendorOptions): VendorSession {
     pending = null;
   }
 
+  p.idle = () => pending === null;
   return p.session((raw, line) => {
     const text = raw.includes('\u201C') || raw.includes('\u201D') ? raw.replace(TYPOGRAPHIC_QUOTES, '"') : raw;
     const starts = START.test(text);

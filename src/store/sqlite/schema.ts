@@ -136,6 +136,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX nat_session_by_inside ON nat_session (realm, in_addr, start);
   CREATE INDEX nat_session_inside_open ON nat_session (realm, in_addr, start) WHERE "end" IS NULL;
   `,
+  // 7 (issue 16): where `ipar ingest --follow` stopped reading each file, per pairing
+  // scope, committed in the transaction of the records read up to there (with the scope's
+  // pairing state), so a restart after a crash neither loses nor repeats a line.
+  `
+  CREATE TABLE follow_checkpoint (
+    scope TEXT NOT NULL, device TEXT NOT NULL, inode TEXT NOT NULL, path TEXT NOT NULL,
+    "offset" INTEGER NOT NULL, line INTEGER NOT NULL, head TEXT NOT NULL, head_bytes INTEGER NOT NULL,
+    PRIMARY KEY (scope, device, inode)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */

@@ -72,6 +72,7 @@ import type {
   SettingKey,
   SettingValue,
   SourceCoverage,
+  FollowCheckpoint,
   StoreAdmin,
   StoreExporter,
   StoreReader,
@@ -906,6 +907,8 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
               'INSERT INTO pairing (scope, generation, state) VALUES (?, 1, ?) ON CONFLICT (scope) DO UPDATE SET generation = generation + 1, state = excluded.state',
             ).run(pairing.scope, pairing.state ?? '');
           }
+          if (options.checkpoints !== undefined) this.#writeCheckpoints(options.checkpoints);
+          if (options.coverage !== undefined) this.#foldCoverage(options.coverage);
         })
         .immediate();
     } catch (cause) {
@@ -930,22 +933,42 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     return [...new Set([...this.#sourceNames.values(), ...this.#realmNames.values()])].filter((n) => n !== '').sort();
   }
 
+  /** Where a follower of `scope` stopped in each file (see {@link StoreWriter.followCheckpoints}). */
+  followCheckpoints(scope: string): FollowCheckpoint[] {
+    const rows = this.#stmt(
+      'SELECT device, inode, path, "offset", line, head, head_bytes AS headBytes FROM follow_checkpoint WHERE scope = ? ORDER BY path, device, inode',
+    ).all(scope) as FollowCheckpoint[];
+    return rows.map((r) => ({ ...r }));
+  }
+
+  /** Inside a write transaction: a follower's checkpoints, as {@link WriteOptions.checkpoints} gives them. */
+  #writeCheckpoints(c: NonNullable<WriteOptions['checkpoints']>): void {
+    const drop = this.#stmt('DELETE FROM follow_checkpoint WHERE scope = ? AND device = ? AND inode = ?');
+    for (const d of c.drop) drop.run(c.scope, d.device, d.inode);
+    const put = this.#stmt(
+      'INSERT INTO follow_checkpoint (scope, device, inode, path, "offset", line, head, head_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (scope, device, inode) DO UPDATE SET path = excluded.path, "offset" = excluded."offset", line = excluded.line, head = excluded.head, head_bytes = excluded.head_bytes',
+    );
+    for (const k of c.set) put.run(c.scope, k.device, k.inode, k.path, k.offset, k.line, k.head, k.headBytes);
+  }
+
+  /** Inside a transaction: fold sources' coverage into what is stored. */
+  #foldCoverage(seen: readonly SourceCoverage[]): void {
+    const get = this.#stmt('SELECT state FROM source_coverage WHERE source = ?').pluck();
+    const put = this.#stmt('INSERT INTO source_coverage (source, state) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET state = excluded.state');
+    for (const c of seen) {
+      const held = get.get(c.source) as string | undefined;
+      put.run(c.source, coverageToText(mergeSourceCoverage(held === undefined ? undefined : coverageFromText(held), c)));
+    }
+  }
+
   /** Fold one ingest's view of its sources into the stored coverage, in one transaction. */
   recordCoverage(seen: readonly SourceCoverage[]): void {
     if (this.#readonly) throw new IparError('STORE_READONLY', 'the store was opened read-only');
     if (seen.length === 0) return;
-    const get = this.#stmt('SELECT state FROM source_coverage WHERE source = ?').pluck();
-    const put = this.#stmt('INSERT INTO source_coverage (source, state) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET state = excluded.state');
     try {
       // Immediate: a concurrent ingest's fold is read after it commits, never overwritten.
-      this.#db
-        .transaction(() => {
-          for (const c of seen) {
-            const held = get.get(c.source) as string | undefined;
-            put.run(c.source, coverageToText(mergeSourceCoverage(held === undefined ? undefined : coverageFromText(held), c)));
-          }
-        })
-        .immediate();
+      this.#db.transaction(() => this.#foldCoverage(seen)).immediate();
     } catch (cause) {
       if (cause instanceof IparError) throw cause;
       throw new IparError('STORE_WRITE_FAILED', `store write of source coverage failed: ${(cause as Error).message}`, { cause });
