@@ -145,8 +145,11 @@ export class Parse {
       this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
       const { state: book, provisional } = this.book.suspend(last);
       const extra = carry?.save();
+      const years = this.clocks.years.save();
       const state: SessionState | null =
-        book === null && (extra === undefined || (Array.isArray(extra) && extra.length === 0)) ? null : { book, ...(extra === undefined ? {} : { extra }) };
+        book === null && years === undefined && (extra === undefined || (Array.isArray(extra) && extra.length === 0))
+          ? null
+          : { book, ...(extra === undefined ? {} : { extra }), ...(years === undefined ? {} : { years }) };
       return { output: this.out.take(), state, provisional, inferred: { ...this.book.inferred } };
     };
     return {
@@ -164,6 +167,7 @@ export class Parse {
         const s = sessionState(state);
         if (s.book !== null) this.book.resume(s.book);
         if (s.extra !== undefined) carry?.load(s.extra);
+        if (s.years !== undefined) this.clocks.years.load(s.years);
       },
     };
   }
@@ -254,6 +258,8 @@ export interface Carry {
 interface SessionState {
   readonly book: BookState | null;
   readonly extra?: unknown;
+  /** The running year of year-less headers (clock.ts `YearTracker.save`). */
+  readonly years?: { readonly year: number; readonly month: number };
 }
 
 /** A saved state as this build reads it; another version's is refused (a store written by another ipar). */
@@ -263,7 +269,8 @@ function sessionState(state: PairingState): SessionState {
   if (
     s === null ||
     typeof s !== 'object' ||
-    (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number'))
+    (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number')) ||
+    (s.years !== undefined && (typeof s.years?.year !== 'number' || typeof s.years.month !== 'number'))
   ) {
     throw new IparError('STORE_READ_FAILED', "the store's pairing state is not one this ipar reads (version 1)");
   }
