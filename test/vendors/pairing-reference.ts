@@ -94,6 +94,7 @@ interface Chain {
   nextStart: number;
   readonly line: number;
   cadence: Cadence | undefined;
+  stopLine?: number;
   queued: boolean;
   deadline: number;
   done: boolean;
@@ -168,6 +169,12 @@ function fill(fields: RecordTemplate, more: RecordTemplate): void {
   for (const k in source) if (target[k] === undefined && source[k] !== undefined) target[k] = source[k];
 }
 
+interface Emitted {
+  readonly holder: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 export class IntervalBook {
   private readonly resources = new Map<string, Chain[]>();
   private queue: Chain[] = [];
@@ -175,6 +182,16 @@ export class IntervalBook {
   private readonly ends = new EndHeap();
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
+  /** Issue 16: per resource the emitted interval that reaches furthest, and those ended by the next grant. */
+  private readonly emitted = new Map<string, Emitted>();
+  private readonly regranted = new Map<string, Emitted>();
+
+  /** The account of the live chain starting first after `c` (the first created among equals), when it starts at `next`. */
+  private nextAccount(list: readonly Chain[], c: Chain, next: number): string | undefined {
+    let first: Chain | undefined;
+    for (const o of list) if (o !== c && !o.done && o.start !== undefined && o.start > c.start! && (first === undefined || o.start < first.start!)) first = o;
+    return first !== undefined && first.start === next ? (first.fields as { account?: string }).account : undefined;
+  }
 
   constructor(private readonly options: BookOptions) {}
 
@@ -187,20 +204,24 @@ export class IntervalBook {
     this.see(ev.at);
     const list = this.listOf(ev.resource);
     const knownEnd = ev.knownEnd;
+    const late = this.lateConflict(ev);
     for (const c of list) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
+          if (late) break;
           this.begin(c, ev.at, knownEnd, ev.fields);
           return;
         }
         continue;
       }
       if (c.startDerived && c.stopAt !== undefined && ev.at <= c.stopAt && ev.at >= c.start - DERIVED_SLACK_MS) {
+        if (late) break;
         this.begin(c, ev.at, knownEnd, ev.fields);
         return;
       }
       if (this.overlaps(c, ev.at, knownEnd)) {
+        if (late && ev.at < c.start) break;
         if (ev.at < c.start) c.start = ev.at;
         if (ev.at >= c.lastGrant) {
           if (knownEnd !== undefined) c.knownEnd = knownEnd;
@@ -213,16 +234,19 @@ export class IntervalBook {
         return;
       }
     }
+    if (late) return this.reportLate(ev, 'a grant');
     this.open(list, ev, ev.at, knownEnd, ev.at, ev.cadence);
   }
 
   confirm(ev: ConfirmEvent): void {
     this.see(ev.at);
     const list = this.listOf(ev.resource);
+    const late = this.lateConflict(ev);
     for (const c of list) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
+          if (late) break;
           this.begin(c, ev.startIfNew ?? ev.at, undefined, ev.fields);
           this.touch(c, ev.at);
           return;
@@ -241,6 +265,7 @@ export class IntervalBook {
         return;
       }
     }
+    if (late) return this.reportLate(ev, 'an update');
     this.open(list, ev, ev.startIfNew ?? ev.at, undefined, ev.at, ev.cadence);
   }
 
@@ -255,6 +280,7 @@ export class IntervalBook {
     }
     if (best !== undefined) {
       best.stopAt = ev.at;
+      best.stopLine = ev.line;
       this.touch(best, ev.at);
       fill(best.fields, ev.fields);
       this.enqueue(best);
@@ -264,9 +290,22 @@ export class IntervalBook {
       if (list.length === 0) this.resources.delete(ev.resource);
       return;
     }
+    const closed = this.regranted.get(ev.resource + '\n' + ev.holder);
+    if (closed !== undefined && closed.start <= ev.at) {
+      if (list.length === 0) this.resources.delete(ev.resource);
+      this.options.collector.problem(
+        ev.line,
+        '',
+        LINE_REASONS.STOP_AFTER_REGRANT,
+        `${ev.holder} released ${ev.resource} at ${formatInstant(ev.at)}, but its interval from ${formatInstant(closed.start)} was already closed at ${formatInstant(closed.end)} by the grant to the next holder (stored with that end, endInferred)`,
+        ev.resource,
+      );
+      return;
+    }
     const c = this.chain(ev, ev.derivedStart, undefined, ev.at);
     c.startDerived = ev.derivedStart !== undefined;
     c.stopAt = ev.at;
+    c.stopLine = ev.line;
     list.push(c);
     this.enqueue(c);
   }
@@ -348,7 +387,7 @@ export class IntervalBook {
         if (c.done || c.start === undefined) continue;
         let next = c.nextStart;
         for (const o of list) if (o !== c && !o.done && o.start !== undefined && o.start > c.start && o.start < next) next = o.start;
-        const { end, inferred } = this.endOf(c, next, false);
+        const { end, inferred } = this.endOf(c, next, false, this.nextAccount(list, c, next));
         const record = { ...(c.fields as Record<string, unknown>) };
         record['start'] = formatInstant(c.start);
         record['end'] = end === null ? null : formatInstant(Math.max(end, c.start));
@@ -359,14 +398,36 @@ export class IntervalBook {
     }
   }
 
+  /** Issue 16: an event past the reorder window inside another holder's emitted interval. */
+  private lateConflict(ev: Event): Emitted | undefined {
+    if (this.options.holdUntilEnd === true || ev.at >= this.maxSeen - this.options.reorderWindowMs) return undefined;
+    const e = this.emitted.get(ev.resource);
+    return e !== undefined && e.holder !== ev.holder && ev.at < e.end ? e : undefined;
+  }
+
+  private reportLate(ev: Event, what: string): void {
+    const list = this.resources.get(ev.resource);
+    if (list !== undefined && list.length === 0) this.resources.delete(ev.resource);
+    const e = this.emitted.get(ev.resource)!;
+    this.options.collector.problem(
+      ev.line,
+      '',
+      LINE_REASONS.LATE_EVENT,
+      `${what} of ${ev.resource} to ${ev.holder} at ${formatInstant(ev.at)} arrived when the log had reached ${formatInstant(this.maxSeen)}, past the reorder window (${this.options.reorderWindowMs / 1000} s), inside ${e.holder}'s interval ${formatInstant(e.start)}–${formatInstant(e.end)} already stored: it opens nothing (a larger --reorder-window pairs it)`,
+      formatInstant(ev.at),
+    );
+  }
+
   private timeoutOf(c: Chain): number | undefined {
     return this.options.timeoutMs ?? (c.cadence === undefined ? undefined : 3 * c.cadence.intervalMs);
   }
 
-  private endOf(c: Chain, next: number, timeouts = true): { end: number | null; inferred: boolean } {
+  private endOf(c: Chain, next: number, timeouts = true, nextHolder?: string): { end: number | null; inferred: boolean; regranted?: true } {
     if (c.stopAt !== undefined) {
       let end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
       if (c.stopInferred && next < end) end = next;
+      // Issue 16: a stop after another client's grant ends at that grant.
+      else if (next < end && nextHolder !== (c.fields as { account?: string }).account) return { end: next, inferred: true, regranted: true };
       return { end, inferred: c.stopInferred };
     }
     if (c.knownEnd === null) return next === Infinity ? { end: null, inferred: false } : { end: next, inferred: true };
@@ -483,6 +544,7 @@ export class IntervalBook {
     c.done = true;
     const list = this.resources.get(c.resource);
     let next = c.nextStart;
+    let nextHolder: string | undefined;
     if (list !== undefined) {
       if (list.length === 1 && list[0] === c) {
         this.resources.delete(c.resource);
@@ -490,6 +552,7 @@ export class IntervalBook {
         const i = list.indexOf(c);
         if (i >= 0) list.splice(i, 1);
         for (const o of list) if (!o.done && o.start !== undefined && c.start !== undefined && o.start > c.start && o.start < next) next = o.start;
+        nextHolder = this.nextAccount(list, c, next);
         if (list.length === 0) this.resources.delete(c.resource);
       }
     }
@@ -505,7 +568,22 @@ export class IntervalBook {
       return;
     }
     void atEnd;
-    const { end, inferred } = this.endOf(c, next);
+    const { end, inferred, regranted } = this.endOf(c, next, true, nextHolder);
+    if (regranted === true) {
+      this.options.collector.problem(
+        c.stopLine ?? c.line,
+        '',
+        LINE_REASONS.STOP_AFTER_REGRANT,
+        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)}, but it was granted to the next holder at ${formatInstant(end!)}: the source shows two holders at once; stored ended at that grant (endInferred)`,
+        c.resource,
+      );
+    }
+    if (end !== null) {
+      const e = { holder: c.holder, start, end: Math.max(end, start) };
+      if (inferred && end === next && c.stopAt === undefined) this.regranted.set(c.resource + '\n' + c.holder, e);
+      const had = this.emitted.get(c.resource);
+      if (had === undefined || had.end <= e.end) this.emitted.set(c.resource, e);
+    }
     // Updates stopped long before an end nobody logged: the source has a hole there.
     if (inferred && end !== null && c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) {
       this.gap(c.cadence.source, c.lastEvidence, end);
