@@ -227,15 +227,18 @@ function threat(r: Risk): string {
  *
  * @example
  * assess('unique', 1, []); // 'robust: unique under the time as written; no plausible reading or fact changes who would be disclosed'
+ * assess('multiple', 3, [], '3 accounts met the layers'); // 'robust: 3 accounts met the layers; no plausible reading or fact changes who would be disclosed'
  */
-export function assess(status: 'unique' | 'multiple' | 'none' | 'refused', candidateCount: number, risks: readonly Risk[]): string {
+export function assess(status: 'unique' | 'multiple' | 'none' | 'refused', candidateCount: number, risks: readonly Risk[], answer?: string): string {
   if (status === 'refused') return 'refused: nothing was looked up; see refusal';
   const head =
-    status === 'unique'
-      ? 'unique under the time as written'
-      : status === 'multiple'
-        ? `${candidateCount} accounts fit the time as written`
-        : 'no account fits the time as written';
+    answer !== undefined
+      ? answer
+      : status === 'unique'
+        ? 'unique under the time as written'
+        : status === 'multiple'
+          ? `${candidateCount} accounts fit the time as written`
+          : 'no account fits the time as written';
   const material = risks.filter((r) => r.severity === 'material');
   if (material.length === 0) return `robust: ${head}; no plausible reading or fact changes who would be disclosed`;
   return `${head}; could be wrong: ${[...new Set(material.map(threat))].join('; ')}`;

@@ -8,7 +8,7 @@
  */
 import type { WorkBudget } from '../src/budget.js';
 import { REFUSALS, type BudgetDetail, type RefusalCode } from '../src/catalogue/refusals.js';
-import type { Refusal } from '../src/request.js';
+import type { Authorisation, Refusal } from '../src/request.js';
 import type { PlannedRequest } from './plan.js';
 import { alternativeReadings } from './sensitivity.js';
 
@@ -18,12 +18,12 @@ export function processesConnectionRecords(plan: PlannedRequest): boolean {
 }
 
 /** A refusal with its paragraph from the catalogue (src/catalogue/refusals.ts). */
-function refusal(code: RefusalCode, message: string, detail?: BudgetDetail): Refusal {
+export function refusal(code: RefusalCode, message: string, detail?: BudgetDetail): Refusal {
   return { code, paragraph: REFUSALS[code].paragraph, message, ...(detail === undefined ? {} : { detail }) };
 }
 
-const CONDITION_D_AUTHORITIES = new Set(['intelligence-community', 'national-crime-agency']);
-const CONDITION_D_PURPOSES = new Set(['serious-crime', 'national-security', 'economic-well-being']);
+export const CONDITION_D_AUTHORITIES: ReadonlySet<string> = new Set(['intelligence-community', 'national-crime-agency']);
+export const CONDITION_D_PURPOSES: ReadonlySet<string> = new Set(['serious-crime', 'national-security', 'economic-well-being']);
 
 /**
  * The refusal for a request, or `null` when it may proceed.
@@ -34,12 +34,22 @@ const CONDITION_D_PURPOSES = new Set(['serious-crime', 'national-security', 'eco
 export function refusalFor(plan: PlannedRequest): Refusal | null {
   const a = plan.authorisation;
   if (a === null) return null;
-  if (a.authorityType === 'local-authority' && processesConnectionRecords(plan)) {
-    return refusal(
-      'LOCAL_AUTHORITY_ICR',
-      `a local authority may not seek the processing of internet connection records (condition ${a.condition}${a.condition === 'D' ? '' : '; a destination in the request means processing them, 9.22'})`,
-    );
-  }
+  return authorisationRefusal(
+    a,
+    processesConnectionRecords(plan),
+    `a local authority may not seek the processing of internet connection records (condition ${a.condition}${a.condition === 'D' ? '' : '; a destination in the request means processing them, 9.22'})`,
+  );
+}
+
+/**
+ * The guardrails on who asks: 9.14 (a local authority, when the request processes internet
+ * connection records: `localMessage` says how) and Condition D's authorities and purposes.
+ *
+ * @example
+ * authorisationRefusal({ authorityType: 'police', condition: 'D', purpose: 'serious-crime' }, true, '…')?.code; // 'CONDITION_D_AUTHORITY'
+ */
+export function authorisationRefusal(a: Authorisation, processesIcr: boolean, localMessage: string): Refusal | null {
+  if (a.authorityType === 'local-authority' && processesIcr) return refusal('LOCAL_AUTHORITY_ICR', localMessage);
   if (a.condition === 'D' && !CONDITION_D_AUTHORITIES.has(a.authorityType)) {
     return refusal('CONDITION_D_AUTHORITY', `Condition D is limited to the intelligence community and the National Crime Agency, not ${a.authorityType}`);
   }

@@ -13,6 +13,7 @@ import { disclose } from './disclose.js';
 import { evaluate, type MatchTrace } from './evaluate.js';
 import { fetchPlans, fetchPlansWithin, fetchRiskFacts, type FetchWindows } from './fetch.js';
 import { budgetRefusal, planBudgetRefusal, refusalFor } from './guard.js';
+import { connectionOutcomeEstimate, connectionOutcomeResult, requestKind, runConnectionRequests, withoutKind } from './requests.js';
 import { planRequest, type Plan, type PlannedRequest } from './plan.js';
 import { asEstimate, asResult, type Renderer } from './render.js';
 import { analyseRisks, type RiskInputs } from './risk.js';
@@ -107,11 +108,49 @@ function finish<T>(step: Step, render: Renderer<T>): T {
   return render.matched(trace, disclosure, risks, { assessment: assess(disclosure.status, disclosure.candidateCount, risks), advice });
 }
 
+/**
+ * Dispatch by request kind: IP resolutions run the stages above; service-users and
+ * connection-records requests run matcher/requests.ts. Answers in input order.
+ */
+async function dispatch<T>(
+  store: StoreReader,
+  inputs: readonly unknown[],
+  options: ResolveOptions,
+  render: Renderer<T>,
+  renderOther: (o: Awaited<ReturnType<typeof runConnectionRequests>>[number]) => T,
+): Promise<T[]> {
+  const other = inputs.map((input) => requestKind(input) !== 'ip-resolution');
+  if (!other.includes(true)) return (await run(store, inputs.map(withoutKind), options)).map((step) => finish(step, render));
+  const resolved = (
+    await run(
+      store,
+      inputs.flatMap((input, i) => (other[i] ? [] : [withoutKind(input)])),
+      options,
+    )
+  ).map((step) => finish(step, render));
+  const answered = (
+    await runConnectionRequests(
+      store,
+      inputs.filter((_, i) => other[i]),
+    )
+  ).map(renderOther);
+  let a = 0;
+  let b = 0;
+  return inputs.map((_, i) => (other[i] ? answered[b++]! : resolved[a++]!));
+}
+
 /** Resolve `inputs` in chunks of the store's preferred batch, rendering each chunk before the next. */
-async function inChunks<T>(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions, render: Renderer<T>): Promise<T[]> {
+async function inChunks<T>(
+  store: StoreReader,
+  inputs: readonly unknown[],
+  options: ResolveOptions,
+  render: Renderer<T>,
+  renderOther: Parameters<typeof dispatch<T>>[4],
+): Promise<T[]> {
   const size = Math.max(1, store.preferredBatch ?? inputs.length);
   const out: T[] = [];
-  for (let i = 0; i < inputs.length; i += size) for (const step of await run(store, inputs.slice(i, i + size), options)) out.push(finish(step, render));
+  for (let i = 0; i < inputs.length; i += size)
+    for (const answer of await dispatch(store, inputs.slice(i, i + size), options, render, renderOther)) out.push(answer);
   return out;
 }
 
@@ -124,7 +163,7 @@ async function inChunks<T>(store: StoreReader, inputs: readonly unknown[], optio
  * result.status; // 'unique'
  */
 export async function resolveRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Result[]> {
-  return inChunks(store, inputs, options, asResult);
+  return inChunks(store, inputs, options, asResult, connectionOutcomeResult);
 }
 
 /**
@@ -136,5 +175,5 @@ export async function resolveRequests(store: StoreReader, inputs: readonly unkno
  * e.candidateCount; e.observations.map((o) => o.candidateCount);
  */
 export async function estimateRequests(store: StoreReader, inputs: readonly unknown[], options: ResolveOptions = {}): Promise<Estimate[]> {
-  return inChunks(store, inputs, options, asEstimate);
+  return inChunks(store, inputs, options, asEstimate, connectionOutcomeEstimate);
 }

@@ -42,7 +42,8 @@ export class UnreadableRequest {
   constructor(readonly problems: readonly Problem[]) {}
 }
 
-function refOf(input: unknown): string | null {
+/** The `ref` of a request that may not be valid (for its invalid result), or `null`. */
+export function refOf(input: unknown): string | null {
   if (typeof input === 'object' && input !== null && 'ref' in input) {
     const ref = (input as { ref: unknown }).ref;
     if (typeof ref === 'string') return ref.slice(0, 128);

@@ -394,6 +394,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .option('--budget-window <seconds>', 'work budget: the longest observation window a request may have; "" restores the default (31 days)')
     .option('--budget-readings <n>', 'work budget: the most readings (observations × time readings) a request may evaluate; "" restores the default (512)')
     .option('--budget-rows <n>', 'work budget: the most candidate rows a request may read; "" restores the default (20000)')
+    .option('--max-layer-window <seconds>', 'the longest window a service-users layer or a connection-records request may span (default 86400); "" removes it')
     .action(
       async (opts: {
         db: string;
@@ -405,6 +406,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
         budgetWindow?: string;
         budgetReadings?: string;
         budgetRows?: string;
+        maxLayerWindow?: string;
       }) => {
         setCode(
           await runSettings(
@@ -418,6 +420,7 @@ function build(io: Io, setCode: (code: number) => void): Command {
               ...(opts.budgetWindow === undefined ? {} : { budgetWindow: opts.budgetWindow }),
               ...(opts.budgetReadings === undefined ? {} : { budgetReadings: opts.budgetReadings }),
               ...(opts.budgetRows === undefined ? {} : { budgetRows: opts.budgetRows }),
+              ...(opts.maxLayerWindow === undefined ? {} : { maxLayerWindow: opts.maxLayerWindow }),
             },
             io,
           ),
@@ -459,11 +462,27 @@ function build(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'folder for the three NDJSON files')
     .option('--db <file>', 'also ingest the records into this store')
     .option('--store <url>', STORE_HELP)
-    .action(async (opts: { profile: string; subscribers: number; days: number; seed: number; requests?: number; out: string; db?: string; store?: string }) => {
-      const { store, db, ...rest } = opts;
-      const spec = storeSpec({ ...(db === undefined ? {} : { db }), ...(store === undefined ? {} : { store }) }, false);
-      setCode(await runSimulate({ ...rest, ...(spec === undefined ? {} : { db: spec }) }, io));
-    });
+    .option(
+      '--connections',
+      'also write connections.ndjson and visits.ndjson: a separate operator holding internet connection records, and the truth of who visited which service',
+    )
+    .action(
+      async (opts: {
+        profile: string;
+        subscribers: number;
+        days: number;
+        seed: number;
+        requests?: number;
+        out: string;
+        db?: string;
+        store?: string;
+        connections?: boolean;
+      }) => {
+        const { store, db, ...rest } = opts;
+        const spec = storeSpec({ ...(db === undefined ? {} : { db }), ...(store === undefined ? {} : { store }) }, false);
+        setCode(await runSimulate({ ...rest, ...(spec === undefined ? {} : { db: spec }) }, io));
+      },
+    );
 
   const audit = program.command('audit').description('check and read the audit log (every resolution, estimate, refusal and purge)');
   audit

@@ -210,12 +210,38 @@ export const NatDeterministicRecord = z
     }
   });
 
+/**
+ * An internet connection record (2.74–2.77): what an operator under a retention notice
+ * keeps of one connection — who (an account, or the source address and port, inside a
+ * realm when behind a CGNAT), where to (destination address and port), when (start and
+ * end: a connection is an event, so both are required), volumes and the service name
+ * when the operator attributes one. A record without `account` is attributed through the
+ * allocation of its source address (in its realm) during the connection.
+ */
+export const ConnectionRecord = z
+  .strictObject({
+    kind: z.literal('connection'),
+    account: accountName.optional(),
+    sourceIp: ipAddress,
+    sourcePort: port.optional(),
+    realm: realmName.optional(),
+    destinationIp: ipAddress,
+    destinationPort: port.optional(),
+    protocol: protocol.optional(),
+    start: instantMs,
+    end: instantMs,
+    bytesUp: z.int().min(0).optional(),
+    bytesDown: z.int().min(0).optional(),
+    service: name.optional(),
+  })
+  .superRefine(checkInterval);
+
 export const COVERAGE_STATUSES = ['gap'] as const;
 export const CoverageRecord = z
   .strictObject({ kind: z.literal('coverage'), source: name, ...interval, status: z.enum(COVERAGE_STATUSES) })
   .superRefine(checkInterval);
 
-export const RECORD_KINDS = ['address-space', 'subscriber', 'allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const;
+export const RECORD_KINDS = ['address-space', 'subscriber', 'allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage', 'connection'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** Any canonical record; `kind` selects the schema. */
@@ -227,6 +253,7 @@ export const CanonicalRecord = z.discriminatedUnion('kind', [
   NatSessionRecord,
   NatDeterministicRecord,
   CoverageRecord,
+  ConnectionRecord,
 ]);
 
 export type CanonicalRecord = z.infer<typeof CanonicalRecord>;
@@ -239,6 +266,7 @@ export type NatBlockRecord = z.infer<typeof NatBlockRecord>;
 export type NatSessionRecord = z.infer<typeof NatSessionRecord>;
 export type NatDeterministicRecord = z.infer<typeof NatDeterministicRecord>;
 export type CoverageRecord = z.infer<typeof CoverageRecord>;
+export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
 
 function isAddress(value: unknown): value is Address {
   return typeof value === 'object' && value !== null && Buffer.isBuffer((value as Address).key) && typeof (value as Address).text === 'string';

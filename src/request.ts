@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { BudgetDetail, RefusalCode } from './catalogue/refusals.js';
 import { Risk, RISK_KINDS } from './catalogue/risks.js';
 import { Problem } from './problems.js';
-import { imei, imsi, ipAddress, mac, msisdn, port, protocol } from './records.js';
+import { imei, imsi, instantMs, ipAddress, ipPrefix, mac, msisdn, port, protocol } from './records.js';
 
 /** A risk flag: one schema per code, its detail typed (src/catalogue/risks.ts). */
 export { Risk, RISK_KINDS };
@@ -78,6 +78,76 @@ export const Request = z.strictObject({
 export type Request = z.infer<typeof Request>;
 export type RequestInput = z.input<typeof Request>;
 
+// ---- connection requests (issue 19) ---------------------------------------------------
+
+/** Request kinds: IP resolution (absent or `ip-resolution`), service users (9.25, Condition D), connection records of a subject (9.7–9.13). */
+export const REQUEST_KINDS = ['ip-resolution', 'service-users', 'connection-records'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** A service as the operator can see it: destination addresses or prefixes, optionally ports, a protocol, a name. */
+export const Service = z.strictObject({
+  destinations: z.array(ipPrefix).min(1).max(256),
+  ports: z.array(port).min(1).max(64).optional(),
+  protocol: protocol.optional(),
+  /** The service's name as the authority knows it; the operator matches on addresses (an FQDN alone proves nothing, 2.76). */
+  fqdn: z.string().min(1).max(253).optional(),
+});
+export type Service = z.infer<typeof Service>;
+
+/** A half-open window `[from, to)` of ISO instants with offset. */
+export const InstantWindow = z
+  .strictObject({ from: instantMs, to: instantMs })
+  .refine((w) => w.to > w.from, { message: 'to must be after from', path: ['to'], params: { reason: 'END_BEFORE_START' } });
+
+/** Most layers one service-users request may carry. */
+export const MAX_LAYERS = 16;
+
+export const Layer = z.strictObject({ service: Service, window: InstantWindow });
+
+export const ServiceUsersRequest = z
+  .strictObject({
+    ref: z.string().min(1).max(128),
+    kind: z.literal('service-users'),
+    authorisation: Authorisation,
+    layers: z.array(Layer).min(1).max(MAX_LAYERS),
+    /** Keep accounts that meet at least this many layers (default: all of them). */
+    minLayers: z.int().min(1).max(MAX_LAYERS).optional(),
+    /** A layer counts for an account only with at least this many connections to its service in its window (2.80: automatic connections). */
+    minConnections: z.int().min(1).max(1_000_000).default(1),
+    returnPolicy: z.enum(RETURN_POLICIES).default('single-only'),
+    maxCandidates: z.int().min(1).max(10_000).default(50),
+  })
+  .refine((r) => r.minLayers === undefined || r.minLayers <= r.layers.length, {
+    message: 'minLayers is more than the layers given',
+    path: ['minLayers'],
+    params: { reason: 'OUT_OF_RANGE' },
+  });
+export type ServiceUsersRequest = z.infer<typeof ServiceUsersRequest>;
+
+/** Whose connection records: an account, or the user of a source address at a time (resolved first, as an IP resolution). */
+export const Subject = z.union([
+  z.strictObject({ account: z.string().min(1).max(128) }),
+  z.strictObject({
+    sourceIp: ipAddress,
+    sourcePort: port.optional(),
+    time: ObservationTime,
+    toleranceSeconds: z.number().min(0).max(MAX_TOLERANCE_SECONDS).default(0),
+  }),
+]);
+export type Subject = z.infer<typeof Subject>;
+
+export const ConnectionRecordsRequest = z.strictObject({
+  ref: z.string().min(1).max(128),
+  kind: z.literal('connection-records'),
+  authorisation: Authorisation,
+  subject: Subject,
+  window: InstantWindow,
+  /** The services of interest; records of other services are held back (9.13) unless `all`. */
+  services: z.array(Service).min(1).max(64).optional(),
+  all: z.boolean().default(false),
+});
+export type ConnectionRecordsRequest = z.infer<typeof ConnectionRecordsRequest>;
+
 // ---- results ------------------------------------------------------------------------
 
 export const STATUSES = ['unique', 'multiple', 'none', 'invalid', 'refused'] as const;
@@ -86,7 +156,7 @@ export type Status = (typeof STATUSES)[number];
 const IsoWindow = z.strictObject({ start: z.string(), end: z.string() });
 
 /** Kinds of record that can support a candidate (matcher/identify.ts, matcher/translate.ts). */
-export const EVIDENCE_KINDS = ['allocation', 'nat-block', 'nat-session', 'nat-deterministic'] as const;
+export const EVIDENCE_KINDS = ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'connection'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 /** One record that supports a candidate: what it is, its id, its interval, which observation. */
@@ -105,6 +175,11 @@ export const Candidate = z.strictObject({
   support: z.int().min(0),
   of: z.int().min(1),
   evidence: z.array(Evidence),
+  /** Service users: the layers this account meets (indices), its connections to them, first and last seen. */
+  layers: z.array(z.int().min(0)).optional(),
+  connections: z.int().min(0).optional(),
+  firstSeen: z.string().optional(),
+  lastSeen: z.string().optional(),
 });
 export type Candidate = z.infer<typeof Candidate>;
 
@@ -130,6 +205,27 @@ export const ObservationResult = z.strictObject({
   candidateCount: z.int().min(0),
 });
 export type ObservationResult = z.infer<typeof ObservationResult>;
+
+/** How one layer narrows a service-users answer: the accounts it alone matches, and those left after it and every layer before it. */
+export const LayerResult = z.strictObject({ index: z.int().min(0), matched: z.int().min(0), remaining: z.int().min(0) });
+export type LayerResult = z.infer<typeof LayerResult>;
+
+/** One connection record disclosed by a connection-records request (2.76–2.77), or a NAT session that logged a destination. */
+export const ConnectionResult = z.strictObject({
+  kind: z.enum(['connection', 'nat-session']),
+  id: z.string(),
+  start: z.string(),
+  end: z.string().nullable(),
+  sourceIp: z.string(),
+  sourcePort: port.optional(),
+  destinationIp: z.string(),
+  destinationPort: port.optional(),
+  protocol: z.string().optional(),
+  service: z.string().optional(),
+  bytesUp: z.int().min(0).optional(),
+  bytesDown: z.int().min(0).optional(),
+});
+export type ConnectionResult = z.infer<typeof ConnectionResult>;
 
 /** An invalid request's problems: the {@link Problem} schema. */
 export const ResultError = Problem;
@@ -209,6 +305,13 @@ export const Result = z.strictObject({
   advice: z.array(Advice),
   errors: z.array(ResultError).optional(),
   refusal: Refusal.optional(),
+  /** Set for the request kinds beyond IP resolution. */
+  kind: z.enum(['service-users', 'connection-records']).optional(),
+  /** Service users: how each layer narrows the subjects. */
+  layers: z.array(LayerResult).optional(),
+  /** Connection records: the subject's records disclosed, and how many of other services were held back (9.13). */
+  connections: z.array(ConnectionResult).optional(),
+  heldBack: z.int().min(0).optional(),
 });
 export type Result = z.infer<typeof Result>;
 
@@ -226,5 +329,10 @@ export const Estimate = z.strictObject({
   advice: z.array(Advice),
   errors: z.array(ResultError).optional(),
   refusal: Refusal.optional(),
+  kind: z.enum(['service-users', 'connection-records']).optional(),
+  layers: z.array(LayerResult).optional(),
+  /** Connection records: how many records would be disclosed and how many held back. */
+  connectionCount: z.int().min(0).optional(),
+  heldBack: z.int().min(0).optional(),
 });
 export type Estimate = z.infer<typeof Estimate>;

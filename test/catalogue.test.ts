@@ -30,7 +30,8 @@ describe('the catalogue of codes', () => {
   test('every risk has a kind of RISK_KINDS, a paragraph and a detail schema', () => {
     for (const [code, entry] of Object.entries(RISK_CODES)) {
       expect(RISK_KINDS, code).toContain(entry.kind);
-      expect(entry.paragraph, code).toMatch(/^9\.\d+$/);
+      // 9.x, or 2.74–2.80 for what an internet connection record is (issue 19).
+      expect(entry.paragraph, code).toMatch(/^(9\.\d+|2\.(7[4-9]|80))$/);
       expect(typeof entry.detail.safeParse, code).toBe('function');
     }
   });

@@ -49,6 +49,8 @@ export type Action = 'resolve' | 'estimate';
 export function recordsConsulted(result: Result | Estimate): string[] {
   const ids = new Set<string>();
   if ('candidates' in result) for (const c of result.candidates) for (const e of c.evidence) ids.add(e.id);
+  // Connection records disclosed to the authority (9.7–9.13) are records the answer rests on too.
+  if ('connections' in result && result.connections !== undefined) for (const c of result.connections) ids.add(c.id);
   return [...ids];
 }
 

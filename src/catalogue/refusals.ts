@@ -28,6 +28,24 @@ export const REFUSALS = {
     meaning:
       'the request would cost more than the work budget allows (README "Limits"): a window longer than the longest allowed, more readings than allowed, or more candidate rows than allowed; `detail.exceeded` gives each limit passed and the measured value',
   },
+  NOT_KNOWN_EVENT: {
+    kind: 'refusal',
+    paragraph: '9.6',
+    meaning:
+      'a service-users request under condition A, B or C with a layer window longer than a known event allows (`KNOWN_EVENT_MAX_SECONDS`, 3600 s): an unknown time of use is Condition D territory',
+  },
+  LAYER_WINDOW_TOO_LONG: {
+    kind: 'refusal',
+    paragraph: 'Condition D',
+    meaning:
+      "a layer of a service-users request spans more than the store's per-layer bound (`ipar settings --max-layer-window`, default one day): the period must be no longer than necessary",
+  },
+  RECORDS_WINDOW_TOO_LONG: {
+    kind: 'refusal',
+    paragraph: '9.8',
+    meaning:
+      "a connection-records request spans more than the store's window bound (the same setting): the period must be proportionate and no longer than necessary",
+  },
 } as const satisfies Record<string, Entry & { readonly paragraph: string }>;
 
 export const RefusalCode = z.enum(codesOf(REFUSALS));

@@ -263,6 +263,46 @@ export const RISK_CODES = {
     meaning: 'a destination (IP, port or FQDN) means the request processes internet connection records',
     detail: detailOf({ observations: z.array(observation) }),
   },
+  // Service-users and connection-records requests (issue 19; matcher/services.ts, matcher/connections.ts).
+  SHARED_DESTINATION: {
+    kind: 'false-positive',
+    paragraph: '9.25',
+    material: 'always: an account that connected to a shared address may have used another service on it, and be named for a service it never used',
+    meaning:
+      'a destination of a layer carries connections of several services (a CDN or hosting address): connecting to the address does not prove use of the service',
+    detail: detailOf({ layer: count, destination: z.string(), services: count }),
+  },
+  NO_DESTINATION_LOGGED: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    material: 'always: users behind such a realm cannot be found, so the answer may lack the accounts that used the service',
+    meaning:
+      'a NAT realm of the store logs no destination (port blocks, deterministic NAT, sessions without one, as RFC 6888 advises): connections through it cannot be found, so its users cannot be answered',
+    detail: detailOf({ realms: z.array(z.string()) }),
+  },
+  BELOW_MIN_CONNECTIONS: {
+    kind: 'false-negative',
+    paragraph: '2.80',
+    material: 'never: the request set the bar (`minConnections`); the accounts below it are left out by design, counted here',
+    meaning:
+      "accounts connected to a layer's service fewer than `minConnections` times (possibly automatic connections, 2.80) and were not counted for that layer",
+    detail: detailOf({ layer: count, accounts: count, minConnections: count }),
+  },
+  SINGLE_CONNECTION: {
+    kind: 'false-positive',
+    paragraph: '2.80',
+    material: 'always: a single connection may have been made automatically, so an account named for it may not have used the service',
+    meaning:
+      'an account of the answer meets a layer with a single connection: it may have been made automatically by a browser or device (2.80); `minConnections` raises the bar',
+    detail: detailOf({ layer: count, candidates: count }),
+  },
+  CONNECTION_COVERAGE_GAP: {
+    kind: 'false-negative',
+    paragraph: '9.24',
+    material: 'always: connections in the gap may be missing, and with them accounts the answer lacks',
+    meaning: "a declared coverage gap overlaps a layer's (or the records') window: connections in it may be missing",
+    detail: detailOf({ layer: count, gaps: z.array(z.strictObject({ source: z.string(), start: z.string(), end: z.string().nullable() })) }),
+  },
 } as const satisfies Record<string, RiskEntry>;
 
 /**

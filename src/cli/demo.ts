@@ -16,6 +16,7 @@ import { formatReport, formatSummary } from './ingest.js';
 import type { Io } from './io.js';
 import { prettyHeader, prettyRow } from './pretty.js';
 import { resolveWithReport } from './report.js';
+import { runResolve } from './resolve.js';
 import { simulateInto } from './simulate.js';
 
 /** The true account's records were lost: a log gap over the time, or a record never written. */
@@ -32,16 +33,7 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
 
   const fixturesDb = join(opts.dir, 'fixtures.db');
-  const store = openSqliteStore(fixturesDb);
-  try {
-    const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', 'records.ndjson')]), {
-      onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
-    });
-    io.stderr.write(formatSummary(summary) + '\n');
-    if (summary.rejectedLines > 0) return 1;
-  } finally {
-    store.close();
-  }
+  if (!(await ingestFixture(fixturesDb, 'records.ndjson', io))) return 1;
   io.stdout.write(`== 1. Each resolution path, on the hand-made operator in fixtures/demo (${fixturesDb})\n\n`);
   const reportDir = join(opts.dir, 'report');
   const code = await resolveWithReport({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'requests.ndjson'), pretty: true }, reportDir, io);
@@ -111,5 +103,32 @@ export async function runDemo(opts: { dir: string }, io: Io): Promise<number> {
   } finally {
     sim.close();
   }
-  return 0;
+  return connectionsSection(fixturesDb, io);
+}
+
+/** Ingest a file of fixtures/demo into the store, the summary on stderr; false when a line was rejected. */
+async function ingestFixture(db: string, file: string, io: Io): Promise<boolean> {
+  const store = openSqliteStore(db);
+  try {
+    const summary = await ingest(store, await openInputs([packagePath('fixtures', 'demo', file)]), {
+      onReject: (r) => formatReport(r).forEach((l) => io.stderr.write(l + '\n')),
+    });
+    io.stderr.write(formatSummary(summary) + '\n');
+    return summary.rejectedLines === 0;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * 3. Internet connection records (issue 19): fixtures/demo/connections.ndjson added to the
+ * hand-made operator, and the service-users and connection-records requests of
+ * fixtures/demo/connection-requests.ndjson resolved as NDJSON (the README's examples run
+ * against this store).
+ */
+async function connectionsSection(fixturesDb: string, io: Io): Promise<number> {
+  if (!(await ingestFixture(fixturesDb, 'connections.ndjson', io))) return 1;
+  io.stdout.write(`\n== 3. Internet connection records on the hand-made operator (${fixturesDb}): service users and a subject's records\n\n`);
+  const code = await runResolve({ db: fixturesDb, file: packagePath('fixtures', 'demo', 'connection-requests.ndjson'), pretty: false }, io);
+  return code === 2 ? 2 : 0;
 }

@@ -25,6 +25,8 @@ export interface SettingsCommand {
   readonly budgetWindow?: string;
   readonly budgetReadings?: string;
   readonly budgetRows?: string;
+  /** Seconds a service-users layer or a connection-records window may span; `""` removes the setting. */
+  readonly maxLayerWindow?: string;
 }
 
 /** A budget option's value: `""` removes it; else a positive number (seconds for the window, whole numbers else). */
@@ -94,6 +96,11 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
         throw new IparError('USAGE', `--jurisdiction-zone: not an IANA time zone: ${JSON.stringify(cmd.jurisdictionZone)}`);
       await store.setSetting('jurisdictionZone', cmd.jurisdictionZone === '' ? null : cmd.jurisdictionZone);
     }
+    if (cmd.maxLayerWindow !== undefined) {
+      if (cmd.maxLayerWindow !== '' && !/^\d+$/.test(cmd.maxLayerWindow))
+        throw new IparError('USAGE', `--max-layer-window takes whole seconds, got ${JSON.stringify(cmd.maxLayerWindow)}`);
+      await store.setSetting('maxLayerWindow', cmd.maxLayerWindow === '' ? null : Number(cmd.maxLayerWindow) * 1000);
+    }
     if (cmd.auditKey !== undefined) {
       if (cmd.auditKey !== '') readPrivateKey(cmd.auditKey); // a key that cannot sign is refused now, not at the next resolve
       writeAuditKeySetting(cmd.db, cmd.auditKey === '' ? null : resolvePath(cmd.auditKey));
@@ -108,6 +115,7 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
         clockErrorSeconds: Object.fromEntries(Object.entries(s.clockErrorMs).map(([k, v]) => [k, v / 1000])),
         jurisdictionZone: s.jurisdictionZone,
         zoneChanges: Object.fromEntries(Object.entries(s.zoneChangeAt).map(([k, v]) => [k, new Date(v).toISOString()])),
+        ...(s.maxLayerWindowMs === null ? {} : { maxLayerWindowSeconds: s.maxLayerWindowMs / 1000 }),
         ...(auditKey === null ? {} : { auditKey }),
         ...(s.budget === undefined ? {} : { budget: budgetSettings(s.budget) }),
       }) + '\n',

@@ -1,6 +1,7 @@
 /** `ipar simulate`: a simulated operator's records, authority requests and ground truth. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CONNECTION_WORLD, simulateConnections } from '../../nat/connections.js';
 import { parseSimulationConfig, writeSimulation, type SimulationCounts } from '../../nat/simulate.js';
 import { ingest } from '../ingest/ingest.js';
 import { openInputs } from '../ingest/lines.js';
@@ -19,6 +20,8 @@ export interface SimulateCommand {
   readonly out: string;
   readonly db?: string;
   readonly requests?: number;
+  /** Also write a connection-records operator (connections.ndjson) and its truth (visits.ndjson). */
+  readonly connections?: boolean;
 }
 
 /**
@@ -66,8 +69,27 @@ export async function simulateInto(cmd: SimulateCommand, io: Io): Promise<Simula
   return counts;
 }
 
+/**
+ * Write the connection world of {@link simulateConnections} for `days` days: its records
+ * (its own operator: load it into its own store) and one truth line per visit.
+ */
+export function writeConnectionWorld(cmd: SimulateCommand): { connections: number; visits: number } {
+  const world = simulateConnections({ ...DEFAULT_CONNECTION_WORLD, hours: 24 * cmd.days }, cmd.seed);
+  const visits = world.visits.map((v) => ({ ...v, start: new Date(v.start).toISOString(), end: new Date(v.end).toISOString() }));
+  try {
+    writeFileSync(join(cmd.out, 'connections.ndjson'), world.records.map((r) => JSON.stringify(r) + '\n').join(''), { mode: 0o600 });
+    writeFileSync(join(cmd.out, 'visits.ndjson'), visits.map((v) => JSON.stringify(v) + '\n').join(''), { mode: 0o600 });
+  } catch (cause) {
+    throw new IparError('OUTPUT_WRITE_FAILED', `cannot write the connection world into ${cmd.out}: ${(cause as Error).message}`, { cause });
+  }
+  return { connections: world.records.length, visits: visits.length };
+}
+
 export async function runSimulate(cmd: SimulateCommand, io: Io): Promise<number> {
   const counts = await simulateInto(cmd, io);
-  io.stdout.write(JSON.stringify({ out: cmd.out, ...(cmd.db === undefined ? {} : { db: redactSpec(cmd.db) }), ...counts }) + '\n');
+  const world = cmd.connections === true ? writeConnectionWorld(cmd) : null;
+  io.stdout.write(
+    JSON.stringify({ out: cmd.out, ...(cmd.db === undefined ? {} : { db: redactSpec(cmd.db) }), ...counts, ...(world === null ? {} : world) }) + '\n',
+  );
   return 0;
 }

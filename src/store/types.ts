@@ -9,6 +9,7 @@ import type {
   AddressSpaceRecord,
   AllocationRecord,
   CanonicalRecord,
+  ConnectionRecord,
   CoverageRecord,
   NatBlockRecord,
   NatDeterministicRecord,
@@ -27,6 +28,7 @@ export type StoredNatBlock = Stored<NatBlockRecord>;
 export type StoredNatSession = Stored<NatSessionRecord>;
 export type StoredNatDeterministic = Stored<NatDeterministicRecord>;
 export type StoredCoverage = Stored<CoverageRecord>;
+export type StoredConnection = Stored<ConnectionRecord>;
 
 /**
  * A share of rows that several queries of one call draw on together (a request's row
@@ -68,6 +70,20 @@ export interface DeterministicQuery {
   readonly rows?: RowLimit;
 }
 
+/**
+ * Connection evidence to a destination (an address, or every address of a prefix)
+ * overlapping a window: connection records, or NAT sessions that logged the destination.
+ */
+export interface DestinationQuery {
+  readonly destination: Address;
+  readonly window: Window;
+}
+
+/** Connection evidence from a subject overlapping a window: by account, or by source (inside) address in a realm. */
+export type SourceQuery =
+  | { readonly account: string; readonly window: Window }
+  | { readonly source: Address; /** `null` for public space. */ readonly realm: string | null; readonly window: Window };
+
 /** Coverage gaps of one source (or of any source, `null`) overlapping a window. */
 export interface CoverageQuery {
   readonly source: string | null;
@@ -92,7 +108,22 @@ export interface StoreSettings {
   readonly jurisdictionZone: string;
   /** Per source or realm, the instant (epoch ms) it changed its time-zone format without notice. */
   readonly zoneChangeAt: Readonly<Record<string, number>>;
+  /**
+   * The longest window one layer of a service-users request (or a connection-records
+   * request) may span, in milliseconds (Condition D: the period no longer than
+   * necessary); `null` when not set: {@link DEFAULT_MAX_LAYER_WINDOW_MS} applies.
+   */
+  readonly maxLayerWindowMs: number | null;
+  /**
+   * NAT realms whose records carry no destination (port blocks, deterministic NAT,
+   * sessions logged without one, as RFC 6888 advises): connections through them cannot
+   * be found by destination.
+   */
+  readonly realmsWithoutDestination: readonly string[];
 }
+
+/** The per-layer window bound when the store sets none: one day. */
+export const DEFAULT_MAX_LAYER_WINDOW_MS = 86_400_000;
 
 export type RecordCounts = Readonly<Record<RecordKind, number>>;
 
@@ -153,6 +184,14 @@ export interface StoreReader {
   natSessions(queries: readonly NatQuery[]): Promise<readonly (readonly StoredNatSession[])[]>;
   natDeterministic(queries: readonly DeterministicQuery[]): Promise<readonly (readonly StoredNatDeterministic[])[]>;
   coverageGaps(queries: readonly CoverageQuery[]): Promise<readonly (readonly StoredCoverage[])[]>;
+  /** Connection records to a destination (address or prefix) overlapping each window. */
+  connectionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredConnection[])[]>;
+  /** Connection records of an account, or from a source address in a realm, overlapping each window. */
+  connectionsFrom(queries: readonly SourceQuery[]): Promise<readonly (readonly StoredConnection[])[]>;
+  /** NAT sessions that logged a destination in the address or prefix, overlapping each window. */
+  natSessionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredNatSession[])[]>;
+  /** NAT sessions of an inside address in a realm, overlapping each window (only the `source` form of {@link SourceQuery}). */
+  natSessionsFrom(queries: readonly Extract<SourceQuery, { source: Address }>[]): Promise<readonly (readonly StoredNatSession[])[]>;
   /** Subscriber types of the accounts that have a subscriber record. */
   subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>>;
   settings(): Promise<StoreSettings>;
@@ -237,8 +276,8 @@ export interface StoreExporter {
   exportRecords(query: ExportQuery): AsyncIterable<readonly StoredRecord[]>;
 }
 
-/** A store setting: the retention horizon, the jurisdiction's zone, the clock error or zone change of a source or realm, or a work budget limit. */
-export type SettingKey = 'retentionHorizon' | 'jurisdictionZone' | `clockError.${string}` | `zoneChange.${string}` | `budget.${BudgetName}`;
+/** A store setting: the retention horizon, the per-layer window bound of connection requests, the jurisdiction's zone, the clock error or zone change of a source or realm, or a work budget limit. */
+export type SettingKey = 'retentionHorizon' | 'maxLayerWindow' | 'jurisdictionZone' | `clockError.${string}` | `zoneChange.${string}` | `budget.${BudgetName}`;
 /** A setting's value: epoch ms or milliseconds, except `jurisdictionZone`, an IANA zone name. */
 export type SettingValue = number | string;
 

@@ -2,10 +2,11 @@
  * `ipar convert` (what an import would store, no store), `ipar export` (a store's records
  * as canonical NDJSON) and `--format auto` on input it does not recognise.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli.js';
+import { packagePath } from '../../src/paths.js';
 import { RECORD_KINDS } from '../../src/records.js';
 import { captureIo, tempDir } from '../support/index.js';
 import { fixturesDir, sorted } from '../vendors/harness.js';
@@ -22,7 +23,11 @@ async function simulated(): Promise<{ db: string; records: string }> {
   const dir = tempDir();
   const db = join(dir, 'a.db');
   expect((await run(['simulate', '--profile', 'mixed', '--subscribers', '60', '--days', '1', '--seed', '11', '--out', dir, '--db', db])).code).toBe(0);
-  return { db, records: join(dir, 'records.ndjson') };
+  // The simulated operator holds no connection records: the demo's are added, so every kind is there.
+  const records = join(dir, 'all.ndjson');
+  writeFileSync(records, readFileSync(join(dir, 'records.ndjson'), 'utf8') + readFileSync(packagePath('fixtures', 'demo', 'connections.ndjson'), 'utf8'));
+  expect((await run(['ingest', '--db', db, packagePath('fixtures', 'demo', 'connections.ndjson')])).code).toBe(0);
+  return { db, records };
 }
 
 describe('ipar convert', () => {

@@ -20,9 +20,14 @@ function example(name: string): string {
 }
 
 let db = '';
+/** The demo store with its connection records too (what `npm start`'s third part builds). */
+let withConnections = '';
 beforeAll(async () => {
   db = join(tempDir(), 'fixtures.db');
   expect(await main(['ingest', '--db', db, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
+  withConnections = join(tempDir(), 'fixtures.db');
+  const files = [packagePath('fixtures', 'demo', 'records.ndjson'), packagePath('fixtures', 'demo', 'connections.ndjson')];
+  expect(await main(['ingest', '--db', withConnections, ...files], captureIo())).toBe(0);
 });
 
 describe('README examples', () => {
@@ -46,6 +51,18 @@ describe('README examples', () => {
     expect(result.split('\n')).toHaveLength(1);
     const io = captureIo(request + '\n');
     expect(await main(['resolve', '--db', db, '--workers', '1'], io)).toBe(0);
+    expect(io.out()).toBe(result + '\n');
+  });
+
+  test.each([
+    ['service users', 'su'],
+    ['connection records of a subject', 'cr'],
+  ])('the %s example, resolved as pasted against the demo store with its connections, gives the result shown', async (_, name) => {
+    const request = example(`${name}-request`);
+    const result = example(`${name}-result`);
+    expect([request.split('\n').length, result.split('\n').length]).toEqual([1, 1]);
+    const io = captureIo(request + '\n');
+    expect(await main(['resolve', '--db', withConnections, '--workers', '1'], io)).toBe(0);
     expect(io.out()).toBe(result + '\n');
   });
 });

@@ -14,6 +14,8 @@ import { openInputs } from '../../src/ingest/lines.js';
 import { packagePath } from '../../src/paths.js';
 import type { Estimate, Result } from '../../src/request.js';
 import type { Store } from '../../src/store/open.js';
+import { DEFAULT_CONNECTION_WORLD, simulateConnections } from '../../nat/connections.js';
+import { CanonicalRecord } from '../../src/records.js';
 import { freshStore, tempDir, clickhouseUnderTest, freshClickHouseStore, reportUnreachable, backendsUnder } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
@@ -64,7 +66,7 @@ beforeAll(async () => {
 const budgetSeen = new Map<string, Result[]>();
 
 /** Results per backend, filled as each backend's suite runs, compared at the end. */
-const seen = new Map<string, { demo: Result[]; demoEstimates: Estimate[]; sim: Result[] }>();
+const seen = new Map<string, { demo: Result[]; demoEstimates: Estimate[]; sim: Result[]; connections?: (Result | Estimate)[] }>();
 
 describe.each(backends)('resolve() end to end on $name', (backend) => {
   const it = backend.available ? test : test.skip;
@@ -118,6 +120,62 @@ describe.each(backends)('resolve() end to end on $name', (backend) => {
       await sim.done();
     }
   });
+
+  it("internet connection records: the demo's connection requests and service users over a simulated connection world", async () => {
+    const demo = backend.open();
+    const icr = backend.open();
+    try {
+      const files = [packagePath('fixtures', 'demo', 'records.ndjson'), packagePath('fixtures', 'demo', 'connections.ndjson')];
+      expect((await ingest(demo.store, await openInputs(files))).rejectedLines).toBe(0);
+      const demoRequests = lines(packagePath('fixtures', 'demo', 'connection-requests.ndjson'));
+      const demoResults = await resolveRequests(demo.store, demoRequests);
+      expect(demoResults.find((r) => r.ref === 'SU-1')).toMatchObject({
+        status: 'multiple',
+        layers: [
+          { index: 0, matched: 3, remaining: 3 },
+          { index: 1, matched: 3, remaining: 2 },
+        ],
+      });
+      // The simulated connection world is an operator of its own (nat/connections.ts).
+      const world = simulateConnections(DEFAULT_CONNECTION_WORLD, 5);
+      await icr.store.write(world.records.map((r) => CanonicalRecord.parse(r)));
+      const requests: unknown[] = [];
+      const auth = { authorityType: 'intelligence-community', condition: 'D', purpose: 'national-security' };
+      for (const [i, destinations] of [['192.0.2.10'], ['192.0.2.13', '192.0.2.11'], ['192.0.2.0/27'], ['192.0.2.21']].entries()) {
+        requests.push({
+          ref: `W-${i}`,
+          kind: 'service-users',
+          authorisation: auth,
+          returnPolicy: 'allow-multiple',
+          minLayers: 1,
+          layers: [
+            { service: { destinations }, window: { from: '2026-03-28T06:00:00Z', to: '2026-03-28T18:00:00Z' } },
+            { service: { destinations: ['192.0.2.12'] }, window: { from: '2026-03-28T00:00:00Z', to: '2026-03-28T23:00:00Z' } },
+          ],
+        });
+      }
+      requests.push({
+        ref: 'W-CR',
+        kind: 'connection-records',
+        authorisation: auth,
+        subject: { sourceIp: '203.0.113.1', time: world.records.find((r) => r.kind === 'nat-session')!.start as string },
+        window: { from: '2026-03-28T00:00:00Z', to: '2026-03-28T23:00:00Z' },
+        all: true,
+      });
+      const results = await resolveRequests(icr.store, requests);
+      expect(results.filter((r) => r.ref?.startsWith('W-') && r.candidateCount > 0).length).toBeGreaterThan(2);
+      expect(results.at(-1)).toMatchObject({ ref: 'W-CR', status: 'unique' });
+      seen.get(backend.name)!.connections = [
+        ...demoResults,
+        ...(await estimateRequests(demo.store, demoRequests)),
+        ...results,
+        ...(await estimateRequests(icr.store, requests)),
+      ];
+    } finally {
+      await demo.done();
+      await icr.done();
+    }
+  });
 });
 
 describe.skipIf(!clickhouse.reachable)('resolve() end to end: SQLite and ClickHouse agree', () => {
@@ -129,6 +187,8 @@ describe.skipIf(!clickhouse.reachable)('resolve() end to end: SQLite and ClickHo
     expect(JSON.stringify(b!.demoEstimates)).toBe(JSON.stringify(a!.demoEstimates));
     expect(b!.sim.length).toBeGreaterThan(0);
     b!.sim.forEach((r, i) => expect(JSON.stringify(r), r.ref ?? '').toBe(JSON.stringify(a!.sim[i])));
+    expect(b!.connections?.length).toBeGreaterThan(0);
+    b!.connections!.forEach((r, i) => expect(JSON.stringify(r), r.ref ?? '').toBe(JSON.stringify(a!.connections![i])));
   });
 });
 

@@ -95,7 +95,7 @@ describe('ipar purge', () => {
     expect(await runPurge({ db, before: HORIZON, now: NOW }, io)).toBe(0);
     expect(JSON.parse(io.out())).toEqual({
       before: '2026-03-20T00:00:00.000Z',
-      deleted: { allocation: 3, 'nat-block': 1, 'nat-session': 1, 'nat-deterministic': 0, coverage: 1 },
+      deleted: { allocation: 3, 'nat-block': 1, 'nat-session': 1, 'nat-deterministic': 0, coverage: 1, connection: 0 },
       retentionHorizon: '2026-03-20T00:00:00.000Z',
     });
     const after = storeDigest(db).counts;

@@ -452,6 +452,96 @@ describe.each(backends)('store contract: $name', (backend) => {
     });
   });
 
+  // Connection evidence (issue 19).
+  describe('connection evidence: by destination, by source and account, sessions with a destination', () => {
+    const conn = (extra: object) => ({
+      kind: 'connection',
+      sourceIp: '198.51.100.7',
+      destinationIp: '192.0.2.80',
+      destinationPort: 443,
+      protocol: 'tcp',
+      start: T('10:00:00'),
+      end: T('10:05:00'),
+      ...extra,
+    });
+    const ids = (hits: readonly (readonly { id: string }[])[]) => hits.map((h) => h.map((r) => r.id));
+
+    it('connections to an address or a prefix overlapping a window (half-open), in canonical order; from an account or a source', async () => {
+      const s = store();
+      const batch = records(
+        conn({ account: 'A', sourcePort: 1, start: T('10:00:00'), end: T('10:05:00'), service: 'x', bytesUp: 1, bytesDown: 2 }),
+        conn({ account: 'A', sourcePort: 2, start: T('09:00:00'), end: T('10:00:00') }),
+        conn({ sourcePort: 3, destinationIp: '192.0.2.81', start: T('10:01:00'), end: T('10:02:00') }),
+        conn({ account: 'B', sourceIp: '100.64.0.9', realm: 'cgn-s', sourcePort: 4, destinationIp: '2001:db8::80', start: T('10:03:00'), end: T('10:04:00') }),
+      );
+      expect((await s.write(batch)).stored).toEqual({ connection: 4 });
+      expect((await s.write(batch)).unchanged).toEqual({ connection: 4 });
+      const w = win(T('10:00:00'), T('11:00:00'));
+      const to = await s.connectionsTo([
+        { destination: addr('192.0.2.80'), window: w },
+        { destination: addr('192.0.2.80/31'), window: w },
+        { destination: addr('192.0.2.80'), window: win(T('09:59:59'), T('10:00:00')) },
+        { destination: addr('2001:db8::/64'), window: w },
+        { destination: addr('192.0.2.82'), window: w },
+      ]);
+      expect(to.map((h) => h.map((r) => r.sourcePort))).toEqual([[1], [1, 3], [2], [4], []]);
+      expect(to[0]![0]).toMatchObject({ kind: 'connection', account: 'A', service: 'x', bytesUp: 1, bytesDown: 2, destinationPort: 443, protocol: 'tcp' });
+      expect(to[1]![1]).not.toHaveProperty('account');
+      const from = await s.connectionsFrom([
+        { account: 'A', window: win(T('09:00:00'), T('11:00:00')) },
+        { source: addr('198.51.100.7'), realm: null, window: w },
+        { source: addr('100.64.0.9'), realm: 'cgn-s', window: w },
+        { source: addr('100.64.0.9'), realm: null, window: w },
+        { account: 'NOBODY', window: w },
+      ]);
+      expect(from.map((h) => h.map((r) => r.sourcePort))).toEqual([[2, 1], [1, 3], [4], [], []]);
+      expect((await s.counts()).connection).toBe(4);
+      expect((await s.settings()).longestRecordMs).toBe(3_600_000);
+    });
+
+    it('sessions by destination (closed and open) and by inside address; realms whose records carry no destination', async () => {
+      const s = store();
+      await s.write(
+        records(
+          session('100.64.1.1', '192.0.2.80', T('09:59:00'), T('10:01:00')),
+          session('100.64.1.2', '192.0.2.80', T('08:00:00'), null, { outsidePort: 40002 }),
+          session('100.64.1.3', null, T('09:59:00'), T('10:01:00'), { outsidePort: 40003 }),
+          block('100.64.0.1', 1024, 1535, T('09:00:00'), T('11:00:00')),
+        ),
+      );
+      const w = win(T('10:00:00'), T('11:00:00'));
+      const to = await s.natSessionsTo([
+        { destination: addr('192.0.2.80'), window: w },
+        { destination: addr('192.0.2.0/24'), window: w },
+        { destination: addr('192.0.2.80'), window: win(T('07:00:00'), T('08:00:00')) },
+      ]);
+      expect(to.map((h) => h.map((r) => r.insideIp.text))).toEqual([['100.64.1.2', '100.64.1.1'], ['100.64.1.2', '100.64.1.1'], []]);
+      const from = await s.natSessionsFrom([
+        { source: addr('100.64.1.2'), realm: 'cgn-s', window: w },
+        { source: addr('100.64.1.3'), realm: 'cgn-s', window: w },
+        { source: addr('100.64.1.2'), realm: 'cgn-a', window: w },
+      ]);
+      expect(ids(from).map((h) => h.length)).toEqual([1, 1, 0]);
+      expect((await s.settings()).realmsWithoutDestination).toEqual(['cgn-a', 'cgn-s']);
+    });
+
+    it('purge removes closed connections (SQLite: each record; ClickHouse: the day partitions that ended before the horizon)', async () => {
+      const s = store();
+      await s.write(
+        records(
+          conn({ account: 'A', sourcePort: 1, start: T('09:00:00'), end: T('09:30:00') }),
+          conn({ account: 'A', sourcePort: 2, start: T('11:00:00'), end: T('11:30:00') }),
+        ),
+      );
+      const sqlite = backend.name === 'SQLite';
+      // ClickHouse drops whole days: a horizon of the next day removes both.
+      const { deleted } = await s.purge(sqlite ? at(T('10:00:00')) : at('2026-03-30T00:00:00Z'));
+      if (sqlite) expect(deleted.connection).toBe(1);
+      const [left] = await s.connectionsFrom([{ account: 'A', window: win(T('00:00:00'), T('23:00:00')) }]);
+      expect(left!.map((r) => r.sourcePort)).toEqual(sqlite ? [2] : []);
+    });
+  });
+
   describe('idempotence, updates and settings', () => {
     it('writing the same records twice adds nothing', async () => {
       const s = store();
@@ -489,6 +579,7 @@ describe.each(backends)('store contract: $name', (backend) => {
         'nat-session': 1,
         'nat-deterministic': 1,
         coverage: 1,
+        connection: 0,
       });
     });
 
@@ -538,7 +629,15 @@ describe.each(backends)('store contract: $name', (backend) => {
     it('settings: retention horizon and clock errors, set and removed', async () => {
       const s = store();
       await s.write([]);
-      expect(await s.settings()).toEqual({ retentionHorizon: null, clockErrorMs: {}, longestRecordMs: 0, jurisdictionZone: 'Europe/London', zoneChangeAt: {} });
+      expect(await s.settings()).toEqual({
+        retentionHorizon: null,
+        clockErrorMs: {},
+        longestRecordMs: 0,
+        jurisdictionZone: 'Europe/London',
+        zoneChangeAt: {},
+        maxLayerWindowMs: null,
+        realmsWithoutDestination: [],
+      });
       await s.setSetting('retentionHorizon', at('2026-01-01T00:00:00Z'));
       await s.setSetting('clockError.dhcp', 2000);
       await s.setSetting('clockError.cgn-a', 500);
@@ -551,6 +650,8 @@ describe.each(backends)('store contract: $name', (backend) => {
         longestRecordMs: 0,
         jurisdictionZone: 'Europe/Dublin',
         zoneChangeAt: { radius: at('2026-03-01T00:00:00Z') },
+        maxLayerWindowMs: null,
+        realmsWithoutDestination: [],
       });
       await s.setSetting('jurisdictionZone', null);
       await s.setSetting('zoneChange.radius', null);

@@ -262,6 +262,18 @@ describe('store: every lookup goes through an index, never a table scan', () => 
     coverageOfSource: /SEARCH coverage USING PRIMARY KEY \(source=\? AND start<\?\)/,
     // Coverage gaps are declared, not logged: a handful of rows, read whole on purpose.
     coverageAny: /SCAN coverage/,
+    // Connection evidence (issue 19): by destination and start, by source, by account; sessions by destination and inside address.
+    connectionFirstDestination: /SEARCH connection USING PRIMARY KEY \(dst_addr>\? AND dst_addr<\?\)/,
+    connectionNextDestination: /SEARCH connection USING PRIMARY KEY \(dst_addr>\? AND dst_addr<\?\)/,
+    connectionsTo: /SEARCH connection USING PRIMARY KEY \(dst_addr=\? AND start>\? AND start<\?\)/,
+    connectionsFromSource: /SEARCH connection USING INDEX connection_by_source \(realm=\? AND src_addr=\? AND start>\? AND start<\?\)/,
+    connectionsOfAccount: /SEARCH connection USING INDEX connection_by_account \(account=\? AND start>\? AND start<\?\)/,
+    sessionFirstDestination: /SEARCH nat_session USING COVERING INDEX nat_session_by_destination \(dst_addr>\? AND dst_addr<\?\)/,
+    sessionNextDestination: /SEARCH nat_session USING COVERING INDEX nat_session_by_destination \(dst_addr>\? AND dst_addr<\?\)/,
+    sessionsToClosed: /SEARCH nat_session USING INDEX nat_session_by_destination \(dst_addr=\? AND start>\? AND start<\?\)/,
+    sessionsToOpen: /SEARCH nat_session USING INDEX nat_session_destination_open \(dst_addr=\? AND start<\?\)/,
+    sessionsFromClosed: /SEARCH nat_session USING INDEX nat_session_by_inside \(realm=\? AND in_addr=\? AND start>\? AND start<\?\)/,
+    sessionsFromOpen: /SEARCH nat_session USING INDEX nat_session_inside_open \(realm=\? AND in_addr=\? AND start<\?\)/,
   };
   test.each(Object.entries(expected))('%s', (name, plan) => {
     const s = store();

@@ -14,6 +14,8 @@
  *   still find an open record from last year.
  * - With a cluster, each table is `<name>_local` on every shard plus a Distributed table
  *   `<name>` sharded by the address (so every version of a record lands on one shard).
+ * - Connection records (issue 19) are immutable: written once to three tables, the same
+ *   rows in the three lookup orders (by destination, by source, by account).
  * - Addresses are FixedString(16) keys (IPv4-mapped IPv6, src/address.ts); times are
  *   Int64 epoch ms (DateTime64 arrived in 20.1); names are plain Strings (18.16's
  *   LowCardinality is experimental). Open ends are stored as {@link END_OPEN}.
@@ -30,6 +32,9 @@ export type TableName =
   | 'nat_session_open'
   | 'nat_deterministic'
   | 'coverage'
+  | 'connection'
+  | 'connection_by_source'
+  | 'connection_by_account'
   | 'meta';
 
 export interface TableSpec {
@@ -104,6 +109,34 @@ const SESSION_COLUMNS = [
   ['end_inferred', 'UInt8'],
   ['ver', 'UInt32'],
 ] as const;
+
+/** Connection records (issue 19): immutable events, one table per lookup order (ClickHouse has no secondary index in 18.16). */
+const CONNECTION_COLUMNS = [
+  ['dst_addr', 'FixedString(16)'],
+  ['start', 'Int64'],
+  ['realm', 'String'],
+  ['src_addr', 'FixedString(16)'],
+  ['src_port', 'Int32'],
+  ['dst_port', 'Int32'],
+  ['protocol', 'String'],
+  ['`end`', 'Int64'],
+  ['account', 'String'],
+  ['bytes_up', 'Int64'],
+  ['bytes_down', 'Int64'],
+  ['service', 'String'],
+  ['ver', 'UInt32'],
+] as const;
+const CONNECTION_KEY = ['dst_addr', 'start', 'realm', 'src_addr', 'src_port', 'dst_port', 'protocol'];
+const connectionTable = (name: 'connection' | 'connection_by_source' | 'connection_by_account', lead: readonly string[], shardBy: string): TableSpec => ({
+  name,
+  columns: CONNECTION_COLUMNS,
+  orderBy: [...lead, ...CONNECTION_KEY.filter((c) => !lead.includes(c))],
+  primaryKey: [...lead],
+  partitionBy: DAY,
+  shardBy,
+  engine: 'ReplacingMergeTree(ver)',
+  granularity: GRANULE,
+});
 
 const ALLOCATION_KEY = ['realm', 'addr', 'plen', 'start', 'account'];
 const BLOCK_KEY = ['out_addr', 'port_first', 'start', 'realm', 'in_addr', 'protocol'];
@@ -188,6 +221,9 @@ export const TABLES: readonly TableSpec[] = [
     engine: 'ReplacingMergeTree(ver)',
     granularity: GRANULE,
   },
+  connectionTable('connection', ['dst_addr', 'start'], 'cityHash64(dst_addr)'),
+  connectionTable('connection_by_source', ['realm', 'src_addr', 'start'], 'cityHash64(realm, src_addr)'),
+  connectionTable('connection_by_account', ['account', 'start'], 'cityHash64(account)'),
   {
     // Bounds the reader needs and settings, as rows appended and folded at read time.
     name: 'meta',
@@ -213,7 +249,10 @@ export function columnNames(t: TableSpec): string[] {
 }
 
 /** The tables partitioned by day of `start` (retention drops their partitions). */
-export const DAY_TABLES: readonly TableName[] = ['allocation', 'nat_block', 'nat_session'];
+export const DAY_TABLES: readonly TableName[] = ['allocation', 'nat_block', 'nat_session', 'connection', 'connection_by_source', 'connection_by_account'];
+
+/** The connection tables: the same rows in three orders. */
+export const CONNECTION_TABLES = ['connection', 'connection_by_source', 'connection_by_account'] as const;
 
 /**
  * The statements that create the store on one host: the database, then each table —

@@ -43,6 +43,8 @@ import {
   addressSpaceRecord,
   allocationOrder,
   allocationRecord,
+  connectionOrder,
+  connectionRecord,
   coverageOrder,
   coverageRecord,
   inOrder,
@@ -52,6 +54,7 @@ import {
   natBlockRecord,
   natDeterministicOrder,
   natDeterministicRecord,
+  natSessionByStartOrder,
   natSessionOrder,
   natSessionRecord,
   storeSettings,
@@ -63,13 +66,25 @@ import {
 
 /** Meta key prefix of a source's coverage (`coverage.<source>`). */
 const COVERAGE_KEY = 'coverage.';
-import { CLICKHOUSE_SCHEMA_VERSION, DAY_TABLES, END_OPEN, END_OPEN_BIGINT, TABLE, columnNames, createStatements, type TableName } from './schema.js';
-import { RowBinary, int, str } from './sql.js';
+import type { Window } from '../../time.js';
+import {
+  CLICKHOUSE_SCHEMA_VERSION,
+  CONNECTION_TABLES,
+  DAY_TABLES,
+  END_OPEN,
+  END_OPEN_BIGINT,
+  TABLE,
+  columnNames,
+  createStatements,
+  type TableName,
+} from './schema.js';
+import { RowBinary, bytes, int, str } from './sql.js';
 import { parseClickHouseSpec, redactSpec, type ClickHouseSpec } from './url.js';
 import type {
   AllocationQuery,
   CoverageListing,
   CoverageQuery,
+  DestinationQuery,
   DeterministicQuery,
   ExportQuery,
   NatQuery,
@@ -77,6 +92,7 @@ import type {
   RecordCounts,
   SettingKey,
   SettingValue,
+  SourceQuery,
   SourceCoverage,
   StoreAdmin,
   StoreExporter,
@@ -84,6 +100,7 @@ import type {
   StoreSettings,
   StoreWriter,
   StoredAllocation,
+  StoredConnection,
   StoredCoverage,
   StoredNatBlock,
   StoredNatDeterministic,
@@ -260,6 +277,21 @@ interface CoverageRow {
   end: number | null;
   ver: number;
 }
+interface ConnectionRow {
+  dst: Buffer;
+  start: number;
+  realm: string;
+  src: Buffer;
+  srcPort: number;
+  dstPort: number;
+  protocol: string;
+  end: number;
+  account: string;
+  bytesUp: number;
+  bytesDown: number;
+  service: string;
+  ver: number;
+}
 
 const endValue = (end: number | null): bigint => (end === null ? END_OPEN_BIGINT : BigInt(end));
 
@@ -311,6 +343,21 @@ const ENCODERS = {
   nat_deterministic: (w: RowBinary, r: DeterministicRow) =>
     w.fixed(r.out).u8(r.plen).i64(r.start).string(r.realm).i64(endValue(r.end)).string(r.record).u32(r.ver),
   coverage: (w: RowBinary, r: CoverageRow) => w.string(r.source).i64(r.start).string(r.status).i64(endValue(r.end)).u32(r.ver),
+  connection: (w: RowBinary, r: ConnectionRow) =>
+    w
+      .fixed(r.dst)
+      .i64(r.start)
+      .string(r.realm)
+      .fixed(r.src)
+      .i32(r.srcPort)
+      .i32(r.dstPort)
+      .string(r.protocol)
+      .i64(r.end)
+      .string(r.account)
+      .i64(r.bytesUp)
+      .i64(r.bytesDown)
+      .string(r.service)
+      .u32(r.ver),
 } as const;
 
 /** Natural keys, as strings, the same from a record and from a row read back. */
@@ -332,6 +379,9 @@ const keyOf = {
   }) => [r.out, r.outPort, r.start, r.protocol, r.realm, r.inside, r.inPort, r.dst, r.dstPort].join(SEP),
 };
 
+const connectionKey = (dst: string, start: number, realm: string, src: string, srcPort: number, dstPort: number, protocol: string): string =>
+  [dst, start, realm, src, srcPort, dstPort, protocol].join(SEP);
+
 /** How final a time record's end is: open < inferred < logged. Only a higher rank replaces (as SQLite's upsert). */
 const rank = (end: number | null, endInferred: boolean): number => (end === null ? 0 : endInferred ? 1 : 2);
 
@@ -344,6 +394,8 @@ interface TimeState<R extends TimeRow> {
 interface Meta {
   readonly bounds: Map<string, number>;
   readonly lengths: Map<string, number[]>;
+  /** NAT realms whose records carry no destination (StoreSettings.realmsWithoutDestination). */
+  readonly noDestination: Set<string>;
   readonly settings: Map<string, { value: string; ver: number }>;
   readonly schema: number | null;
 }
@@ -476,10 +528,12 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
 
   async #loadMeta(): Promise<Meta> {
     const rows = await this.#select(`SELECT key, groupArray(value), argMax(value, ver), max(ver) FROM ${this.#t('meta')} GROUP BY key`);
-    const meta: Meta = { bounds: new Map(), lengths: new Map(), settings: new Map(), schema: null };
+    const meta: Meta = { bounds: new Map(), lengths: new Map(), noDestination: new Set(), settings: new Map(), schema: null };
     let schema: number | null = null;
     for (const [key, values, last, ver] of rows as [string, string[], string, number][]) {
       if (key === 'schema.version') schema = Number(last);
+      else if (key === BOUND_KEYS.realmsWithoutDestination)
+        for (const v of values) for (const realm of JSON.parse(v) as string[]) meta.noDestination.add(realm);
       else if (key.startsWith('lengths.'))
         meta.lengths.set(
           key.slice(8),
@@ -546,6 +600,11 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
       subscriber: new Map<string, SubscriberRow>(),
       nat_deterministic: new Map<string, DeterministicRow>(),
       coverage: new Map<string, CoverageRow>(),
+      connection: new Map<string, ConnectionRow>(),
+    };
+    const noDestination = new Set<string>();
+    const noteNoDestination = (realm: string): void => {
+      if (!meta.noDestination.has(realm)) noDestination.add(realm);
     };
     const raised = new Map<string, number>();
     const raise = (key: string, value: number): void => {
@@ -618,6 +677,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
           break;
         }
         case 'nat-block': {
+          noteNoDestination(r.realm);
           const protocol = r.protocol ?? '';
           const row: BlockRow = {
             out: r.outsideIp.key,
@@ -642,6 +702,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
           break;
         }
         case 'nat-session': {
+          if (r.destinationIp === undefined) noteNoDestination(r.realm);
           const dst = r.destinationIp?.key ?? Buffer.alloc(0);
           const row: SessionRow = {
             out: r.outsideIp.key,
@@ -697,6 +758,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
           break;
         }
         case 'nat-deterministic': {
+          noteNoDestination(r.realm);
           noteLength('nat_deterministic', r.outsidePrefix.length);
           const key = [hexOf(r.outsidePrefix.key), r.outsidePrefix.length, r.start, r.realm].join(SEP);
           const record = JSON.stringify(toWritten(r));
@@ -714,6 +776,33 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
             };
             states.nat_deterministic.set(key, row);
             out.nat_deterministic.set(key, row);
+            bump(stored, r.kind);
+          }
+          break;
+        }
+        case 'connection': {
+          const row: ConnectionRow = {
+            dst: r.destinationIp.key,
+            start: r.start,
+            realm: r.realm ?? '',
+            src: r.sourceIp.key,
+            srcPort: r.sourcePort ?? -1,
+            dstPort: r.destinationPort ?? -1,
+            protocol: r.protocol ?? '',
+            end: r.end,
+            account: r.account ?? '',
+            bytesUp: r.bytesUp ?? -1,
+            bytesDown: r.bytesDown ?? -1,
+            service: r.service ?? '',
+            ver: 1,
+          };
+          const key = connectionKey(hexOf(row.dst), row.start, row.realm, hexOf(row.src), row.srcPort, row.dstPort, row.protocol);
+          // A connection is an event, logged once closed: a repeat changes nothing.
+          if (states.connection.has(key) || out.connection.has(key)) bump(unchanged, r.kind);
+          else {
+            out.connection.set(key, row);
+            raise(`maxDuration.connection`, r.end - r.start);
+            raise('hwm.connection', r.start);
             bump(stored, r.kind);
           }
           break;
@@ -736,8 +825,10 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     // Bounds first: a reader that sees a row must also see the bound that finds it.
     const metaRows: [string, string, number][] = [...raised].map(([k, v]) => [k, String(v), 0]);
     for (const [table, set] of newLengths) metaRows.push([`lengths.${table}`, JSON.stringify([...set]), 0]);
+    if (noDestination.size > 0) metaRows.push([BOUND_KEYS.realmsWithoutDestination, JSON.stringify([...noDestination].sort()), 0]);
     await this.#insertMeta(metaRows);
     for (const [k, v] of raised) meta.bounds.set(k, v);
+    for (const realm of noDestination) meta.noDestination.add(realm);
     for (const [table, set] of newLengths)
       meta.lengths.set(
         table,
@@ -747,6 +838,15 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const inserts: Promise<void>[] = [];
     for (const [table, rows] of Object.entries(out) as [keyof typeof out, Map<string, unknown>][]) {
       if (rows.size === 0) continue;
+      if (table === 'connection') {
+        // The same rows in each lookup order.
+        for (const t of CONNECTION_TABLES) {
+          const w = new RowBinary();
+          for (const row of rows.values()) (ENCODERS.connection(w, row as ConnectionRow), w.rows++);
+          inserts.push(this.#insert(t, w));
+        }
+        continue;
+      }
       const base = table.replace(/_open$/, '') as keyof typeof ENCODERS;
       const encode = ENCODERS[base] as (w: RowBinary, r: unknown) => RowBinary;
       const w = new RowBinary();
@@ -769,6 +869,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const subs = maybeStored('subscriber', '');
     const dets = maybeStored('nat-deterministic', '');
     const gaps = maybeStored('coverage', '');
+    const conns = maybeStored('connection', 'connection');
 
     // No `key IN (batch)` here: 18.16 checks each granule range against every element of
     // an IN set (a 100 000-record batch on 100M rows did not finish in two minutes). The
@@ -790,7 +891,8 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
               UNION ALL SELECT ${cols} FROM ${this.#t(`${table}_open`)} ALL INNER JOIN (${batch}) USING (${keyCols.join(', ')}) ${span})
         GROUP BY ${keyCols.join(', ')}`;
     };
-    const [a, b, s, sp, su, d, g] = await Promise.all([
+    const connectionKeys = ['dst_addr', 'start', 'realm', 'src_addr', 'src_port', 'dst_port', 'protocol'];
+    const [a, b, s, sp, su, d, g, c] = await Promise.all([
       this.#chunked(alloc, (alloc) =>
         this.#select(
           timeQuery(
@@ -884,6 +986,30 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
         )})
         USING (source, start, status) GROUP BY source, start, status`),
       ),
+      this.#chunked(conns, (conns) =>
+        this.#select(`SELECT DISTINCT lower(hex(dst_addr)), start, realm, lower(hex(src_addr)), src_port, dst_port, protocol FROM ${this.#t('connection')}
+        ALL INNER JOIN (${batchRows(
+          conns.map((r) => [
+            hexOf(r.destinationIp.key),
+            r.start,
+            textHex(r.realm ?? ''),
+            hexOf(r.sourceIp.key),
+            r.sourcePort ?? -1,
+            r.destinationPort ?? -1,
+            textHex(r.protocol ?? ''),
+          ]),
+          [
+            'toFixedString(unhex(q[1]), 16) AS dst_addr',
+            'toInt64(q[2]) AS start',
+            'unhex(q[3]) AS realm',
+            'toFixedString(unhex(q[4]), 16) AS src_addr',
+            'toInt32(q[5]) AS src_port',
+            'toInt32(q[6]) AS dst_port',
+            'unhex(q[7]) AS protocol',
+          ],
+        )})
+        USING (${connectionKeys.join(', ')}) PREWHERE start >= ${int(minOf(conns.map((r) => r.start)))} AND start <= ${int(maxOf(conns.map((r) => r.start)))}`),
+      ),
     ]);
 
     const allocation = new Map<string, TimeState<AllocationRow>>();
@@ -968,7 +1094,19 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     const coverage = new Map<string, CoverageRow>();
     for (const [source, start, status, ver, end] of g as [string, number, string, number, unknown][])
       coverage.set([source, start, status].join(SEP), { source, start, status, end: endOf(end), ver });
-    return { allocation, nat_block: natBlock, nat_session: natSession, address_space: addressSpace, subscriber, nat_deterministic: deterministic, coverage };
+    const connection = new Set<string>();
+    for (const [dst, start, realm, src, srcPort, dstPort, protocol] of c as [string, number, string, string, number, number, string][])
+      connection.add(connectionKey(dst, Number(start), realm, src, srcPort, dstPort, protocol));
+    return {
+      allocation,
+      nat_block: natBlock,
+      nat_session: natSession,
+      address_space: addressSpace,
+      subscriber,
+      nat_deterministic: deterministic,
+      coverage,
+      connection,
+    };
   }
 
   /**
@@ -1010,7 +1148,7 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     for (const client of this.#clients) {
       for (const table of DAY_TABLES) {
         const local = this.spec.cluster === null ? table : `${table}_local`;
-        const maxDuration = meta.bounds.get(`maxDuration.${table}`) ?? 0;
+        const maxDuration = meta.bounds.get(`maxDuration.${table.startsWith('connection') ? 'connection' : table}`) ?? 0;
         const rows = await this.#select(
           `SELECT DISTINCT partition FROM system.parts WHERE database = ${str(this.#db)} AND table = ${str(local)} AND active`,
           client,
@@ -1360,12 +1498,141 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
     return coverageListing(this);
   }
 
+  // ---- connection evidence (issue 19) ----------------------------------------------------
+  // One statement a batch: each query is a sub-select tagged with its index `k`, over the
+  // table whose primary key leads with what it looks up. Connection rows are immutable
+  // (one version), so GROUP BY the natural key only folds copies not yet merged.
+
+  async #connections(table: 'connection' | 'connection_by_source' | 'connection_by_account', wheres: readonly string[]): Promise<StoredConnection[][]> {
+    const out: StoredConnection[][] = wheres.map(() => []);
+    if (wheres.length === 0) return out;
+    const cols =
+      'lower(hex(dst_addr)), start, realm, lower(hex(src_addr)), src_port, dst_port, protocol, any(`end`), any(account), any(bytes_up), any(bytes_down), any(service)';
+    const group = 'GROUP BY dst_addr, start, realm, src_addr, src_port, dst_port, protocol';
+    const rows = await this.#select(wheres.map((w, k) => `SELECT ${k} AS k, ${cols} FROM ${this.#t(table)} WHERE ${w} ${group}`).join('\nUNION ALL\n'));
+    type Row = [number, string, number, string, string, number, number, string, unknown, string, unknown, unknown, string];
+    for (const [k, dst, start, realm, src, sourcePort, destinationPort, protocol, end, account, up, down, service] of rows as Row[]) {
+      out[Number(k)]!.push(
+        connectionRecord({
+          account,
+          sourceIp: addressFromKey(keyFromHex(src)),
+          sourcePort,
+          realm,
+          destinationIp: addressFromKey(keyFromHex(dst)),
+          destinationPort,
+          protocol,
+          start: Number(start),
+          end: Number(end),
+          bytesUp: Number(up),
+          bytesDown: Number(down),
+          service,
+        }),
+      );
+    }
+    return out.map((answer) => inOrder(answer, connectionOrder));
+  }
+
+  /** `start` in the look-back range of a window and `end` after its start. */
+  #overlaps(window: Window, maxDuration: number): string {
+    return `start >= ${int(lookBackStart(window, maxDuration))} AND start < ${int(window.end)} AND \`end\` > ${int(window.start)}`;
+  }
+
+  async connectionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    const meta = await this.#metaNow();
+    const maxDuration = meta.bounds.get(BOUND_KEYS.longest('connection')) ?? 0;
+    return this.#connections(
+      'connection',
+      queries.map((q) => `${destinationRange('dst_addr', q.destination)} AND ${this.#overlaps(q.window, maxDuration)}`),
+    );
+  }
+
+  async connectionsFrom(queries: readonly SourceQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    const meta = await this.#metaNow();
+    const maxDuration = meta.bounds.get(BOUND_KEYS.longest('connection')) ?? 0;
+    const byAccount = queries.flatMap((q, i) => ('account' in q ? [i] : []));
+    const bySource = queries.flatMap((q, i) => ('account' in q ? [] : [i]));
+    const [a, s] = await Promise.all([
+      this.#connections(
+        'connection_by_account',
+        byAccount.map((i) => {
+          const q = queries[i] as { account: string; window: Window };
+          return `account = ${str(q.account)} AND account != '' AND ${this.#overlaps(q.window, maxDuration)}`;
+        }),
+      ),
+      this.#connections(
+        'connection_by_source',
+        bySource.map((i) => {
+          const q = queries[i] as { source: Address; realm: string | null; window: Window };
+          return `realm = ${str(q.realm ?? '')} AND src_addr = ${bytes(q.source.key)} AND ${this.#overlaps(q.window, maxDuration)}`;
+        }),
+      ),
+    ]);
+    const out: StoredConnection[][] = queries.map(() => []);
+    byAccount.forEach((i, j) => (out[i] = a[j]!));
+    bySource.forEach((i, j) => (out[i] = s[j]!));
+    return out;
+  }
+
+  /**
+   * Sessions by destination or inside address: the session tables are ordered by outside
+   * address, so these read every session of the days in range (correct, not fast: an
+   * index table by destination is the next step for ClickHouse).
+   */
+  async #sessionsWhere(wheres: readonly string[], windows: readonly Window[]): Promise<StoredNatSession[][]> {
+    const meta = await this.#metaNow();
+    const out: StoredNatSession[][] = wheres.map(() => []);
+    if (wheres.length === 0) return out;
+    const maxDuration = meta.bounds.get(BOUND_KEYS.longest('nat_session')) ?? 0;
+    const cols =
+      'lower(hex(out_addr)), out_port, start, protocol, realm, lower(hex(in_addr)), in_port, lower(hex(dst_addr)), dst_port, argMax(`end`, ver) AS e, argMax(end_inferred, ver)';
+    const group = 'GROUP BY out_addr, out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port';
+    const parts = wheres.flatMap((w, k) => [
+      `SELECT ${k} AS k, ${cols} FROM ${this.#t('nat_session')} WHERE ${w} AND start >= ${int(lookBackStart(windows[k]!, maxDuration))} AND start < ${int(windows[k]!.end)} ${group} HAVING e > ${int(windows[k]!.start)}`,
+      `SELECT ${k} AS k, ${cols} FROM ${this.#t('nat_session_open')} WHERE ${w} AND start < ${int(windows[k]!.end)} ${group} HAVING e = ${END_OPEN}`,
+    ]);
+    const rows = await this.#select(parts.join('\nUNION ALL\n'));
+    type Row = [number, string, number, number, Protocol, string, string, number, string, number, unknown, number];
+    for (const [k, oa, outsidePort, start, protocol, realm, ia, insidePort, da, dstPort, e, ei] of rows as Row[]) {
+      out[Number(k)]!.push(
+        natSessionRecord({
+          realm,
+          insideIp: addressFromKey(keyFromHex(ia)),
+          insidePort,
+          outsideIp: addressFromKey(keyFromHex(oa)),
+          outsidePort,
+          protocol,
+          start: Number(start),
+          end: endOf(e),
+          destinationIp: da === '' ? null : addressFromKey(keyFromHex(da)),
+          destinationPort: dstPort,
+          endInferred: ei === 1,
+        }),
+      );
+    }
+    return out.map((answer) => inOrder(answer, natSessionByStartOrder));
+  }
+
+  natSessionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    return this.#sessionsWhere(
+      queries.map((q) => `length(dst_addr) = 16 AND ${destinationRange('dst_addr', q.destination)}`),
+      queries.map((q) => q.window),
+    );
+  }
+
+  natSessionsFrom(queries: readonly Extract<SourceQuery, { source: Address }>[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    return this.#sessionsWhere(
+      queries.map((q) => `realm = ${str(q.realm ?? '')} AND in_addr = ${bytes(q.source.key)}`),
+      queries.map((q) => q.window),
+    );
+  }
+
   async settings(): Promise<StoreSettings> {
     await this.#open();
     const meta = await this.#loadMeta();
     return storeSettings(
       [...meta.settings].map(([key, { value }]) => [key, value] as const),
       meta.bounds,
+      [...meta.noDestination],
     );
   }
 
@@ -1386,12 +1653,19 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
         open('nat-session', 'nat_session_open'),
         single('nat-deterministic', 'nat_deterministic'),
         single('coverage', 'coverage'),
+        single('connection', 'connection'),
       ].join('\nUNION ALL\n'),
     );
-    const out = { 'address-space': 0, subscriber: 0, allocation: 0, 'nat-block': 0, 'nat-session': 0, 'nat-deterministic': 0, coverage: 0 } as Record<
-      RecordKind,
-      number
-    >;
+    const out = {
+      'address-space': 0,
+      subscriber: 0,
+      allocation: 0,
+      'nat-block': 0,
+      'nat-session': 0,
+      'nat-deterministic': 0,
+      coverage: 0,
+      connection: 0,
+    } as Record<RecordKind, number>;
     for (const [kind, n] of rows as [RecordKind, number][]) out[kind] += Number(n);
     return out;
   }
@@ -1506,6 +1780,26 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
           GROUP BY out_addr, plen, start, realm HAVING e > ${lo} ORDER BY out_addr, plen, start, realm`,
         row: ([realm, start, , text]) => natDeterministicRecord(NatDeterministicRecord.parse(JSON.parse(text as string)), realm as string, Number(start)),
       },
+      connection: {
+        sql: `SELECT lower(hex(dst_addr)) AS da, start, realm, lower(hex(src_addr)) AS sa, src_port, dst_port, protocol, any(\`end\`) AS e, any(account) AS acc,
+            any(bytes_up) AS up, any(bytes_down) AS down, any(service) AS svc FROM ${this.#t('connection')} WHERE start < ${hi}
+          GROUP BY dst_addr, start, realm, src_addr, src_port, dst_port, protocol HAVING e > ${lo} ORDER BY dst_addr, start, realm, src_addr, src_port, dst_port, protocol`,
+        row: ([da, start, realm, sa, sourcePort, destinationPort, protocol, e, account, up, down, service]) =>
+          connectionRecord({
+            account: account as string,
+            sourceIp: ip(sa as string),
+            sourcePort: sourcePort as number,
+            realm: realm as string,
+            destinationIp: ip(da as string),
+            destinationPort: destinationPort as number,
+            protocol: protocol as string,
+            start: Number(start),
+            end: Number(e),
+            bytesUp: Number(up),
+            bytesDown: Number(down),
+            service: service as string,
+          }),
+      },
       coverage: {
         sql: `SELECT source, start, status, argMax(\`end\`, ver) AS e FROM ${this.#t('coverage')} WHERE start < ${hi}
           GROUP BY source, start, status HAVING e > ${lo} ORDER BY source, start, status`,
@@ -1534,4 +1828,13 @@ export class ClickHouseStore implements StoreReader, StoreWriter, StoreAdmin, St
  */
 export function openClickHouseStore(spec: string, options: ClickHouseOpenOptions = {}): ClickHouseStore {
   return new ClickHouseStore(spec, options);
+}
+
+/** `column` within a destination address or prefix: its first and last 16-byte keys. */
+function destinationRange(column: string, destination: Address): string {
+  const first = maskKey(destination.key, destination.length);
+  if (destination.length === 128) return `${column} = ${bytes(first)}`;
+  const last = Buffer.from(first);
+  for (let bit = destination.length; bit < 128; bit++) last[bit >> 3]! |= 0x80 >> (bit & 7);
+  return `${column} >= ${bytes(first)} AND ${column} <= ${bytes(last)}`;
 }

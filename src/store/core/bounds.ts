@@ -10,7 +10,7 @@ import type { Window } from '../../time.js';
 import type { StoreSettings } from '../types.js';
 
 /** Tables whose closed records have a look-back bound. */
-export type BoundTable = 'allocation' | 'nat_block' | 'nat_session';
+export type BoundTable = 'allocation' | 'nat_block' | 'nat_session' | 'connection';
 
 /** Meta keys of the bounds: the longest closed record of a table, of a realm's allocations, the widest port block. */
 export const BOUND_KEYS = {
@@ -18,6 +18,8 @@ export const BOUND_KEYS = {
   /** `realm` as the backend keys it (SQLite: its interned id; ClickHouse: the name). */
   longestAllocationOf: (realm: string | number): string => `maxDuration.allocation.${realm}`,
   widestBlock: 'maxSpan.nat_block',
+  /** The realms whose NAT records carry no destination, as a JSON list (StoreSettings.realmsWithoutDestination). */
+  realmsWithoutDestination: 'realms.noDestination',
 } as const;
 
 /** The earliest start a closed record overlapping `window` can have. */
@@ -39,9 +41,14 @@ export const DEFAULT_JURISDICTION_ZONE = 'Europe/London';
  * storeSettings([['clockError.dhcp', '2000']], [['maxDuration.allocation', 3600000]]);
  * // { retentionHorizon: null, clockErrorMs: { dhcp: 2000 }, longestRecordMs: 3600000, jurisdictionZone: 'Europe/London', zoneChangeAt: {} }
  */
-export function storeSettings(settings: Iterable<readonly [string, string]>, bounds: Iterable<readonly [string, number]>): StoreSettings {
+export function storeSettings(
+  settings: Iterable<readonly [string, string]>,
+  bounds: Iterable<readonly [string, number]>,
+  realmsWithoutDestination: readonly string[] = [],
+): StoreSettings {
   let retentionHorizon: number | null = null;
   let jurisdictionZone = DEFAULT_JURISDICTION_ZONE;
+  let maxLayerWindowMs: number | null = null;
   const clockErrorMs: Record<string, number> = {};
   const budget: { -readonly [K in keyof WorkBudget]?: number } = {};
   const zoneChangeAt: Record<string, number> = {};
@@ -49,6 +56,7 @@ export function storeSettings(settings: Iterable<readonly [string, string]>, bou
     if (value === '') continue;
     if (key === 'retentionHorizon') retentionHorizon = Number(value);
     else if (key === 'jurisdictionZone') jurisdictionZone = value;
+    else if (key === 'maxLayerWindow') maxLayerWindowMs = Number(value);
     else if (key.startsWith('clockError.')) clockErrorMs[key.slice('clockError.'.length)] = Number(value);
     else if (key.startsWith('zoneChange.')) zoneChangeAt[key.slice('zoneChange.'.length)] = Number(value);
     else if (key.startsWith('budget.') && (BUDGET_NAMES as readonly string[]).includes(key.slice('budget.'.length)))
@@ -56,5 +64,14 @@ export function storeSettings(settings: Iterable<readonly [string, string]>, bou
   }
   let longestRecordMs = 0;
   for (const [key, value] of bounds) if (key.startsWith('maxDuration.')) longestRecordMs = Math.max(longestRecordMs, value);
-  return { retentionHorizon, clockErrorMs, longestRecordMs, jurisdictionZone, zoneChangeAt, ...(Object.keys(budget).length > 0 ? { budget } : {}) };
+  return {
+    retentionHorizon,
+    clockErrorMs,
+    longestRecordMs,
+    jurisdictionZone,
+    zoneChangeAt,
+    ...(Object.keys(budget).length > 0 ? { budget } : {}),
+    maxLayerWindowMs,
+    realmsWithoutDestination: [...realmsWithoutDestination].sort(),
+  };
 }

@@ -31,3 +31,14 @@ export const natSessionId = (
 export const natDeterministicId = (realm: string, outsidePrefix: Address, start: number): string => `nat-deterministic:${realm}:${outsidePrefix.text}:${start}`;
 
 export const coverageId = (source: string, start: number): string => `coverage:${source}:${start}`;
+
+/** `sourcePort`, `destinationPort` -1 and `protocol` `''` when the record has none. */
+export const connectionId = (
+  realm: string,
+  sourceIp: Address,
+  sourcePort: number,
+  start: number,
+  destinationIp: Address,
+  destinationPort: number,
+  protocol: string,
+): string => `connection:${realm}:${sourceIp.text}:${sourcePort}:${start}:${destinationIp.text}:${destinationPort}:${protocol}`;

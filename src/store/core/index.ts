@@ -4,17 +4,30 @@
  * (src/store/sqlite/, src/store/clickhouse/) hold only their driver code around it.
  */
 export { BOUND_KEYS, lengthsFor, lookBackStart, storeSettings, type BoundTable } from './bounds.js';
-export { allocationId, coverageId, natBlockId, natDeterministicId, natSessionId } from './ids.js';
+export { allocationId, connectionId, coverageId, natBlockId, natDeterministicId, natSessionId } from './ids.js';
 export { RowAllowance, SESSION_ROW_LIMIT } from './limits.js';
-export { addressOrder, allocationOrder, coverageOrder, inOrder, natBlockOrder, natDeterministicOrder, natSessionOrder, textOrder } from './order.js';
+export {
+  addressOrder,
+  allocationOrder,
+  connectionOrder,
+  coverageOrder,
+  inOrder,
+  natBlockOrder,
+  natDeterministicOrder,
+  natSessionByStartOrder,
+  natSessionOrder,
+  textOrder,
+} from './order.js';
 export {
   addressSpaceRecord,
   allocationRecord,
+  connectionRecord,
   coverageRecord,
   natBlockRecord,
   natDeterministicRecord,
   natSessionRecord,
   type AllocationFields,
+  type ConnectionFields,
   type NatBlockFields,
   type NatSessionFields,
 } from './records.js';

@@ -15,7 +15,7 @@
  * inOrder(blocks, natBlockOrder(query.port));
  */
 import { isV4Key, type Address } from '../../address.js';
-import type { StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../types.js';
+import type { StoredAllocation, StoredConnection, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../types.js';
 
 /** Byte order of UTF-8 strings (how SQLite and ClickHouse compare them). */
 export function textOrder(a: string, b: string): number {
@@ -83,4 +83,22 @@ export function coverageOrder(a: StoredCoverage, b: StoredCoverage): number {
 export function inOrder<R>(answer: R[], order: (a: R, b: R) => number): R[] {
   if (answer.length > 1) answer.sort(order);
   return answer;
+}
+
+/** Connection records of one query: by start, destination, realm, source, ports, protocol (their natural key). */
+export function connectionOrder(a: StoredConnection, b: StoredConnection): number {
+  return (
+    a.start - b.start ||
+    addressOrder(a.destinationIp, b.destinationIp) ||
+    textOrder(a.realm ?? '', b.realm ?? '') ||
+    addressOrder(a.sourceIp, b.sourceIp) ||
+    (a.sourcePort ?? -1) - (b.sourcePort ?? -1) ||
+    (a.destinationPort ?? -1) - (b.destinationPort ?? -1) ||
+    textOrder(a.protocol ?? '', b.protocol ?? '')
+  );
+}
+
+/** NAT sessions by destination or inside address: by start, then their session order. */
+export function natSessionByStartOrder(a: StoredNatSession, b: StoredNatSession): number {
+  return a.start - b.start || natSessionOrder(a, b);
 }

@@ -6,8 +6,8 @@
  */
 import type { Address } from '../../address.js';
 import type { AddressRole, AddressSpaceRecord, CoverageRecord, NatDeterministicRecord, Protocol } from '../../records.js';
-import type { StoredAllocation, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../types.js';
-import { allocationId, coverageId, natBlockId, natDeterministicId, natSessionId } from './ids.js';
+import type { StoredAllocation, StoredConnection, StoredCoverage, StoredNatBlock, StoredNatDeterministic, StoredNatSession } from '../types.js';
+import { allocationId, connectionId, coverageId, natBlockId, natDeterministicId, natSessionId } from './ids.js';
 
 /** An address-space row; `realm` is `''` for public space. */
 export function addressSpaceRecord(prefix: Address, role: AddressRole, realm: string): AddressSpaceRecord {
@@ -130,4 +130,38 @@ export function natDeterministicRecord(record: NatDeterministicRecord, realm: st
 
 export function coverageRecord(source: string, start: number, end: number | null, status: CoverageRecord['status']): StoredCoverage {
   return Object.freeze({ kind: 'coverage' as const, source, start, end, status, id: coverageId(source, start) });
+}
+
+/** A connection row's fields; absent values: `account`, `protocol`, `service` `''`, ports and volumes -1. */
+export interface ConnectionFields {
+  readonly account: string;
+  readonly sourceIp: Address;
+  readonly sourcePort: number;
+  readonly realm: string;
+  readonly destinationIp: Address;
+  readonly destinationPort: number;
+  readonly protocol: string;
+  readonly start: number;
+  readonly end: number;
+  readonly bytesUp: number;
+  readonly bytesDown: number;
+  readonly service: string;
+}
+
+export function connectionRecord(f: ConnectionFields): StoredConnection {
+  const r: Record<string, unknown> = { kind: 'connection' };
+  if (f.account !== '') r['account'] = f.account;
+  r['sourceIp'] = f.sourceIp;
+  if (f.sourcePort >= 0) r['sourcePort'] = f.sourcePort;
+  if (f.realm !== '') r['realm'] = f.realm;
+  r['destinationIp'] = f.destinationIp;
+  if (f.destinationPort >= 0) r['destinationPort'] = f.destinationPort;
+  if (f.protocol !== '') r['protocol'] = f.protocol as Protocol;
+  r['start'] = f.start;
+  r['end'] = f.end;
+  if (f.bytesUp >= 0) r['bytesUp'] = f.bytesUp;
+  if (f.bytesDown >= 0) r['bytesDown'] = f.bytesDown;
+  if (f.service !== '') r['service'] = f.service;
+  r['id'] = connectionId(f.realm, f.sourceIp, f.sourcePort, f.start, f.destinationIp, f.destinationPort, f.protocol);
+  return Object.freeze(r) as StoredConnection;
 }

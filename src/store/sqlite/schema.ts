@@ -116,6 +116,26 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE source_coverage (source TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
   `,
+  // 6: internet connection records (issue 19): the connection kind, clustered on
+  // (destination, start) for "who connected to this service in this window" (9.25,
+  // Condition D), with an index by source (realm, address, start) and by account for
+  // "what did this subject connect to" (9.7–9.13). Sessions that logged a destination
+  // are connection evidence too: indexed by destination and by inside address, each
+  // with a partial twin for open sessions (as nat_session_open).
+  `
+  CREATE TABLE connection (
+    dst_addr BLOB NOT NULL, start INTEGER NOT NULL, realm INTEGER NOT NULL, src_addr BLOB NOT NULL, src_port INTEGER NOT NULL,
+    dst_port INTEGER NOT NULL, protocol TEXT NOT NULL, "end" INTEGER NOT NULL, account INTEGER NOT NULL,
+    bytes_up INTEGER NOT NULL, bytes_down INTEGER NOT NULL, service TEXT NOT NULL,
+    PRIMARY KEY (dst_addr, start, realm, src_addr, src_port, dst_port, protocol)
+  ) WITHOUT ROWID;
+  CREATE INDEX connection_by_source ON connection (realm, src_addr, start);
+  CREATE INDEX connection_by_account ON connection (account, start) WHERE account <> 0;
+  CREATE INDEX nat_session_by_destination ON nat_session (dst_addr, start) WHERE dst_addr <> x'';
+  CREATE INDEX nat_session_destination_open ON nat_session (dst_addr, start) WHERE "end" IS NULL AND dst_addr <> x'';
+  CREATE INDEX nat_session_by_inside ON nat_session (realm, in_addr, start);
+  CREATE INDEX nat_session_inside_open ON nat_session (realm, in_addr, start) WHERE "end" IS NULL;
+  `,
 ];
 
 /** The audit log's table, for a separate audit database (the same DDL as migration 2). */

@@ -21,6 +21,7 @@ import {
   type AddressSpaceRecord,
   type AllocationRecord,
   type CanonicalRecord,
+  type ConnectionRecord,
   type Protocol,
   RECORD_KINDS,
   type RecordKind,
@@ -33,6 +34,8 @@ import {
   addressSpaceRecord,
   allocationOrder,
   allocationRecord,
+  connectionOrder,
+  connectionRecord,
   coverageOrder,
   coverageRecord,
   inOrder,
@@ -42,6 +45,7 @@ import {
   natBlockRecord,
   natDeterministicOrder,
   natDeterministicRecord,
+  natSessionByStartOrder,
   natSessionOrder,
   natSessionRecord,
   storeSettings,
@@ -56,8 +60,10 @@ import type {
   AllocationQuery,
   CoverageListing,
   CoverageQuery,
+  DestinationQuery,
   DeterministicQuery,
   ExportQuery,
+  SourceQuery,
   NatQuery,
   PurgeSummary,
   RecordCounts,
@@ -70,6 +76,7 @@ import type {
   StoreSettings,
   StoreWriter,
   StoredAllocation,
+  StoredConnection,
   StoredCoverage,
   StoredNatBlock,
   StoredNatDeterministic,
@@ -163,12 +170,23 @@ const TABLE_OF: Readonly<Record<RecordKind, string>> = {
   'nat-session': 'nat_session',
   'nat-deterministic': 'nat_deterministic',
   coverage: 'coverage',
+  connection: 'connection',
 };
 
 /** Bits of {@link BatchBounds}' table sets. */
 const ALLOCATION = 1;
 const NAT_BLOCK = 2;
 const NAT_SESSION = 4;
+
+/**
+ * The last key of a prefix (every host bit set), in on-disk form: with the masked first
+ * key, the range of on-disk keys a destination prefix covers.
+ */
+function lastDiskKey(prefix: Address): Buffer {
+  const last = Buffer.from(maskKey(prefix.key, prefix.length));
+  for (let bit = prefix.length; bit < 128; bit++) last[bit >> 3]! |= 0x80 >> (bit & 7);
+  return diskKey(last);
+}
 
 /**
  * What one written batch noted for the reader's bounds: the longest closed record of each
@@ -180,18 +198,23 @@ interface BatchBounds {
   readonly allocationByRealm: Map<number, number>;
   natBlock: number;
   natSession: number;
+  connection: number;
   blockSpan: number;
   rows: number;
   open: number;
 }
 
 function batchBounds(): BatchBounds {
-  return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, blockSpan: 0, rows: 0, open: 0 };
+  return { allocation: 0, allocationByRealm: new Map(), natBlock: 0, natSession: 0, connection: 0, blockSpan: 0, rows: 0, open: 0 };
 }
 
 const ALLOCATION_COLUMNS = `start, "end", end_inferred, source, session_id, account, device, last_seen FROM allocation`;
 const BLOCK_COLUMNS = `port_first, start, realm, in_addr, protocol, port_last, "end", end_inferred, last_seen FROM nat_block`;
 const SESSION_COLUMNS = `out_port, start, protocol, realm, in_addr, in_port, dst_addr, dst_port, "end", end_inferred, last_seen FROM nat_session`;
+const SESSION_COLUMNS_WITH_OUTSIDE = `out_addr, ${SESSION_COLUMNS}`;
+const CONNECTION_COLUMNS = `dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service FROM connection`;
+/** The range of `start` and the end check every connection lookup ends with: (window end, look-back start, window start). */
+const OVERLAPS = 'start < ? AND start >= ? AND "end" > ?';
 
 /**
  * Every lookup the read path makes, by name (tests check each one's query plan). Closed
@@ -215,6 +238,19 @@ export const LOOKUPS = {
   deterministic: 'SELECT start, realm, record FROM nat_deterministic WHERE out_addr = ? AND plen = ? AND start < ? AND ("end" IS NULL OR "end" > ?) LIMIT ?',
   coverageOfSource: `SELECT source, start, "end", status FROM coverage WHERE source = ? AND start < ? AND ("end" IS NULL OR "end" > ?)`,
   coverageAny: `SELECT source, start, "end", status FROM coverage WHERE start < ? AND ("end" IS NULL OR "end" > ?)`,
+  // Connection evidence (issue 19). A destination prefix is walked address by address
+  // (a skip scan over the addresses it holds), each address one bounded range on start.
+  connectionFirstDestination: 'SELECT min(dst_addr) FROM connection WHERE dst_addr >= ? AND dst_addr <= ?',
+  connectionNextDestination: 'SELECT min(dst_addr) FROM connection WHERE dst_addr > ? AND dst_addr <= ?',
+  connectionsTo: `SELECT ${CONNECTION_COLUMNS} WHERE dst_addr = ? AND ${OVERLAPS}`,
+  connectionsFromSource: `SELECT ${CONNECTION_COLUMNS} INDEXED BY connection_by_source WHERE realm = ? AND src_addr = ? AND ${OVERLAPS}`,
+  connectionsOfAccount: `SELECT ${CONNECTION_COLUMNS} INDEXED BY connection_by_account WHERE account = ? AND account <> 0 AND ${OVERLAPS}`,
+  sessionFirstDestination: `SELECT min(dst_addr) FROM nat_session INDEXED BY nat_session_by_destination WHERE dst_addr <> x'' AND dst_addr >= ? AND dst_addr <= ?`,
+  sessionNextDestination: `SELECT min(dst_addr) FROM nat_session INDEXED BY nat_session_by_destination WHERE dst_addr <> x'' AND dst_addr > ? AND dst_addr <= ?`,
+  sessionsToClosed: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_by_destination WHERE dst_addr <> x'' AND dst_addr = ? AND ${OVERLAPS} LIMIT ?`,
+  sessionsToOpen: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_destination_open WHERE dst_addr <> x'' AND "end" IS NULL AND dst_addr = ? AND start < ? LIMIT ?`,
+  sessionsFromClosed: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_by_inside WHERE realm = ? AND in_addr = ? AND ${OVERLAPS} LIMIT ?`,
+  sessionsFromOpen: `SELECT ${SESSION_COLUMNS_WITH_OUTSIDE} INDEXED BY nat_session_inside_open WHERE "end" IS NULL AND realm = ? AND in_addr = ? AND start < ? LIMIT ?`,
 } as const;
 
 type Row = Record<string, unknown>;
@@ -333,6 +369,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     for (const row of this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) {
       this.#meta.set(row.key, row.value);
     }
+    this.#noDestination = new Set(JSON.parse(this.#meta.get(BOUND_KEYS.realmsWithoutDestination) ?? '[]') as string[]);
   }
 
   // ---- other connections' commits ---------------------------------------------------
@@ -469,7 +506,9 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
 
   /** The bounds as the database holds them now (inside a write transaction). */
   #reloadBounds(): void {
-    for (const row of this.#stmt("SELECT key, value FROM meta WHERE key LIKE 'maxDuration.%' OR key LIKE 'maxSpan.%' OR key LIKE 'lengths.%'").all() as {
+    for (const row of this.#stmt("SELECT key, value FROM meta WHERE key LIKE 'maxDuration.%' OR key LIKE 'maxSpan.%' OR key LIKE 'lengths.%' OR key = ?").all(
+      BOUND_KEYS.realmsWithoutDestination,
+    ) as {
       key: string;
       value: string;
     }[]) {
@@ -477,10 +516,21 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     }
     this.#bounds.clear();
     this.#lengths.clear();
+    for (const realm of JSON.parse(this.#meta.get(BOUND_KEYS.realmsWithoutDestination) ?? '[]') as string[]) this.#noDestination.add(realm);
+  }
+
+  // Realms whose NAT records carry no destination (StoreSettings.realmsWithoutDestination).
+  #noDestination = new Set<string>();
+
+  #noteNoDestination(realm: string): void {
+    if (this.#noDestination.has(realm)) return;
+    this.#noDestination.add(realm);
+    this.#boundsDirty = true;
   }
 
   #persistBounds(): void {
     if (!this.#boundsDirty) return;
+    if (this.#noDestination.size > 0) this.#setMeta(BOUND_KEYS.realmsWithoutDestination, JSON.stringify([...this.#noDestination].sort()));
     for (const [key, value] of this.#bounds) this.#setMeta(key, String(value));
     for (const [table, lengths] of this.#lengths) this.#setMeta(`lengths.${table}`, JSON.stringify(lengths));
     this.#boundsDirty = false;
@@ -576,6 +626,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         `INSERT INTO coverage (source, start, status, "end") VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET "end" = excluded."end" WHERE "end" IS NOT excluded."end"`,
       ),
+      // A connection is an event, logged once closed: a repeat changes nothing.
+      connection: this.#db.prepare(
+        `INSERT OR IGNORE INTO connection (dst_addr, start, realm, src_addr, src_port, dst_port, protocol, "end", account, bytes_up, bytes_down, service)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
     };
     return this.#writeStatements;
   }
@@ -588,6 +643,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     for (const [realmId, duration] of b.allocationByRealm) this.#raise(BOUND_KEYS.longestAllocationOf(realmId), duration);
     this.#raise(BOUND_KEYS.longest('nat_block'), b.natBlock);
     this.#raise(BOUND_KEYS.longest('nat_session'), b.natSession);
+    this.#raise(BOUND_KEYS.longest('connection'), b.connection);
     this.#raise(BOUND_KEYS.widestBlock, b.blockSpan);
     for (const [table, bit] of [
       ['allocation', ALLOCATION],
@@ -638,6 +694,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         );
       }
       case 'nat-block': {
+        this.#noteNoDestination(r.realm);
         b.rows |= NAT_BLOCK;
         if (r.end === null) b.open |= NAT_BLOCK;
         else if (r.end - r.start > b.natBlock) b.natBlock = r.end - r.start;
@@ -660,6 +717,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         );
       }
       case 'nat-session':
+        if (r.destinationIp === undefined) this.#noteNoDestination(r.realm);
         b.rows |= NAT_SESSION;
         if (r.end === null) b.open |= NAT_SESSION;
         else if (r.end - r.start > b.natSession) b.natSession = r.end - r.start;
@@ -681,6 +739,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
           ).changes > 0
         );
       case 'nat-deterministic':
+        this.#noteNoDestination(r.realm);
         this.#noteLength('nat_deterministic', r.outsidePrefix.length);
         return (
           w.natDeterministic!.run(diskKey(r.outsidePrefix.key), r.outsidePrefix.length, r.start, this.#realm(r.realm), r.end, JSON.stringify(toWritten(r)))
@@ -688,7 +747,29 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         );
       case 'coverage':
         return w.coverage!.run(this.#source(r.source), r.start, r.status, r.end).changes > 0;
+      case 'connection':
+        if (r.end - r.start > b.connection) b.connection = r.end - r.start;
+        return this.#writeConnection(w.connection!, r);
     }
+  }
+
+  #writeConnection(stmt: Database.Statement, r: ConnectionRecord): boolean {
+    return (
+      stmt.run(
+        diskKey(r.destinationIp.key),
+        r.start,
+        this.#realm(r.realm ?? ''),
+        diskKey(r.sourceIp.key),
+        r.sourcePort ?? -1,
+        r.destinationPort ?? -1,
+        r.protocol ?? '',
+        r.end,
+        r.account === undefined ? 0 : this.#account(r.account),
+        r.bytesUp ?? -1,
+        r.bytesDown ?? -1,
+        r.service ?? '',
+      ).changes > 0
+    );
   }
 
   /** The pairing state an importer saved for `scope` (see {@link StoreWriter.pairingState}). */
@@ -863,11 +944,13 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     try {
       this.#db.transaction(() => {
         this.#bumpWriteVersion();
-        for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage'] as const) {
+        for (const kind of ['allocation', 'nat-block', 'nat-session', 'nat-deterministic', 'coverage', 'connection'] as const) {
           deleted[kind] = this.#db.prepare(`DELETE FROM ${TABLE_OF[kind]} WHERE "end" IS NOT NULL AND "end" <= ?`).run(before).changes;
         }
         this.#db.prepare('DELETE FROM device WHERE id <> 0 AND id NOT IN (SELECT device FROM allocation)').run();
-        this.#db.prepare('DELETE FROM account WHERE type IS NULL AND id NOT IN (SELECT account FROM allocation)').run();
+        this.#db
+          .prepare('DELETE FROM account WHERE type IS NULL AND id NOT IN (SELECT account FROM allocation) AND id NOT IN (SELECT account FROM connection)')
+          .run();
         const horizon = this.#meta.get('setting.retentionHorizon');
         if (horizon === undefined || Number(horizon) < before) this.#setMeta('setting.retentionHorizon', String(before));
       })();
@@ -1239,6 +1322,138 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
     );
   }
 
+  // ---- connection evidence (issue 19) ----------------------------------------------------
+
+  /**
+   * Rows of each destination address a query covers: the address itself, or each address
+   * of a prefix in turn (skip scan), each one bounded range on start.
+   */
+  #byDestination(first: Database.Statement, next: Database.Statement, each: (dst: Buffer) => unknown[][], destination: Address): unknown[][] {
+    if (destination.length === 128) return each(diskKey(destination.key));
+    const lo = diskKey(maskKey(destination.key, destination.length));
+    const hi = lastDiskKey(destination);
+    const rows: unknown[][] = [];
+    for (let d = first.get(lo, hi) as Buffer | null; d !== null; d = next.get(d, hi) as Buffer | null) {
+      // A 16-byte key can sort inside a 4-byte range: keep the query's family only.
+      if (d.length === lo.length) for (const row of each(d)) rows.push(row);
+    }
+    return rows;
+  }
+
+  connectionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('connection'));
+    const stmt = this.#stmt(LOOKUPS.connectionsTo).raw();
+    const first = this.#stmt(LOOKUPS.connectionFirstDestination).pluck();
+    const next = this.#stmt(LOOKUPS.connectionNextDestination).pluck();
+    return this.#read(() =>
+      queries.map((q) => {
+        const rows = this.#byDestination(
+          first,
+          next,
+          (d) => stmt.all(d, q.window.end, lookBackStart(q.window, maxDuration), q.window.start) as unknown[][],
+          q.destination,
+        );
+        return inOrder(
+          rows.map((row) => this.#connectionFromRow(row)),
+          connectionOrder,
+        );
+      }),
+    );
+  }
+
+  connectionsFrom(queries: readonly SourceQuery[]): Promise<readonly (readonly StoredConnection[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('connection'));
+    const bySource = this.#stmt(LOOKUPS.connectionsFromSource).raw();
+    const byAccount = this.#stmt(LOOKUPS.connectionsOfAccount).raw();
+    const accountId = this.#stmt('SELECT id FROM account WHERE name = ?').pluck();
+    return this.#read(() =>
+      queries.map((q) => {
+        const range = [q.window.end, lookBackStart(q.window, maxDuration), q.window.start];
+        let rows: unknown[][];
+        if ('account' in q) {
+          const id = accountId.get(q.account) as number | undefined;
+          rows = id === undefined ? [] : (byAccount.all(id, ...range) as unknown[][]);
+        } else {
+          const realmId = this.#realmIds.get(q.realm ?? '');
+          rows = realmId === undefined ? [] : (bySource.all(realmId, diskKey(q.source.key), ...range) as unknown[][]);
+        }
+        return inOrder(
+          rows.map((row) => this.#connectionFromRow(row)),
+          connectionOrder,
+        );
+      }),
+    );
+  }
+
+  /** A connection row of {@link CONNECTION_COLUMNS}; its account column is an id, or (an export's join) the name itself. */
+  #connectionFromRow(row: unknown[]): StoredConnection {
+    const [dst, start, realmId, src, sourcePort, destinationPort, protocol, end, accountOf, bytesUp, bytesDown, service] = row as [
+      Buffer,
+      number,
+      number,
+      Buffer,
+      number,
+      number,
+      string,
+      number,
+      number | string | null,
+      number,
+      number,
+      string,
+    ];
+    return connectionRecord({
+      account: typeof accountOf === 'number' ? (accountOf === 0 ? '' : this.#accountName(accountOf)) : (accountOf ?? ''),
+      sourceIp: addressFromDisk(src),
+      sourcePort,
+      realm: this.#realmNames.get(realmId) ?? '?',
+      destinationIp: addressFromDisk(dst),
+      destinationPort,
+      protocol,
+      start,
+      end,
+      bytesUp,
+      bytesDown,
+      service,
+    });
+  }
+
+  natSessionsTo(queries: readonly DestinationQuery[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
+    const closed = this.#stmt(LOOKUPS.sessionsToClosed).raw();
+    const open = this.#stmt(LOOKUPS.sessionsToOpen).raw();
+    const first = this.#stmt(LOOKUPS.sessionFirstDestination).pluck();
+    const next = this.#stmt(LOOKUPS.sessionNextDestination).pluck();
+    const present = this.#presence('nat_session');
+    return this.#read(() =>
+      queries.map((q) => {
+        if (!present.rows) return [];
+        const rows = this.#byDestination(first, next, (d) => closedThenOpen(closed, open, present, [d], q.window, maxDuration), q.destination);
+        return inOrder(
+          rows.map((row) => this.#sessionFromRow(row.slice(1), addressFromDisk(row[0] as Buffer))),
+          natSessionByStartOrder,
+        );
+      }),
+    );
+  }
+
+  natSessionsFrom(queries: readonly Extract<SourceQuery, { source: Address }>[]): Promise<readonly (readonly StoredNatSession[])[]> {
+    const maxDuration = this.#metaNumber(BOUND_KEYS.longest('nat_session'));
+    const closed = this.#stmt(LOOKUPS.sessionsFromClosed).raw();
+    const open = this.#stmt(LOOKUPS.sessionsFromOpen).raw();
+    const present = this.#presence('nat_session');
+    return this.#read(() =>
+      queries.map((q) => {
+        const realmId = this.#realmIds.get(q.realm ?? '');
+        if (!present.rows || realmId === undefined) return [];
+        const rows = closedThenOpen(closed, open, present, [realmId, diskKey(q.source.key)], q.window, maxDuration);
+        return inOrder(
+          rows.map((row) => this.#sessionFromRow(row.slice(1), addressFromDisk(row[0] as Buffer))),
+          natSessionByStartOrder,
+        );
+      }),
+    );
+  }
+
   subscriberTypes(accounts: readonly string[]): Promise<ReadonlyMap<string, SubscriberType>> {
     const stmt = this.#stmt('SELECT type FROM account WHERE name = ? AND type IS NOT NULL');
     return this.#read(() => {
@@ -1257,7 +1472,7 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
       for (const [key, value] of this.#meta) if (key.startsWith('setting.')) settings.push([key.slice('setting.'.length), value]);
       const bounds: [string, number][] = [];
       for (const key of new Set([...this.#meta.keys(), ...this.#bounds.keys()])) if (key.startsWith('maxDuration.')) bounds.push([key, this.#metaNumber(key)]);
-      return storeSettings(settings, bounds);
+      return storeSettings(settings, bounds, [...this.#noDestination]);
     });
   }
 
@@ -1336,6 +1551,12 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
         sql: `SELECT realm, start, record FROM nat_deterministic WHERE ${overlaps} ORDER BY out_addr, plen, start, realm`,
         row: ([realmId, start, text]) =>
           natDeterministicRecord(NatDeterministicRecord.parse(JSON.parse(text as string)), realm(realmId as number), start as number),
+      },
+      connection: {
+        sql: `SELECT c.dst_addr, c.start, c.realm, c.src_addr, c.src_port, c.dst_port, c.protocol, c."end", a.name, c.bytes_up, c.bytes_down, c.service
+              FROM connection c LEFT JOIN account a ON a.id = c.account
+              WHERE ${overlapsOf('c.')} ORDER BY c.dst_addr, c.start, c.realm, c.src_addr, c.src_port, c.dst_port, c.protocol`,
+        row: (r) => this.#connectionFromRow(r),
       },
       coverage: {
         sql: `SELECT source, start, "end", status FROM coverage WHERE ${overlaps} ORDER BY source, start, status`,
