@@ -56,6 +56,8 @@ export const DEFAULT_MISSING_STOP_TIMEOUTS: Readonly<Record<string, Readonly<Par
   'ms-dhcp-audit': { allocation: 8 * DAY },
   // PAN-OS TCP session timeout 3600 s.
   'panos-traffic': { 'nat-session': HOUR },
+  'panos-traffic-cef': { 'nat-session': HOUR },
+  'panos-traffic-json': { 'nat-session': HOUR },
   // VPP NAT44 TCP established 7440 s.
   'vpp-syslog': { 'nat-session': 7440 },
 };

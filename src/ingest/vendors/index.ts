@@ -24,7 +24,7 @@ import { juniperSrx } from './juniper-srx.js';
 import { keaCsv } from './kea-csv.js';
 import { keaLegal } from './kea-legal.js';
 import { msDhcpAudit } from './ms-dhcp-audit.js';
-import { panosTraffic } from './panos-traffic.js';
+import { panosTraffic, panosTrafficCef, panosTrafficJson } from './panos-traffic.js';
 import { vppSyslog } from './vpp-syslog.js';
 import type { VendorParser } from './types.js';
 
@@ -53,6 +53,8 @@ export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([
   ciscoIosxeNat,
   h3cComwareNat,
   mikrotikFirewall,
+  panosTrafficCef,
+  panosTrafficJson,
 ]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */
