@@ -2,7 +2,9 @@
 // kept unchanged as the reference for the law "the indexed book emits the same records, in
 // the same order, with the same problems". It finds everything by walking a resource's
 // whole list of chains: simple, and quadratic in the chains a resource holds. Only the
-// import paths differ from that file.
+// import paths differ from that file, the heap and the Cadence type come from src (they are
+// not what the law compares), and the rules of issue 16 (late lines, stops after a regrant)
+// are written here by list walks as well.
 /**
  * Pairing events into intervals, the same way for every vendor. A *resource* is what is
  * handed out (an address, an outside port block, an outside ip:port) and a *holder* is
@@ -26,13 +28,9 @@
 import { formatInstant } from '../../src/time.js';
 import type { CanonicalRecordInput } from '../../src/records.js';
 import { LINE_REASONS, type Collector, type RecordTemplate } from '../../src/ingest/vendors/output.js';
-
-/** Cadence of a source that reports live sessions periodically (RADIUS interim updates). */
-export interface Cadence {
-  /** The `source` of the coverage record a hole yields. */
-  readonly source: string;
-  readonly intervalMs: number;
-}
+// Not under test here (the law is about finding chains): the heap and the cadence type are the book's own.
+import { EndHeap } from '../../src/ingest/vendors/pairing-heap.js';
+import type { Cadence } from '../../src/ingest/vendors/pairing-resources.js';
 
 export interface BookOptions {
   readonly collector: Collector;
@@ -103,64 +101,6 @@ interface Chain {
 /** A start written from a duration may be this much earlier than the logged start. */
 const DERIVED_SLACK_MS = 2000;
 
-/** Min-heap of chains by the time they end on their own (lease expiry, timeout). */
-class EndHeap {
-  private readonly keys: number[] = [];
-  private readonly chains: Chain[] = [];
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  peek(): number {
-    return this.keys[0] ?? Infinity;
-  }
-
-  push(key: number, chain: Chain): void {
-    const keys = this.keys,
-      chains = this.chains;
-    let i = keys.length;
-    keys.push(key);
-    chains.push(chain);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (keys[parent]! <= key) break;
-      keys[i] = keys[parent]!;
-      chains[i] = chains[parent]!;
-      i = parent;
-    }
-    keys[i] = key;
-    chains[i] = chain;
-  }
-
-  pop(): { key: number; chain: Chain } {
-    const keys = this.keys,
-      chains = this.chains;
-    const top = { key: keys[0]!, chain: chains[0]! };
-    const lastKey = keys.pop()!,
-      lastChain = chains.pop()!;
-    const n = keys.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1,
-          r = l + 1;
-        let m = i,
-          mKey = lastKey;
-        if (l < n && keys[l]! < mKey) ((m = l), (mKey = keys[l]!));
-        if (r < n && keys[r]! < mKey) m = r;
-        if (m === i) break;
-        keys[i] = keys[m]!;
-        chains[i] = chains[m]!;
-        i = m;
-      }
-      keys[i] = lastKey;
-      chains[i] = lastChain;
-    }
-    return top;
-  }
-}
-
 /** Fill the optional fields a later event knows and the first did not (a MAC, an IMSI). */
 function fill(fields: RecordTemplate, more: RecordTemplate): void {
   if (fields === more) return;
@@ -179,7 +119,7 @@ export class IntervalBook {
   private readonly resources = new Map<string, Chain[]>();
   private queue: Chain[] = [];
   private head = 0;
-  private readonly ends = new EndHeap();
+  private readonly ends = new EndHeap<Chain>();
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
   /** Issue 16: per resource the emitted interval that reaches furthest, and those ended by the next grant. */
