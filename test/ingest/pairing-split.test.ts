@@ -85,18 +85,19 @@ const cases = fixtureCases()
   // 6wind-cgnat/traps) are cut like any other.
   // A Kea memfile is a lease database, not a log: rows keyed by address, out of time order,
   // rewritten whole by its cleanup. A cut in one is not a rotated file (NOT covered here).
-  .filter((c) => c.format !== 'kea-csv')
+  // So is an Infoblox lease export (records of leases as they stood, keyed by lease).
+  .filter((c) => c.format !== 'kea-csv' && c.format !== 'infoblox-lease')
   // A fixture of lines that yield no record (a clock that cannot be read) has nothing to pair.
   .filter((c) => c.records > 0);
 
 describe('pairing across files and runs equals one stream (split invariance), every importer', () => {
-  it('covers every importer but the Kea lease database', () => {
+  it('covers every importer but the lease databases (Kea memfile, Infoblox lease records)', () => {
     const covered = new Set(cases.map((c) => c.format));
     expect(
       VENDOR_PARSERS.map((p) => p.name)
         .filter((n) => !covered.has(n))
         .sort(),
-    ).toEqual(['kea-csv']);
+    ).toEqual(['infoblox-lease', 'kea-csv']);
   });
 
   it.each(cases)(

@@ -29,6 +29,7 @@ const NAMES = [
   // issue 16: the PAN-OS CEF and JSON forms
   'panos-traffic-cef',
   'panos-traffic-json',
+  'infoblox-lease',
 ];
 const NAT = new Set([
   'juniper-srx',

@@ -43,6 +43,8 @@ export const DEFAULT_MISSING_STOP_TIMEOUTS: Readonly<Record<string, Readonly<Par
   // ISC dhcpd default-lease-time 43200 s when the line gives no lease time.
   'infoblox-dhcpd': { allocation: 12 * HOUR },
   'isc-dhcpd-leases': { allocation: 12 * HOUR },
+  // A lease record without ends: the dhcpd default-lease-time the Infoblox DHCP service uses, 12 h.
+  'infoblox-lease': { allocation: 12 * HOUR },
   // Jool: TCP established 2 h (the BIB entry outlives its sessions by as much).
   jool: { 'nat-session': 2 * HOUR },
   // PBA blocks: active-block-timeout unset keeps a block while the subscriber is active (a day);

@@ -15,6 +15,7 @@ import { mikrotikFirewall } from './mikrotik-firewall.js';
 import { nfwareCgnat } from './nfware-cgnat.js';
 import { fortigateTraffic } from './fortigate-traffic.js';
 import { infobloxDhcpd } from './infoblox-dhcpd.js';
+import { infobloxLease } from './infoblox-lease.js';
 import { ciscoAsa } from './cisco-asa.js';
 import { freeradiusDetail } from './freeradius-detail.js';
 import { iscDhcpdLeases } from './isc-dhcpd-leases.js';
@@ -55,6 +56,7 @@ export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([
   mikrotikFirewall,
   panosTrafficCef,
   panosTrafficJson,
+  infobloxLease,
 ]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */
