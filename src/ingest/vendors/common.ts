@@ -238,6 +238,21 @@ export class Parse {
     return undefined;
   }
 
+  /**
+   * A line that is one JSON object, or undefined: after reporting MALFORMED_LINE (naming
+   * `what`) when it is not JSON, quietly when it is JSON of another shape.
+   */
+  jsonObject(line: number, text: string, what: string): Record<string, unknown> | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      this.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `${what} that is not one JSON object`, text);
+      return undefined;
+    }
+    return value === null || typeof value !== 'object' || Array.isArray(value) ? undefined : (value as Record<string, unknown>);
+  }
+
   /** A whole number of seconds (durations, lifetimes). */
   seconds(line: number, field: string, text: string | undefined): number | undefined {
     if (text !== undefined && /^\d{1,12}$/.test(text)) return Number(text);
@@ -324,6 +339,36 @@ export function macOf(text: string | undefined): string | undefined {
   if (CANONICAL_MAC.test(text)) return text;
   const r = macSchema.safeParse(text);
   return r.success ? r.data : undefined;
+}
+
+/**
+ * The account a DHCP lease names its client by: the DUID (DHCPv6), else the hardware
+ * address (`mac:`, or `hwaddr:` when it is not six octets), else the client-id; undefined
+ * when each is empty or zeros (no client: {@link nullHardware}).
+ *
+ * @example clientAccount({ hwaddr: '02:00:5E:00:53:01' }) // { account: 'mac:02:00:5e:00:53:01', mac: '02:00:5e:00:53:01' }
+ */
+export function clientAccount(ids: { readonly duid?: string | undefined; readonly hwaddr?: string | undefined; readonly clientId?: string | undefined }):
+  | {
+      account: string;
+      mac: string | undefined;
+    }
+  | undefined {
+  const duid = (ids.duid ?? '').toLowerCase();
+  const hwaddr = (ids.hwaddr ?? '').toLowerCase();
+  const clientId = (ids.clientId ?? '').toLowerCase();
+  const mac = macOf(hwaddr);
+  const account =
+    duid !== '' && !nullHardware(duid)
+      ? `duid:${duid}`
+      : mac !== undefined
+        ? `mac:${mac}`
+        : hwaddr !== '' && !nullHardware(hwaddr)
+          ? `hwaddr:${hwaddr}`
+          : clientId !== '' && !nullHardware(clientId)
+            ? `client-id:${clientId}`
+            : undefined;
+  return account === undefined ? undefined : { account, mac };
 }
 
 /**

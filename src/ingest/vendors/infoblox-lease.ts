@@ -6,7 +6,7 @@
  * `ends`; a lease in another state (free, abandoned, …) ended by `last_updated`. Rows of a
  * history export are keyed by lease, not in time order, so the file pairs as a whole.
  */
-import { allocationParse, macOf, nullHardware } from './common.js';
+import { allocationParse, clientAccount } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -19,15 +19,8 @@ function session(options: VendorOptions): VendorSession {
 
   return p.session((text, line) => {
     if (!LEASE.test(text)) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, 'an Infoblox lease record that is not one JSON object', text);
-      return;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-    const o = value as Record<string, unknown>;
+    const o = p.jsonObject(line, text, 'an Infoblox lease record');
+    if (o === undefined) return;
     const str = (k: string): string | undefined => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : undefined);
     const v6 = str('type') === 'DHCPv6';
     const ip = p.address(line, 'address', str('address'));
@@ -46,19 +39,10 @@ function session(options: VendorOptions): VendorSession {
       p.out.problem(line, 'ends', LINE_REASONS.END_BEFORE_START, `the lease ends (${endsText}) before it starts (${str('starts')})`, endsText);
       return;
     }
-    const hardware = str('hardware')?.toLowerCase();
-    const mac = macOf(hardware);
-    const clientId = str('client_id')?.toLowerCase();
     // DHCPv6 names the client by its DUID (client_id); DHCPv4 by its hardware address, else its client-id.
-    const account = v6
-      ? clientId !== undefined && !nullHardware(clientId)
-        ? `duid:${clientId}`
-        : undefined
-      : mac !== undefined
-        ? `mac:${mac}`
-        : clientId !== undefined && !nullHardware(clientId)
-          ? `client-id:${clientId}`
-          : undefined;
+    const client = v6 ? clientAccount({ duid: str('client_id') }) : clientAccount({ hwaddr: str('hardware'), clientId: str('client_id') });
+    const account = client?.account;
+    const mac = client?.mac;
     if (account === undefined) {
       p.out.problem(
         line,

@@ -308,15 +308,8 @@ function jsonSession(options: VendorOptions): VendorSession {
 
   return p.session((text, line) => {
     if (!JSON_TRAFFIC.test(text)) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      p.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, 'a PAN-OS TRAFFIC log that is not one JSON object', text);
-      return;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-    const o = value as Record<string, unknown>;
+    const o = p.jsonObject(line, text, 'a PAN-OS TRAFFIC log');
+    if (o === undefined) return;
     const field = (k: keyof TrafficLog): string | undefined => {
       for (const name of JSON_KEYS[k]) {
         const v = o[name];
