@@ -6,6 +6,7 @@
  * readings) are fetched by the caller. Details carry counts and intervals, never the
  * identities of other customers.
  */
+import { describeOverlap, OverlapFinder, overlapJson } from '../src/ingest/overlaps.js';
 import { flag, rated, type RiskCode, type Severity, type UnratedRisk } from '../src/catalogue/risks.js';
 import type { Risk } from '../src/request.js';
 import { GAP_EXPECTED_EVENTS } from '../src/store/core/coverage.js';
@@ -635,6 +636,32 @@ function connectionRecordsProcessed({ trace }: RequestContext): UnratedRisk[] {
 }
 
 /**
+ * Records of this observation's path that hold the same thing at the same time for two
+ * holders (src/ingest/overlaps.ts, the finder ingest and `ipar coverage` use): the port
+ * blocks behind its translations, and the allocations of the address or inside hosts it
+ * reached, each overlap within the observation window.
+ */
+function sourceOverlap({ trace, i, where }: ObservationContext): UnratedRisk[] {
+  const f = trace.fetched[i];
+  if (f === undefined) return [];
+  const w = f.observation.window;
+  const touching = (r: { start: number; end: number | null }) => r.start < w.end && (r.end === null || r.end > w.start);
+  const finder = new OverlapFinder();
+  for (const b of f.blocks) if (touching(b)) finder.addBlock(b);
+  for (const a of f.publicAllocations) if (touching(a)) finder.addAllocation(a);
+  for (const list of f.inside.values()) for (const a of list) if (touching(a)) finder.addAllocation(a);
+  const found = finder.overlaps().filter((o) => o.from < w.end && (o.to === null || o.to > w.start));
+  if (found.length === 0) return [];
+  return [
+    flag(
+      'SOURCE_OVERLAP',
+      `${where}: the source's records overlap — ${describeOverlap(found[0]!)}${found.length > 1 ? ` (and ${found.length - 1} more)` : ''}; a data-quality fault of the source, not two customers sharing`,
+      { observation: i, overlaps: found.slice(0, LIST_LIMIT).map(overlapJson) },
+    ),
+  ];
+}
+
+/**
  * Every rule, in the order its flags appear in a result: the observation rules for each
  * observation in turn, then the request rules. Each rule raises only its own code.
  */
@@ -667,6 +694,7 @@ export const RISK_RULES: readonly RiskRule[] = [
   { code: 'CONNECTION_RECORDS_PROCESSED', scope: 'request', rule: connectionRecordsProcessed, severity: 'note' },
   { code: 'RECORD_READING_FINDS_MORE', scope: 'observation', rule: recordReadingFindsMore, severity: SEVERITY.readingFindsMore },
   { code: 'RECORD_READING_FINDS_MORE', scope: 'request', rule: jointRecordReadingFindsMore, severity: SEVERITY.readingFindsMore },
+  { code: 'SOURCE_OVERLAP', scope: 'observation', rule: sourceOverlap, severity: 'material' },
 ];
 
 /** The rules whose flag on an observation that matched nobody puts its coverage in doubt: its records may be lost. */

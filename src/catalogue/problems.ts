@@ -106,6 +106,19 @@ export const PROBLEMS = {
   },
   PCAP_FRAGMENT: { kind: 'problem', scope: ['flow'], meaning: 'a captured IP fragment (fragments are not reassembled)' },
   PCAP_LINKTYPE: { kind: 'problem', scope: ['flow'], meaning: 'a capture link type or ether type not read (Ethernet, SLL, SLL2, loopback and raw IP are)' },
+  // Pairing (src/ingest/vendors/pairing.ts), vendor importers and flow records alike.
+  LATE_EVENT: {
+    kind: 'problem',
+    scope: ['importers', 'flow'],
+    meaning:
+      'a grant or interim update older than the log has reached by more than the reorder window (`--reorder-window`): the intervals it would meet may be stored already, so it opens or widens none (a larger window pairs it)',
+  },
+  STOP_AFTER_REGRANT: {
+    kind: 'problem',
+    scope: ['importers', 'flow'],
+    meaning:
+      "a stop of a holder whose interval the next holder's grant had already closed: stored ended at that grant (`endInferred`), never overlapping the next holder",
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export const ProblemReason = z.enum(codesOf(PROBLEMS));

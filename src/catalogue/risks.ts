@@ -315,6 +315,36 @@ export const RISK_CODES = {
       "where an observation matched nobody because its records may be lost, another reading of the records finds accounts: the address's last holder before the window (`held-before`: its record, or its successor, was lost), its first holder after (`held-after`), or the other observations without it (`without-observations`); the detail gives each reading's counts, the `confirm-records` advice the accounts where the policy allows",
     detail: readingDetail,
   },
+  // Overlaps as data-quality findings (issue 16 item 6; src/ingest/overlaps.ts).
+  SOURCE_OVERLAP: {
+    kind: 'false-positive',
+    paragraph: '9.24',
+    material:
+      'always: the source gave the same ports or address to two holders at once, so either holder may be the one, and neither record can be trusted alone',
+    meaning:
+      'two records the answer rests on hold the same thing at the same time — one outside port range (or overlapping blocks on one outside address) given to two inside hosts, or one address allocated to two accounts: a data-quality fault of the source (vendors have shipped such bugs), not two customers sharing; the detail names both records',
+    detail: detailOf({
+      observation,
+      overlaps: z.array(
+        z.strictObject({
+          kind: z.string(),
+          resource: z.string(),
+          from: z.string(),
+          to: z.string().nullable(),
+          records: z.array(
+            z.strictObject({
+              id: z.string().optional(),
+              holder: z.string(),
+              held: z.string(),
+              start: z.string(),
+              end: z.string().nullable(),
+              endInferred: z.boolean().optional(),
+            }),
+          ),
+        }),
+      ),
+    }),
+  },
 } as const satisfies Record<string, RiskEntry>;
 
 /**

@@ -4,7 +4,8 @@
  * retention horizon; as a table (default), as JSON (`--json`), or as a timeline a person
  * reads in a terminal (`--timeline`).
  */
-import { openStore } from '../store/open.js';
+import { describeOverlap, OverlapFinder, overlapJson, type Overlap } from '../ingest/overlaps.js';
+import { openStore, type Store } from '../store/open.js';
 import type { CoverageListing, SourceCoverage } from '../store/types.js';
 import { formatInstant } from '../time.js';
 import type { Io } from './io.js';
@@ -43,10 +44,15 @@ export interface CoverageJson {
     declaredGaps: number;
   }[];
   readonly gaps: readonly ShownGap[];
+  /**
+   * Overlaps among the stored port blocks and allocations (issue 16 item 6): the same ports
+   * or address held by two at once, a fault of the source, with both records.
+   */
+  readonly overlaps: readonly ReturnType<typeof overlapJson>[];
 }
 
 /** The listing as JSON values (instants as ISO strings). */
-export function coverageJson(listing: CoverageListing): CoverageJson {
+export function coverageJson(listing: CoverageListing, overlaps: readonly Overlap[] = []): CoverageJson {
   const declared = listing.declaredGaps.map((g): ShownGap => ({
     source: g.source,
     kind: 'declared',
@@ -78,6 +84,7 @@ export function coverageJson(listing: CoverageListing): CoverageJson {
       declaredGaps: listing.declaredGaps.filter((g) => g.source === s.source).length,
     })),
     gaps: [...declared, ...inferred].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.source < b.source ? -1 : 1)),
+    overlaps: overlaps.map(overlapJson),
   };
 }
 
@@ -96,8 +103,8 @@ function table(rows: readonly (readonly string[])[]): string {
 }
 
 /** The table: one row a source, then one row a gap, then the retention horizon. */
-export function coverageTable(listing: CoverageListing): string {
-  const j = coverageJson(listing);
+export function coverageTable(listing: CoverageListing, overlaps: readonly Overlap[] = []): string {
+  const j = coverageJson(listing, overlaps);
   let out = table([
     ['source', 'role', 'first event', 'last event', 'events', 'ingests', 'inferred gaps', 'declared gaps'],
     ...j.sources.map((s) => [s.source, s.role, s.first, s.last, String(s.events), String(s.ingests), String(s.inferredGaps), String(s.declaredGaps)]),
@@ -119,6 +126,10 @@ export function coverageTable(listing: CoverageListing): string {
           ]),
         ]);
   out += `\nretention horizon: ${j.retentionHorizon ?? 'none (nothing purged)'}\n`;
+  if (overlaps.length > 0) {
+    out += `\n${overlaps.length} overlap${overlaps.length === 1 ? '' : 's'} (a fault of the source: two holders of the same ports or address at once):\n`;
+    for (const o of overlaps) out += `  ${describeOverlap(o)}\n`;
+  }
   return out;
 }
 
@@ -155,13 +166,26 @@ export function coverageTimeline(listing: CoverageListing, width = 60): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The overlaps among a store's port blocks and allocations, found by reading them back out
+ * (`exportRecords`, one batch in memory, every backend alike) through the finder ingest and
+ * the resolver use: the same overlaps on SQLite and ClickHouse.
+ */
+export async function storedOverlaps(store: Pick<Store, 'exportRecords'>): Promise<Overlap[]> {
+  const finder = new OverlapFinder();
+  for await (const batch of store.exportRecords({ kinds: ['nat-block', 'allocation'], window: { start: -Infinity, end: Infinity } })) {
+    for (const r of batch) finder.add(r);
+  }
+  return finder.overlaps();
+}
+
 export async function runCoverage(cmd: CoverageCommand, io: Io): Promise<number> {
   const store = openStore(cmd.db, { readonly: true });
   try {
     const listing = await store.coverage();
-    if (cmd.json) io.stdout.write(JSON.stringify(coverageJson(listing)) + '\n');
+    if (cmd.json) io.stdout.write(JSON.stringify(coverageJson(listing, await storedOverlaps(store))) + '\n');
     else if (cmd.timeline) io.stdout.write(coverageTimeline(listing, cmd.width));
-    else io.stdout.write(coverageTable(listing));
+    else io.stdout.write(coverageTable(listing, await storedOverlaps(store)));
     return 0;
   } finally {
     await store.close();

@@ -53,13 +53,19 @@ export function formatSummary(s: IngestSummary): string {
   const base =
     `ingest: ${s.lines} lines (${s.recordLines} gave records, ${s.rejectedLines} rejected, ${other} gave none of their own: blank, header, other events or paired with a later line); ` +
     `records stored ${parts(s.stored)}; unchanged ${parts(s.unchanged)}; rejected lines ${s.rejectedLines}`;
-  if (s.pairing === undefined) return base;
+  // Overlaps (issue 16 item 6): two holders of the same ports or address at once, a fault of the source.
+  const o = s.overlaps;
+  const overlaps =
+    o === undefined
+      ? ''
+      : `; overlaps ${o.count} (two holders at once, a fault of the source: ${o.first[0]!.resource} ${o.first[0]!.from}..${o.first[0]!.to ?? 'open'}, ${o.first[0]!.records.map((r) => r.holder).join(' and ')}; ipar coverage lists them)`;
+  if (s.pairing === undefined) return base + overlaps;
   const { inferredEnds: e, open } = s.pairing;
   const longest =
     e.longest === null
       ? ''
       : ` (longest ${formatDuration(e.longestMs)} past its last evidence: ${e.longest.holder} on ${e.longest.resource} ${e.longest.start}..${e.longest.end}, last seen ${e.longest.lastEvidence})`;
-  return `${base}; ends inferred ${e.count}${longest}; open at the end ${open}`;
+  return `${base}; ends inferred ${e.count}${longest}; open at the end ${open}${overlaps}`;
 }
 
 /** `1d 2h 3m 4s` (whole seconds; `0s` for none). */

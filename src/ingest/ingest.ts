@@ -4,6 +4,7 @@
  * stops the import: it is reported with file, line, field, value and reason, and every
  * good line is stored all the same.
  */
+import { OverlapFinder, overlapJson } from './overlaps.js';
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CanonicalRecord, RECORD_KINDS, type RecordKind } from '../records.js';
@@ -39,7 +40,16 @@ export interface IngestSummary {
   readonly recordLines: number;
   /** Vendor formats only: what pairing inferred and left open (absent for canonical records). */
   readonly pairing?: PairingSummary;
+  /**
+   * Overlaps among the run's port blocks and allocations (issue 16 item 6): two holders of
+   * the same ports or address at once, a fault of the source. Absent when there are none;
+   * `records` lists the first {@link OVERLAPS_LISTED} with both records.
+   */
+  readonly overlaps?: { readonly count: number; readonly first: readonly ReturnType<typeof overlapJson>[] };
 }
+
+/** Overlaps an ingest summary lists (all are counted; `ipar coverage` lists every one). */
+export const OVERLAPS_LISTED = 20;
 
 /** What the run's pairing did: ends it inferred (missing stops) and intervals it left open. */
 export interface PairingSummary {
@@ -218,6 +228,8 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   >();
   // What each source covered (issue 15): noted per stored batch, folded into the store at the end.
   const coverage = new CoverageRecorder();
+  // Overlaps among what this run stores (issue 16 item 6): blocks and allocations only.
+  const overlaps = new OverlapFinder();
 
   const flush = async (writeOptions?: WriteOptions): Promise<void> => {
     if (batch.length === 0 && writeOptions === undefined) return;
@@ -226,6 +238,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
     const summary = await store.write(records, writeOptions);
     // Only what this write stored counts as new events (a re-ingest adds none).
     coverage.observe(records, summary.changed);
+    for (const r of records) if (r.kind === 'nat-block' || r.kind === 'allocation') overlaps.add(r);
     for (const [kind, n] of Object.entries(summary.stored)) stored[kind as RecordKind] += n;
     for (const [kind, n] of Object.entries(summary.unchanged)) unchanged[kind as RecordKind] += n;
   };
@@ -371,6 +384,7 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
       // A backend that keeps no pairing state stores them as they stand, final.
       const provisional: CanonicalRecord[] = store.pairingState === undefined ? batch : [];
       for (const raw of out.provisional) keep(provisional, raw, rejectAtEnd);
+      if (provisional !== batch) for (const r of provisional) if (r.kind === 'nat-block' || r.kind === 'allocation') overlaps.add(r);
       for (const [line, list] of [...problems].sort((a, b) => a[0] - b[0])) {
         rejectedLines++;
         emit({ file: known.file, line, problems: list, input: '' });
@@ -394,7 +408,16 @@ export async function ingest(store: StoreWriter, inputs: readonly Input[], optio
   } finally {
     await worker?.close();
   }
-  return pairing === undefined ? { lines, stored, unchanged, rejectedLines, recordLines } : { lines, stored, unchanged, rejectedLines, recordLines, pairing };
+  const found = overlaps.overlaps();
+  return {
+    lines,
+    stored,
+    unchanged,
+    rejectedLines,
+    recordLines,
+    ...(pairing === undefined ? {} : { pairing }),
+    ...(found.length === 0 ? {} : { overlaps: { count: found.length, first: found.slice(0, OVERLAPS_LISTED).map(overlapJson) } }),
+  };
 
   /** A record validated onto `to` ({@link pushRecord}), releasing the rejections held back for a missing option; or its problems to `reject`. */
   function keep(to: CanonicalRecord[], raw: CanonicalRecordInput, reject: (problems: Problem[]) => void): void {

@@ -247,3 +247,52 @@ describe('ipar resolve: flags for the edges of knowledge', () => {
     );
   }, 120_000);
 });
+
+describe('ipar ingest and ipar coverage: overlaps as data-quality findings (issue 16 item 6)', () => {
+  test('two inside hosts given the same ports at once: ingest counts it, coverage lists both records, resolve flags SOURCE_OVERLAP', async () => {
+    const store = join(tempDir(), 'overlap.db');
+    const file = join(tempDir(), 'overlap.ndjson');
+    const block = (inside: string, first: number, start: string, end: string) => ({
+      kind: 'nat-block',
+      realm: 'cgn-o',
+      insideIp: inside,
+      outsideIp: '203.0.113.90',
+      portFirst: first,
+      portLast: first + 511,
+      start: T(start),
+      end: T(end),
+    });
+    writeFileSync(
+      file,
+      [
+        { kind: 'address-space', prefix: '203.0.113.90/32', role: 'cgnat-outside', realm: 'cgn-o' },
+        { kind: 'allocation', account: 'O1', ip: '100.64.7.1', realm: 'cgn-o', start: T('08:00:00'), end: T('12:00:00'), source: 'radius' },
+        { kind: 'allocation', account: 'O2', ip: '100.64.7.2', realm: 'cgn-o', start: T('08:00:00'), end: T('12:00:00'), source: 'radius' },
+        block('100.64.7.1', 1024, '08:00:00', '11:00:00'),
+        block('100.64.7.2', 1280, '10:00:00', '12:00:00'),
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    const ingested = captureIo();
+    expect(await main(['ingest', '--db', store, file], ingested)).toBe(0);
+    expect(ingested.err()).toMatch(/overlaps 1 \(two holders at once, a fault of the source: 203\.0\.113\.90 .*cgn-o\|100\.64\.7\.1 and cgn-o\|100\.64\.7\.2/);
+
+    const io = captureIo();
+    expect(await main(['coverage', '--db', store, '--json'], io)).toBe(0);
+    const listing = JSON.parse(io.out()) as { overlaps: { kind: string; from: string; to: string; records: { holder: string; held: string }[] }[] };
+    expect(listing.overlaps.map((o) => [o.kind, o.from, o.to, o.records.map((r) => `${r.holder} ${r.held}`)])).toEqual([
+      ['nat-block', T('10:00:00.000'), T('11:00:00.000'), ['cgn-o|100.64.7.1 1024-1535', 'cgn-o|100.64.7.2 1280-1791']],
+    ]);
+    const table = captureIo();
+    expect(await main(['coverage', '--db', store], table)).toBe(0);
+    expect(table.out()).toMatch(/1 overlap \(a fault of the source/);
+
+    const r = await resolve(store, { observations: [{ sourceIp: '203.0.113.90', sourcePort: 1300, time: T('10:30:00') }] });
+    expect(flagOf(r, 'SOURCE_OVERLAP')).toMatchObject({ kind: 'false-positive', severity: 'material' });
+    // Before the second block, no overlap touches the request.
+    expect(
+      flagOf(await resolve(store, { observations: [{ sourceIp: '203.0.113.90', sourcePort: 1300, time: T('09:00:00') }] }), 'SOURCE_OVERLAP'),
+    ).toBeUndefined();
+  });
+});

@@ -81,30 +81,25 @@ const cases = fixtureCases()
     const expected = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { options: VendorOptions; records: unknown[] };
     return { format, name, options: expected.options, records: expected.records.length, lines: readLines(path.join(dir, input)) };
   })
-  // The year of a header without one is read from month order within a file (clock.ts):
-  // a file cut from another knows no earlier month, so rotated files of such a log are
-  // ingested with --year (given here), and the rollover fixture, which is about that
-  // inference, is left out (so are infoblox-dhcpd/traps and 6wind-cgnat/traps, whose lines cross a New Year).
-  .filter(
-    (c) =>
-      !(c.format === 'juniper-srx' && c.name === 'rollover') &&
-      !(c.format === 'infoblox-dhcpd' && c.name === 'traps') &&
-      !(c.format === '6wind-cgnat' && c.name === 'traps'),
-  )
+  // The year of a header without one is read from month order (clock.ts) and handed on with
+  // the pairing state (issue 15): a file cut from another continues the running year, so the
+  // fixtures whose lines cross a New Year (juniper-srx/rollover, infoblox-dhcpd/traps,
+  // 6wind-cgnat/traps) are cut like any other.
   // A Kea memfile is a lease database, not a log: rows keyed by address, out of time order,
   // rewritten whole by its cleanup. A cut in one is not a rotated file (NOT covered here).
-  .filter((c) => c.format !== 'kea-csv')
+  // So is an Infoblox lease export (records of leases as they stood, keyed by lease).
+  .filter((c) => c.format !== 'kea-csv' && c.format !== 'infoblox-lease')
   // A fixture of lines that yield no record (a clock that cannot be read) has nothing to pair.
   .filter((c) => c.records > 0);
 
 describe('pairing across files and runs equals one stream (split invariance), every importer', () => {
-  it('covers every importer but two: the Kea lease database, and 6wind-cgnat (its one fixture crosses a New Year)', () => {
+  it('covers every importer but the lease databases (Kea memfile, Infoblox lease records)', () => {
     const covered = new Set(cases.map((c) => c.format));
     expect(
       VENDOR_PARSERS.map((p) => p.name)
         .filter((n) => !covered.has(n))
         .sort(),
-    ).toEqual(['6wind-cgnat', 'kea-csv']);
+    ).toEqual(['infoblox-lease', 'kea-csv']);
   });
 
   it.each(cases)(
@@ -257,5 +252,37 @@ describe('ipar ingest: rotated logs, one run per hourly file (the CLI)', () => {
     expect(await main(['resolve', '--db', db, requests], resolved)).toBe(0);
     const result = JSON.parse(resolved.out()) as { status: string; candidates: { account: string }[] };
     expect([result.status, result.candidates.map((c) => c.account)]).toEqual(['unique', ['ACC-10']]);
+  });
+});
+
+describe('ingest: the year of year-less headers carries across files and runs (issue 15)', () => {
+  const ack = (stamp: string, ip: string, mac: string): string =>
+    `${stamp} dhcp1 dhcpd[101]: DHCPACK on ${ip} to ${mac} (pc1) via eth1 relay 10.0.0.1 lease-duration 7200 offered-duration 7200 uid 01:${mac}`;
+  const release = (stamp: string, ip: string, mac: string): string => `${stamp} dhcp1 dhcpd[101]: DHCPRELEASE of ${ip} from ${mac} (pc1) via eth1 (found)`;
+  // A December file, then the rotated one that starts in January: its January is the next year.
+  const december = [ack('Dec 31 23:50:00', '192.0.2.10', '02:00:5e:00:53:01'), ack('Dec 31 23:55:00', '192.0.2.11', '02:00:5e:00:53:02')];
+  const january = [release('Jan  1 00:10:00', '192.0.2.10', '02:00:5e:00:53:01'), ack('Jan  1 00:20:00', '192.0.2.12', '02:00:5e:00:53:03')];
+  const options: VendorOptions = { timeZone: 'UTC', year: 2025 };
+  const allocations = (rows: string[]) =>
+    rows
+      .map((r) => JSON.parse(r) as unknown[])
+      .filter((r) => r[0] === 'allocation')
+      // [kind, realm, addr, plen, start, account, end, …]
+      .map((r) => [r[5], new Date(r[4] as number).toISOString(), r[6] === null ? null : new Date(r[6] as number).toISOString()])
+      .sort();
+  const expected = [
+    ['mac:02:00:5e:00:53:01', '2025-12-31T23:50:00.000Z', '2026-01-01T00:10:00.000Z'],
+    ['mac:02:00:5e:00:53:02', '2025-12-31T23:55:00.000Z', '2026-01-01T01:55:00.000Z'],
+    ['mac:02:00:5e:00:53:03', '2026-01-01T00:20:00.000Z', '2026-01-01T02:20:00.000Z'],
+  ];
+
+  it('two files of one run, both given --year 2025: the January file reads 2026', async () => {
+    const rows = await ingestRuns(path.join(tempDir(), 'one-run.db'), 'infoblox-dhcpd', options, [[december, january]]);
+    expect(allocations(rows)).toEqual(expected);
+  });
+
+  it('one run per file, the same --year each time: the second run continues from the December the store kept', async () => {
+    const rows = await ingestRuns(path.join(tempDir(), 'two-runs.db'), 'infoblox-dhcpd', options, [[december], [january]]);
+    expect(allocations(rows)).toEqual(expected);
   });
 });

@@ -263,10 +263,40 @@ export function operatorStore(operator: readonly object[]): SqliteStore {
   return store;
 }
 
+/**
+ * A source's fault (issue 16 item 6): ports 2048–2559 of 203.0.113.73 given to two inside
+ * hosts at once, 09:00–11:00 (the first holds them 08:00–12:00), each host allocated.
+ */
+export const OVERLAPPING_BLOCKS: readonly object[] = [
+  { kind: 'allocation', account: 'G2', ip: '100.64.9.2', realm: 'cgn-g', start: T('08:00:00'), end: T('12:00:00'), source: 'gfeed' },
+  { kind: 'allocation', account: 'G3', ip: '100.64.9.3', realm: 'cgn-g', start: T('08:00:00'), end: T('12:00:00'), source: 'gfeed' },
+  {
+    kind: 'nat-block',
+    realm: 'cgn-g',
+    insideIp: '100.64.9.2',
+    outsideIp: '203.0.113.73',
+    portFirst: 2048,
+    portLast: 2559,
+    start: T('08:00:00'),
+    end: T('12:00:00'),
+  },
+  {
+    kind: 'nat-block',
+    realm: 'cgn-g',
+    insideIp: '100.64.9.3',
+    outsideIp: '203.0.113.73',
+    portFirst: 2048,
+    portLast: 2559,
+    start: T('09:00:00'),
+    end: T('11:00:00'),
+  },
+];
+
 /** A fresh store holding the risk operator, with radius's clock error and a retention horizon. */
 export function riskStore(): SqliteStore {
   const store = operatorStore(RISK_OPERATOR);
   store.write(records(...cappedSessions()));
+  store.write(records(...OVERLAPPING_BLOCKS));
   // What each source covered, as an ingest records it, and gfeed's inferred gap.
   const recorder = new CoverageRecorder();
   recorder.observe(records(...RISK_OPERATOR));

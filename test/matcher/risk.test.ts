@@ -92,6 +92,11 @@ const cases: [code: keyof typeof RISK_CODES, raised: [Obs[], Partial<RequestInpu
     [[{ sourceIp: '203.0.113.70', sourcePort: 1100, time: T('10:00:00') }]],
   ],
   [
+    'SOURCE_OVERLAP',
+    [[{ sourceIp: '203.0.113.73', sourcePort: 2100, time: T('10:00:00') }]],
+    [[{ sourceIp: '203.0.113.73', sourcePort: 2100, time: T('08:30:00') }]],
+  ],
+  [
     'CONNECTION_RECORDS_PROCESSED',
     [[{ sourceIp: '203.0.113.7', sourcePort: 1100, destinationIp: '192.0.2.80', time: T('09:00:00') }]],
     [[{ sourceIp: '203.0.113.7', sourcePort: 1100, time: T('09:00:00') }]],
@@ -115,6 +120,32 @@ describe('risk flags: each raised when its condition holds, and not otherwise', 
     expect(risk(gap, 'COVERAGE_GAP')!.detail['gaps']).toEqual([
       { source: 'dhcp', start: '2026-03-28T14:00:00.000Z', end: '2026-03-28T15:00:00.000Z', relation: 'overlaps-window' },
     ]);
+  });
+
+  test('SOURCE_OVERLAP names both records and calls it a fault of the source, and it is material', async () => {
+    const r = await resolve([{ sourceIp: '203.0.113.73', sourcePort: 2100, time: T('10:00:00') }]);
+    const f = risk(r, 'SOURCE_OVERLAP')!;
+    expect(f.severity).toBe('material');
+    expect(f.message).toMatch(/data-quality fault of the source, not two customers/);
+    expect(f.detail).toEqual({
+      observation: 0,
+      overlaps: [
+        {
+          kind: 'nat-block',
+          resource: '203.0.113.73',
+          from: '2026-03-28T09:00:00.000Z',
+          to: '2026-03-28T11:00:00.000Z',
+          records: [
+            expect.objectContaining({ holder: 'cgn-g|100.64.9.2', held: '2048-2559', start: '2026-03-28T08:00:00.000Z', end: '2026-03-28T12:00:00.000Z' }),
+            expect.objectContaining({ holder: 'cgn-g|100.64.9.3', held: '2048-2559', start: '2026-03-28T09:00:00.000Z', end: '2026-03-28T11:00:00.000Z' }),
+          ],
+        },
+      ],
+    });
+    // Both records carry their store ids, so the operator can find them.
+    for (const rec of (f.detail['overlaps'] as { records: { id?: string }[] }[])[0]!.records) expect(rec.id).toMatch(/.+/);
+    expect(r.candidates.map((c) => c.account).sort()).toEqual([]);
+    expect(r.candidateCount).toBe(2);
   });
 
   test('a coverage gap of a source the path does not need is not flagged', async () => {

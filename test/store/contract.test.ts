@@ -850,3 +850,34 @@ describe.each(backends)('store contract, what each source covered (issue 15): $n
     }
   });
 });
+
+describe.each(backends)('store contract, overlaps as data-quality findings (issue 16 item 6): $name', (backend) => {
+  const it = backend.available ? test : test.skip;
+  it('the overlaps read back out of the store (ipar coverage): blocks of two inside hosts, an address of two accounts, each with both records', async () => {
+    const { storedOverlaps } = await import('../../src/cli/coverage.js');
+    const { store: s, done } = backend.open();
+    try {
+      await s.write(
+        records(
+          block('100.64.0.1', 1024, 1535, T('08:00:00'), T('12:00:00')),
+          block('100.64.0.2', 1536, 2047, T('08:00:00'), T('12:00:00')), // other ports: fine
+          block('100.64.0.3', 1500, 1600, T('10:00:00'), null), // overlaps both blocks' ports, from 10:00
+          block('100.64.0.1', 1024, 1535, T('12:00:00'), T('13:00:00')), // the same host again: fine
+          alloc('198.51.100.7', 'A', T('08:00:00'), T('10:00:00')),
+          alloc('198.51.100.7', 'B', T('10:00:00'), T('11:00:00')), // touching, half-open: fine
+          alloc('198.51.100.7', 'C', T('10:30:00'), T('10:45:00')),
+        ),
+      );
+      const found = (await storedOverlaps(s)).map((o) => [o.kind, o.resource, o.a.holder, o.b.holder, o.from, o.to]);
+      expect(found).toEqual([
+        ['allocation', '198.51.100.7', 'B', 'C', at(T('10:30:00')), at(T('10:45:00'))],
+        ['nat-block', '203.0.113.7', 'cgn-a|100.64.0.1', 'cgn-a|100.64.0.3', at(T('10:00:00')), at(T('12:00:00'))],
+        ['nat-block', '203.0.113.7', 'cgn-a|100.64.0.2', 'cgn-a|100.64.0.3', at(T('10:00:00')), at(T('12:00:00'))],
+        // The open block still holds ports 1500–1535 when 100.64.0.1 gets its block again.
+        ['nat-block', '203.0.113.7', 'cgn-a|100.64.0.3', 'cgn-a|100.64.0.1', at(T('12:00:00')), at(T('13:00:00'))],
+      ]);
+    } finally {
+      await done();
+    }
+  });
+});

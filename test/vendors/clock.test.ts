@@ -132,3 +132,19 @@ describe('wallMs: no such date or time', () => {
       expect(new Date(r).toISOString().slice(0, 10)).toBe(`${fields[0]}-${String(fields[1]).padStart(2, '0')}-${String(fields[2]).padStart(2, '0')}`);
   });
 });
+
+describe('YearTracker: the running year handed to the next file', () => {
+  it('nothing to hand on before a year-less header is read', () => {
+    expect(new YearTracker(2025).save()).toBeUndefined();
+  });
+  it('a December file hands on December; the next file reads January as the next year, whatever year it was given', () => {
+    const dec = new YearTracker(2025);
+    expect(dec.resolve(12)).toBe(2025);
+    const saved = dec.save();
+    expect(saved).toEqual({ year: 2025, month: 12 });
+    const jan = new YearTracker(2025);
+    jan.load(saved!);
+    expect(jan.resolve(1)).toBe(2026);
+    expect(jan.save()).toEqual({ year: 2026, month: 1 });
+  });
+});

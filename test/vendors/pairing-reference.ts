@@ -2,7 +2,9 @@
 // kept unchanged as the reference for the law "the indexed book emits the same records, in
 // the same order, with the same problems". It finds everything by walking a resource's
 // whole list of chains: simple, and quadratic in the chains a resource holds. Only the
-// import paths differ from that file.
+// import paths differ from that file, the heap and the Cadence type come from src (they are
+// not what the law compares), and the rules of issue 16 (late lines, stops after a regrant)
+// are written here by list walks as well.
 /**
  * Pairing events into intervals, the same way for every vendor. A *resource* is what is
  * handed out (an address, an outside port block, an outside ip:port) and a *holder* is
@@ -26,13 +28,9 @@
 import { formatInstant } from '../../src/time.js';
 import type { CanonicalRecordInput } from '../../src/records.js';
 import { LINE_REASONS, type Collector, type RecordTemplate } from '../../src/ingest/vendors/output.js';
-
-/** Cadence of a source that reports live sessions periodically (RADIUS interim updates). */
-export interface Cadence {
-  /** The `source` of the coverage record a hole yields. */
-  readonly source: string;
-  readonly intervalMs: number;
-}
+// Not under test here (the law is about finding chains): the heap and the cadence type are the book's own.
+import { EndHeap } from '../../src/ingest/vendors/pairing-heap.js';
+import type { Cadence } from '../../src/ingest/vendors/pairing-resources.js';
 
 export interface BookOptions {
   readonly collector: Collector;
@@ -94,6 +92,7 @@ interface Chain {
   nextStart: number;
   readonly line: number;
   cadence: Cadence | undefined;
+  stopLine?: number;
   queued: boolean;
   deadline: number;
   done: boolean;
@@ -101,64 +100,6 @@ interface Chain {
 
 /** A start written from a duration may be this much earlier than the logged start. */
 const DERIVED_SLACK_MS = 2000;
-
-/** Min-heap of chains by the time they end on their own (lease expiry, timeout). */
-class EndHeap {
-  private readonly keys: number[] = [];
-  private readonly chains: Chain[] = [];
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  peek(): number {
-    return this.keys[0] ?? Infinity;
-  }
-
-  push(key: number, chain: Chain): void {
-    const keys = this.keys,
-      chains = this.chains;
-    let i = keys.length;
-    keys.push(key);
-    chains.push(chain);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (keys[parent]! <= key) break;
-      keys[i] = keys[parent]!;
-      chains[i] = chains[parent]!;
-      i = parent;
-    }
-    keys[i] = key;
-    chains[i] = chain;
-  }
-
-  pop(): { key: number; chain: Chain } {
-    const keys = this.keys,
-      chains = this.chains;
-    const top = { key: keys[0]!, chain: chains[0]! };
-    const lastKey = keys.pop()!,
-      lastChain = chains.pop()!;
-    const n = keys.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1,
-          r = l + 1;
-        let m = i,
-          mKey = lastKey;
-        if (l < n && keys[l]! < mKey) ((m = l), (mKey = keys[l]!));
-        if (r < n && keys[r]! < mKey) m = r;
-        if (m === i) break;
-        keys[i] = keys[m]!;
-        chains[i] = chains[m]!;
-        i = m;
-      }
-      keys[i] = lastKey;
-      chains[i] = lastChain;
-    }
-    return top;
-  }
-}
 
 /** Fill the optional fields a later event knows and the first did not (a MAC, an IMSI). */
 function fill(fields: RecordTemplate, more: RecordTemplate): void {
@@ -168,13 +109,29 @@ function fill(fields: RecordTemplate, more: RecordTemplate): void {
   for (const k in source) if (target[k] === undefined && source[k] !== undefined) target[k] = source[k];
 }
 
+interface Emitted {
+  readonly holder: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 export class IntervalBook {
   private readonly resources = new Map<string, Chain[]>();
   private queue: Chain[] = [];
   private head = 0;
-  private readonly ends = new EndHeap();
+  private readonly ends = new EndHeap<Chain>();
   private readonly gaps = new Set<string>();
   private maxSeen = -Infinity;
+  /** Issue 16: per resource the emitted interval that reaches furthest, and those ended by the next grant. */
+  private readonly emitted = new Map<string, Emitted>();
+  private readonly regranted = new Map<string, Emitted>();
+
+  /** The account of the live chain starting first after `c` (the first created among equals), when it starts at `next`. */
+  private nextAccount(list: readonly Chain[], c: Chain, next: number): string | undefined {
+    let first: Chain | undefined;
+    for (const o of list) if (o !== c && !o.done && o.start !== undefined && o.start > c.start! && (first === undefined || o.start < first.start!)) first = o;
+    return first !== undefined && first.start === next ? (first.fields as { account?: string }).account : undefined;
+  }
 
   constructor(private readonly options: BookOptions) {}
 
@@ -187,20 +144,24 @@ export class IntervalBook {
     this.see(ev.at);
     const list = this.listOf(ev.resource);
     const knownEnd = ev.knownEnd;
+    const late = this.lateConflict(ev);
     for (const c of list) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
+          if (late) break;
           this.begin(c, ev.at, knownEnd, ev.fields);
           return;
         }
         continue;
       }
       if (c.startDerived && c.stopAt !== undefined && ev.at <= c.stopAt && ev.at >= c.start - DERIVED_SLACK_MS) {
+        if (late) break;
         this.begin(c, ev.at, knownEnd, ev.fields);
         return;
       }
       if (this.overlaps(c, ev.at, knownEnd)) {
+        if (late && ev.at < c.start) break;
         if (ev.at < c.start) c.start = ev.at;
         if (ev.at >= c.lastGrant) {
           if (knownEnd !== undefined) c.knownEnd = knownEnd;
@@ -213,16 +174,19 @@ export class IntervalBook {
         return;
       }
     }
+    if (late) return this.reportLate(ev, 'a grant');
     this.open(list, ev, ev.at, knownEnd, ev.at, ev.cadence);
   }
 
   confirm(ev: ConfirmEvent): void {
     this.see(ev.at);
     const list = this.listOf(ev.resource);
+    const late = this.lateConflict(ev);
     for (const c of list) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
+          if (late) break;
           this.begin(c, ev.startIfNew ?? ev.at, undefined, ev.fields);
           this.touch(c, ev.at);
           return;
@@ -241,6 +205,7 @@ export class IntervalBook {
         return;
       }
     }
+    if (late) return this.reportLate(ev, 'an update');
     this.open(list, ev, ev.startIfNew ?? ev.at, undefined, ev.at, ev.cadence);
   }
 
@@ -255,6 +220,7 @@ export class IntervalBook {
     }
     if (best !== undefined) {
       best.stopAt = ev.at;
+      best.stopLine = ev.line;
       this.touch(best, ev.at);
       fill(best.fields, ev.fields);
       this.enqueue(best);
@@ -264,9 +230,22 @@ export class IntervalBook {
       if (list.length === 0) this.resources.delete(ev.resource);
       return;
     }
+    const closed = this.regranted.get(ev.resource + '\n' + ev.holder);
+    if (closed !== undefined && closed.start <= ev.at) {
+      if (list.length === 0) this.resources.delete(ev.resource);
+      this.options.collector.problem(
+        ev.line,
+        '',
+        LINE_REASONS.STOP_AFTER_REGRANT,
+        `${ev.holder} released ${ev.resource} at ${formatInstant(ev.at)}, but its interval from ${formatInstant(closed.start)} was already closed at ${formatInstant(closed.end)} by the grant to the next holder (stored with that end, endInferred)`,
+        ev.resource,
+      );
+      return;
+    }
     const c = this.chain(ev, ev.derivedStart, undefined, ev.at);
     c.startDerived = ev.derivedStart !== undefined;
     c.stopAt = ev.at;
+    c.stopLine = ev.line;
     list.push(c);
     this.enqueue(c);
   }
@@ -348,7 +327,7 @@ export class IntervalBook {
         if (c.done || c.start === undefined) continue;
         let next = c.nextStart;
         for (const o of list) if (o !== c && !o.done && o.start !== undefined && o.start > c.start && o.start < next) next = o.start;
-        const { end, inferred } = this.endOf(c, next, false);
+        const { end, inferred } = this.endOf(c, next, false, this.nextAccount(list, c, next));
         const record = { ...(c.fields as Record<string, unknown>) };
         record['start'] = formatInstant(c.start);
         record['end'] = end === null ? null : formatInstant(Math.max(end, c.start));
@@ -359,14 +338,36 @@ export class IntervalBook {
     }
   }
 
+  /** Issue 16: an event past the reorder window inside another holder's emitted interval. */
+  private lateConflict(ev: Event): Emitted | undefined {
+    if (this.options.holdUntilEnd === true || ev.at >= this.maxSeen - this.options.reorderWindowMs) return undefined;
+    const e = this.emitted.get(ev.resource);
+    return e !== undefined && e.holder !== ev.holder && ev.at < e.end ? e : undefined;
+  }
+
+  private reportLate(ev: Event, what: string): void {
+    const list = this.resources.get(ev.resource);
+    if (list !== undefined && list.length === 0) this.resources.delete(ev.resource);
+    const e = this.emitted.get(ev.resource)!;
+    this.options.collector.problem(
+      ev.line,
+      '',
+      LINE_REASONS.LATE_EVENT,
+      `${what} of ${ev.resource} to ${ev.holder} at ${formatInstant(ev.at)} arrived when the log had reached ${formatInstant(this.maxSeen)}, past the reorder window (${this.options.reorderWindowMs / 1000} s), inside ${e.holder}'s interval ${formatInstant(e.start)}–${formatInstant(e.end)} already stored: it opens nothing (a larger --reorder-window pairs it)`,
+      formatInstant(ev.at),
+    );
+  }
+
   private timeoutOf(c: Chain): number | undefined {
     return this.options.timeoutMs ?? (c.cadence === undefined ? undefined : 3 * c.cadence.intervalMs);
   }
 
-  private endOf(c: Chain, next: number, timeouts = true): { end: number | null; inferred: boolean } {
+  private endOf(c: Chain, next: number, timeouts = true, nextHolder?: string): { end: number | null; inferred: boolean; regranted?: true } {
     if (c.stopAt !== undefined) {
       let end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
       if (c.stopInferred && next < end) end = next;
+      // Issue 16: a stop after another client's grant ends at that grant.
+      else if (next < end && nextHolder !== (c.fields as { account?: string }).account) return { end: next, inferred: true, regranted: true };
       return { end, inferred: c.stopInferred };
     }
     if (c.knownEnd === null) return next === Infinity ? { end: null, inferred: false } : { end: next, inferred: true };
@@ -483,6 +484,7 @@ export class IntervalBook {
     c.done = true;
     const list = this.resources.get(c.resource);
     let next = c.nextStart;
+    let nextHolder: string | undefined;
     if (list !== undefined) {
       if (list.length === 1 && list[0] === c) {
         this.resources.delete(c.resource);
@@ -490,6 +492,7 @@ export class IntervalBook {
         const i = list.indexOf(c);
         if (i >= 0) list.splice(i, 1);
         for (const o of list) if (!o.done && o.start !== undefined && c.start !== undefined && o.start > c.start && o.start < next) next = o.start;
+        nextHolder = this.nextAccount(list, c, next);
         if (list.length === 0) this.resources.delete(c.resource);
       }
     }
@@ -505,7 +508,22 @@ export class IntervalBook {
       return;
     }
     void atEnd;
-    const { end, inferred } = this.endOf(c, next);
+    const { end, inferred, regranted } = this.endOf(c, next, true, nextHolder);
+    if (regranted === true) {
+      this.options.collector.problem(
+        c.stopLine ?? c.line,
+        '',
+        LINE_REASONS.STOP_AFTER_REGRANT,
+        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)}, but it was granted to the next holder at ${formatInstant(end!)}: the source shows two holders at once; stored ended at that grant (endInferred)`,
+        c.resource,
+      );
+    }
+    if (end !== null) {
+      const e = { holder: c.holder, start, end: Math.max(end, start) };
+      if (inferred && end === next && c.stopAt === undefined) this.regranted.set(c.resource + '\n' + c.holder, e);
+      const had = this.emitted.get(c.resource);
+      if (had === undefined || had.end <= e.end) this.emitted.set(c.resource, e);
+    }
     // Updates stopped long before an end nobody logged: the source has a hole there.
     if (inferred && end !== null && c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) {
       this.gap(c.cadence.source, c.lastEvidence, end);

@@ -317,3 +317,104 @@ describe('IntervalBook: coverage gaps from a cadence', () => {
     expect(r.summary).toEqual([`A ${ip} ${iso(0)}..null seen ${iso(300)}`]);
   });
 });
+
+describe('IntervalBook: lines after the reorder window, stops after the next grant (issue 16)', () => {
+  const cases: { name: string; events: Ev[]; want: string[]; problems: string[]; window?: number }[] = [
+    {
+      name: "a grant past the window inside another holder's stored interval opens nothing (LATE_EVENT)",
+      events: [
+        ['grant', ip, 'A', 0],
+        ['stop', ip, 'A', 100],
+        ['see', 500], // A is stored
+        ['grant', ip, 'B', 50], // would give the address to A and B at once
+      ],
+      want: [`A ${ip} ${iso(0)}..${iso(100)}`],
+      problems: ['4:LATE_EVENT'],
+      window: 10,
+    },
+    {
+      name: 'the same lines within a wider window pair: the late grant closes A, inferred',
+      events: [
+        ['grant', ip, 'A', 0],
+        ['stop', ip, 'A', 100],
+        ['see', 500],
+        ['grant', ip, 'B', 50],
+        ['see', 2000], // A is stored now, ended at B's grant
+      ],
+      want: [`A ${ip} ${iso(0)}..${iso(50)} inferred`, `B ${ip} ${iso(50)}..null seen ${iso(50)}`],
+      problems: ['2:STOP_AFTER_REGRANT'],
+      window: 1000,
+    },
+    {
+      name: 'a grant past the window where nothing was stored pairs as before (no problem)',
+      events: [
+        ['grant', '192.0.2.9', 'A', 0],
+        ['see', 500],
+        ['grant', ip, 'B', 50],
+        ['stop', ip, 'B', 60],
+      ],
+      want: [`A 192.0.2.9 ${iso(0)}..null seen ${iso(0)}`, `B ${ip} ${iso(50)}..${iso(60)}`],
+      problems: [],
+      window: 10,
+    },
+    {
+      name: "a stop after the next holder's grant, its interval already stored: STOP_AFTER_REGRANT, not a stop without start",
+      events: [
+        ['grant', ip, 'A', 0],
+        ['grant', ip, 'B', 100],
+        ['see', 200], // A stored, ended by B's grant
+        ['stop', ip, 'A', 250],
+      ],
+      want: [`A ${ip} ${iso(0)}..${iso(100)} inferred`, `B ${ip} ${iso(100)}..null seen ${iso(100)}`],
+      problems: ['4:STOP_AFTER_REGRANT'],
+      window: 10,
+    },
+    {
+      name: "a stop after another holder's grant, within the window: ended at the grant, never overlapping it",
+      events: [
+        ['grant', ip, 'A', 0],
+        ['grant', ip, 'B', 100],
+        ['stop', ip, 'A', 105],
+        ['see', 500],
+      ],
+      want: [`A ${ip} ${iso(0)}..${iso(100)} inferred`, `B ${ip} ${iso(100)}..null seen ${iso(100)}`],
+      problems: ['3:STOP_AFTER_REGRANT'],
+      window: 60,
+    },
+  ];
+  it.each(cases)('$name', ({ events, want, problems, window }) => {
+    const got = run(events, window === undefined ? {} : { window });
+    expect(got.summary).toEqual([...want].sort());
+    expect(got.problems).toEqual(problems);
+  });
+
+  it("one client's concurrent sessions on a port-less tuple keep their own stops (no cap between them)", () => {
+    const out = new Collector();
+    const book = new IntervalBook({ collector: out, reorderWindowMs: 10_000, timeoutMs: undefined });
+    const fields = (id: string): RecordTemplate => ({
+      kind: 'nat-session',
+      realm: 'r',
+      insideIp: '100.64.0.1',
+      insidePort: 0,
+      outsideIp: '203.0.113.1',
+      outsidePort: 0,
+      destinationIp: '198.51.100.1',
+      destinationPort: 0,
+      protocol: 'icmp',
+      ...(id === 'other' ? { insideIp: '100.64.0.2' } : {}),
+    });
+    const resource = 'icmp|203.0.113.1|0|198.51.100.1|0';
+    book.grant({ resource, holder: '100.64.0.1|0|1', fields: fields('1'), at: s(0), line: 1 });
+    book.grant({ resource, holder: '100.64.0.1|0|2', fields: fields('2'), at: s(5), line: 2 });
+    book.stop({ resource, holder: '100.64.0.1|0|1', fields: fields('1'), at: s(20), line: 3 });
+    book.stop({ resource, holder: '100.64.0.1|0|2', fields: fields('2'), at: s(25), line: 4 });
+    book.see(s(100));
+    book.drain();
+    const o = out.take();
+    expect(o.problems).toEqual([]);
+    expect(o.records.map((r) => [(r as { start: string }).start, (r as { end: string }).end, (r as { endInferred?: boolean }).endInferred ?? false])).toEqual([
+      [iso(0), iso(20), false],
+      [iso(5), iso(25), false],
+    ]);
+  });
+});

@@ -26,6 +26,10 @@ const NAMES = [
   'cisco-iosxe-nat',
   'h3c-comware-nat',
   'mikrotik-firewall',
+  // issue 16: the PAN-OS CEF and JSON forms
+  'panos-traffic-cef',
+  'panos-traffic-json',
+  'infoblox-lease',
 ];
 const NAT = new Set([
   'juniper-srx',
@@ -41,6 +45,8 @@ const NAT = new Set([
   'cisco-iosxe-nat',
   'h3c-comware-nat',
   'mikrotik-firewall',
+  'panos-traffic-cef',
+  'panos-traffic-json',
 ]);
 const byName = (name: string) => VENDOR_PARSERS.find((p) => p.name === name)!;
 

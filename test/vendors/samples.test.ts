@@ -269,15 +269,16 @@ const SAMPLES: readonly SampleCase[] = [
     options: { timeZone: 'Europe/London', year: 2024 },
     // 27 March 2024 is GMT, 12 July BST. Three clients are ACKed 192.168.0.4 in the same second
     // (08:32:59Z); each ends the previous one. The lines jump from March to July and back,
-    // months beyond the 60 s reorder window: the first client's lease is out before its
-    // RELEASE (line 13) arrives, and the second's ran to its lease end before the third's ACK.
+    // months beyond the reorder window: the first client's lease was closed by the second's
+    // ACK before its RELEASE (lines 13, 15) arrives (STOP_AFTER_REGRANT), and the second's lease (to June) was stored before the third's
+    // ACK (line 12) arrived from March: that late line would give the address to two clients at
+    // once, so it is LATE_EVENT and opens nothing.
     records: [
       'allocation 192.168.0.4 mac:00:50:56:83:6c:a0 mac=00:50:56:83:6c:a0 dhcp 2024-03-27T08:32:59.000Z..2024-03-27T08:32:59.000Z (inferred)',
       'allocation 192.168.0.4 mac:9a:df:6e:f6:1f:23 mac=9a:df:6e:f6:1f:23 dhcp 2024-03-27T08:32:59.000Z..2024-06-19T08:32:59.000Z',
-      'allocation 192.168.0.4 mac:cc:bb:cc:dd:ee:ff mac=cc:bb:cc:dd:ee:ff dhcp 2024-03-27T08:32:59.000Z..2024-03-27T20:32:59.000Z',
       'allocation 67.43.156.0 mac:9a:df:6e:f6:1f:23 mac=9a:df:6e:f6:1f:23 dhcp 2024-07-12T14:10:48.000Z..2024-10-04T14:10:48.000Z',
     ],
-    problems: ['13:STOP_WITHOUT_START'],
+    problems: ['12:LATE_EVENT', '13:STOP_AFTER_REGRANT', '15:STOP_AFTER_REGRANT'],
   },
   {
     file: 'panos_traffic_csv_nat.txt',

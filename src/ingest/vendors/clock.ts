@@ -275,6 +275,8 @@ export const MONTHS: Readonly<Record<string, number>> = Object.freeze({
 export class YearTracker {
   private year: number | undefined;
   private month = 0;
+  /** A year-less header was read: the running year is the file's own inference, worth handing on. */
+  private inferred = false;
 
   constructor(year: number | undefined) {
     if (year !== undefined && !(Number.isInteger(year) && year >= 1970 && year <= 9999)) {
@@ -289,9 +291,26 @@ export class YearTracker {
     this.month = month;
   }
 
+  /**
+   * The running year and month once a year-less header was read (else undefined): what the
+   * next file of the same source continues from (`load`), so a rotated file that starts in
+   * January after a December one reads its January as the next year, across runs too.
+   */
+  save(): { readonly year: number; readonly month: number } | undefined {
+    return this.inferred && this.year !== undefined && this.month !== 0 ? { year: this.year, month: this.month } : undefined;
+  }
+
+  /** Continue from what an earlier file of the source left (before its first line); it wins over `year`. */
+  load(saved: { readonly year: number; readonly month: number }): void {
+    this.year = saved.year;
+    this.month = saved.month;
+    this.inferred = true;
+  }
+
   /** The year for a line in `month` (1–12), or undefined when none is known. */
   resolve(month: number): number | undefined {
     if (this.year === undefined) return undefined;
+    this.inferred = true;
     if (this.month === 0) {
       this.month = month;
       return this.year;

@@ -43,6 +43,8 @@ export const DEFAULT_MISSING_STOP_TIMEOUTS: Readonly<Record<string, Readonly<Par
   // ISC dhcpd default-lease-time 43200 s when the line gives no lease time.
   'infoblox-dhcpd': { allocation: 12 * HOUR },
   'isc-dhcpd-leases': { allocation: 12 * HOUR },
+  // A lease record without ends: the dhcpd default-lease-time the Infoblox DHCP service uses, 12 h.
+  'infoblox-lease': { allocation: 12 * HOUR },
   // Jool: TCP established 2 h (the BIB entry outlives its sessions by as much).
   jool: { 'nat-session': 2 * HOUR },
   // PBA blocks: active-block-timeout unset keeps a block while the subscriber is active (a day);
@@ -56,6 +58,8 @@ export const DEFAULT_MISSING_STOP_TIMEOUTS: Readonly<Record<string, Readonly<Par
   'ms-dhcp-audit': { allocation: 8 * DAY },
   // PAN-OS TCP session timeout 3600 s.
   'panos-traffic': { 'nat-session': HOUR },
+  'panos-traffic-cef': { 'nat-session': HOUR },
+  'panos-traffic-json': { 'nat-session': HOUR },
   // VPP NAT44 TCP established 7440 s.
   'vpp-syslog': { 'nat-session': 7440 },
 };
@@ -153,8 +157,11 @@ export class Parse {
       this.book.drain(); // what the end step read (a last buffered record) moves the clock like any line
       const { state: book, provisional } = this.book.suspend(last);
       const extra = carry?.save();
+      const years = this.clocks.years.save();
       const state: SessionState | null =
-        book === null && (extra === undefined || (Array.isArray(extra) && extra.length === 0)) ? null : { book, ...(extra === undefined ? {} : { extra }) };
+        book === null && years === undefined && (extra === undefined || (Array.isArray(extra) && extra.length === 0))
+          ? null
+          : { book, ...(extra === undefined ? {} : { extra }), ...(years === undefined ? {} : { years }) };
       return { output: this.out.take(), state, provisional, inferred: { ...this.book.inferred } };
     };
     return {
@@ -172,6 +179,7 @@ export class Parse {
         const s = sessionState(state);
         if (s.book !== null) this.book.resume(s.book);
         if (s.extra !== undefined) carry?.load(s.extra);
+        if (s.years !== undefined) this.clocks.years.load(s.years);
       },
       idle: () => (this.idle === undefined ? atEnd === undefined : this.idle()),
     };
@@ -239,6 +247,21 @@ export class Parse {
     return undefined;
   }
 
+  /**
+   * A line that is one JSON object, or undefined: after reporting MALFORMED_LINE (naming
+   * `what`) when it is not JSON, quietly when it is JSON of another shape.
+   */
+  jsonObject(line: number, text: string, what: string): Record<string, unknown> | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      this.out.problem(line, '', LINE_REASONS.MALFORMED_LINE, `${what} that is not one JSON object`, text);
+      return undefined;
+    }
+    return value === null || typeof value !== 'object' || Array.isArray(value) ? undefined : (value as Record<string, unknown>);
+  }
+
   /** A whole number of seconds (durations, lifetimes). */
   seconds(line: number, field: string, text: string | undefined): number | undefined {
     if (text !== undefined && /^\d{1,12}$/.test(text)) return Number(text);
@@ -263,6 +286,8 @@ export interface Carry {
 interface SessionState {
   readonly book: BookState | null;
   readonly extra?: unknown;
+  /** The running year of year-less headers (clock.ts `YearTracker.save`). */
+  readonly years?: { readonly year: number; readonly month: number };
 }
 
 /** A saved state as this build reads it; another version's is refused (a store written by another ipar). */
@@ -272,7 +297,8 @@ function sessionState(state: PairingState): SessionState {
   if (
     s === null ||
     typeof s !== 'object' ||
-    (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number'))
+    (b !== null && (typeof b !== 'object' || b.version !== 1 || !Array.isArray(b.chains) || typeof b.maxSeen !== 'number')) ||
+    (s.years !== undefined && (typeof s.years?.year !== 'number' || typeof s.years.month !== 'number'))
   ) {
     throw new IparError('STORE_READ_FAILED', "the store's pairing state is not one this ipar reads (version 1)");
   }
@@ -322,6 +348,36 @@ export function macOf(text: string | undefined): string | undefined {
   if (CANONICAL_MAC.test(text)) return text;
   const r = macSchema.safeParse(text);
   return r.success ? r.data : undefined;
+}
+
+/**
+ * The account a DHCP lease names its client by: the DUID (DHCPv6), else the hardware
+ * address (`mac:`, or `hwaddr:` when it is not six octets), else the client-id; undefined
+ * when each is empty or zeros (no client: {@link nullHardware}).
+ *
+ * @example clientAccount({ hwaddr: '02:00:5E:00:53:01' }) // { account: 'mac:02:00:5e:00:53:01', mac: '02:00:5e:00:53:01' }
+ */
+export function clientAccount(ids: { readonly duid?: string | undefined; readonly hwaddr?: string | undefined; readonly clientId?: string | undefined }):
+  | {
+      account: string;
+      mac: string | undefined;
+    }
+  | undefined {
+  const duid = (ids.duid ?? '').toLowerCase();
+  const hwaddr = (ids.hwaddr ?? '').toLowerCase();
+  const clientId = (ids.clientId ?? '').toLowerCase();
+  const mac = macOf(hwaddr);
+  const account =
+    duid !== '' && !nullHardware(duid)
+      ? `duid:${duid}`
+      : mac !== undefined
+        ? `mac:${mac}`
+        : hwaddr !== '' && !nullHardware(hwaddr)
+          ? `hwaddr:${hwaddr}`
+          : clientId !== '' && !nullHardware(clientId)
+            ? `client-id:${clientId}`
+            : undefined;
+  return account === undefined ? undefined : { account, mac };
 }
 
 /**

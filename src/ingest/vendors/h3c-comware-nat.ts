@@ -12,6 +12,7 @@ import { wallMs, MONTHS, type TimeResult } from './clock.js';
 import { natParse, natSessionEvent } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
+import { WrappedLines } from './wrapped.js';
 
 const NAME = 'h3c-comware-nat';
 const START = /USERLOG\/\d\/NAT(?:_[A-Z0-9]+)?:/;
@@ -27,7 +28,6 @@ const MAX_WRAPPED_LINES = 6;
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = natParse(options, NAME);
-  let pending: { text: string; line: number; count: number } | null = null;
 
   function local(g: readonly (string | undefined)[], at: number, text: string): TimeResult {
     const wall = wallMs(Number(g[at]), Number(g[at + 1]), Number(g[at + 2]), Number(g[at + 3]), Number(g[at + 4]), Number(g[at + 5]));
@@ -82,37 +82,26 @@ function session(options: VendorOptions): VendorSession {
     p.book.stop({ ...ev, at: ended.late, derivedStart: started.early });
   }
 
-  function unterminated(): void {
-    if (pending === null) return;
-    p.out.problem(
-      pending.line,
-      '',
-      LINE_REASONS.UNTERMINATED_MESSAGE,
-      `a USERLOG NAT record starting here did not end with its "Operator N:" reason within ${pending.count} lines`,
-      pending.text,
-    );
-    pending = null;
-  }
+  const wrapped = new WrappedLines({
+    starts: (t) => START.test(t),
+    complete: (t) => COMPLETE.test(t),
+    maxLines: MAX_WRAPPED_LINES,
+    message: record,
+    unterminated: (text, line, count) =>
+      p.out.problem(
+        line,
+        '',
+        LINE_REASONS.UNTERMINATED_MESSAGE,
+        `a USERLOG NAT record starting here did not end with its "Operator N:" reason within ${count} lines`,
+        text,
+      ),
+  });
 
-  p.idle = () => pending === null;
-  return p.session((text, line) => {
-    if (START.test(text)) {
-      unterminated();
-      pending = { text: text.trim(), line, count: 1 };
-    } else if (pending !== null) {
-      pending.text += ' ' + text.trim();
-      pending.count += 1;
-    } else {
-      return;
-    }
-    if (COMPLETE.test(pending.text)) {
-      const done = pending;
-      pending = null;
-      record(done.text, done.line);
-    } else if (pending.count >= MAX_WRAPPED_LINES) {
-      unterminated();
-    }
-  }, unterminated);
+  p.idle = () => wrapped.idle();
+  return p.session(
+    (text, line) => wrapped.push(text.trim(), line),
+    () => wrapped.flush(),
+  );
 }
 
 export const h3cComwareNat: VendorParser = {

@@ -15,6 +15,7 @@ import { mikrotikFirewall } from './mikrotik-firewall.js';
 import { nfwareCgnat } from './nfware-cgnat.js';
 import { fortigateTraffic } from './fortigate-traffic.js';
 import { infobloxDhcpd } from './infoblox-dhcpd.js';
+import { infobloxLease } from './infoblox-lease.js';
 import { ciscoAsa } from './cisco-asa.js';
 import { freeradiusDetail } from './freeradius-detail.js';
 import { iscDhcpdLeases } from './isc-dhcpd-leases.js';
@@ -24,7 +25,7 @@ import { juniperSrx } from './juniper-srx.js';
 import { keaCsv } from './kea-csv.js';
 import { keaLegal } from './kea-legal.js';
 import { msDhcpAudit } from './ms-dhcp-audit.js';
-import { panosTraffic } from './panos-traffic.js';
+import { panosTraffic, panosTrafficCef, panosTrafficJson } from './panos-traffic.js';
 import { vppSyslog } from './vpp-syslog.js';
 import type { VendorParser } from './types.js';
 
@@ -53,6 +54,9 @@ export const VENDOR_PARSERS: readonly VendorParser[] = Object.freeze([
   ciscoIosxeNat,
   h3cComwareNat,
   mikrotikFirewall,
+  panosTrafficCef,
+  panosTrafficJson,
+  infobloxLease,
 ]);
 
 /** Lines a sniff looks at: the first ones that are not blank. */

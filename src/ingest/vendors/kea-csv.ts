@@ -9,7 +9,7 @@
  * `&#x2c`, so a row is split on `,` exactly as Kea reads it (csv-parse would reject the
  * bare quotes in `user_context` JSON).
  */
-import { allocationParse, macOf, nullHardware } from './common.js';
+import { allocationParse, clientAccount } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
 
@@ -101,21 +101,10 @@ function session(options: VendorOptions): VendorSession {
     }
     if (ip === undefined) return;
 
-    const hwaddr = (get(cols.hwaddr) ?? '').toLowerCase();
-    const mac = macOf(hwaddr);
-    const duid = v6 ? (get(cols.duid) ?? '').toLowerCase() : '';
-    const clientId = v6 ? '' : (get(cols.clientId) ?? '').toLowerCase();
     // The client's own identifier: DUID for DHCPv6, else the hardware address, else client-id.
-    const account =
-      duid !== '' && !nullHardware(duid)
-        ? `duid:${duid}`
-        : mac !== undefined
-          ? `mac:${mac}`
-          : hwaddr !== '' && !nullHardware(hwaddr)
-            ? `hwaddr:${hwaddr}`
-            : clientId !== '' && !nullHardware(clientId)
-              ? `client-id:${clientId}`
-              : undefined;
+    const client = clientAccount({ duid: v6 ? get(cols.duid) : undefined, hwaddr: get(cols.hwaddr), clientId: v6 ? undefined : get(cols.clientId) });
+    const account = client?.account;
+    const mac = client?.mac;
     if (account === undefined) {
       p.out.problem(
         line,

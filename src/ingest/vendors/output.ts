@@ -27,6 +27,10 @@ export const LINE_REASONS = {
   HEADER_MISSING: 'HEADER_MISSING',
   /** A stop/release/close whose start is not in the file and cannot be derived. */
   STOP_WITHOUT_START: 'STOP_WITHOUT_START',
+  /** A grant or update older than the log's clock by more than the reorder window: it opens nothing. */
+  LATE_EVENT: 'LATE_EVENT',
+  /** A stop of a holder whose interval the next holder's grant had already closed. */
+  STOP_AFTER_REGRANT: 'STOP_AFTER_REGRANT',
   /** An end written before its start. */
   END_BEFORE_START: 'END_BEFORE_START',
   /** A message wrapped over several lines that never closed. */

@@ -27,6 +27,8 @@ export interface Chain extends StartNode<Chain> {
   lastEvidence: number;
   readonly line: number;
   cadence: Cadence | undefined;
+  /** The line of the stop that closed it (undefined while open, or when its end was inferred). */
+  stopLine: number | undefined;
   queued: boolean;
   deadline: number;
   done: boolean;

@@ -93,6 +93,18 @@ export interface StopEvent extends Event {
 /** A start written from a duration may be this much earlier than the logged start. */
 const DERIVED_SLACK_MS = 2000;
 
+/** Resources whose last emitted interval the book remembers for late lines: memory stays flat. */
+const MAX_EMITTED_KEPT = 65_536;
+
+/** An interval the book emitted (it can no longer be capped). */
+interface Emitted {
+  readonly holder: string;
+  readonly start: number;
+  readonly end: number;
+  /** Its end was inferred from the next holder's grant. */
+  readonly byNext: boolean;
+}
+
 /** A source that reports live sessions every cadence has lost one after this many silent cadences. */
 export const CADENCES_BEFORE_TIMEOUT = 3;
 
@@ -128,6 +140,8 @@ interface SavedChain {
   readonly nextStart: number | null;
   /** The line of its first event, in the input it came from (for a problem reported later). */
   readonly line: number;
+  /** The line of the stop that closed it, when one did. */
+  readonly stopLine?: number;
 }
 
 /** A book's unfinished intervals, handed from one file or run to the next. */
@@ -145,6 +159,14 @@ export interface Suspended {
   readonly provisional: readonly CanonicalRecordInput[];
 }
 
+/** Whether two chains' records name one client: the account of an allocation, the inside address of a translation. */
+function sameClient(a: Chain, b: Chain): boolean {
+  const x = a.fields;
+  const y = b.fields;
+  if (x.kind === 'allocation') return y.kind === 'allocation' && x.account === y.account;
+  return y.kind !== 'allocation' && x.realm === y.realm && x.insideIp === y.insideIp;
+}
+
 /** Fill the optional fields a later event knows and the first did not (a MAC, an IMSI). */
 function fill(fields: RecordTemplate, more: RecordTemplate): void {
   if (fields === more) return;
@@ -159,6 +181,10 @@ export class IntervalBook {
   private head = 0;
   private readonly ends = new EndHeap<Chain>();
   private readonly gaps = new Set<string>();
+  /** Per resource, the emitted interval that reaches furthest (see `lateConflict`). */
+  private readonly emitted = new Map<string, Emitted>();
+  /** Per resource and holder, intervals emitted ended by the next holder's grant (see `stop`). */
+  private readonly regranted = new Map<string, Emitted>();
   private maxSeen = -Infinity;
   private created = 0;
   /** Heap entries past which the stale ones are dropped (see `watch`). */
@@ -193,20 +219,25 @@ export class IntervalBook {
     this.see(ev.at);
     const r = this.resourceOf(ev.resource);
     const knownEnd = ev.knownEnd;
+    // A late grant that would reach into another holder's stored interval opens nothing.
+    const late = this.lateConflict(ev);
     for (const c of holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
+          if (late) break;
           this.begin(r, c, ev.at, knownEnd, ev.fields);
           return;
         }
         continue;
       }
       if (c.startDerived && c.stopAt !== undefined && ev.at <= c.stopAt && ev.at >= c.start - DERIVED_SLACK_MS) {
+        if (late) break;
         this.begin(r, c, ev.at, knownEnd, ev.fields);
         return;
       }
       if (this.overlaps(c, ev.at, knownEnd)) {
+        if (late && ev.at < c.start) break;
         if (ev.at < c.start) this.moveStart(r, c, ev.at);
         if (ev.at >= c.lastGrant) {
           if (knownEnd !== undefined) c.knownEnd = knownEnd;
@@ -219,16 +250,19 @@ export class IntervalBook {
         return;
       }
     }
+    if (late) return this.reportLate(r, ev, 'a grant', late);
     this.open(r, ev, ev.at, knownEnd, ev.at, ev.cadence);
   }
 
   confirm(ev: ConfirmEvent): void {
     this.see(ev.at);
     const r = this.resourceOf(ev.resource);
+    const late = this.lateConflict(ev);
     for (const c of holderChains(r, ev.holder)) {
       if (c.holder !== ev.holder || c.done) continue;
       if (c.start === undefined) {
         if (ev.at <= c.stopAt!) {
+          if (late) break;
           this.begin(r, c, ev.startIfNew ?? ev.at, undefined, ev.fields);
           this.touch(c, ev.at);
           return;
@@ -247,6 +281,7 @@ export class IntervalBook {
         return;
       }
     }
+    if (late) return this.reportLate(r, ev, 'an update', late);
     this.open(r, ev, ev.startIfNew ?? ev.at, undefined, ev.at, ev.cadence);
   }
 
@@ -261,6 +296,7 @@ export class IntervalBook {
     }
     if (best !== undefined) {
       best.stopAt = ev.at;
+      best.stopLine = ev.line;
       // The close says how long the session lasted: its start was at least that long before.
       if (ev.elapsedMs !== undefined && ev.at - ev.elapsedMs < best.start!) this.moveStart(r, best, ev.at - ev.elapsedMs);
       this.touch(best, ev.at);
@@ -272,9 +308,23 @@ export class IntervalBook {
       if (r.live === 0) this.resources.delete(ev.resource);
       return;
     }
+    const key = ev.resource + '\n' + ev.holder;
+    const closed = this.regranted.get(key);
+    if (closed !== undefined && closed.start <= ev.at) {
+      // Its interval was stored ended by the next holder's grant: say so, never re-open it.
+      this.options.collector.problem(
+        ev.line,
+        '',
+        LINE_REASONS.STOP_AFTER_REGRANT,
+        `${ev.holder} released ${ev.resource} at ${formatInstant(ev.at)}, but its interval from ${formatInstant(closed.start)} was already closed at ${formatInstant(closed.end)} by the grant to the next holder (stored with that end, endInferred)`,
+        ev.resource,
+      );
+      return;
+    }
     const c = this.chain(ev, ev.derivedStart, undefined, ev.at);
     c.startDerived = ev.derivedStart !== undefined;
     c.stopAt = ev.at;
+    c.stopLine = ev.line;
     this.add(r, c);
     this.enqueue(c);
   }
@@ -335,6 +385,47 @@ export class IntervalBook {
     }
   }
 
+  /**
+   * The stored interval a late event would reach into: an event older than the log's clock
+   * by more than the reorder window, at a time another holder's emitted interval on the
+   * resource still held. The live intervals are capped as usual; an emitted one cannot be,
+   * so such an event opens or widens nothing (it would give one resource to two holders).
+   */
+  private lateConflict(ev: Event): Emitted | undefined {
+    if (this.options.holdUntilEnd === true || ev.at >= this.maxSeen - this.options.reorderWindowMs) return undefined;
+    const e = this.emitted.get(ev.resource);
+    return e !== undefined && e.holder !== ev.holder && ev.at < e.end ? e : undefined;
+  }
+
+  private reportLate(r: Resource, ev: Event, what: string, e: Emitted): void {
+    if (r.live === 0) this.resources.delete(ev.resource);
+    this.options.collector.problem(
+      ev.line,
+      '',
+      LINE_REASONS.LATE_EVENT,
+      `${what} of ${ev.resource} to ${ev.holder} at ${formatInstant(ev.at)} arrived when the log had reached ${formatInstant(this.maxSeen)}, past the reorder window (${this.options.reorderWindowMs / 1000} s), inside ${e.holder}'s interval ${formatInstant(e.start)}–${formatInstant(e.end)} already stored: it opens nothing (a larger --reorder-window pairs it)`,
+      formatInstant(ev.at),
+    );
+  }
+
+  /** The interval of `resource` emitted last that reaches furthest (bounded memory: the last {@link MAX_EMITTED_KEPT} resources). */
+  private remember(resource: string, e: Emitted): void {
+    if (e.byNext) {
+      const key = resource + '\n' + e.holder;
+      this.regranted.delete(key);
+      if (this.regranted.size >= MAX_EMITTED_KEPT) this.regranted.delete(this.regranted.keys().next().value!);
+      this.regranted.set(key, e);
+    }
+    const had = this.emitted.get(resource);
+    if (had !== undefined) {
+      if (had.end > e.end) return;
+      this.emitted.delete(resource);
+    } else if (this.emitted.size >= MAX_EMITTED_KEPT) {
+      this.emitted.delete(this.emitted.keys().next().value!);
+    }
+    this.emitted.set(resource, e);
+  }
+
   /** Emit what the reorder window and the known ends let go; call after each line. */
   drain(): void {
     if (this.options.holdUntilEnd === true) return;
@@ -380,7 +471,7 @@ export class IntervalBook {
         const later = firstAfter(r.starts, c.start);
         if (later !== undefined && later.key < next) next = later.key;
         r.starts = insertNode(r.starts, c);
-        const { end, inferred } = this.endOf(c, next, false);
+        const { end, inferred } = this.endOf(c, next, false, later !== undefined && later.key <= next && sameClient(c, later));
         const record = { ...(c.fields as Record<string, unknown>) };
         record['start'] = formatInstant(c.start);
         record['end'] = end === null ? null : formatInstant(Math.max(end, c.start));
@@ -403,6 +494,7 @@ export class IntervalBook {
         deadline: c.queued ? c.deadline : null,
         nextStart: next === Infinity ? null : next,
         line: c.line,
+        ...(c.stopLine === undefined ? {} : { stopLine: c.stopLine }),
       });
     }
     return { state: chains.length === 0 ? null : { version: 1, maxSeen: this.maxSeen, chains }, provisional };
@@ -429,6 +521,7 @@ export class IntervalBook {
       c.stopInferred = s.stopInferred;
       c.cadence = s.cadence ?? undefined;
       c.nextStart = s.nextStart ?? Infinity;
+      c.stopLine = s.stopLine;
       this.add(r, c);
       if (s.deadline !== null) {
         c.queued = true;
@@ -481,6 +574,7 @@ export class IntervalBook {
       lastEvidence: evidence,
       line: ev.line,
       cadence: undefined,
+      stopLine: undefined,
       queued: false,
       deadline: 0,
       done: false,
@@ -629,10 +723,13 @@ export class IntervalBook {
   }
 
   /** The end a chain has given `next`, the earliest later start on its resource: `null` while open. */
-  private endOf(c: Chain, next: number, timeouts = true): { end: number | null; inferred: boolean } {
+  private endOf(c: Chain, next: number, timeouts = true, nextSameClient = false): { end: number | null; inferred: boolean; regranted?: true } {
     if (c.stopAt !== undefined) {
       let end = typeof c.knownEnd === 'number' ? Math.min(c.knownEnd, c.stopAt) : c.stopAt;
       if (c.stopInferred && next < end) end = next;
+      // Granted to another client before this stop: it ends at that grant, never overlapping it
+      // (one client's concurrent sessions on one port-less tuple may overlap).
+      else if (next < end && !nextSameClient) return { end: next, inferred: true, regranted: true };
       return { end, inferred: c.stopInferred };
     }
     if (c.knownEnd === null) return next === Infinity ? { end: null, inferred: false } : { end: next, inferred: true };
@@ -653,9 +750,11 @@ export class IntervalBook {
       this.drop(r, c);
     }
     let next = c.nextStart;
+    let nextSameClient = false;
     if (r !== undefined && r.live > 0 && c.start !== undefined) {
       const later = firstAfter(r.starts, c.start);
       if (later !== undefined && later.key < next) next = later.key;
+      nextSameClient = later !== undefined && later.key <= next && sameClient(c, later);
     }
     const start = c.start;
     if (start === undefined) {
@@ -668,7 +767,19 @@ export class IntervalBook {
       );
       return;
     }
-    const { end, inferred } = this.endOf(c, next);
+    const { end, inferred, regranted } = this.endOf(c, next, true, nextSameClient);
+    if (regranted === true) {
+      this.options.collector.problem(
+        c.stopLine ?? c.line,
+        '',
+        LINE_REASONS.STOP_AFTER_REGRANT,
+        `${c.holder} released ${c.resource} at ${formatInstant(c.stopAt!)}, but it was granted to the next holder at ${formatInstant(end!)}: the source shows two holders at once; stored ended at that grant (endInferred)`,
+        c.resource,
+      );
+    }
+    // What late lines are checked against; ended by the next holder's grant, a stop of its own arriving later is told so.
+    if (end !== null)
+      this.remember(c.resource, { holder: c.holder, start, end: Math.max(end, start), byNext: inferred && end === next && c.stopAt === undefined });
     if (inferred && end !== null) this.noteInferred(c, start, end);
     // Updates stopped long before an end nobody logged: the source has a hole there.
     if (inferred && end !== null && c.cadence !== undefined && end - c.lastEvidence > 2 * c.cadence.intervalMs) {

@@ -10,6 +10,7 @@
 import { natParse, sdParam } from './common.js';
 import { LINE_REASONS } from './output.js';
 import type { VendorOptions, VendorParser, VendorSession } from './types.js';
+import { WrappedLines } from './wrapped.js';
 
 const NAME = 'vpp-syslog';
 /** A line that begins a VPP NAT message: the header, or a `<PRI>1` the line ends on. */
@@ -23,7 +24,6 @@ const MAX_WRAPPED_LINES = 8;
 
 function session(options: VendorOptions): VendorSession {
   const { p, realm, clocks } = natParse(options, NAME);
-  let pending: { text: string; line: number; count: number } | null = null;
 
   function message(text: string, line: number): void {
     const m = MESSAGE.exec(text);
@@ -62,40 +62,22 @@ function session(options: VendorOptions): VendorSession {
     else p.book.stop({ ...ev, at: time.late });
   }
 
-  function unterminated(): void {
-    if (pending === null) return;
-    p.out.problem(
-      pending.line,
-      '',
-      LINE_REASONS.UNTERMINATED_MESSAGE,
-      `a VPP NAT message starting here did not close within ${pending.count} lines`,
-      pending.text,
-    );
-    pending = null;
-  }
-
-  p.idle = () => pending === null;
-  return p.session((raw, line) => {
-    const text = raw.includes('\u201C') || raw.includes('\u201D') ? raw.replace(TYPOGRAPHIC_QUOTES, '"') : raw;
-    const starts = START.test(text);
+  const wrapped = new WrappedLines({
+    starts: (t) => START.test(t),
+    complete: (t) => COMPLETE.test(t),
     // A new header ends a pending message, unless all it holds so far is a bare `<PRI>1`.
-    if (pending !== null && !(starts && HEAD.test(pending.text))) {
-      pending.text += ' ' + text.trim();
-      pending.count += 1;
-    } else if (starts) {
-      unterminated();
-      pending = { text, line, count: 1 };
-    } else {
-      return;
-    }
-    if (COMPLETE.test(pending.text)) {
-      const done = pending;
-      pending = null;
-      message(done.text, done.line);
-    } else if (pending.count >= MAX_WRAPPED_LINES) {
-      unterminated();
-    }
-  }, unterminated);
+    startEnds: (pending) => HEAD.test(pending),
+    maxLines: MAX_WRAPPED_LINES,
+    message,
+    unterminated: (text, line, count) =>
+      p.out.problem(line, '', LINE_REASONS.UNTERMINATED_MESSAGE, `a VPP NAT message starting here did not close within ${count} lines`, text),
+  });
+
+  p.idle = () => wrapped.idle();
+  return p.session(
+    (raw, line) => wrapped.push(raw.includes('\u201C') || raw.includes('\u201D') ? raw.replace(TYPOGRAPHIC_QUOTES, '"') : raw, line),
+    () => wrapped.flush(),
+  );
 }
 
 export const vppSyslog: VendorParser = {
