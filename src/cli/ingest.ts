@@ -122,7 +122,8 @@ export async function runIngest(cmd: IngestCommand, io: Io, stopSignal?: AbortSi
       for (const line of formatReport(report)) io.stderr.write(line + '\n');
       rejects?.write(JSON.stringify(report) + '\n');
     };
-    const streamed = cmd.follow === true || (inputs.length === 1 && inputs[0]!.path === undefined && store.pairingState !== undefined);
+    // stdin streams into a store that commits records with their read position (SQLite); into ClickHouse it is read as before.
+    const streamed = cmd.follow === true || (inputs.length === 1 && inputs[0]!.path === undefined && store.followCheckpoints !== undefined);
     if (streamed) {
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
