@@ -7,29 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/ingest.js';
 import { OverlapFinder } from '../../src/ingest/overlaps.js';
 import { VENDOR_PARSERS } from '../../src/ingest/vendors/index.js';
-import { freshStore, records } from '../support/index.js';
+import { alloc, block, freshStore, records } from '../support/index.js';
 
 const T = (hms: string) => `2026-03-28T${hms}Z`;
-const block = (inside: string, first: number, last: number, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'nat-block',
-  realm: 'cgn-a',
-  insideIp: inside,
-  outsideIp: '203.0.113.7',
-  portFirst: first,
-  portLast: last,
-  start,
-  end,
-  ...extra,
-});
-const alloc = (ip: string, account: string, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'allocation',
-  account,
-  ip,
-  start,
-  end,
-  source: 'dhcp',
-  ...extra,
-});
 
 function overlapsOf(...rs: object[]): string[] {
   const f = new OverlapFinder();

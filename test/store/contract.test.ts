@@ -7,24 +7,13 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Store } from '../../src/store/open.js';
 import type { AllocationQuery, NatQuery, StoreReader } from '../../src/store/types.js';
-import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable, addr, at, freshStore, records, backendsUnder, alloc } from '../support/index.js';
+import { clickhouseUnderTest, freshClickHouseStore, reportUnreachable, addr, at, freshStore, records, backendsUnder, alloc, block } from '../support/index.js';
 
 const clickhouse = await clickhouseUnderTest();
 reportUnreachable(clickhouse, 'the store contract on ClickHouse');
 
 const backends = backendsUnder(clickhouse);
 
-const block = (inside: string, first: number, last: number, start: string, end: string | null, extra: object = {}) => ({
-  kind: 'nat-block',
-  realm: 'cgn-a',
-  insideIp: inside,
-  outsideIp: '203.0.113.7',
-  portFirst: first,
-  portLast: last,
-  start,
-  end,
-  ...extra,
-});
 const session = (inside: string, dst: string | null, start: string, end: string | null, extra: object = {}) => ({
   kind: 'nat-session',
   realm: 'cgn-s',

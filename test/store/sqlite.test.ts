@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import fc from 'fast-check';
-import { addr, alloc, at, freshStore, propertyRun, records } from '../support/index.js';
+import { addr, alloc, at, block, freshStore, propertyRun, records } from '../support/index.js';
 
 let open: SqliteStore[] = [];
 afterEach(() => {
@@ -123,16 +123,6 @@ describe('store: allocations overlapping a window', () => {
 });
 
 describe('store: port blocks and sessions', () => {
-  const block = (inside: string, first: number, last: number, start: string, end: string | null) => ({
-    kind: 'nat-block',
-    realm: 'cgn-a',
-    insideIp: inside,
-    outsideIp: '203.0.113.7',
-    portFirst: first,
-    portLast: last,
-    start,
-    end,
-  });
   const w = { start: at('2026-03-28T10:00:00Z'), end: at('2026-03-28T10:00:01Z') };
 
   test('the block holding a port, among mixed block sizes and layouts over time', async () => {

@@ -41,6 +41,19 @@ export const alloc = (ip: string, account: string, start: string, end: string | 
   ...extra,
 });
 
+/** A port block of realm cgn-a on 203.0.113.7 as a canonical input line (for {@link records}). */
+export const block = (inside: string, first: number, last: number, start: string, end: string | null, extra: object = {}) => ({
+  kind: 'nat-block',
+  realm: 'cgn-a',
+  insideIp: inside,
+  outsideIp: '203.0.113.7',
+  portFirst: first,
+  portLast: last,
+  start,
+  end,
+  ...extra,
+});
+
 /** A backend the contract and end-to-end tests run on: SQLite always, ClickHouse when reachable. */
 export interface Backend {
   readonly name: string;
