@@ -43,13 +43,15 @@ beforeAll(async () => {
 
 interface Run {
   readonly status: number | null;
+  /** The signal that ended the process, when one did (a native crash shows here). */
+  readonly signal: string | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
 function run(args: readonly string[]): Run {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** An entry without what differs between runs by design (its place in the file, time and chain). */
@@ -206,7 +208,7 @@ describe('ipar resolve --workers N: faults', () => {
     const two = run(['resolve', '--db', broken, '--audit', join(dir, 'audit-broken-2.db'), '--workers', '2', requests]);
     expect(one.status).toBe(2); // a store fault, not an internal error
     expect(one.stdout).toBe('');
-    expect(two.status).toBe(one.status);
+    expect(two.status, `two workers ended by signal ${two.signal}; stderr: ${two.stderr.slice(0, 2000)}`).toBe(one.status);
     expect(two.stdout).toBe('');
     expect(two.stderr.split('\n')[0]).toBe(one.stderr.split('\n')[0]);
     expect(entriesOf(join(dir, 'audit-broken-2.db'))).toHaveLength(0);
