@@ -62,11 +62,18 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
   }
   if (cmd.budgetReadings !== undefined) budget.push(['budget.readings', budgetValue('--budget-readings', cmd.budgetReadings, true)]);
   if (cmd.budgetRows !== undefined) budget.push(['budget.rows', budgetValue('--budget-rows', cmd.budgetRows, true)]);
+  if (cmd.maxLayerWindow !== undefined && cmd.maxLayerWindow !== '' && !/^\d+$/.test(cmd.maxLayerWindow))
+    throw new IparError('USAGE', `--max-layer-window takes whole seconds, got ${JSON.stringify(cmd.maxLayerWindow)}`);
   // Read-only unless something is set, and never created: a mistyped path is an error.
   openSqliteStore(cmd.db, { readonly: true }).close();
   const store = openSqliteStore(cmd.db, {
     readonly:
-      horizon === undefined && clockErrors.length === 0 && budget.length === 0 && (cmd.zoneChanges ?? []).length === 0 && cmd.jurisdictionZone === undefined,
+      horizon === undefined &&
+      clockErrors.length === 0 &&
+      budget.length === 0 &&
+      (cmd.zoneChanges ?? []).length === 0 &&
+      cmd.jurisdictionZone === undefined &&
+      cmd.maxLayerWindow === undefined,
   });
   try {
     const known = store.knownSources();
@@ -97,8 +104,6 @@ export async function runSettings(cmd: SettingsCommand, io: Io): Promise<number>
       await store.setSetting('jurisdictionZone', cmd.jurisdictionZone === '' ? null : cmd.jurisdictionZone);
     }
     if (cmd.maxLayerWindow !== undefined) {
-      if (cmd.maxLayerWindow !== '' && !/^\d+$/.test(cmd.maxLayerWindow))
-        throw new IparError('USAGE', `--max-layer-window takes whole seconds, got ${JSON.stringify(cmd.maxLayerWindow)}`);
       await store.setSetting('maxLayerWindow', cmd.maxLayerWindow === '' ? null : Number(cmd.maxLayerWindow) * 1000);
     }
     if (cmd.auditKey !== undefined) {

@@ -89,6 +89,20 @@ describe('ipar settings and ipar estimate', () => {
     expect(e.risks.map((r) => r.code)).toEqual(expect.arrayContaining(['BEYOND_RETENTION', 'TOLERANCE_BELOW_CLOCK_ERROR']));
   });
 
+  test('the per-layer window bound of connection requests: set on its own, shown, refused when not whole seconds, removed with ""', async () => {
+    const local = join(tempDir(), 'layer.db');
+    expect(await main(['ingest', '--db', local, packagePath('fixtures', 'demo', 'records.ndjson')], captureIo())).toBe(0);
+    const set = captureIo();
+    expect(await main(['settings', '--db', local, '--max-layer-window', '3600'], set)).toBe(0);
+    expect(JSON.parse(set.out())).toMatchObject({ maxLayerWindowSeconds: 3600 });
+    const bad = captureIo();
+    expect(await main(['settings', '--db', local, '--max-layer-window', 'abc'], bad)).toBe(2);
+    expect(bad.err()).toMatch(/--max-layer-window takes whole seconds, got "abc"/);
+    const reset = captureIo();
+    expect(await main(['settings', '--db', local, '--max-layer-window', ''], reset)).toBe(0);
+    expect(JSON.parse(reset.out())).not.toHaveProperty('maxLayerWindowSeconds');
+  });
+
   test('the jurisdiction zone: set, shown, refused when not an IANA zone, restored with ""', async () => {
     const local = join(tempDir(), 'zone.db');
     // settings never creates a store (issue 21): the store exists first.
