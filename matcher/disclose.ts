@@ -13,6 +13,16 @@ export interface Disclosure {
 }
 
 /**
+ * What an answer of `count` accounts is: none, unique or multiple.
+ *
+ * @example
+ * statusOf(2); // 'multiple'
+ */
+export function statusOf(count: number): 'none' | 'unique' | 'multiple' {
+  return count === 0 ? 'none' : count === 1 ? 'unique' : 'multiple';
+}
+
+/**
  * Classify and apply the policy: `single-only` discloses only a unique answer;
  * `allow-multiple` discloses up to `maxCandidates`; otherwise identities are withheld
  * and only the count is given.
@@ -22,7 +32,7 @@ export interface Disclosure {
  */
 export function disclose(candidates: readonly Candidate[], policy: ReturnPolicy, maxCandidates: number): Disclosure {
   const count = candidates.length;
-  const status = count === 0 ? 'none' : count === 1 ? 'unique' : 'multiple';
+  const status = statusOf(count);
   const withheld = count > maxCandidates || (policy === 'single-only' && count > 1);
   return { status, candidateCount: count, withheld, candidates: withheld ? [] : candidates };
 }

@@ -13,7 +13,7 @@ import {
   type PlannedConnectionRecords,
 } from './connections.js';
 import { assess } from './advice.js';
-import { disclose } from './disclose.js';
+import { disclose, statusOf } from './disclose.js';
 import { invalidEstimate, invalidResult, refusedEstimate, refusedResult } from './render.js';
 import { matchServiceUsers, planServiceUsers, serviceUsersRefusal, type PlannedServiceUsers, type ServiceUsersOutcome } from './services.js';
 
@@ -108,7 +108,7 @@ export function connectionOutcomeResult(o: Outcome): Result {
     };
   }
   const { plan, subjects, account, records, heldBack, risks } = o.outcome;
-  const status = subjects === 0 ? 'none' : subjects === 1 ? 'unique' : 'multiple';
+  const status = statusOf(subjects);
   // Records of one subject only: a subject address that resolves to several accounts discloses none.
   return {
     ref: plan.ref,
@@ -133,21 +133,22 @@ export function connectionOutcomeEstimate(o: Outcome): Estimate {
   if (o.kind === 'service-users') {
     const { plan, answer, risks } = o.outcome;
     const n = answer.candidates.length;
+    const status = statusOf(n);
     return {
       ref: plan.ref,
-      status: n === 0 ? 'none' : n === 1 ? 'unique' : 'multiple',
+      status,
       candidateCount: n,
       supportCounts: [...answer.supportCounts],
       observations: [],
       risks: [...risks],
       kind: 'service-users',
       layers: [...answer.layers],
-      assessment: assess(n === 0 ? 'none' : n === 1 ? 'unique' : 'multiple', n, risks, usersAnswer(n)),
+      assessment: assess(status, n, risks, usersAnswer(n)),
       advice: [],
     };
   }
   const { plan, subjects, records, heldBack, risks } = o.outcome;
-  const status = subjects === 0 ? 'none' : subjects === 1 ? 'unique' : 'multiple';
+  const status = statusOf(subjects);
   return {
     ref: plan.ref,
     status,

@@ -21,7 +21,6 @@ import picomatch from 'picomatch';
 import type { CanonicalRecord, RecordKind } from '../records.js';
 import { RECORD_KINDS } from '../records.js';
 import { IparError, shortValue, type Problem } from '../problems.js';
-import { CoverageRecorder } from '../store/core/coverage.js';
 import type { FollowCheckpoint, StoreWriter, WriteOptions } from '../store/types.js';
 import {
   DEFAULT_BATCH_SIZE,
@@ -241,12 +240,10 @@ class Committer {
     } else if (session !== null && final) this.take(session.end(), this.#lastInput, 0, undefined);
     const records = this.batch;
     this.batch = [];
-    const coverage = new CoverageRecorder();
-    coverage.observe(records);
     const options: WriteOptions = {
       ...(pairing === undefined ? {} : { pairing }),
       ...(checkpoints === undefined ? {} : { checkpoints }),
-      coverage: coverage.report(),
+      coverage: true,
     };
     this.uncommitted = 0;
     this.lastCommit = this.now();

@@ -285,8 +285,12 @@ export interface WriteOptions {
     readonly set: readonly FollowCheckpoint[];
     readonly drop: readonly Pick<FollowCheckpoint, 'device' | 'inode'>[];
   };
-  /** What the batch's records saw of their sources, folded into the stored coverage in the same transaction. */
-  readonly coverage?: readonly SourceCoverage[];
+  /**
+   * Fold what the batch's newly stored records saw of their sources into the stored
+   * coverage, in the same transaction (records stored before count once: a line read
+   * again adds no events, as for `ingest`).
+   */
+  readonly coverage?: true;
 }
 
 /**

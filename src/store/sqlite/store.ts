@@ -29,6 +29,7 @@ import {
 } from '../../records.js';
 import {
   BOUND_KEYS,
+  CoverageRecorder,
   RowAllowance,
   SESSION_ROW_LIMIT,
   addressSpaceRecord,
@@ -908,7 +909,11 @@ export class SqliteStore implements StoreReader, StoreWriter, StoreAdmin, StoreE
             ).run(pairing.scope, pairing.state ?? '');
           }
           if (options.checkpoints !== undefined) this.#writeCheckpoints(options.checkpoints);
-          if (options.coverage !== undefined) this.#foldCoverage(options.coverage);
+          if (options.coverage === true) {
+            const seen = new CoverageRecorder();
+            seen.observe(records, changed);
+            this.#foldCoverage(seen.report());
+          }
         })
         .immediate();
     } catch (cause) {
